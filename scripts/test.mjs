@@ -1,0 +1,41 @@
+// Runs every *.test.ts below the given folders with Node's own test runner
+// (TypeScript through tsx). Node 20's `--test` takes no globs, so we list files here.
+// Usage: node scripts/test.mjs [DIR|FILE ...]   (default: the current folder)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const roots = process.argv.slice(2);
+if (roots.length === 0) roots.push('.');
+
+function collect(path, out) {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return;
+  if (st.isFile()) {
+    if (path.endsWith('.test.ts')) out.push(path);
+    return;
+  }
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    collect(join(path, name), out);
+  }
+}
+
+const files = [];
+for (const r of roots) collect(resolve(r), files);
+files.sort();
+if (files.length === 0) {
+  console.error('no test files found under', roots.join(' '));
+  process.exit(1);
+}
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${process.env.LNKIT_TEST_CONCURRENCY ?? '2'}`,
+  '--test-timeout=600000',
+  ...files,
+];
+const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_BACKEND: 'js' } });
+process.exit(r.status ?? 1);
