@@ -12,3 +12,10 @@ export {
 } from './secp256k1.ts';
 export { privateAdd, privateMultiply, pointAdd, pointMultiply, isValidPublicKey } from './keys.ts';
 export { secp, type Secp256k1 } from './default.ts';
+export {
+  type CryptoService,
+  type SignRequest,
+  type VerifyRequest,
+  type EcdhRequest,
+  inThreadCrypto,
+} from './service.ts';
