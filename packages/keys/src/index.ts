@@ -1,0 +1,27 @@
+export {
+  derivePrivateKey,
+  derivePublicKey,
+  deriveRevocationPrivateKey,
+  deriveRevocationPublicKey,
+  perCommitmentPointFromSecret,
+} from './derivation.ts';
+export { KeysError, type KeysErrorCode } from './errors.ts';
+export { KeysManager, type KeysManagerOptions } from './keys-manager.ts';
+export { loadOrCreateSeed, readSeedFile, SEED_FILE_NAME, SEED_LENGTH, type SeedResult } from './seed.ts';
+export {
+  CounterpartyCommitmentSecrets,
+  generateFromSeed,
+  MAX_SECRET_INDEX,
+  secretIndex,
+} from './shachain.ts';
+export {
+  type ChannelKeys,
+  type ChannelPublicKeys,
+  type ChannelSigner,
+  type CommitmentSignatures,
+  type CommitmentSignRequest,
+  type CounterpartyCommitmentSignRequest,
+  DefaultChannelSigner,
+  type DefaultChannelSignerOptions,
+  type SignerState,
+} from './signer.ts';
