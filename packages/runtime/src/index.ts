@@ -1,1 +1,41 @@
-export { createRootLogger, actorLogger, REDACTED_KEYS, type Logger, type LogLevel, type LoggerOptions } from './logger.ts';
+export {
+  type ActorApi,
+  type ActorContext,
+  type ActorDefinition,
+  type ActorRef,
+  defineActor,
+} from './actor.ts';
+export { deserializeError, RuntimeError, type RuntimeErrorCode, serializeError } from './errors.ts';
+export {
+  actorLogger,
+  createRootLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  REDACTED_KEYS,
+} from './logger.ts';
+export {
+  ActorMetrics,
+  type ActorMetricsSnapshot,
+  Histogram,
+  type HistogramSnapshot,
+  LATENCY_BUCKETS_MS,
+  toPrometheus,
+} from './metrics.ts';
+export {
+  type ActorEvent,
+  type ActorHandle,
+  DEFAULT_RESTART_POLICY,
+  type Placement,
+  type RestartPolicy,
+  type SpawnOptions,
+  spawn,
+} from './spawn.ts';
+export {
+  DEFAULT_STREAM_OPTIONS,
+  exportStream,
+  importStream,
+  type StreamOptions,
+  type StreamSource,
+} from './stream-bridge.ts';
+export { Supervisor } from './supervisor.ts';

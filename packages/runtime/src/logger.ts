@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 export type LogLevel = LevelWithSilent;

@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { threadId } from 'node:worker_threads';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { type ActorHandle, createRootLogger, Supervisor, spawn, toPrometheus } from './index.ts';
+import type counterDef from './test-actors/counter.actor.ts';
+
+const COUNTER = new URL('./test-actors/counter.actor.ts', import.meta.url);
+type CounterApi = typeof counterDef extends { create(...a: never[]): infer R } ? Awaited<R> : never;
+const quiet = createRootLogger({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'lnkit-runtime-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function both(fn: (h: ActorHandle<CounterApi>) => Promise<unknown>): Promise<[unknown, unknown]> {
+  const w = await spawn<typeof counterDef>(COUNTER, { placement: 'worker', config: {}, logger: quiet });
+  const p = await spawn<typeof counterDef>(COUNTER, { placement: 'in-process', config: {}, logger: quiet });
+  try {
+    return [await fn(w as ActorHandle<CounterApi>), await fn(p as ActorHandle<CounterApi>)];
+  } finally {
+    await w.stop();
+    await p.stop();
+  }
+}
+
+async function errorOf(p: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { name: err.name, message: err.message, code: err.code };
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('location transparency', () => {
+  test('a worker actor runs on another thread, an in-process one on this thread', async () => {
+    const [w, p] = (await both((h) => h.ref.where())) as { threadId: number; placement: string }[];
+    assert.notEqual(w!.threadId, threadId);
+    assert.equal(p!.threadId, threadId);
+    assert.equal(w!.placement, 'worker');
+    assert.equal(p!.placement, 'in-process');
+  });
+
+  test('the same calls give identical results in a worker and in-process', async () => {
+    const input = { items: [1, 2, 3, 40], label: 'abc', big: 2n ** 70n, bytes: new Uint8Array([0, 1, 254]) };
+    const [w, p] = await both(async (h) => ({
+      adds: [await h.ref.add(5), await h.ref.add(-2), await h.ref.get()],
+      echo: await h.ref.echo({ nested: [1, 'two', null], when: new Date(0) }),
+      transformed: await h.ref.transform(input),
+      error: await errorOf(h.ref.fail('no good')),
+      unknown: await errorOf((h.ref as unknown as { nope(): Promise<unknown> }).nope()),
+      stream: await lastValueFrom(h.ref.range$(2500, 100).pipe(toArray())),
+      streamError: await errorOf(lastValueFrom(h.ref.failAfter$(3))),
+      pulled: await lastValueFrom(h.ref.pulled$(10).pipe(toArray())),
+    }));
+    assert.deepEqual(w, p);
+    const r = w as { adds: number[]; error: Record<string, unknown>; transformed: { big: bigint } };
+    assert.deepEqual(r.adds, [5, 3, 3]);
+    assert.deepEqual(r.error, { name: 'CounterError', message: 'no good', code: 'bad-thing' });
+    assert.equal(r.transformed.big, 2n ** 71n);
+  });
+});
+
+describe('streams across threads', () => {
+  for (const kind of ['Observable', 'AsyncIterable'] as const) {
+    test(`100,000 items from an ${kind} arrive in order and complete`, async () => {
+      // An Observable cannot be paused, so a producer that ignores demand is allowed to run
+      // ahead up to the high-water mark; the AsyncIterable is pulled with the default bounds.
+      const h = await spawn<typeof counterDef>(COUNTER, {
+        config: {},
+        logger: quiet,
+        ...(kind === 'Observable' ? { stream: { highWaterMark: 200_000 } } : {}),
+      });
+      try {
+        let expected = 0;
+        let outOfOrder = 0;
+        await new Promise<void>((resolve, reject) => {
+          (kind === 'Observable' ? h.ref.range$(100_000) : h.ref.pulled$(100_000)).subscribe({
+            next: (v) => {
+              if (v !== expected) outOfOrder++;
+              expected++;
+            },
+            error: reject,
+            complete: resolve,
+          });
+        });
+        assert.equal(expected, 100_000);
+        assert.equal(outOfOrder, 0);
+      } finally {
+        await h.stop();
+      }
+    });
+  }
+
+  test('an error crosses after the items emitted before it', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+    try {
+      const seen: number[] = [];
+      const err = await new Promise<Error & { code?: string }>((resolve) => {
+        h.ref.failAfter$(5).subscribe({
+          next: (v) => seen.push(v),
+          error: resolve,
+          complete: () => resolve(new Error('completed')),
+        });
+      });
+      assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+      assert.equal(err.code, 'stream-broke');
+      assert.equal(err.message, 'failed after 5');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('unsubscribing stops the source in the worker', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+    try {
+      const got = await firstValueFrom(h.ref.ticks$().pipe(take(3), toArray()));
+      assert.deepEqual(got, [0, 1, 2]);
+      // take(3) unsubscribed; the cancel message must reach the producer.
+      for (let i = 0; i < 50 && (await h.ref.activeTicks()) !== 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await h.ref.activeTicks(), 0);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a slow consumer of a producer that ignores demand gets stream-overflow, not unbounded memory', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: {},
+      logger: quiet,
+      stream: { window: 64, highWaterMark: 1000 },
+    });
+    try {
+      let received = 0;
+      const err = await new Promise<Error & { code?: string }>((resolve) => {
+        h.ref.burst$(50_000).subscribe({
+          next: () => {
+            received++;
+          },
+          error: resolve,
+          complete: () => resolve(new Error('completed')),
+        });
+      });
+      assert.equal(err.code, 'stream-overflow');
+      assert.ok(received <= 1000, `received ${received}`);
+      const m = await h.metrics();
+      assert.equal(m.streamBuffered, 0, 'the producer buffer is released');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('an AsyncIterable source is pulled on demand: a large stream with a small window does not overflow', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: {},
+      logger: quiet,
+      stream: { window: 16, highWaterMark: 32 },
+    });
+    try {
+      const all = await lastValueFrom(h.ref.pulled$(5000).pipe(toArray()));
+      assert.equal(all.length, 5000);
+      assert.equal(all[4999], 4999);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('supervision', () => {
+  test('an uncaught exception: waiting callers get actor-crashed, the actor restarts from its persisted state', async () => {
+    const stateFile = join(dir, 'count-crash');
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: { stateFile },
+      logger: quiet,
+      restart: { initialBackoffMs: 20 },
+    });
+    try {
+      assert.equal(await h.ref.add(7), 7);
+      const waiting = h.ref.hang();
+      const openStream = errorOf(lastValueFrom(h.ref.ticks$()));
+      await new Promise((r) => setTimeout(r, 20));
+      await h.ref.crashSoon();
+      const e = await errorOf(waiting);
+      assert.equal(e.code, 'actor-crashed');
+      assert.match(String(e.message), /deliberate uncaught exception/);
+      assert.equal((await openStream).code, 'actor-crashed');
+      // The next call waits for the new incarnation, which read its state back.
+      assert.equal(await h.ref.get(), 7);
+      assert.equal((await h.ref.where()).restarts, 1);
+      assert.equal(h.restarts(), 1);
+      assert.equal((await h.metrics()).restarts, 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('process.exit inside the worker is a crash too, and is restarted', async () => {
+    const stateFile = join(dir, 'count-exit');
+    const events: string[] = [];
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: { stateFile },
+      logger: quiet,
+      restart: { initialBackoffMs: 20 },
+    });
+    h.events$.subscribe((e) => events.push(e.type));
+    try {
+      await h.ref.add(3);
+      const waiting = h.ref.hang();
+      await h.ref.exitSoon(3);
+      assert.equal((await errorOf(waiting)).code, 'actor-crashed');
+      assert.equal(await h.ref.add(1), 4);
+      assert.deepEqual(events.slice(0, 3), ['crashed', 'restart-scheduled', 'started']);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('an actor that keeps crashing is given up on, and callers get actor-stopped', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: {},
+      logger: quiet,
+      restart: { maxRestarts: 1, initialBackoffMs: 10 },
+    });
+    try {
+      await h.ref.crashSoon();
+      await new Promise((r) => setTimeout(r, 50));
+      await h.ref.crashSoon();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('metrics and profiling', () => {
+  test('metrics count messages and latency, and render as Prometheus text', async () => {
+    const sup = new Supervisor(quiet);
+    try {
+      const a = await sup.spawn<typeof counterDef>(COUNTER, { name: 'a', config: {} });
+      const b = await sup.spawn<typeof counterDef>(COUNTER, {
+        name: 'b',
+        placement: 'in-process',
+        config: {},
+      });
+      for (let i = 0; i < 10; i++) await a.ref.add(1);
+      await b.ref.busy(30);
+      void a.ref.hang();
+      let snaps = await sup.metrics();
+      for (let i = 0; i < 50 && snaps.find((s) => s.actor === 'a')?.queueDepth !== 1; i++)
+        snaps = await sup.metrics();
+      const sa = snaps.find((s) => s.actor === 'a')!;
+      const sb = snaps.find((s) => s.actor === 'b')!;
+      assert.equal(sa.placement, 'worker');
+      assert.ok(sa.messagesIn >= 11);
+      assert.ok(sa.messagesOut >= 10);
+      assert.equal(sa.latency.count, 10);
+      assert.equal(sa.queueDepth, 1, 'the hanging call is in flight');
+      assert.ok(sb.latency.sumMs >= 30);
+      assert.ok(sa.eventLoopUtilization >= 0 && sa.eventLoopUtilization <= 1);
+      const text = toPrometheus(snaps);
+      assert.match(text, /lnkit_actor_messages_in_total\{actor="a"\} \d+/);
+      assert.match(text, /lnkit_actor_handling_seconds_count\{actor="a"\} 10/);
+    } finally {
+      await sup.stopAll();
+    }
+  });
+
+  test('one actor is CPU-profiled while another keeps answering', async () => {
+    const sup = new Supervisor(quiet);
+    try {
+      const a = await sup.spawn<typeof counterDef>(COUNTER, { name: 'hot', config: {} });
+      const b = await sup.spawn<typeof counterDef>(COUNTER, { name: 'other', config: {} });
+      const path = join(dir, 'hot.cpuprofile');
+      const profiling = sup.profile('hot', 0.5, path);
+      const work = a.ref.busy(300);
+      let answered = 0;
+      const until = Date.now() + 300;
+      while (Date.now() < until) {
+        await b.ref.get();
+        answered++;
+      }
+      const result = await profiling;
+      await work;
+      assert.ok(answered > 10, 'the other actor kept answering');
+      assert.ok(result.samples > 0);
+      const profile = JSON.parse(readFileSync(path, 'utf8')) as {
+        nodes: { callFrame: { functionName: string } }[];
+      };
+      assert.ok(statSync(path).size > 0);
+      assert.ok(
+        profile.nodes.some((n) => n.callFrame.functionName === 'busy'),
+        'the profile shows the busy function',
+      );
+      await assert.rejects(sup.profile('missing', 1, path), /no actor named missing/);
+    } finally {
+      await sup.stopAll();
+    }
+  });
+});

@@ -1,0 +1,382 @@
+/**
+ * spawn(): start an actor from its module, in a worker thread (reached through comlink) or
+ * in-process, behind the same ActorHandle. Worker actors are supervised: when the thread
+ * dies (uncaught exception, process.exit), every call waiting on it is rejected with
+ * `actor-crashed` (never left hanging), open streams error, and the actor is started again
+ * after a backoff from its own persisted state (its `create` runs again with the same
+ * config). Calls made while it restarts wait for the new incarnation.
+ */
+
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { Observable, Subject } from 'rxjs';
+import type { ActorApi, ActorDefinition, ActorRef } from './actor.ts';
+import { isStreamMethod } from './actor.ts';
+import { nodeEndpoint } from './endpoint.ts';
+import { deserializeError, RuntimeError } from './errors.ts';
+import { ActorHost } from './host.ts';
+import { actorLogger, createRootLogger, type Logger, type LogLevel } from './logger.ts';
+import type { ActorMetricsSnapshot } from './metrics.ts';
+import { importStream, type StreamOptions } from './stream-bridge.ts';
+import type { CallResult, ExposedHost } from './worker-main.ts';
+
+export type Placement = 'worker' | 'in-process';
+
+export interface RestartPolicy {
+  /** Consecutive crashes after which the actor is left stopped. */
+  maxRestarts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** An incarnation that lived this long resets the crash count. */
+  resetAfterMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  maxRestarts: 10,
+  initialBackoffMs: 100,
+  maxBackoffMs: 30_000,
+  resetAfterMs: 60_000,
+};
+
+export interface SpawnOptions<Config> {
+  /** Instance name; defaults to the definition's name. */
+  name?: string;
+  placement?: Placement;
+  config: Config;
+  /** The root logger; each actor logs through a child with `actor` set. */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** Worker actors log here (JSON lines); default: the worker's stdout. */
+  logFile?: string;
+  stream?: StreamOptions;
+  restart?: Partial<RestartPolicy> | false;
+  resourceLimits?: { maxOldGenerationSizeMb?: number };
+}
+
+export type ActorEvent =
+  | { type: 'started'; actor: string; restarts: number }
+  | { type: 'crashed'; actor: string; reason: string; restarts: number }
+  | { type: 'restart-scheduled'; actor: string; inMs: number }
+  | { type: 'stopped'; actor: string; reason: 'requested' | 'gave-up' };
+
+export interface ActorHandle<Api extends ActorApi> {
+  readonly name: string;
+  readonly placement: Placement;
+  /** Typed proxy: calls return Promises, `$` methods return Observables. */
+  readonly ref: ActorRef<Api>;
+  readonly events$: Observable<ActorEvent>;
+  restarts(): number;
+  metrics(): Promise<ActorMetricsSnapshot>;
+  /** CPU-profile only this actor's thread for `seconds`; writes a .cpuprofile to `path`. */
+  profile(seconds: number, path: string): Promise<{ path: string; samples: number }>;
+  stop(): Promise<void>;
+}
+
+/** The calls every host answers, in a worker (through comlink) or in-process. */
+interface HostPort {
+  call(name: string, args: unknown[]): Promise<unknown>;
+  openStream(name: string, args: unknown[]): Observable<unknown>;
+  snapshot(): Promise<ActorMetricsSnapshot>;
+  profile(seconds: number, path: string): Promise<{ path: string; samples: number }>;
+  stop(): Promise<void>;
+}
+
+function toModuleUrl(actorModule: string | URL): string {
+  if (actorModule instanceof URL) return actorModule.href;
+  return /^[a-z]+:/.test(actorModule) ? actorModule : pathToFileURL(actorModule).href;
+}
+
+function makeRef<Api extends ActorApi>(
+  getHost: () => Promise<HostPort>,
+  methodNames: () => readonly string[] | undefined,
+): ActorRef<Api> {
+  const cache = new Map<string, unknown>();
+  return new Proxy({} as ActorRef<Api>, {
+    get(_t, prop) {
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      let fn = cache.get(prop);
+      if (!fn) {
+        const known = methodNames();
+        if (known && !known.includes(prop)) {
+          fn = () => Promise.reject(new RuntimeError('unknown-method', `actor has no method ${prop}`));
+        } else if (isStreamMethod(prop)) {
+          fn = (...args: unknown[]) =>
+            new Observable((subscriber) => {
+              let inner: { unsubscribe(): void } | undefined;
+              let cancelled = false;
+              getHost().then(
+                (host) => {
+                  if (!cancelled) inner = host.openStream(prop, args).subscribe(subscriber);
+                },
+                (e) => subscriber.error(e),
+              );
+              return () => {
+                cancelled = true;
+                inner?.unsubscribe();
+              };
+            });
+        } else {
+          fn = (...args: unknown[]) => getHost().then((host) => host.call(prop, args));
+        }
+        cache.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}
+
+/** Start an actor. `actorModule` is the path or URL of a module whose default export is defineActor(...). */
+export async function spawn<D extends ActorDefinition<never, ActorApi>>(
+  actorModule: string | URL,
+  options: SpawnOptions<D extends ActorDefinition<infer C, ActorApi> ? C : never>,
+): Promise<ActorHandle<D extends ActorDefinition<never, infer A> ? A : never>> {
+  const url = toModuleUrl(actorModule);
+  const placement = options.placement ?? 'worker';
+  if (placement === 'in-process') return spawnInProcess(url, options) as never;
+  return spawnWorker(url, options) as never;
+}
+
+async function spawnInProcess<Config, Api extends ActorApi>(
+  url: string,
+  options: SpawnOptions<Config>,
+): Promise<ActorHandle<Api>> {
+  const mod = (await import(url)) as { default: ActorDefinition<Config, Api> };
+  const name = options.name ?? mod.default.name;
+  const root = options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
+  const host = new ActorHost<Config, Api>(
+    mod.default,
+    { name, placement: 'in-process', logger: actorLogger(root, name), restarts: 0 },
+    options.stream,
+  );
+  const methods = await host.init(options.config);
+  const events$ = new Subject<ActorEvent>();
+  let stopped = false;
+  const port: HostPort = {
+    call: (m, args) =>
+      stopped
+        ? Promise.reject(new RuntimeError('actor-stopped', `actor ${name} is stopped`, name))
+        : host.call(m, args),
+    openStream: (m, args) => host.localStream(m, args),
+    snapshot: async () => host.snapshot(),
+    profile: (s, p) => host.profile(s, p),
+    stop: () => host.stop(),
+  };
+  queueMicrotask(() => events$.next({ type: 'started', actor: name, restarts: 0 }));
+  return {
+    name,
+    placement: 'in-process',
+    ref: makeRef<Api>(
+      async () => port,
+      () => methods,
+    ),
+    events$: events$.asObservable(),
+    restarts: () => 0,
+    metrics: () => port.snapshot(),
+    profile: (s, p) => port.profile(s, p),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await port.stop();
+      events$.next({ type: 'stopped', actor: name, reason: 'requested' });
+      events$.complete();
+    },
+  };
+}
+
+const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+async function spawnWorker<Config, Api extends ActorApi>(
+  url: string,
+  options: SpawnOptions<Config>,
+): Promise<ActorHandle<Api>> {
+  const mod = (await import(url)) as { default: ActorDefinition<Config, Api> };
+  const name = options.name ?? mod.default.name;
+  const root = options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
+  const log = actorLogger(root, name, { supervisor: true });
+  const policy =
+    options.restart === false
+      ? { ...DEFAULT_RESTART_POLICY, maxRestarts: 0 }
+      : { ...DEFAULT_RESTART_POLICY, ...options.restart };
+  const events$ = new Subject<ActorEvent>();
+
+  let restarts = 0;
+  let consecutiveCrashes = 0;
+  let stopping = false;
+  let gaveUp = false;
+  let methods: string[] | undefined;
+
+  interface Incarnation {
+    worker: Worker;
+    remote: Comlink.Remote<ExposedHost>;
+    ready: Promise<void>;
+    /** Rejects every pending call when the thread dies. */
+    died: Promise<never>;
+    startedAt: number;
+    alive: boolean;
+  }
+  let current: Incarnation | undefined;
+  let currentReady: Promise<Incarnation>;
+  let resolveNext: ((i: Incarnation) => void) | undefined;
+
+  const start = (): Incarnation => {
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: {
+        actorModule: url,
+        name,
+        restarts,
+        logLevel: options.logLevel ?? root.level,
+        logFile: options.logFile,
+        stream: options.stream,
+      },
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
+    const remote = Comlink.wrap<ExposedHost>(nodeEndpoint(worker));
+    let markDead!: (e: Error) => void;
+    const died = new Promise<never>((_, reject) => {
+      markDead = reject;
+    });
+    died.catch(() => {});
+    const inc: Incarnation = {
+      worker,
+      remote,
+      ready: Promise.resolve(),
+      died,
+      startedAt: Date.now(),
+      alive: true,
+    };
+    const onDeath = (reason: string) => {
+      if (!inc.alive) return;
+      inc.alive = false;
+      markDead(new RuntimeError('actor-crashed', `actor ${name} crashed: ${reason}`, name));
+      if (stopping) return;
+      handleCrash(inc, reason);
+    };
+    worker.on('error', (e) => onDeath(`uncaught ${e?.name ?? 'error'}: ${e?.message ?? e}`));
+    worker.on('exit', (code) => onDeath(`thread exited with code ${code}`));
+    inc.ready = Promise.race([
+      remote.init(options.config as unknown).then((m) => {
+        methods = m;
+      }),
+      died,
+    ]);
+    return inc;
+  };
+
+  const handleCrash = (inc: Incarnation, reason: string) => {
+    const lived = Date.now() - inc.startedAt;
+    if (lived > policy.resetAfterMs) consecutiveCrashes = 0;
+    consecutiveCrashes++;
+    log.error({ reason, restarts, consecutiveCrashes }, 'actor crashed');
+    events$.next({ type: 'crashed', actor: name, reason, restarts });
+    void inc.worker.terminate().catch(() => {});
+    if (consecutiveCrashes > policy.maxRestarts) {
+      gaveUp = true;
+      log.error({ consecutiveCrashes }, 'actor keeps crashing; supervisor gave up');
+      events$.next({ type: 'stopped', actor: name, reason: 'gave-up' });
+      resolveNext = undefined;
+      return;
+    }
+    const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (consecutiveCrashes - 1));
+    events$.next({ type: 'restart-scheduled', actor: name, inMs: backoff });
+    currentReady = new Promise((resolve) => {
+      resolveNext = resolve;
+    });
+    setTimeout(() => {
+      if (stopping) return;
+      restarts++;
+      const next = start();
+      current = next;
+      next.ready.then(
+        () => {
+          log.warn({ restarts }, 'actor restarted');
+          events$.next({ type: 'started', actor: name, restarts });
+          resolveNext?.(next);
+        },
+        () => {
+          /* its death is handled by onDeath, which schedules the next attempt */
+        },
+      );
+    }, backoff).unref?.();
+  };
+
+  current = start();
+  await current.ready; // a failure to start at all is reported to the caller of spawn()
+  currentReady = Promise.resolve(current);
+  events$.next({ type: 'started', actor: name, restarts: 0 });
+
+  const live = async (): Promise<Incarnation> => {
+    if (stopping || gaveUp) throw new RuntimeError('actor-stopped', `actor ${name} is stopped`, name);
+    const inc = current?.alive ? current : await currentReady;
+    if (!inc.alive) throw new RuntimeError('actor-crashed', `actor ${name} crashed`, name);
+    return inc;
+  };
+
+  const guarded = <T>(inc: Incarnation, p: Promise<T>): Promise<T> => Promise.race([p, inc.died]);
+
+  const port: HostPort = {
+    async call(m, args) {
+      const inc = await live();
+      const r: CallResult = await guarded<CallResult>(inc, inc.remote.call(m, args) as Promise<CallResult>);
+      if (!r.ok) throw deserializeError(r.error);
+      return r.value;
+    },
+    openStream(m, args) {
+      return importStream(() => {
+        const channel = new MessageChannel();
+        // Failures reach the consumer through the port: a producer that dies closes it.
+        live()
+          .then((inc) =>
+            guarded(
+              inc,
+              inc.remote.stream(m, args, Comlink.transfer(channel.port2, [channel.port2 as never])),
+            ),
+          )
+          .catch(() => channel.port1.close());
+        return { port: channel.port1 };
+      }, options.stream);
+    },
+    async snapshot() {
+      const inc = await live();
+      const s = await guarded(inc, inc.remote.snapshot());
+      return { ...s, restarts };
+    },
+    async profile(seconds, path) {
+      const inc = await live();
+      return guarded(inc, inc.remote.profile(seconds, path));
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const inc = current;
+      if (inc?.alive) {
+        try {
+          await Promise.race([guarded(inc, inc.remote.stop()), new Promise((r) => setTimeout(r, 5000))]);
+        } catch {
+          /* it died on the way out */
+        }
+        inc.alive = false;
+        inc.remote[Comlink.releaseProxy]();
+        await inc.worker.terminate();
+      }
+    },
+  };
+
+  return {
+    name,
+    placement: 'worker',
+    ref: makeRef<Api>(
+      async () => port,
+      () => methods,
+    ),
+    events$: events$.asObservable(),
+    restarts: () => restarts,
+    metrics: () => port.snapshot(),
+    profile: (s, p) => port.profile(s, p),
+    async stop() {
+      await port.stop();
+      events$.next({ type: 'stopped', actor: name, reason: 'requested' });
+      events$.complete();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The Supervisor owns a node's actors: it spawns them, keeps their handles by name, reads
+ * all their metrics as one snapshot, profiles one of them on request, and stops them in
+ * reverse start order.
+ */
+import { type Observable, Subject } from 'rxjs';
+import type { ActorApi, ActorDefinition } from './actor.ts';
+import { RuntimeError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { ActorMetricsSnapshot } from './metrics.ts';
+import { type ActorEvent, type ActorHandle, type SpawnOptions, spawn } from './spawn.ts';
+
+export class Supervisor {
+  private readonly handles = new Map<string, ActorHandle<ActorApi>>();
+  private readonly allEvents$ = new Subject<ActorEvent>();
+  /** Lifecycle events of every actor (started, crashed, restart-scheduled, stopped). */
+  readonly events$: Observable<ActorEvent> = this.allEvents$.asObservable();
+
+  constructor(private readonly logger?: Logger) {}
+
+  async spawn<D extends ActorDefinition<never, ActorApi>>(
+    actorModule: string | URL,
+    options: Parameters<typeof spawn<D>>[1],
+  ): Promise<Awaited<ReturnType<typeof spawn<D>>>> {
+    const opts = { ...(this.logger ? { logger: this.logger } : {}), ...options } as SpawnOptions<unknown>;
+    const handle = (await spawn<D>(actorModule, opts as never)) as ActorHandle<ActorApi>;
+    if (this.handles.has(handle.name)) {
+      await handle.stop();
+      throw new RuntimeError(
+        'actor-init-failed',
+        `an actor named ${handle.name} is already running`,
+        handle.name,
+      );
+    }
+    this.handles.set(handle.name, handle);
+    handle.events$.subscribe((e) => this.allEvents$.next(e));
+    return handle as never;
+  }
+
+  get(name: string): ActorHandle<ActorApi> | undefined {
+    return this.handles.get(name);
+  }
+
+  names(): string[] {
+    return [...this.handles.keys()];
+  }
+
+  /** One snapshot of every actor's metrics; an actor that cannot answer is left out. */
+  async metrics(): Promise<ActorMetricsSnapshot[]> {
+    const all = await Promise.allSettled([...this.handles.values()].map((h) => h.metrics()));
+    return all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  async profile(name: string, seconds: number, path: string): Promise<{ path: string; samples: number }> {
+    const h = this.handles.get(name);
+    if (!h)
+      throw new RuntimeError('unknown-method', `no actor named ${name} (actors: ${this.names().join(', ')})`);
+    return h.profile(seconds, path);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const h of [...this.handles.values()].reverse()) {
+      try {
+        await h.stop();
+      } catch (e) {
+        this.logger?.warn({ actor: h.name, err: (e as Error).message }, 'actor did not stop cleanly');
+      }
+    }
+    this.handles.clear();
+    this.allEvents$.complete();
+  }
+}

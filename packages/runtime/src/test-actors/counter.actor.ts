@@ -1,0 +1,105 @@
+// A small actor used by the runtime's tests: state persisted to a file, calls that fail,
+// crash or hang, and every kind of stream.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+import { interval, Observable, range } from 'rxjs';
+import { defineActor } from '../actor.ts';
+
+export interface CounterConfig {
+  stateFile?: string;
+}
+
+class CounterError extends Error {
+  override readonly name = 'CounterError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export default defineActor({
+  name: 'counter',
+  create(ctx, config: CounterConfig) {
+    let count =
+      config.stateFile && existsSync(config.stateFile) ? Number(readFileSync(config.stateFile, 'utf8')) : 0;
+    let activeTicks = 0;
+    return {
+      add(n: number): number {
+        count += n;
+        if (config.stateFile) writeFileSync(config.stateFile, String(count));
+        return count;
+      },
+      get: () => count,
+      echo: <T>(value: T): T => value,
+      transform(input: { items: number[]; label: string; big: bigint; bytes: Uint8Array }) {
+        return {
+          sum: input.items.reduce((a, b) => a + b, 0),
+          label: input.label.toUpperCase(),
+          big: input.big * 2n,
+          bytes: input.bytes.map((b) => b ^ 0xff),
+          map: new Map([['k', 1]]),
+        };
+      },
+      fail(message: string): never {
+        throw new CounterError('bad-thing', message);
+      },
+      where: () => ({ placement: ctx.placement, threadId, restarts: ctx.restarts }),
+      crashSoon(): string {
+        setImmediate(() => {
+          throw new Error('deliberate uncaught exception');
+        });
+        return 'crashing';
+      },
+      exitSoon(code: number): string {
+        setImmediate(() => process.exit(code));
+        return 'exiting';
+      },
+      hang: () => new Promise<never>(() => {}),
+      busy(ms: number): number {
+        const end = performance.now() + ms;
+        let x = 0;
+        while (performance.now() < end) x += Math.sqrt(x + 1);
+        return x;
+      },
+      activeTicks: () => activeTicks,
+      /** 0..n-1 emitted in chunks across macrotasks, like a real producer. */
+      range$(n: number, chunk = 1000): Observable<number> {
+        return new Observable<number>((sub) => {
+          let i = 0;
+          let timer: NodeJS.Immediate | undefined;
+          const step = () => {
+            const end = Math.min(n, i + chunk);
+            for (; i < end; i++) sub.next(i);
+            if (i >= n) sub.complete();
+            else timer = setImmediate(step);
+          };
+          step();
+          return () => timer && clearImmediate(timer);
+        });
+      },
+      /** n items at once, synchronously: a producer that ignores demand. */
+      burst$: (n: number) => range(0, n),
+      failAfter$(n: number): Observable<number> {
+        return new Observable<number>((sub) => {
+          for (let i = 0; i < n; i++) sub.next(i);
+          sub.error(new CounterError('stream-broke', `failed after ${n}`));
+        });
+      },
+      ticks$(): Observable<number> {
+        return new Observable<number>((sub) => {
+          activeTicks++;
+          const s = interval(1).subscribe(sub);
+          return () => {
+            activeTicks--;
+            s.unsubscribe();
+          };
+        });
+      },
+      async *pulled$(n: number): AsyncGenerator<number> {
+        for (let i = 0; i < n; i++) yield i;
+      },
+    };
+  },
+});
