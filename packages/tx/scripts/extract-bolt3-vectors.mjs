@@ -66,7 +66,9 @@ const kv = (line) => {
   let current = null;
   let pendingHtlc = null;
   for (const line of sec) {
-    const htlcDesc = /^\s*# signature for output #(\d+) \(htlc-(success|timeout) for htlc #(\d+)\)/.exec(line);
+    const htlcDesc = /^\s*# signature for output #(\d+) \(htlc-(success|timeout) for htlc #(\d+)\)/.exec(
+      line,
+    );
     if (htlcDesc) {
       pendingHtlc = { outputIndex: Number(htlcDesc[1]), kind: htlcDesc[2], htlcIndex: Number(htlcDesc[3]) };
       current.htlcTxs.push(pendingHtlc);
@@ -94,7 +96,7 @@ const kv = (line) => {
       if (p.key.startsWith('INTERNAL')) {
         const m = /^INTERNAL: (\w+): (\w+)/.exec(line.trim());
         if (m) common[m[1]] = m[1].endsWith('privkey') || m[1].endsWith('secret') ? privkey(m[2]) : m[2];
-      } else if (p.value !== "" && (!p.comment || p.key === "obscured commitment number")) {
+      } else if (p.value !== '' && (!p.comment || p.key === 'obscured commitment number')) {
         common[p.key] = p.key.endsWith('privkey') || p.key.endsWith('_secret') ? privkey(p.value) : p.value;
       }
       continue;
@@ -106,15 +108,33 @@ const kv = (line) => {
       continue;
     }
     switch (p.key) {
-      case 'to_local_msat': current.toLocalMsat = Number(p.value); break;
-      case 'to_remote_msat': current.toRemoteMsat = Number(p.value); break;
-      case 'local_feerate_per_kw': current.feeratePerKw = Number(p.value); break;
-      case 'base commitment transaction fee': current.baseFeeSat = Number(p.value); break;
-      case 'actual commitment transaction fee': current.actualFeeSat = Number(p.value); break;
-      case 'remote_signature': current.remoteSignature = p.value; break;
-      case 'local_signature': current.localSignature = p.value; break;
-      case 'output commit_tx': current.commitTx = p.value; break;
-      case 'num_htlcs': current.numHtlcs = Number(p.value); break;
+      case 'to_local_msat':
+        current.toLocalMsat = Number(p.value);
+        break;
+      case 'to_remote_msat':
+        current.toRemoteMsat = Number(p.value);
+        break;
+      case 'local_feerate_per_kw':
+        current.feeratePerKw = Number(p.value);
+        break;
+      case 'base commitment transaction fee':
+        current.baseFeeSat = Number(p.value);
+        break;
+      case 'actual commitment transaction fee':
+        current.actualFeeSat = Number(p.value);
+        break;
+      case 'remote_signature':
+        current.remoteSignature = p.value;
+        break;
+      case 'local_signature':
+        current.localSignature = p.value;
+        break;
+      case 'output commit_tx':
+        current.commitTx = p.value;
+        break;
+      case 'num_htlcs':
+        current.numHtlcs = Number(p.value);
+        break;
     }
   }
   // x_local_per_commitment_secret is printed with the trailing 01 too.
@@ -124,7 +144,10 @@ const kv = (line) => {
     htlcs,
     vectors,
   };
-  writeFileSync('packages/tx/src/fixtures/bolt03-commitment-static-remotekey.json', `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(
+    'packages/tx/src/fixtures/bolt03-commitment-static-remotekey.json',
+    `${JSON.stringify(out, null, 2)}\n`,
+  );
 }
 
 // ---- Appendix F: anchors (a JSON block in the BOLT)
@@ -136,7 +159,10 @@ const kv = (line) => {
     source: `${SOURCE}, Appendix F: Commitment and HTLC Transaction Test Vectors (anchors); keys, HTLCs and funding as in Appendix C`,
     vectors,
   };
-  writeFileSync('packages/tx/src/fixtures/bolt03-commitment-anchors.json', `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(
+    'packages/tx/src/fixtures/bolt03-commitment-anchors.json',
+    `${JSON.stringify(out, null, 2)}\n`,
+  );
 }
 
 // ---- Appendix D: per-commitment secret generation and storage
@@ -176,7 +202,18 @@ const kv = (line) => {
   for (const line of sec) {
     const p = kv(line);
     if (!p || p.comment) continue;
-    if (['base_secret', 'per_commitment_secret', 'base_point', 'per_commitment_point', 'localpubkey', 'localprivkey', 'revocationpubkey', 'revocationprivkey'].includes(p.key)) {
+    if (
+      [
+        'base_secret',
+        'per_commitment_secret',
+        'base_point',
+        'per_commitment_point',
+        'localpubkey',
+        'localprivkey',
+        'revocationpubkey',
+        'revocationprivkey',
+      ].includes(p.key)
+    ) {
       out[p.key] = strip0x(p.value);
     }
   }
