@@ -358,7 +358,11 @@ export class MessageDecryptor {
   private bodyLength = -1;
   private failed: PeerNetError | null = null;
 
-  constructor(keys: Pick<TransportKeys, 'receivingKey' | 'chainingKey'>) {
+  /** `maxMessageSize` below 65535 lets a node refuse frames larger than it is willing to buffer. */
+  constructor(
+    keys: Pick<TransportKeys, 'receivingKey' | 'chainingKey'>,
+    private readonly maxMessageSize = MAX_MESSAGE_SIZE,
+  ) {
     this.cipher = new CipherState(keys.receivingKey, keys.chainingKey);
   }
 
@@ -382,6 +386,12 @@ export class MessageDecryptor {
           const lc = this.take(LENGTH_HEADER_SIZE);
           const l = this.cipher.decrypt(lc);
           this.bodyLength = ((l[0] ?? 0) << 8) | (l[1] ?? 0);
+          if (this.bodyLength > this.maxMessageSize) {
+            throw new PeerNetError(
+              'message-too-long',
+              `frame of ${this.bodyLength} bytes exceeds ${this.maxMessageSize}`,
+            );
+          }
         }
         if (this.buffered < this.bodyLength + MAC_SIZE) break;
         const c = this.take(this.bodyLength + MAC_SIZE);

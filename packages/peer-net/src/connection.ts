@@ -1,0 +1,324 @@
+/**
+ * One TCP connection carrying BOLT 8: the handshake, then framed encrypted messages in
+ * both directions, with a bounded outbound queue. It knows nothing of init, ping or
+ * message types (that is PeerSession) and dies with its socket; the logical peer that
+ * outlives reconnects lives in the PeerManager ("connection apart from peer").
+ */
+import type { Socket } from 'node:net';
+import { PeerNetError } from './errors.ts';
+import {
+  ACT_ONE_SIZE,
+  ACT_THREE_SIZE,
+  ACT_TWO_SIZE,
+  HandshakeInitiator,
+  HandshakeResponder,
+  MAX_MESSAGE_SIZE,
+  MessageDecryptor,
+  MessageEncryptor,
+  type NodeKeyEcdh,
+  type TransportKeys,
+} from './noise.ts';
+
+export interface ConnectionOptions {
+  /** The whole three-act handshake must finish within this (a silent peer is dropped). */
+  handshakeTimeoutMs: number;
+  /** Messages waiting to be written before `send` rejects with 'queue-full'. */
+  maxQueueLength: number;
+  /** Largest frame body accepted (at most 65535, BOLT 8). */
+  maxMessageSize?: number;
+}
+
+interface Pending {
+  message: Uint8Array;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/** Reads fixed-size acts from a socket during the handshake, keeping any bytes that follow. */
+class ActReader {
+  private chunks: Buffer[] = [];
+  private length = 0;
+  private waiter: { size: number; resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | null =
+    null;
+  private failure: PeerNetError | null = null;
+  private readonly onData = (chunk: Buffer) => {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    this.check();
+  };
+  private readonly onEnd = () =>
+    this.fail(new PeerNetError('handshake-short-read', 'connection closed during the handshake'));
+
+  constructor(private readonly socket: Socket) {
+    socket.on('data', this.onData);
+    socket.on('close', this.onEnd);
+    socket.on('end', this.onEnd);
+  }
+
+  read(size: number): Promise<Uint8Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiter = { size, resolve, reject };
+      this.check();
+    });
+  }
+
+  fail(e: PeerNetError): void {
+    if (!this.failure) this.failure = e;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.reject(this.failure);
+  }
+
+  /** Stops listening; returns bytes received beyond the acts (the first transport frames). */
+  detach(): Uint8Array {
+    // Paused until Connection.start() listens, so no frame is emitted to nobody.
+    this.socket.pause();
+    this.socket.off('data', this.onData);
+    this.socket.off('close', this.onEnd);
+    this.socket.off('end', this.onEnd);
+    return new Uint8Array(Buffer.concat(this.chunks));
+  }
+
+  private check(): void {
+    const w = this.waiter;
+    if (!w || this.length < w.size) return;
+    const all = Buffer.concat(this.chunks);
+    this.chunks = all.length > w.size ? [all.subarray(w.size)] : [];
+    this.length = all.length - w.size;
+    this.waiter = null;
+    w.resolve(new Uint8Array(all.subarray(0, w.size)));
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new PeerNetError('timeout', `handshake did not complete within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class Connection {
+  /** Called for each decrypted message, in order. Set before `start()`. */
+  onMessage: (message: Uint8Array) => void = () => {};
+  /** Called once when the connection ends; `error` is why, if it was not a clean close. */
+  onClose: (error: PeerNetError | undefined) => void = () => {};
+
+  private readonly encryptor: MessageEncryptor;
+  private readonly decryptor: MessageDecryptor;
+  private readonly queue: Pending[] = [];
+  private waitingForDrain = false;
+  private pumpScheduled = false;
+  private closed = false;
+  private closeError: PeerNetError | undefined;
+  private leftover: Uint8Array;
+  /** Bytes and messages through this connection, for metrics. */
+  readonly stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+
+  private constructor(
+    readonly socket: Socket,
+    keys: TransportKeys,
+    readonly inbound: boolean,
+    leftover: Uint8Array,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.remoteNodeId = keys.remoteStatic;
+    this.encryptor = new MessageEncryptor(keys);
+    this.decryptor = new MessageDecryptor(keys, options.maxMessageSize ?? MAX_MESSAGE_SIZE);
+    this.leftover = leftover;
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  }
+
+  readonly remoteNodeId: Uint8Array;
+  readonly remoteAddress: string;
+
+  /** BOLT 8 initiator over a connected socket. Destroys the socket and rejects on any failure. */
+  static async outbound(
+    socket: Socket,
+    localKey: NodeKeyEcdh,
+    remoteNodeId: Uint8Array,
+    options: ConnectionOptions,
+  ): Promise<Connection> {
+    const reader = new ActReader(socket);
+    socket.on('error', () => {});
+    const run = async (): Promise<Connection> => {
+      const hs = new HandshakeInitiator(localKey, remoteNodeId);
+      socket.write(hs.actOne());
+      const actTwo = await reader.read(ACT_TWO_SIZE);
+      const { actThree, keys } = await hs.actTwo(actTwo);
+      socket.write(actThree);
+      return new Connection(socket, keys, false, reader.detach(), options);
+    };
+    try {
+      return await withTimeout(run(), options.handshakeTimeoutMs, () =>
+        reader.fail(new PeerNetError('timeout', 'handshake timed out')),
+      );
+    } catch (e) {
+      reader.detach();
+      socket.destroy();
+      throw e;
+    }
+  }
+
+  /** BOLT 8 responder over an accepted socket. Destroys the socket and rejects on any failure. */
+  static async inbound(
+    socket: Socket,
+    localKey: NodeKeyEcdh,
+    options: ConnectionOptions,
+  ): Promise<Connection> {
+    const reader = new ActReader(socket);
+    socket.on('error', () => {});
+    const run = async (): Promise<Connection> => {
+      const hs = new HandshakeResponder(localKey);
+      const actOne = await reader.read(ACT_ONE_SIZE);
+      socket.write(await hs.actOne(actOne));
+      const actThree = await reader.read(ACT_THREE_SIZE);
+      const keys = hs.actThree(actThree);
+      return new Connection(socket, keys, true, reader.detach(), options);
+    };
+    try {
+      return await withTimeout(run(), options.handshakeTimeoutMs, () =>
+        reader.fail(new PeerNetError('timeout', 'handshake timed out')),
+      );
+    } catch (e) {
+      reader.detach();
+      socket.destroy();
+      throw e;
+    }
+  }
+
+  /** Starts delivering messages to `onMessage` (including any that arrived with act three). */
+  start(): void {
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) =>
+      this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
+    );
+    socket.on('drain', () => {
+      this.waitingForDrain = false;
+      this.pump();
+    });
+    socket.on('error', (e: Error) =>
+      this.finish(new PeerNetError('disconnected', `socket error: ${e.message}`)),
+    );
+    socket.on('close', () => this.finish(this.closeError));
+    socket.on('end', () => {
+      // The peer half-closed: BOLT 8 has no half-open use, so close our side too.
+      socket.end();
+    });
+    const first = this.leftover;
+    this.leftover = new Uint8Array(0);
+    if (first.length > 0) this.receive(first);
+    if (socket.destroyed) this.finish(this.closeError);
+    else socket.resume();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Queues an encrypted message; resolves once the socket has taken it, rejects if full or closed. */
+  send(message: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new PeerNetError('not-connected', 'connection is closed'));
+    if (message.length > MAX_MESSAGE_SIZE) {
+      return Promise.reject(
+        new PeerNetError(
+          'message-too-long',
+          `message of ${message.length} bytes exceeds ${MAX_MESSAGE_SIZE}`,
+        ),
+      );
+    }
+    if (this.queue.length >= this.options.maxQueueLength) {
+      return Promise.reject(
+        new PeerNetError('queue-full', `outbound queue holds ${this.queue.length} messages`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        // Messages sent in the same tick go out in one corked write.
+        queueMicrotask(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  /** Closes at once; pending sends reject. */
+  close(error?: PeerNetError): void {
+    if (this.closed) return;
+    this.closeError ??= error;
+    this.socket.destroy();
+    this.finish(this.closeError);
+  }
+
+  /** Writes what is queued (e.g. a warning), then closes. */
+  closeAfterFlush(error: PeerNetError, graceMs = 1000): void {
+    if (this.closed) return;
+    this.closeError ??= error;
+    this.pump();
+    this.socket.end();
+    setTimeout(() => this.close(error), graceMs).unref();
+  }
+
+  private pump(): void {
+    if (this.closed || this.waitingForDrain || this.queue.length === 0) return;
+    const socket = this.socket;
+    socket.cork();
+    while (this.queue.length > 0 && !this.waitingForDrain) {
+      const item = this.queue.shift()!;
+      const frame = this.encryptor.encrypt(item.message);
+      this.stats.messagesOut++;
+      this.stats.bytesOut += frame.length;
+      const ok = socket.write(frame, (err) => {
+        if (err)
+          item.reject(new PeerNetError('disconnected', 'connection closed before the message was written'));
+        else item.resolve();
+      });
+      if (!ok) this.waitingForDrain = true;
+    }
+    socket.uncork();
+  }
+
+  private receive(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.stats.bytesIn += bytes.length;
+    let messages: Uint8Array[];
+    try {
+      messages = this.decryptor.push(bytes);
+    } catch (e) {
+      // BOLT 8: a MAC failure MUST close the connection; nothing can be said to the peer any more.
+      this.close(e instanceof PeerNetError ? e : new PeerNetError('bad-mac', 'frame does not decrypt'));
+      return;
+    }
+    for (const m of messages) {
+      if (this.closed) return;
+      this.stats.messagesIn++;
+      this.onMessage(m);
+    }
+  }
+
+  private finish(error: PeerNetError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    const pending = this.queue.splice(0);
+    for (const p of pending)
+      p.reject(new PeerNetError('disconnected', 'connection closed before the message was written'));
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.onClose(error);
+  }
+}

@@ -1,0 +1,378 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { randomBytes } from '@lnkit/crypto';
+import { decodeMessage, encodeMessage, Features } from '@lnkit/wire';
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { PeerNetError } from './errors.ts';
+import { LNKIT_INIT_FEATURES } from './features.ts';
+import {
+  HandshakeInitiator,
+  MessageDecryptor,
+  MessageEncryptor,
+  type NodeKeyEcdh,
+  nodeKeyEcdh,
+} from './noise.ts';
+import { type PeerEvent, PeerManager, type PeerManagerOptions } from './peer-manager.ts';
+
+const managers: PeerManager[] = [];
+after(async () => {
+  for (const m of managers) await m.close();
+});
+
+function key(): NodeKeyEcdh {
+  return nodeKeyEcdh(randomBytes(32));
+}
+
+function manager(over: Partial<PeerManagerOptions> = {}): PeerManager {
+  const m = new PeerManager({
+    nodeKey: key(),
+    timerMs: 20,
+    handshakeTimeoutMs: 500,
+    initTimeoutMs: 500,
+    ...over,
+  });
+  managers.push(m);
+  return m;
+}
+
+function nextEvent(m: PeerManager, type: PeerEvent['type'], nodeId?: string): Promise<PeerEvent> {
+  return firstValueFrom(
+    m.events$.pipe(filter((e) => e.type === type && (nodeId === undefined || e.nodeId === nodeId))),
+  );
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A hand-driven BOLT 8 initiator over a raw socket, to send what a well-behaved node never would. */
+async function rawPeer(port: number, remote: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const hs = new HandshakeInitiator(key(), Uint8Array.from(Buffer.from(remote, 'hex')));
+  const received: Buffer[] = [];
+  let closed = false;
+  socket.on('data', (d: Buffer) => received.push(d));
+  socket.on('close', () => {
+    closed = true;
+  });
+  socket.on('error', () => {});
+  socket.write(hs.actOne());
+  while (Buffer.concat(received).length < 50) await wait(5);
+  const all = Buffer.concat(received);
+  received.length = 0;
+  if (all.length > 50) received.push(all.subarray(50));
+  const { actThree, keys } = await hs.actTwo(new Uint8Array(all.subarray(0, 50)));
+  socket.write(actThree);
+  const enc = new MessageEncryptor(keys);
+  const dec = new MessageDecryptor(keys);
+  return {
+    socket,
+    get closed() {
+      return closed;
+    },
+    frame: (message: Uint8Array) => enc.encrypt(message),
+    send: (message: Uint8Array) => socket.write(enc.encrypt(message)),
+    sendInit: () =>
+      socket.write(
+        enc.encrypt(
+          encodeMessage({
+            type: 16,
+            kind: 'init',
+            globalFeatures: Features.empty(),
+            features: LNKIT_INIT_FEATURES,
+          }),
+        ),
+      ),
+    /** Messages received so far, decrypted. */
+    messages: () => dec.push(new Uint8Array(Buffer.concat(received.splice(0)))),
+  };
+}
+
+async function waitUntil(cond: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await wait(5);
+  }
+}
+
+test('two peers: handshake, init with features, messages both ways, ping, clean disconnect seen by both', async () => {
+  const a = manager();
+  const b = manager({
+    features: Features.of({ required: ['option_static_remotekey'], optional: ['gossip_queries'] }),
+  });
+  const { port } = await a.listen('127.0.0.1', 0);
+  const aSees = nextEvent(a, 'connected');
+  const info = await b.connect(a.nodeId, '127.0.0.1', port);
+  assert.equal(info.nodeId, a.nodeId);
+  assert.equal(info.inbound, false);
+  // LNKIT_INIT_FEATURES: bits 1, 8, 12, 14 and 45 (BOLT 9 numbering), big-endian bytes.
+  assert.equal(info.features.hex, '200000005102');
+  assert.deepEqual(info.features.names.sort(), [
+    'option_channel_type/optional',
+    'option_data_loss_protect/optional',
+    'option_static_remotekey/required',
+    'payment_secret/required',
+    'var_onion_optin/required',
+  ]);
+  const ev = await aSees;
+  assert.equal(ev.type, 'connected');
+  if (ev.type === 'connected') {
+    assert.equal(ev.nodeId, b.nodeId);
+    assert.equal(ev.inbound, true);
+    assert.deepEqual(ev.features.names.sort(), [
+      'gossip_queries/optional',
+      'option_static_remotekey/required',
+    ]);
+    assert.equal(ev.features.hex, '1080');
+  }
+  assert.deepEqual(
+    a.listPeers().map((p) => p.nodeId),
+    [b.nodeId],
+  );
+
+  // A custom odd message type both ways, through the per-type stream.
+  const atA = firstValueFrom(a.messagesOfType(32769).pipe(take(3), toArray()));
+  b.messagesOfType(32769);
+  for (let i = 0; i < 3; i++) await b.send(a.nodeId, Uint8Array.of(0x80, 0x01, i));
+  const got = await atA;
+  assert.deepEqual(
+    got.map((m) => [m.nodeId, [...m.raw]]),
+    [0, 1, 2].map((i) => [b.nodeId, [0x80, 0x01, i]]),
+  );
+  const atB = firstValueFrom(b.messagesOfKind('error'));
+  await a.send(b.nodeId, {
+    type: 17,
+    kind: 'error',
+    channelId: new Uint8Array(32).fill(1),
+    data: new Uint8Array(0),
+  });
+  assert.deepEqual(
+    (await atB).message.kind === 'error' && (await atB).message.channelId,
+    new Uint8Array(32).fill(1),
+  );
+
+  const rtt = await b.ping(a.nodeId, 100);
+  assert.ok(rtt >= 0 && rtt < 2000);
+
+  const aDown = nextEvent(a, 'disconnected');
+  const bDown = nextEvent(b, 'disconnected');
+  await b.disconnect(a.nodeId);
+  await Promise.all([aDown, bDown]);
+  assert.deepEqual(a.listPeers(), []);
+  assert.deepEqual(b.listPeers(), []);
+  await assert.rejects(
+    b.send(a.nodeId, Uint8Array.of(0x80, 0x01)),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'not-connected',
+  );
+});
+
+test('connect rejects clearly: wrong node id, closed port, own node id', async () => {
+  const a = manager();
+  const { port } = await a.listen('127.0.0.1', 0);
+  const b = manager();
+  const other = key();
+  await assert.rejects(
+    b.connect(Buffer.from(other.publicKey).toString('hex'), '127.0.0.1', port),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'wrong-node-id',
+  );
+  const spare = net.createServer();
+  await new Promise<void>((r) => spare.listen(0, '127.0.0.1', r));
+  const closedPort = (spare.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => spare.close(() => r()));
+  await assert.rejects(
+    b.connect(a.nodeId, '127.0.0.1', closedPort),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'connect-failed',
+  );
+  await assert.rejects(
+    b.connect(b.nodeId, '127.0.0.1', port),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'invalid-argument',
+  );
+  await assert.rejects(
+    b.connect('zz', '127.0.0.1', port),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'invalid-argument',
+  );
+});
+
+test('robustness: bad peers are dropped, a good peer keeps working, nothing crashes', async () => {
+  const a = manager({ maxMessageSize: 4096 });
+  const { port } = await a.listen('127.0.0.1', 0);
+  const codes: (string | undefined)[] = [];
+  a.events$.subscribe((e) => {
+    if (e.type === 'disconnected') codes.push(e.code);
+  });
+  const good = manager();
+  await good.connect(a.nodeId, '127.0.0.1', port);
+  const stillGood = async () => {
+    assert.ok((await good.ping(a.nodeId)) >= 0);
+    assert.deepEqual(
+      a.listPeers().map((p) => p.nodeId),
+      [good.nodeId],
+    );
+  };
+
+  // 1. Random bytes instead of act one.
+  const junk = net.connect(port, '127.0.0.1');
+  let junkClosed = false;
+  junk.on('close', () => {
+    junkClosed = true;
+  });
+  junk.on('error', () => {});
+  junk.write(randomBytes(50));
+  await waitUntil(() => junkClosed, 2000, 'random-bytes peer dropped');
+  await stillGood();
+
+  // 2. A peer that connects and sends nothing: dropped at the handshake timeout.
+  const silent = net.connect(port, '127.0.0.1');
+  let silentClosed = false;
+  silent.on('close', () => {
+    silentClosed = true;
+  });
+  silent.on('error', () => {});
+  await waitUntil(() => silentClosed, 2000, 'silent peer dropped');
+  await stillGood();
+
+  // 3. A peer that finishes the handshake but never sends init.
+  const noInit = await rawPeer(port, a.nodeId);
+  await waitUntil(() => noInit.closed, 2000, 'no-init peer dropped');
+
+  // 4. Flipped bit in the length prefix (its MAC fails).
+  for (const flip of ['length', 'body-mac'] as const) {
+    const p = await rawPeer(port, a.nodeId);
+    p.sendInit();
+    await waitUntil(() => a.listPeers().length === 2, 2000, 'raw peer connected');
+    const frame = p.frame(Uint8Array.of(0x80, 0x01, 1, 2, 3));
+    frame[flip === 'length' ? 0 : frame.length - 1]! ^= 0x01;
+    p.socket.write(frame);
+    await waitUntil(() => p.closed, 2000, `${flip} flip dropped`);
+    await waitUntil(() => codes.length === 1, 2000, 'disconnect event');
+    assert.equal(codes.pop(), 'bad-mac');
+    await stillGood();
+  }
+
+  // 5. A frame cut short: header and half a body, then silence. The ping it gets is never answered.
+  {
+    const b = manager();
+    const a2 = manager({ pingIntervalMs: 100, pongTimeoutMs: 100 });
+    const down = nextEvent(a2, 'disconnected');
+    const { port: port2 } = await a2.listen('127.0.0.1', 0);
+    await b.connect(a2.nodeId, '127.0.0.1', port2);
+    const p = await rawPeer(port2, a2.nodeId);
+    p.sendInit();
+    await waitUntil(() => a2.listPeers().length === 2, 2000, 'raw peer connected');
+    const frame = p.frame(new Uint8Array(100).fill(0x80));
+    p.socket.write(frame.subarray(0, 18 + 50));
+    await waitUntil(() => p.closed, 3000, 'cut-short frame peer dropped');
+    const ev = await down;
+    assert.equal(ev.type === 'disconnected' && ev.code, 'timeout');
+    assert.deepEqual(
+      a2.listPeers().map((x) => x.nodeId),
+      [b.nodeId],
+    );
+    assert.ok((await b.ping(a2.nodeId)) >= 0);
+  }
+
+  // 6. An unknown even message: a warning first, then the close.
+  {
+    const p = await rawPeer(port, a.nodeId);
+    p.sendInit();
+    await waitUntil(() => a.listPeers().length === 2, 2000, 'raw peer connected');
+    p.send(Uint8Array.of(0x80, 0x00, 0xff));
+    await waitUntil(() => p.closed, 2000, 'unknown-even peer dropped');
+    const msgs = p.messages().map((m) => decodeMessage(m));
+    assert.deepEqual(
+      msgs.map((m) => m.kind),
+      ['init', 'warning'],
+    );
+    await waitUntil(() => codes.length === 1, 2000, 'disconnect event');
+    assert.equal(codes.pop(), 'protocol');
+    await stillGood();
+  }
+
+  // 7. An oversized frame (the length field says more than this node accepts).
+  {
+    const p = await rawPeer(port, a.nodeId);
+    p.sendInit();
+    await waitUntil(() => a.listPeers().length === 2, 2000, 'raw peer connected');
+    p.send(new Uint8Array(5000).fill(0x80));
+    await waitUntil(() => p.closed, 2000, 'oversized frame peer dropped');
+    await waitUntil(() => codes.length === 1, 2000, 'disconnect event');
+    assert.equal(codes.pop(), 'message-too-long');
+    await stillGood();
+  }
+});
+
+test('outbound queue: a peer that stops reading fills the queue and send rejects with queue-full', async () => {
+  const a = manager({ maxQueueLength: 8 });
+  const { port } = await a.listen('127.0.0.1', 0);
+  const p = await rawPeer(port, a.nodeId);
+  p.sendInit();
+  await waitUntil(() => a.listPeers().length === 1, 2000, 'raw peer connected');
+  p.socket.pause();
+  const big = new Uint8Array(60_000);
+  big[0] = 0x80;
+  big[1] = 0x01;
+  let full: PeerNetError | undefined;
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < 2000 && !full; i++) {
+    sends.push(
+      a.send(a.listPeers()[0]!.nodeId, big).catch((e) => {
+        if (e instanceof PeerNetError && e.code === 'queue-full') full = e;
+      }),
+    );
+    if (i % 8 === 7) await wait(1);
+  }
+  assert.ok(full, 'expected a queue-full rejection');
+  assert.ok(a.queueLength(a.listPeers()[0]!.nodeId) <= 8);
+  // Once the peer reads again, the queue drains and pending sends resolve.
+  p.socket.resume();
+  await Promise.all(sends);
+  await waitUntil(() => a.queueLength(a.listPeers()[0]!.nodeId) === 0, 5000, 'queue drained');
+  p.socket.destroy();
+});
+
+test('persistent peer: reconnects with backoff after the remote side restarts', async () => {
+  const remoteKey = key();
+  const b1 = new PeerManager({ nodeKey: remoteKey, timerMs: 20 });
+  const { port } = await b1.listen('127.0.0.1', 0);
+  const a = manager({ reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 400 });
+  const remoteId = Buffer.from(remoteKey.publicKey).toString('hex');
+  await a.connect(remoteId, '127.0.0.1', port, { persistent: true });
+  const down = nextEvent(a, 'disconnected', remoteId);
+  await b1.close();
+  await down;
+  // Stay down long enough for a few failed attempts, then restart on the same port.
+  await wait(300);
+  const up = nextEvent(a, 'connected', remoteId);
+  const b2 = new PeerManager({ nodeKey: remoteKey, timerMs: 20 });
+  managers.push(b2);
+  await b2.listen('127.0.0.1', port);
+  const ev = await up;
+  assert.equal(ev.type, 'connected');
+  assert.deepEqual(
+    a.listPeers().map((p) => p.nodeId),
+    [remoteId],
+  );
+  assert.deepEqual(
+    b2.listPeers().map((p) => p.nodeId),
+    [a.nodeId],
+  );
+  // disconnect() forgets persistence: no more reconnects.
+  await a.disconnect(remoteId);
+  await wait(200);
+  assert.deepEqual(a.listPeers(), []);
+});
+
+test('idle pings between two lnkit peers are answered, so neither drops the other', async () => {
+  const a = manager({ pingIntervalMs: 50, pongTimeoutMs: 200 });
+  const b = manager({ pingIntervalMs: 50, pongTimeoutMs: 200 });
+  const { port } = await a.listen('127.0.0.1', 0);
+  await b.connect(a.nodeId, '127.0.0.1', port);
+  // Several ping rounds pass with both sides answering: still connected.
+  await wait(400);
+  assert.equal(a.listPeers().length, 1);
+  assert.equal(b.listPeers().length, 1);
+});
