@@ -1,0 +1,217 @@
+/**
+ * On a real regtest chain (bcoin, which validates scripts and signatures): a funding output
+ * paid to the 2-of-2 of two lnkit KeysManagers, then a commitment transaction signed by both
+ * channel signers spends it and confirms; its HTLC-timeout transaction is refused before its
+ * locktime and accepted after. Run: node scripts/test.mjs test/chain-tx
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { randomBytes, sha256 } from '@lnkit/crypto';
+import { type DefaultChannelSigner, KeysError, KeysManager } from '@lnkit/keys';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import {
+  buildCommitmentTransaction,
+  buildHtlcTransactions,
+  type ChannelType,
+  type CommitmentHtlc,
+  deriveCommitmentKeys,
+  finalizeCommitment,
+  finalizeHtlcTransaction,
+  fundingScript,
+  obscuringFactor,
+  p2wsh,
+  signCounterpartyCommitment,
+  signHolderCommitment,
+} from '@lnkit/tx';
+
+let chain: TestChain;
+before(async () => {
+  chain = await startTestChain();
+  await chain.activateSegwit();
+});
+after(async () => {
+  await chain?.stop();
+});
+
+const FUNDING_SAT = 1_000_000n;
+
+interface Channel {
+  alice: DefaultChannelSigner;
+  bob: DefaultChannelSigner;
+  fundingTxid: Uint8Array;
+  fundingVout: number;
+}
+
+/** Alice opens a channel to Bob: a funding output to the 2-of-2 of their funding keys, confirmed. */
+async function openChannel(channelIndex: bigint): Promise<Channel> {
+  const alice = new KeysManager(randomBytes(32)).createChannelSigner(channelIndex);
+  const bob = new KeysManager(randomBytes(32)).createChannelSigner(channelIndex);
+  const script = p2wsh(fundingScript(alice.pubkeys.fundingPubkey, bob.pubkeys.fundingPubkey));
+  const funded = await chain.fundScript(script, FUNDING_SAT);
+  await chain.mine(1);
+  return {
+    alice,
+    bob,
+    fundingTxid: Uint8Array.from(Buffer.from(funded.txid, 'hex')).reverse(),
+    fundingVout: funded.vout,
+  };
+}
+
+/** Alice's commitment `n`, co-signed: Bob signs it as the counterparty, Alice as the holder. */
+async function aliceCommitment(
+  ch: Channel,
+  channelType: ChannelType,
+  n: bigint,
+  htlcs: CommitmentHtlc[],
+  toLocalMsat: bigint,
+) {
+  const { alice, bob } = ch;
+  const alicePoint = await alice.getPerCommitmentPoint(n);
+  const commitment = buildCommitmentTransaction({
+    channelType,
+    fundingOutpoint: { txid: ch.fundingTxid, vout: ch.fundingVout },
+    fundingSat: FUNDING_SAT,
+    localFundingPubkey: alice.pubkeys.fundingPubkey,
+    remoteFundingPubkey: bob.pubkeys.fundingPubkey,
+    commitmentNumber: n,
+    obscuringFactor: obscuringFactor(alice.pubkeys.paymentBasepoint, bob.pubkeys.paymentBasepoint),
+    toLocalMsat,
+    toRemoteMsat: FUNDING_SAT * 1000n - toLocalMsat - htlcs.reduce((s, h) => s + h.amountMsat, 0n),
+    localIsFunder: true,
+    feeratePerKw: 2500n,
+    dustLimitSat: 546n,
+    toSelfDelay: 144,
+    keys: deriveCommitmentKeys({
+      perCommitmentPoint: alicePoint,
+      ownerDelayedPaymentBasepoint: alice.pubkeys.delayedPaymentBasepoint,
+      ownerHtlcBasepoint: alice.pubkeys.htlcBasepoint,
+      otherRevocationBasepoint: bob.pubkeys.revocationBasepoint,
+      otherHtlcBasepoint: bob.pubkeys.htlcBasepoint,
+      otherPaymentBasepoint: bob.pubkeys.paymentBasepoint,
+    }),
+    htlcs,
+  });
+  const htlcTxs = buildHtlcTransactions(commitment);
+  const bobSigs = await signCounterpartyCommitment(bob, commitment, htlcTxs, alicePoint);
+  await alice.validateHolderCommitment(n);
+  const aliceSigs = await signHolderCommitment(alice, commitment, htlcTxs);
+  return {
+    commitment,
+    htlcTxs,
+    bobSigs,
+    aliceSigs,
+    signed: finalizeCommitment(commitment, aliceSigs.signature, bobSigs.signature),
+  };
+}
+
+async function confirmations(txidHex: string): Promise<number> {
+  const info = (await chain.rpc('getrawtransaction', [txidHex, true])) as { confirmations?: number };
+  return info.confirmations ?? 0;
+}
+
+test('static_remotekey: commitment confirms; HTLC-timeout rejected before its locktime, accepted after', async () => {
+  const ch = await openChannel(0n);
+  const height = await chain.height();
+  const cltvExpiry = height + 10;
+  const offered: CommitmentHtlc = {
+    direction: 'offered',
+    amountMsat: 50_000_000n,
+    paymentHash: sha256(randomBytes(32)),
+    cltvExpiry,
+  };
+  const received: CommitmentHtlc = {
+    direction: 'received',
+    amountMsat: 30_000_000n,
+    paymentHash: sha256(randomBytes(32)),
+    cltvExpiry: height + 40,
+  };
+  const { commitment, signed, htlcTxs, aliceSigs, bobSigs } = await aliceCommitment(
+    ch,
+    'static_remotekey',
+    0n,
+    [offered, received],
+    600_000_000n,
+  );
+  assert.equal(signed.outs.length, 4, 'to_local, to_remote and two HTLC outputs');
+
+  // Control: the same commitment with a signature that is not Bob's is refused by the node.
+  const forged = finalizeCommitment(commitment, aliceSigs.signature, aliceSigs.signature);
+  await assert.rejects(
+    chain.sendRawTransaction(forged.toHex()),
+    (e: unknown) => (e as { code?: number }).code === -26,
+  );
+
+  const commitmentTxid = await chain.sendRawTransaction(signed.toHex());
+  assert.equal(commitmentTxid, signed.getId());
+  await chain.mine(1);
+  assert.equal(await confirmations(commitmentTxid), 1);
+
+  const i = htlcTxs.findIndex((h) => h.kind === 'htlc-timeout');
+  const timeoutTx = htlcTxs[i];
+  assert.ok(timeoutTx);
+  const htlcTimeout = finalizeHtlcTransaction(
+    timeoutTx,
+    aliceSigs.htlcSignatures[i] as Uint8Array,
+    bobSigs.htlcSignatures[i] as Uint8Array,
+  );
+  assert.equal(htlcTimeout.locktime, cltvExpiry);
+
+  // Before cltv_expiry the full node refuses it as non-final (bitcoind code -26).
+  await assert.rejects(chain.sendRawTransaction(htlcTimeout.toHex()), (e: unknown) => {
+    const err = e as { code?: number; message?: string };
+    return err.code === -26 && /final/i.test(err.message ?? '');
+  });
+  // A block at height cltv_expiry may include it: mine until the next block reaches that height.
+  await chain.mine(cltvExpiry - (await chain.height()));
+  const htlcTxid = await chain.sendRawTransaction(htlcTimeout.toHex());
+  assert.equal(htlcTxid, htlcTimeout.getId());
+  await chain.mine(1);
+  assert.equal(await confirmations(htlcTxid), 1);
+});
+
+test('anchors: commitment with anchor outputs confirms; its zero-fee HTLC-timeout is non-final before its locktime', async () => {
+  const ch = await openChannel(1n);
+  const cltvExpiry = (await chain.height()) + 5;
+  const offered: CommitmentHtlc = {
+    direction: 'offered',
+    amountMsat: 40_000_000n,
+    paymentHash: sha256(randomBytes(32)),
+    cltvExpiry,
+  };
+  const { signed, htlcTxs, aliceSigs, bobSigs } = await aliceCommitment(
+    ch,
+    'anchors_zero_fee_htlc_tx',
+    0n,
+    [offered],
+    500_000_000n,
+  );
+  assert.equal(signed.outs.filter((o) => o.value === 330n).length, 2, 'two 330-sat anchors');
+  const txid = await chain.sendRawTransaction(signed.toHex());
+  await chain.mine(1);
+  assert.equal(await confirmations(txid), 1);
+  const htlcTx = htlcTxs[0];
+  assert.ok(htlcTx);
+  const htlcTimeout = finalizeHtlcTransaction(
+    htlcTx,
+    aliceSigs.htlcSignatures[0] as Uint8Array,
+    bobSigs.htlcSignatures[0] as Uint8Array,
+  );
+  await assert.rejects(chain.sendRawTransaction(htlcTimeout.toHex()), (e: unknown) => {
+    const err = e as { code?: number; message?: string };
+    return err.code === -26 && /final/i.test(err.message ?? '');
+  });
+});
+
+test('a revoked holder commitment is refused by the signer, with no key material in the error', async () => {
+  const ch = await openChannel(2n);
+  const first = await aliceCommitment(ch, 'static_remotekey', 0n, [], 700_000_000n);
+  await aliceCommitment(ch, 'static_remotekey', 1n, [], 650_000_000n);
+  const secret = await ch.alice.releaseCommitmentSecret(0n);
+  await assert.rejects(
+    signHolderCommitment(ch.alice, first.commitment, first.htlcTxs),
+    (e: unknown) =>
+      e instanceof KeysError &&
+      e.code === 'revoked-state' &&
+      !e.message.includes(Buffer.from(secret).toString('hex')),
+  );
+});
