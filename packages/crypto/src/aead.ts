@@ -11,7 +11,12 @@ export function bolt8Nonce(counter: number | bigint): Uint8Array {
 }
 
 /** ChaCha20-Poly1305 (RFC 8439) with the BOLT 8 nonce layout; returns ciphertext || 16-byte tag. */
-export function encryptWithAd(key: Uint8Array, counter: number | bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+export function encryptWithAd(
+  key: Uint8Array,
+  counter: number | bigint,
+  ad: Uint8Array,
+  plaintext: Uint8Array,
+): Uint8Array {
   checkBytes(key, 32, 'cipher key');
   const cipher = createCipheriv('chacha20-poly1305', key, bolt8Nonce(counter), { authTagLength: TAG_LENGTH });
   cipher.setAAD(ad, { plaintextLength: plaintext.length });
@@ -24,10 +29,17 @@ export function encryptWithAd(key: Uint8Array, counter: number | bigint, ad: Uin
 }
 
 /** Inverse of encryptWithAd; throws CryptoError('bad-mac') when the tag does not verify. */
-export function decryptWithAd(key: Uint8Array, counter: number | bigint, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+export function decryptWithAd(
+  key: Uint8Array,
+  counter: number | bigint,
+  ad: Uint8Array,
+  ciphertext: Uint8Array,
+): Uint8Array {
   checkBytes(key, 32, 'cipher key');
   if (ciphertext.length < TAG_LENGTH) throw new CryptoError('bad-mac', 'ciphertext shorter than its MAC');
-  const decipher = createDecipheriv('chacha20-poly1305', key, bolt8Nonce(counter), { authTagLength: TAG_LENGTH });
+  const decipher = createDecipheriv('chacha20-poly1305', key, bolt8Nonce(counter), {
+    authTagLength: TAG_LENGTH,
+  });
   const bodyLength = ciphertext.length - TAG_LENGTH;
   decipher.setAAD(ad, { plaintextLength: bodyLength });
   decipher.setAuthTag(ciphertext.subarray(bodyLength));

@@ -18,8 +18,14 @@ export class CryptoError extends Error {
   }
 }
 
-export function checkBytes(value: unknown, length: number, what: string, code: CryptoErrorCode = 'invalid-length'): Uint8Array {
+export function checkBytes(
+  value: unknown,
+  length: number,
+  what: string,
+  code: CryptoErrorCode = 'invalid-length',
+): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new CryptoError(code, `${what} must be a Uint8Array`);
-  if (value.length !== length) throw new CryptoError(code, `${what} must be ${length} bytes, got ${value.length}`);
+  if (value.length !== length)
+    throw new CryptoError(code, `${what} must be ${length} bytes, got ${value.length}`);
   return value;
 }

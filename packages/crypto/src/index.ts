@@ -1,21 +1,22 @@
+export { bolt8Nonce, decryptWithAd, encryptWithAd } from './aead.ts';
+export { type Secp256k1, secp } from './default.ts';
 export { CryptoError, type CryptoErrorCode, checkBytes } from './errors.ts';
-export { sha256, sha256d, hmacSha256, randomBytes } from './hash.ts';
-export { encryptWithAd, decryptWithAd, bolt8Nonce } from './aead.ts';
+export { hmacSha256, randomBytes, sha256, sha256d } from './hash.ts';
+export { isValidPublicKey, pointAdd, pointMultiply, privateAdd, privateMultiply } from './keys.ts';
+export { CryptoPool, type CryptoPoolOptions } from './pool.ts';
 export {
-  type BackendName,
-  type Secp256k1Backend,
-  nobleBackend,
-  nativeBackend,
-  wasmBackend,
-  backends,
   availableBackends,
+  type BackendName,
+  backends,
+  nativeBackend,
+  nobleBackend,
+  type Secp256k1Backend,
+  wasmBackend,
 } from './secp256k1.ts';
-export { privateAdd, privateMultiply, pointAdd, pointMultiply, isValidPublicKey } from './keys.ts';
-export { secp, type Secp256k1 } from './default.ts';
 export {
   type CryptoService,
-  type SignRequest,
-  type VerifyRequest,
   type EcdhRequest,
   inThreadCrypto,
+  type SignRequest,
+  type VerifyRequest,
 } from './service.ts';

@@ -44,7 +44,8 @@ export function privateMultiply(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** P + Q, compressed. */
 export function pointAdd(p: Uint8Array, q: Uint8Array): Uint8Array {
   const sum = toPoint(p).add(toPoint(q));
-  if (sum.equals(noble.Point.ZERO)) throw new CryptoError('invalid-public-key', 'sum is the point at infinity');
+  if (sum.equals(noble.Point.ZERO))
+    throw new CryptoError('invalid-public-key', 'sum is the point at infinity');
   return sum.toBytes(true);
 }
 

@@ -14,8 +14,8 @@ import * as noble from '@noble/secp256k1';
 import { CryptoError, checkBytes } from './errors.ts';
 import { hmacSha256, sha256 } from './hash.ts';
 
-noble.hashes.sha256 = sha256;
-noble.hashes.hmacSha256 = hmacSha256;
+noble.hashes.sha256 = sha256 as typeof noble.hashes.sha256;
+noble.hashes.hmacSha256 = hmacSha256 as typeof noble.hashes.hmacSha256;
 
 export type BackendName = 'noble' | 'native' | 'wasm';
 
@@ -100,7 +100,10 @@ function loadNative(): NativeSecp {
       // entry would silently fall back to a slow JS implementation, which we do not want.
       nativeModule = require('secp256k1/bindings') as NativeSecp;
     } catch (e) {
-      throw new CryptoError('backend-unavailable', `native secp256k1 addon did not load: ${(e as Error).message}`);
+      throw new CryptoError(
+        'backend-unavailable',
+        `native secp256k1 addon did not load: ${(e as Error).message}`,
+      );
     }
   }
   return nativeModule;

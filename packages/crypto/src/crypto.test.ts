@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import {
+  availableBackends,
+  CryptoError,
+  CryptoPool,
+  decryptWithAd,
+  encryptWithAd,
+  hmacSha256,
+  inThreadCrypto,
+  nobleBackend,
+  secp,
+  sha256,
+} from './index.ts';
+
+const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const vectors = JSON.parse(readFileSync(new URL('./fixtures/bolt08.json', import.meta.url), 'utf8')) as {
+  ecdh: { privateKey: string; publicKey: string; sharedSecret: string }[];
+  encrypt: { key: string; nonce: number; ad?: string; plaintext: string; ciphertext: string }[];
+};
+
+const backends = availableBackends();
+const pool = new CryptoPool({ threads: 2, chunkSize: 16 });
+after(() => pool.close());
+
+/** Deterministic bytes so a failure reproduces. */
+function prng(seed: number): (n: number) => Uint8Array {
+  let state = seed;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      out[i] = state >>> 24;
+    }
+    return out;
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof CryptoError, `expected CryptoError, got ${(e as Error).name}`);
+    assert.doesNotMatch(e.message, /[0-9a-f]{64}/, 'no key material in error messages');
+    return e.code;
+  }
+  return undefined;
+}
+
+test('all three backends load on this machine', () => {
+  assert.deepEqual(
+    backends.map((b) => b.name),
+    ['noble', 'native', 'wasm'],
+  );
+  assert.equal(secp.verifyBackend, 'native');
+});
+
+describe('BOLT 8 vectors', () => {
+  for (const v of vectors.ecdh) {
+    test(`ECDH ${v.sharedSecret.slice(0, 8)}… on every backend and the pool`, async () => {
+      for (const b of backends)
+        assert.equal(toHex(b.ecdh(hex(v.privateKey), hex(v.publicKey))), v.sharedSecret, b.name);
+      assert.equal(toHex(await pool.ecdh(hex(v.privateKey), hex(v.publicKey))), v.sharedSecret);
+    });
+  }
+
+  test('ChaCha20-Poly1305 with the BOLT 8 nonce layout: encrypt and decrypt', () => {
+    for (const v of vectors.encrypt) {
+      const ad = hex(v.ad ?? '');
+      const c = encryptWithAd(hex(v.key), v.nonce, ad, hex(v.plaintext));
+      assert.equal(toHex(c), v.ciphertext);
+      assert.equal(toHex(decryptWithAd(hex(v.key), v.nonce, ad, c)), v.plaintext);
+      const flipped = c.slice();
+      flipped[0]! ^= 1;
+      assert.equal(
+        codeOf(() => decryptWithAd(hex(v.key), v.nonce, ad, flipped)),
+        'bad-mac',
+      );
+      assert.equal(
+        codeOf(() => decryptWithAd(hex(v.key), v.nonce + 1, ad, c)),
+        'bad-mac',
+      );
+    }
+  });
+});
+
+test('hashes match known answers (FIPS 180-2 "abc", RFC 4231 case 2)', () => {
+  assert.equal(
+    toHex(sha256(new TextEncoder().encode('abc'))),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  );
+  assert.equal(
+    toHex(
+      hmacSha256(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want for nothing?')),
+    ),
+    '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  );
+});
+
+test('1,000 random signatures: every backend signs byte-identical to noble and verifies every other backend', () => {
+  const rand = prng(42);
+  for (let i = 0; i < 1000; i++) {
+    const key = rand(32);
+    key[0] = (key[0]! % 0xfe) + 1; // keep the key below the curve order and non-zero
+    const digest = rand(32);
+    const reference = nobleBackend.sign(digest, key);
+    const pub = nobleBackend.publicKey(key);
+    for (const b of backends) {
+      assert.equal(toHex(b.publicKey(key)), toHex(pub), `${b.name} public key #${i}`);
+      const sig = b.sign(digest, key);
+      assert.equal(toHex(sig), toHex(reference), `${b.name} signature #${i}`);
+      assert.equal(b.verify(reference, digest, pub), true, `${b.name} verify #${i}`);
+    }
+    if (i % 10 === 0) {
+      const bad = reference.slice();
+      bad[5]! ^= 0x40;
+      const otherDigest = digest.slice();
+      otherDigest[0]! ^= 1;
+      for (const b of backends) {
+        assert.equal(b.verify(bad, digest, pub), false, `${b.name} rejects a tampered signature #${i}`);
+        assert.equal(b.verify(reference, otherDigest, pub), false, `${b.name} rejects another digest #${i}`);
+      }
+    }
+  }
+});
+
+test('the pool gives the same results as in-thread, in batches of every size', async () => {
+  const rand = prng(7);
+  const items = Array.from({ length: 300 }, () => {
+    const privateKey = rand(32);
+    privateKey[0] = 1;
+    return { privateKey, digest: rand(32) };
+  });
+  const poolSigs = await pool.signBatch(items);
+  const localSigs = await inThreadCrypto.signBatch(items);
+  assert.deepEqual(poolSigs.map(toHex), localSigs.map(toHex));
+  const verifies = items.map((it, i) => ({
+    signature: poolSigs[i]!,
+    digest: i % 3 === 0 ? rand(32) : it.digest,
+    publicKey: secp.publicKey(it.privateKey),
+  }));
+  for (const size of [1, 8, 64, 256]) {
+    const batch = verifies.slice(0, size);
+    assert.deepEqual(await pool.verifyBatch(batch), await inThreadCrypto.verifyBatch(batch));
+  }
+  const results = await pool.verifyBatch(verifies);
+  assert.equal(results.filter((ok) => !ok).length, 100);
+});
+
+describe('bad input gives a typed error, never a crash', () => {
+  const key = new Uint8Array(32).fill(1);
+  const digest = new Uint8Array(32).fill(2);
+  const pub = nobleBackend.publicKey(key);
+  const sig = nobleBackend.sign(digest, key);
+  const N = hex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
+
+  for (const b of backends) {
+    test(`backend ${b.name}`, () => {
+      assert.equal(
+        codeOf(() => b.publicKey(new Uint8Array(32))),
+        'invalid-private-key',
+      );
+      assert.equal(
+        codeOf(() => b.publicKey(N)),
+        'invalid-private-key',
+      );
+      assert.equal(
+        codeOf(() => b.sign(digest, new Uint8Array(31))),
+        'invalid-private-key',
+      );
+      assert.equal(
+        codeOf(() => b.sign(new Uint8Array(33), key)),
+        'invalid-length',
+      );
+      assert.equal(
+        codeOf(() => b.verify(sig.subarray(0, 63), digest, pub)),
+        'invalid-signature',
+      );
+      assert.equal(
+        codeOf(() => b.verify(new Uint8Array(65), digest, pub)),
+        'invalid-signature',
+      );
+      assert.equal(
+        codeOf(() => b.verify(sig, digest, new Uint8Array(20))),
+        'invalid-public-key',
+      );
+      // A 33-byte string that is not a point is a failed verification, not an exception.
+      const notAPoint = new Uint8Array(33).fill(0xff);
+      notAPoint[0] = 2;
+      assert.equal(b.verify(sig, digest, notAPoint), false);
+      assert.equal(
+        codeOf(() => b.ecdh(key, notAPoint)),
+        'invalid-public-key',
+      );
+      // r = 0 and s >= n are invalid signatures.
+      assert.equal(b.verify(new Uint8Array(64), digest, pub), false);
+      const highS = new Uint8Array(64);
+      highS.set(sig.subarray(0, 32));
+      highS.set(N, 32);
+      assert.equal(b.verify(highS, digest, pub), false);
+    });
+  }
+
+  test('the pool reports malformed requests as errors or false, and keeps working', async () => {
+    await assert.rejects(
+      pool.sign(digest, new Uint8Array(32)),
+      (e: CryptoError) => e.code === 'invalid-private-key',
+    );
+    assert.deepEqual(await pool.verifyBatch([{ signature: sig.subarray(1), digest, publicKey: pub }]), [
+      false,
+    ]);
+    assert.deepEqual(await pool.verifyBatch([{ signature: sig, digest, publicKey: pub }]), [true]);
+  });
+});

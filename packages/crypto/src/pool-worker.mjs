@@ -1,0 +1,18 @@
+// Piscina worker entry. In a source checkout the tasks are TypeScript, so tsx's loader is
+// registered in this thread first (Node 20 workers do not inherit --import).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const source = new URL('./pool-tasks.ts', import.meta.url);
+let tasks;
+if (existsSync(fileURLToPath(source))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  tasks = await import(source.href);
+} else {
+  tasks = await import(new URL('./pool-tasks.js', import.meta.url).href);
+}
+
+export default function run(task) {
+  return tasks.runTask(task);
+}
