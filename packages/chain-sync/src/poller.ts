@@ -1,0 +1,180 @@
+/**
+ * The chain poller (LDK guide step 15): polls a BlockSource and turns it into an RxJS stream of
+ * blockConnected / blockDisconnected in chain order, walking back to the fork point on a reorg,
+ * plus progress events. A failing or slow source is retried with backoff, one clear log line per
+ * failure naming the source's URL; the stream resumes where it stopped, with no gap or duplicate.
+ */
+import type { Logger } from '@lnkit/runtime';
+import type { Transaction } from 'bitcoinjs-lib';
+import { concatMap, from, type Observable, Subject, type Subscription } from 'rxjs';
+import type { BestBlock, BlockHeaderData, BlockSource } from './block-source.ts';
+import { findChainDifference } from './chain-walk.ts';
+import { ChainSyncError } from './errors.ts';
+import type { ChainListener } from './listener.ts';
+
+export type ChainEvent =
+  | { type: 'blockConnected'; header: BlockHeaderData; height: number; txdata: Transaction[] }
+  | { type: 'blockDisconnected'; header: BlockHeaderData; height: number }
+  | { type: 'progress'; height: number; tipHeight: number; synced: boolean };
+
+export interface ChainPollerOptions {
+  logger: Logger;
+  /** Where the consumers are (e.g. what synchronizeListeners returned); the source's tip if absent. */
+  start?: BestBlock;
+  pollIntervalMs?: number;
+  /** First retry delay after a failure, doubled per consecutive failure up to maxBackoffMs. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A progress event every this many connected blocks while catching up. */
+  progressEvery?: number;
+}
+
+export class ChainPoller {
+  private readonly subject = new Subject<ChainEvent>();
+  /** Subscribe before start(): the stream is hot. */
+  readonly events$: Observable<ChainEvent> = this.subject.asObservable();
+  private current: BestBlock | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly source: BlockSource,
+    private readonly options: ChainPollerOptions,
+  ) {
+    this.current = options.start;
+    this.log = options.logger;
+  }
+
+  /** The last block emitted (or the start block). */
+  get bestBlock(): BestBlock | undefined {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops polling after the current step; the stream completes. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.subject.complete();
+  }
+
+  /** One poll: emits everything between the last emitted block and the source's tip. Throws on failure. */
+  async pollOnce(): Promise<void> {
+    const best = await this.source.getBestBlock();
+    if (!this.current) {
+      this.current = best;
+      this.emitProgress(best.height);
+      return;
+    }
+    if (best.hashHex === this.current.hashHex) {
+      this.emitProgress(best.height);
+      return;
+    }
+    const tip = await this.source.getHeader(best.hashHex);
+    const at = await this.source.getHeader(this.current.hashHex);
+    const diff = await findChainDifference(this.source, at, tip);
+    for (const header of diff.disconnected) {
+      if (!this.running && this.loop) return;
+      this.subject.next({ type: 'blockDisconnected', header, height: header.height });
+      this.current = { hashHex: header.prevHashHex, height: header.height - 1 };
+    }
+    const every = this.options.progressEvery ?? 100;
+    let count = 0;
+    for (const header of diff.connected) {
+      if (!this.running && this.loop) return;
+      const block = await this.source.getBlock(header.hashHex);
+      this.subject.next({ type: 'blockConnected', header, height: header.height, txdata: block.txdata });
+      this.current = { hashHex: header.hashHex, height: header.height };
+      if (++count % every === 0) this.emitProgress(tip.height);
+    }
+    this.emitProgress(tip.height);
+  }
+
+  private emitProgress(tipHeight: number): void {
+    const height = this.current?.height ?? 0;
+    this.subject.next({ type: 'progress', height, tipHeight, synced: height >= tipHeight });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let delay = this.options.pollIntervalMs ?? 1000;
+      try {
+        await this.pollOnce();
+        if (this.failures > 0) {
+          this.log.info(
+            { url: this.source.description, failures: this.failures },
+            `block source ${this.source.description} is back`,
+          );
+        }
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        const initial = this.options.initialBackoffMs ?? 250;
+        delay = Math.min(this.options.maxBackoffMs ?? 30_000, initial * 2 ** Math.min(this.failures - 1, 20));
+        const code = err instanceof ChainSyncError ? err.code : 'unexpected';
+        const message = err instanceof Error ? err.message : String(err);
+        this.log.warn(
+          {
+            url: this.source.description,
+            code,
+            attempt: this.failures,
+            retryInMs: delay,
+            height: this.current?.height,
+          },
+          `block source ${this.source.description} failed (${code}): ${message}; retrying in ${delay} ms`,
+        );
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+}
+
+/**
+ * Feeds a ChainListener from the stream, one event at a time (an async listener finishes a block
+ * before it sees the next). Errors thrown by the listener are logged, never break the stream.
+ */
+export function subscribeListener(
+  events$: Observable<ChainEvent>,
+  listener: ChainListener,
+  logger: Logger,
+): Subscription {
+  return events$
+    .pipe(
+      concatMap((event) =>
+        from(
+          (async () => {
+            try {
+              if (event.type === 'blockConnected') {
+                await listener.blockConnected({ header: event.header, txdata: event.txdata }, event.height);
+              } else if (event.type === 'blockDisconnected') {
+                await listener.blockDisconnected(event.header, event.height);
+              }
+            } catch (err) {
+              logger.error(
+                { err, height: event.type === 'progress' ? event.height : event.height },
+                'chain listener failed',
+              );
+            }
+          })(),
+        ),
+      ),
+    )
+    .subscribe();
+}
