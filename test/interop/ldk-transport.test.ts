@@ -1,0 +1,139 @@
+/**
+ * Transport interop with LDK (lightningdevkit 0.1.0, WASM) over TCP loopback, both
+ * directions: the BOLT 8 handshake completes, init is exchanged and each side sees the
+ * other's features, pings are answered, and a clean disconnect is seen by both.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { randomBytes } from '@lnkit/crypto';
+import { LNKIT_INIT_FEATURES, nodeKeyEcdh, type PeerEvent, PeerManager } from '@lnkit/peer-net';
+import { filter, firstValueFrom } from 'rxjs';
+import { initLdk, LdkPeer } from '../support/ldk/ldk-peer.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+before(async () => {
+  await initLdk();
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function lnkit(): PeerManager {
+  const m = new PeerManager({ nodeKey: nodeKeyEcdh(randomBytes(32)), timerMs: 50 });
+  cleanups.push(() => m.close());
+  return m;
+}
+
+async function ldkPeer(): Promise<LdkPeer> {
+  const p = await LdkPeer.create();
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+function nextEvent(m: PeerManager, type: PeerEvent['type'], nodeId: string): Promise<PeerEvent> {
+  return firstValueFrom(m.events$.pipe(filter((e) => e.type === type && e.nodeId === nodeId)));
+}
+
+/** LDK's own bytes for what it thinks lnkit offered: must be lnkit's init features, exactly. */
+const LNKIT_FEATURES_HEX = Buffer.from(LNKIT_INIT_FEATURES.toMinimalBytes()).toString('hex');
+
+/**
+ * LDK's timer tick pings every peer and drops one that has sent nothing since the previous
+ * tick while a ping was outstanding; surviving three ticks means lnkit answered.
+ */
+async function survivesLdkPings(ldk: LdkPeer, m: PeerManager): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    ldk.timerTick();
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.deepEqual(
+    ldk.listPeers().map((p) => p.nodeId),
+    [m.nodeId],
+  );
+  // And LDK answers lnkit's ping.
+  const ldkNodeId = ldk.nodeId;
+  const rtt = await m.ping(ldkNodeId, 32);
+  assert.ok(rtt >= 0 && rtt < 5000);
+}
+
+function checkLdkFeatures(names: string[]): void {
+  // What LDK 0.1 requires of every peer and sets itself (BOLT 9 names).
+  for (const n of [
+    'option_static_remotekey/required',
+    'var_onion_optin/required',
+    'payment_secret/required',
+  ]) {
+    assert.ok(names.includes(n), `LDK features should include ${n}: ${names.join(',')}`);
+  }
+}
+
+test('lnkit dials LDK: handshake, init, features both ways, pings, clean disconnect', async () => {
+  const ldk = await ldkPeer();
+  const port = await ldk.start();
+  const m = lnkit();
+  const info = await m.connect(ldk.nodeId, '127.0.0.1', port);
+  assert.equal(info.nodeId, ldk.nodeId);
+  assert.equal(info.inbound, false);
+  checkLdkFeatures(info.features.names);
+
+  await ldk.waitFor(() => ldk.listPeers().length === 1, 2000, 'LDK lists lnkit');
+  const seen = ldk.listPeers()[0]!;
+  assert.equal(seen.nodeId, m.nodeId);
+  assert.equal(seen.inbound, true);
+  assert.equal(seen.featuresHex.replace(/^(00)+/, ''), LNKIT_FEATURES_HEX);
+
+  await survivesLdkPings(ldk, m);
+
+  const down = nextEvent(m, 'disconnected', ldk.nodeId);
+  await m.disconnect(ldk.nodeId);
+  await down;
+  await ldk.waitFor(() => ldk.listPeers().length === 0, 2000, 'LDK sees the disconnect');
+  assert.deepEqual(m.listPeers(), []);
+  assert.deepEqual(
+    ldk.logs.filter((l) => /error/i.test(l)),
+    [],
+  );
+});
+
+test('LDK dials lnkit: handshake, init, features both ways, pings, clean disconnect from LDK', async () => {
+  const m = lnkit();
+  const { port } = await m.listen('127.0.0.1', 0);
+  const ldk = await ldkPeer();
+  const up = nextEvent(m, 'connected', ldk.nodeId);
+  await ldk.connect(m.nodeId, '127.0.0.1', port);
+  const ev = await up;
+  assert.equal(ev.type, 'connected');
+  if (ev.type === 'connected') {
+    assert.equal(ev.inbound, true);
+    checkLdkFeatures(ev.features.names);
+  }
+  const seen = ldk.listPeers()[0]!;
+  assert.equal(seen.nodeId, m.nodeId);
+  assert.equal(seen.inbound, false);
+  assert.equal(seen.featuresHex.replace(/^(00)+/, ''), LNKIT_FEATURES_HEX);
+
+  await survivesLdkPings(ldk, m);
+
+  const down = nextEvent(m, 'disconnected', ldk.nodeId);
+  ldk.disconnectAll();
+  const ev2 = await down;
+  assert.equal(ev2.type, 'disconnected');
+  assert.deepEqual(m.listPeers(), []);
+  assert.deepEqual(ldk.listPeers(), []);
+});
+
+test('LDK refuses nothing lnkit sends in a long session: 2,000 pings cross key rotations', async () => {
+  // BOLT 8 rotates keys every 1,000 uses (500 messages); LDK checks every MAC.
+  const m = lnkit();
+  const { port } = await m.listen('127.0.0.1', 0);
+  const ldk = await ldkPeer();
+  await ldk.connect(m.nodeId, '127.0.0.1', port);
+  for (let i = 0; i < 2000; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, () => m.ping(ldk.nodeId, 1)));
+  }
+  assert.deepEqual(
+    m.listPeers().map((p) => p.nodeId),
+    [ldk.nodeId],
+  );
+  assert.equal(ldk.listPeers().length, 1);
+});
