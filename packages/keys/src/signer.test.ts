@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CryptoService, inThreadCrypto, secp, sha256 } from '@lnkit/crypto';
+import { CryptoPool, type CryptoService, inThreadCrypto, secp, sha256 } from '@lnkit/crypto';
 import { derivePrivateKey } from './derivation.ts';
 import { KeysError } from './errors.ts';
 import { KeysManager } from './keys-manager.ts';
@@ -160,4 +160,24 @@ test('malformed requests are typed errors', async () => {
   );
   await assert.rejects(signer.getPerCommitmentPoint(-1n), KeysError);
   await assert.rejects(signer.signClosingTransaction(new Uint8Array(5)), KeysError);
+});
+
+test('signing through the crypto pool gives the same signatures as in-thread', async () => {
+  const pool = new CryptoPool({ threads: 2, chunkSize: 16 });
+  try {
+    const pooled = new KeysManager(seed, { crypto: pool }).createChannelSigner(9n);
+    const local = new KeysManager(seed).createChannelSigner(9n);
+    const request = {
+      commitmentNumber: 3n,
+      perCommitmentPoint: await local.getPerCommitmentPoint(1n),
+      commitmentSighash: digest(1),
+      htlcSighashes: Array.from({ length: 40 }, (_, i) => digest(10 + i)),
+    };
+    assert.deepEqual(
+      await pooled.signCounterpartyCommitment(request),
+      await local.signCounterpartyCommitment(request),
+    );
+  } finally {
+    await pool.close();
+  }
 });
