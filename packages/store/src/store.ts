@@ -1,0 +1,282 @@
+/**
+ * The node's storage: one lmdb environment per data dir, with named databases.
+ *
+ * Durability: a write's promise resolves only after lmdb committed the transaction and
+ * the commit was flushed to disk (fsync), so a caller that awaited it may send a message
+ * that depends on it (DESIGN.md, the durability rule). Several keys written in one
+ * `transaction()` commit atomically: all or none survive a crash.
+ */
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Database, open, type RootDatabase } from 'lmdb';
+import { StoreError } from './errors.ts';
+
+export type Key = string | number | Uint8Array | (string | number)[];
+
+/** Values are bytes (versioned TLV records) or, for small metadata, structured data. */
+export type Encoding = 'binary' | 'structured';
+
+export interface StoreOptions {
+  /** The schema version this code writes; an older data dir is migrated, a newer one refused. */
+  schemaVersion: number;
+  /** Runs once per version step when the data dir's schema is older (from → from + 1). */
+  migrate?: (store: Store, fromVersion: number) => Promise<void>;
+  /** The network the data dir belongs to; opening it for another network is refused. */
+  network?: string;
+  mapSizeBytes?: number;
+}
+
+export interface NamedDb<V> {
+  readonly name: string;
+  get(key: Key): V | undefined;
+  /** Resolves once the value is committed and flushed to disk. */
+  put(key: Key, value: V): Promise<void>;
+  remove(key: Key): Promise<void>;
+  /** Keys in order; `start` inclusive, `end` exclusive. */
+  entries(range?: { start?: Key; end?: Key; limit?: number }): { key: Key; value: V }[];
+  count(): number;
+}
+
+const META = '__meta';
+const DATA_FILE = 'lnkit.mdb';
+
+function checkDataDir(dataDir: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dataDir, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new StoreError(
+        'not-a-directory',
+        `data dir ${dataDir} is under a file, not a directory`,
+        dataDir,
+      );
+    }
+    throw new StoreError(
+      'cannot-open',
+      `data dir ${dataDir} cannot be used: ${(e as Error).message}`,
+      dataDir,
+    );
+  }
+  if (st && !st.isDirectory()) {
+    throw new StoreError('not-a-directory', `data dir ${dataDir} exists but is not a directory`, dataDir);
+  }
+  try {
+    if (!st) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    accessSync(dataDir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+      throw new StoreError('read-only', `data dir ${dataDir} is not writable (${code})`, dataDir);
+    }
+    if (code === 'ENOTDIR') {
+      throw new StoreError(
+        'not-a-directory',
+        `data dir ${dataDir} is under a file, not a directory`,
+        dataDir,
+      );
+    }
+    throw new StoreError(
+      'cannot-open',
+      `data dir ${dataDir} cannot be used: ${(e as Error).message}`,
+      dataDir,
+    );
+  }
+}
+
+export class Store {
+  private closed = false;
+  private readonly dbs = new Map<string, Database>();
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly env: RootDatabase,
+  ) {}
+
+  /** Opens (creating if needed) the store in `dataDir` and checks its schema version. */
+  static async open(dataDir: string, options: StoreOptions): Promise<Store> {
+    checkDataDir(dataDir);
+    const path = join(dataDir, DATA_FILE);
+    let env: RootDatabase;
+    try {
+      env = open({
+        path,
+        maxDbs: 32,
+        ...(options.mapSizeBytes ? { mapSize: options.mapSizeBytes } : {}),
+        // A write resolves once flushed to disk, not merely committed.
+        overlappingSync: false,
+        noSync: false,
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EROFS' || /permission|read-only/i.test((e as Error).message)) {
+        throw new StoreError(
+          'read-only',
+          `data dir ${dataDir} is not writable: ${(e as Error).message}`,
+          dataDir,
+        );
+      }
+      throw new StoreError(
+        'cannot-open',
+        `cannot open the store in ${dataDir}: ${(e as Error).message}`,
+        dataDir,
+      );
+    }
+    const store = new Store(dataDir, env);
+    try {
+      await store.checkSchema(options);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private async checkSchema(options: StoreOptions): Promise<void> {
+    const meta = this.db<{ schemaVersion: number; network?: string }>(META, 'structured');
+    const found = meta.get('schema');
+    if (!found) {
+      await meta.put('schema', {
+        schemaVersion: options.schemaVersion,
+        ...(options.network ? { network: options.network } : {}),
+      });
+      return;
+    }
+    if (options.network && found.network && found.network !== options.network) {
+      throw new StoreError(
+        'wrong-network',
+        `data dir ${this.dataDir} belongs to network ${found.network}, not ${options.network}`,
+        this.dataDir,
+      );
+    }
+    if (found.schemaVersion > options.schemaVersion) {
+      throw new StoreError(
+        'schema-too-new',
+        `data dir ${this.dataDir} was written by a newer lnkit (schema ${found.schemaVersion}); this lnkit reads schema ${options.schemaVersion} and older. Upgrade lnkit or use another data dir.`,
+        this.dataDir,
+      );
+    }
+    for (let v = found.schemaVersion; v < options.schemaVersion; v++) {
+      if (!options.migrate) {
+        throw new StoreError(
+          'schema-too-old',
+          `data dir ${this.dataDir} has schema ${found.schemaVersion} and no migration to ${options.schemaVersion} exists`,
+          this.dataDir,
+        );
+      }
+      await options.migrate(this, v);
+      await meta.put('schema', { ...found, schemaVersion: v + 1 });
+    }
+  }
+
+  /** The schema version stored in the data dir. */
+  schemaVersion(): number {
+    return this.db<{ schemaVersion: number }>(META, 'structured').get('schema')?.schemaVersion ?? 0;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError('closed', `the store in ${this.dataDir} is closed`, this.dataDir);
+  }
+
+  private raw(name: string, encoding: Encoding): Database {
+    this.assertOpen();
+    let db = this.dbs.get(name);
+    if (!db) {
+      db = this.env.openDB({ name, encoding: encoding === 'binary' ? 'binary' : 'msgpack' });
+      this.dbs.set(name, db);
+    }
+    return db;
+  }
+
+  /** A named database. Binary values by default; 'structured' stores plain objects (msgpack). */
+  db<V = Uint8Array>(name: string, encoding: Encoding = 'binary'): NamedDb<V> {
+    const db = this.raw(name, encoding);
+    const flushed = async (p: Promise<boolean>) => {
+      try {
+        await p;
+        await this.env.flushed;
+      } catch (e) {
+        throw new StoreError(
+          'write-failed',
+          `write to ${name} failed: ${(e as Error).message}`,
+          this.dataDir,
+        );
+      }
+    };
+    return {
+      name,
+      get: (key) => {
+        this.assertOpen();
+        const v = db.get(key as never) as V | undefined;
+        return v instanceof Uint8Array ? (new Uint8Array(v) as V) : v;
+      },
+      put: (key, value) => {
+        this.assertOpen();
+        return flushed(db.put(key as never, value as never));
+      },
+      remove: (key) => {
+        this.assertOpen();
+        return flushed(db.remove(key as never));
+      },
+      entries: (range = {}) => {
+        this.assertOpen();
+        const out: { key: Key; value: V }[] = [];
+        for (const { key, value } of db.getRange({
+          ...(range.start !== undefined ? { start: range.start as never } : {}),
+          ...(range.end !== undefined ? { end: range.end as never } : {}),
+          ...(range.limit !== undefined ? { limit: range.limit } : {}),
+        })) {
+          out.push({
+            key: key as Key,
+            value: (value instanceof Uint8Array ? new Uint8Array(value) : value) as V,
+          });
+        }
+        return out;
+      },
+      count: () => {
+        this.assertOpen();
+        return db.getCount();
+      },
+    };
+  }
+
+  /**
+   * Writes several keys, possibly in several databases, atomically: `fn` stages writes
+   * through `put`/`remove`, and all of them commit together, durably, or none does.
+   */
+  async transaction<T>(
+    fn: (txn: {
+      put(db: string, key: Key, value: unknown, encoding?: Encoding): void;
+      remove(db: string, key: Key): void;
+    }) => T,
+  ): Promise<T> {
+    this.assertOpen();
+    const staged: (() => void)[] = [];
+    // Stage first (opening databases as needed), then apply everything in one write transaction.
+    const result = fn({
+      put: (db, key, value, encoding = 'binary') => {
+        const d = this.raw(db, encoding);
+        staged.push(() => d.putSync(key as never, value as never));
+      },
+      remove: (db, key) => {
+        const d = this.dbs.get(db) ?? this.raw(db, 'binary');
+        staged.push(() => d.removeSync(key as never));
+      },
+    });
+    try {
+      await this.env.transaction(() => {
+        for (const apply of staged) apply();
+      });
+      await this.env.flushed;
+    } catch (e) {
+      throw new StoreError('write-failed', `transaction failed: ${(e as Error).message}`, this.dataDir);
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.env.close();
+  }
+}
