@@ -12,13 +12,17 @@ import { startTestChain, type TestChain } from '@lnkit/testchain';
 import {
   buildCommitmentTransaction,
   buildHtlcTransactions,
+  buildLegacyClosingTransaction,
   type ChannelType,
   type CommitmentHtlc,
+  closingSighash,
   deriveCommitmentKeys,
   finalizeCommitment,
+  finalizeFundingSpend,
   finalizeHtlcTransaction,
   fundingScript,
   obscuringFactor,
+  p2wpkh,
   p2wsh,
   signCounterpartyCommitment,
   signHolderCommitment,
@@ -214,4 +218,31 @@ test('a revoked holder commitment is refused by the signer, with no key material
       e.code === 'revoked-state' &&
       !e.message.includes(Buffer.from(secret).toString('hex')),
   );
+});
+
+test('a closing transaction signed by both signers confirms', async () => {
+  const ch = await openChannel(3n);
+  const script = fundingScript(ch.alice.pubkeys.fundingPubkey, ch.bob.pubkeys.fundingPubkey);
+  const tx = buildLegacyClosingTransaction({
+    fundingOutpoint: { txid: ch.fundingTxid, vout: ch.fundingVout },
+    localMsat: 700_000_000n,
+    remoteMsat: 300_000_000n,
+    localScriptPubKey: p2wpkh(ch.alice.pubkeys.paymentBasepoint),
+    remoteScriptPubKey: p2wpkh(ch.bob.pubkeys.paymentBasepoint),
+    localIsFunder: true,
+    feeSat: 1_000n,
+    dustLimitSat: 546n,
+  });
+  const sighash = closingSighash(tx, script, FUNDING_SAT);
+  const signed = finalizeFundingSpend(
+    tx,
+    script,
+    ch.alice.pubkeys.fundingPubkey,
+    await ch.alice.signClosingTransaction(sighash),
+    ch.bob.pubkeys.fundingPubkey,
+    await ch.bob.signClosingTransaction(sighash),
+  );
+  const txid = await chain.sendRawTransaction(signed.toHex());
+  await chain.mine(1);
+  assert.equal(await confirmations(txid), 1);
 });
