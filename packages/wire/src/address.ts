@@ -48,7 +48,7 @@ export function decodeAddresses(bytes: Uint8Array, messageName?: string): NodeAd
   return out;
 }
 
-export function encodeAddresses(addresses: readonly NodeAddress[]): Uint8Array {
+export function encodeAddresses(addresses: NodeAddress[]): Uint8Array {
   const w = new ByteWriter(64);
   addresses.forEach((a, i) => {
     if (a.kind === 'unknown') {

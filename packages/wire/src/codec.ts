@@ -71,6 +71,8 @@ export interface BaseMessage {
 export interface MessageCodec<M extends BaseMessage> {
   readonly type: M['type'];
   readonly kind: M['kind'];
+  /** The fixed fields, in wire order (the tail — TLVs or extraData — follows them). */
+  readonly fieldNames: readonly string[];
   encode(msg: M): Uint8Array;
   decode(bytes: Uint8Array): M;
   encodePayload(msg: M): Uint8Array;
@@ -143,6 +145,7 @@ export function defineMessage<M extends BaseMessage>(spec: MessageSpec<M>): Mess
   return {
     type: spec.type,
     kind: spec.kind,
+    fieldNames: Object.freeze(fieldList.map(([k]) => k)),
     encodePayload,
     decodePayload,
     encode(msg) {

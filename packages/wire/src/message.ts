@@ -1,6 +1,11 @@
 // The Message union and the type-number dispatch: encodeMessage / decodeMessage.
+
+import * as channel from './channel.ts';
 import type { MessageCodec } from './codec.ts';
 import { WireError } from './errors.ts';
+import * as gossip from './gossip.ts';
+import * as htlc from './htlc.ts';
+import * as query from './query.ts';
 import * as setup from './setup.ts';
 
 /** Every message this package decodes. Discriminate on `kind` (or `type`). */
@@ -11,7 +16,35 @@ export type Message =
   | setup.Ping
   | setup.Pong
   | setup.PeerStorage
-  | setup.PeerStorageRetrieval;
+  | setup.PeerStorageRetrieval
+  | channel.OpenChannel
+  | channel.AcceptChannel
+  | channel.FundingCreated
+  | channel.FundingSigned
+  | channel.ChannelReady
+  | channel.Shutdown
+  | channel.ClosingSigned
+  | channel.ClosingComplete
+  | channel.ClosingSig
+  | channel.Stfu
+  | htlc.UpdateAddHtlc
+  | htlc.UpdateFulfillHtlc
+  | htlc.UpdateFailHtlc
+  | htlc.UpdateFailMalformedHtlc
+  | htlc.CommitmentSigned
+  | htlc.RevokeAndAck
+  | htlc.UpdateFee
+  | htlc.ChannelReestablish
+  | htlc.StartBatch
+  | gossip.AnnouncementSignatures
+  | gossip.ChannelAnnouncement
+  | gossip.NodeAnnouncement
+  | gossip.ChannelUpdate
+  | query.QueryShortChannelIds
+  | query.ReplyShortChannelIdsEnd
+  | query.QueryChannelRange
+  | query.ReplyChannelRange
+  | query.GossipTimestampFilter;
 
 /**
  * A message whose type this package does not know. BOLT 1: the caller MUST ignore
@@ -26,29 +59,50 @@ export interface UnknownMessage {
 export type MessageKind = Message['kind'];
 export type MessageOfKind<K extends MessageKind> = Extract<Message, { kind: K }>;
 
-const CODECS: MessageCodec<Message>[] = [
-  setup.init,
-  setup.error,
+/** Every codec, in type order. */
+export const MESSAGE_CODECS: readonly MessageCodec<Message>[] = [
   setup.warning,
-  setup.ping,
-  setup.pong,
+  channel.stfu,
   setup.peerStorage,
   setup.peerStorageRetrieval,
-] as MessageCodec<Message>[];
+  setup.init,
+  setup.error,
+  setup.ping,
+  setup.pong,
+  channel.openChannel,
+  channel.acceptChannel,
+  channel.fundingCreated,
+  channel.fundingSigned,
+  channel.channelReady,
+  channel.shutdown,
+  channel.closingSigned,
+  channel.closingComplete,
+  channel.closingSig,
+  htlc.startBatch,
+  htlc.updateAddHtlc,
+  htlc.updateFulfillHtlc,
+  htlc.updateFailHtlc,
+  htlc.commitmentSigned,
+  htlc.revokeAndAck,
+  htlc.updateFee,
+  htlc.updateFailMalformedHtlc,
+  htlc.channelReestablish,
+  gossip.channelAnnouncement,
+  gossip.nodeAnnouncement,
+  gossip.channelUpdate,
+  gossip.announcementSignatures,
+  query.queryShortChannelIds,
+  query.replyShortChannelIdsEnd,
+  query.queryChannelRange,
+  query.replyChannelRange,
+  query.gossipTimestampFilter,
+] as unknown as MessageCodec<Message>[];
 
 const byType = new Map<number, MessageCodec<Message>>();
 const byKind = new Map<string, MessageCodec<Message>>();
-for (const c of CODECS) {
+for (const c of MESSAGE_CODECS) {
   byType.set(c.type, c);
   byKind.set(c.kind, c);
-}
-
-/** Registers more codecs (used by the BOLT 2/7 modules). */
-export function registerCodecs(codecs: readonly MessageCodec<Message>[]): void {
-  for (const c of codecs) {
-    byType.set(c.type, c);
-    byKind.set(c.kind, c);
-  }
 }
 
 /** Type number → kind, for every known message. */

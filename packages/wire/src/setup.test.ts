@@ -52,7 +52,7 @@ test('init: networks and remote_addr TLVs', () => {
   assert.deepEqual(back.remoteAddr, msg.remoteAddr);
   assert.deepEqual(initFeatures(back).bits(), [1, 9, 13]);
   // networks must be whole chain hashes
-  assert.throws(() => init.decode(hex('00100000000001' + '1f' + '00'.repeat(31))), WireError);
+  assert.throws(() => init.decode(hex(`001000000000011f${'00'.repeat(31)}`)), WireError);
 });
 
 test('ping/pong and error text', () => {
