@@ -16,7 +16,9 @@ import {
   type ChannelType,
   type CommitmentHtlc,
   closingSighash,
+  commitmentSighash,
   deriveCommitmentKeys,
+  encodeSignature,
   finalizeCommitment,
   finalizeFundingSpend,
   finalizeHtlcTransaction,
@@ -24,9 +26,12 @@ import {
   obscuringFactor,
   p2wpkh,
   p2wsh,
+  SIGHASH_ALL,
+  SIGHASH_SINGLE_ANYONECANPAY,
   signCounterpartyCommitment,
   signHolderCommitment,
 } from '@lnkit/tx';
+import { script as bscript, crypto as btcCrypto, opcodes as OPS } from 'bitcoinjs-lib';
 
 let chain: TestChain;
 before(async () => {
@@ -40,6 +45,7 @@ after(async () => {
 const FUNDING_SAT = 1_000_000n;
 
 interface Channel {
+  aliceKeys: KeysManager;
   alice: DefaultChannelSigner;
   bob: DefaultChannelSigner;
   fundingTxid: Uint8Array;
@@ -48,12 +54,14 @@ interface Channel {
 
 /** Alice opens a channel to Bob: a funding output to the 2-of-2 of their funding keys, confirmed. */
 async function openChannel(channelIndex: bigint): Promise<Channel> {
-  const alice = new KeysManager(randomBytes(32)).createChannelSigner(channelIndex);
+  const aliceKeys = new KeysManager(randomBytes(32));
+  const alice = aliceKeys.createChannelSigner(channelIndex);
   const bob = new KeysManager(randomBytes(32)).createChannelSigner(channelIndex);
   const script = p2wsh(fundingScript(alice.pubkeys.fundingPubkey, bob.pubkeys.fundingPubkey));
   const funded = await chain.fundScript(script, FUNDING_SAT);
   await chain.mine(1);
   return {
+    aliceKeys,
     alice,
     bob,
     fundingTxid: Uint8Array.from(Buffer.from(funded.txid, 'hex')).reverse(),
@@ -173,7 +181,7 @@ test('static_remotekey: commitment confirms; HTLC-timeout rejected before its lo
   assert.equal(await confirmations(htlcTxid), 1);
 });
 
-test('anchors: commitment with anchor outputs confirms; its zero-fee HTLC-timeout is non-final before its locktime', async () => {
+test('anchors: commitment confirms; the zero-fee HTLC-timeout, with a fee input added, only after its locktime', async () => {
   const ch = await openChannel(1n);
   const cltvExpiry = (await chain.height()) + 5;
   const offered: CommitmentHtlc = {
@@ -182,7 +190,7 @@ test('anchors: commitment with anchor outputs confirms; its zero-fee HTLC-timeou
     paymentHash: sha256(randomBytes(32)),
     cltvExpiry,
   };
-  const { signed, htlcTxs, aliceSigs, bobSigs } = await aliceCommitment(
+  const { commitment, signed, htlcTxs, aliceSigs, bobSigs } = await aliceCommitment(
     ch,
     'anchors_zero_fee_htlc_tx',
     0n,
@@ -204,6 +212,48 @@ test('anchors: commitment with anchor outputs confirms; its zero-fee HTLC-timeou
     const err = e as { code?: number; message?: string };
     return err.code === -26 && /final/i.test(err.message ?? '');
   });
+
+  // BOLT 5: Bob's SIGHASH_SINGLE|ANYONECANPAY signature lets Alice bring the fee herself: she
+  // adds a wallet input and a change output, and signs the HTLC input again with SIGHASH_ALL.
+  const walletPub = ch.aliceKeys.walletPublicKey(0n);
+  const walletCoin = await chain.fundScript(p2wpkh(walletPub), 50_000n);
+  await chain.mine(cltvExpiry - (await chain.height()));
+  const bumped = htlcTx.tx.clone();
+  bumped.addInput(
+    Uint8Array.from(Buffer.from(walletCoin.txid, 'hex')).reverse(),
+    walletCoin.vout,
+    0xffffffff,
+  );
+  bumped.addOutput(p2wpkh(walletPub), 50_000n - 5_000n);
+  const [aliceHtlcSig] = (
+    await ch.alice.signHolderCommitment({
+      commitmentNumber: 0n,
+      commitmentSighash: commitmentSighash(commitment),
+      htlcSighashes: [bumped.hashForWitnessV0(0, htlcTx.htlcWitnessScript, htlcTx.htlcValueSat, SIGHASH_ALL)],
+    })
+  ).htlcSignatures;
+  bumped.setWitness(0, [
+    new Uint8Array(0),
+    encodeSignature(bobSigs.htlcSignatures[0] as Uint8Array, SIGHASH_SINGLE_ANYONECANPAY),
+    encodeSignature(aliceHtlcSig as Uint8Array, SIGHASH_ALL),
+    new Uint8Array(0),
+    htlcTx.htlcWitnessScript,
+  ]);
+  const p2pkhCode = bscript.compile([
+    OPS.OP_DUP,
+    OPS.OP_HASH160,
+    btcCrypto.hash160(walletPub),
+    OPS.OP_EQUALVERIFY,
+    OPS.OP_CHECKSIG,
+  ]);
+  const walletSighash = bumped.hashForWitnessV0(1, p2pkhCode, walletCoin.valueSat, SIGHASH_ALL);
+  bumped.setWitness(1, [
+    encodeSignature(await ch.aliceKeys.signWithWalletKey(0n, walletSighash), SIGHASH_ALL),
+    walletPub,
+  ]);
+  const bumpedTxid = await chain.sendRawTransaction(bumped.toHex());
+  await chain.mine(1);
+  assert.equal(await confirmations(bumpedTxid), 1);
 });
 
 test('a revoked holder commitment is refused by the signer, with no key material in the error', async () => {
