@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { inspect } from 'node:util';
 import { CryptoPool, type CryptoService, inThreadCrypto, secp, sha256 } from '@lnkit/crypto';
 import { derivePrivateKey } from './derivation.ts';
 import { KeysError } from './errors.ts';
@@ -142,7 +143,11 @@ test('a signer never prints its secrets', () => {
   const km = new KeysManager(seed);
   const keys = km.deriveChannelKeys(0n);
   const signer = new DefaultChannelSigner(keys);
-  const printed = JSON.stringify({ signer, km }) + String(signer);
+  const printed =
+    JSON.stringify({ signer, km }) +
+    String(signer) +
+    inspect(signer, { depth: 5 }) +
+    inspect(km, { depth: 5 });
   for (const secret of Object.values(keys)) assert.ok(!printed.includes(toHex(secret)));
   assert.ok(printed.includes(toHex(signer.pubkeys.fundingPubkey)));
 });
