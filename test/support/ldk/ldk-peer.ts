@@ -90,6 +90,7 @@ class Connection {
         socket.destroy();
       }
       peer.pm.process_events();
+      peer.notify();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -99,6 +100,7 @@ class Connection {
         peer.pm.socket_disconnected(this.descriptor);
         peer.pm.process_events();
       }
+      peer.notify();
     });
   }
 }
@@ -107,6 +109,7 @@ export class LdkPeer {
   pm!: ldk.PeerManager;
   private chanMan!: ldk.ChannelManager;
   readonly connections = new Set<Connection>();
+  private readonly checks = new Set<() => void>();
   private server: net.Server | undefined;
   private timers: NodeJS.Timeout[] = [];
   private pendingCustom: ldk.TwoTuple_PublicKeyTypeZ[] = [];
@@ -128,7 +131,8 @@ export class LdkPeer {
     const seed = options.seed ?? crypto.getRandomValues(new Uint8Array(32));
     const logger = ldk.Logger.new_impl({
       log: (record: ldk.Record) => {
-        if (record.get_level() >= ldk.Level.LDKLevel_Warn) this.logs.push(record.get_args());
+        if (process.env.LDK_DEBUG || record.get_level() >= ldk.Level.LDKLevel_Warn)
+          this.logs.push(record.get_args());
       },
     });
     const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => 253 });
@@ -199,7 +203,9 @@ export class LdkPeer {
             provided_init_features: () => ldk.InitFeatures.constructor_empty(),
           },
           {
-            read: (type: number, buffer: Uint8Array) => {
+            read: (signedType: number, buffer: Uint8Array) => {
+              // The bindings hand the u16 message type over as a signed 16-bit number.
+              const type = signedType & 0xffff;
               if (!customTypes.has(type))
                 return ldk.Result_COption_TypeZDecodeErrorZ.constructor_ok(
                   ldk.Option_TypeZ.constructor_none(),
@@ -306,17 +312,38 @@ export class LdkPeer {
     this.pm.process_events();
   }
 
+  disconnect(nodeIdHex: string): void {
+    this.pm.disconnect_by_node_id(Buffer.from(nodeIdHex, 'hex'));
+    this.pm.process_events();
+  }
+
   disconnectAll(): void {
     this.pm.disconnect_all_peers();
     this.pm.process_events();
   }
 
-  async waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  /** Resolves when `cond` holds, checked after every socket event (no polling delay, so benchmarks are fair). */
+  waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!cond()) return;
+        clearTimeout(timer);
+        this.checks.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.checks.delete(check);
+        if (cond()) resolve();
+        else reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      this.checks.add(check);
+    });
+  }
+
+  /** Runs pending waitFor checks (called after each socket event). */
+  notify(): void {
+    for (const c of [...this.checks]) c();
   }
 
   async stop(): Promise<void> {
