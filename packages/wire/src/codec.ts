@@ -107,9 +107,15 @@ export function defineMessage<M extends BaseMessage>(spec: MessageSpec<M>): Mess
   const tlvSchema = (spec.tlvs ?? {}) as TlvSchema<Record<string, unknown>>;
   const tail = spec.tail ?? 'tlv';
   const name = spec.kind;
+  const hasTlvs = Object.keys(tlvSchema).length > 0;
+  // Grows to the largest message seen, so later encodes allocate once.
+  let sizeHint = 256;
 
-  const encodePayload = (msg: M): Uint8Array => {
-    const w = new ByteWriter();
+  // Writes the whole message (type first) into one buffer: no regrowth for typical
+  // sizes and no second copy to prepend the type.
+  const write = (msg: M, withType: boolean): Uint8Array => {
+    const w = new ByteWriter(sizeHint);
+    if (withType) w.u16(spec.type);
     const m = msg as unknown as Record<string, unknown>;
     try {
       for (const [key, codec] of fieldList) {
@@ -120,15 +126,18 @@ export function defineMessage<M extends BaseMessage>(spec: MessageSpec<M>): Mess
       if (tail === 'raw') {
         const extra = m.extraData;
         if (extra instanceof Uint8Array) w.bytes(extra);
-      } else {
+      } else if (hasTlvs || m.unknownTlvs !== undefined) {
         w.bytes(encodeTlvs(tlvSchema, m as Record<string, unknown> & { unknownTlvs?: TlvRecord[] }, name));
       }
     } catch (e) {
       if (e instanceof WireError && e.messageName === undefined) throw new WireError(e.code, e.message, name);
       throw e;
     }
-    return w.finish();
+    const out = w.finish();
+    if (out.length > sizeHint) sizeHint = Math.min(out.length + 64, 65536);
+    return out;
   };
+  const encodePayload = (msg: M): Uint8Array => write(msg, false);
 
   const decodePayload = (payload: Uint8Array): M => {
     const r = new ByteReader(payload, name);
@@ -148,14 +157,7 @@ export function defineMessage<M extends BaseMessage>(spec: MessageSpec<M>): Mess
     fieldNames: Object.freeze(fieldList.map(([k]) => k)),
     encodePayload,
     decodePayload,
-    encode(msg) {
-      const payload = encodePayload(msg);
-      const out = new Uint8Array(2 + payload.length);
-      out[0] = spec.type >> 8;
-      out[1] = spec.type & 0xff;
-      out.set(payload, 2);
-      return out;
-    },
+    encode: (msg) => write(msg, true),
     decode(bytes) {
       if (bytes.length < 2) throw new WireError('truncated', 'no message type', name);
       const t = (bytes[0]! << 8) | bytes[1]!;

@@ -117,7 +117,7 @@ export function encodeTlvs<T extends object>(
   streamName?: string,
 ): Uint8Array {
   const records: TlvRecord[] = [];
-  for (const [key, codec] of Object.entries(schema) as [string, TlvCodec<unknown>][]) {
+  for (const { key, codec } of schemaIndex(schema).values()) {
     const v = (values as Record<string, unknown>)[key];
     if (v !== undefined) records.push({ type: codec.type, value: codec.encode(v) });
   }
