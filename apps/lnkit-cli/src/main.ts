@@ -1,0 +1,265 @@
+/**
+ * lnkit-cli: the command line client of lnkitd's REST API. It finds the API address
+ * (DATADIR/lnkitd.json) and token (DATADIR/api-token) in the data dir.
+ * Human output by default, --json for scripts. Exit codes: 0 ok, 1 the node refused or
+ * failed, 2 bad usage, 3 lnkitd not reachable.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const USAGE = `usage: lnkit-cli [--datadir DIR] [--json] <command> [args]
+
+commands:
+  getinfo                          node id, network, chain height, peers, version
+  connect NODEID@HOST:PORT         connect to a peer (and reconnect to it after restarts)
+  disconnect NODEID                disconnect from a peer and forget it
+  listpeers                        connected peers
+  metrics [--prometheus]           per-actor metrics
+  profile ACTOR --seconds N        CPU-profile one actor; prints where the .cpuprofile went
+  mine N                           mine N blocks (embedded regtest chain only)
+
+options:
+  --datadir DIR    lnkitd's data directory (default ~/.lnkit, or LNKIT_DATADIR)
+  --json           print the API's JSON answer
+`;
+
+class UsageError extends Error {}
+
+interface Args {
+  dataDir: string;
+  json: boolean;
+  prometheus: boolean;
+  seconds?: string;
+  command: string;
+  rest: string[];
+}
+
+function parse(argv: string[]): Args {
+  let dataDir = process.env.LNKIT_DATADIR ?? join(homedir(), '.lnkit');
+  let json = false;
+  let prometheus = false;
+  let seconds: string | undefined;
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--datadir') {
+      const v = argv[++i];
+      if (!v) throw new UsageError('--datadir needs a directory');
+      dataDir = v;
+    } else if (a.startsWith('--datadir=')) dataDir = a.slice(10);
+    else if (a === '--json') json = true;
+    else if (a === '--prometheus') prometheus = true;
+    else if (a === '--seconds') {
+      seconds = argv[++i];
+      if (!seconds) throw new UsageError('--seconds needs a number');
+    } else if (a.startsWith('--seconds=')) seconds = a.slice(10);
+    else if (a === '--help' || a === '-h') positional.unshift('help');
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  const [command, ...rest] = positional;
+  if (!command) throw new UsageError('no command given');
+  return { dataDir: resolve(dataDir), json, prometheus, ...(seconds ? { seconds } : {}), command, rest };
+}
+
+function need(rest: string[], count: number, what: string): void {
+  if (rest.length !== count) throw new UsageError(`expected ${what}`);
+}
+
+class Client {
+  readonly base: string;
+  private readonly token: string;
+
+  constructor(dataDir: string) {
+    let info: { api: string };
+    try {
+      info = JSON.parse(readFileSync(join(dataDir, 'lnkitd.json'), 'utf8')) as { api: string };
+    } catch {
+      throw new ConnectError(
+        `lnkitd does not seem to be running with data dir ${dataDir} (no lnkitd.json there)`,
+      );
+    }
+    try {
+      this.token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    } catch (e) {
+      throw new ConnectError(`cannot read the API token in ${dataDir}: ${(e as Error).message}`);
+    }
+    this.base = info.api;
+  }
+
+  async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (e) {
+      throw new ConnectError(
+        `cannot reach lnkitd at ${this.base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
+      );
+    }
+    return { status: res.status, text: await res.text() };
+  }
+}
+
+class ConnectError extends Error {}
+
+type Json = Record<string, unknown>;
+
+function human(command: string, out: Json): string {
+  switch (command) {
+    case 'getinfo': {
+      const listening = out.listening as { host: string; port: number } | null;
+      return [
+        `node id:   ${out.nodeId}`,
+        `alias:     ${out.alias || '(none)'}`,
+        `network:   ${out.network}`,
+        `block:     ${out.blockHeight} ${out.blockHash}${out.synced ? '' : ' (syncing)'}`,
+        `peers:     ${out.numPeers}`,
+        `listening: ${listening ? `${listening.host}:${listening.port}` : 'no'}`,
+        `version:   ${out.version}`,
+      ].join('\n');
+    }
+    case 'listpeers': {
+      const peers = out.peers as {
+        nodeId: string;
+        address: string;
+        inbound: boolean;
+        features: { names: string[] };
+      }[];
+      if (peers.length === 0) return 'no peers';
+      return peers
+        .map(
+          (p) =>
+            `${p.nodeId}  ${p.address}  ${p.inbound ? 'inbound' : 'outbound'}\n  features: ${p.features.names.join(', ')}`,
+        )
+        .join('\n');
+    }
+    case 'connect': {
+      const p = out.peer as { nodeId: string; address: string };
+      return `connected to ${p.nodeId} at ${p.address}`;
+    }
+    case 'disconnect':
+      return out.wasConnected
+        ? `disconnected from ${out.nodeId}`
+        : `${out.nodeId} was not connected (forgotten anyway)`;
+    case 'metrics': {
+      const actors = out.actors as {
+        actor: string;
+        placement: string;
+        eventLoopUtilization: number;
+        messagesIn: number;
+        messagesOut: number;
+        queueDepth: number;
+        restarts: number;
+        latency: { p50Ms: number; p99Ms: number };
+      }[];
+      const rows = actors.map(
+        (a) =>
+          `${a.actor.padEnd(16)} ${a.placement.padEnd(10)} ${(a.eventLoopUtilization * 100).toFixed(1).padStart(6)}% ${String(a.messagesIn).padStart(9)} ${String(a.messagesOut).padStart(9)} ${String(a.queueDepth).padStart(6)} ${String(a.latency.p50Ms).padStart(8)} ${String(a.latency.p99Ms).padStart(8)} ${String(a.restarts).padStart(8)}`,
+      );
+      return [
+        `${'actor'.padEnd(16)} ${'placement'.padEnd(10)} ${'ELU'.padStart(7)} ${'msgs in'.padStart(9)} ${'msgs out'.padStart(9)} ${'queue'.padStart(6)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'restarts'.padStart(8)}`,
+        ...rows,
+      ].join('\n');
+    }
+    case 'profile':
+      return `wrote ${out.path} (${out.samples} samples); open it in Chrome DevTools or speedscope`;
+    case 'mine':
+      return `mined ${out.blocks} block(s); tip ${(out.hashes as string[]).at(-1) ?? ''}`;
+    default:
+      return JSON.stringify(out, null, 2);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (args.command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let request: { method: 'GET' | 'POST'; path: string; body?: unknown };
+  const { rest } = args;
+  switch (args.command) {
+    case 'getinfo':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: '/v1/getinfo' };
+      break;
+    case 'listpeers':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: '/v1/listpeers' };
+      break;
+    case 'connect':
+      need(rest, 1, 'one argument: NODEID@HOST:PORT');
+      request = { method: 'POST', path: '/v1/connect', body: { peer: rest[0] } };
+      break;
+    case 'disconnect':
+      need(rest, 1, 'one argument: NODEID');
+      request = { method: 'POST', path: '/v1/disconnect', body: { nodeId: rest[0] } };
+      break;
+    case 'metrics':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: `/v1/metrics${args.prometheus ? '?format=prometheus' : ''}` };
+      break;
+    case 'profile':
+      need(rest, 1, 'one argument: ACTOR (and --seconds N)');
+      if (!args.seconds) throw new UsageError('profile needs --seconds N');
+      request = {
+        method: 'POST',
+        path: '/v1/profile',
+        body: { actor: rest[0], seconds: Number(args.seconds) },
+      };
+      break;
+    case 'mine':
+      need(rest, 1, 'one argument: the number of blocks');
+      request = { method: 'POST', path: '/v1/mine', body: { blocks: Number(rest[0]) } };
+      break;
+    default:
+      throw new UsageError(`unknown command "${args.command}"`);
+  }
+  const client = new Client(args.dataDir);
+  const { status, text } = await client.call(request.method, request.path, request.body);
+  if (status !== 200) {
+    let message = text;
+    try {
+      const e = (JSON.parse(text) as { error: { message: string } }).error;
+      message = e.message;
+    } catch {
+      /* not JSON */
+    }
+    if (args.json) process.stdout.write(`${text}\n`);
+    else process.stderr.write(`lnkit-cli: ${message}\n`);
+    return 1;
+  }
+  if (args.prometheus || args.json) {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  } else {
+    process.stdout.write(`${human(args.command, JSON.parse(text) as Json)}\n`);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    process.stderr.write(`lnkit-cli: ${e.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else if (e instanceof ConnectError) {
+    process.stderr.write(`lnkit-cli: ${e.message}\n`);
+    process.exitCode = 3;
+  } else {
+    process.stderr.write(`lnkit-cli: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

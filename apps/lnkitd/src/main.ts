@@ -1,0 +1,176 @@
+/**
+ * lnkitd: starts an lnkit node (LDK guide steps 1-8 and 13-15), its REST API and, by
+ * default, an embedded bcoin regtest chain, so one command runs a whole node.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LNKIT_VERSION, type LnkitNode, NodeBuilder, NodeError } from '@lnkit/node';
+import { createRootLogger, type Logger } from '@lnkit/runtime';
+import type { TestChain } from '@lnkit/testchain';
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
+import { createApiServer } from './api.ts';
+import { ConfigError, type DaemonConfig, loadConfig, parseArgs, usage } from './config.ts';
+import {
+  EMBEDDED_CHAIN_FILE,
+  LOG_FILE,
+  loadOrCreateToken,
+  removeRuntimeInfo,
+  writeFileDurable,
+  writeRuntimeInfo,
+} from './files.ts';
+
+function makeLogger(cfg: DaemonConfig): Logger {
+  const file = pino.destination({
+    dest: join(cfg.dataDir, LOG_FILE),
+    append: true,
+    mkdir: true,
+    sync: false,
+  });
+  const console = process.stdout.isTTY ? pretty({ colorize: true, destination: 1 }) : pino.destination(1);
+  return createRootLogger({
+    level: cfg.logLevel as 'info',
+    destination: pino.multistream([
+      { stream: file, level: cfg.logLevel as 'info' },
+      { stream: console, level: cfg.logLevel as 'info' },
+    ]),
+  });
+}
+
+async function startChain(
+  cfg: DaemonConfig,
+  log: Logger,
+): Promise<{
+  rpc: { url: string; auth: { user: string; password: string } | { cookieFile: string } };
+  embedded?: TestChain;
+}> {
+  if (cfg.chain === 'bitcoind') {
+    const url = new URL(cfg.bitcoindRpc!);
+    const auth = cfg.bitcoindRpcCookie
+      ? { cookieFile: cfg.bitcoindRpcCookie }
+      : {
+          user: cfg.bitcoindRpcUser ?? decodeURIComponent(url.username),
+          password: cfg.bitcoindRpcPassword ?? decodeURIComponent(url.password),
+        };
+    url.username = '';
+    url.password = '';
+    return { rpc: { url: url.toString(), auth } };
+  }
+  process.env.NODE_BACKEND ??= 'js';
+  const { startTestChain } = await import('@lnkit/testchain');
+  log.info('starting the embedded bcoin regtest chain');
+  const chain = await startTestChain({ port: cfg.embeddedRpcPort });
+  // Other processes (a second lnkitd, scripts) reach the embedded chain through this file.
+  writeFileDurable(
+    join(cfg.dataDir, EMBEDDED_CHAIN_FILE),
+    `${JSON.stringify({ rpcUrl: chain.rpcUrl, rpcUser: chain.rpcUser, rpcPassword: chain.rpcPassword }, null, 2)}\n`,
+    0o600,
+  );
+  log.info(
+    { rpcUrl: chain.rpcUrl },
+    `embedded regtest chain JSON-RPC at ${chain.rpcUrl} (credentials in ${EMBEDDED_CHAIN_FILE})`,
+  );
+  return {
+    rpc: { url: chain.rpcUrl, auth: { user: chain.rpcUser, password: chain.rpcPassword } },
+    embedded: chain,
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let cfg: DaemonConfig;
+  try {
+    const { help, version } = parseArgs(argv);
+    if (help) {
+      console.log(usage());
+      return;
+    }
+    if (version) {
+      console.log(`lnkitd ${LNKIT_VERSION}`);
+      return;
+    }
+    cfg = loadConfig(argv);
+    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    console.error(`lnkitd: ${(e as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const log = makeLogger(cfg);
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
+
+  let node: LnkitNode | undefined;
+  let embedded: TestChain | undefined;
+  let server: ReturnType<typeof createApiServer> | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    server?.close();
+    server?.closeAllConnections();
+    try {
+      await node?.stop();
+      await embedded?.stop();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'error while stopping');
+    }
+    removeRuntimeInfo(cfg.dataDir);
+    log.flush();
+    setTimeout(() => process.exit(0), 50).unref();
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    log.info(
+      { dataDir: cfg.dataDir, network: cfg.network, chain: cfg.chain },
+      `lnkitd ${LNKIT_VERSION} starting`,
+    );
+    const token = loadOrCreateToken(cfg.dataDir);
+    const chain = await startChain(cfg, log);
+    embedded = chain.embedded;
+    node = await new NodeBuilder({
+      dataDir: cfg.dataDir,
+      network: cfg.network,
+      chain: chain.rpc,
+      listen: cfg.listen,
+      alias: cfg.alias,
+      placement: cfg.placement,
+      logFile: join(cfg.dataDir, LOG_FILE),
+      logLevel: cfg.logLevel,
+    })
+      .withLogger(log)
+      .build();
+    const mine = embedded ? (n: number) => embedded!.mine(n) : undefined;
+    server = createApiServer({ node, token, logger: log, ...(mine ? { mine } : {}) });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(cfg.api.port, cfg.api.host, () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : cfg.api.port;
+    const api = `http://${cfg.api.host.includes(':') ? `[${cfg.api.host}]` : cfg.api.host}:${port}`;
+    writeRuntimeInfo(cfg.dataDir, { api, pid: process.pid, nodeId: node.nodeId, network: cfg.network });
+    log.info({ nodeId: node.nodeId, api }, `lnkitd ready: node ${node.nodeId}, REST API at ${api}`);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const known =
+      e instanceof NodeError ||
+      e instanceof ConfigError ||
+      err.name === 'StoreError' ||
+      err.name === 'KeysError';
+    log.fatal({ code: err.code, err: known ? err.message : err }, `lnkitd could not start: ${err.message}`);
+    await node?.stop().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    log.flush();
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 100).unref();
+  }
+}
+
+await main();
