@@ -51,7 +51,29 @@ const LDK_CLASS: Partial<Record<MessageKind, string>> = {
   query_channel_range: 'QueryChannelRange',
   reply_channel_range: 'ReplyChannelRange',
   gossip_timestamp_filter: 'GossipTimestampFilter',
+  open_channel2: 'OpenChannelV2',
+  accept_channel2: 'AcceptChannelV2',
+  tx_add_input: 'TxAddInput',
+  tx_add_output: 'TxAddOutput',
+  tx_remove_input: 'TxRemoveInput',
+  tx_remove_output: 'TxRemoveOutput',
+  tx_complete: 'TxComplete',
+  tx_signatures: 'TxSignatures',
+  tx_init_rbf: 'TxInitRbf',
+  tx_ack_rbf: 'TxAckRbf',
+  tx_abort: 'TxAbort',
+  splice_init: 'SpliceInit',
+  splice_ack: 'SpliceAck',
+  splice_locked: 'SpliceLocked',
 };
+
+/** A minimal valid transaction (1 input, 1 output): LDK parses tx_add_input's prevtx. */
+const PREVTX = Buffer.from(
+  `02000000 01 ${'00'.repeat(32)} 00000000 00 ffffffff 01 e803000000000000 00 00000000`.replaceAll(' ', ''),
+  'hex',
+);
+/** A serialized witness (2 items: a 71-byte signature, a 33-byte key): LDK parses tx_signatures' witnesses. */
+const WITNESS = Buffer.from(`02 47 30${'11'.repeat(70)} 21 02${'22'.repeat(32)}`.replaceAll(' ', ''), 'hex');
 
 function ldkClass(kind: MessageKind): LdkClass {
   const name = LDK_CLASS[kind];
@@ -79,7 +101,8 @@ const POINTS = Array.from({ length: 16 }, (_, i) => {
  * none of the TLVs newer than LDK 0.1 (attribution_data, next_funding, funding_txid,
  * gossip_queries_ex flags, timestamps/checksums), which LDK drops on write; uncompressed
  * id lists (LDK refuses the deprecated zlib); UTF-8 error text; channel_update with
- * must_be_one set. LDK re-splits init's globalfeatures, so init is compared on the combined vector.
+ * must_be_one set; a parseable prevtx and witnesses; no require_confirmed_inputs in the
+ * RBF messages. LDK re-splits init's globalfeatures, so init is compared on the combined vector.
  */
 function forLdk(msg: Message, r: Rng): Message {
   const m = { ...msg } as Record<string, unknown>;
@@ -108,6 +131,12 @@ function forLdk(msg: Message, r: Rng): Message {
   if (msg.kind === 'error' || msg.kind === 'warning')
     m.data = new TextEncoder().encode('something went wrong');
   if (msg.kind === 'channel_update') m.messageFlags = msg.messageFlags | 1;
+  if (msg.kind === 'tx_init_rbf' || msg.kind === 'tx_ack_rbf') delete m.requireConfirmedInputs; // LDK 0.1 lacks it here
+  if (msg.kind === 'tx_add_input') {
+    m.prevtx = new Uint8Array(PREVTX);
+    delete m.sharedInputTxid;
+  }
+  if (msg.kind === 'tx_signatures') m.witnesses = msg.witnesses.map(() => new Uint8Array(WITNESS));
   if ('encodedShortIds' in msg && msg.encodedShortIds.encoding !== 'uncompressed')
     m.encodedShortIds = { encoding: 'uncompressed', items: [] };
   return m as unknown as Message;

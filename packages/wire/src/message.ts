@@ -5,6 +5,7 @@ import type { MessageCodec } from './codec.ts';
 import { WireError } from './errors.ts';
 import * as gossip from './gossip.ts';
 import * as htlc from './htlc.ts';
+import * as itx from './interactive.ts';
 import * as query from './query.ts';
 import * as setup from './setup.ts';
 
@@ -36,6 +37,20 @@ export type Message =
   | htlc.UpdateFee
   | htlc.ChannelReestablish
   | htlc.StartBatch
+  | itx.TxAddInput
+  | itx.TxAddOutput
+  | itx.TxRemoveInput
+  | itx.TxRemoveOutput
+  | itx.TxComplete
+  | itx.TxSignatures
+  | itx.TxInitRbf
+  | itx.TxAckRbf
+  | itx.TxAbort
+  | itx.OpenChannel2
+  | itx.AcceptChannel2
+  | itx.SpliceInit
+  | itx.SpliceAck
+  | itx.SpliceLocked
   | gossip.AnnouncementSignatures
   | gossip.ChannelAnnouncement
   | gossip.NodeAnnouncement
@@ -78,6 +93,20 @@ export const MESSAGE_CODECS: readonly MessageCodec<Message>[] = [
   channel.closingSigned,
   channel.closingComplete,
   channel.closingSig,
+  itx.openChannel2,
+  itx.acceptChannel2,
+  itx.txAddInput,
+  itx.txAddOutput,
+  itx.txRemoveInput,
+  itx.txRemoveOutput,
+  itx.txComplete,
+  itx.txSignatures,
+  itx.txInitRbf,
+  itx.txAckRbf,
+  itx.txAbort,
+  itx.spliceLocked,
+  itx.spliceInit,
+  itx.spliceAck,
   htlc.startBatch,
   htlc.updateAddHtlc,
   htlc.updateFulfillHtlc,
