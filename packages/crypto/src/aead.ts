@@ -51,3 +51,19 @@ export function decryptWithAd(
   }
   return new Uint8Array(body);
 }
+
+/** One AEAD encryption for a batch (see encryptBatch). */
+export interface AeadEncryptRequest {
+  key: Uint8Array;
+  counter: number | bigint;
+  /** Associated data; empty when left out (BOLT 8 transport messages). */
+  ad?: Uint8Array;
+  plaintext: Uint8Array;
+}
+
+const NO_AD = new Uint8Array(0);
+
+/** encryptWithAd over a batch, in order; what a CryptoPool task runs (bulk BOLT 8 frames). */
+export function encryptBatch(requests: readonly AeadEncryptRequest[]): Uint8Array[] {
+  return requests.map((r) => encryptWithAd(r.key, r.counter, r.ad ?? NO_AD, r.plaintext));
+}

@@ -1,4 +1,4 @@
-export { bolt8Nonce, decryptWithAd, encryptWithAd } from './aead.ts';
+export { type AeadEncryptRequest, bolt8Nonce, decryptWithAd, encryptBatch, encryptWithAd } from './aead.ts';
 export { type Secp256k1, secp } from './default.ts';
 export { CryptoError, type CryptoErrorCode, checkBytes } from './errors.ts';
 export { hmacSha256, randomBytes, sha256, sha256d } from './hash.ts';

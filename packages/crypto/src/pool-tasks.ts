@@ -1,11 +1,13 @@
 /** What a crypto pool worker does with one task: a whole batch, so one round trip pays for many operations. */
+import { type AeadEncryptRequest, encryptBatch } from './aead.ts';
 import { secp } from './default.ts';
 import { type EcdhRequest, type SignRequest, type VerifyRequest, verifyOrFalse } from './service.ts';
 
 export type PoolTask =
   | { op: 'sign'; items: SignRequest[] }
   | { op: 'verify'; items: VerifyRequest[] }
-  | { op: 'ecdh'; items: EcdhRequest[] };
+  | { op: 'ecdh'; items: EcdhRequest[] }
+  | { op: 'aead-encrypt'; items: AeadEncryptRequest[] };
 
 export type PoolResult =
   | { ok: true; value: Uint8Array[] | boolean[] }
@@ -20,6 +22,8 @@ export function runTask(task: PoolTask): PoolResult {
         return { ok: true, value: task.items.map(verifyOrFalse) };
       case 'ecdh':
         return { ok: true, value: task.items.map((r) => secp.ecdh(r.privateKey, r.publicKey)) };
+      case 'aead-encrypt':
+        return { ok: true, value: encryptBatch(task.items) };
     }
   } catch (e) {
     // Errors cross as data so the caller gets its CryptoError code back.

@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { AeadEncryptRequest } from './aead.ts';
 import { CryptoError, type CryptoErrorCode } from './errors.ts';
 import type { PoolResult, PoolTask } from './pool-tasks.ts';
 import type { CryptoService, EcdhRequest, SignRequest, VerifyRequest } from './service.ts';
@@ -70,6 +71,14 @@ export class CryptoPool implements CryptoService {
   async ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
     const [secret] = await this.run<Uint8Array>({ op: 'ecdh', items: [{ privateKey, publicKey }] });
     return secret!;
+  }
+
+  /**
+   * ChaCha20-Poly1305 over a batch (bulk BOLT 8 frames), results in request order. Not part of
+   * CryptoService: callers that may use it take it as an option (see @lnkit/peer-net).
+   */
+  encryptBatch(requests: readonly AeadEncryptRequest[]): Promise<Uint8Array[]> {
+    return this.chunked('aead-encrypt', requests);
   }
 
   async close(): Promise<void> {
