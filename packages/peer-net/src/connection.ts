@@ -10,6 +10,7 @@ import {
   ACT_ONE_SIZE,
   ACT_THREE_SIZE,
   ACT_TWO_SIZE,
+  type FrameSealer,
   HandshakeInitiator,
   HandshakeResponder,
   MAX_MESSAGE_SIZE,
@@ -26,6 +27,32 @@ export interface ConnectionOptions {
   maxQueueLength: number;
   /** Largest frame body accepted (at most 65535, BOLT 8). */
   maxMessageSize?: number;
+  /**
+   * Where bulk frame encryption runs. Without it, in-thread. With it, once `sealerMinBatch`
+   * messages are queued they are encrypted in batches there (e.g. the CryptoPool); fewer go
+   * in-thread, because a pool round trip costs more than a few encryptions.
+   */
+  frameSealer?: FrameSealer;
+  /** Queued messages that make a batch worth sending to the sealer. Default 32. */
+  sealerMinBatch?: number;
+}
+
+/** Messages per sealer batch, and batches encrypting at once per connection. */
+const SEALER_BATCH = 128;
+const IN_THREAD_BATCH = 64;
+const MAX_BATCHES_IN_FLIGHT = 4;
+
+/** Encrypted frames not yet written, in send order; `frames` is null while the sealer works. */
+interface Batch {
+  items: Pending[];
+  /** One frame per item (in-thread) or two ciphertexts per item, length then body (sealer). */
+  frames: Uint8Array[] | null;
+  perItem: 1 | 2;
+}
+
+/** Structured clone copies a view's whole ArrayBuffer: give the pool exactly the message bytes. */
+function ownBytes(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
 }
 
 interface Pending {
@@ -115,6 +142,7 @@ export class Connection {
   private readonly encryptor: MessageEncryptor;
   private readonly decryptor: MessageDecryptor;
   private readonly queue: Pending[] = [];
+  private readonly inflight: Batch[] = [];
   private waitingForDrain = false;
   private pumpScheduled = false;
   private closed = false;
@@ -225,8 +253,9 @@ export class Connection {
     return this.closed;
   }
 
+  /** Messages sent but not yet handed to the socket (queued or being encrypted). */
   get queueLength(): number {
-    return this.queue.length;
+    return this.queue.length + this.inflight.reduce((n, b) => n + b.items.length, 0);
   }
 
   /** Queues an encrypted message; resolves once the socket has taken it, rejects if full or closed. */
@@ -275,21 +304,74 @@ export class Connection {
     setTimeout(() => this.close(error), graceMs).unref();
   }
 
+  /** Encrypts what is queued (in-thread or in the sealer) and writes finished batches in order. */
   private pump(): void {
-    if (this.closed || this.waitingForDrain || this.queue.length === 0) return;
+    this.flush();
+    const sealer = this.options.frameSealer;
+    const minBatch = this.options.sealerMinBatch ?? 32;
+    while (
+      !this.closed &&
+      !this.waitingForDrain &&
+      this.queue.length > 0 &&
+      this.inflight.length < MAX_BATCHES_IN_FLIGHT
+    ) {
+      if (sealer && this.queue.length >= minBatch) {
+        const items = this.queue.splice(0, SEALER_BATCH);
+        // Keys and nonces are assigned now, in send order; the sealer only does the arithmetic.
+        const requests = items.flatMap((i) => this.encryptor.plan(ownBytes(i.message)));
+        const batch: Batch = { items, frames: null, perItem: 2 };
+        this.inflight.push(batch);
+        sealer.encryptBatch(requests).then(
+          (frames) => {
+            batch.frames = frames;
+            this.pump();
+          },
+          () => this.close(new PeerNetError('disconnected', 'frame encryption failed')),
+        );
+      } else {
+        const items = this.queue.splice(0, IN_THREAD_BATCH);
+        this.inflight.push({
+          items,
+          frames: items.map((i) => this.encryptor.encrypt(i.message)),
+          perItem: 1,
+        });
+        this.flush();
+      }
+    }
+  }
+
+  private flush(): void {
+    if (this.closed || this.waitingForDrain) return;
+    const head = this.inflight[0];
+    if (!head?.frames) return;
     const socket = this.socket;
     socket.cork();
-    while (this.queue.length > 0 && !this.waitingForDrain) {
-      const item = this.queue.shift()!;
-      const frame = this.encryptor.encrypt(item.message);
-      this.stats.messagesOut++;
-      this.stats.bytesOut += frame.length;
-      const ok = socket.write(frame, (err) => {
-        if (err)
-          item.reject(new PeerNetError('disconnected', 'connection closed before the message was written'));
-        else item.resolve();
+    while (!this.waitingForDrain) {
+      const batch = this.inflight[0];
+      if (!batch?.frames) break;
+      this.inflight.shift();
+      const frames = batch.frames;
+      batch.items.forEach((item, i) => {
+        for (let k = 0; k < batch.perItem; k++) {
+          const frame = frames[i * batch.perItem + k]!;
+          const last = k === batch.perItem - 1;
+          this.stats.bytesOut += frame.length;
+          const ok = socket.write(
+            frame,
+            last
+              ? (err) => {
+                  if (err)
+                    item.reject(
+                      new PeerNetError('disconnected', 'connection closed before the message was written'),
+                    );
+                  else item.resolve();
+                }
+              : undefined,
+          );
+          if (!ok) this.waitingForDrain = true;
+        }
+        this.stats.messagesOut++;
       });
-      if (!ok) this.waitingForDrain = true;
     }
     socket.uncork();
   }
@@ -315,7 +397,7 @@ export class Connection {
   private finish(error: PeerNetError | undefined): void {
     if (this.closed) return;
     this.closed = true;
-    const pending = this.queue.splice(0);
+    const pending = [...this.inflight.splice(0).flatMap((b) => b.items), ...this.queue.splice(0)];
     for (const p of pending)
       p.reject(new PeerNetError('disconnected', 'connection closed before the message was written'));
     if (!this.socket.destroyed) this.socket.destroy();

@@ -3,6 +3,8 @@ export { PeerNetError, type PeerNetErrorCode } from './errors.ts';
 export { describeFeatures, type FeatureInfo, LNKIT_INIT_FEATURES } from './features.ts';
 export {
   CipherState,
+  type FrameSealer,
+  type FrameSealRequest,
   HandshakeInitiator,
   HandshakeResponder,
   hkdf,

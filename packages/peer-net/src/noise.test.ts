@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { encryptBatch } from '@lnkit/crypto';
 import { PeerNetError } from './errors.ts';
 import {
   CipherState,
@@ -179,4 +180,21 @@ test('random bytes as act one are rejected with a typed error, never a crash', a
       (e: unknown) => e instanceof PeerNetError && e.code.startsWith('handshake-'),
     );
   }
+});
+
+test('plan() + batch encryption elsewhere gives the same frames: BOLT 8 outputs 0, 1, 500, 501, 1000, 1001', () => {
+  const M = V.messages;
+  const enc = new MessageEncryptor({ sendingKey: hex(M.sk), chainingKey: hex(M.ck) });
+  const hello = hex(M.plaintext);
+  const last = Math.max(...Object.keys(M.outputs).map(Number));
+  const requests = [];
+  for (let i = 0; i <= last; i++) requests.push(...enc.plan(hello));
+  // What a CryptoPool task runs, here in-thread: the keys and nonces were fixed by plan().
+  const c = encryptBatch(requests);
+  const seen: Record<string, string> = {};
+  for (const i of Object.keys(M.outputs)) {
+    const n = Number(i);
+    seen[i] = toHex(c[2 * n]!) + toHex(c[2 * n + 1]!);
+  }
+  assert.deepEqual(seen, M.outputs);
 });

@@ -297,6 +297,13 @@ export class CipherState {
     return out;
   }
 
+  /** The key and nonce for the next encryption, consumed without encrypting (the work is done elsewhere). */
+  take(): { key: Uint8Array; counter: number } {
+    const out = { key: this.key, counter: this.nonce };
+    this.advance();
+    return out;
+  }
+
   /** Throws PeerNetError('bad-mac') when the MAC does not verify. */
   decrypt(ciphertext: Uint8Array): Uint8Array {
     let out: Uint8Array;
@@ -344,6 +351,38 @@ export class MessageEncryptor {
     out.set(c, lc.length);
     return out;
   }
+
+  /**
+   * The two encryptions a message needs (length, then body), with their keys and nonces, so a
+   * batch can be encrypted in the crypto pool. The state advances as if they were done; the
+   * frame is the two ciphertexts concatenated, in this order.
+   */
+  plan(message: Uint8Array): [FrameSealRequest, FrameSealRequest] {
+    if (message.length > MAX_MESSAGE_SIZE) {
+      throw new PeerNetError(
+        'message-too-long',
+        `message of ${message.length} bytes exceeds ${MAX_MESSAGE_SIZE}`,
+      );
+    }
+    const length = new Uint8Array(2);
+    new DataView(length.buffer).setUint16(0, message.length, false);
+    return [
+      { ...this.cipher.take(), plaintext: length },
+      { ...this.cipher.take(), plaintext: message },
+    ];
+  }
+}
+
+/** One ChaCha20-Poly1305 encryption with an empty AD (the shape of @lnkit/crypto's AeadEncryptRequest). */
+export interface FrameSealRequest {
+  key: Uint8Array;
+  counter: number;
+  plaintext: Uint8Array;
+}
+
+/** Something that encrypts frames in bulk, e.g. the CryptoPool (`encryptBatch`). */
+export interface FrameSealer {
+  encryptBatch(requests: readonly FrameSealRequest[]): Promise<Uint8Array[]>;
 }
 
 /**

@@ -18,7 +18,7 @@ import { filter, type Observable, Subject } from 'rxjs';
 import { Connection } from './connection.ts';
 import { PeerNetError, type PeerNetErrorCode } from './errors.ts';
 import { describeFeatures, type FeatureInfo, LNKIT_INIT_FEATURES } from './features.ts';
-import type { NodeKeyEcdh } from './noise.ts';
+import type { FrameSealer, NodeKeyEcdh } from './noise.ts';
 import { PeerSession, type SessionEffect } from './session.ts';
 
 export interface PeerManagerOptions {
@@ -48,6 +48,12 @@ export interface PeerManagerOptions {
   /** Backoff for persistent peers: first delay and cap. Default 1 s → 60 s. */
   reconnectInitialDelayMs?: number;
   reconnectMaxDelayMs?: number;
+  /**
+   * Bulk frame encryption off this thread (e.g. a CryptoPool): used for a peer once
+   * `sealerMinBatch` messages (default 32) are queued to it; see `pnpm bench peer-net`.
+   */
+  frameSealer?: FrameSealer;
+  sealerMinBatch?: number;
 }
 
 export interface PeerInfo {
@@ -121,7 +127,10 @@ export class PeerManager {
   readonly messages$: Observable<PeerMessage> = this.messages.asObservable();
 
   private readonly opts: Required<
-    Omit<PeerManagerOptions, 'logger' | 'features' | 'chainHashes' | 'nodeKey'>
+    Omit<
+      PeerManagerOptions,
+      'logger' | 'features' | 'chainHashes' | 'nodeKey' | 'frameSealer' | 'sealerMinBatch'
+    >
   >;
   private readonly features: Features;
   private readonly chainHashes: readonly Uint8Array[];
@@ -385,6 +394,8 @@ export class PeerManager {
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       maxQueueLength: this.opts.maxQueueLength,
       maxMessageSize: this.opts.maxMessageSize,
+      ...(this.options.frameSealer ? { frameSealer: this.options.frameSealer } : {}),
+      ...(this.options.sealerMinBatch ? { sealerMinBatch: this.options.sealerMinBatch } : {}),
     };
   }
 
