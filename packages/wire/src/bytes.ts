@@ -49,7 +49,23 @@ export class ByteReader {
     this.pos += 8;
     return v;
   }
-  /** BOLT 1 Appendix D: big-endian two's complement. */
+  /** BOLT 1 Appendix D: signed integers are big-endian two's complement. */
+  s8(what = 's8'): number {
+    this.need(1, what);
+    return this.view.getInt8(this.pos++);
+  }
+  s16(what = 's16'): number {
+    this.need(2, what);
+    const v = this.view.getInt16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  s32(what = 's32'): number {
+    this.need(4, what);
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
   s64(what = 's64'): bigint {
     this.need(8, what);
     const v = this.view.getBigInt64(this.pos);
@@ -147,6 +163,31 @@ export class ByteWriter {
     this.ensure(8);
     this.view.setBigUint64(this.pos, v);
     this.pos += 8;
+    return this;
+  }
+  private checkSigned(v: number, bits: number, what: string): void {
+    const lim = 2 ** (bits - 1);
+    if (!Number.isInteger(v) || v < -lim || v >= lim)
+      throw new WireError('invalid-value', `${what} out of range`);
+  }
+  s8(v: number, what = 's8'): this {
+    this.checkSigned(v, 8, what);
+    this.ensure(1);
+    this.view.setInt8(this.pos++, v);
+    return this;
+  }
+  s16(v: number, what = 's16'): this {
+    this.checkSigned(v, 16, what);
+    this.ensure(2);
+    this.view.setInt16(this.pos, v);
+    this.pos += 2;
+    return this;
+  }
+  s32(v: number, what = 's32'): this {
+    this.checkSigned(v, 32, what);
+    this.ensure(4);
+    this.view.setInt32(this.pos, v);
+    this.pos += 4;
     return this;
   }
   s64(v: bigint, what = 's64'): this {
