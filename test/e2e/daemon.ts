@@ -1,0 +1,93 @@
+/** Test helpers: run lnkitd and lnkit-cli as real processes. */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const LNKITD = fileURLToPath(new URL('../../apps/lnkitd/bin/lnkitd.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../apps/lnkit-cli/bin/lnkit-cli.mjs', import.meta.url));
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export class Daemon {
+  proc: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    readonly dataDir: string,
+    readonly args: string[],
+  ) {}
+
+  async start(): Promise<void> {
+    const runtime = join(this.dataDir, 'lnkitd.json');
+    const before = existsSync(runtime) ? readFileSync(runtime, 'utf8') : '';
+    this.output = '';
+    this.proc = spawn(process.execPath, [LNKITD, '--datadir', this.dataDir, ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_BACKEND: 'js' },
+    });
+    this.proc.stdout!.on('data', (c: Buffer) => {
+      this.output += c.toString();
+    });
+    this.proc.stderr!.on('data', (c: Buffer) => {
+      this.output += c.toString();
+    });
+    const exited = new Promise<never>((_, reject) =>
+      this.proc!.once('exit', (code) => reject(new Error(`lnkitd exited with ${code}:\n${this.output}`))),
+    );
+    exited.catch(() => {});
+    // Ready once it (re)wrote lnkitd.json with its own pid.
+    await Promise.race([
+      waitFor('lnkitd to be ready', () => {
+        if (!existsSync(runtime)) return undefined;
+        const text = readFileSync(runtime, 'utf8');
+        return text !== before && JSON.parse(text).pid === this.proc!.pid ? true : undefined;
+      }),
+      exited,
+    ]);
+  }
+
+  kill(signal: NodeJS.Signals): Promise<number | null> {
+    return new Promise((resolve) => {
+      if (!this.proc || this.proc.exitCode !== null) return resolve(this.proc?.exitCode ?? null);
+      this.proc.once('exit', (code) => resolve(code));
+      this.proc.kill(signal);
+    });
+  }
+
+  cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [CLI, '--datadir', this.dataDir, ...args], { encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  json<T = Record<string, unknown>>(...args: string[]): T {
+    const r = this.cli('--json', ...args);
+    if (r.status !== 0)
+      throw new Error(`lnkit-cli ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  api(): { url: string; token: string } {
+    return {
+      url: JSON.parse(readFileSync(join(this.dataDir, 'lnkitd.json'), 'utf8')).api,
+      token: readFileSync(join(this.dataDir, 'api-token'), 'utf8').trim(),
+    };
+  }
+}

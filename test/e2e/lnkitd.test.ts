@@ -1,0 +1,208 @@
+/**
+ * End to end: two lnkitd processes on one bcoin regtest chain (A embeds it, B reaches it
+ * through --bitcoind-rpc), driven only through lnkit-cli and the REST API.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Daemon, waitFor } from './daemon.ts';
+
+interface Info {
+  nodeId: string;
+  blockHeight: number;
+  blockHash: string;
+  numPeers: number;
+  network: string;
+  listening: { host: string; port: number };
+  version: string;
+}
+interface Peers {
+  peers: { nodeId: string; address: string; inbound: boolean; features: { hex: string; names: string[] } }[];
+}
+
+const root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-'));
+const fast = ['--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'debug'];
+const a = new Daemon(join(root, 'a'), fast);
+let b: Daemon;
+
+before(async () => {
+  await a.start();
+  const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
+  b = new Daemon(join(root, 'b'), [
+    ...fast,
+    '--bitcoind-rpc',
+    chain.rpcUrl,
+    '--bitcoind-rpcuser',
+    chain.rpcUser,
+    '--bitcoind-rpcpassword',
+    chain.rpcPassword,
+  ]);
+  await b.start();
+});
+
+after(async () => {
+  await b?.kill('SIGKILL');
+  await a.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('two lnkitd on one regtest chain', () => {
+  test('getinfo answers on both, with the files the CLI needs and a private token', () => {
+    const ia = a.json<Info>('getinfo');
+    const ib = b.json<Info>('getinfo');
+    assert.match(ia.nodeId, /^0[23][0-9a-f]{64}$/);
+    assert.notEqual(ia.nodeId, ib.nodeId);
+    assert.equal(ia.network, 'regtest');
+    assert.equal(ib.blockHash, ia.blockHash);
+    assert.equal(statSync(join(a.dataDir, 'api-token')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(a.dataDir, 'keys_seed')).mode & 0o777, 0o600);
+    const human = a.cli('getinfo');
+    assert.equal(human.status, 0);
+    assert.match(human.stdout, new RegExp(`node id: +${ia.nodeId}`));
+  });
+
+  test('connect from B to A: both list the other, with direction and features', async () => {
+    const ia = a.json<Info>('getinfo');
+    const ib = b.json<Info>('getinfo');
+    const r = b.cli('connect', `${ia.nodeId}@127.0.0.1:${ia.listening.port}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /connected to/);
+    const pa = await waitFor('A to list B', () =>
+      a.json<Peers>('listpeers').peers.find((p) => p.nodeId === ib.nodeId),
+    );
+    const pb = b.json<Peers>('listpeers').peers.find((p) => p.nodeId === ia.nodeId);
+    assert.ok(pb);
+    assert.equal(pa.inbound, true);
+    assert.equal(pb.inbound, false);
+    assert.ok(pb.features.names.includes('option_static_remotekey/required'), pb.features.names.join());
+    assert.equal(a.json<Info>('getinfo').numPeers, 1);
+  });
+
+  test('mined blocks reach both nodes', async () => {
+    const start = a.json<Info>('getinfo').blockHeight;
+    const mined = a.json<{ blocks: number; hashes: string[] }>('mine', '12');
+    assert.equal(mined.blocks, 12);
+    const tip = mined.hashes.at(-1);
+    for (const d of [a, b]) {
+      const info = await waitFor('the new tip', () => {
+        const i = d.json<Info>('getinfo');
+        return i.blockHeight === start + 12 ? i : undefined;
+      });
+      assert.equal(info.blockHash, tip);
+    }
+  });
+
+  test('metrics and a profile of one actor', () => {
+    const m = a.json<{ actors: { actor: string; placement: string; messagesIn: number }[] }>('metrics');
+    const names = m.actors.map((x) => x.actor).sort();
+    assert.deepEqual(names, ['chain-sync', 'peer-manager']);
+    assert.ok(m.actors.every((x) => x.placement === 'worker'));
+    const prom = a.cli('metrics', '--prometheus');
+    assert.match(prom.stdout, /lnkit_actor_messages_in_total\{actor="peer-manager"\} \d+/);
+    const p = a.json<{ path: string; samples: number }>('profile', 'peer-manager', '--seconds', '1');
+    assert.ok(existsSync(p.path));
+    assert.ok(JSON.parse(readFileSync(p.path, 'utf8')).nodes.length > 0);
+  });
+
+  test('SIGKILL B and start it again: same node id, it reconnects to A, it follows the chain', async () => {
+    const before = b.json<Info>('getinfo');
+    const ia = a.json<Info>('getinfo');
+    assert.equal(await b.kill('SIGKILL'), null);
+    await waitFor('A to see B gone', () =>
+      a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
+    );
+    a.json('mine', '3'); // blocks B misses while it is down
+    await b.start();
+    const after = b.json<Info>('getinfo');
+    assert.equal(after.nodeId, before.nodeId);
+    await waitFor('B to reconnect to A', () =>
+      b.json<Peers>('listpeers').peers.some((p) => p.nodeId === ia.nodeId) ? true : undefined,
+    );
+    await waitFor('A to list B again', () =>
+      a.json<Peers>('listpeers').peers.some((p) => p.nodeId === before.nodeId) ? true : undefined,
+    );
+    await waitFor('B to catch up', () =>
+      b.json<Info>('getinfo').blockHeight === before.blockHeight + 3 ? true : undefined,
+    );
+  });
+
+  test('disconnect forgets the peer', async () => {
+    const ia = a.json<Info>('getinfo');
+    const r = b.json<{ wasConnected: boolean }>('disconnect', ia.nodeId);
+    assert.equal(r.wasConnected, true);
+    await waitFor('A to see B gone', () =>
+      a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
+    );
+    assert.equal(b.json<Peers>('listpeers').peers.length, 0);
+  });
+});
+
+describe('the API refuses bad requests clearly', () => {
+  const call = async (d: Daemon, method: string, path: string, body?: unknown, token?: string | null) => {
+    const api = d.api();
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token ?? api.token}`;
+    const res = await fetch(`${api.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+  };
+
+  test('a missing or wrong token is 401', async () => {
+    assert.equal((await call(a, 'GET', '/v1/getinfo', undefined, null)).status, 401);
+    const wrong = await call(a, 'GET', '/v1/getinfo', undefined, 'ab'.repeat(32));
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error?.code, 'unauthorized');
+  });
+
+  test('bad parameters are 400 with a message naming the parameter', async () => {
+    const cases: [string, unknown, string][] = [
+      ['/v1/connect', {}, 'peer'],
+      ['/v1/connect', { peer: 'nonsense' }, 'peer'],
+      ['/v1/connect', { peer: `02${'11'.repeat(32)}@127.0.0.1:99999` }, 'peer'],
+      ['/v1/disconnect', { nodeId: 'zz' }, 'nodeId'],
+      ['/v1/profile', { actor: 'nobody', seconds: 1 }, 'actor'],
+      ['/v1/profile', { actor: 'peer-manager', seconds: -3 }, 'seconds'],
+      ['/v1/mine', { blocks: 'many' }, 'blocks'],
+    ];
+    for (const [path, body, param] of cases) {
+      const r = await call(a, 'POST', path, body);
+      assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.match(r.body.error!.message, new RegExp(`"${param}"`), r.body.error!.message);
+    }
+    assert.equal((await call(a, 'POST', '/v1/connect', '{not json')).status, 400);
+    assert.equal((await call(a, 'GET', '/v1/nothing')).status, 404);
+    assert.equal((await call(a, 'GET', '/v1/connect')).status, 405);
+  });
+
+  test('an unreachable peer is a clear error, and the node keeps running', async () => {
+    const r = await call(a, 'POST', '/v1/connect', { peer: `02${'11'.repeat(32)}@127.0.0.1:1` });
+    assert.equal(r.status, 502);
+    assert.match(r.body.error!.message, /could not connect/);
+    assert.equal((await call(a, 'GET', '/v1/getinfo')).status, 200);
+  });
+
+  test('mine is refused off the embedded chain, with a clear message', () => {
+    const r = b.cli('mine', '1');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /only on the embedded regtest chain/);
+  });
+
+  test('the CLI explains usage errors and a stopped daemon', () => {
+    const bad = a.cli('connect');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /NODEID@HOST:PORT/);
+    const none = new Daemon(join(root, 'none'), []).cli('getinfo');
+    assert.equal(none.status, 3);
+    assert.match(none.stderr, /does not seem to be running/);
+  });
+
+  test('SIGTERM stops a node cleanly', async () => {
+    assert.equal(await b.kill('SIGTERM'), 0);
+    assert.equal(existsSync(join(b.dataDir, 'lnkitd.json')), false);
+  });
+});
