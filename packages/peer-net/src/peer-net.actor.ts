@@ -1,0 +1,86 @@
+/**
+ * The PeerManager as a runtime actor: the same module runs in its own worker thread or
+ * in-process (`spawn(new URL('./peer-net.actor.ts', ...), { placement, config })`). Calls
+ * become Promises and `$` methods Observables bridged across the thread boundary, so what
+ * crosses is plain data: messages go out as raw bytes (type + payload), and the subscriber
+ * decodes them with @lnkit/wire on its own thread.
+ */
+import { CryptoPool, inThreadCrypto } from '@lnkit/crypto';
+import { defineActor } from '@lnkit/runtime';
+import { Features } from '@lnkit/wire';
+import { filter, map, type Observable } from 'rxjs';
+import { nodeKeyEcdh } from './noise.ts';
+import {
+  type ConnectOptions,
+  type PeerEvent,
+  type PeerInfo,
+  PeerManager,
+  type PeerManagerOptions,
+} from './peer-manager.ts';
+
+export interface PeerNetActorConfig {
+  /**
+   * The node secret (32 bytes). It is copied once into the actor's thread at spawn and
+   * never logged or returned; with `ecdhInPool` it is used only by the pool's threads.
+   */
+  nodeSecret: Uint8Array;
+  /** Run the node key's ECDH in a CryptoPool of this many threads (0: in-thread). */
+  ecdhInPool?: number;
+  /** Init features as BOLT 9 bytes (hex); default LNKIT_INIT_FEATURES. */
+  featuresHex?: string;
+  chainHashes?: Uint8Array[];
+  options?: Omit<PeerManagerOptions, 'nodeKey' | 'features' | 'chainHashes' | 'logger' | 'frameSealer'>;
+}
+
+/** A message as it crosses threads: who sent it, its type, and its bytes (type + payload). */
+export interface RawPeerMessage {
+  nodeId: string;
+  type: number;
+  raw: Uint8Array;
+}
+
+export default defineActor({
+  name: 'peer-net',
+  create(ctx, config: PeerNetActorConfig) {
+    const pool = config.ecdhInPool ? new CryptoPool({ threads: config.ecdhInPool }) : undefined;
+    const nodeKey = nodeKeyEcdh(config.nodeSecret, pool ?? inThreadCrypto);
+    const pm = new PeerManager({
+      ...config.options,
+      nodeKey,
+      logger: ctx.logger,
+      ...(config.featuresHex !== undefined
+        ? { features: Features.fromBytes(Buffer.from(config.featuresHex, 'hex')) }
+        : {}),
+      ...(config.chainHashes ? { chainHashes: config.chainHashes } : {}),
+    });
+    return {
+      nodeId: (): string => pm.nodeId,
+      listen: (host: string, port: number) => pm.listen(host, port),
+      connect: (nodeId: string, host: string, port: number, options?: ConnectOptions): Promise<PeerInfo> =>
+        pm.connect(nodeId, host, port, options),
+      disconnect: (nodeId: string) => pm.disconnect(nodeId),
+      listPeers: (): PeerInfo[] => pm.listPeers(),
+      send: (nodeId: string, message: Uint8Array) => pm.send(nodeId, message),
+      ping: (nodeId: string, numPongBytes?: number) => pm.ping(nodeId, numPongBytes),
+      queueLength: (nodeId: string) => pm.queueLength(nodeId),
+      registerMessageTypes: (types: number[]) => pm.registerMessageTypes(types),
+      events$: (): Observable<PeerEvent> => pm.events$,
+      /** Messages of the given types (all, if none given); filtered here so only those cross threads. */
+      messages$: (types?: number[]): Observable<RawPeerMessage> => {
+        if (types?.length) pm.registerMessageTypes(types);
+        const wanted = types?.length ? new Set(types) : undefined;
+        return pm.messages$.pipe(
+          filter((m) => !wanted || wanted.has(m.message.type)),
+          map((m) => ({ nodeId: m.nodeId, type: m.message.type, raw: m.raw })),
+        );
+      },
+      close: async () => {
+        await pm.close();
+        await pool?.close();
+      },
+    };
+  },
+  async stop(api) {
+    await api.close();
+  },
+});
