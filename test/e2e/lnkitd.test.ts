@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Daemon, waitFor } from './daemon.ts';
 
@@ -24,10 +25,20 @@ interface Peers {
 
 const root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-'));
 const fast = ['--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'debug'];
-const a = new Daemon(join(root, 'a'), fast);
+let a: Daemon;
 let b: Daemon;
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 before(async () => {
+  // A fixed port for the embedded chain, so B finds it again after A restarts.
+  a = new Daemon(join(root, 'a'), [...fast, '--embedded-rpc-port', String(await freePort())]);
   await a.start();
   const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
   b = new Daemon(join(root, 'b'), [
@@ -136,6 +147,21 @@ describe('two lnkitd on one regtest chain', () => {
       a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
     );
     assert.equal(b.json<Peers>('listpeers').peers.length, 0);
+  });
+
+  test('SIGKILL A, which embeds the chain: it restarts on its chain and tip; B rides out the outage', async () => {
+    const before = a.json<Info>('getinfo');
+    assert.equal(await a.kill('SIGKILL'), null);
+    await new Promise((r) => setTimeout(r, 1500)); // B's poller meets a dead chain source meanwhile
+    await a.start();
+    const after = a.json<Info>('getinfo');
+    assert.equal(after.nodeId, before.nodeId);
+    assert.equal(after.blockHeight, before.blockHeight);
+    assert.equal(after.blockHash, before.blockHash);
+    const mined = a.json<{ hashes: string[] }>('mine', '2');
+    await waitFor('B to follow the restarted chain', () =>
+      b.json<Info>('getinfo').blockHash === mined.hashes.at(-1) ? true : undefined,
+    );
   });
 });
 

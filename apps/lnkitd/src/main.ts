@@ -2,7 +2,7 @@
  * lnkitd: starts an lnkit node (LDK guide steps 1-8 and 13-15), its REST API and, by
  * default, an embedded bcoin regtest chain, so one command runs a whole node.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LNKIT_VERSION, type LnkitNode, NodeBuilder, NodeError } from '@lnkit/node';
 import { createRootLogger, type Logger } from '@lnkit/runtime';
@@ -59,10 +59,20 @@ async function startChain(
   process.env.NODE_BACKEND ??= 'js';
   const { startTestChain } = await import('@lnkit/testchain');
   log.info('starting the embedded bcoin regtest chain');
-  const chain = await startTestChain({ port: cfg.embeddedRpcPort });
+  // Kept on disk in the data dir, so the node's chain tip is still there after a restart; the
+  // RPC credentials are kept too, so other processes using the chain keep working across restarts.
+  const credentialsFile = join(cfg.dataDir, EMBEDDED_CHAIN_FILE);
+  const previous = existsSync(credentialsFile)
+    ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { rpcUser?: string; rpcPassword?: string })
+    : {};
+  const chain = await startTestChain({
+    port: cfg.embeddedRpcPort,
+    dataDir: join(cfg.dataDir, 'chain'),
+    ...(previous.rpcUser && previous.rpcPassword ? { rpcUser: previous.rpcUser, rpcPassword: previous.rpcPassword } : {}),
+  });
   // Other processes (a second lnkitd, scripts) reach the embedded chain through this file.
   writeFileDurable(
-    join(cfg.dataDir, EMBEDDED_CHAIN_FILE),
+    credentialsFile,
     `${JSON.stringify({ rpcUrl: chain.rpcUrl, rpcUser: chain.rpcUser, rpcPassword: chain.rpcPassword }, null, 2)}\n`,
     0o600,
   );

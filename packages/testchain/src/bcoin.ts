@@ -77,6 +77,8 @@ export interface BcoinRpcResponse {
 }
 export interface BcoinFullNode {
   network: { type: string };
+  /** Creates the folders of an on-disk node (prefix). */
+  ensure(): Promise<void>;
   chain: {
     height: number;
     tip: BcoinChainEntry;

@@ -30,6 +30,11 @@ export interface TestChainOptions {
   cookieFile?: string;
   /** bcoin's own log level (it logs to the console): silent (default), error, warn, info, debug. */
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Keep the chain on disk in this folder (bcoin's LevelDB) so it survives a restart, as the
+   * daemon's embedded chain must; in memory when absent (tests).
+   */
+  dataDir?: string;
 }
 
 export interface FundedOutput {
@@ -105,7 +110,8 @@ export class TestChain {
     const bcoin = loadBcoin();
     const node = new bcoin.FullNode({
       network: 'regtest',
-      memory: true,
+      memory: options.dataDir === undefined,
+      ...(options.dataDir !== undefined ? { prefix: options.dataDir } : {}),
       workers: false,
       listen: false,
       indexTX: true,
@@ -117,6 +123,7 @@ export class TestChain {
     // the test chain serves JSON-RPC itself (RpcServer), on a port the OS chooses.
     node.http.open = async () => {};
     node.http.close = async () => {};
+    if (options.dataDir !== undefined) await node.ensure(); // creates the folders LevelDB needs
     await node.open();
     const cookie = options.cookieFile ? newCookie() : undefined;
     if (options.cookieFile && cookie) {
