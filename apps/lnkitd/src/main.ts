@@ -68,7 +68,9 @@ async function startChain(
   const chain = await startTestChain({
     port: cfg.embeddedRpcPort,
     dataDir: join(cfg.dataDir, 'chain'),
-    ...(previous.rpcUser && previous.rpcPassword ? { rpcUser: previous.rpcUser, rpcPassword: previous.rpcPassword } : {}),
+    ...(previous.rpcUser && previous.rpcPassword
+      ? { rpcUser: previous.rpcUser, rpcPassword: previous.rpcPassword }
+      : {}),
   });
   // Other processes (a second lnkitd, scripts) reach the embedded chain through this file.
   writeFileDurable(
