@@ -30,7 +30,7 @@ function summary(events: ChainEvent[]): string[] {
   return out;
 }
 
-test('200 blocks arrive in chain order, parsed, each linked to the previous one', async () => {
+test('200 blocks arrive in chain order, parsed, each linked to the previous one', async (t) => {
   const genesis = (await chain.rpc('getblockhash', [0])) as string;
   const { logger } = capturingLogger();
   const poller = new ChainPoller(rpcSource(), {
@@ -40,6 +40,7 @@ test('200 blocks arrive in chain order, parsed, each linked to the previous one'
   });
   const events: ChainEvent[] = [];
   poller.events$.subscribe((e) => events.push(e));
+  t.after(() => poller.stop());
   poller.start();
   for (let i = 0; i < 4; i++) await chain.mine(50);
   await waitFor('height 200', () => poller.bestBlock?.height === 200);
@@ -60,7 +61,7 @@ test('200 blocks arrive in chain order, parsed, each linked to the previous one'
 });
 
 for (const kind of ['rpc', 'rest'] as const) {
-  test(`a depth-3 reorg gives exactly the disconnect/connect sequence (${kind} source)`, async () => {
+  test(`a depth-3 reorg gives exactly the disconnect/connect sequence (${kind} source)`, async (t) => {
     await chain.mine(5);
     const source = kind === 'rpc' ? rpcSource() : new RestBlockSource({ url: chain.restUrl });
     const { logger } = capturingLogger();
@@ -68,6 +69,7 @@ for (const kind of ['rpc', 'rest'] as const) {
     const events: ChainEvent[] = [];
     poller.events$.subscribe((e) => events.push(e));
     const tipHeight = await chain.height();
+    t.after(() => poller.stop());
     poller.start();
     await waitFor('poller at tip', () => poller.bestBlock?.height === tipHeight);
     // The poller must have seen the blocks that get replaced (a REST source knows stale headers only so).
@@ -93,7 +95,7 @@ for (const kind of ['rpc', 'rest'] as const) {
   });
 }
 
-test('the node stopped and started again mid-stream: retried with a clear log line, no gap or duplicate', async () => {
+test('the node stopped and started again mid-stream: retried with a clear log line, no gap or duplicate', async (t) => {
   const { logger, lines } = capturingLogger();
   const start = { hashHex: (await chain.rpc('getbestblockhash')) as string, height: await chain.height() };
   const poller = new ChainPoller(rpcSource(), {
@@ -105,6 +107,7 @@ test('the node stopped and started again mid-stream: retried with a clear log li
   });
   const events: ChainEvent[] = [];
   poller.events$.subscribe((e) => events.push(e));
+  t.after(() => poller.stop());
   poller.start();
   await chain.mine(20);
   await waitFor('first 20', () => poller.bestBlock?.height === start.height + 20);
@@ -132,7 +135,7 @@ test('the node stopped and started again mid-stream: retried with a clear log li
   assert.ok(lines.some((l) => String(l.msg).includes('is back')));
 });
 
-test('wrong RPC credentials give a clear error naming the URL, without the password', async () => {
+test('wrong RPC credentials give a clear error naming the URL, without the password', async (t) => {
   const source = new RpcBlockSource({
     url: chain.rpcUrl,
     auth: { user: chain.rpcUser, password: 'not-the-password' },

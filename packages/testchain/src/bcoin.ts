@@ -86,6 +86,7 @@ export interface BcoinFullNode {
     getEntry(hashOrHeight: string | number): Promise<BcoinChainEntry | null>;
     isMainChain(entry: BcoinChainEntry): Promise<boolean>;
     getRawBlock(hash: string): Promise<Buffer | null>;
+    getBlock(hash: string): Promise<BcoinBlock | null>;
   };
   mempool: {
     addTX(tx: BcoinTX): Promise<string[] | null>;

@@ -154,6 +154,9 @@ test('sendrawtransaction over HTTP rejects a bad signature and double spends as 
 });
 
 test('reorg(depth) replaces the last depth blocks with depth+1 competing ones', async () => {
+  const paid = await chain.fundScript(p2wpkh(0x44), 70_000n);
+  await chain.mine(1);
+  assert.ok(!((await chain.rpc('getrawmempool')) as string[]).includes(paid.txid));
   const before = await chain.height();
   const replaced = await Promise.all([0, 1, 2].map((i) => chain.rpc('getblockhash', [before - i])));
   const fork = await chain.rpc('getblockhash', [before - 3]);
@@ -163,6 +166,8 @@ test('reorg(depth) replaces the last depth blocks with depth+1 competing ones', 
   assert.equal(await chain.rpc('getbestblockhash'), fresh[3]);
   const first = (await chain.rpc('getblockheader', [fresh[0], true])) as { previousblockhash: string };
   assert.equal(first.previousblockhash, fork);
+  // As bitcoind does, the replaced blocks' transactions are back in the mempool.
+  assert.ok(((await chain.rpc('getrawmempool')) as string[]).includes(paid.txid));
   for (const old of replaced) {
     assert.ok(!fresh.includes(old as string));
     const header = (await chain.rpc('getblockheader', [old, true])) as { confirmations: number };

@@ -13,6 +13,7 @@ import {
   type BcoinFullNode,
   type BcoinKeyRing,
   type BcoinModule,
+  type BcoinTX,
   type BcoinVerifyError,
   loadBcoin,
 } from './bcoin.ts';
@@ -230,6 +231,14 @@ export class TestChain {
     return this.serial(async () => {
       let prev = await this.node.chain.getEntry(this.node.chain.height - depth);
       if (!prev) throw new TestChainError(RpcErrorCode.miscError, 'fork point not found');
+      // The replaced blocks' transactions, to put back into the mempool as bitcoind does (bcoin
+      // skips that when its mempool happens to be empty at the disconnect).
+      const replacedTxs: BcoinTX[] = [];
+      for (let h = prev.height + 1; h <= this.node.chain.height; h++) {
+        const entry = await this.node.chain.getEntry(h);
+        const block = entry ? await this.node.chain.getBlock(entry.hash) : null;
+        if (block) replacedTxs.push(...block.txs.slice(1));
+      }
       const address = this.key.getAddress();
       const tag = ++this.reorgCount;
       const hashes: string[] = [];
@@ -252,6 +261,11 @@ export class TestChain {
       }
       if (this.node.chain.tip.rhash() !== hashes[hashes.length - 1]) {
         throw new TestChainError(RpcErrorCode.miscError, 'the competing branch did not become the tip');
+      }
+      for (const tx of replacedTxs) {
+        if (this.node.mempool.hasEntry(tx.hash('hex'))) continue;
+        // A transaction that no longer fits (e.g. spends a replaced coinbase) is dropped, as in bitcoind.
+        await this.node.mempool.addTX(tx).catch(() => null);
       }
       return hashes;
     });

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  BitcoindBroadcaster,
+  BitcoindFeeEstimator,
+  BitcoindRpcClient,
+  type BlockData,
+  type BlockHeaderData,
+  type ChainEvent,
+  type ChainListener,
+  ChainPoller,
+  type Confirm,
+  ConfirmDriver,
+  FEERATE_FLOOR_SAT_PER_KW,
+  type RelevantTxid,
+  RpcBlockSource,
+  subscribeListener,
+  synchronizeListeners,
+  WatchedFilter,
+} from '@lnkit/chain-sync';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import { Transaction } from 'bitcoinjs-lib';
+import { capturingLogger, waitFor } from './helpers.ts';
+
+let chain: TestChain;
+before(async () => {
+  chain = await startTestChain();
+  await chain.mine(101); // matured coinbase for the broadcast tests
+});
+after(async () => {
+  await chain.stop();
+});
+
+const auth = () => ({ user: chain.rpcUser, password: chain.rpcPassword });
+const rpcSource = () => new RpcBlockSource({ url: chain.rpcUrl, auth: auth() });
+
+/** A listener that keeps its own view of the chain (height -> hash) and a log of what it was told. */
+class RecordingListener implements ChainListener {
+  readonly hashes = new Map<number, string>();
+  readonly log: string[] = [];
+  blockConnected(block: BlockData, height: number): void {
+    assert.equal(
+      block.header.prevHashHex,
+      this.hashes.get(height - 1) ?? block.header.prevHashHex,
+      'connects on its own tip',
+    );
+    this.hashes.set(height, block.header.hashHex);
+    this.log.push(`+${height}`);
+  }
+  blockDisconnected(header: BlockHeaderData, height: number): void {
+    assert.equal(this.hashes.get(height), header.hashHex, 'disconnects its own tip');
+    this.hashes.delete(height);
+    this.log.push(`-${height}`);
+  }
+  get best(): { hash: string; height: number } {
+    const height = Math.max(...this.hashes.keys());
+    return { hash: this.hashes.get(height) ?? '', height };
+  }
+}
+
+async function assertOnActiveChain(listener: RecordingListener): Promise<void> {
+  const tip = await chain.height();
+  assert.equal(listener.best.height, tip);
+  for (const [height, hash] of listener.hashes)
+    assert.equal(hash, await chain.rpc('getblockhash', [height]), `height ${height}`);
+}
+
+test('a listener stopped at height h and restarted after a reorg below h resumes correctly', async () => {
+  const source = rpcSource();
+  const base = await chain.height();
+  const baseHash = (await chain.rpc('getblockhash', [base])) as string;
+  // The "manager" follows the chain to h = base + 10, then the node stops.
+  const manager = new RecordingListener();
+  manager.hashes.set(base, baseHash);
+  await chain.mine(10);
+  await synchronizeListeners(source, [{ listener: manager, bestBlockHash: baseHash, bestBlockHeight: base }]);
+  const h = base + 10;
+  assert.equal(manager.best.height, h);
+  // A "monitor" persisted earlier, at base + 2 (below the fork), still on the active chain.
+  const monitor = new RecordingListener();
+  for (const [height, hash] of manager.hashes) if (height <= base + 2) monitor.hashes.set(height, hash);
+  // While down: a reorg of depth 4 (fork at h - 4, below h) and two more blocks.
+  await chain.reorg(4);
+  await chain.mine(2);
+  manager.log.length = 0;
+  monitor.log.length = 0;
+  const restartSource = rpcSource(); // a fresh process: nothing cached
+  const tip = await synchronizeListeners(restartSource, [
+    { listener: manager, bestBlockHash: manager.best.hash, bestBlockHeight: manager.best.height },
+    { listener: monitor, bestBlockHash: monitor.best.hash, bestBlockHeight: monitor.best.height },
+  ]);
+  assert.equal(tip.height, h + 3);
+  assert.equal(tip.hashHex, await chain.rpc('getbestblockhash'));
+  // Fork at h - 4: disconnect h .. h-3 (highest first), then connect h-3 .. h+3.
+  const expected = [0, 1, 2, 3].map((d) => `-${h - d}`);
+  for (let height = h - 3; height <= h + 3; height++) expected.push(`+${height}`);
+  assert.deepEqual(manager.log, expected);
+  assert.deepEqual(
+    monitor.log,
+    Array.from({ length: h + 3 - (base + 2) }, (_, i) => `+${base + 3 + i}`),
+  );
+  await assertOnActiveChain(manager);
+  await assertOnActiveChain(monitor);
+});
+
+test('a broadcast transaction is accepted, rebroadcast while unconfirmed, and seen confirmed', async (t) => {
+  const { logger, lines } = capturingLogger();
+  const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth: auth() });
+  const broadcaster = new BitcoindBroadcaster(rpc, { logger });
+  const source = rpcSource();
+  const poller = new ChainPoller(source, { logger, pollIntervalMs: 20 });
+  subscribeListener(poller.events$, broadcaster, logger);
+  t.after(() => poller.stop());
+  poller.start();
+  const tipHeight = await chain.height();
+  await waitFor('poller at tip', () => poller.bestBlock?.height === tipHeight);
+
+  const script = new Uint8Array([0x00, 0x14, ...new Array(20).fill(7)]);
+  const good = await chain.signFunding(script, 100_000n);
+  const [result] = await broadcaster.broadcastTransactions([good.rawTx]);
+  assert.deepEqual(result, { txid: good.txid, accepted: true });
+  assert.deepEqual(broadcaster.pending, [good.txid]);
+  assert.ok(((await chain.rpc('getrawmempool')) as string[]).includes(good.txid));
+  // Unconfirmed: rebroadcasting is harmless (bitcoind returns the txid for a mempool transaction).
+  assert.deepEqual(await broadcaster.rebroadcastPending(), [{ txid: good.txid, accepted: true }]);
+
+  const [mined] = await chain.mine(1);
+  await waitFor('confirmation seen', () => broadcaster.pending.length === 0);
+  const block = (await chain.rpc('getblock', [mined, true])) as { tx: string[] };
+  assert.ok(block.tx.includes(good.txid));
+  assert.ok(lines.some((l) => l.msg === 'broadcast transaction confirmed' && l.txid === good.txid));
+
+  // A double spend of it is rejected with the source's reason.
+  const conflicting = await chain.signFunding(script, 1n);
+  const spendsSame = Transaction.fromBuffer(conflicting.rawTx);
+  const goodTx = Transaction.fromBuffer(good.rawTx);
+  spendsSame.ins = goodTx.ins;
+  const [rejected] = await broadcaster.broadcastTransactions([spendsSame.toBuffer()]);
+  assert.equal(rejected?.accepted, false);
+  assert.ok(
+    rejected &&
+      !rejected.accepted &&
+      rejected.rpcCode === -25 &&
+      rejected.reason === 'bad-txns-inputs-missingorspent',
+  );
+  await poller.stop();
+});
+
+test('fee estimator: fallbacks on regtest (no estimate), never below 253 sat/kw', async () => {
+  const { logger } = capturingLogger();
+  const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth: auth() });
+  const fees = new BitcoindFeeEstimator(rpc, { logger, fallbackPerKw: { background: 100n, normal: 1000n } });
+  await fees.start();
+  fees.stop();
+  assert.equal(fees.feeratePerKw('background'), FEERATE_FLOOR_SAT_PER_KW);
+  assert.equal(fees.feeratePerKw('normal'), 1000n);
+  assert.equal(fees.feeratePerKw('highPriority'), 5000n);
+});
+
+test('Confirm consumers get their transactions confirmed and unconfirmed across a reorg', async (t) => {
+  const { logger } = capturingLogger();
+  const filter = new WatchedFilter();
+  const script = new Uint8Array([0x00, 0x14, ...new Array(20).fill(9)]);
+  const funded = await chain.fundScript(script, 50_000n);
+  filter.registerTx(funded.txid, script);
+  const seen: string[] = [];
+  const confirmed = new Map<string, RelevantTxid>();
+  const consumer: Confirm = {
+    transactionsConfirmed(header, txdata, height) {
+      for (const [, tx] of txdata) {
+        confirmed.set(tx.getId(), { txidHex: tx.getId(), height, blockHashHex: header.hashHex });
+        seen.push(`confirmed ${tx.getId()} at ${height}`);
+      }
+    },
+    transactionUnconfirmed(txidHex) {
+      confirmed.delete(txidHex);
+      seen.push(`unconfirmed ${txidHex}`);
+    },
+    bestBlockUpdated() {},
+    getRelevantTxids: () => [...confirmed.values()],
+  };
+  const driver = new ConfirmDriver(filter, [consumer]);
+  const poller = new ChainPoller(rpcSource(), { logger, pollIntervalMs: 20 });
+  const done: ChainEvent[] = [];
+  poller.events$.subscribe((e) => {
+    void driver.handle(e).then(() => done.push(e));
+  });
+  t.after(() => poller.stop());
+  poller.start();
+  const start = await chain.height();
+  await waitFor('poller at tip', () => poller.bestBlock?.height === start);
+  await chain.mine(1);
+  await waitFor('confirmed', () => confirmed.has(funded.txid));
+  // The block with it is reorged out: it goes back to the mempool, unconfirmed; then it confirms again.
+  await chain.reorg(1);
+  await waitFor('unconfirmed', () => seen.includes(`unconfirmed ${funded.txid}`));
+  await chain.mine(1);
+  await waitFor('confirmed again', () => confirmed.has(funded.txid));
+  await poller.stop();
+  assert.deepEqual(seen, [
+    `confirmed ${funded.txid} at ${start + 1}`,
+    `unconfirmed ${funded.txid}`,
+    `confirmed ${funded.txid} at ${start + 3}`,
+  ]);
+});
