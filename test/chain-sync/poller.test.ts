@@ -135,7 +135,7 @@ test('the node stopped and started again mid-stream: retried with a clear log li
   assert.ok(lines.some((l) => String(l.msg).includes('is back')));
 });
 
-test('wrong RPC credentials give a clear error naming the URL, without the password', async (t) => {
+test('wrong RPC credentials give a clear error naming the URL, without the password', async () => {
   const source = new RpcBlockSource({
     url: chain.rpcUrl,
     auth: { user: chain.rpcUser, password: 'not-the-password' },
