@@ -40,6 +40,7 @@ import type { ChainStreamEvent } from './actors/chain.actor.ts';
 import type peerActor from './actors/peer.actor.ts';
 import { NodeError } from './errors.ts';
 import { chainHash, GENESIS_HASH, type Network } from './network.ts';
+import { withSyncProgress } from './sync-progress.ts';
 import { TipListener } from './tip-listener.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -313,7 +314,12 @@ export class NodeBuilder {
       // 10. Sync every chain listener to the tip before anything else runs.
       const source = this.blockSource ?? new RpcBlockSource(rpc);
       const tip = await TipListener.load(store, source);
-      const synced: BestBlock = await synchronizeListeners(source, [tip.atBlock()], log);
+      const target = await source.getBestBlock();
+      const synced: BestBlock = await synchronizeListeners(
+        source,
+        [withSyncProgress(tip.atBlock(), log, target.height)],
+        log,
+      );
       log.info({ height: synced.height, hash: synced.hashHex }, 'listeners synchronised to the chain tip');
 
       const supervisor = new Supervisor(root);
