@@ -128,6 +128,7 @@ describe('two lnkitd on one regtest chain', () => {
     await b.start();
     const after = b.json<Info>('getinfo');
     assert.equal(after.nodeId, before.nodeId);
+    assert.match(b.output, /syncing to the chain tip: block \d+ of \d+/, 'progress is shown while it catches up');
     await waitFor('B to reconnect to A', () =>
       b.json<Peers>('listpeers').peers.some((p) => p.nodeId === ia.nodeId) ? true : undefined,
     );
