@@ -25,7 +25,7 @@ function lnkit(): PeerManager {
 }
 
 async function ldkPeer(): Promise<LdkPeer> {
-  const p = await LdkPeer.create();
+  const p = await LdkPeer.create({ traceLogs: true });
   cleanups.push(() => p.stop());
   return p;
 }
@@ -42,10 +42,14 @@ const LNKIT_FEATURES_HEX = Buffer.from(LNKIT_INIT_FEATURES.toMinimalBytes()).toS
  * tick while a ping was outstanding; surviving three ticks means lnkit answered.
  */
 async function survivesLdkPings(ldk: LdkPeer, m: PeerManager): Promise<void> {
+  const pongsBefore = ldk.logs.filter((l) => /Received message Pong/.test(l)).length;
   for (let i = 0; i < 3; i++) {
     ldk.timerTick();
     await new Promise((r) => setTimeout(r, 150));
   }
+  // LDK's own log shows the pongs lnkit sent back to its pings.
+  const pongs = ldk.logs.filter((l) => /Received message Pong/.test(l)).length - pongsBefore;
+  assert.ok(pongs >= 2, `LDK received ${pongs} pongs`);
   assert.deepEqual(
     ldk.listPeers().map((p) => p.nodeId),
     [m.nodeId],

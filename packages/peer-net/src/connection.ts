@@ -61,6 +61,9 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** Act three plus one largest frame (init), twice over for slack. */
+const HANDSHAKE_BUFFER_LIMIT = 2 * (ACT_THREE_SIZE + 18 + MAX_MESSAGE_SIZE + 16);
+
 /** Reads fixed-size acts from a socket during the handshake, keeping any bytes that follow. */
 class ActReader {
   private chunks: Buffer[] = [];
@@ -71,6 +74,12 @@ class ActReader {
   private readonly onData = (chunk: Buffer) => {
     this.chunks.push(chunk);
     this.length += chunk.length;
+    // Before our init, a peer may have sent act three and its own init (BOLT 1: nothing else
+    // before it receives ours): more than that is a flood, not a handshake.
+    if (this.length > HANDSHAKE_BUFFER_LIMIT) {
+      this.fail(new PeerNetError('message-too-long', 'too much data during the handshake'));
+      return;
+    }
     this.check();
   };
   private readonly onEnd = () =>

@@ -143,6 +143,9 @@ test('two peers: handshake, init with features, messages both ways, ping, clean 
     got.map((m) => [m.nodeId, [...m.raw]]),
     [0, 1, 2].map((i) => [b.nodeId, [0x80, 0x01, i]]),
   );
+  const fromB = firstValueFrom(a.messagesFrom(b.nodeId, 32771));
+  await b.send(a.nodeId, Uint8Array.of(0x80, 0x03, 9));
+  assert.deepEqual([...(await fromB).raw], [0x80, 0x03, 9]);
   const atB = firstValueFrom(b.messagesOfKind('error'));
   await a.send(b.nodeId, {
     type: 17,

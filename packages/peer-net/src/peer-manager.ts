@@ -183,6 +183,16 @@ export class PeerManager {
     return this.messages$.pipe(filter((m) => set.has(m.message.type)));
   }
 
+  /** One peer's messages (optionally only these types; registers them as messagesOfType does). */
+  messagesFrom(nodeIdHex: string, ...types: number[]): Observable<PeerMessage> {
+    const nodeId = nodeIdHex.toLowerCase();
+    this.registerMessageTypes(types);
+    const set = new Set(types);
+    return this.messages$.pipe(
+      filter((m) => m.nodeId === nodeId && (set.size === 0 || set.has(m.message.type))),
+    );
+  }
+
   /** Messages of the given kinds (names as in the BOLTs, e.g. 'error', 'open_channel'), typed. */
   messagesOfKind<K extends MessageKind>(
     ...kinds: K[]

@@ -42,6 +42,8 @@ export interface LdkPeerOptions {
   tickMs?: number;
   /** Custom message types (>= 32768) this node accepts, for the benchmark. */
   customTypes?: number[];
+  /** Keep every LDK log line (trace level) in `logs`, not only warnings and errors. */
+  traceLogs?: boolean;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -131,7 +133,7 @@ export class LdkPeer {
     const seed = options.seed ?? crypto.getRandomValues(new Uint8Array(32));
     const logger = ldk.Logger.new_impl({
       log: (record: ldk.Record) => {
-        if (process.env.LDK_DEBUG || record.get_level() >= ldk.Level.LDKLevel_Warn)
+        if (options.traceLogs || record.get_level() >= ldk.Level.LDKLevel_Warn)
           this.logs.push(record.get_args());
       },
     });
