@@ -286,7 +286,16 @@ export class TestChain {
     const reply = await this.node.rpc.call({ method, params, id: 1 }, {});
     const one = Array.isArray(reply) ? reply[0] : reply;
     if (!one) throw new TestChainError(RpcErrorCode.internalError, 'empty reply');
-    if (one.error) throw new TestChainError(one.error.code, one.error.message);
+    if (one.error) {
+      if (method === 'getrawtransaction' && one.error.message === 'Transaction not found.') {
+        // bitcoind's code and words for an unknown transaction.
+        throw new TestChainError(
+          RpcErrorCode.invalidAddressOrKey,
+          'No such mempool or blockchain transaction',
+        );
+      }
+      throw new TestChainError(one.error.code, one.error.message);
+    }
     if ((method === 'getblockheader' || method === 'getblock') && isRecord(one.result)) {
       await this.markStale(one.result);
     }

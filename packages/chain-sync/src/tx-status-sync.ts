@@ -1,0 +1,109 @@
+/**
+ * The Confirm/Filter path for sources without full blocks (Esplora-like): instead of scanning
+ * blocks, ask the source where each registered transaction is, then tell the Confirm consumers
+ * in LDK's order: what a reorg unconfirmed, the new best block, then what is newly confirmed.
+ */
+import { Transaction } from 'bitcoinjs-lib';
+import type { BestBlock, BlockHeaderData, BlockSource } from './block-source.ts';
+import type { Confirm } from './confirm.ts';
+import { ChainSyncError } from './errors.ts';
+import type { WatchedFilter } from './filter.ts';
+import type { JsonRpc } from './rpc-client.ts';
+
+export type TxStatus =
+  | { confirmed: false }
+  | { confirmed: true; blockHashHex: string; height: number; txIndex: number; tx: Transaction };
+
+/** What a non-full-block source answers. getHeader/getBestBlock as in BlockSource. */
+export interface TxStatusSource extends Pick<BlockSource, 'description' | 'getBestBlock' | 'getHeader'> {
+  /** undefined when the source does not know the transaction at all. */
+  getTxStatus(txidHex: string): Promise<TxStatus | undefined>;
+}
+
+/** TxStatusSource over bitcoind JSON-RPC (needs -txindex for confirmed transactions). */
+export class RpcTxStatusSource implements TxStatusSource {
+  constructor(
+    private readonly rpc: JsonRpc,
+    private readonly blocks: BlockSource,
+  ) {}
+
+  get description(): string {
+    return this.rpc.url;
+  }
+
+  getBestBlock(): Promise<BestBlock> {
+    return this.blocks.getBestBlock();
+  }
+
+  getHeader(hashHex: string): Promise<BlockHeaderData> {
+    return this.blocks.getHeader(hashHex);
+  }
+
+  async getTxStatus(txidHex: string): Promise<TxStatus | undefined> {
+    let answer: { hex?: string; blockhash?: string | null };
+    try {
+      answer = await this.rpc.call('getrawtransaction', [txidHex, true]);
+    } catch (err) {
+      if (err instanceof ChainSyncError && err.code === 'not-found') return undefined;
+      throw err;
+    }
+    if (!answer.blockhash) return { confirmed: false };
+    // Only a block on the active chain confirms (bitcoind shows -1 confirmations for a stale one).
+    const block = await this.rpc.call<{ confirmations: number; height: number; tx: string[] }>('getblock', [
+      answer.blockhash,
+      1,
+    ]);
+    if (!(block.confirmations > 0)) return { confirmed: false };
+    const txIndex = block.tx.indexOf(txidHex);
+    if (txIndex < 0 || typeof answer.hex !== 'string') {
+      throw new ChainSyncError('bad-response', `transaction ${txidHex} not in its block ${answer.blockhash}`);
+    }
+    return {
+      confirmed: true,
+      blockHashHex: answer.blockhash,
+      height: block.height,
+      txIndex,
+      tx: Transaction.fromHex(answer.hex),
+    };
+  }
+}
+
+export class TxStatusSync {
+  constructor(
+    private readonly source: TxStatusSource,
+    private readonly filter: WatchedFilter,
+    private readonly consumers: Confirm[],
+  ) {}
+
+  /** One sync round; call it on a timer. Throws on source failure (retry the round later). */
+  async sync(): Promise<void> {
+    const best = await this.source.getBestBlock();
+    const tip = await this.source.getHeader(best.hashHex);
+    const statuses = new Map<string, TxStatus | undefined>();
+    const statusOf = async (txid: string) => {
+      if (!statuses.has(txid)) statuses.set(txid, await this.source.getTxStatus(txid));
+      return statuses.get(txid);
+    };
+    for (const c of this.consumers) {
+      for (const r of c.getRelevantTxids()) {
+        const s = await statusOf(r.txidHex);
+        if (!s?.confirmed || s.blockHashHex !== r.blockHashHex) await c.transactionUnconfirmed(r.txidHex);
+      }
+    }
+    for (const c of this.consumers) await c.bestBlockUpdated(tip, tip.height);
+    const confirmed: Extract<TxStatus, { confirmed: true }>[] = [];
+    for (const txid of this.filter.registeredTxids) {
+      const s = await statusOf(txid);
+      if (s?.confirmed) confirmed.push(s);
+    }
+    confirmed.sort((a, b) => a.height - b.height || a.txIndex - b.txIndex);
+    for (const c of this.consumers) {
+      const known = new Set(c.getRelevantTxids().map((r) => `${r.txidHex}@${r.blockHashHex}`));
+      for (const s of confirmed) {
+        if (known.has(`${s.tx.getId()}@${s.blockHashHex}`)) continue;
+        const header = await this.source.getHeader(s.blockHashHex);
+        await c.transactionsConfirmed(header, [[s.txIndex, s.tx]], s.height);
+      }
+    }
+  }
+}

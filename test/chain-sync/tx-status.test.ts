@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  BitcoindRpcClient,
+  type Confirm,
+  type RelevantTxid,
+  RpcBlockSource,
+  RpcTxStatusSource,
+  TxStatusSync,
+  WatchedFilter,
+} from '@lnkit/chain-sync';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import { waitFor } from './helpers.ts';
+
+let chain: TestChain;
+before(async () => {
+  chain = await startTestChain();
+  await chain.mine(101);
+});
+after(async () => {
+  await chain.stop();
+});
+
+test('without full blocks: registered transactions confirmed, unconfirmed by a reorg, confirmed again', async () => {
+  const auth = { user: chain.rpcUser, password: chain.rpcPassword };
+  const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth });
+  const source = new RpcTxStatusSource(rpc, new RpcBlockSource(rpc));
+  const filter = new WatchedFilter();
+  const script = new Uint8Array([0x00, 0x14, ...new Array(20).fill(5)]);
+  const funded = await chain.fundScript(script, 42_000n);
+  filter.registerTx(funded.txid, script);
+  const confirmed = new Map<string, RelevantTxid>();
+  const log: string[] = [];
+  let best = -1;
+  const consumer: Confirm = {
+    transactionsConfirmed(header, txdata, height) {
+      for (const [index, tx] of txdata) {
+        confirmed.set(tx.getId(), { txidHex: tx.getId(), height, blockHashHex: header.hashHex });
+        log.push(`confirmed at ${height} index ${index}`);
+      }
+    },
+    transactionUnconfirmed(txidHex) {
+      confirmed.delete(txidHex);
+      log.push('unconfirmed');
+    },
+    bestBlockUpdated(_header, height) {
+      best = height;
+    },
+    getRelevantTxids: () => [...confirmed.values()],
+  };
+  const sync = new TxStatusSync(source, filter, [consumer]);
+  await sync.sync();
+  assert.deepEqual(log, []); // in the mempool only
+  assert.equal(best, await chain.height());
+
+  const [blockHash] = await chain.mine(1);
+  const height = await chain.height();
+  const block = (await chain.rpc('getblock', [blockHash, true])) as { tx: string[] };
+  // bcoin's transaction index follows the chain asynchronously: sync until it shows.
+  await waitFor('confirmed', async () => {
+    await sync.sync();
+    return confirmed.has(funded.txid);
+  });
+  assert.deepEqual(log, [`confirmed at ${height} index ${block.tx.indexOf(funded.txid)}`]);
+  assert.equal(confirmed.get(funded.txid)?.blockHashHex, blockHash);
+  await sync.sync(); // idempotent: nothing new
+  assert.equal(log.length, 1);
+
+  await chain.reorg(1);
+  await waitFor('unconfirmed', async () => {
+    await sync.sync();
+    return !confirmed.has(funded.txid);
+  });
+  assert.equal(best, height + 1);
+  await chain.mine(1);
+  await waitFor('confirmed again', async () => {
+    await sync.sync();
+    return confirmed.has(funded.txid);
+  });
+  assert.equal(log[1], 'unconfirmed');
+  assert.match(log[2] ?? '', new RegExp(`^confirmed at ${height + 2} `));
+});
