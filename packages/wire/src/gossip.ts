@@ -189,7 +189,11 @@ export function channelUpdateSignedBytes(m: Uint8Array | ChannelUpdate): Uint8Ar
 
 /**
  * BOLT 7 `checksums_tlv`: "the CRC32C checksum ... of this channel_update without
- * its signature and timestamp fields" (the payload, future fields included).
+ * its signature and timestamp fields". Read literally: the payload minus those two
+ * fields, trailing unknown fields included. Eclair checksums only the known fields
+ * (chain_hash through htlc_maximum_msat); the two agree unless an update carries
+ * trailing data, which none on today's network does. A mismatch only costs a
+ * redundant re-query.
  */
 export function channelUpdateChecksum(m: Uint8Array | ChannelUpdate): number {
   const signed = channelUpdateSignedBytes(m);
