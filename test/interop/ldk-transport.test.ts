@@ -141,3 +141,20 @@ test('LDK refuses nothing lnkit sends in a long session: 2,000 pings cross key r
   );
   assert.equal(ldk.listPeers().length, 1);
 });
+
+test('LDK sends an unknown even message: lnkit warns, then disconnects, and LDK logs the warning', async () => {
+  const m = lnkit();
+  const { port } = await m.listen('127.0.0.1', 0);
+  // Custom types must be enabled for LDK to send one; 32768 is even and unknown to lnkit.
+  const ldk = await LdkPeer.create({ traceLogs: true, customTypes: [32768] });
+  cleanups.push(() => ldk.stop());
+  await ldk.connect(m.nodeId, '127.0.0.1', port);
+  const down = nextEvent(m, 'disconnected', ldk.nodeId);
+  ldk.sendCustom(m.nodeId, 32768, Uint8Array.of(1, 2, 3));
+  ldk.processEvents();
+  const ev = await down;
+  assert.equal(ev.type === 'disconnected' && ev.code, 'protocol');
+  await ldk.waitFor(() => ldk.listPeers().length === 0, 2000, 'LDK sees the disconnect');
+  const warned = ldk.logs.filter((l) => /unknown even message type 32768/.test(l));
+  assert.ok(warned.length > 0, `LDK logs: ${ldk.logs.slice(-5).join(' | ')}`);
+});
