@@ -198,3 +198,19 @@ test('plan() + batch encryption elsewhere gives the same frames: BOLT 8 outputs 
   }
   assert.deepEqual(seen, M.outputs);
 });
+
+test('random ciphertext never throws anything but a PeerNetError', () => {
+  for (let i = 0; i < 500; i++) {
+    const dec = new MessageDecryptor({
+      receivingKey: hex('11'.repeat(32)),
+      chainingKey: hex('22'.repeat(32)),
+    });
+    const junk = new Uint8Array(Math.floor(Math.random() * 200));
+    for (let j = 0; j < junk.length; j++) junk[j] = Math.floor(Math.random() * 256);
+    try {
+      assert.deepEqual(dec.push(junk), []);
+    } catch (e) {
+      assert.ok(e instanceof PeerNetError && e.code === 'bad-mac', String(e));
+    }
+  }
+});

@@ -211,3 +211,17 @@ test('a known message too short for its fields is answered with a warning and a 
   const t = active();
   assert.equal(disconnectCode(t.receive(hex('00'), 2)), 'protocol');
 });
+
+test('random messages never throw: each is handled, ignored, or a typed disconnect', () => {
+  for (let i = 0; i < 2000; i++) {
+    const s = active({ isHandledType: (t) => t === 32769 });
+    const len = Math.floor(Math.random() * 80);
+    const bytes = new Uint8Array(len);
+    for (let j = 0; j < len; j++) bytes[j] = Math.floor(Math.random() * 256);
+    // Bias towards BOLT 1 types so their decoders see garbage too.
+    if (len >= 2 && i % 2 === 0) bytes[0] = 0;
+    if (len >= 2 && i % 4 === 0) bytes[1] = [1, 16, 17, 18, 19][i % 5]!;
+    const fx = s.receive(bytes, 2);
+    for (const e of fx) assert.ok(['send', 'deliver', 'disconnect'].includes(e.kind), e.kind);
+  }
+});
