@@ -37,5 +37,8 @@ const args = [
   '--test-timeout=600000',
   ...files,
 ];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NODE_BACKEND: 'js' } });
+const r = spawnSync(process.execPath, args, {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_BACKEND: 'js' },
+});
 process.exit(r.status ?? 1);

@@ -3,7 +3,7 @@
  * size, and the actor runtime (call round trip and stream throughput, worker vs in-process).
  */
 import { availableParallelism } from 'node:os';
-import { CryptoPool, availableBackends, inThreadCrypto, nobleBackend, randomBytes } from '@lnkit/crypto';
+import { availableBackends, CryptoPool, inThreadCrypto, nobleBackend, randomBytes } from '@lnkit/crypto';
 import { createRootLogger, spawn } from '@lnkit/runtime';
 import { lastValueFrom } from 'rxjs';
 import type counterDef from '../../packages/runtime/src/test-actors/counter.actor.ts';
@@ -24,9 +24,24 @@ export default async function foundation(emit: Emit): Promise<void> {
   const sig = nobleBackend.sign(digest, a.privateKey);
 
   for (const backend of availableBackends()) {
-    emit({ name: 'crypto.sign', backend: backend.name, value: round(opsPerSecondSync(() => backend.sign(digest, a.privateKey), 700)), unit: 'ops/s' });
-    emit({ name: 'crypto.verify', backend: backend.name, value: round(opsPerSecondSync(() => backend.verify(sig, digest, a.publicKey), 700)), unit: 'ops/s' });
-    emit({ name: 'crypto.ecdh', backend: backend.name, value: round(opsPerSecondSync(() => backend.ecdh(a.privateKey, b.publicKey), 700)), unit: 'ops/s' });
+    emit({
+      name: 'crypto.sign',
+      backend: backend.name,
+      value: round(opsPerSecondSync(() => backend.sign(digest, a.privateKey), 700)),
+      unit: 'ops/s',
+    });
+    emit({
+      name: 'crypto.verify',
+      backend: backend.name,
+      value: round(opsPerSecondSync(() => backend.verify(sig, digest, a.publicKey), 700)),
+      unit: 'ops/s',
+    });
+    emit({
+      name: 'crypto.ecdh',
+      backend: backend.name,
+      value: round(opsPerSecondSync(() => backend.ecdh(a.privateKey, b.publicKey), 700)),
+      unit: 'ops/s',
+    });
   }
 
   // The pool against in-thread, for batches of verifies (the gossip hot path).
@@ -43,8 +58,20 @@ export default async function foundation(emit: Emit): Promise<void> {
       const batch = requests.slice(0, size);
       const inThread = await opsPerSecond(() => inThreadCrypto.verifyBatch(batch), 700, size);
       // Keep two batches in flight so both threads have work, as a busy node would.
-      const pooled = await opsPerSecond(() => Promise.all([pool.verifyBatch(batch), pool.verifyBatch(batch)]), 700, 2 * size);
-      emit({ name: 'crypto.pool.verify', batch: size, threads, value: round(pooled), unit: 'verifies/s', inThread: round(inThread), ratio: round(pooled / inThread, 2) });
+      const pooled = await opsPerSecond(
+        () => Promise.all([pool.verifyBatch(batch), pool.verifyBatch(batch)]),
+        700,
+        2 * size,
+      );
+      emit({
+        name: 'crypto.pool.verify',
+        batch: size,
+        threads,
+        value: round(pooled),
+        unit: 'verifies/s',
+        inThread: round(inThread),
+        ratio: round(pooled / inThread, 2),
+      });
     }
   } finally {
     await pool.close();
@@ -53,10 +80,21 @@ export default async function foundation(emit: Emit): Promise<void> {
   // Actor round trip and stream throughput, worker against in-process.
   const logger = createRootLogger({ level: 'silent' });
   for (const placement of ['in-process', 'worker'] as const) {
-    const h = await spawn<typeof counterDef>(COUNTER, { placement, config: {}, logger, stream: { highWaterMark: 1_000_000 } });
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      placement,
+      config: {},
+      logger,
+      stream: { highWaterMark: 1_000_000 },
+    });
     try {
       const callsPerSec = await opsPerSecond(() => h.ref.get(), 700);
-      emit({ name: 'runtime.call', placement, value: round(callsPerSec), unit: 'calls/s', roundTripUs: round(1e6 / callsPerSec, 1) });
+      emit({
+        name: 'runtime.call',
+        placement,
+        value: round(callsPerSec),
+        unit: 'calls/s',
+        roundTripUs: round(1e6 / callsPerSec, 1),
+      });
       const n = 200_000;
       const t0 = performance.now();
       await lastValueFrom(h.ref.range$(n, 5000));

@@ -16,7 +16,11 @@ export type Emit = (figure: BenchFigure) => void;
 export type Bench = (emit: Emit) => Promise<void>;
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (after a short warm-up); returns ops/s. */
-export async function opsPerSecond(fn: () => unknown | Promise<unknown>, ms = 1000, batch = 1): Promise<number> {
+export async function opsPerSecond(
+  fn: () => unknown | Promise<unknown>,
+  ms = 1000,
+  batch = 1,
+): Promise<number> {
   const warmUntil = performance.now() + Math.min(200, ms / 5);
   while (performance.now() < warmUntil) await fn();
   let ops = 0;

@@ -31,5 +31,7 @@ for (const file of files) {
     process.stderr.write(`# ${file} FAILED: ${(e as Error).stack ?? e}\n`);
   }
 }
-process.stderr.write(`# benchmarks finished in ${((Date.now() - started) / 1000).toFixed(1)} s, ${failed} failed\n`);
+process.stderr.write(
+  `# benchmarks finished in ${((Date.now() - started) / 1000).toFixed(1)} s, ${failed} failed\n`,
+);
 process.exit(failed ? 1 : 0);

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Daemon, waitFor } from './daemon.ts';
 
@@ -128,7 +128,11 @@ describe('two lnkitd on one regtest chain', () => {
     await b.start();
     const after = b.json<Info>('getinfo');
     assert.equal(after.nodeId, before.nodeId);
-    assert.match(b.output, /syncing to the chain tip: block \d+ of \d+/, 'progress is shown while it catches up');
+    assert.match(
+      b.output,
+      /syncing to the chain tip: block \d+ of \d+/,
+      'progress is shown while it catches up',
+    );
     await waitFor('B to reconnect to A', () =>
       b.json<Peers>('listpeers').peers.some((p) => p.nodeId === ia.nodeId) ? true : undefined,
     );

@@ -5,7 +5,12 @@
 import type { BlockData, BlockHeaderData, ChainListener, ListenerAtBlock } from '@lnkit/chain-sync';
 import type { Logger } from '@lnkit/runtime';
 
-export function withSyncProgress(entry: ListenerAtBlock, log: Logger, targetHeight: number, everyMs = 2000): ListenerAtBlock {
+export function withSyncProgress(
+  entry: ListenerAtBlock,
+  log: Logger,
+  targetHeight: number,
+  everyMs = 2000,
+): ListenerAtBlock {
   const inner = entry.listener;
   const startHeight = entry.bestBlockHeight;
   const started = Date.now();
