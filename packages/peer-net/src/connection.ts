@@ -243,8 +243,9 @@ export class Connection {
       this.waitingForDrain = false;
       this.pump();
     });
+    // After closeAfterFlush, a late write fails with an error; the reason stays the original one.
     socket.on('error', (e: Error) =>
-      this.finish(new PeerNetError('disconnected', `socket error: ${e.message}`)),
+      this.finish(this.closeError ?? new PeerNetError('disconnected', `socket error: ${e.message}`)),
     );
     socket.on('close', () => this.finish(this.closeError));
     socket.on('end', () => {
@@ -350,7 +351,8 @@ export class Connection {
   }
 
   private flush(): void {
-    if (this.closed || this.waitingForDrain) return;
+    // After closeAfterFlush has ended the socket, later sends wait for the close that rejects them.
+    if (this.closed || this.waitingForDrain || this.socket.writableEnded) return;
     const head = this.inflight[0];
     if (!head?.frames) return;
     const socket = this.socket;
