@@ -384,7 +384,11 @@ test('node key ECDH and bulk frames in the crypto pool: handshake works, frames 
   const pool = new CryptoPool({ threads: 2 });
   try {
     // The listener's node key lives behind the pool (its ECDH runs there during the handshake).
-    const a = manager({ nodeKey: nodeKeyEcdh(randomBytes(32), pool) });
+    const aKey = nodeKeyEcdh(randomBytes(32), pool);
+    // Warm the pool first: its threads load in the order of a second, longer than this test's
+    // 500 ms handshake timeout (a node starts its pool before it listens).
+    await aKey.ecdh(key().publicKey);
+    const a = manager({ nodeKey: aKey });
     let batches = 0;
     const sealer = {
       encryptBatch: (r: Parameters<CryptoPool['encryptBatch']>[0]) => {
