@@ -137,15 +137,20 @@ export async function spawn<D extends ActorDefinition<never, ActorApi>>(
   return spawnWorker(url, options) as never;
 }
 
+async function loadDefinition<Config, Api extends ActorApi>(url: string, options: SpawnOptions<Config>) {
+  const definition = ((await import(url)) as { default: ActorDefinition<Config, Api> }).default;
+  const name = options.name ?? definition.name;
+  const root = options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
+  return { definition, name, root };
+}
+
 async function spawnInProcess<Config, Api extends ActorApi>(
   url: string,
   options: SpawnOptions<Config>,
 ): Promise<ActorHandle<Api>> {
-  const mod = (await import(url)) as { default: ActorDefinition<Config, Api> };
-  const name = options.name ?? mod.default.name;
-  const root = options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
+  const { definition, name, root } = await loadDefinition<Config, Api>(url, options);
   const host = new ActorHost<Config, Api>(
-    mod.default,
+    definition,
     { name, placement: 'in-process', logger: actorLogger(root, name), restarts: 0 },
     options.stream,
   );
@@ -190,9 +195,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
   url: string,
   options: SpawnOptions<Config>,
 ): Promise<ActorHandle<Api>> {
-  const mod = (await import(url)) as { default: ActorDefinition<Config, Api> };
-  const name = options.name ?? mod.default.name;
-  const root = options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
+  const { definition, name, root } = await loadDefinition<Config, Api>(url, options);
   const log = actorLogger(root, name, { supervisor: true });
   const policy =
     options.restart === false

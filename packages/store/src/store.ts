@@ -40,23 +40,28 @@ export interface NamedDb<V> {
 const META = '__meta';
 const DATA_FILE = 'lnkit.mdb';
 
+/** Maps a file-system error on the data dir to the StoreError a user can act on. */
+function dataDirError(dataDir: string, e: unknown): StoreError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+    return new StoreError('read-only', `data dir ${dataDir} is not writable (${code})`, dataDir);
+  }
+  if (code === 'ENOTDIR') {
+    return new StoreError('not-a-directory', `data dir ${dataDir} is under a file, not a directory`, dataDir);
+  }
+  return new StoreError(
+    'cannot-open',
+    `data dir ${dataDir} cannot be used: ${(e as Error).message}`,
+    dataDir,
+  );
+}
+
 function checkDataDir(dataDir: string): void {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(dataDir, { throwIfNoEntry: false });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      throw new StoreError(
-        'not-a-directory',
-        `data dir ${dataDir} is under a file, not a directory`,
-        dataDir,
-      );
-    }
-    throw new StoreError(
-      'cannot-open',
-      `data dir ${dataDir} cannot be used: ${(e as Error).message}`,
-      dataDir,
-    );
+    throw dataDirError(dataDir, e);
   }
   if (st && !st.isDirectory()) {
     throw new StoreError('not-a-directory', `data dir ${dataDir} exists but is not a directory`, dataDir);
@@ -65,22 +70,7 @@ function checkDataDir(dataDir: string): void {
     if (!st) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     accessSync(dataDir, constants.W_OK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-      throw new StoreError('read-only', `data dir ${dataDir} is not writable (${code})`, dataDir);
-    }
-    if (code === 'ENOTDIR') {
-      throw new StoreError(
-        'not-a-directory',
-        `data dir ${dataDir} is under a file, not a directory`,
-        dataDir,
-      );
-    }
-    throw new StoreError(
-      'cannot-open',
-      `data dir ${dataDir} cannot be used: ${(e as Error).message}`,
-      dataDir,
-    );
+    throw dataDirError(dataDir, e);
   }
 }
 

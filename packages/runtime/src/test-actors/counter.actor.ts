@@ -47,13 +47,14 @@ export default defineActor({
       },
       where: () => ({ placement: ctx.placement, threadId, restarts: ctx.restarts }),
       crashSoon(): string {
-        setImmediate(() => {
+        // Late enough that the answer to this call leaves the thread first.
+        setTimeout(() => {
           throw new Error('deliberate uncaught exception');
-        });
+        }, 20);
         return 'crashing';
       },
       exitSoon(code: number): string {
-        setImmediate(() => process.exit(code));
+        setTimeout(() => process.exit(code), 20);
         return 'exiting';
       },
       hang: () => new Promise<never>(() => {}),
