@@ -209,3 +209,23 @@ test('the JSON-RPC can be stopped and served again on the same port', async () =
   const ok = await httpRpc(chain.rpcUrl, chain.rpcUser, chain.rpcPassword, 'getblockcount');
   assert.equal(ok.body?.result, await chain.height());
 });
+
+test('bad arguments and an empty wallet are typed rejections, not crashes', async () => {
+  const code = (expected: number) => (err: unknown) => err instanceof TestChainError && err.code === expected;
+  await assert.rejects(chain.mine(-1), code(RpcErrorCode.invalidParameter));
+  await assert.rejects(chain.reorg(0), code(RpcErrorCode.invalidParameter));
+  await assert.rejects(chain.mine(1, new Uint8Array([0x6a])), code(RpcErrorCode.invalidAddressOrKey));
+  await assert.rejects(chain.fundScript(p2wpkh(1), 0n), code(RpcErrorCode.invalidParameter));
+  const fresh = await startTestChain();
+  try {
+    await fresh.mine(1);
+    // Its only coinbase is immature: nothing to spend yet.
+    await assert.rejects(fresh.fundScript(p2wpkh(1), 1000n), code(RpcErrorCode.walletInsufficientFunds));
+  } finally {
+    await fresh.stop();
+  }
+  await assert.rejects(
+    chain.rpc('getblockheader', ['00'.repeat(32)]),
+    (err: unknown) => err instanceof TestChainError,
+  );
+});

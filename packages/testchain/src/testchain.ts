@@ -169,7 +169,7 @@ export class TestChain {
   }
 
   /** Mines `n` blocks (with the mempool's transactions) to `scriptPubKey` or to the chain's own key. */
-  mine(n: number, scriptPubKey?: Uint8Array): Promise<string[]> {
+  async mine(n: number, scriptPubKey?: Uint8Array): Promise<string[]> {
     if (!Number.isInteger(n) || n < 0)
       throw new TestChainError(RpcErrorCode.invalidParameter, `cannot mine ${n} blocks`);
     const address = scriptPubKey ? this.addressOf(scriptPubKey) : this.key.getAddress();
@@ -220,15 +220,15 @@ export class TestChain {
    * Replaces the last `depth` blocks with `depth + 1` new (empty) blocks on a competing branch,
    * so the node really reorganises: the replaced blocks' transactions go back to the mempool.
    */
-  reorg(depth: number): Promise<string[]> {
-    const tipHeight = this.node.chain.height;
-    if (!Number.isInteger(depth) || depth < 1 || depth > tipHeight) {
-      throw new TestChainError(
-        RpcErrorCode.invalidParameter,
-        `cannot reorg ${depth} blocks at height ${tipHeight}`,
-      );
-    }
+  async reorg(depth: number): Promise<string[]> {
     return this.serial(async () => {
+      const tipHeight = this.node.chain.height;
+      if (!Number.isInteger(depth) || depth < 1 || depth > tipHeight) {
+        throw new TestChainError(
+          RpcErrorCode.invalidParameter,
+          `cannot reorg ${depth} blocks at height ${tipHeight}`,
+        );
+      }
       let prev = await this.node.chain.getEntry(this.node.chain.height - depth);
       if (!prev) throw new TestChainError(RpcErrorCode.miscError, 'fork point not found');
       // The replaced blocks' transactions, to put back into the mempool as bitcoind does (bcoin
