@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createRootLogger } from '@lnkit/runtime';
+import { Transaction } from 'bitcoinjs-lib';
+import type { BlockHeaderData } from './block-source.ts';
+import { BitcoindBroadcaster } from './broadcaster.ts';
+import { ChainSyncError } from './errors.ts';
+import type { JsonRpc } from './rpc-client.ts';
+
+const logger = createRootLogger({ level: 'silent' });
+
+function tx(n: number): Transaction {
+  const t = new Transaction();
+  t.addInput(new Uint8Array(32).fill(n), 0);
+  t.addOutput(new Uint8Array([0x51]), 1000n);
+  return t;
+}
+
+/** sendrawtransaction answers from `reply`; every call is recorded. */
+function fakeRpc(reply: (hex: string) => string | ChainSyncError): JsonRpc & { sent: string[] } {
+  const sent: string[] = [];
+  return {
+    url: 'http://127.0.0.1:1',
+    sent,
+    async call<T>(method: string, params: unknown[] = []): Promise<T> {
+      assert.equal(method, 'sendrawtransaction');
+      const hex = params[0] as string;
+      sent.push(hex);
+      const r = reply(hex);
+      if (r instanceof ChainSyncError) throw r;
+      return r as T;
+    },
+  };
+}
+
+const header = {} as BlockHeaderData;
+
+test('pending until seen in a block; pending again if that block is disconnected', async () => {
+  const a = tx(1);
+  const rpc = fakeRpc(() => a.getId());
+  const b = new BitcoindBroadcaster(rpc, { logger });
+  assert.deepEqual(await b.broadcastTransactions([a.toBuffer()]), [{ txid: a.getId(), accepted: true }]);
+  assert.deepEqual(b.pending, [a.getId()]);
+  await b.rebroadcastPending();
+  assert.equal(rpc.sent.length, 2);
+  b.blockConnected({ header, txdata: [tx(9), a] }, 10);
+  assert.deepEqual(b.pending, []);
+  await b.rebroadcastPending();
+  assert.equal(rpc.sent.length, 2, 'a confirmed transaction is not sent again');
+  b.blockDisconnected(header, 10);
+  assert.deepEqual(b.pending, [a.getId()]);
+});
+
+test("reports the source's rejection; 'already in chain' stops the rebroadcast; undecodable bytes do not throw", async () => {
+  const a = tx(2);
+  let answer: ChainSyncError = new ChainSyncError('rpc-error', 'min relay fee not met', -26);
+  const b = new BitcoindBroadcaster(
+    fakeRpc(() => answer),
+    { logger },
+  );
+  assert.deepEqual(await b.broadcastTransactions([a.toBuffer()]), [
+    { txid: a.getId(), accepted: false, rpcCode: -26, reason: 'min relay fee not met' },
+  ]);
+  assert.deepEqual(b.pending, [a.getId()], 'kept: the reason may pass (fees fall, a parent confirms)');
+  answer = new ChainSyncError('rpc-error', 'Transaction already in block chain', -27);
+  await b.rebroadcastPending();
+  assert.deepEqual(b.pending, []);
+  const [bad] = await b.broadcastTransactions([new Uint8Array([1, 2, 3])]);
+  assert.equal(bad?.accepted, false);
+});
