@@ -6,7 +6,7 @@ export {
   perCommitmentPointFromSecret,
 } from './derivation.ts';
 export { KeysError, type KeysErrorCode } from './errors.ts';
-export { KeysManager, type KeysManagerOptions } from './keys-manager.ts';
+export { KeysManager, type KeysManagerOptions, nodeSecretFromSeed } from './keys-manager.ts';
 export { loadOrCreateSeed, readSeedFile, SEED_FILE_NAME, SEED_LENGTH, type SeedResult } from './seed.ts';
 export {
   CounterpartyCommitmentSecrets,

@@ -46,3 +46,10 @@ test('bad seeds and indexes are typed errors', () => {
   );
   assert.throws(() => new KeysManager(seed).deriveChannelKeys(-1n), KeysError);
 });
+
+test('nodeSecretFromSeed gives the key behind the KeysManager node id', async () => {
+  const { nodeSecretFromSeed } = await import('./keys-manager.ts');
+  const { secp } = await import('@lnkit/crypto');
+  const seed = new Uint8Array(32).fill(7);
+  assert.deepEqual(secp.publicKey(nodeSecretFromSeed(seed)), new KeysManager(seed).nodeId);
+});

@@ -63,6 +63,16 @@ function deriveScalar(key: Uint8Array, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * The node secret (the key behind node_id) derived from the seed, for the one component that
+ * must hold it outside the KeysManager: the transport's BOLT 8 handshake, which the node
+ * hands it to once, at spawn, in its own thread. Callers should zero their copy after.
+ */
+export function nodeSecretFromSeed(seed: Uint8Array): Uint8Array {
+  checkLength(seed, 32, 'seed');
+  return deriveScalar(seed, label('lnkit/node'));
+}
+
 export interface KeysManagerOptions {
   /** Start time of this process in nanoseconds; default `process.hrtime`-anchored wall clock. */
   startTimeNanos?: bigint;
@@ -82,7 +92,7 @@ export class KeysManager {
   constructor(seed: Uint8Array, options: KeysManagerOptions = {}) {
     checkLength(seed, 32, 'seed');
     this.#seed = Uint8Array.from(seed);
-    this.#nodeSecret = deriveScalar(this.#seed, label('lnkit/node'));
+    this.#nodeSecret = nodeSecretFromSeed(this.#seed);
     this.nodeId = secp.publicKey(this.#nodeSecret);
     const start =
       options.startTimeNanos ?? BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);

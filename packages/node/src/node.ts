@@ -22,8 +22,9 @@ import {
   RpcBlockSource,
   synchronizeListeners,
 } from '@lnkit/chain-sync';
-import { KeysManager, loadOrCreateSeed } from '@lnkit/keys';
+import { KeysManager, loadOrCreateSeed, nodeSecretFromSeed } from '@lnkit/keys';
 import type { PeerEvent, PeerInfo } from '@lnkit/peer-net';
+import type peerActor from '@lnkit/peer-net/actor';
 import {
   type ActorHandle,
   type ActorMetricsSnapshot,
@@ -37,7 +38,6 @@ import { Store } from '@lnkit/store';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import type chainActor from './actors/chain.actor.ts';
 import type { ChainStreamEvent } from './actors/chain.actor.ts';
-import type peerActor from './actors/peer.actor.ts';
 import { NodeError } from './errors.ts';
 import { chainHash, GENESIS_HASH, type Network } from './network.ts';
 import { withSyncProgress } from './sync-progress.ts';
@@ -236,6 +236,7 @@ export class NodeBuilder {
   private feeEstimator: FeeEstimator | undefined;
   private broadcaster: Broadcaster | undefined;
   private blockSource: BlockSource | undefined;
+  private store: Store | undefined;
 
   constructor(private readonly config: NodeConfig) {}
 
@@ -254,6 +255,12 @@ export class NodeBuilder {
   /** Step 3: replace the bitcoind broadcaster. */
   withBroadcaster(broadcaster: Broadcaster): this {
     this.broadcaster = broadcaster;
+    return this;
+  }
+
+  /** Step 4: an already open store (the node closes it when it stops). */
+  withStore(store: Store): this {
+    this.store = store;
     return this;
   }
 
@@ -302,12 +309,16 @@ export class NodeBuilder {
       stopHooks.push(() => broadcaster.stop());
     }
     // 4. Persist: the store (monitors and the manager snapshot will live here too).
-    const store = await Store.open(cfg.dataDir, { schemaVersion: SCHEMA_VERSION, network: cfg.network });
+    const store =
+      this.store ?? (await Store.open(cfg.dataDir, { schemaVersion: SCHEMA_VERSION, network: cfg.network }));
     try {
       // 7. KeysManager: the seed file, created once and reused.
       const seed = loadOrCreateSeed(cfg.dataDir);
       if (seed.created) log.info({ path: seed.path }, 'created a new seed file');
       const keys = new KeysManager(seed.seed);
+      // The transport's handshake needs the node secret: it is copied once into the peer
+      // actor's own thread at spawn, and our copy is wiped right after.
+      const nodeSecret = nodeSecretFromSeed(seed.seed);
       seed.seed.fill(0);
       const nodeId = Buffer.from(keys.nodeId).toString('hex');
 
@@ -329,18 +340,17 @@ export class NodeBuilder {
         ...(cfg.logLevel ? { logLevel: cfg.logLevel as LogLevel } : {}),
       };
       // 13. PeerManager actor.
-      const peers = (await supervisor.spawn<typeof peerActor>(
-        new URL('./actors/peer.actor.ts', import.meta.url),
-        {
-          placement,
-          ...actorLogs,
-          config: {
-            dataDir: cfg.dataDir,
-            chainHashHex: Buffer.from(chainHash(cfg.network)).toString('hex'),
-            ...cfg.peerTimers,
-          },
+      const peers = (await supervisor.spawn<typeof peerActor>(import.meta.resolve('@lnkit/peer-net/actor'), {
+        name: 'peer-manager',
+        placement,
+        ...actorLogs,
+        config: {
+          nodeSecret,
+          chainHashes: [chainHash(cfg.network)],
+          ...(cfg.peerTimers ? { options: cfg.peerTimers } : {}),
         },
-      )) as unknown as PeerActor;
+      })) as unknown as PeerActor;
+      nodeSecret.fill(0);
       // 15. ChainSync actor: the block stream from the synced tip.
       const chain = (await supervisor.spawn<typeof chainActor>(
         new URL('./actors/chain.actor.ts', import.meta.url),
