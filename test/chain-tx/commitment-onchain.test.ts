@@ -1,6 +1,7 @@
 /**
- * On a real regtest chain (bcoin, which validates scripts and signatures): a funding output
- * paid to the 2-of-2 of two lnkit KeysManagers, then a commitment transaction signed by both
+ * On a real regtest chain (bcoin, which validates scripts and signatures): a funding transaction
+ * built by lnkit and signed with a KeysManager wallet key, paying the 2-of-2 of two lnkit
+ * channel signers, confirms; then a commitment transaction signed by both
  * channel signers spends it and confirms; its HTLC-timeout transaction is refused before its
  * locktime and accepted after. Run: node scripts/test.mjs test/chain-tx
  */
@@ -11,6 +12,7 @@ import { type DefaultChannelSigner, KeysError, KeysManager } from '@lnkit/keys';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import {
   buildCommitmentTransaction,
+  buildFundingTransaction,
   buildHtlcTransactions,
   buildLegacyClosingTransaction,
   type ChannelType,
@@ -25,7 +27,6 @@ import {
   fundingScript,
   obscuringFactor,
   p2wpkh,
-  p2wsh,
   SIGHASH_ALL,
   SIGHASH_SINGLE_ANYONECANPAY,
   signCounterpartyCommitment,
@@ -52,20 +53,52 @@ interface Channel {
   fundingVout: number;
 }
 
-/** Alice opens a channel to Bob: a funding output to the 2-of-2 of their funding keys, confirmed. */
+/** The BIP 143 script code of a P2WPKH input: the P2PKH script of its key. */
+const p2wpkhScriptCode = (pubkey: Uint8Array) =>
+  bscript.compile([
+    OPS.OP_DUP,
+    OPS.OP_HASH160,
+    btcCrypto.hash160(pubkey),
+    OPS.OP_EQUALVERIFY,
+    OPS.OP_CHECKSIG,
+  ]);
+
+/**
+ * Alice opens a channel to Bob. The chain pays a coin to Alice's wallet key; from it lnkit builds
+ * the funding transaction (buildFundingTransaction: the 2-of-2 output and change, BIP 69 order),
+ * Alice's KeysManager signs its input, and the full node accepts and confirms it.
+ */
 async function openChannel(channelIndex: bigint): Promise<Channel> {
   const aliceKeys = new KeysManager(randomBytes(32));
   const alice = aliceKeys.createChannelSigner(channelIndex);
   const bob = new KeysManager(randomBytes(32)).createChannelSigner(channelIndex);
-  const script = p2wsh(fundingScript(alice.pubkeys.fundingPubkey, bob.pubkeys.fundingPubkey));
-  const funded = await chain.fundScript(script, FUNDING_SAT);
+  const walletPub = aliceKeys.walletPublicKey(channelIndex);
+  const coinSat = FUNDING_SAT + 200_000n;
+  const coin = await chain.fundScript(p2wpkh(walletPub), coinSat);
   await chain.mine(1);
+  const funding = buildFundingTransaction({
+    inputs: [{ txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(), vout: coin.vout }],
+    fundingSat: FUNDING_SAT,
+    localFundingPubkey: alice.pubkeys.fundingPubkey,
+    remoteFundingPubkey: bob.pubkeys.fundingPubkey,
+    change: { scriptPubKey: p2wpkh(walletPub), valueSat: coinSat - FUNDING_SAT - 2_000n },
+  });
+  const sighash = funding.tx.hashForWitnessV0(0, p2wpkhScriptCode(walletPub), coinSat, SIGHASH_ALL);
+  funding.tx.setWitness(0, [
+    encodeSignature(await aliceKeys.signWithWalletKey(channelIndex, sighash), SIGHASH_ALL),
+    walletPub,
+  ]);
+  const fundingTxid = await chain.sendRawTransaction(funding.tx.toHex());
+  assert.equal(fundingTxid, funding.tx.getId());
+  await chain.mine(1);
+  assert.equal(await confirmations(fundingTxid), 1, 'the funding transaction confirms');
+  assert.equal(funding.tx.outs[funding.fundingOutputIndex]?.value, FUNDING_SAT);
   return {
     aliceKeys,
     alice,
     bob,
-    fundingTxid: Uint8Array.from(Buffer.from(funded.txid, 'hex')).reverse(),
-    fundingVout: funded.vout,
+    fundingTxid: funding.tx.getHash(),
+    fundingVout: funding.fundingOutputIndex,
   };
 }
 
@@ -168,13 +201,19 @@ test('static_remotekey: commitment confirms; HTLC-timeout rejected before its lo
   );
   assert.equal(htlcTimeout.locktime, cltvExpiry);
 
-  // Before cltv_expiry the full node refuses it as non-final (bitcoind code -26).
-  await assert.rejects(chain.sendRawTransaction(htlcTimeout.toHex()), (e: unknown) => {
+  // Before cltv_expiry the full node refuses it as non-final (bitcoind code -26), up to and
+  // including the last height at which the next block would still be below its locktime: the
+  // tip at cltv_expiry - 1 (consensus: final once locktime < the including block's height).
+  const refusedNonFinal = (e: unknown) => {
     const err = e as { code?: number; message?: string };
     return err.code === -26 && /final/i.test(err.message ?? '');
-  });
-  // A block at height cltv_expiry may include it: mine until the next block reaches that height.
-  await chain.mine(cltvExpiry - (await chain.height()));
+  };
+  await assert.rejects(chain.sendRawTransaction(htlcTimeout.toHex()), refusedNonFinal);
+  await chain.mine(cltvExpiry - 1 - (await chain.height()));
+  assert.equal(await chain.height(), cltvExpiry - 1);
+  await assert.rejects(chain.sendRawTransaction(htlcTimeout.toHex()), refusedNonFinal);
+  // One block later the tip is cltv_expiry and the next block may include it.
+  await chain.mine(1);
   const htlcTxid = await chain.sendRawTransaction(htlcTimeout.toHex());
   assert.equal(htlcTxid, htlcTimeout.getId());
   await chain.mine(1);
@@ -239,14 +278,12 @@ test('anchors: commitment confirms; the zero-fee HTLC-timeout, with a fee input 
     new Uint8Array(0),
     htlcTx.htlcWitnessScript,
   ]);
-  const p2pkhCode = bscript.compile([
-    OPS.OP_DUP,
-    OPS.OP_HASH160,
-    btcCrypto.hash160(walletPub),
-    OPS.OP_EQUALVERIFY,
-    OPS.OP_CHECKSIG,
-  ]);
-  const walletSighash = bumped.hashForWitnessV0(1, p2pkhCode, walletCoin.valueSat, SIGHASH_ALL);
+  const walletSighash = bumped.hashForWitnessV0(
+    1,
+    p2wpkhScriptCode(walletPub),
+    walletCoin.valueSat,
+    SIGHASH_ALL,
+  );
   bumped.setWitness(1, [
     encodeSignature(await ch.aliceKeys.signWithWalletKey(0n, walletSighash), SIGHASH_ALL),
     walletPub,
