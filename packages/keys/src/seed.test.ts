@@ -68,3 +68,39 @@ test('a data dir that cannot be written is a typed error', () => {
     (e: unknown) => e instanceof KeysError && e.code === 'seed-write-failed',
   );
 });
+
+test('a new seed is fsynced before it is renamed into place, and its directory after', async (t) => {
+  // seed.ts imports these from node:fs; syncBuiltinESMExports makes the named imports see the mocks.
+  const fs = (await import('node:fs')).default;
+  const { syncBuiltinESMExports } = await import('node:module');
+  const calls: string[] = [];
+  const fdKind = new Map<number, string>();
+  const realOpen = fs.openSync;
+  t.mock.method(fs, 'openSync', (path: string, ...rest: unknown[]) => {
+    const fd = (realOpen as (...a: unknown[]) => number)(path, ...rest);
+    fdKind.set(fd, path.includes('.tmp-') ? 'file' : 'dir');
+    return fd;
+  });
+  const realFsync = fs.fsyncSync;
+  t.mock.method(fs, 'fsyncSync', (fd: number) => {
+    calls.push(`fsync ${fdKind.get(fd)}`);
+    realFsync(fd);
+  });
+  const realRename = fs.renameSync;
+  t.mock.method(fs, 'renameSync', (from: string, to: string) => {
+    calls.push('rename');
+    realRename(from, to);
+  });
+  syncBuiltinESMExports();
+  try {
+    const dir = freshDir();
+    loadOrCreateSeed(dir);
+    assert.deepEqual(calls, ['fsync file', 'rename', 'fsync dir']);
+    calls.length = 0;
+    loadOrCreateSeed(dir); // a restart reads, never writes
+    assert.deepEqual(calls, []);
+  } finally {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  }
+});
