@@ -123,6 +123,28 @@ test('anchors: both anchors with HTLCs pending even when one side has no output;
   assert.equal(success?.tx.outs[0]?.value, 10_000n);
 });
 
+test('anchors: the local anchor too when only the other side has an output, and none for an absent side without HTLCs', () => {
+  const anchors = { ...base, channelType: 'anchors_zero_fee_htlc_tx' as const, localIsFunder: false };
+  // BOLT 3: if untrimmed HTLCs exist, add a to_local_anchor even with no to_local output.
+  const withHtlc = buildCommitmentTransaction({
+    ...anchors,
+    toLocalMsat: 0n,
+    toRemoteMsat: 990_000_000n,
+    htlcs: [htlc('offered', 10_000_000n, 700)],
+  });
+  assert.deepEqual(withHtlc.outputs.map((o) => o.kind).sort(), [
+    'htlc',
+    'to_local_anchor',
+    'to_remote',
+    'to_remote_anchor',
+  ]);
+  // The non-funder pays nothing: the funder (remote here) pays the fee and both anchors.
+  const toRemote = withHtlc.outputs.find((o) => o.kind === 'to_remote');
+  assert.equal(toRemote?.valueSat, 990_000n - withHtlc.baseFeeSat - 660n);
+  const without = buildCommitmentTransaction({ ...anchors, toLocalMsat: 0n, toRemoteMsat: 1_000_000_000n });
+  assert.deepEqual(without.outputs.map((o) => o.kind).sort(), ['to_remote', 'to_remote_anchor']);
+});
+
 test('bad input is a TxError, never a crash', () => {
   const bad: Partial<CommitmentParams>[] = [
     { toLocalMsat: -1n },
