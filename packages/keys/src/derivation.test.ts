@@ -49,10 +49,23 @@ test('Appendix E: derivation of revocation secret', () => {
 test('bad input is a typed error', () => {
   assert.throws(() => derivePublicKey(new Uint8Array(32), hex(v.per_commitment_point)), KeysError);
   assert.throws(() => deriveRevocationPrivateKey(hex(v.base_secret), new Uint8Array(31)), KeysError);
-  // 33 bytes that are not a curve point
+});
+
+test('points and secrets a peer could send that are not on the curve are KeysError invalid-point', () => {
+  const invalidPoint = (e: unknown) => e instanceof KeysError && e.code === 'invalid-point';
+  // 33 bytes that are not a curve point (x = 2^256 - 1 is above the field prime).
   const notAPoint = new Uint8Array(33).fill(0xff);
-  assert.throws(
-    () => derivePublicKey(notAPoint, hex(v.per_commitment_point)),
-    (e: Error & { code?: string }) => e.code === 'invalid-public-key',
-  );
+  notAPoint[0] = 0x02;
+  const point = hex(v.per_commitment_point);
+  const base = hex(v.base_point);
+  assert.throws(() => derivePublicKey(notAPoint, point), invalidPoint);
+  assert.throws(() => derivePublicKey(base, notAPoint), invalidPoint);
+  assert.throws(() => deriveRevocationPublicKey(notAPoint, point), invalidPoint);
+  assert.throws(() => deriveRevocationPublicKey(base, notAPoint), invalidPoint);
+  assert.throws(() => derivePrivateKey(hex(v.base_secret), notAPoint), invalidPoint);
+  // A per_commitment_secret from revoke_and_ack that is zero or not below the group order.
+  for (const secret of [new Uint8Array(32), new Uint8Array(32).fill(0xff)]) {
+    assert.throws(() => perCommitmentPointFromSecret(secret), invalidPoint);
+    assert.throws(() => deriveRevocationPrivateKey(hex(v.base_secret), secret), invalidPoint);
+  }
 });

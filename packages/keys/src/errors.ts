@@ -11,6 +11,8 @@ export type KeysErrorCode =
   | 'seed-write-failed'
   /** An argument has the wrong type, length or range. */
   | 'invalid-argument'
+  /** A basepoint or per_commitment_point is not a curve point, or a secret or derived key is not a valid scalar. */
+  | 'invalid-point'
   /** A per-commitment secret does not derive the secrets received before it (BOLT 3 storage). */
   | 'secret-mismatch'
   /** A per-commitment secret arrived out of order (not the next index). */

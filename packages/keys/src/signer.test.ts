@@ -163,6 +163,17 @@ test('malformed requests are typed errors', async () => {
     }),
     KeysError,
   );
+  // The counterparty's per_commitment_point is peer input: one off the curve signs nothing.
+  await assert.rejects(
+    signer.signCounterpartyCommitment({
+      commitmentNumber: 0n,
+      perCommitmentPoint: Uint8Array.of(0x02, ...new Uint8Array(32).fill(0xff)),
+      commitmentSighash: digest(1),
+      htlcSighashes: [digest(2)],
+    }),
+    (e: unknown) => e instanceof KeysError && e.code === 'invalid-point',
+  );
+  assert.equal(signer.state().counterpartyCommitmentNumber, -1n);
   await assert.rejects(signer.getPerCommitmentPoint(-1n), KeysError);
   await assert.rejects(signer.signClosingTransaction(new Uint8Array(5)), KeysError);
 });

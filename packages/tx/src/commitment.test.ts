@@ -8,6 +8,7 @@ import {
   buildLegacyClosingTransaction,
   type CommitmentHtlc,
   type CommitmentParams,
+  deriveCommitmentKeys,
   finalizeHtlcTransaction,
   htlcTimeoutFeeSat,
   isHtlcTrimmed,
@@ -169,6 +170,19 @@ test('bad input is a TxError, never a crash', () => {
   });
   const [success] = buildHtlcTransactions(c);
   assert.ok(success);
+  // A per_commitment_point or basepoint from the peer that is not a curve point.
+  const notAPoint = Uint8Array.of(0x02, ...new Uint8Array(32).fill(0xff));
+  const derive = {
+    perCommitmentPoint: pub(10),
+    ownerDelayedPaymentBasepoint: pub(11),
+    ownerHtlcBasepoint: pub(12),
+    otherRevocationBasepoint: pub(13),
+    otherHtlcBasepoint: pub(14),
+    otherPaymentBasepoint: pub(15),
+  };
+  assert.equal(deriveCommitmentKeys(derive).remotePaymentPubkey, derive.otherPaymentBasepoint);
+  for (const field of Object.keys(derive).filter((k) => k !== 'otherPaymentBasepoint'))
+    assert.throws(() => deriveCommitmentKeys({ ...derive, [field]: notAPoint }), TxError, field);
   // An HTLC-success without its preimage, or with a malformed signature.
   assert.throws(
     () => finalizeHtlcTransaction(success, new Uint8Array(64).fill(1), new Uint8Array(64).fill(1)),

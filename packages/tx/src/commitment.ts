@@ -5,7 +5,7 @@
  */
 
 import { sha256 } from '@lnkit/crypto';
-import { derivePublicKey, deriveRevocationPublicKey } from '@lnkit/keys';
+import { derivePublicKey, deriveRevocationPublicKey, KeysError } from '@lnkit/keys';
 import { Transaction } from 'bitcoinjs-lib';
 import { checkBytes, TxError } from './errors.ts';
 import { ANCHOR_OUTPUT_SAT, type ChannelType, commitmentFeeSat, isAnchors, isHtlcTrimmed } from './fees.ts';
@@ -57,14 +57,21 @@ export function deriveCommitmentKeys(args: {
   otherPaymentBasepoint: Uint8Array;
 }): CommitmentKeys {
   const p = args.perCommitmentPoint;
-  return {
-    // BOLT 3: the revocation key blinds the *other* side's revocation_basepoint with the owner's point.
-    revocationPubkey: deriveRevocationPublicKey(args.otherRevocationBasepoint, p),
-    localDelayedPubkey: derivePublicKey(args.ownerDelayedPaymentBasepoint, p),
-    localHtlcPubkey: derivePublicKey(args.ownerHtlcBasepoint, p),
-    remoteHtlcPubkey: derivePublicKey(args.otherHtlcBasepoint, p),
-    remotePaymentPubkey: checkBytes(args.otherPaymentBasepoint, 33, 'payment_basepoint'),
-  };
+  try {
+    return {
+      // BOLT 3: the revocation key blinds the *other* side's revocation_basepoint with the owner's point.
+      revocationPubkey: deriveRevocationPublicKey(args.otherRevocationBasepoint, p),
+      localDelayedPubkey: derivePublicKey(args.ownerDelayedPaymentBasepoint, p),
+      localHtlcPubkey: derivePublicKey(args.ownerHtlcBasepoint, p),
+      remoteHtlcPubkey: derivePublicKey(args.otherHtlcBasepoint, p),
+      remotePaymentPubkey: checkBytes(args.otherPaymentBasepoint, 33, 'payment_basepoint'),
+    };
+  } catch (err) {
+    // The points come from the peer (open_channel, accept_channel, revoke_and_ack); this
+    // package's callers handle one error class.
+    if (err instanceof KeysError) throw new TxError('invalid-argument', err.message);
+    throw err;
+  }
 }
 
 /**
