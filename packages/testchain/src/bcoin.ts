@@ -47,6 +47,7 @@ export interface BcoinBlock {
 export interface BcoinChainEntry {
   hash: string;
   height: number;
+  nonce: number;
   rhash(): string;
 }
 export interface BcoinKeyRing {

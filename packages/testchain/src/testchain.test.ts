@@ -77,6 +77,14 @@ test('mines blocks, activates segwit at 432, and answers estimatesmartfee in bit
   assert.equal(await chain.height(), 5);
   assert.equal(await chain.rpc('getbestblockhash'), hashes[4]);
   assert.equal(await chain.rpc('getblockhash', [3]), hashes[2]);
+  // bitcoind's verbose header: bits as 8 hex digits, no nextblockhash at the tip.
+  const verbose = (await chain.rpc('getblockheader', [hashes[4], true])) as Record<string, unknown>;
+  const raw = Buffer.from((await chain.rpc('getblockheader', [hashes[4], false])) as string, 'hex');
+  assert.equal(verbose.bits, raw.readUInt32LE(72).toString(16).padStart(8, '0'));
+  assert.equal(verbose.nonce, raw.readUInt32LE(76));
+  assert.ok(!('nextblockhash' in verbose));
+  const below = (await chain.rpc('getblockheader', [hashes[3], true])) as Record<string, unknown>;
+  assert.equal(below.nextblockhash, hashes[4]);
   await chain.activateSegwit();
   assert.equal(await chain.height(), 432);
   const info = (await chain.rpc('getblockchaininfo')) as { bip9_softforks: { segwit: { status: string } } };

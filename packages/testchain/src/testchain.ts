@@ -298,6 +298,19 @@ export class TestChain {
     }
     if ((method === 'getblockheader' || method === 'getblock') && isRecord(one.result)) {
       await this.markStale(one.result);
+      // bitcoind shows `bits` as 8 hex digits (bcoin: a number) and the `nonce` (bcoin leaves it
+      // out): clients rebuild the 80 header bytes from these fields.
+      if (typeof one.result.bits === 'number') {
+        one.result.bits = one.result.bits.toString(16).padStart(8, '0');
+      }
+      if (one.result.nonce === undefined && typeof one.result.hash === 'string') {
+        const entry = await this.node.chain.getEntry(
+          Buffer.from(one.result.hash, 'hex').reverse().toString('hex'),
+        );
+        if (entry) one.result.nonce = entry.nonce;
+      }
+      // bitcoind leaves nextblockhash out at the tip; bcoin sends null.
+      if (one.result.nextblockhash === null) delete one.result.nextblockhash;
     }
     return one.result;
   }
