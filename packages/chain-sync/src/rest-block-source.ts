@@ -32,11 +32,11 @@ export class RestBlockSource implements BlockSource {
   }
 
   async getBestBlock(): Promise<BestBlock> {
-    const info = JSON.parse(new TextDecoder().decode(await this.get('chaininfo.json'))) as {
-      bestblockhash?: string;
-      blocks?: number;
-    };
-    if (typeof info.bestblockhash !== 'string' || typeof info.blocks !== 'number') {
+    const info = (await this.getJson('chaininfo.json')) as {
+      bestblockhash?: unknown;
+      blocks?: unknown;
+    } | null;
+    if (typeof info?.bestblockhash !== 'string' || typeof info.blocks !== 'number') {
       throw new ChainSyncError('bad-response', `chaininfo at ${this.description}: unexpected answer`);
     }
     return { hashHex: checkHashHex(info.bestblockhash), height: info.blocks };
@@ -46,10 +46,8 @@ export class RestBlockSource implements BlockSource {
     checkHashHex(hashHex);
     const cached = this.headers.get(hashHex);
     if (cached) return cached;
-    const json = JSON.parse(new TextDecoder().decode(await this.get(`headers/1/${hashHex}.json`))) as {
-      height?: number;
-    }[];
-    const first = json[0];
+    const json = await this.getJson(`headers/1/${hashHex}.json`);
+    const first = Array.isArray(json) ? (json[0] as { height?: unknown } | undefined) : undefined;
     if (!first || typeof first.height !== 'number') {
       // bitcoind's REST returns [] for a header off the active chain; such headers are only known
       // from the cache (they were seen while they were on it).
@@ -69,15 +67,27 @@ export class RestBlockSource implements BlockSource {
     return parseBlock(await this.get(`block/${hashHex}.bin`), header.height, hashHex);
   }
 
+  /** A JSON answer; anything unparsable is the source's fault ('bad-response'), never a SyntaxError. */
+  private async getJson(path: string): Promise<unknown> {
+    const body = await this.get(path);
+    try {
+      return JSON.parse(new TextDecoder().decode(body)) as unknown;
+    } catch {
+      throw new ChainSyncError('bad-response', `GET ${path} at ${this.description}: not JSON`);
+    }
+  }
+
   private async get(path: string): Promise<Uint8Array> {
     const url = `${this.base}/${path}`;
     let res: Response;
+    let body: Uint8Array;
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+      // Reading the body is inside the try too: the source may die or stall mid-answer.
+      body = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       throw networkError(err, this.description, `GET ${path}`);
     }
-    const body = new Uint8Array(await res.arrayBuffer());
     if (res.status === 404)
       throw new ChainSyncError('not-found', `GET ${path} at ${this.description}: not found`);
     if (res.status === 401 || res.status === 403) {

@@ -28,7 +28,15 @@ export class BitcoindRpcClient implements JsonRpc {
 
   constructor(private readonly options: RpcClientOptions) {
     this.url = redactUrl(options.url);
-    const u = new URL(options.url);
+    let u: URL;
+    try {
+      u = new URL(options.url);
+    } catch {
+      throw new ChainSyncError('invalid-argument', `not a bitcoind RPC URL: ${this.url}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new ChainSyncError('invalid-argument', `bitcoind RPC URL must be http(s): ${this.url}`);
+    }
     u.username = '';
     u.password = '';
     this.endpoint = u.toString();

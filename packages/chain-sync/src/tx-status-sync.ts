@@ -47,24 +47,47 @@ export class RpcTxStatusSource implements TxStatusSource {
       if (err instanceof ChainSyncError && err.code === 'not-found') return undefined;
       throw err;
     }
+    if (typeof answer !== 'object' || answer === null) {
+      throw new ChainSyncError(
+        'bad-response',
+        `getrawtransaction ${txidHex} at ${this.description}: unexpected answer`,
+      );
+    }
     if (!answer.blockhash) return { confirmed: false };
     // Only a block on the active chain confirms (bitcoind shows -1 confirmations for a stale one).
-    const block = await this.rpc.call<{ confirmations: number; height: number; tx: string[] }>('getblock', [
-      answer.blockhash,
-      1,
-    ]);
+    const block = await this.rpc.call<{ confirmations?: unknown; height?: unknown; tx?: unknown } | null>(
+      'getblock',
+      [answer.blockhash, 1],
+    );
+    if (
+      typeof block?.confirmations !== 'number' ||
+      typeof block.height !== 'number' ||
+      !Array.isArray(block.tx)
+    ) {
+      throw new ChainSyncError(
+        'bad-response',
+        `getblock ${answer.blockhash} at ${this.description}: unexpected answer`,
+      );
+    }
     if (!(block.confirmations > 0)) return { confirmed: false };
     const txIndex = block.tx.indexOf(txidHex);
     if (txIndex < 0 || typeof answer.hex !== 'string') {
       throw new ChainSyncError('bad-response', `transaction ${txidHex} not in its block ${answer.blockhash}`);
     }
-    return {
-      confirmed: true,
-      blockHashHex: answer.blockhash,
-      height: block.height,
-      txIndex,
-      tx: Transaction.fromHex(answer.hex),
-    };
+    let tx: Transaction;
+    try {
+      tx = Transaction.fromHex(answer.hex);
+    } catch (err) {
+      throw new ChainSyncError(
+        'bad-response',
+        `transaction ${txidHex} is unparsable: ${(err as Error).message}`,
+      );
+    }
+    // The bytes must be the transaction asked for, or a consumer would act on the wrong one.
+    if (tx.getId() !== txidHex) {
+      throw new ChainSyncError('bad-response', `getrawtransaction ${txidHex} returned ${tx.getId()}`);
+    }
+    return { confirmed: true, blockHashHex: answer.blockhash, height: block.height, txIndex, tx };
   }
 }
 
