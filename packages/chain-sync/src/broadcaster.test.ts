@@ -68,3 +68,24 @@ test("reports the source's rejection; 'already in chain' stops the rebroadcast; 
   const [bad] = await b.broadcastTransactions([new Uint8Array([1, 2, 3])]);
   assert.equal(bad?.accepted, false);
 });
+
+test('start() keeps rebroadcasting on its interval until the transaction is seen in a block', async () => {
+  const a = tx(3);
+  const rpc = fakeRpc(() => a.getId());
+  const b = new BitcoindBroadcaster(rpc, { logger, rebroadcastIntervalMs: 20 });
+  await b.broadcastTransactions([a.toBuffer()]);
+  b.start();
+  try {
+    const until = Date.now() + 5000;
+    while (rpc.sent.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(rpc.sent.length >= 3, `sent ${rpc.sent.length} times`);
+    assert.ok(rpc.sent.every((hex) => hex === Buffer.from(a.toBuffer()).toString('hex')));
+    b.blockConnected({ header, txdata: [a] }, 5);
+    await new Promise((r) => setTimeout(r, 30)); // a send already under way may finish
+    const sentWhenConfirmed = rpc.sent.length;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(rpc.sent.length, sentWhenConfirmed, 'no rebroadcast once confirmed');
+  } finally {
+    b.stop();
+  }
+});

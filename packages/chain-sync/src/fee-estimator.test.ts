@@ -70,3 +70,26 @@ test("no estimate (bitcoind's errors shape, bcoin's fee: -1) falls back; a faili
   await fees.refresh();
   assert.equal(fees.feeratePerKw('normal'), 10_000n);
 });
+
+test('start() refreshes on its interval, so a new estimate replaces the cached one without a call per read', async () => {
+  let btcPerKvB = 0.0001; // 2,500 sat/kw
+  const rpc = fakeRpc((blocks) => ({ feerate: btcPerKvB, blocks }));
+  const fees = new BitcoindFeeEstimator(rpc, { logger, refreshIntervalMs: 30 });
+  await fees.start();
+  try {
+    assert.equal(fees.feeratePerKw('normal'), 2500n);
+    const callsAfterStart = rpc.calls.length;
+    for (let i = 0; i < 100; i++) fees.feeratePerKw('normal');
+    assert.equal(rpc.calls.length, callsAfterStart, 'reads come from the cache');
+    btcPerKvB = 0.0002;
+    const until = Date.now() + 5000;
+    while (fees.feeratePerKw('normal') !== 5000n && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fees.feeratePerKw('normal'), 5000n, 'the timer fetched the new estimate');
+  } finally {
+    fees.stop();
+  }
+  const callsAtStop = rpc.calls.length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(rpc.calls.length, callsAtStop, 'no refresh after stop()');
+});
