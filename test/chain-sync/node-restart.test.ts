@@ -1,0 +1,87 @@
+/**
+ * The whole Bitcoin node goes away mid-stream (its process, not only its HTTP server) and comes
+ * back on the same port from its data dir, writing a new cookie as bitcoind does at each start.
+ * The poller must retry with a clear log line, re-read the cookie, and carry on with no gap and
+ * no duplicate, also through a reorg of blocks it had already emitted before the restart.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type ChainEvent, ChainPoller, RpcBlockSource } from '@lnkit/chain-sync';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import { capturingLogger, waitFor } from './helpers.ts';
+
+test('the node stopped and started again from its data dir mid-stream: cookie re-read, reorg across the restart, no gap or duplicate', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lnkit-chain-restart-'));
+  const dataDir = join(dir, 'chain');
+  const cookieFile = join(dir, '.cookie');
+  let chain: TestChain | undefined;
+  t.after(async () => {
+    await chain?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const credentials = { rpcUser: 'lnkit', rpcPassword: 'not-used-by-the-poller' };
+  chain = await startTestChain({ dataDir, cookieFile, ...credentials });
+  const port = chain.port;
+  const url = chain.rpcUrl;
+  await chain.mine(5);
+  const start = { hashHex: (await chain.rpc('getbestblockhash')) as string, height: 5 };
+
+  const { logger, lines } = capturingLogger();
+  // Cookie auth only: after the restart the old cookie is refused and the new one must be read.
+  const poller = new ChainPoller(new RpcBlockSource({ url, auth: { cookieFile } }), {
+    logger,
+    start,
+    pollIntervalMs: 20,
+    initialBackoffMs: 20,
+    maxBackoffMs: 100,
+  });
+  const events: ChainEvent[] = [];
+  poller.events$.subscribe((e) => events.push(e));
+  t.after(() => poller.stop());
+  poller.start();
+
+  const before = await chain.mine(10);
+  await waitFor('height 15', () => poller.bestBlock?.height === 15);
+  const cookieBefore = await readFile(cookieFile, 'utf8');
+
+  await chain.stop();
+  chain = undefined;
+  await waitFor('a retry log line', () => lines.some((l) => l.level === 40));
+  chain = await startTestChain({ dataDir, cookieFile, port, ...credentials });
+  assert.equal(chain.rpcUrl, url);
+  assert.equal(await chain.height(), 15, 'the chain survived on disk');
+  assert.notEqual(await readFile(cookieFile, 'utf8'), cookieBefore, 'a new cookie at each start');
+
+  // Blocks 13..15, which the poller emitted before the restart, are replaced; then 5 more.
+  const fresh = await chain.reorg(3);
+  const after = await chain.mine(5);
+  await waitFor('height 21', () => poller.bestBlock?.height === 21, 15_000);
+  await poller.stop();
+
+  const seen = events
+    .filter((e) => e.type !== 'progress')
+    .map((e) => `${e.type === 'blockConnected' ? '+' : '-'}${e.height}:${e.header.hashHex}`);
+  const expected = [
+    ...before.map((hash, i) => `+${6 + i}:${hash}`),
+    `-15:${before[9]}`,
+    `-14:${before[8]}`,
+    `-13:${before[7]}`,
+    ...fresh.map((hash, i) => `+${13 + i}:${hash}`),
+    ...after.map((hash, i) => `+${17 + i}:${hash}`),
+  ];
+  assert.deepEqual(seen, expected);
+
+  const warn = lines.find((l) => l.level === 40);
+  assert.ok(warn);
+  assert.equal(warn.url, url);
+  assert.match(String(warn.msg), /failed \((unreachable|rpc-error)\).*retrying in \d+ ms/);
+  assert.ok(lines.some((l) => String(l.msg).includes('is back')));
+  const cookieNow = (await readFile(cookieFile, 'utf8')).split(':')[1] ?? '';
+  const logged = JSON.stringify(lines);
+  for (const secret of [cookieBefore.split(':')[1] ?? '', cookieNow]) {
+    assert.ok(secret.length === 64 && !logged.includes(secret), 'no cookie in the logs');
+  }
+});
