@@ -144,6 +144,25 @@ describe('two lnkitd on one regtest chain', () => {
     );
   });
 
+  test('logs go to the data dir file with the actor of each line, and hold no secret', () => {
+    for (const d of [a, b]) {
+      const log = readFileSync(join(d.dataDir, 'lnkitd.log'), 'utf8');
+      const actors = new Set(
+        log
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { actor?: string }).actor),
+      );
+      for (const actor of ['node', 'peer-manager', 'chain-sync'])
+        assert.ok(actors.has(actor), `${actor} logs to the file`);
+      const seed = readFileSync(join(d.dataDir, 'keys_seed')).toString('hex');
+      const token = readFileSync(join(d.dataDir, 'api-token'), 'utf8').trim();
+      assert.ok(!log.includes(seed), 'the seed is not in the log');
+      assert.ok(!log.includes(token), 'the API token is not in the log');
+      assert.ok(!d.output.includes(seed) && !d.output.includes(token), 'nor on the console');
+    }
+  });
+
   test('disconnect forgets the peer', async () => {
     const ia = a.json<Info>('getinfo');
     const r = b.json<{ wasConnected: boolean }>('disconnect', ia.nodeId);

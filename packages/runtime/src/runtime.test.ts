@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { type ActorHandle, createRootLogger, Supervisor, spawn, toPrometheus } from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
 
@@ -299,6 +299,79 @@ describe('metrics and profiling', () => {
       await assert.rejects(sup.profile('missing', 1, path), /no actor named missing/);
     } finally {
       await sup.stopAll();
+    }
+  });
+});
+
+describe('logging', () => {
+  const readLines = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { actor?: string; msg?: string; level: number });
+    } catch {
+      return [];
+    }
+  };
+  const waitForLines = async (path: string, pred: (l: { actor?: string; msg?: string }) => boolean) => {
+    for (let i = 0; i < 100; i++) {
+      if (readLines(path).some(pred)) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  };
+
+  test('a worker actor logs with its actor field, at the level given in its config', async () => {
+    const debugFile = join(dir, 'debug.log');
+    const warnFile = join(dir, 'warn.log');
+    const d = await spawn<typeof counterDef>(COUNTER, {
+      name: 'chatty',
+      config: {},
+      logger: quiet,
+      logLevel: 'debug',
+      logFile: debugFile,
+    });
+    const w = await spawn<typeof counterDef>(COUNTER, {
+      name: 'terse',
+      config: {},
+      logger: quiet,
+      logLevel: 'warn',
+      logFile: warnFile,
+    });
+    await d.stop();
+    await w.stop();
+    assert.ok(await waitForLines(debugFile, (l) => l.actor === 'chatty' && l.msg === 'actor started'));
+    assert.equal(
+      readLines(warnFile).filter((l) => l.msg === 'actor started').length,
+      0,
+      'debug lines are not written at warn',
+    );
+  });
+
+  test('a crash and the restart are logged by the supervisor, naming the actor', async () => {
+    const lines: { actor?: string; msg?: string; restarts?: number }[] = [];
+    const logger = createRootLogger({
+      level: 'info',
+      destination: { write: (s: string) => lines.push(JSON.parse(s)) },
+    });
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      name: 'fragile',
+      config: {},
+      logger,
+      logLevel: 'silent',
+      restart: { initialBackoffMs: 10 },
+    });
+    try {
+      const restarted = firstValueFrom(
+        h.events$.pipe(filter((e) => e.type === 'started' && e.restarts === 1)),
+      );
+      await h.ref.crashSoon();
+      await restarted;
+      assert.ok(lines.some((l) => l.actor === 'fragile' && l.msg === 'actor crashed'));
+      assert.ok(lines.some((l) => l.actor === 'fragile' && l.msg === 'actor restarted' && l.restarts === 1));
+    } finally {
+      await h.stop();
     }
   });
 });
