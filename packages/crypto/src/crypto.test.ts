@@ -99,7 +99,7 @@ test('hashes match known answers (FIPS 180-2 "abc", RFC 4231 case 2)', () => {
   );
 });
 
-test('1,000 random signatures: every backend signs byte-identical to noble and verifies every other backend', () => {
+test('1,000 random keys: every backend signs byte-identical to noble, verifies the others, and agrees on ECDH', () => {
   const rand = prng(42);
   for (let i = 0; i < 1000; i++) {
     const key = rand(32);
@@ -112,6 +112,15 @@ test('1,000 random signatures: every backend signs byte-identical to noble and v
       const sig = b.sign(digest, key);
       assert.equal(toHex(sig), toHex(reference), `${b.name} signature #${i}`);
       assert.equal(b.verify(reference, digest, pub), true, `${b.name} verify #${i}`);
+    }
+    if (i % 4 === 0) {
+      // ECDH with a random other key: every backend derives the same BOLT 8 secret.
+      const other = rand(32);
+      other[0] = (other[0]! % 0xfe) + 1;
+      const otherPub = nobleBackend.publicKey(other);
+      const expected = toHex(nobleBackend.ecdh(key, otherPub));
+      assert.equal(toHex(nobleBackend.ecdh(other, pub)), expected, 'ECDH is symmetric');
+      for (const b of backends) assert.equal(toHex(b.ecdh(key, otherPub)), expected, `${b.name} ECDH #${i}`);
     }
     if (i % 10 === 0) {
       const bad = reference.slice();
