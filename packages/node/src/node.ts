@@ -355,11 +355,13 @@ export class NodeBuilder {
       const chain = (await supervisor.spawn<typeof chainActor>(
         new URL('./actors/chain.actor.ts', import.meta.url),
         {
-          placement,
+          // A user's own block source is an object with methods: it stays on this thread.
+          placement: this.blockSource ? 'in-process' : placement,
           ...actorLogs,
           config: {
-            rpcUrl: cfg.chain.url,
-            auth: cfg.chain.auth,
+            ...(this.blockSource
+              ? { source: this.blockSource }
+              : { rpc: { url: cfg.chain.url, auth: cfg.chain.auth } }),
             start: synced,
             pollIntervalMs: cfg.pollIntervalMs ?? 1000,
           },

@@ -6,6 +6,7 @@
 import {
   type BestBlock,
   type BlockHeaderData,
+  type BlockSource,
   ChainPoller,
   type RpcAuth,
   RpcBlockSource,
@@ -14,8 +15,13 @@ import { defineActor } from '@lnkit/runtime';
 import { map, type Observable } from 'rxjs';
 
 export interface ChainActorConfig {
-  rpcUrl: string;
-  auth: RpcAuth;
+  /** bitcoind JSON-RPC to poll (the default source; works in a worker). */
+  rpc?: { url: string; auth: RpcAuth };
+  /**
+   * A block source object of the user's own. Objects with methods cannot cross threads, so
+   * the node runs this actor in-process when one is given.
+   */
+  source?: BlockSource;
   /** Where the node's listeners are after synchronizeListeners. */
   start: BestBlock;
   pollIntervalMs?: number;
@@ -29,7 +35,8 @@ export type ChainStreamEvent =
 export default defineActor({
   name: 'chain-sync',
   create(ctx, config: ChainActorConfig) {
-    const source = new RpcBlockSource({ url: config.rpcUrl, auth: config.auth });
+    const source = config.source ?? (config.rpc ? new RpcBlockSource(config.rpc) : undefined);
+    if (!source) throw new Error('the chain actor needs an rpc config or a block source');
     const poller = new ChainPoller(source, {
       logger: ctx.logger,
       start: config.start,
