@@ -24,7 +24,11 @@ export type KeysErrorCode =
   /** A request to release the secret of a state the holder has not moved past. */
   | 'state-not-revocable'
   /** A request to sign a commitment older than one already signed. */
-  | 'stale-state';
+  | 'stale-state'
+  /** The signer pool is closed, or a worker failed. */
+  | 'signer-unavailable'
+  /** A signer pool worker failed on a task for a reason of its own (the message says which). */
+  | 'signer-failed';
 
 export class KeysError extends Error {
   override readonly name = 'KeysError';

@@ -15,6 +15,7 @@ export {
   secretIndex,
 } from './shachain.ts';
 export {
+  type ChannelKeyHolder,
   type ChannelKeys,
   type ChannelPublicKeys,
   type ChannelSigner,
@@ -23,5 +24,7 @@ export {
   type CounterpartyCommitmentSignRequest,
   DefaultChannelSigner,
   type DefaultChannelSignerOptions,
+  PolicyChannelSigner,
   type SignerState,
 } from './signer.ts';
+export { ChannelSignerPool, type ChannelSignerPoolOptions } from './signer-pool.ts';

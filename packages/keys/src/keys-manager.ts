@@ -73,6 +73,25 @@ export function nodeSecretFromSeed(seed: Uint8Array): Uint8Array {
   return deriveScalar(seed, label('lnkit/node'));
 }
 
+/**
+ * Base secrets of channel `channelIndex` (the scheme above). Exported for the signer pool's
+ * workers, which derive a channel's keys where they are used instead of receiving them.
+ */
+export function channelKeysFromSeed(seed: Uint8Array, channelIndex: bigint): ChannelKeys {
+  checkLength(seed, 32, 'seed');
+  if (typeof channelIndex !== 'bigint' || channelIndex < 0n || channelIndex >= 1n << 64n)
+    throw new KeysError('invalid-argument', 'channel index out of range');
+  const channelSeed = hmacSha256(seed, label('lnkit/channel', u64be(channelIndex)));
+  return {
+    fundingSecret: deriveScalar(channelSeed, label('funding')),
+    revocationBaseSecret: deriveScalar(channelSeed, label('revocation')),
+    paymentBaseSecret: deriveScalar(channelSeed, label('payment')),
+    delayedPaymentBaseSecret: deriveScalar(channelSeed, label('delayed_payment')),
+    htlcBaseSecret: deriveScalar(channelSeed, label('htlc')),
+    commitmentSeed: hmacSha256(channelSeed, label('commitment_seed')),
+  };
+}
+
 export interface KeysManagerOptions {
   /** Start time of this process in nanoseconds; default `process.hrtime`-anchored wall clock. */
   startTimeNanos?: bigint;
@@ -142,17 +161,7 @@ export class KeysManager {
 
   /** Base secrets of channel `channelIndex`: deterministic, so a restart finds the same keys. */
   deriveChannelKeys(channelIndex: bigint): ChannelKeys {
-    if (channelIndex < 0n || channelIndex >= 1n << 64n)
-      throw new KeysError('invalid-argument', 'channel index out of range');
-    const channelSeed = hmacSha256(this.#seed, label('lnkit/channel', u64be(channelIndex)));
-    return {
-      fundingSecret: deriveScalar(channelSeed, label('funding')),
-      revocationBaseSecret: deriveScalar(channelSeed, label('revocation')),
-      paymentBaseSecret: deriveScalar(channelSeed, label('payment')),
-      delayedPaymentBaseSecret: deriveScalar(channelSeed, label('delayed_payment')),
-      htlcBaseSecret: deriveScalar(channelSeed, label('htlc')),
-      commitmentSeed: hmacSha256(channelSeed, label('commitment_seed')),
-    };
+    return channelKeysFromSeed(this.#seed, channelIndex);
   }
 
   /** The default ChannelSigner of channel `channelIndex`, restored to `state` if given. */

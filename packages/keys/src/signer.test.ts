@@ -106,6 +106,33 @@ test('refuses to sign a revoked holder commitment, and to release a secret not y
   );
 });
 
+test('a holder commitment revoked while its signing awaits the key holder is not signed', async () => {
+  const signer = new KeysManager(seed).createChannelSigner(20n);
+  await signer.validateHolderCommitment(1n);
+  // Signing commitment 0 with an HTLC first asks the holder for the per-commitment point; the
+  // revoke_and_ack for commitment 0 runs in that gap.
+  const signing = signer.signHolderCommitment({
+    commitmentNumber: 0n,
+    commitmentSighash: digest(0),
+    htlcSighashes: [digest(1)],
+  });
+  await signer.releaseCommitmentSecret(0n);
+  await assert.rejects(signing, (e: unknown) => e instanceof KeysError && e.code === 'revoked-state');
+});
+
+test('concurrent counterparty signatures never move the signed state backwards', async () => {
+  const signer = new KeysManager(seed).createChannelSigner(21n);
+  const point = await signer.getPerCommitmentPoint(0n);
+  const req = (n: bigint) => ({
+    commitmentNumber: n,
+    perCommitmentPoint: point,
+    commitmentSighash: digest(1),
+    htlcSighashes: [digest(2)],
+  });
+  await Promise.all([signer.signCounterpartyCommitment(req(5n)), signer.signCounterpartyCommitment(req(4n))]);
+  assert.equal(signer.state().counterpartyCommitmentNumber, 5n);
+});
+
 test('refuses a counterparty commitment older than one already signed', async () => {
   const signer = new KeysManager(seed).createChannelSigner(2n);
   const point = await signer.getPerCommitmentPoint(0n);

@@ -7,8 +7,9 @@
  *   - it never releases the per-commitment secret of a state the holder has not moved past
  *     (BOLT 2: revoke_and_ack revokes the previous commitment only once the next one is held);
  *   - it never signs a counterparty commitment older than one it already signed.
- * Signatures are computed through a CryptoService (the crypto pool in production), in one
- * batch per commitment: the commitment signature and every HTLC signature together.
+ * Those rules live in `PolicyChannelSigner`; the secrets live in a `ChannelKeyHolder`: in this
+ * thread (`DefaultChannelSigner`, signing through a CryptoService, one batch per commitment)
+ * or resident in the signer pool's workers (`ChannelSignerPool`, signer-pool.ts).
  */
 import { type CryptoService, inThreadCrypto, type SignRequest, secp } from '@lnkit/crypto';
 import { derivePrivateKey, perCommitmentPointFromSecret } from './derivation.ts';
@@ -83,51 +84,49 @@ export interface ChannelSigner {
   state(): SignerState;
 }
 
-export interface DefaultChannelSignerOptions {
-  crypto?: CryptoService;
-  state?: SignerState | undefined;
+/**
+ * Where a channel's secrets live and are used: in this thread (`DefaultChannelSigner`), in the
+ * signer pool's workers (`ChannelSignerPool`), or in a device of your own. It does what it is
+ * asked; the state rules are enforced by the `PolicyChannelSigner` that owns it, which never
+ * hands it out.
+ */
+export interface ChannelKeyHolder {
+  readonly pubkeys: ChannelPublicKeys;
+  perCommitmentPoint(commitmentNumber: bigint): Promise<Uint8Array>;
+  perCommitmentSecret(commitmentNumber: bigint): Promise<Uint8Array>;
+  /**
+   * Signs `commitmentSighash` with the funding key and each of `htlcSighashes` with the HTLC
+   * key tweaked by `htlcPerCommitmentPoint` (BOLT 3 htlcpubkey), in that order.
+   */
+  signCommitment(
+    commitmentSighash: Uint8Array,
+    htlcSighashes: readonly Uint8Array[],
+    htlcPerCommitmentPoint: Uint8Array | undefined,
+  ): Promise<Uint8Array[]>;
+  signWithFundingKey(sighash: Uint8Array): Promise<Uint8Array>;
 }
 
-/** The default ChannelSigner: keys in memory, signing through a CryptoService. */
-export class DefaultChannelSigner implements ChannelSigner {
-  readonly #keys: ChannelKeys;
-  readonly #crypto: CryptoService;
+/** A ChannelSigner made of a key holder and lnkit's state rules (see the top of this file). */
+export class PolicyChannelSigner implements ChannelSigner {
+  readonly #holder: ChannelKeyHolder;
   #state: SignerState;
   readonly pubkeys: ChannelPublicKeys;
 
-  constructor(keys: ChannelKeys, options: DefaultChannelSignerOptions = {}) {
-    for (const [name, value] of Object.entries(keys)) checkLength(value, 32, name);
-    this.#keys = {
-      fundingSecret: Uint8Array.from(keys.fundingSecret),
-      revocationBaseSecret: Uint8Array.from(keys.revocationBaseSecret),
-      paymentBaseSecret: Uint8Array.from(keys.paymentBaseSecret),
-      delayedPaymentBaseSecret: Uint8Array.from(keys.delayedPaymentBaseSecret),
-      htlcBaseSecret: Uint8Array.from(keys.htlcBaseSecret),
-      commitmentSeed: Uint8Array.from(keys.commitmentSeed),
-    };
-    this.#crypto = options.crypto ?? inThreadCrypto;
-    this.#state = options.state
-      ? { ...options.state }
+  constructor(holder: ChannelKeyHolder, state?: SignerState) {
+    this.#holder = holder;
+    this.pubkeys = holder.pubkeys;
+    this.#state = state
+      ? { ...state }
       : { holderCommitmentNumber: -1n, revokedBelow: 0n, counterpartyCommitmentNumber: -1n };
-    this.pubkeys = {
-      fundingPubkey: secp.publicKey(this.#keys.fundingSecret),
-      revocationBasepoint: secp.publicKey(this.#keys.revocationBaseSecret),
-      paymentBasepoint: secp.publicKey(this.#keys.paymentBaseSecret),
-      delayedPaymentBasepoint: secp.publicKey(this.#keys.delayedPaymentBaseSecret),
-      htlcBasepoint: secp.publicKey(this.#keys.htlcBaseSecret),
-    };
   }
 
   state(): SignerState {
     return { ...this.#state };
   }
 
-  #perCommitmentSecret(commitmentNumber: bigint): Uint8Array {
-    return generateFromSeed(this.#keys.commitmentSeed, secretIndex(commitmentNumber));
-  }
-
   async getPerCommitmentPoint(commitmentNumber: bigint): Promise<Uint8Array> {
-    return perCommitmentPointFromSecret(this.#perCommitmentSecret(commitmentNumber));
+    checkCommitmentNumber(commitmentNumber);
+    return this.#holder.perCommitmentPoint(commitmentNumber);
   }
 
   async validateHolderCommitment(commitmentNumber: bigint): Promise<void> {
@@ -148,14 +147,15 @@ export class DefaultChannelSigner implements ChannelSigner {
         `cannot release the secret of holder commitment ${commitmentNumber}: the latest held commitment is ${this.#state.holderCommitmentNumber}`,
       );
     }
+    // Recorded before the secret exists outside the holder, so no await can reorder the two.
     if (commitmentNumber + 1n > this.#state.revokedBelow) this.#state.revokedBelow = commitmentNumber + 1n;
-    return this.#perCommitmentSecret(commitmentNumber);
+    return this.#holder.perCommitmentSecret(commitmentNumber);
   }
 
   async signCounterpartyCommitment(
     request: CounterpartyCommitmentSignRequest,
   ): Promise<CommitmentSignatures> {
-    checkCommitmentNumber(request.commitmentNumber);
+    checkRequest(request);
     checkLength(request.perCommitmentPoint, 33, 'per_commitment_point');
     if (request.commitmentNumber < this.#state.counterpartyCommitmentNumber) {
       throw new KeysError(
@@ -165,17 +165,14 @@ export class DefaultChannelSigner implements ChannelSigner {
     }
     // BOLT 3: the HTLC transactions of the counterparty's commitment are signed with our
     // htlc key tweaked by *their* per_commitment_point (remote_htlcpubkey from their view).
-    const htlcKey =
-      request.htlcSighashes.length > 0
-        ? derivePrivateKey(this.#keys.htlcBaseSecret, request.perCommitmentPoint)
-        : undefined;
-    const result = await this.#signBatch(request, htlcKey);
-    this.#state.counterpartyCommitmentNumber = request.commitmentNumber;
+    const result = await this.#sign(request, request.perCommitmentPoint);
+    if (request.commitmentNumber > this.#state.counterpartyCommitmentNumber)
+      this.#state.counterpartyCommitmentNumber = request.commitmentNumber;
     return result;
   }
 
   async signHolderCommitment(request: CommitmentSignRequest): Promise<CommitmentSignatures> {
-    checkCommitmentNumber(request.commitmentNumber);
+    checkRequest(request);
     if (request.commitmentNumber < this.#state.revokedBelow) {
       throw new KeysError(
         'revoked-state',
@@ -188,42 +185,130 @@ export class DefaultChannelSigner implements ChannelSigner {
         `holder commitment ${request.commitmentNumber} has not been validated (latest is ${this.#state.holderCommitmentNumber})`,
       );
     }
-    const htlcKey =
+    const point =
       request.htlcSighashes.length > 0
-        ? derivePrivateKey(
-            this.#keys.htlcBaseSecret,
-            await this.getPerCommitmentPoint(request.commitmentNumber),
-          )
+        ? await this.#holder.perCommitmentPoint(request.commitmentNumber)
         : undefined;
-    return this.#signBatch(request, htlcKey);
+    // The await above may have let a release of this very commitment run: check again.
+    if (request.commitmentNumber < this.#state.revokedBelow) {
+      throw new KeysError(
+        'revoked-state',
+        `refusing to sign holder commitment ${request.commitmentNumber}: it has been revoked`,
+      );
+    }
+    return this.#sign(request, point);
   }
 
   async signClosingTransaction(sighash: Uint8Array): Promise<Uint8Array> {
     checkLength(sighash, 32, 'sighash');
-    return this.#crypto.sign(sighash, this.#keys.fundingSecret);
+    return this.#holder.signWithFundingKey(sighash);
   }
 
-  async #signBatch(
-    request: CommitmentSignRequest,
-    htlcKey: Uint8Array | undefined,
-  ): Promise<CommitmentSignatures> {
-    checkLength(request.commitmentSighash, 32, 'commitment sighash');
-    const batch: SignRequest[] = [
-      { digest: request.commitmentSighash, privateKey: this.#keys.fundingSecret },
-    ];
-    for (const [i, sighash] of request.htlcSighashes.entries()) {
-      checkLength(sighash, 32, `HTLC sighash ${i}`);
-      batch.push({ digest: sighash, privateKey: htlcKey as Uint8Array });
-    }
-    const [signature, ...htlcSignatures] = await this.#crypto.signBatch(batch);
+  async #sign(request: CommitmentSignRequest, point: Uint8Array | undefined): Promise<CommitmentSignatures> {
+    const [signature, ...htlcSignatures] = await this.#holder.signCommitment(
+      request.commitmentSighash,
+      request.htlcSighashes,
+      request.htlcSighashes.length > 0 ? point : undefined,
+    );
     return { signature: signature as Uint8Array, htlcSignatures };
   }
 
-  /** The signer holds secrets: it prints as its public keys only. */
+  /** The signer may hold secrets: it prints as its public keys only. */
   toJSON(): { pubkeys: Record<string, string> } {
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     return { pubkeys: Object.fromEntries(Object.entries(this.pubkeys).map(([k, v]) => [k, hex(v)])) };
   }
+}
+
+/** Computes the public keys of a channel's secrets (what open_channel / accept_channel carry). */
+export function channelPublicKeys(keys: ChannelKeys): ChannelPublicKeys {
+  return {
+    fundingPubkey: secp.publicKey(keys.fundingSecret),
+    revocationBasepoint: secp.publicKey(keys.revocationBaseSecret),
+    paymentBasepoint: secp.publicKey(keys.paymentBaseSecret),
+    delayedPaymentBasepoint: secp.publicKey(keys.delayedPaymentBaseSecret),
+    htlcBasepoint: secp.publicKey(keys.htlcBaseSecret),
+  };
+}
+
+/** Sign requests for HTLC sighashes: our htlc key tweaked by `perCommitmentPoint` (BOLT 3). */
+export function htlcSignRequests(
+  keys: ChannelKeys,
+  htlcSighashes: readonly Uint8Array[],
+  perCommitmentPoint: Uint8Array | undefined,
+): SignRequest[] {
+  if (htlcSighashes.length === 0) return [];
+  if (!perCommitmentPoint)
+    throw new KeysError('invalid-argument', 'HTLC signatures need a per_commitment_point');
+  const htlcKey = derivePrivateKey(keys.htlcBaseSecret, perCommitmentPoint);
+  return htlcSighashes.map((digest) => ({ digest, privateKey: htlcKey }));
+}
+
+/** Secrets in this thread's memory, signatures through a CryptoService. */
+class InMemoryKeyHolder implements ChannelKeyHolder {
+  readonly #keys: ChannelKeys;
+  readonly #crypto: CryptoService;
+  readonly pubkeys: ChannelPublicKeys;
+
+  constructor(keys: ChannelKeys, crypto: CryptoService) {
+    for (const [name, value] of Object.entries(keys)) checkLength(value, 32, name);
+    this.#keys = {
+      fundingSecret: Uint8Array.from(keys.fundingSecret),
+      revocationBaseSecret: Uint8Array.from(keys.revocationBaseSecret),
+      paymentBaseSecret: Uint8Array.from(keys.paymentBaseSecret),
+      delayedPaymentBaseSecret: Uint8Array.from(keys.delayedPaymentBaseSecret),
+      htlcBaseSecret: Uint8Array.from(keys.htlcBaseSecret),
+      commitmentSeed: Uint8Array.from(keys.commitmentSeed),
+    };
+    this.#crypto = crypto;
+    this.pubkeys = channelPublicKeys(this.#keys);
+  }
+
+  async perCommitmentPoint(commitmentNumber: bigint): Promise<Uint8Array> {
+    return perCommitmentPointFromSecret(await this.perCommitmentSecret(commitmentNumber));
+  }
+
+  async perCommitmentSecret(commitmentNumber: bigint): Promise<Uint8Array> {
+    return generateFromSeed(this.#keys.commitmentSeed, secretIndex(commitmentNumber));
+  }
+
+  signCommitment(
+    commitmentSighash: Uint8Array,
+    htlcSighashes: readonly Uint8Array[],
+    htlcPerCommitmentPoint: Uint8Array | undefined,
+  ): Promise<Uint8Array[]> {
+    // One CryptoService call for the whole commitment: with the crypto pool, one crossing.
+    return this.#crypto.signBatch([
+      { digest: commitmentSighash, privateKey: this.#keys.fundingSecret },
+      ...htlcSignRequests(this.#keys, htlcSighashes, htlcPerCommitmentPoint),
+    ]);
+  }
+
+  signWithFundingKey(sighash: Uint8Array): Promise<Uint8Array> {
+    return this.#crypto.sign(sighash, this.#keys.fundingSecret);
+  }
+}
+
+export interface DefaultChannelSignerOptions {
+  crypto?: CryptoService;
+  state?: SignerState | undefined;
+}
+
+/**
+ * The default ChannelSigner: the channel's secrets in this thread's memory, signing through a
+ * CryptoService. The secrets travel with each pool request; `ChannelSignerPool` keeps them in
+ * the pool's workers instead.
+ */
+export class DefaultChannelSigner extends PolicyChannelSigner {
+  constructor(keys: ChannelKeys, options: DefaultChannelSignerOptions = {}) {
+    super(new InMemoryKeyHolder(keys, options.crypto ?? inThreadCrypto), options.state);
+  }
+}
+
+function checkRequest(request: CommitmentSignRequest): void {
+  checkCommitmentNumber(request.commitmentNumber);
+  checkLength(request.commitmentSighash, 32, 'commitment sighash');
+  for (const [i, sighash] of request.htlcSighashes.entries()) checkLength(sighash, 32, `HTLC sighash ${i}`);
 }
 
 function checkCommitmentNumber(n: unknown): void {

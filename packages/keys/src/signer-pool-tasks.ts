@@ -1,0 +1,85 @@
+/**
+ * What a signer pool worker does. The worker reads the seed file itself, once, and derives a
+ * channel's secrets when a task first names the channel; the secrets never leave the worker
+ * except a per-commitment secret that the caller's PolicyChannelSigner has agreed to release.
+ */
+import { secp } from '@lnkit/crypto';
+import { perCommitmentPointFromSecret } from './derivation.ts';
+import { KeysError } from './errors.ts';
+import { channelKeysFromSeed } from './keys-manager.ts';
+import { readSeedFile } from './seed.ts';
+import { generateFromSeed, secretIndex } from './shachain.ts';
+import { type ChannelKeys, channelPublicKeys, htlcSignRequests } from './signer.ts';
+
+export type SignerPoolTask =
+  | { op: 'pubkeys'; channelIndex: bigint }
+  | { op: 'point'; channelIndex: bigint; commitmentNumber: bigint }
+  | { op: 'secret'; channelIndex: bigint; commitmentNumber: bigint }
+  | {
+      op: 'sign-commitment';
+      channelIndex: bigint;
+      /** Absent in the tasks that carry only HTLC sighashes (a large commitment is split). */
+      commitmentSighash: Uint8Array | undefined;
+      htlcSighashes: Uint8Array[];
+      htlcPerCommitmentPoint: Uint8Array | undefined;
+    }
+  | { op: 'sign-funding'; channelIndex: bigint; sighash: Uint8Array };
+
+export type SignerPoolResult =
+  | { ok: true; value: Uint8Array | Uint8Array[] | Record<string, Uint8Array> }
+  | { ok: false; code: string; message: string };
+
+/** Channels whose secrets a worker keeps derived; beyond this the oldest is dropped. */
+const CACHED_CHANNELS = 4096;
+
+let seed: Uint8Array | undefined;
+const cache = new Map<bigint, ChannelKeys>();
+
+function channelKeys(seedFile: string, channelIndex: bigint): ChannelKeys {
+  if (!seed) {
+    seed = readSeedFile(seedFile);
+    if (!seed) throw new KeysError('seed-unreadable', `seed file ${seedFile} does not exist`);
+  }
+  let keys = cache.get(channelIndex);
+  if (!keys) {
+    keys = channelKeysFromSeed(seed, channelIndex);
+    if (cache.size >= CACHED_CHANNELS) cache.delete(cache.keys().next().value as bigint);
+    cache.set(channelIndex, keys);
+  }
+  return keys;
+}
+
+export function runSignerTask(seedFile: string, task: SignerPoolTask): SignerPoolResult {
+  try {
+    const keys = channelKeys(seedFile, task.channelIndex);
+    switch (task.op) {
+      case 'pubkeys':
+        return { ok: true, value: { ...channelPublicKeys(keys) } };
+      case 'point':
+        return {
+          ok: true,
+          value: perCommitmentPointFromSecret(
+            generateFromSeed(keys.commitmentSeed, secretIndex(task.commitmentNumber)),
+          ),
+        };
+      case 'secret':
+        return { ok: true, value: generateFromSeed(keys.commitmentSeed, secretIndex(task.commitmentNumber)) };
+      case 'sign-commitment': {
+        const requests = htlcSignRequests(keys, task.htlcSighashes, task.htlcPerCommitmentPoint);
+        if (task.commitmentSighash)
+          requests.unshift({ digest: task.commitmentSighash, privateKey: keys.fundingSecret });
+        return { ok: true, value: requests.map((r) => secp.sign(r.digest, r.privateKey)) };
+      }
+      case 'sign-funding':
+        return { ok: true, value: secp.sign(task.sighash, keys.fundingSecret) };
+    }
+  } catch (e) {
+    // Errors cross as data (code and message; messages never carry key bytes).
+    const err = e as Error & { code?: unknown };
+    return {
+      ok: false,
+      code: e instanceof KeysError ? (err.code as string) : 'signer-failed',
+      message: err.message,
+    };
+  }
+}

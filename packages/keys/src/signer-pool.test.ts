@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { inspect } from 'node:util';
+import { secp, sha256 } from '@lnkit/crypto';
+import { KeysError } from './errors.ts';
+import { KeysManager } from './keys-manager.ts';
+import { loadOrCreateSeed } from './seed.ts';
+import { ChannelSignerPool } from './signer-pool.ts';
+
+const digest = (n: number) => sha256(Uint8Array.of(n & 0xff, n >> 8));
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const root = mkdtempSync(join(tmpdir(), 'lnkit-signer-pool-'));
+let pool: ChannelSignerPool;
+let km: KeysManager;
+
+before(() => {
+  km = new KeysManager(loadOrCreateSeed(root).seed);
+  // chunkSize 8: a commitment with 40 HTLCs is split over several tasks and both workers.
+  pool = new ChannelSignerPool({ dataDir: root, threads: 2, chunkSize: 8 });
+});
+after(async () => {
+  await pool.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('the pool signer has the keys the KeysManager derives from the same seed file, and signs the same bytes', async () => {
+  const pooled = await pool.createChannelSigner(5n);
+  const local = km.createChannelSigner(5n);
+  assert.deepEqual(pooled.pubkeys, local.pubkeys);
+  for (const n of [0n, 1n, 1000n])
+    assert.deepEqual(await pooled.getPerCommitmentPoint(n), await local.getPerCommitmentPoint(n));
+  const request = {
+    commitmentNumber: 3n,
+    perCommitmentPoint: await local.getPerCommitmentPoint(9n),
+    commitmentSighash: digest(1),
+    htlcSighashes: Array.from({ length: 40 }, (_, i) => digest(100 + i)),
+  };
+  const sigs = await pooled.signCounterpartyCommitment(request);
+  assert.equal(sigs.htlcSignatures.length, 40);
+  assert.deepEqual(sigs, await local.signCounterpartyCommitment(request));
+  assert.deepEqual(
+    await pooled.signClosingTransaction(digest(7)),
+    await local.signClosingTransaction(digest(7)),
+  );
+  await pooled.validateHolderCommitment(3n);
+  await local.validateHolderCommitment(3n);
+  const holder = {
+    commitmentNumber: 3n,
+    commitmentSighash: digest(2),
+    htlcSighashes: [digest(3), digest(4)],
+  };
+  assert.deepEqual(await pooled.signHolderCommitment(holder), await local.signHolderCommitment(holder));
+  // Different channels, different keys.
+  assert.notDeepEqual((await pool.createChannelSigner(6n)).pubkeys, pooled.pubkeys);
+});
+
+test('the state rules hold with the keys in the pool', async () => {
+  const signer = await pool.createChannelSigner(11n);
+  await signer.validateHolderCommitment(0n);
+  await assert.rejects(
+    signer.releaseCommitmentSecret(0n),
+    (e: unknown) => e instanceof KeysError && e.code === 'state-not-revocable',
+  );
+  await signer.validateHolderCommitment(1n);
+  const secret0 = await signer.releaseCommitmentSecret(0n);
+  assert.deepEqual(secp.publicKey(secret0), await signer.getPerCommitmentPoint(0n));
+  await assert.rejects(
+    signer.signHolderCommitment({ commitmentNumber: 0n, commitmentSighash: digest(0), htlcSighashes: [] }),
+    (e: unknown) =>
+      e instanceof KeysError && e.code === 'revoked-state' && !e.message.includes(toHex(secret0)),
+  );
+  const restored = await pool.createChannelSigner(11n, signer.state());
+  await assert.rejects(
+    restored.signHolderCommitment({
+      commitmentNumber: 0n,
+      commitmentSighash: digest(0),
+      htlcSighashes: [digest(1)],
+    }),
+    (e: unknown) => e instanceof KeysError && e.code === 'revoked-state',
+  );
+});
+
+test('no secret is in the calling thread: the signer prints and holds public keys only', async () => {
+  const signer = await pool.createChannelSigner(12n);
+  const secrets = Object.values(km.deriveChannelKeys(12n)).map(toHex);
+  const printed =
+    JSON.stringify(signer) + inspect(signer, { depth: 8, showHidden: true }) + inspect(pool, { depth: 8 });
+  for (const s of secrets) assert.ok(!printed.includes(s));
+  assert.ok(printed.includes(toHex(signer.pubkeys.fundingPubkey)));
+});
+
+test('bad input and a closed pool are typed errors, from the worker too', async () => {
+  const signer = await pool.createChannelSigner(13n);
+  // A peer's per_commitment_point off the curve: refused in the worker, code carried back.
+  await assert.rejects(
+    signer.signCounterpartyCommitment({
+      commitmentNumber: 0n,
+      perCommitmentPoint: Uint8Array.of(0x02, ...new Uint8Array(32).fill(0xff)),
+      commitmentSighash: digest(1),
+      htlcSighashes: [digest(2)],
+    }),
+    (e: unknown) => e instanceof KeysError && e.code === 'invalid-point',
+  );
+  await assert.rejects(
+    pool.createChannelSigner(-1n),
+    (e: unknown) => e instanceof KeysError && e.code === 'invalid-argument',
+  );
+  const missing = new ChannelSignerPool({ dataDir: join(root, 'no-such-dir'), threads: 1 });
+  try {
+    await assert.rejects(
+      missing.createChannelSigner(0n),
+      (e: unknown) => e instanceof KeysError && e.code === 'seed-unreadable',
+    );
+  } finally {
+    await missing.close();
+  }
+  await missing.close();
+  await assert.rejects(
+    missing.createChannelSigner(0n),
+    (e: unknown) => e instanceof KeysError && e.code === 'signer-unavailable',
+  );
+});
