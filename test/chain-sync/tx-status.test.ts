@@ -10,6 +10,7 @@ import {
   WatchedFilter,
 } from '@lnkit/chain-sync';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
+import { Transaction } from 'bitcoinjs-lib';
 import { waitFor } from './helpers.ts';
 
 let chain: TestChain;
@@ -79,4 +80,62 @@ test('without full blocks: registered transactions confirmed, unconfirmed by a r
   });
   assert.equal(log[1], 'unconfirmed');
   assert.match(log[2] ?? '', new RegExp(`^confirmed at ${height + 2} `));
+});
+
+test('without full blocks: a registered output is followed through the transaction that spends it', async () => {
+  const auth = { user: chain.rpcUser, password: chain.rpcPassword };
+  const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth });
+  const source = new RpcTxStatusSource(rpc, new RpcBlockSource(rpc));
+  // The watched output: a coin the chain's wallet is about to spend (the spend's first input).
+  const spend = await chain.signFunding(new Uint8Array([0x00, 0x14, ...new Array(20).fill(6)]), 30_000n);
+  const input = Transaction.fromBuffer(spend.rawTx).ins[0];
+  assert.ok(input);
+  const watched = { txidHex: Buffer.from(input.hash).reverse().toString('hex'), vout: input.index };
+  const filter = new WatchedFilter();
+  filter.registerOutput({ ...watched, scriptPubKey: chain.walletScriptPubKey });
+  const confirmed = new Map<string, RelevantTxid>();
+  const log: string[] = [];
+  const consumer: Confirm = {
+    transactionsConfirmed(header, txdata, height) {
+      for (const [, tx] of txdata) {
+        confirmed.set(tx.getId(), { txidHex: tx.getId(), height, blockHashHex: header.hashHex });
+        log.push(`confirmed ${tx.getId()} at ${height}`);
+      }
+    },
+    transactionUnconfirmed(txidHex) {
+      confirmed.delete(txidHex);
+      log.push(`unconfirmed ${txidHex}`);
+    },
+    bestBlockUpdated() {},
+    getRelevantTxids: () => [...confirmed.values()],
+  };
+  const sync = new TxStatusSync(source, filter, [consumer]);
+  await sync.sync();
+  assert.deepEqual(log, [], 'unspent');
+  assert.equal(await chain.sendRawTransaction(Buffer.from(spend.rawTx).toString('hex')), spend.txid);
+  await sync.sync();
+  assert.deepEqual(log, [], 'spent in the mempool only: not confirmed');
+  await chain.mine(3);
+  const height = (await chain.height()) - 2;
+  await waitFor('spend confirmed', async () => {
+    await sync.sync();
+    return confirmed.has(spend.txid);
+  });
+  assert.deepEqual(log, [`confirmed ${spend.txid} at ${height}`]);
+  // The spend's block is reorged out (it returns to the mempool), then mined again.
+  await chain.reorg(3);
+  await waitFor('spend unconfirmed', async () => {
+    await sync.sync();
+    return !confirmed.has(spend.txid);
+  });
+  await chain.mine(1);
+  await waitFor('spend confirmed again', async () => {
+    await sync.sync();
+    return confirmed.has(spend.txid);
+  });
+  assert.deepEqual(log, [
+    `confirmed ${spend.txid} at ${height}`,
+    `unconfirmed ${spend.txid}`,
+    `confirmed ${spend.txid} at ${height + 4}`,
+  ]);
 });

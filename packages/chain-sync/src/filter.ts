@@ -23,7 +23,7 @@ export interface Filter {
 export class WatchedFilter implements Filter {
   private readonly txids = new Set<string>();
   private readonly scripts = new Set<string>();
-  private readonly outpoints = new Set<string>();
+  private readonly outpoints = new Map<string, WatchedOutput>();
 
   registerTx(txidHex: string, scriptPubKey: Uint8Array): void {
     this.txids.add(txidHex);
@@ -31,12 +31,16 @@ export class WatchedFilter implements Filter {
   }
 
   registerOutput(output: WatchedOutput): void {
-    this.outpoints.add(`${output.txidHex}:${output.vout}`);
+    this.outpoints.set(`${output.txidHex}:${output.vout}`, output);
     this.scripts.add(Buffer.from(output.scriptPubKey).toString('hex'));
   }
 
   get registeredTxids(): string[] {
     return [...this.txids];
+  }
+
+  get registeredOutputs(): WatchedOutput[] {
+    return [...this.outpoints.values()];
   }
 
   /** A transaction is relevant if it is registered, pays a watched script, or spends a watched output. */

@@ -26,7 +26,7 @@ function fakeRpc(answers: { raw: unknown; block: unknown }): JsonRpc {
 const blocks = {} as BlockSource;
 
 test('a transaction in a block off the active chain is not confirmed (bitcoind -txindex keeps stale blocks)', async () => {
-  const answers = {
+  const answers: { raw: unknown; block: unknown } = {
     raw: { hex: tx.toHex(), blockhash: BLOCK },
     block: { confirmations: -1, height: 7, tx: [TXID] },
   };

@@ -1,13 +1,20 @@
 /**
  * The Confirm/Filter path for sources without full blocks (Esplora-like): instead of scanning
- * blocks, ask the source where each registered transaction is, then tell the Confirm consumers
+ * blocks, ask the source where each registered transaction is (and which transaction spends each
+ * registered output), then tell the Confirm consumers
  * in LDK's order: what a reorg unconfirmed, the new best block, then what is newly confirmed.
  */
 import { Transaction } from 'bitcoinjs-lib';
-import type { BestBlock, BlockHeaderData, BlockSource } from './block-source.ts';
+import {
+  type BestBlock,
+  type BlockHeaderData,
+  type BlockSource,
+  checkHashHex,
+  displayHex,
+} from './block-source.ts';
 import type { Confirm } from './confirm.ts';
 import { ChainSyncError } from './errors.ts';
-import type { WatchedFilter } from './filter.ts';
+import type { WatchedFilter, WatchedOutput } from './filter.ts';
 import type { JsonRpc } from './rpc-client.ts';
 
 export type TxStatus =
@@ -18,6 +25,11 @@ export type TxStatus =
 export interface TxStatusSource extends Pick<BlockSource, 'description' | 'getBestBlock' | 'getHeader'> {
   /** undefined when the source does not know the transaction at all. */
   getTxStatus(txidHex: string): Promise<TxStatus | undefined>;
+  /**
+   * The txid of the transaction that spends `output` in a block of the active chain, or undefined
+   * while it is unspent there (Esplora's `outspend`). Without it, registered outputs are not watched.
+   */
+  getOutputSpend?(output: WatchedOutput): Promise<string | undefined>;
 }
 
 /** TxStatusSource over bitcoind JSON-RPC (needs -txindex for confirmed transactions). */
@@ -89,9 +101,44 @@ export class RpcTxStatusSource implements TxStatusSource {
     }
     return { confirmed: true, blockHashHex: answer.blockhash, height: block.height, txIndex, tx };
   }
+
+  async getOutputSpend(output: WatchedOutput): Promise<string | undefined> {
+    // Chain only (includemempool false): a spend in the mempool is not a confirmation.
+    const unspent = await this.rpc.call<unknown>('gettxout', [output.txidHex, output.vout, false]);
+    if (unspent !== null) return undefined;
+    const funding = await this.getTxStatus(output.txidHex);
+    if (!funding?.confirmed) return undefined;
+    return findSpendInBlocks(this.rpc, this.blocks, output, funding.height);
+  }
+}
+
+/**
+ * bitcoind has no spend index: an output that `gettxout` no longer shows as unspent on the chain
+ * is looked for in the blocks from its own block to the tip (once; TxStatusSync remembers it).
+ */
+async function findSpendInBlocks(
+  rpc: JsonRpc,
+  blocks: BlockSource,
+  output: WatchedOutput,
+  fromHeight: number,
+): Promise<string | undefined> {
+  const tipHeight = (await blocks.getBestBlock()).height;
+  for (let height = fromHeight; height <= tipHeight; height++) {
+    const hashHex = await rpc.call<string>('getblockhash', [height]);
+    const block = await blocks.getBlock(checkHashHex(hashHex));
+    for (const tx of block.txdata) {
+      for (const input of tx.ins) {
+        if (input.index === output.vout && displayHex(input.hash) === output.txidHex) return tx.getId();
+      }
+    }
+  }
+  return undefined;
 }
 
 export class TxStatusSync {
+  /** The spender found for each registered output (`txid:vout`), followed as a registered tx. */
+  private readonly spenders = new Map<string, string>();
+
   constructor(
     private readonly source: TxStatusSource,
     private readonly filter: WatchedFilter,
@@ -114,8 +161,23 @@ export class TxStatusSync {
       }
     }
     for (const c of this.consumers) await c.bestBlockUpdated(tip, tip.height);
+    // A registered output is relevant through the transaction that spends it (LDK's
+    // register_output): once found, the spender is followed like a registered transaction.
+    const watched = new Set(this.filter.registeredTxids);
+    for (const output of this.source.getOutputSpend ? this.filter.registeredOutputs : []) {
+      const key = `${output.txidHex}:${output.vout}`;
+      let spender = this.spenders.get(key);
+      // A spender reorged out may be replaced by another spend: look again.
+      if (spender !== undefined && !(await statusOf(spender))?.confirmed) spender = undefined;
+      spender ??= await this.source.getOutputSpend?.(output);
+      if (spender === undefined) this.spenders.delete(key);
+      else {
+        this.spenders.set(key, spender);
+        watched.add(spender);
+      }
+    }
     const confirmed: Extract<TxStatus, { confirmed: true }>[] = [];
-    for (const txid of this.filter.registeredTxids) {
+    for (const txid of watched) {
       const s = await statusOf(txid);
       if (s?.confirmed) confirmed.push(s);
     }
