@@ -234,6 +234,12 @@ describe('the API refuses bad requests clearly', () => {
     assert.equal(r.status, 502);
     assert.match(r.body.error!.message, /could not connect/);
     assert.equal((await call(a, 'GET', '/v1/getinfo')).status, 200);
+    // A failed connect is not remembered: nothing keeps dialling that address.
+    await new Promise((res) => setTimeout(res, 1500));
+    const redials = readFileSync(join(a.dataDir, 'lnkitd.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('reconnecting to persistent peer') && l.includes(`02${'11'.repeat(32)}`));
+    assert.deepEqual(redials, []);
   });
 
   test('mine is refused off the embedded chain, with a clear message', () => {

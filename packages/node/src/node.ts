@@ -178,10 +178,16 @@ export class LnkitNode {
   /** Connects and remembers the peer, so it is redialled after a drop or a restart. */
   async connect(nodeId: string, host: string, port: number): Promise<PeerInfo> {
     this.assertRunning();
-    const info = await this.peers.ref.connect(nodeId, host, port, { persistent: true });
+    // Only a peer we did reach becomes persistent: a failed connect must not leave the
+    // PeerManager redialling an address the user was told did not work.
+    const info = await this.peers.ref.connect(nodeId, host, port);
     await this.store
       .db<{ host: string; port: number }>(PEERS_DB, 'structured')
       .put(nodeId.toLowerCase(), { host, port });
+    await this.peers.ref.connect(nodeId, host, port, { persistent: true }).catch((err: Error) => {
+      // It dropped in between; being persistent now, it is redialled with backoff.
+      this.logger.debug({ peer: nodeId, err: err.message }, 'peer dropped right after connecting');
+    });
     return info;
   }
 

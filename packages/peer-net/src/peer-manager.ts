@@ -12,6 +12,7 @@ import {
   type Features,
   type Message,
   type MessageKind,
+  PING_NO_REPLY_THRESHOLD,
   type UnknownMessage,
 } from '@lnkit/wire';
 import { filter, type Observable, Subject } from 'rxjs';
@@ -119,6 +120,28 @@ function checkNodeId(nodeIdHex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(nodeIdHex, 'hex'));
 }
 
+/** The lookup key of a peer: lower-case hex, or a typed error for what is not a string. */
+function peerKey(nodeIdHex: string): string {
+  if (typeof nodeIdHex !== 'string') throw new PeerNetError('invalid-argument', 'node id must be a hex string');
+  return nodeIdHex.toLowerCase();
+}
+
+/**
+ * Host and port as the caller gave them, checked here so that a bad value is a PeerNetError
+ * and not the RangeError node:net would throw (or, for a persistent peer, a redial loop).
+ */
+function checkAddress(host: string, port: number, allowPortZero: boolean): void {
+  if (typeof host !== 'string' || host.length === 0 || host.length > 253) {
+    throw new PeerNetError('invalid-argument', 'host must be a non-empty host name or IP address');
+  }
+  if (!Number.isInteger(port) || port < (allowPortZero ? 0 : 1) || port > 65535) {
+    throw new PeerNetError(
+      'invalid-argument',
+      `port must be an integer from ${allowPortZero ? 0 : 1} to 65535, got ${String(port)}`,
+    );
+  }
+}
+
 export class PeerManager {
   readonly nodeId: string;
   private readonly events = new Subject<PeerEvent>();
@@ -150,7 +173,8 @@ export class PeerManager {
     this.nodeId = hex(options.nodeKey.publicKey);
     this.features = options.features ?? LNKIT_INIT_FEATURES;
     this.chainHashes = options.chainHashes ?? [];
-    this.log = options.logger?.child({ actor: 'peer-net' });
+    // `component`, not `actor`: inside an actor the logger already carries the actor's name.
+    this.log = options.logger?.child({ component: 'peer-manager' });
     this.opts = {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
@@ -173,7 +197,12 @@ export class PeerManager {
    * decodes are always delivered.
    */
   registerMessageTypes(types: Iterable<number>): void {
-    for (const t of types) this.handledTypes.add(t);
+    for (const t of types) {
+      // BOLT 1: the type is a u16.
+      if (!Number.isInteger(t) || t < 0 || t > 0xffff)
+        throw new PeerNetError('invalid-argument', `message type must be a u16, got ${String(t)}`);
+      this.handledTypes.add(t);
+    }
   }
 
   /** Messages of the given type numbers, from every peer; registers the types (see registerMessageTypes). */
@@ -185,7 +214,7 @@ export class PeerManager {
 
   /** One peer's messages (optionally only these types; registers them as messagesOfType does). */
   messagesFrom(nodeIdHex: string, ...types: number[]): Observable<PeerMessage> {
-    const nodeId = nodeIdHex.toLowerCase();
+    const nodeId = peerKey(nodeIdHex);
     this.registerMessageTypes(types);
     const set = new Set(types);
     return this.messages$.pipe(
@@ -206,6 +235,7 @@ export class PeerManager {
   /** Listens for inbound connections; port 0 lets the OS choose. Resolves to the bound address. */
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
     if (this.closed) throw new PeerNetError('closed', 'peer manager is closed');
+    checkAddress(host, port, true);
     const server = net.createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -234,8 +264,9 @@ export class PeerManager {
     options: ConnectOptions = {},
   ): Promise<PeerInfo> {
     if (this.closed) throw new PeerNetError('closed', 'peer manager is closed');
-    const nodeId = nodeIdHex.toLowerCase();
+    const nodeId = peerKey(nodeIdHex);
     const remoteKey = checkNodeId(nodeId);
+    checkAddress(host, port, false);
     if (nodeId === this.nodeId)
       throw new PeerNetError('invalid-argument', 'cannot connect to our own node id');
     if (options.persistent) {
@@ -257,7 +288,7 @@ export class PeerManager {
 
   /** Closes the connection to a peer and forgets that it was persistent. */
   async disconnect(nodeIdHex: string): Promise<void> {
-    const nodeId = nodeIdHex.toLowerCase();
+    const nodeId = peerKey(nodeIdHex);
     const p = this.persistent.get(nodeId);
     if (p?.timer) clearTimeout(p.timer);
     this.persistent.delete(nodeId);
@@ -280,20 +311,43 @@ export class PeerManager {
 
   /** Sends a message; resolves when the socket has taken it. Rejects with 'not-connected' or 'queue-full'. */
   send(nodeIdHex: string, message: Uint8Array | Message | UnknownMessage): Promise<void> {
-    const entry = this.peers.get(nodeIdHex.toLowerCase());
-    if (!entry) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
+    let entry: Entry | undefined;
     let bytes: Uint8Array;
+    try {
+      entry = this.peers.get(peerKey(nodeIdHex));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!entry) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
     try {
       bytes = message instanceof Uint8Array ? message : encodeMessage(message);
     } catch (e) {
       return Promise.reject(e);
     }
+    // BOLT 1: every message starts with its 2-byte type; fewer bytes would only make the peer close.
+    if (bytes.length < 2)
+      return Promise.reject(new PeerNetError('invalid-argument', 'a message starts with its 2-byte type'));
     return entry.connection.send(bytes);
   }
 
   /** Pings a peer now; resolves to the round trip in ms when the pong arrives. */
   ping(nodeIdHex: string, numPongBytes = 0): Promise<number> {
-    const entry = this.peers.get(nodeIdHex.toLowerCase());
+    // BOLT 1: a peer sends no pong for num_pong_bytes of 65532 or more, so such a ping could
+    // only end in the pong timeout, which drops the peer: refuse it here instead.
+    if (!Number.isInteger(numPongBytes) || numPongBytes < 0 || numPongBytes >= PING_NO_REPLY_THRESHOLD) {
+      return Promise.reject(
+        new PeerNetError(
+          'invalid-argument',
+          `num_pong_bytes must be an integer from 0 to ${PING_NO_REPLY_THRESHOLD - 1}`,
+        ),
+      );
+    }
+    let entry: Entry | undefined;
+    try {
+      entry = this.peers.get(peerKey(nodeIdHex));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (!entry) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
     return new Promise((resolve, reject) => {
       entry.pings.push({ resolve, reject });
@@ -303,7 +357,7 @@ export class PeerManager {
 
   /** Messages waiting in a peer's outbound queue (0 if not connected). */
   queueLength(nodeIdHex: string): number {
-    return this.peers.get(nodeIdHex.toLowerCase())?.connection.queueLength ?? 0;
+    return this.peers.get(peerKey(nodeIdHex))?.connection.queueLength ?? 0;
   }
 
   /** Stops listening, closes every connection, cancels reconnects; completes the streams. */
