@@ -2,11 +2,15 @@
  * Commitment transactions built and signed per second (what sending commitment_signed costs):
  * build the commitment and its HTLC transactions, compute every sighash, and sign the
  * commitment plus one signature per HTLC through the ChannelSigner, with 0, 10 and 100 HTLCs,
- * in-thread and through the crypto pool (one commitment at a time, and 8 channels at once as a
- * busy routing node would have).
+ * in-thread, through the crypto pool (keys sent with each request), and through the signer pool
+ * that keeps the channel secrets resident in its workers (one commitment at a time, and 8
+ * channels at once as a busy routing node would have).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CryptoPool, type CryptoService, inThreadCrypto, randomBytes, sha256 } from '@lnkit/crypto';
-import { KeysManager } from '@lnkit/keys';
+import { type ChannelSigner, ChannelSignerPool, KeysManager, loadOrCreateSeed } from '@lnkit/keys';
 import {
   buildCommitmentTransaction,
   buildHtlcTransactions,
@@ -19,9 +23,14 @@ import { type Emit, opsPerSecond, round } from './harness.ts';
 
 const FUNDING_SAT = 10_000_000n;
 
-async function setup(crypto: CryptoService, htlcCount: number, channelIndex: bigint) {
-  const local = new KeysManager(randomBytes(32), { crypto }).createChannelSigner(channelIndex);
-  const remote = new KeysManager(randomBytes(32), { crypto }).createChannelSigner(channelIndex);
+type SignerSource = CryptoService | ChannelSignerPool;
+
+async function setup(source: SignerSource, htlcCount: number, channelIndex: bigint) {
+  const local: ChannelSigner =
+    source instanceof ChannelSignerPool
+      ? await source.createChannelSigner(channelIndex)
+      : new KeysManager(randomBytes(32), { crypto: source }).createChannelSigner(channelIndex);
+  const remote = new KeysManager(randomBytes(32)).createChannelSigner(channelIndex);
   const remotePoint = await remote.getPerCommitmentPoint(0n);
   const htlcs: CommitmentHtlc[] = Array.from({ length: htlcCount }, (_, i) => ({
     direction: i % 2 === 0 ? 'offered' : 'received',
@@ -66,46 +75,48 @@ async function setup(crypto: CryptoService, htlcCount: number, channelIndex: big
 
 export default async function commitmentBench(emit: Emit): Promise<void> {
   const pool = new CryptoPool();
+  const dataDir = mkdtempSync(join(tmpdir(), 'lnkit-bench-signer-'));
+  loadOrCreateSeed(dataDir);
+  const signerPool = new ChannelSignerPool({ dataDir });
+  const placements: [string, SignerSource, number][] = [
+    ['in-thread', inThreadCrypto, 1],
+    ['pool', pool, pool.threads],
+    ['pool-keyed', signerPool, signerPool.threads],
+  ];
   try {
     for (const htlcs of [0, 10, 100]) {
       const ms = htlcs === 100 ? 3000 : 1500;
-      const inThread = await setup(inThreadCrypto, htlcs, 0n);
-      emit({
-        name: 'tx.commitment.build_and_sign',
-        value: round(await opsPerSecond(inThread, ms)),
-        unit: 'commitments/s',
-        htlcs,
-        placement: 'in-thread',
-        concurrency: 1,
-      });
-
-      const pooled = await setup(pool, htlcs, 1n);
-      emit({
-        name: 'tx.commitment.build_and_sign',
-        value: round(await opsPerSecond(pooled, ms)),
-        unit: 'commitments/s',
-        htlcs,
-        placement: 'pool',
-        threads: pool.threads,
-        concurrency: 1,
-      });
-
-      // Eight channels signing at once: the pool's threads work in parallel.
-      const channels = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => setup(pool, htlcs, BigInt(2 + i))),
-      );
-      const parallel = await opsPerSecond(() => Promise.all(channels.map((f) => f())), ms, channels.length);
-      emit({
-        name: 'tx.commitment.build_and_sign',
-        value: round(parallel),
-        unit: 'commitments/s',
-        htlcs,
-        placement: 'pool',
-        threads: pool.threads,
-        concurrency: 8,
-      });
+      let channelIndex = 0n;
+      for (const [placement, source, threads] of placements) {
+        const one = await setup(source, htlcs, channelIndex++);
+        emit({
+          name: 'tx.commitment.build_and_sign',
+          value: round(await opsPerSecond(one, ms)),
+          unit: 'commitments/s',
+          htlcs,
+          placement,
+          threads,
+          concurrency: 1,
+        });
+        if (placement === 'in-thread') continue;
+        // Eight channels signing at once: the pool's threads work in parallel.
+        const channels: (() => Promise<void>)[] = [];
+        for (let i = 0; i < 8; i++) channels.push(await setup(source, htlcs, channelIndex++));
+        const parallel = await opsPerSecond(() => Promise.all(channels.map((f) => f())), ms, channels.length);
+        emit({
+          name: 'tx.commitment.build_and_sign',
+          value: round(parallel),
+          unit: 'commitments/s',
+          htlcs,
+          placement,
+          threads,
+          concurrency: 8,
+        });
+      }
     }
   } finally {
     await pool.close();
+    await signerPool.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
