@@ -53,3 +53,31 @@ test('nodeSecretFromSeed gives the key behind the KeysManager node id', async ()
   const seed = new Uint8Array(32).fill(7);
   assert.deepEqual(secp.publicKey(nodeSecretFromSeed(seed)), new KeysManager(seed).nodeId);
 });
+
+test('the derivation scheme is the one the README documents', async () => {
+  // An independent implementation of README.md "Derivation scheme" with node:crypto: if the
+  // code drifts from the document (which would change every key of every node), this fails.
+  const { createHmac } = await import('node:crypto');
+  const hmac = (key: Uint8Array, ...data: (string | Uint8Array)[]) => {
+    const h = createHmac('sha256', key);
+    for (const d of data) h.update(d);
+    return new Uint8Array(h.digest());
+  };
+  const u64be = (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(n);
+    return b;
+  };
+  const km = new KeysManager(seed);
+  assert.deepEqual(km.nodeId, secp.publicKey(hmac(seed, 'lnkit/node')));
+  assert.deepEqual(km.walletPublicKey(5n), secp.publicKey(hmac(seed, 'lnkit/wallet', u64be(5n))));
+  const channelSeed = hmac(seed, 'lnkit/channel', u64be(9n));
+  assert.deepEqual(km.deriveChannelKeys(9n), {
+    fundingSecret: hmac(channelSeed, 'funding'),
+    revocationBaseSecret: hmac(channelSeed, 'revocation'),
+    paymentBaseSecret: hmac(channelSeed, 'payment'),
+    delayedPaymentBaseSecret: hmac(channelSeed, 'delayed_payment'),
+    htlcBaseSecret: hmac(channelSeed, 'htlc'),
+    commitmentSeed: hmac(channelSeed, 'commitment_seed'),
+  });
+});
