@@ -6,9 +6,11 @@ import {
   BitcoindRpcClient,
   type BlockData,
   type BlockHeaderData,
+  type BlockSource,
   type ChainEvent,
   type ChainListener,
   ChainPoller,
+  ChainSyncError,
   type Confirm,
   ConfirmDriver,
   FEERATE_FLOOR_SAT_PER_KW,
@@ -101,6 +103,68 @@ test('a listener stopped at height h and restarted after a reorg below h resumes
   );
   await assertOnActiveChain(manager);
   await assertOnActiveChain(monitor);
+});
+
+test('the source going down part-way through synchronizeListeners: retried, each listener gets each block once', async () => {
+  const { logger, lines } = capturingLogger();
+  const base = await chain.height();
+  const baseHash = (await chain.rpc('getblockhash', [base])) as string;
+  await chain.mine(12);
+  const manager = new RecordingListener();
+  manager.hashes.set(base, baseHash);
+  const monitor = new RecordingListener();
+  monitor.hashes.set(base, baseHash);
+  await synchronizeListeners(rpcSource(), [
+    { listener: monitor, bestBlockHash: baseHash, bestBlockHeight: base },
+  ]);
+  // The monitor persisted at base + 4; the manager at base. Then the node goes away at the 6th block fetch.
+  for (let h = base + 5; h <= base + 12; h++) monitor.hashes.delete(h);
+  monitor.log.length = 0;
+  const real = rpcSource();
+  let fetches = 0;
+  const flaky: BlockSource = {
+    description: real.description,
+    getBestBlock: () => real.getBestBlock(),
+    getHeader: (hash) => real.getHeader(hash),
+    async getBlock(hash) {
+      if (++fetches === 6) {
+        await chain.stopRpc();
+        setTimeout(() => void chain.startRpc(), 150);
+      }
+      return real.getBlock(hash);
+    },
+  };
+  const tip = await synchronizeListeners(
+    flaky,
+    [
+      { listener: manager, bestBlockHash: baseHash, bestBlockHeight: base },
+      { listener: monitor, bestBlockHash: monitor.best.hash, bestBlockHeight: monitor.best.height },
+    ],
+    logger,
+    { initialBackoffMs: 50, maxBackoffMs: 100 },
+  );
+  assert.equal(tip.height, base + 12);
+  assert.deepEqual(
+    manager.log,
+    Array.from({ length: 12 }, (_, i) => `+${base + 1 + i}`),
+  );
+  assert.deepEqual(
+    monitor.log,
+    Array.from({ length: 8 }, (_, i) => `+${base + 5 + i}`),
+  );
+  await assertOnActiveChain(manager);
+  await assertOnActiveChain(monitor);
+  const warn = lines.find((l) => l.level === 40);
+  assert.ok(warn, 'a retry line');
+  assert.equal(warn.url, chain.rpcUrl);
+  assert.match(String(warn.msg), /failed \(unreachable\) while synchronizing listeners.*retrying in 50 ms/);
+  // A definite error is not retried: it is thrown at once, naming the URL.
+  const wrong = new RpcBlockSource({ url: chain.rpcUrl, auth: { user: chain.rpcUser, password: 'wrong' } });
+  await assert.rejects(
+    synchronizeListeners(wrong, [{ listener: manager, bestBlockHash: baseHash, bestBlockHeight: base }]),
+    (err: unknown) =>
+      err instanceof ChainSyncError && err.code === 'unauthorized' && err.message.includes(chain.rpcUrl),
+  );
 });
 
 test('a broadcast transaction is accepted, rebroadcast while unconfirmed, and seen confirmed', async (t) => {

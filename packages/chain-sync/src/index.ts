@@ -26,7 +26,12 @@ export {
 } from './fee-estimator.ts';
 export { type Filter, WatchedFilter, type WatchedOutput } from './filter.ts';
 export { HeaderCache } from './header-cache.ts';
-export { type ChainListener, type ListenerAtBlock, synchronizeListeners } from './listener.ts';
+export {
+  type ChainListener,
+  type ListenerAtBlock,
+  type SynchronizeOptions,
+  synchronizeListeners,
+} from './listener.ts';
 export { type ChainEvent, ChainPoller, type ChainPollerOptions, subscribeListener } from './poller.ts';
 export { RestBlockSource, type RestBlockSourceOptions } from './rest-block-source.ts';
 export { RpcBlockSource } from './rpc-block-source.ts';
