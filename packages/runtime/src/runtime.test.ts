@@ -219,6 +219,32 @@ describe('supervision', () => {
     }
   });
 
+  test('an actor whose create() fails: spawn rejects with actor-init-failed and leaves no thread behind', async () => {
+    await assert.rejects(
+      spawn<typeof counterDef>(COUNTER, { config: { failInitFrom: 0 }, logger: quiet }),
+      (e: Error & { code?: string }) => e.code === 'actor-init-failed' && /cannot start/.test(e.message),
+    );
+  });
+
+  test('a restart whose create() fails counts as another crash, until the supervisor gives up', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: { failInitFrom: 1 },
+      logger: quiet,
+      restart: { maxRestarts: 2, initialBackoffMs: 10 },
+    });
+    const events: string[] = [];
+    h.events$.subscribe((e) => events.push(e.type));
+    try {
+      const gaveUp = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'stopped')));
+      await h.ref.crashSoon();
+      assert.deepEqual(await gaveUp, { type: 'stopped', actor: 'counter', reason: 'gave-up' });
+      assert.equal(events.filter((e) => e === 'crashed').length, 3);
+      assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('an actor that keeps crashing is given up on, and callers get actor-stopped', async () => {
     const h = await spawn<typeof counterDef>(COUNTER, {
       config: {},

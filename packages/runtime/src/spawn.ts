@@ -258,8 +258,9 @@ async function spawnWorker<Config, Api extends ActorApi>(
     worker.on('error', (e) => onDeath(`uncaught ${e?.name ?? 'error'}: ${e?.message ?? e}`));
     worker.on('exit', (code) => onDeath(`thread exited with code ${code}`));
     inc.ready = Promise.race([
-      remote.init(options.config as unknown).then((m) => {
-        methods = m;
+      (remote.init(options.config as unknown) as Promise<CallResult>).then((r) => {
+        if (!r.ok) throw deserializeError(r.error);
+        methods = r.value as string[];
       }),
       died,
     ]);
@@ -296,15 +297,24 @@ async function spawnWorker<Config, Api extends ActorApi>(
           events$.next({ type: 'started', actor: name, restarts });
           resolveNext?.(next);
         },
-        () => {
-          /* its death is handled by onDeath, which schedules the next attempt */
+        (err: Error) => {
+          // A create() that fails is a crash like any other: end the thread, and its exit
+          // schedules the next attempt with the next backoff (or gives up).
+          log.error({ err: err.message }, 'actor failed to start again');
+          void next.worker.terminate();
         },
       );
     }, backoff).unref?.();
   };
 
   current = start();
-  await current.ready; // a failure to start at all is reported to the caller of spawn()
+  try {
+    await current.ready; // a failure to start at all is reported to the caller of spawn()
+  } catch (e) {
+    stopping = true;
+    await current.worker.terminate();
+    throw e;
+  }
   currentReady = Promise.resolve(current);
   events$.next({ type: 'started', actor: name, restarts: 0 });
 

@@ -35,7 +35,13 @@ const host = new ActorHost(
 );
 
 const exposed = {
-  init: (config: unknown) => host.init(config),
+  init: async (config: unknown): Promise<CallResult> => {
+    try {
+      return { ok: true, value: await host.init(config) };
+    } catch (e) {
+      return { ok: false, error: serializeError(e) };
+    }
+  },
   // comlink keeps only name/message/stack of a thrown error; errors cross as data instead,
   // so `code` and other fields survive.
   call: async (name: string, args: unknown[]): Promise<CallResult> => {

@@ -7,6 +7,8 @@ import { defineActor } from '../actor.ts';
 
 export interface CounterConfig {
   stateFile?: string;
+  /** create() throws on the first start (0) or on restarts (>= 1). */
+  failInitFrom?: number;
 }
 
 class CounterError extends Error {
@@ -22,6 +24,9 @@ class CounterError extends Error {
 export default defineActor({
   name: 'counter',
   create(ctx, config: CounterConfig) {
+    if (config.failInitFrom !== undefined && ctx.restarts >= config.failInitFrom) {
+      throw new Error(`cannot start (restart ${ctx.restarts})`);
+    }
     let count =
       config.stateFile && existsSync(config.stateFile) ? Number(readFileSync(config.stateFile, 'utf8')) : 0;
     let activeTicks = 0;
