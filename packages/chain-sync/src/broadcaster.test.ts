@@ -89,3 +89,26 @@ test('start() keeps rebroadcasting on its interval until the transaction is seen
     b.stop();
   }
 });
+
+test('a source that is down is not a rejection: logged as such, the transaction stays pending', async () => {
+  const a = tx(4);
+  const lines: Record<string, unknown>[] = [];
+  const capture = createRootLogger({
+    level: 'info',
+    destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+  });
+  let down = true;
+  const rpc = fakeRpc(() =>
+    down
+      ? new ChainSyncError('unreachable', 'cannot reach http://127.0.0.1:1 for sendrawtransaction')
+      : a.getId(),
+  );
+  const b = new BitcoindBroadcaster(rpc, { logger: capture });
+  const [result] = await b.broadcastTransactions([a.toBuffer()]);
+  assert.equal(result?.accepted, false);
+  assert.deepEqual(b.pending, [a.getId()]);
+  assert.match(String(lines[0]?.msg), /not sent, http:\/\/127\.0\.0\.1:1 is unavailable .*will rebroadcast/);
+  assert.equal(lines[0]?.transient, true);
+  down = false;
+  assert.deepEqual(await b.rebroadcastPending(), [{ txid: a.getId(), accepted: true }]);
+});

@@ -114,9 +114,13 @@ export class BitcoindBroadcaster implements Broadcaster, ChainListener {
         // Confirmed already; the block stream records it when the block is connected.
         this.pendingTxs.delete(txid);
       }
+      // Down or slow is not a rejection: say so, the transaction stays pending and is sent again.
+      const transient = err instanceof ChainSyncError && err.transient;
       this.options.logger.warn(
-        { txid, rpcCode, url: this.rpc.url },
-        `transaction ${txid} rejected by ${this.rpc.url}: ${reason}`,
+        { txid, rpcCode, url: this.rpc.url, transient },
+        transient
+          ? `transaction ${txid} not sent, ${this.rpc.url} is unavailable (${reason}); will rebroadcast`
+          : `transaction ${txid} rejected by ${this.rpc.url}: ${reason}`,
       );
       return rpcCode === undefined
         ? { txid, accepted: false, reason }
