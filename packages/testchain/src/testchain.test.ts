@@ -91,6 +91,11 @@ test('mines blocks, activates segwit at 432, and answers estimatesmartfee in bit
   assert.equal(info.bip9_softforks.segwit.status, 'active');
   // Regtest has no fee history: bitcoind answers with `errors`, not bcoin's `{ fee: -1 }`.
   const fee = (await chain.rpc('estimatesmartfee', [6])) as { errors?: string[]; feerate?: number };
+  // Targets bcoin does not track (it throws for them) still get bitcoind's no-estimate shape.
+  for (const target of [144, 1008]) {
+    const far = (await chain.rpc('estimatesmartfee', [target])) as { errors?: string[] };
+    assert.ok(far.errors?.length, `target ${target}`);
+  }
   assert.ok(Array.isArray(fee.errors));
   assert.equal(fee.feerate, undefined);
 });
