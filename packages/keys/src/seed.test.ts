@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -60,6 +69,16 @@ test('an unreadable seed is a typed error, never a new seed', () => {
       (e: unknown) => e instanceof KeysError && e.code === 'seed-unreadable',
     );
   }
+});
+
+test('a temporary file left by a crash before the rename does not block the next start', () => {
+  const dir = freshDir();
+  const leftover = join(dir, `${SEED_FILE_NAME}.tmp-${process.pid}`);
+  writeFileSync(leftover, new Uint8Array(5));
+  const { seed, created } = loadOrCreateSeed(dir);
+  assert.equal(created, true);
+  assert.deepEqual(new Uint8Array(readFileSync(join(dir, SEED_FILE_NAME))), seed);
+  assert.equal(existsSync(leftover), false);
 });
 
 test('a data dir that cannot be written is a typed error', () => {

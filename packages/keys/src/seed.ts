@@ -4,7 +4,16 @@
  * restart. A file that exists but cannot be used is an error: silently making a new seed would
  * hand the node a new identity and lose every channel's keys.
  */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from '@lnkit/crypto';
 import { KeysError } from './errors.ts';
@@ -59,6 +68,9 @@ function writeSeedFile(dataDir: string, path: string, seed: Uint8Array): void {
   // `keys_seed` behind (which the next start would rightly refuse).
   const tmp = `${path}.tmp-${process.pid}`;
   try {
+    // A crash between open and rename leaves this file behind; a restart in a container often
+    // has the same pid. It never became keys_seed, so no key was ever derived from it.
+    rmSync(tmp, { force: true });
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
       let off = 0;
