@@ -240,27 +240,44 @@ test('Confirm consumers get their transactions confirmed and unconfirmed across 
       confirmed.delete(txidHex);
       seen.push(`unconfirmed ${txidHex}`);
     },
-    bestBlockUpdated() {},
+    bestBlockUpdated(header, height) {
+      best.push(`${height}:${header.hashHex}`);
+    },
     getRelevantTxids: () => [...confirmed.values()],
   };
+  const best: string[] = [];
   const driver = new ConfirmDriver(filter, [consumer]);
-  const poller = new ChainPoller(rpcSource(), { logger, pollIntervalMs: 20 });
+  const start = await chain.height();
+  // From one block below the tip, so the driver has seen the block that becomes the fork point.
+  const below = { hashHex: (await chain.rpc('getblockhash', [start - 1])) as string, height: start - 1 };
+  const poller = new ChainPoller(rpcSource(), { logger, pollIntervalMs: 20, start: below });
   const done: ChainEvent[] = [];
   poller.events$.subscribe((e) => {
     void driver.handle(e).then(() => done.push(e));
   });
   t.after(() => poller.stop());
   poller.start();
-  const start = await chain.height();
   await waitFor('poller at tip', () => poller.bestBlock?.height === start);
   await chain.mine(1);
   await waitFor('confirmed', () => confirmed.has(funded.txid));
   // The block with it is reorged out: it goes back to the mempool, unconfirmed; then it confirms again.
-  await chain.reorg(1);
+  const minedIn = (await chain.rpc('getbestblockhash')) as string;
+  best.length = 0;
+  const fresh = await chain.reorg(1);
   await waitFor('unconfirmed', () => seen.includes(`unconfirmed ${funded.txid}`));
   await chain.mine(1);
   await waitFor('confirmed again', () => confirmed.has(funded.txid));
   await poller.stop();
+  await waitFor('best block at the tip', () => best.at(-1)?.startsWith(`${start + 3}:`) === true);
+  // The best block follows the chain through the reorg: back to the fork point, then forward.
+  const fork = (await chain.rpc('getblockhash', [start])) as string;
+  assert.deepEqual(best.slice(0, 3), [
+    `${start}:${fork}`,
+    `${start + 1}:${fresh[0]}`,
+    `${start + 2}:${fresh[1]}`,
+  ]);
+  assert.equal(best.at(-1), `${start + 3}:${await chain.rpc('getbestblockhash')}`);
+  assert.ok(!best.some((b) => b.endsWith(minedIn)), 'the reorged-out block is never the best block again');
   assert.deepEqual(seen, [
     `confirmed ${funded.txid} at ${start + 1}`,
     `unconfirmed ${funded.txid}`,

@@ -51,6 +51,9 @@ export class ConfirmDriver {
         for (const r of c.getRelevantTxids()) {
           if (r.blockHashHex === event.header.hashHex) await c.transactionUnconfirmed(r.txidHex);
         }
+        // The new best block is the parent; its header is known only if this driver saw it
+        // connected. If not (the stream started above it), the connects that follow every
+        // disconnect in the stream report the new best block instead.
         const prev = this.headersByHeight.get(event.height - 1);
         if (prev) await c.bestBlockUpdated(prev, prev.height);
       }
