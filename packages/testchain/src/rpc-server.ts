@@ -55,9 +55,16 @@ export class RpcServer {
     });
     server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException) =>
+        reject(
+          new TestChainError(
+            RpcErrorCode.miscError,
+            `cannot serve JSON-RPC on ${this.options.host}:${this.boundPort}: ${err.code ?? err.message}`,
+          ),
+        );
+      server.once('error', failed);
       server.listen(this.boundPort, this.options.host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });

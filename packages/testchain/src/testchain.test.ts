@@ -241,4 +241,11 @@ test('bad arguments and an empty wallet are typed rejections, not crashes', asyn
     chain.rpc('getblockheader', ['00'.repeat(32)]),
     (err: unknown) => err instanceof TestChainError,
   );
+  // A port already in use (e.g. a restart while the old node still holds it) is a clear error.
+  await assert.rejects(
+    startTestChain({ port: chain.port }),
+    (err: unknown) =>
+      err instanceof TestChainError &&
+      err.message === `cannot serve JSON-RPC on 127.0.0.1:${chain.port}: EADDRINUSE`,
+  );
 });
