@@ -1,7 +1,7 @@
 /** BOLT 3 "Legacy Closing Transaction" and "Closing Transaction" (option_simple_close). */
 import { opcodes as OPS, Transaction } from 'bitcoinjs-lib';
 import { compareOutputs, type OutPoint } from './commitment.ts';
-import { checkBytes, TxError } from './errors.ts';
+import { checkOutPoint, checkScript, checkUint32, TxError } from './errors.ts';
 
 export interface LegacyClosingParams {
   fundingOutpoint: OutPoint;
@@ -22,7 +22,8 @@ interface Out {
 }
 
 function finish(outpoint: OutPoint, sequence: number, locktime: number, outputs: Out[]): Transaction {
-  checkBytes(outpoint.txid, 32, 'funding txid');
+  checkOutPoint(outpoint, 'funding');
+  for (const o of outputs) checkScript(o.scriptPubKey, 'closing scriptpubkey');
   if (outputs.length === 0) throw new TxError('invalid-amounts', 'closing transaction would have no output');
   // BOLT 3 "Transaction Output Ordering" applies to closing transactions too.
   outputs.sort(compareOutputs);
@@ -73,8 +74,7 @@ const isOpReturn = (s: Uint8Array) => s[0] === OPS.OP_RETURN;
 export function buildClosingTransaction(p: ClosingParams): Transaction {
   if (p.closerMsat < 0n || p.closeeMsat < 0n || p.feeSat < 0n)
     throw new TxError('invalid-amounts', 'negative amount');
-  if (!Number.isInteger(p.locktime) || p.locktime < 0 || p.locktime > 0xffffffff)
-    throw new TxError('invalid-argument', 'locktime out of range');
+  checkUint32(p.locktime, 'locktime');
   const outputs: Out[] = [];
   if (p.closerScriptPubKey) {
     const closerSat = p.closerMsat / 1000n - p.feeSat;

@@ -239,6 +239,30 @@ test('legacy closing: the funder pays the fee, outputs below our dust limit are 
       }),
     TxError,
   );
+  // Malformed outpoints and scripts are TxErrors, not the transaction library's own errors.
+  const closing = {
+    fundingOutpoint: outpoint,
+    localMsat: 700_000_000n,
+    remoteMsat: 300_000_000n,
+    localScriptPubKey: a,
+    remoteScriptPubKey: b,
+    localIsFunder: true,
+    feeSat: 1_000n,
+    dustLimitSat: 546n,
+  };
+  for (const vout of [-1, 2 ** 32, 0.5])
+    assert.throws(
+      () => buildLegacyClosingTransaction({ ...closing, fundingOutpoint: { txid: outpoint.txid, vout } }),
+      TxError,
+    );
+  assert.throws(
+    () => buildLegacyClosingTransaction({ ...closing, localScriptPubKey: 'x' as unknown as Uint8Array }),
+    TxError,
+  );
+  assert.throws(
+    () => buildCommitmentTransaction({ ...base, fundingOutpoint: { txid: outpoint.txid, vout: -1 } }),
+    TxError,
+  );
 });
 
 test('closing (option_simple_close): closer pays the fee, OP_RETURN outputs carry 0, sequence 0xFFFFFFFD', () => {

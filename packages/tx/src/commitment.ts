@@ -7,7 +7,7 @@
 import { sha256 } from '@lnkit/crypto';
 import { derivePublicKey, deriveRevocationPublicKey, KeysError } from '@lnkit/keys';
 import { Transaction } from 'bitcoinjs-lib';
-import { checkBytes, TxError } from './errors.ts';
+import { checkBytes, checkOutPoint, TxError } from './errors.ts';
 import { ANCHOR_OUTPUT_SAT, type ChannelType, commitmentFeeSat, isAnchors, isHtlcTrimmed } from './fees.ts';
 import {
   anchorScript,
@@ -138,14 +138,7 @@ export interface CommitmentTransaction {
 }
 
 function checkParams(p: CommitmentParams): void {
-  checkBytes(p.fundingOutpoint.txid, 32, 'funding txid');
-  if (
-    !Number.isInteger(p.fundingOutpoint.vout) ||
-    p.fundingOutpoint.vout < 0 ||
-    p.fundingOutpoint.vout > 0xffffffff
-  ) {
-    throw new TxError('invalid-argument', 'funding output index out of range');
-  }
+  checkOutPoint(p.fundingOutpoint, 'funding');
   if (p.commitmentNumber < 0n || p.commitmentNumber >= 1n << 48n)
     throw new TxError('invalid-argument', 'commitment number out of the 48-bit range');
   if (p.toLocalMsat < 0n || p.toRemoteMsat < 0n) throw new TxError('invalid-amounts', 'negative balance');

@@ -95,6 +95,25 @@ test('wallet keys of the KeysManager sign a funding input', async () => {
 
 test('bad funding parameters are typed errors', () => {
   assert.throws(() => fundingScript(new Uint8Array(32), hex(B.remoteFundingPubkey)), TxError);
+  const ok = {
+    inputs: [{ txid: new Uint8Array(32), vout: 0 }],
+    fundingSat: 100_000n,
+    localFundingPubkey: hex(B.localFundingPubkey),
+    remoteFundingPubkey: hex(B.remoteFundingPubkey),
+  };
+  assert.ok(buildFundingTransaction(ok).tx);
+  const bad = [
+    { inputs: [{ txid: new Uint8Array(32), vout: -1 }] },
+    { inputs: [{ txid: new Uint8Array(32), vout: 2 ** 32 }] },
+    { inputs: [{ txid: new Uint8Array(32), vout: 1.5 }] },
+    { inputs: [{ txid: new Uint8Array(31), vout: 0 }] },
+    { inputs: [{ txid: new Uint8Array(32), vout: 0, sequence: -5 }] },
+    { locktime: -1 },
+    { change: { scriptPubKey: new Uint8Array(22), valueSat: -5n } },
+    { change: { scriptPubKey: 'not bytes' as unknown as Uint8Array, valueSat: 5n } },
+  ];
+  for (const b of bad)
+    assert.throws(() => buildFundingTransaction({ ...ok, ...b }), TxError, JSON.stringify(Object.keys(b)));
   assert.throws(
     () =>
       buildFundingTransaction({

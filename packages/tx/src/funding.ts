@@ -1,7 +1,7 @@
 /** BOLT 3 "Funding Transaction Output" and a funding transaction around it. */
 import { Transaction } from 'bitcoinjs-lib';
 import { compareOutputs, type OutPoint } from './commitment.ts';
-import { checkBytes, TxError } from './errors.ts';
+import { checkOutPoint, checkScript, checkUint32, TxError } from './errors.ts';
 import { compareBytes, fundingScript, p2wsh } from './scripts.ts';
 
 /** The P2WSH output script of the 2-of-2 funding output. */
@@ -33,6 +33,15 @@ export interface FundingTransaction {
 export function buildFundingTransaction(p: FundingTransactionParams): FundingTransaction {
   if (p.inputs.length === 0) throw new TxError('invalid-argument', 'a funding transaction needs an input');
   if (p.fundingSat <= 0n) throw new TxError('invalid-amounts', 'funding amount must be positive');
+  for (const [i, input] of p.inputs.entries()) {
+    checkOutPoint(input, `input ${i}`);
+    if (input.sequence !== undefined) checkUint32(input.sequence, `input ${i} sequence`);
+  }
+  if (p.locktime !== undefined) checkUint32(p.locktime, 'locktime');
+  if (p.change) {
+    checkScript(p.change.scriptPubKey, 'change scriptpubkey');
+    if (p.change.valueSat < 0n) throw new TxError('invalid-amounts', 'change amount is negative');
+  }
   const script = fundingScript(p.localFundingPubkey, p.remoteFundingPubkey);
   const fundingOut = { valueSat: p.fundingSat, scriptPubKey: p2wsh(script) };
   const outputs = [fundingOut];
@@ -41,10 +50,7 @@ export function buildFundingTransaction(p: FundingTransactionParams): FundingTra
   outputs.sort(compareOutputs);
   // BIP 69 inputs: by txid as displayed (reversed internal order), then output index.
   const inputs = [...p.inputs].sort((a, b) => {
-    const c = compareBytes(
-      Uint8Array.from(checkBytes(a.txid, 32, 'txid')).reverse(),
-      Uint8Array.from(checkBytes(b.txid, 32, 'txid')).reverse(),
-    );
+    const c = compareBytes(Uint8Array.from(a.txid).reverse(), Uint8Array.from(b.txid).reverse());
     return c !== 0 ? c : a.vout - b.vout;
   });
   const tx = new Transaction();
