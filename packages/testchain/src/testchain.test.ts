@@ -137,9 +137,15 @@ test('sendrawtransaction over HTTP rejects a bad signature and double spends as 
   assert.equal(badSig.body?.error?.code, -26);
   assert.match(badSig.body?.error?.message ?? '', /^mandatory-script-verify-flag-failed/);
 
+  const spentCoin = Buffer.from(a.rawTx.subarray(5, 37)).reverse().toString('hex');
+  const spentVout = Buffer.from(a.rawTx).readUInt32LE(37);
+  assert.notEqual(await chain.rpc('gettxout', [spentCoin, spentVout]), null);
   const accepted = await send(a.rawTx);
   assert.equal(accepted.status, 200);
   assert.equal(accepted.body?.result, a.txid);
+  // As bitcoind: spent by a mempool transaction, so gone unless the mempool is left out.
+  assert.equal(await chain.rpc('gettxout', [spentCoin, spentVout]), null);
+  assert.notEqual(await chain.rpc('gettxout', [spentCoin, spentVout, false]), null);
   // bitcoind returns the txid again for a transaction already in its mempool.
   assert.equal((await send(a.rawTx)).body?.result, a.txid);
 

@@ -283,6 +283,18 @@ export class TestChain {
       return this.acceptToMempool(params[0]);
     }
     if (method === 'estimatesmartfee') return this.estimateSmartFee(params);
+    if (
+      method === 'gettxout' &&
+      params[2] !== false &&
+      typeof params[0] === 'string' &&
+      /^[0-9a-f]{64}$/.test(params[0]) &&
+      typeof params[1] === 'number' &&
+      this.node.mempool.isSpent(Buffer.from(params[0], 'hex').reverse().toString('hex'), params[1])
+    ) {
+      // bitcoind: with include_mempool (the default) an output a mempool transaction spends is
+      // gone; bcoin still shows the chain's coin.
+      return null;
+    }
     const reply = await this.node.rpc.call({ method, params, id: 1 }, {});
     const one = Array.isArray(reply) ? reply[0] : reply;
     if (!one) throw new TestChainError(RpcErrorCode.internalError, 'empty reply');
