@@ -9,7 +9,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type ChainEvent, ChainPoller, RpcBlockSource } from '@lnkit/chain-sync';
+import {
+  BitcoindBroadcaster,
+  BitcoindRpcClient,
+  type ChainEvent,
+  ChainPoller,
+  RpcBlockSource,
+  subscribeListener,
+} from '@lnkit/chain-sync';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { capturingLogger, waitFor } from './helpers.ts';
 
@@ -84,4 +91,53 @@ test('the node stopped and started again from its data dir mid-stream: cookie re
   for (const secret of [cookieBefore.split(':')[1] ?? '', cookieNow]) {
     assert.ok(secret.length === 64 && !logged.includes(secret), 'no cookie in the logs');
   }
+});
+
+test('a transaction the node forgot across its restart (empty mempool) is rebroadcast and confirms', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lnkit-chain-rebroadcast-'));
+  const dataDir = join(dir, 'chain');
+  let chain: TestChain | undefined;
+  t.after(async () => {
+    await chain?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const credentials = { rpcUser: 'lnkit', rpcPassword: 'rebroadcast-test-password' };
+  chain = await startTestChain({ dataDir, ...credentials });
+  const port = chain.port;
+  await chain.mine(101);
+  const { logger } = capturingLogger();
+  const rpc = new BitcoindRpcClient({
+    url: chain.rpcUrl,
+    auth: { user: credentials.rpcUser, password: credentials.rpcPassword },
+  });
+  const broadcaster = new BitcoindBroadcaster(rpc, { logger, rebroadcastIntervalMs: 50 });
+  const poller = new ChainPoller(new RpcBlockSource(rpc), {
+    logger,
+    pollIntervalMs: 20,
+    initialBackoffMs: 20,
+  });
+  subscribeListener(poller.events$, broadcaster, logger);
+  t.after(() => {
+    broadcaster.stop();
+    return poller.stop();
+  });
+  poller.start();
+  await waitFor('poller at tip', () => poller.bestBlock?.height === 101);
+
+  const paid = await chain.signFunding(new Uint8Array([0x00, 0x14, ...new Array(20).fill(8)]), 40_000n);
+  assert.deepEqual(await broadcaster.broadcastTransactions([paid.rawTx]), [
+    { txid: paid.txid, accepted: true },
+  ]);
+  await chain.stop();
+  const restarted = await startTestChain({ dataDir, port, ...credentials });
+  chain = restarted;
+  assert.deepEqual(await restarted.rpc('getrawmempool'), [], 'the restarted node forgot it');
+  broadcaster.start();
+  await waitFor('rebroadcast', async () =>
+    ((await restarted.rpc('getrawmempool')) as string[]).includes(paid.txid),
+  );
+  const [mined] = await restarted.mine(1);
+  await waitFor('seen confirmed', () => broadcaster.pending.length === 0);
+  const block = (await restarted.rpc('getblock', [mined, true])) as { tx: string[] };
+  assert.ok(block.tx.includes(paid.txid));
 });
