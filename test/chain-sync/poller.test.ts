@@ -95,7 +95,7 @@ for (const kind of ['rpc', 'rest'] as const) {
   });
 }
 
-test('the node'"'"'s RPC server stopped and started again mid-stream: retried with a clear log line, no gap or duplicate', async (t) => {
+test('the RPC server of the node stopped and started again mid-stream: retried with a clear log line, no gap or duplicate', async (t) => {
   const { logger, lines } = capturingLogger();
   const start = { hashHex: (await chain.rpc('getbestblockhash')) as string, height: await chain.height() };
   const poller = new ChainPoller(rpcSource(), {
