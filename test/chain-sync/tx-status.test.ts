@@ -11,7 +11,7 @@ import {
 } from '@lnkit/chain-sync';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { Transaction } from 'bitcoinjs-lib';
-import { waitFor } from './helpers.ts';
+import { capturingLogger, waitFor } from './helpers.ts';
 
 let chain: TestChain;
 before(async () => {
@@ -138,4 +138,42 @@ test('without full blocks: a registered output is followed through the transacti
     `unconfirmed ${spend.txid}`,
     `confirmed ${spend.txid} at ${height + 4}`,
   ]);
+});
+
+test('the sync loop survives the source going away: a logged retry, then the confirmation arrives', async (t) => {
+  const { logger, lines } = capturingLogger();
+  const auth = { user: chain.rpcUser, password: chain.rpcPassword };
+  const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth });
+  const filter = new WatchedFilter();
+  const script = new Uint8Array([0x00, 0x14, ...new Array(20).fill(0x0b)]);
+  const funded = await chain.fundScript(script, 21_000n);
+  filter.registerTx(funded.txid, script);
+  const confirmed = new Set<string>();
+  const consumer: Confirm = {
+    transactionsConfirmed(_header, txdata) {
+      for (const [, tx] of txdata) confirmed.add(tx.getId());
+    },
+    transactionUnconfirmed(txidHex) {
+      confirmed.delete(txidHex);
+    },
+    bestBlockUpdated() {},
+    getRelevantTxids: () => [],
+  };
+  const sync = new TxStatusSync(new RpcTxStatusSource(rpc, new RpcBlockSource(rpc)), filter, [consumer]);
+  t.after(async () => {
+    await sync.stop();
+    await chain.startRpc();
+  });
+  await chain.stopRpc();
+  sync.start({ logger, intervalMs: 20, initialBackoffMs: 20, maxBackoffMs: 50 });
+  await waitFor('a retry line', () => lines.some((l) => l.level === 40));
+  await chain.mine(1);
+  await chain.startRpc();
+  await waitFor('confirmed after the source came back', () => confirmed.has(funded.txid));
+  await sync.stop();
+  const warn = lines.find((l) => l.level === 40);
+  assert.equal(warn?.url, chain.rpcUrl);
+  assert.match(String(warn?.msg), /failed \(unreachable\).*retrying in 20 ms/);
+  assert.ok(lines.some((l) => String(l.msg).includes('is back')));
+  assert.ok(!JSON.stringify(lines).includes(chain.rpcPassword));
 });

@@ -36,4 +36,10 @@ export { type ChainEvent, ChainPoller, type ChainPollerOptions, subscribeListene
 export { RestBlockSource, type RestBlockSourceOptions } from './rest-block-source.ts';
 export { RpcBlockSource } from './rpc-block-source.ts';
 export { BitcoindRpcClient, type JsonRpc, type RpcAuth, type RpcClientOptions } from './rpc-client.ts';
-export { RpcTxStatusSource, type TxStatus, type TxStatusSource, TxStatusSync } from './tx-status-sync.ts';
+export {
+  RpcTxStatusSource,
+  type TxStatus,
+  type TxStatusSource,
+  TxStatusSync,
+  type TxStatusSyncLoopOptions,
+} from './tx-status-sync.ts';

@@ -4,6 +4,7 @@
  * registered output), then tell the Confirm consumers
  * in LDK's order: what a reorg unconfirmed, the new best block, then what is newly confirmed.
  */
+import type { Logger } from '@lnkit/runtime';
 import { Transaction } from 'bitcoinjs-lib';
 import {
   type BestBlock,
@@ -135,9 +136,21 @@ async function findSpendInBlocks(
   return undefined;
 }
 
+export interface TxStatusSyncLoopOptions {
+  logger: Logger;
+  /** Time between rounds (default 1 s). */
+  intervalMs?: number;
+  /** First retry delay after a failed round, doubled per consecutive failure up to maxBackoffMs. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
 export class TxStatusSync {
   /** The spender found for each registered output (`txid:vout`), followed as a registered tx. */
   private readonly spenders = new Map<string, string>();
+  private loop: Promise<void> | undefined;
+  private running = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly source: TxStatusSource,
@@ -145,7 +158,56 @@ export class TxStatusSync {
     private readonly consumers: Confirm[],
   ) {}
 
-  /** One sync round; call it on a timer. Throws on source failure (retry the round later). */
+  /**
+   * Runs sync() in rounds until stop(). A failed round (source down or slow) is logged with the
+   * source's URL and retried with backoff; it never rejects, so it cannot take the node down.
+   */
+  start(options: TxStatusSyncLoopOptions): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run(options);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(options: TxStatusSyncLoopOptions): Promise<void> {
+    let failures = 0;
+    const url = this.source.description;
+    while (this.running) {
+      let delay = options.intervalMs ?? 1000;
+      try {
+        await this.sync();
+        if (failures > 0) options.logger.info({ url, failures }, `transaction status source ${url} is back`);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        delay = Math.min(
+          options.maxBackoffMs ?? 30_000,
+          (options.initialBackoffMs ?? 250) * 2 ** Math.min(failures - 1, 20),
+        );
+        const code = err instanceof ChainSyncError ? err.code : 'unexpected';
+        options.logger.warn(
+          { url, code, attempt: failures, retryInMs: delay },
+          `transaction status source ${url} failed (${code}): ${(err as Error).message}; retrying in ${delay} ms`,
+        );
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** One sync round. Throws on source failure (start() runs rounds and retries them). */
   async sync(): Promise<void> {
     const best = await this.source.getBestBlock();
     const tip = await this.source.getHeader(best.hashHex);
