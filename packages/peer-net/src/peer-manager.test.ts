@@ -200,6 +200,28 @@ test('connect rejects clearly: wrong node id, closed port, own node id', async (
   );
 });
 
+test('bad arguments are PeerNetError invalid-argument, and a refused ping leaves the peer connected', async () => {
+  const a = manager();
+  const { port } = await a.listen('127.0.0.1', 0);
+  const b = manager();
+  const isInvalid = (e: unknown) => e instanceof PeerNetError && e.code === 'invalid-argument';
+  for (const badPort of [0, -1, 65536, 1.5, Number.NaN]) {
+    await assert.rejects(b.connect(a.nodeId, '127.0.0.1', badPort), isInvalid, `port ${badPort}`);
+    await assert.rejects(b.connect(a.nodeId, '127.0.0.1', badPort, { persistent: true }), isInvalid);
+  }
+  await assert.rejects(b.connect(a.nodeId, '', port), isInvalid);
+  await assert.rejects(b.listen('127.0.0.1', 70000), isInvalid);
+  assert.throws(() => b.registerMessageTypes([65536]), isInvalid);
+  await b.connect(a.nodeId, '127.0.0.1', port);
+  // BOLT 1: no pong comes for num_pong_bytes >= 65532, so such a ping is refused up front
+  // instead of ending in the pong timeout that would drop the peer.
+  for (const n of [65532, 65535, -1, 2.5]) await assert.rejects(b.ping(a.nodeId, n), isInvalid, `${n}`);
+  await assert.rejects(b.send(a.nodeId, Uint8Array.of(0x80)), isInvalid);
+  await assert.rejects(b.send(42 as unknown as string, Uint8Array.of(0x80, 0x01)), isInvalid);
+  assert.ok((await b.ping(a.nodeId, 65531)) >= 0);
+  assert.equal(b.listPeers().length, 1);
+});
+
 test('robustness: bad peers are dropped, a good peer keeps working, nothing crashes', async () => {
   const a = manager({ maxMessageSize: 4096 });
   const { port } = await a.listen('127.0.0.1', 0);

@@ -122,7 +122,8 @@ function checkNodeId(nodeIdHex: string): Uint8Array {
 
 /** The lookup key of a peer: lower-case hex, or a typed error for what is not a string. */
 function peerKey(nodeIdHex: string): string {
-  if (typeof nodeIdHex !== 'string') throw new PeerNetError('invalid-argument', 'node id must be a hex string');
+  if (typeof nodeIdHex !== 'string')
+    throw new PeerNetError('invalid-argument', 'node id must be a hex string');
   return nodeIdHex.toLowerCase();
 }
 
