@@ -263,6 +263,7 @@ test('robustness: bad peers are dropped, a good peer keeps working, nothing cras
   // 3. A peer that finishes the handshake but never sends init.
   const noInit = await rawPeer(port, a.nodeId);
   await waitUntil(() => noInit.closed, 2000, 'no-init peer dropped');
+  await stillGood();
 
   // 4. Flipped bit in the length prefix (its MAC fails).
   for (const flip of ['length', 'body-mac'] as const) {
@@ -317,7 +318,27 @@ test('robustness: bad peers are dropped, a good peer keeps working, nothing cras
     await stillGood();
   }
 
-  // 7. An oversized frame (the length field says more than this node accepts).
+  // 7. A malformed known message (a ping cut inside its fixed fields): BOLT 1 "MUST close the
+  // connection"; lnkit says why in a warning first.
+  {
+    const p = await rawPeer(port, a.nodeId);
+    p.sendInit();
+    await waitUntil(() => a.listPeers().length === 2, 2000, 'raw peer connected');
+    p.send(Uint8Array.of(0x00, 0x12, 0x00));
+    await waitUntil(() => p.closed, 2000, 'malformed-message peer dropped');
+    const msgs = p.messages().map((m) => decodeMessage(m));
+    assert.deepEqual(
+      msgs.map((m) => m.kind),
+      ['init', 'warning'],
+    );
+    const warning = msgs[1]!;
+    assert.ok(warning.kind === 'warning' && warning.channelId.every((b) => b === 0));
+    await waitUntil(() => codes.length === 1, 2000, 'disconnect event');
+    assert.equal(codes.pop(), 'protocol');
+    await stillGood();
+  }
+
+  // 8. An oversized frame (the length field says more than this node accepts).
   {
     const p = await rawPeer(port, a.nodeId);
     p.sendInit();
