@@ -148,33 +148,47 @@ export class ChainPoller {
 
 /**
  * Feeds a ChainListener from the stream, one event at a time (an async listener finishes a block
- * before it sees the next). Errors thrown by the listener are logged, never break the stream.
+ * before it sees the next). A listener that throws is not fed again: giving it the next block
+ * would skip the one it failed on and leave it silently off the chain. The failure is logged
+ * (with the block) and handed to `onFailure`, so the node can restart that listener from its
+ * persisted state through synchronizeListeners. The stream and the other listeners go on.
  */
 export function subscribeListener(
   events$: Observable<ChainEvent>,
   listener: ChainListener,
   logger: Logger,
+  onFailure?: (err: unknown, failedAt: { type: ChainEvent['type']; height: number; hashHex: string }) => void,
 ): Subscription {
-  return events$
+  let failed = false;
+  // Assigned after subscribe() returns; a stream that replays synchronously may fail before.
+  let subscription: Subscription | undefined;
+  subscription = events$
     .pipe(
       concatMap((event) =>
         from(
           (async () => {
+            if (failed || event.type === 'progress') return;
             try {
               if (event.type === 'blockConnected') {
                 await listener.blockConnected({ header: event.header, txdata: event.txdata }, event.height);
-              } else if (event.type === 'blockDisconnected') {
+              } else {
                 await listener.blockDisconnected(event.header, event.height);
               }
             } catch (err) {
+              failed = true;
+              const failedAt = { type: event.type, height: event.height, hashHex: event.header.hashHex };
               logger.error(
-                { err, height: event.type === 'progress' ? event.height : event.height },
-                'chain listener failed',
+                { err, ...failedAt },
+                `chain listener failed on ${event.type} at height ${event.height}; it is no longer fed and must be resynchronized`,
               );
+              subscription?.unsubscribe();
+              onFailure?.(err, failedAt);
             }
           })(),
         ),
       ),
     )
     .subscribe();
+  if (failed) subscription.unsubscribe();
+  return subscription;
 }
