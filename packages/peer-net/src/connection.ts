@@ -403,6 +403,9 @@ export class Connection {
       this.stats.messagesIn++;
       this.onMessage(m);
     }
+    // The frames before a failing one in the same chunk were delivered; now BOLT 8's close.
+    const failure = this.decryptor.failure;
+    if (failure) this.close(failure);
   }
 
   private finish(error: PeerNetError | undefined): void {

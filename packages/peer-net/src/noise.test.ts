@@ -145,6 +145,24 @@ test('decryptor: flipped bit in the length prefix or the body MAC is a final bad
   }
 });
 
+test('decryptor: frames before a bad one in the same chunk are returned, then it stays failed', () => {
+  const M = V.messages;
+  const enc = new MessageEncryptor({ sendingKey: hex(M.sk), chainingKey: hex(M.ck) });
+  const dec = new MessageDecryptor({ receivingKey: hex(M.sk), chainingKey: hex(M.ck) });
+  const first = enc.encrypt(Uint8Array.of(0x00, 0x11, 1));
+  const second = enc.encrypt(Uint8Array.of(0x00, 0x11, 2));
+  second[second.length - 1]! ^= 0x01;
+  const chunk = new Uint8Array(first.length + second.length);
+  chunk.set(first, 0);
+  chunk.set(second, first.length);
+  const failureCode = () => dec.failure?.code ?? 'none';
+  assert.equal(failureCode(), 'none');
+  assert.deepEqual(dec.push(chunk), [Uint8Array.of(0x00, 0x11, 1)]);
+  assert.equal(failureCode(), 'bad-mac');
+  assert.equal(dec.pending, 0);
+  assert.throws(() => dec.push(enc.encrypt(Uint8Array.of(0x00, 0x11, 3))), isCode('bad-mac'));
+});
+
 test('encryptor refuses a message longer than 65535 bytes', () => {
   const M = V.messages;
   const enc = new MessageEncryptor({ sendingKey: hex(M.sk), chainingKey: hex(M.ck) });

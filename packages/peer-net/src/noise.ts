@@ -388,7 +388,9 @@ export interface FrameSealer {
 /**
  * Decrypts an incoming byte stream into messages. Feed it whatever the socket gives;
  * it keeps partial frames. Any MAC failure is final: BOLT 8 says the connection MUST be
- * closed, so every later call throws too.
+ * closed, so every later call throws too. Frames that verified before the failing one in
+ * the same chunk are still returned (they are authentic: an `error` followed by garbage
+ * must not be lost); `failure` then says the stream is dead and the caller closes it.
  */
 export class MessageDecryptor {
   private readonly cipher: CipherState;
@@ -408,6 +410,11 @@ export class MessageDecryptor {
   /** Bytes held that do not yet make a whole frame. */
   get pending(): number {
     return this.buffered;
+  }
+
+  /** Set once a frame failed (bad MAC, too long): nothing more will be decrypted. */
+  get failure(): PeerNetError | null {
+    return this.failed;
   }
 
   /** Adds bytes; returns every whole message they complete, in order. */
@@ -441,7 +448,7 @@ export class MessageDecryptor {
       this.failed = e instanceof PeerNetError ? e : new PeerNetError('bad-mac', 'message does not decrypt');
       this.chunks = [];
       this.buffered = 0;
-      throw this.failed;
+      if (out.length === 0) throw this.failed;
     }
     return out;
   }
