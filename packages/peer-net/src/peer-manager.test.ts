@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { CryptoPool, randomBytes } from '@lnkit/crypto';
+import { createRootLogger } from '@lnkit/runtime';
 import { decodeMessage, encodeMessage, Features } from '@lnkit/wire';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { PeerNetError } from './errors.ts';
@@ -358,6 +359,46 @@ test('robustness: bad peers are dropped, a good peer keeps working, nothing cras
     assert.equal(codes.pop(), 'message-too-long');
     await stillGood();
   }
+});
+
+test('a flood during the handshake is cut off at the buffer cap, not held while the node key works', async () => {
+  // The node key answers slowly (a busy crypto pool), so the flood arrives while act one is
+  // being answered. Without the cap the bytes would pile up and fail later as a bad act three.
+  const lines: { msg?: string; code?: string }[] = [];
+  const logger = createRootLogger({
+    level: 'info',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  const inner = key();
+  const slowKey: NodeKeyEcdh = {
+    publicKey: inner.publicKey,
+    ecdh: async (pub) => {
+      await wait(150);
+      return inner.ecdh(pub);
+    },
+  };
+  const a = manager({ nodeKey: slowKey, logger, handshakeTimeoutMs: 2000 });
+  const { port } = await a.listen('127.0.0.1', 0);
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.on('data', () => {});
+  let closed = false;
+  socket.on('close', () => {
+    closed = true;
+  });
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const hs = new HandshakeInitiator(key(), inner.publicKey);
+  // Act one, then 300 KB: far more than act three and one init (what may precede our init).
+  socket.write(Buffer.concat([hs.actOne(), new Uint8Array(300_000)]));
+  await waitUntil(() => closed, 3000, 'flooding peer dropped');
+  await waitUntil(
+    () => lines.some((l) => l.msg === 'inbound handshake failed'),
+    2000,
+    'handshake failure logged',
+  );
+  const failed = lines.find((l) => l.msg === 'inbound handshake failed');
+  assert.equal(failed?.code, 'message-too-long');
+  assert.deepEqual(a.listPeers(), []);
 });
 
 test('outbound queue: a peer that stops reading fills the queue and send rejects with queue-full', async () => {
