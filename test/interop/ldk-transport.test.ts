@@ -90,7 +90,8 @@ test('lnkit dials LDK: handshake, init, features both ways, pings, clean disconn
 
   const down = nextEvent(m, 'disconnected', ldk.nodeId);
   await m.disconnect(ldk.nodeId);
-  await down;
+  const ev = await down;
+  assert.equal(ev.type === 'disconnected' ? ev.code : 'not-a-disconnect', undefined);
   await ldk.waitFor(() => ldk.listPeers().length === 0, 2000, 'LDK sees the disconnect');
   assert.deepEqual(m.listPeers(), []);
   assert.deepEqual(
@@ -122,6 +123,8 @@ test('LDK dials lnkit: handshake, init, features both ways, pings, clean disconn
   ldk.disconnectAll();
   const ev2 = await down;
   assert.equal(ev2.type, 'disconnected');
+  // A clean close from LDK: no error code on lnkit's side (not a bad MAC, timeout or protocol fault).
+  assert.equal(ev2.type === 'disconnected' ? ev2.code : 'not-a-disconnect', undefined);
   assert.deepEqual(m.listPeers(), []);
   assert.deepEqual(ldk.listPeers(), []);
 });
