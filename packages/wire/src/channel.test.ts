@@ -101,5 +101,13 @@ test('encoding refuses values the wire cannot carry', () => {
     () => encodeMessage({ ...m, feeratePerKw: 2 ** 32 }),
     (e: unknown) => e instanceof WireError && e.messageName === 'update_fee',
   );
+  // The message name is added once, the code once: the text reads cleanly in a log.
+  assert.throws(
+    () => encodeMessage({ type: 18, kind: 'ping', numPongBytes: 70000, ignored: new Uint8Array(0) }),
+    (e: unknown) =>
+      e instanceof WireError &&
+      e.code === 'invalid-value' &&
+      e.message === 'ping: invalid-value: numPongBytes out of range',
+  );
   assert.throws(() => encodeMessage({ ...m, channelId: new Uint8Array(31) }), WireError);
 });

@@ -130,7 +130,7 @@ export function defineMessage<M extends BaseMessage>(spec: MessageSpec<M>): Mess
         w.bytes(encodeTlvs(tlvSchema, m as Record<string, unknown> & { unknownTlvs?: TlvRecord[] }, name));
       }
     } catch (e) {
-      if (e instanceof WireError && e.messageName === undefined) throw new WireError(e.code, e.message, name);
+      if (e instanceof WireError && e.messageName === undefined) throw new WireError(e.code, e.detail, name);
       throw e;
     }
     const out = w.finish();

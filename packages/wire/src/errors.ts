@@ -18,11 +18,14 @@ export class WireError extends Error {
   readonly code: WireErrorCode;
   /** The protocol name of the message (or TLV stream) being decoded, e.g. 'open_channel'. */
   readonly messageName: string | undefined;
+  /** What is wrong, without the code and message name (so a rethrow can add a name once). */
+  readonly detail: string;
 
   constructor(code: WireErrorCode, detail: string, messageName?: string) {
     super(messageName === undefined ? `${code}: ${detail}` : `${messageName}: ${code}: ${detail}`);
     this.name = 'WireError';
     this.code = code;
+    this.detail = detail;
     this.messageName = messageName;
   }
 }
