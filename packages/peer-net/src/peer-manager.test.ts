@@ -311,6 +311,18 @@ test('robustness: bad peers are dropped, a good peer keeps working, nothing cras
     assert.ok((await b.ping(a2.nodeId)) >= 0);
   }
 
+  // 5b. A frame cut short, then the peer hangs up: the half frame is dropped with the connection.
+  {
+    const p = await rawPeer(port, a.nodeId);
+    p.sendInit();
+    await waitUntil(() => a.listPeers().length === 2, 2000, 'raw peer connected');
+    const gone = nextEvent(a, 'disconnected', p.nodeId);
+    p.socket.end(p.frame(new Uint8Array(100).fill(0x80)).subarray(0, 18 + 50));
+    await gone;
+    codes.pop();
+    await stillGood();
+  }
+
   // 6. An unknown even message: a warning first, then the close.
   {
     const p = await rawPeer(port, a.nodeId);
