@@ -27,4 +27,4 @@ export {
   PolicyChannelSigner,
   type SignerState,
 } from './signer.ts';
-export { ChannelSignerPool, type ChannelSignerPoolOptions } from './signer-pool.ts';
+export { ChannelSignerPool, type ChannelSignerPoolOptions, type PooledNodeKey } from './signer-pool.ts';

@@ -6,7 +6,7 @@
 import { secp } from '@lnkit/crypto';
 import { perCommitmentPointFromSecret } from './derivation.ts';
 import { KeysError } from './errors.ts';
-import { channelKeysFromSeed } from './keys-manager.ts';
+import { channelKeysFromSeed, nodeSecretFromSeed } from './keys-manager.ts';
 import { readSeedFile } from './seed.ts';
 import { generateFromSeed, secretIndex } from './shachain.ts';
 import { type ChannelKeys, channelPublicKeys, htlcSignRequests } from './signer.ts';
@@ -23,7 +23,11 @@ export type SignerPoolTask =
       htlcSighashes: Uint8Array[];
       htlcPerCommitmentPoint: Uint8Array | undefined;
     }
-  | { op: 'sign-funding'; channelIndex: bigint; sighash: Uint8Array };
+  | { op: 'sign-funding'; channelIndex: bigint; sighash: Uint8Array }
+  // The node key (node_id): BOLT 8 handshakes and BOLT 7 announcements.
+  | { op: 'node-id' }
+  | { op: 'node-ecdh'; publicKey: Uint8Array }
+  | { op: 'node-sign'; digest: Uint8Array };
 
 export type SignerPoolResult =
   | { ok: true; value: Uint8Array | Uint8Array[] | Record<string, Uint8Array> }
@@ -33,13 +37,24 @@ export type SignerPoolResult =
 const CACHED_CHANNELS = 4096;
 
 let seed: Uint8Array | undefined;
+let nodeSecret: Uint8Array | undefined;
 const cache = new Map<bigint, ChannelKeys>();
 
-function channelKeys(seedFile: string, channelIndex: bigint): ChannelKeys {
+function loadSeed(seedFile: string): Uint8Array {
   if (!seed) {
     seed = readSeedFile(seedFile);
     if (!seed) throw new KeysError('seed-unreadable', `seed file ${seedFile} does not exist`);
   }
+  return seed;
+}
+
+function nodeKey(seedFile: string): Uint8Array {
+  nodeSecret ??= nodeSecretFromSeed(loadSeed(seedFile));
+  return nodeSecret;
+}
+
+function channelKeys(seedFile: string, channelIndex: bigint): ChannelKeys {
+  const seed = loadSeed(seedFile);
   let keys = cache.get(channelIndex);
   if (!keys) {
     keys = channelKeysFromSeed(seed, channelIndex);
@@ -51,6 +66,14 @@ function channelKeys(seedFile: string, channelIndex: bigint): ChannelKeys {
 
 export function runSignerTask(seedFile: string, task: SignerPoolTask): SignerPoolResult {
   try {
+    switch (task.op) {
+      case 'node-id':
+        return { ok: true, value: secp.publicKey(nodeKey(seedFile)) };
+      case 'node-ecdh':
+        return { ok: true, value: secp.ecdh(nodeKey(seedFile), task.publicKey) };
+      case 'node-sign':
+        return { ok: true, value: secp.sign(task.digest, nodeKey(seedFile)) };
+    }
     const keys = channelKeys(seedFile, task.channelIndex);
     switch (task.op) {
       case 'pubkeys':

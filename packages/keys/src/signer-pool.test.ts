@@ -123,3 +123,24 @@ test('bad input and a closed pool are typed errors, from the worker too', async 
     (e: unknown) => e instanceof KeysError && e.code === 'signer-unavailable',
   );
 });
+
+test('the node key lives in the pool: same node_id, ECDH and signatures as the KeysManager', async () => {
+  const nodeKey = await pool.nodeKey();
+  assert.equal(toHex(nodeKey.publicKey), toHex(km.nodeId));
+  const peer = secp.publicKey(sha256(Uint8Array.of(9)));
+  assert.equal(toHex(await nodeKey.ecdh(peer)), toHex(await km.ecdhWithNodeKey(peer)));
+  const d = digest(77);
+  const sig = await nodeKey.sign(d);
+  assert.equal(toHex(sig), toHex(await km.signWithNodeKey(d)));
+  assert.ok(secp.verify(sig, d, km.nodeId));
+  assert.doesNotMatch(
+    inspect(nodeKey, { depth: 5 }),
+    /[0-9a-f]{64}(?![0-9a-f])/i,
+    'only the public key is here',
+  );
+  const offCurve = new Uint8Array(33).fill(0xff); // x >= p: no such point
+  offCurve[0] = 2;
+  await assert.rejects(nodeKey.ecdh(offCurve), (e: KeysError) => e instanceof KeysError);
+  await assert.rejects(nodeKey.ecdh(new Uint8Array(32)), (e: KeysError) => e.code === 'invalid-argument');
+  await assert.rejects(nodeKey.sign(new Uint8Array(31)), (e: KeysError) => e.code === 'invalid-argument');
+});

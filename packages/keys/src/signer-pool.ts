@@ -32,6 +32,15 @@ export interface ChannelSignerPoolOptions {
 
 type Run = <T>(task: SignerPoolTask) => Promise<T>;
 
+export interface PooledNodeKey {
+  /** 33-byte compressed node_id. */
+  readonly publicKey: Uint8Array;
+  /** BOLT 8 ECDH: SHA-256 of the compressed shared point. */
+  ecdh(publicKey: Uint8Array): Promise<Uint8Array>;
+  /** Low-S compact signature over a 32-byte digest. */
+  sign(digest: Uint8Array): Promise<Uint8Array>;
+}
+
 export class ChannelSignerPool {
   readonly #pool: Piscina;
   readonly #chunkSize: number;
@@ -66,6 +75,22 @@ export class ChannelSignerPool {
     if (!r.ok) throw new KeysError(r.code as KeysErrorCode, r.message);
     return r.value as T;
   };
+
+  /**
+   * The node key, held by the workers: its public key (node_id), ECDH for BOLT 8 handshakes and
+   * signatures for BOLT 7 announcements. The shape fits the transport's `NodeKeyEcdh`, so a
+   * PeerManager can run handshakes without the node secret ever being in its thread.
+   */
+  async nodeKey(): Promise<PooledNodeKey> {
+    const publicKey = await this.#run<Uint8Array>({ op: 'node-id' });
+    return {
+      publicKey,
+      ecdh: async (peerPublicKey) =>
+        this.#run<Uint8Array>({ op: 'node-ecdh', publicKey: checkLength(peerPublicKey, 33, 'public key') }),
+      sign: async (digest) =>
+        this.#run<Uint8Array>({ op: 'node-sign', digest: checkLength(digest, 32, 'digest') }),
+    };
+  }
 
   /** The ChannelSigner of channel `channelIndex`, restored to `state` if given. */
   async createChannelSigner(channelIndex: bigint, state?: SignerState): Promise<PolicyChannelSigner> {

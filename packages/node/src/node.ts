@@ -22,7 +22,7 @@ import {
   RpcBlockSource,
   synchronizeListeners,
 } from '@lnkit/chain-sync';
-import { KeysManager, loadOrCreateSeed, nodeSecretFromSeed } from '@lnkit/keys';
+import { KeysManager, loadOrCreateSeed } from '@lnkit/keys';
 import type { PeerEvent, PeerInfo } from '@lnkit/peer-net';
 import type peerActor from '@lnkit/peer-net/actor';
 import {
@@ -324,7 +324,7 @@ export class NodeBuilder {
       const keys = new KeysManager(seed.seed);
       // The transport's handshake needs the node secret: it is copied once into the peer
       // actor's own thread at spawn, and our copy is wiped right after.
-      const nodeSecret = nodeSecretFromSeed(seed.seed);
+
       seed.seed.fill(0);
       const nodeId = Buffer.from(keys.nodeId).toString('hex');
 
@@ -351,12 +351,13 @@ export class NodeBuilder {
         placement,
         ...actorLogs,
         config: {
-          nodeSecret,
+          // The node key stays in a signer pool the actor starts; it reads keys_seed itself, so
+          // the secret is never in the thread that parses peer input.
+          nodeKeyDataDir: cfg.dataDir,
           chainHashes: [chainHash(cfg.network)],
           ...(cfg.peerTimers ? { options: cfg.peerTimers } : {}),
         },
       })) as unknown as PeerActor;
-      nodeSecret.fill(0);
       // 15. ChainSync actor: the block stream from the synced tip.
       const chain = (await supervisor.spawn<typeof chainActor>(
         new URL('./actors/chain.actor.ts', import.meta.url),

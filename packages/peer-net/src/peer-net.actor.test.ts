@@ -52,3 +52,37 @@ test('the PeerManager actor in a worker thread and in-process: connect, events, 
     await w.stop();
   }
 });
+
+test('with nodeKeyDataDir the node key stays in a signer pool: same node id as the seed gives, handshakes work', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { KeysManager, loadOrCreateSeed } = await import('@lnkit/keys');
+  const dataDir = mkdtempSync(join(tmpdir(), 'lnkit-peer-actor-'));
+  const expected = Buffer.from(new KeysManager(loadOrCreateSeed(dataDir).seed).nodeId).toString('hex');
+  const w = await spawn<typeof actorDef>(ACTOR, {
+    placement: 'worker',
+    config: { nodeKeyDataDir: dataDir },
+    logger: quiet,
+    logLevel: 'silent',
+  });
+  const p = await spawn<typeof actorDef>(ACTOR, {
+    placement: 'in-process',
+    config: { nodeSecret: randomBytes(32) },
+    logger: quiet,
+  });
+  try {
+    assert.equal(await w.ref.nodeId(), expected);
+    const { port } = await w.ref.listen('127.0.0.1', 0);
+    const info = await p.ref.connect(expected, '127.0.0.1', port);
+    assert.equal(info.nodeId, expected, 'the BOLT 8 handshake proved the pooled node key');
+    await assert.rejects(
+      spawn<typeof actorDef>(ACTOR, { placement: 'in-process', config: {}, logger: quiet }),
+      /exactly one of nodeSecret or nodeKeyDataDir/,
+    );
+  } finally {
+    await p.stop();
+    await w.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

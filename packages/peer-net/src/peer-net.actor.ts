@@ -6,10 +6,12 @@
  * decodes them with @lnkit/wire on its own thread.
  */
 import { CryptoPool, inThreadCrypto } from '@lnkit/crypto';
+import { ChannelSignerPool } from '@lnkit/keys';
 import { defineActor } from '@lnkit/runtime';
 import { Features } from '@lnkit/wire';
 import { filter, map, type Observable } from 'rxjs';
-import { nodeKeyEcdh } from './noise.ts';
+import { PeerNetError } from './errors.ts';
+import { type NodeKeyEcdh, nodeKeyEcdh } from './noise.ts';
 import {
   type ConnectOptions,
   type PeerEvent,
@@ -20,10 +22,15 @@ import {
 
 export interface PeerNetActorConfig {
   /**
-   * The node secret (32 bytes). It is copied once into the actor's thread at spawn and
-   * never logged or returned; with `ecdhInPool` it is used only by the pool's threads.
+   * Where the node key comes from; exactly one of the two:
+   * - `nodeKeyDataDir`: the node's data dir. A signer pool (its own worker threads) reads
+   *   `keys_seed` there and does the handshake ECDH, so the node secret is never in this
+   *   thread, which parses peer input (DESIGN.md, crypto).
+   * - `nodeSecret`: the 32-byte secret itself, copied once into this thread at spawn (tests,
+   *   embedders with their own key storage). Never logged or returned.
    */
-  nodeSecret: Uint8Array;
+  nodeKeyDataDir?: string;
+  nodeSecret?: Uint8Array;
   /** Run the node key's ECDH in a CryptoPool of this many threads (0: in-thread). */
   ecdhInPool?: number;
   /** Init features as BOLT 9 bytes (hex); default LNKIT_INIT_FEATURES. */
@@ -41,9 +48,27 @@ export interface RawPeerMessage {
 
 export default defineActor({
   name: 'peer-net',
-  create(ctx, config: PeerNetActorConfig) {
+  async create(ctx, config: PeerNetActorConfig) {
+    if ((config.nodeSecret === undefined) === (config.nodeKeyDataDir === undefined)) {
+      throw new PeerNetError(
+        'invalid-argument',
+        'give the peer actor exactly one of nodeSecret or nodeKeyDataDir',
+      );
+    }
     const pool = config.ecdhInPool ? new CryptoPool({ threads: config.ecdhInPool }) : undefined;
-    const nodeKey = nodeKeyEcdh(config.nodeSecret, pool ?? inThreadCrypto);
+    const signerPool = config.nodeKeyDataDir
+      ? new ChannelSignerPool({ dataDir: config.nodeKeyDataDir, threads: 1 })
+      : undefined;
+    let nodeKey: NodeKeyEcdh;
+    try {
+      nodeKey = signerPool
+        ? await signerPool.nodeKey()
+        : nodeKeyEcdh(config.nodeSecret!, pool ?? inThreadCrypto);
+    } catch (e) {
+      await signerPool?.close();
+      await pool?.close();
+      throw e;
+    }
     const pm = new PeerManager({
       ...config.options,
       nodeKey,
@@ -77,6 +102,7 @@ export default defineActor({
       close: async () => {
         await pm.close();
         await pool?.close();
+        await signerPool?.close();
       },
     };
   },
