@@ -6,7 +6,11 @@
  * - bulk frame encryption (1 KiB, BOLT 8 framing) in-thread against a Piscina pool, to show
  *   which one peer-net should use.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CryptoPool, randomBytes } from '@lnkit/crypto';
+import { ChannelSignerPool, loadOrCreateSeed } from '@lnkit/keys';
 import {
   type FrameSealer,
   MessageEncryptor,
@@ -204,6 +208,33 @@ export default async function peerNetBench(emit: Emit): Promise<void> {
       ldk: round(ldkHs),
       ratio: round(poolHs / ldkHs, 2),
     });
+
+    // As the node runs it: each side's node key in its own keys signer pool (seed read there).
+    const dirs = [
+      mkdtempSync(join(tmpdir(), 'lnkit-bench-a-')),
+      mkdtempSync(join(tmpdir(), 'lnkit-bench-b-')),
+    ];
+    const signerPools = dirs.map((dataDir) => {
+      loadOrCreateSeed(dataDir);
+      return new ChannelSignerPool({ dataDir, threads: 1 });
+    });
+    try {
+      const [keyA, keyB] = await Promise.all(signerPools.map((p) => p.nodeKey()));
+      const signerHs = await lnkitHandshakes(keyA!, keyB!);
+      emit({
+        name: 'peer-net.handshakes',
+        value: round(signerHs),
+        unit: 'handshakes/s',
+        includes: 'tcp+noise+init',
+        nodeKey: 'signer-pool',
+        inThread: round(lnkitHs),
+        ldk: round(ldkHs),
+        ratio: round(signerHs / ldkHs, 2),
+      });
+    } finally {
+      await Promise.all(signerPools.map((p) => p.close()));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
 
     const ldkMb = await ldkThroughput();
     const lnkitMb = await lnkitThroughput();
