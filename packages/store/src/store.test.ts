@@ -65,9 +65,24 @@ describe('named databases', () => {
       }),
       /changed my mind/,
     );
+    // A write that lmdb itself refuses part-way through (a key over its size limit) must roll
+    // back the writes staged before it, in the same transaction and in other databases.
+    assert.equal(
+      await codeOf(
+        store.transaction((t) => {
+          t.put('x', 'k', bytes(8));
+          t.put('y', 'k', bytes(8));
+          t.put('y', 'z'.repeat(4000), bytes(8));
+        }),
+      ),
+      'write-failed',
+    );
+    assert.deepEqual(store.db('x').get('k'), bytes(1));
+    assert.deepEqual(store.db('y').get('k'), bytes(2));
     await store.close();
     store = await Store.open(dir, { schemaVersion: 1 });
     assert.deepEqual(store.db('x').get('k'), bytes(1));
+    assert.deepEqual(store.db('y').get('k'), bytes(2));
     assert.deepEqual(store.db('y').get('k'), bytes(2));
     await store.close();
     await assert.rejects(

@@ -254,9 +254,14 @@ export class Store {
       },
     });
     try {
-      await this.env.transaction(() => {
-        for (const apply of staged) apply();
-      });
+      // lmdb's async transaction() commits whatever was written before its callback threw, so
+      // a write that fails half-way (a key over lmdb's size limit, say) would leave the first
+      // keys committed. A child transaction is aborted as a whole when its callback throws.
+      await this.env.transaction(() =>
+        this.env.childTransaction(() => {
+          for (const apply of staged) apply();
+        }),
+      );
       await this.env.flushed;
     } catch (e) {
       throw new StoreError('write-failed', `transaction failed: ${(e as Error).message}`, this.dataDir);
