@@ -2,6 +2,7 @@ export type NodeErrorCode =
   | 'invalid-config'
   | 'wrong-chain'
   | 'chain-unreachable'
+  | 'listen-failed'
   | 'not-running'
   | 'invalid-argument'
   | 'peer-error';

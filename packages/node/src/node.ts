@@ -317,14 +317,14 @@ export class NodeBuilder {
     // 4. Persist: the store (monitors and the manager snapshot will live here too).
     const store =
       this.store ?? (await Store.open(cfg.dataDir, { schemaVersion: SCHEMA_VERSION, network: cfg.network }));
+    let supervisor: Supervisor | undefined;
     try {
       // 7. KeysManager: the seed file, created once and reused.
       const seed = loadOrCreateSeed(cfg.dataDir);
       if (seed.created) log.info({ path: seed.path }, 'created a new seed file');
       const keys = new KeysManager(seed.seed);
-      // The transport's handshake needs the node secret: it is copied once into the peer
-      // actor's own thread at spawn, and our copy is wiped right after.
-
+      // Only the node id is needed here; the handshake's node secret lives in the signer pool
+      // the peer actor starts, so this thread's copy of the seed is wiped at once.
       seed.seed.fill(0);
       const nodeId = Buffer.from(keys.nodeId).toString('hex');
 
@@ -339,7 +339,7 @@ export class NodeBuilder {
       );
       log.info({ height: synced.height, hash: synced.hashHex }, 'listeners synchronised to the chain tip');
 
-      const supervisor = new Supervisor(root);
+      supervisor = new Supervisor(root);
       const placement = cfg.placement ?? 'worker';
       const actorLogs = {
         ...(cfg.logFile ? { logFile: cfg.logFile } : {}),
@@ -377,7 +377,16 @@ export class NodeBuilder {
 
       // 14. Networking.
       let listening: { host: string; port: number } | null = null;
-      if (cfg.listen) listening = await peers.ref.listen(cfg.listen.host, cfg.listen.port);
+      if (cfg.listen) {
+        const { host, port } = cfg.listen;
+        listening = await peers.ref.listen(host, port).catch((e: Error & { code?: string }) => {
+          const why =
+            e.code === 'EADDRINUSE' || /EADDRINUSE/.test(e.message)
+              ? 'the address is already in use'
+              : e.message;
+          throw new NodeError('listen-failed', `cannot listen for peers on ${host}:${port}: ${why}`);
+        });
+      }
 
       const node = new LnkitNode(
         cfg,
@@ -408,6 +417,9 @@ export class NodeBuilder {
       }
       return node;
     } catch (e) {
+      // Actors already spawned hold worker threads and sockets: stop them, or a failed
+      // build leaves a process that cannot exit.
+      await supervisor?.stopAll();
       for (const hook of stopHooks.reverse()) await hook();
       await store.close();
       throw e;
