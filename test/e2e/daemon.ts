@@ -26,13 +26,41 @@ export async function waitFor<T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
+/** Runs lnkitd expecting it to refuse to start: its exit code and everything it printed. */
+export function runToExit(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [LNKITD, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_BACKEND: 'js' },
+    });
+    let output = '';
+    proc.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`lnkitd ${args.join(' ')} did not exit:\n${output}`));
+    }, timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
 export class Daemon {
   proc: ChildProcess | undefined;
   output = '';
 
   constructor(
     readonly dataDir: string,
-    readonly args: string[],
+    public args: string[],
   ) {}
 
   async start(): Promise<void> {

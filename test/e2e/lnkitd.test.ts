@@ -3,12 +3,12 @@
  * through --bitcoind-rpc), driven only through lnkit-cli and the REST API.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Daemon, waitFor } from './daemon.ts';
+import { Daemon, runToExit, waitFor } from './daemon.ts';
 
 interface Info {
   nodeId: string;
@@ -67,11 +67,15 @@ describe('two lnkitd on one regtest chain', () => {
     assert.notEqual(ia.nodeId, ib.nodeId);
     assert.equal(ia.network, 'regtest');
     assert.equal(ib.blockHash, ia.blockHash);
+    assert.equal(ia.version, '0.1.0');
+    assert.equal(ia.numPeers, 0);
     assert.equal(statSync(join(a.dataDir, 'api-token')).mode & 0o777, 0o600);
     assert.equal(statSync(join(a.dataDir, 'keys_seed')).mode & 0o777, 0o600);
     const human = a.cli('getinfo');
     assert.equal(human.status, 0);
     assert.match(human.stdout, new RegExp(`node id: +${ia.nodeId}`));
+    // The log goes to the console as well as to the data dir's file.
+    assert.match(a.output, /lnkitd ready: node 0[23][0-9a-f]{64}/);
   });
 
   test('connect from B to A: both list the other, with direction and features', async () => {
@@ -87,6 +91,8 @@ describe('two lnkitd on one regtest chain', () => {
     assert.ok(pb);
     assert.equal(pa.inbound, true);
     assert.equal(pb.inbound, false);
+    assert.equal(pb.address, `127.0.0.1:${ia.listening.port}`);
+    assert.match(pa.address, /^127\.0\.0\.1:\d+$/);
     assert.ok(pb.features.names.includes('option_static_remotekey/required'), pb.features.names.join());
     assert.equal(a.json<Info>('getinfo').numPeers, 1);
   });
@@ -125,6 +131,11 @@ describe('two lnkitd on one regtest chain', () => {
       a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
     );
     a.json('mine', '3'); // blocks B misses while it is down
+    // B comes back with a cookie file instead of user and password (the other credential form).
+    const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
+    const cookie = join(root, 'rpc-cookie');
+    writeFileSync(cookie, `${chain.rpcUser}:${chain.rpcPassword}\n`, { mode: 0o600 });
+    b.args = [...fast, '--bitcoind-rpc', chain.rpcUrl, '--bitcoind-rpccookie', cookie];
     await b.start();
     const after = b.json<Info>('getinfo');
     assert.equal(after.nodeId, before.nodeId);
@@ -242,6 +253,48 @@ describe('the API refuses bad requests clearly', () => {
     assert.deepEqual(redials, []);
   });
 
+  test('lnkitd refuses a data dir in use and ports in use with a message naming the option', async () => {
+    const noStack = /\n\s+at /;
+    const twice = await runToExit(['--datadir', a.dataDir, ...fast]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.output, /another lnkitd \(pid \d+\) is running with --datadir/);
+    assert.equal(a.json<Info>('getinfo').nodeId.length, 66, 'the running one is untouched');
+
+    const ia = a.json<Info>('getinfo');
+    const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
+    const onChain = ['--bitcoind-rpc', chain.rpcUrl, '--bitcoind-rpcuser', chain.rpcUser];
+    onChain.push('--bitcoind-rpcpassword', chain.rpcPassword);
+    const listen = await runToExit([
+      '--datadir',
+      join(root, 'listen-taken'),
+      ...onChain,
+      '--api',
+      '127.0.0.1:0',
+      '--listen',
+      `127.0.0.1:${ia.listening.port}`,
+    ]);
+    assert.equal(listen.code, 1);
+    assert.match(
+      listen.output,
+      /cannot listen for peers on 127\.0\.0\.1:\d+: the address is already in use \(see --listen\)/,
+    );
+    assert.doesNotMatch(listen.output, noStack);
+
+    const apiPort = new URL(a.api().url).port;
+    const api = await runToExit([
+      '--datadir',
+      join(root, 'api-taken'),
+      ...onChain,
+      '--listen',
+      '127.0.0.1:0',
+      '--api',
+      `127.0.0.1:${apiPort}`,
+    ]);
+    assert.equal(api.code, 1);
+    assert.match(api.output, new RegExp(`--api 127\\.0\\.0\\.1:${apiPort}: .*already in use`));
+    assert.doesNotMatch(api.output, noStack);
+  });
+
   test('mine is refused off the embedded chain, with a clear message', () => {
     const r = b.cli('mine', '1');
     assert.equal(r.status, 1);
@@ -252,13 +305,25 @@ describe('the API refuses bad requests clearly', () => {
     const bad = a.cli('connect');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /NODEID@HOST:PORT/);
+    // What the user typed comes back in the message, with the parameter it went to.
+    const blocks = a.cli('mine', 'abc');
+    assert.equal(blocks.status, 1);
+    assert.match(blocks.stderr, /"blocks" must be a whole number .*; got "abc"/);
+    const seconds = a.cli('profile', 'peer-manager', '--seconds', 'x');
+    assert.equal(seconds.status, 1);
+    assert.match(seconds.stderr, /"seconds" must be a whole number .*; got "x"/);
     const none = new Daemon(join(root, 'none'), []).cli('getinfo');
     assert.equal(none.status, 3);
     assert.match(none.stderr, /does not seem to be running/);
   });
 
-  test('SIGTERM stops a node cleanly', async () => {
+  test('SIGTERM and SIGINT stop a node cleanly', async () => {
     assert.equal(await b.kill('SIGTERM'), 0);
     assert.equal(existsSync(join(b.dataDir, 'lnkitd.json')), false);
+    assert.equal(existsSync(join(b.dataDir, 'lnkitd.lock')), false);
+    assert.equal(await a.kill('SIGINT'), 0);
+    assert.equal(existsSync(join(a.dataDir, 'lnkitd.json')), false);
+    assert.match(a.output, /SIGINT: shutting down/);
+    assert.match(readFileSync(join(a.dataDir, 'lnkitd.log'), 'utf8'), /"msg":"stopped"/);
   });
 });

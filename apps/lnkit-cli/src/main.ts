@@ -217,12 +217,13 @@ async function run(argv: string[]): Promise<number> {
       request = {
         method: 'POST',
         path: '/v1/profile',
-        body: { actor: rest[0], seconds: Number(args.seconds) },
+        // Sent as typed: the API checks it and names what it got ("x", not null for NaN).
+        body: { actor: rest[0], seconds: args.seconds },
       };
       break;
     case 'mine':
       need(rest, 1, 'one argument: the number of blocks');
-      request = { method: 'POST', path: '/v1/mine', body: { blocks: Number(rest[0]) } };
+      request = { method: 'POST', path: '/v1/mine', body: { blocks: rest[0] } };
       break;
     default:
       throw new UsageError(`unknown command "${args.command}"`);

@@ -16,6 +16,38 @@ export const TOKEN_FILE = 'api-token';
 export const RUNTIME_FILE = 'lnkitd.json';
 export const EMBEDDED_CHAIN_FILE = 'embedded-chain.json';
 export const LOG_FILE = 'lnkitd.log';
+export const LOCK_FILE = 'lnkitd.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else; it still holds the data dir.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims the data dir for this process: two daemons on one data dir would share the node key
+ * and the store, and the embedded chain's database can have one owner only. A lock left by a
+ * process that died (SIGKILL) is taken over. Returns the pid holding it, or null once claimed.
+ */
+export function claimDataDir(dataDir: string): number | null {
+  const path = join(dataDir, LOCK_FILE);
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return pid;
+  }
+  writeFileDurable(path, `${process.pid}\n`, 0o644);
+  return null;
+}
+
+export function releaseDataDir(dataDir: string): void {
+  const path = join(dataDir, LOCK_FILE);
+  if (existsSync(path) && readFileSync(path, 'utf8').trim() === String(process.pid))
+    rmSync(path, { force: true });
+}
 
 /** Writes a file atomically (temp + rename) and durably, with the given mode. */
 export function writeFileDurable(path: string, content: string, mode: number): void {

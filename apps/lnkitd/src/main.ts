@@ -2,7 +2,7 @@
  * lnkitd: starts an lnkit node (LDK guide steps 1-8 and 13-15), its REST API and, by
  * default, an embedded bcoin regtest chain, so one command runs a whole node.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LNKIT_VERSION, type LnkitNode, NodeBuilder, NodeError } from '@lnkit/node';
 import { createRootLogger, type Logger } from '@lnkit/runtime';
@@ -12,9 +12,11 @@ import pretty from 'pino-pretty';
 import { createApiServer } from './api.ts';
 import { ConfigError, type DaemonConfig, loadConfig, parseArgs, usage } from './config.ts';
 import {
+  claimDataDir,
   EMBEDDED_CHAIN_FILE,
   LOG_FILE,
   loadOrCreateToken,
+  releaseDataDir,
   removeRuntimeInfo,
   writeFileDurable,
   writeRuntimeInfo,
@@ -62,9 +64,16 @@ async function startChain(
   // Kept on disk in the data dir, so the node's chain tip is still there after a restart; the
   // RPC credentials are kept too, so other processes using the chain keep working across restarts.
   const credentialsFile = join(cfg.dataDir, EMBEDDED_CHAIN_FILE);
-  const previous = existsSync(credentialsFile)
-    ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { rpcUser?: string; rpcPassword?: string })
-    : {};
+  let previous: { rpcUser?: string; rpcPassword?: string } = {};
+  if (existsSync(credentialsFile)) {
+    try {
+      previous = JSON.parse(readFileSync(credentialsFile, 'utf8')) as typeof previous;
+    } catch {
+      throw new ConfigError(
+        `${credentialsFile} is not valid JSON; delete it to have new embedded chain credentials made`,
+      );
+    }
+  }
   const chain = await startTestChain({
     port: cfg.embeddedRpcPort,
     dataDir: join(cfg.dataDir, 'chain'),
@@ -102,7 +111,12 @@ async function main(): Promise<void> {
       return;
     }
     cfg = loadConfig(argv);
+    if (existsSync(cfg.dataDir) && !statSync(cfg.dataDir).isDirectory())
+      throw new ConfigError(`--datadir ${cfg.dataDir} is not a directory`);
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    const holder = claimDataDir(cfg.dataDir);
+    if (holder !== null)
+      throw new ConfigError(`another lnkitd (pid ${holder}) is running with --datadir ${cfg.dataDir}`);
   } catch (e) {
     console.error(`lnkitd: ${(e as Error).message}`);
     process.exitCode = 2;
@@ -132,6 +146,7 @@ async function main(): Promise<void> {
       log.error({ err: (e as Error).message }, 'error while stopping');
     }
     removeRuntimeInfo(cfg.dataDir);
+    releaseDataDir(cfg.dataDir);
     log.flush();
     setTimeout(() => process.exit(0), 50).unref();
   };
@@ -161,7 +176,15 @@ async function main(): Promise<void> {
     const mine = embedded ? (n: number) => embedded!.mine(n) : undefined;
     server = createApiServer({ node, token, logger: log, ...(mine ? { mine } : {}) });
     await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
+      server!.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new ConfigError(
+            `--api ${cfg.api.host}:${cfg.api.port}: cannot serve the REST API there: ${
+              e.code === 'EADDRINUSE' ? 'the address is already in use' : e.message
+            }`,
+          ),
+        ),
+      );
       server!.listen(cfg.api.port, cfg.api.host, () => resolve());
     });
     const address = server.address();
@@ -171,14 +194,14 @@ async function main(): Promise<void> {
     log.info({ nodeId: node.nodeId, api }, `lnkitd ready: node ${node.nodeId}, REST API at ${api}`);
   } catch (e) {
     const err = e as Error & { code?: string };
-    const known =
-      e instanceof NodeError ||
-      e instanceof ConfigError ||
-      err.name === 'StoreError' ||
-      err.name === 'KeysError';
-    log.fatal({ code: err.code, err: known ? err.message : err }, `lnkitd could not start: ${err.message}`);
+    // The user sees what is wrong, never a stack trace; the stack goes to the debug log.
+    const message =
+      e instanceof NodeError && e.code === 'listen-failed' ? `${err.message} (see --listen)` : err.message;
+    log.debug({ err }, 'start-up failure');
+    log.fatal({ code: err.code }, `lnkitd could not start: ${message}`);
     await node?.stop().catch(() => {});
     await embedded?.stop().catch(() => {});
+    releaseDataDir(cfg.dataDir);
     log.flush();
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
