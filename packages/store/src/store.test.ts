@@ -39,6 +39,9 @@ describe('named databases', () => {
         a.entries().map((e) => e.key),
         ['k1', 'k2'],
       );
+      // lmdb refuses keys over 1978 bytes: a typed error from put and remove, not a plain throw.
+      assert.equal(await codeOf(a.put('k'.repeat(2000), bytes(1))), 'write-failed');
+      assert.equal(await codeOf(a.remove('k'.repeat(2000))), 'write-failed');
       await a.remove('k1');
       assert.equal(a.get('k1'), undefined);
       assert.equal(a.count(), 1);

@@ -181,9 +181,11 @@ export class Store {
   /** A named database. Binary values by default; 'structured' stores plain objects (msgpack). */
   db<V = Uint8Array>(name: string, encoding: Encoding = 'binary'): NamedDb<V> {
     const db = this.raw(name, encoding);
-    const flushed = async (p: Promise<boolean>) => {
+    // The write is started inside the try: lmdb throws synchronously for some bad writes
+    // (a key over its size limit), and that must be a StoreError too.
+    const flushed = async (write: () => Promise<boolean>) => {
       try {
-        await p;
+        await write();
         await this.env.flushed;
       } catch (e) {
         throw new StoreError(
@@ -202,11 +204,11 @@ export class Store {
       },
       put: (key, value) => {
         this.assertOpen();
-        return flushed(db.put(key as never, value as never));
+        return flushed(() => db.put(key as never, value as never));
       },
       remove: (key) => {
         this.assertOpen();
-        return flushed(db.remove(key as never));
+        return flushed(() => db.remove(key as never));
       },
       entries: (range = {}) => {
         this.assertOpen();
