@@ -209,6 +209,13 @@ describe('bad input gives a typed error, never a crash', () => {
       highS.set(sig.subarray(0, 32));
       highS.set(N, 32);
       assert.equal(b.verify(highS, digest, pub), false);
+      // The same signature with s replaced by n - s is valid ECDSA but not low-S: every backend
+      // refuses it, so none accepts what another would reject (BOLT signatures are low-S).
+      const flippedS = new Uint8Array(64);
+      flippedS.set(sig.subarray(0, 32));
+      const nMinusS = BigInt(`0x${toHex(N)}`) - BigInt(`0x${toHex(sig.subarray(32))}`);
+      flippedS.set(hex(nMinusS.toString(16).padStart(64, '0')), 32);
+      assert.equal(b.verify(flippedS, digest, pub), false, 'high-S form is refused');
     });
   }
 

@@ -4,7 +4,7 @@
  * A pool task costs a round trip (tens of microseconds) however little it does, so the
  * pool only pays for batches: callers hand over many operations at once and the pool
  * splits them into chunks of `chunkSize`, one task per chunk, spread over the threads.
- * A single verify is faster in-thread (see test/bench/crypto.bench.ts for the figures).
+ * A single verify is faster in-thread (see test/bench/foundation.bench.ts for the figures).
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
