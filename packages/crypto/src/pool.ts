@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import type { AeadEncryptRequest } from './aead.ts';
 import { CryptoError, type CryptoErrorCode } from './errors.ts';
 import type { PoolResult, PoolTask } from './pool-tasks.ts';
-import type { CryptoService, EcdhRequest, SignRequest, VerifyRequest } from './service.ts';
+import type { CryptoService, SignRequest, VerifyRequest } from './service.ts';
 
 export interface CryptoPoolOptions {
   threads?: number;

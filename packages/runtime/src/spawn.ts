@@ -195,7 +195,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
   url: string,
   options: SpawnOptions<Config>,
 ): Promise<ActorHandle<Api>> {
-  const { definition, name, root } = await loadDefinition<Config, Api>(url, options);
+  const { name, root } = await loadDefinition<Config, Api>(url, options);
   const log = actorLogger(root, name, { supervisor: true });
   const policy =
     options.restart === false
