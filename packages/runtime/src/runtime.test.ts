@@ -296,6 +296,21 @@ describe('metrics and profiling', () => {
     }
   });
 
+  test("event-loop utilisation is the actor thread's own: near 1 while it computes, low while it idles", async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+    try {
+      await h.metrics(); // start a fresh measuring interval
+      await h.ref.busy(400);
+      const busy = (await h.metrics()).eventLoopUtilization;
+      await new Promise((r) => setTimeout(r, 400));
+      const idle = (await h.metrics()).eventLoopUtilization;
+      assert.ok(busy > 0.6, `busy thread reported ${busy}`);
+      assert.ok(idle < 0.3, `idle thread reported ${idle}`);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('one actor is CPU-profiled while another keeps answering', async () => {
     const sup = new Supervisor(quiet);
     try {
