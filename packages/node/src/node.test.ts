@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type BlockSource, type Broadcaster, type FeeEstimator, RpcBlockSource } from '@lnkit/chain-sync';
 import { createRootLogger } from '@lnkit/runtime';
+import { Store } from '@lnkit/store';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { NodeBuilder, type NodeConfig, NodeError } from './index.ts';
+import { NodeBuilder, type NodeConfig, NodeError, SCHEMA_VERSION } from './index.ts';
 
 let chain: TestChain;
 const root = mkdtempSync(join(tmpdir(), 'lnkit-node-'));
@@ -62,13 +63,20 @@ test('the builder takes the user own pieces, and a node restarts from its data d
     level: 'info',
     destination: { write: (s: string) => lines.push(JSON.parse(s)) },
   });
-  const build = () =>
-    new NodeBuilder(config(dataDir))
+  // The user's store lives apart from the data dir, so the chain tip found in it shows the
+  // node wrote there and not to a store of its own.
+  const storeDir = join(root, 'own-store');
+  let store: Store | undefined;
+  const build = async () => {
+    store = await Store.open(storeDir, { schemaVersion: SCHEMA_VERSION, network: 'regtest' });
+    return new NodeBuilder(config(dataDir))
       .withLogger(logger)
       .withFeeEstimator(fees)
       .withBroadcaster(broadcaster)
       .withBlockSource(source)
+      .withStore(store)
       .build();
+  };
 
   const start = await chain.height();
   let node = await build();
@@ -82,6 +90,7 @@ test('the builder takes the user own pieces, and a node restarts from its data d
   );
   assert.ok(blocksFetched >= 5, 'blocks came through the given source');
   assert.ok(lines.some((l) => l.actor === 'node' && /listeners synchronised/.test(l.msg)));
+  assert.equal(store?.db<{ height: number }>('meta', 'structured').get('chain-tip')?.height, start + 5);
   await node.stop();
 
   // Blocks mined while the node is down are caught up at start, with progress shown.

@@ -8,6 +8,7 @@
  *   10 sync listeners to the chain tip   13 PeerManager actor   14 listen   15 block stream
  *   18 background timers (rebroadcast, fee refresh)
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type BestBlock,
@@ -217,7 +218,6 @@ export class LnkitNode {
   /** CPU-profiles one actor for `seconds`; the profile goes to the data dir's profiles folder. */
   async profile(actor: string, seconds: number): Promise<{ path: string; samples: number }> {
     this.assertRunning();
-    const { mkdirSync } = await import('node:fs');
     const dir = join(this.config.dataDir, 'profiles');
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${actor}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
@@ -319,7 +319,9 @@ export class NodeBuilder {
       this.store ?? (await Store.open(cfg.dataDir, { schemaVersion: SCHEMA_VERSION, network: cfg.network }));
     let supervisor: Supervisor | undefined;
     try {
-      // 7. KeysManager: the seed file, created once and reused.
+      // 7. KeysManager: the seed file, created once and reused. The data dir may not exist
+      // yet when the user gave their own store (kept elsewhere).
+      mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
       const seed = loadOrCreateSeed(cfg.dataDir);
       if (seed.created) log.info({ path: seed.path }, 'created a new seed file');
       const keys = new KeysManager(seed.seed);
