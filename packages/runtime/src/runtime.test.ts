@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { type ActorHandle, createRootLogger, Supervisor, spawn, toPrometheus } from './index.ts';
+import { type ActorHandle, actorLogger, createRootLogger, Supervisor, spawn, toPrometheus } from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
 
 const COUNTER = new URL('./test-actors/counter.actor.ts', import.meta.url);
@@ -149,6 +149,26 @@ describe('streams across threads', () => {
       assert.ok(received <= 1000, `received ${received}`);
       const m = await h.metrics();
       assert.equal(m.streamBuffered, 0, 'the producer buffer is released');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('with overflow drop-oldest, a slow consumer gets the newest items in order and the completion', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: {},
+      logger: quiet,
+      stream: { window: 64, highWaterMark: 1000, overflow: 'drop-oldest' },
+    });
+    try {
+      // 50,000 items emitted at once: at most 1000 wait for credit, the oldest are dropped.
+      const got = await lastValueFrom(h.ref.burst$(50_000).pipe(toArray()));
+      assert.equal(got.length, 1000);
+      assert.deepEqual(
+        got,
+        Array.from({ length: 1000 }, (_, i) => 49_000 + i),
+      );
+      assert.equal((await h.metrics()).streamBuffered, 0);
     } finally {
       await h.stop();
     }
@@ -388,6 +408,23 @@ describe('logging', () => {
       0,
       'debug lines are not written at warn',
     );
+  });
+
+  test('secret-named fields are redacted wherever they sit in a log line', () => {
+    const lines: string[] = [];
+    const logger = createRootLogger({ level: 'info', destination: { write: (s: string) => lines.push(s) } });
+    const child = actorLogger(logger, 'keys');
+    child.info(
+      { privateKey: 'aa11', seed: 'bb22', peer: { nodeSecret: 'cc33', preimage: 'dd44' }, token: 'ee55' },
+      'loaded',
+    );
+    assert.equal(lines.length, 1);
+    for (const secret of ['aa11', 'bb22', 'cc33', 'dd44', 'ee55'])
+      assert.ok(!lines[0]!.includes(secret), `${secret} reached the log`);
+    const line = JSON.parse(lines[0]!) as { actor: string; privateKey: string; peer: { nodeSecret: string } };
+    assert.equal(line.actor, 'keys');
+    assert.equal(line.privateKey, '[redacted]');
+    assert.equal(line.peer.nodeSecret, '[redacted]');
   });
 
   test('a crash and the restart are logged by the supervisor, naming the actor', async () => {
