@@ -127,6 +127,10 @@ describe('two lnkitd on one regtest chain', () => {
     const before = b.json<Info>('getinfo');
     const ia = a.json<Info>('getinfo');
     assert.equal(await b.kill('SIGKILL'), null);
+    // lnkitd.json is left behind by a killed daemon: the CLI says it cannot reach it.
+    const down = b.cli('getinfo');
+    assert.equal(down.status, 3);
+    assert.match(down.stderr, /cannot reach lnkitd at http:\/\/127\.0\.0\.1:\d+/);
     await waitFor('A to see B gone', () =>
       a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
     );
