@@ -5,7 +5,8 @@ export type RuntimeErrorCode =
   | 'unknown-method'
   | 'stream-overflow'
   | 'profile-failed'
-  | 'remote-error';
+  | 'remote-error'
+  | 'not-cloneable';
 
 /** Every failure the runtime reports is a RuntimeError with a stable `code`. */
 export class RuntimeError extends Error {

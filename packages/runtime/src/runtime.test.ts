@@ -64,6 +64,21 @@ describe('location transparency', () => {
   });
 });
 
+test('an argument a worker cannot receive is a not-cloneable RuntimeError, for calls and streams', async () => {
+  const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+  try {
+    const call = await errorOf(h.ref.echo(() => 1));
+    assert.equal(call.name, 'RuntimeError');
+    assert.equal(call.code, 'not-cloneable');
+    assert.match(String(call.message), /counter\.echo cannot be copied/);
+    const stream = await errorOf(lastValueFrom(h.ref.range$(Symbol('n') as unknown as number)));
+    assert.equal(stream.code, 'not-cloneable');
+    assert.equal(await h.ref.add(2), 2, 'the actor is unharmed');
+  } finally {
+    await h.stop();
+  }
+});
+
 describe('streams across threads', () => {
   for (const kind of ['Observable', 'AsyncIterable'] as const) {
     test(`100,000 items from an ${kind} arrive in order and complete`, async () => {

@@ -14,7 +14,7 @@ import { Observable, Subject } from 'rxjs';
 import type { ActorApi, ActorDefinition, ActorRef } from './actor.ts';
 import { isStreamMethod } from './actor.ts';
 import { nodeEndpoint } from './endpoint.ts';
-import { deserializeError, RuntimeError } from './errors.ts';
+import { deserializeError, RuntimeError, serializeError } from './errors.ts';
 import { ActorHost } from './host.ts';
 import { actorLogger, createRootLogger, type Logger, type LogLevel } from './logger.ts';
 import type { ActorMetricsSnapshot } from './metrics.ts';
@@ -327,10 +327,27 @@ async function spawnWorker<Config, Api extends ActorApi>(
 
   const guarded = <T>(inc: Incarnation, p: Promise<T>): Promise<T> => Promise.race([p, inc.died]);
 
+  // Arguments to a worker actor are copied with the structured clone algorithm; one that cannot
+  // be copied (a function, a symbol, a class with private state) is the caller's mistake, so it
+  // gets a RuntimeError naming the method rather than the platform's DataCloneError.
+  const notCloneable = (method: string, e: unknown): unknown =>
+    e instanceof Error && e.name === 'DataCloneError'
+      ? new RuntimeError(
+          'not-cloneable',
+          `arguments to ${name}.${method} cannot be copied to its worker thread: ${e.message}`,
+          name,
+        )
+      : e;
+
   const port: HostPort = {
     async call(m, args) {
       const inc = await live();
-      const r: CallResult = await guarded<CallResult>(inc, inc.remote.call(m, args) as Promise<CallResult>);
+      const r: CallResult = await guarded<CallResult>(
+        inc,
+        (inc.remote.call(m, args) as Promise<CallResult>).catch((e: unknown) => {
+          throw notCloneable(m, e);
+        }),
+      );
       if (!r.ok) throw deserializeError(r.error);
       return r.value;
     },
@@ -345,7 +362,14 @@ async function spawnWorker<Config, Api extends ActorApi>(
               inc.remote.stream(m, args, Comlink.transfer(channel.port2, [channel.port2 as never])),
             ),
           )
-          .catch(() => channel.port1.close());
+          .catch((e: unknown) => {
+            const err = notCloneable(m, e);
+            if (err instanceof RuntimeError && err.code === 'not-cloneable') {
+              // The request never left this thread, so port2 is still ours: answer through it.
+              channel.port2.postMessage({ t: 'error', error: serializeError(err) });
+              channel.port2.close();
+            } else channel.port1.close();
+          });
         return { port: channel.port1 };
       }, options.stream);
     },
