@@ -186,6 +186,12 @@ describe('two lnkitd on one regtest chain', () => {
       a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
     );
     assert.equal(b.json<Peers>('listpeers').peers.length, 0);
+    // The acknowledged disconnect is on disk: after a SIGKILL, B does not dial A again.
+    assert.equal(await b.kill('SIGKILL'), null);
+    await b.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(b.json<Peers>('listpeers').peers.length, 0);
+    assert.equal(a.json<Peers>('listpeers').peers.length, 0);
   });
 
   test('SIGKILL A, which embeds the chain: it restarts on its chain and tip; B rides out the outage', async () => {
