@@ -228,17 +228,30 @@ describe('the API refuses bad requests clearly', () => {
     const wrong = await call(a, 'GET', '/v1/getinfo', undefined, 'ab'.repeat(32));
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error?.code, 'unauthorized');
+    const api = a.api();
+    const other = await fetch(`${api.url}/v1/getinfo`, { headers: { authorization: `Basic ${api.token}` } });
+    assert.equal(other.status, 401, 'only the Bearer scheme');
+    // RFC 7235: the scheme name is case-insensitive; the token is not.
+    const lower = await fetch(`${api.url}/v1/getinfo`, { headers: { authorization: `bearer ${api.token}` } });
+    assert.equal(lower.status, 200);
+    const upper = await fetch(`${api.url}/v1/getinfo`, {
+      headers: { authorization: `Bearer ${api.token.toUpperCase()}` },
+    });
+    assert.equal(upper.status, 401);
   });
 
   test('bad parameters are 400 with a message naming the parameter', async () => {
     const cases: [string, unknown, string][] = [
       ['/v1/connect', {}, 'peer'],
       ['/v1/connect', { peer: 'nonsense' }, 'peer'],
+      ['/v1/connect', { peer: 5 }, 'peer'],
       ['/v1/connect', { peer: `02${'11'.repeat(32)}@127.0.0.1:99999` }, 'peer'],
       ['/v1/disconnect', { nodeId: 'zz' }, 'nodeId'],
       ['/v1/profile', { actor: 'nobody', seconds: 1 }, 'actor'],
       ['/v1/profile', { actor: 'peer-manager', seconds: -3 }, 'seconds'],
       ['/v1/mine', { blocks: 'many' }, 'blocks'],
+      ['/v1/mine', {}, 'blocks'],
+      ['/v1/profile', { actor: 'peer-manager' }, 'seconds'],
     ];
     for (const [path, body, param] of cases) {
       const r = await call(a, 'POST', path, body);

@@ -39,7 +39,9 @@ export function parsePeerAddress(
   value: unknown,
   param = 'peer',
 ): { nodeId: string; host: string; port: number } {
-  if (typeof value !== 'string') throw badParam(param, 'is required: NODEID@HOST:PORT');
+  if (value === undefined || value === null) throw badParam(param, 'is required: NODEID@HOST:PORT');
+  if (typeof value !== 'string')
+    throw badParam(param, `must be a string NODEID@HOST:PORT; got ${JSON.stringify(value)}`);
   const m = /^([0-9a-fA-F]{66})@(\[[0-9a-fA-F:]+\]|[^:@\s]+):(\d{1,5})$/.exec(value.trim());
   if (!m) throw badParam(param, `must be NODEID@HOST:PORT; got "${value}"`);
   if (!NODE_ID.test(m[1]!))
@@ -51,6 +53,8 @@ export function parsePeerAddress(
 
 function intParam(body: Record<string, unknown>, param: string, min: number, max: number): number {
   const raw = body[param];
+  if (raw === undefined || raw === null)
+    throw badParam(param, `is required (a whole number from ${min} to ${max})`);
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
     throw badParam(param, `must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw ?? null)}`);
@@ -132,7 +136,8 @@ class PrometheusText {
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
+  // RFC 7235: the auth scheme name is case-insensitive.
+  const m = /^Bearer (.+)$/i.exec(header ?? '');
   if (!m) return false;
   const given = Buffer.from(m[1]!.trim());
   const expected = Buffer.from(token);
