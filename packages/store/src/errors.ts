@@ -2,6 +2,7 @@ export type StoreErrorCode =
   | 'not-a-directory'
   | 'read-only'
   | 'cannot-open'
+  | 'corrupt'
   | 'schema-too-new'
   | 'schema-too-old'
   | 'wrong-network'

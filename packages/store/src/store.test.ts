@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -182,6 +182,34 @@ describe('bad data dirs', () => {
     writeFileSync(file, 'x');
     assert.equal(await codeOf(Store.open(file, { schemaVersion: 1 })), 'not-a-directory');
     assert.equal(await codeOf(Store.open(join(file, 'below'), { schemaVersion: 1 })), 'not-a-directory');
+  });
+
+  test('a data file that is not lmdb, or was cut short, is a corrupt StoreError, not a dead process', async () => {
+    // lmdb itself would map such a file and die of SIGSEGV or SIGBUS, so each case runs in a
+    // child process: a regression shows as a signal there, not as the test runner crashing.
+    const good = freshDir();
+    const s = await Store.open(good, { schemaVersion: 1 });
+    for (let i = 0; i < 12; i++) await s.db('a').put(`k${i}`, new Uint8Array(3000).fill(i));
+    await s.close();
+    const whole = readFileSync(join(good, 'lnkit.mdb'));
+    const pageSize = whole.readUInt32LE(48);
+    assert.ok(whole.length >= 8 * pageSize, `a store of ${whole.length / pageSize} pages`);
+    const script = fileURLToPath(new URL('./test-support/open-as.ts', import.meta.url));
+    const cases: [string, Uint8Array][] = [
+      ['not an lmdb file', new Uint8Array(20_000).fill(0x5a)],
+      ['cut to 100 bytes', whole.subarray(0, 100)],
+      ['cut to one page', whole.subarray(0, pageSize)],
+      ['cut to three pages', whole.subarray(0, 3 * pageSize)],
+      ['intact', whole],
+    ];
+    for (const [what, content] of cases) {
+      const dir = freshDir();
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'lnkit.mdb'), content);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, dir], { encoding: 'utf8' });
+      assert.equal(r.signal, null, `${what}: the process died of ${r.signal}`);
+      assert.equal(r.stdout.trim(), what === 'intact' ? 'opened' : 'corrupt', `${what}: ${r.stderr}`);
+    }
   });
 
   test('a read-only data dir', () => {

@@ -9,6 +9,7 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { checkDataFile } from './data-file.ts';
 import { StoreError } from './errors.ts';
 
 export type Key = string | number | Uint8Array | (string | number)[];
@@ -87,6 +88,11 @@ export class Store {
   static async open(dataDir: string, options: StoreOptions): Promise<Store> {
     checkDataDir(dataDir);
     const path = join(dataDir, DATA_FILE);
+    try {
+      checkDataFile(dataDir, path);
+    } catch (e) {
+      throw e instanceof StoreError ? e : dataDirError(dataDir, e);
+    }
     let env: RootDatabase;
     try {
       env = open({
