@@ -71,6 +71,7 @@ describe('two lnkitd on one regtest chain', () => {
     assert.equal(ia.numPeers, 0);
     assert.equal(statSync(join(a.dataDir, 'api-token')).mode & 0o777, 0o600);
     assert.equal(statSync(join(a.dataDir, 'keys_seed')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(a.dataDir, 'embedded-chain.json')).mode & 0o777, 0o600);
     const human = a.cli('getinfo');
     assert.equal(human.status, 0);
     assert.match(human.stdout, new RegExp(`node id: +${ia.nodeId}`));
@@ -174,6 +175,8 @@ describe('two lnkitd on one regtest chain', () => {
       const token = readFileSync(join(d.dataDir, 'api-token'), 'utf8').trim();
       assert.ok(!log.includes(seed), 'the seed is not in the log');
       assert.ok(!log.includes(token), 'the API token is not in the log');
+      const { rpcPassword } = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
+      assert.ok(!log.includes(rpcPassword) && !d.output.includes(rpcPassword), 'nor the chain RPC password');
       assert.ok(!d.output.includes(seed) && !d.output.includes(token), 'nor on the console');
     }
   });

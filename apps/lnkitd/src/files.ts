@@ -21,10 +21,16 @@ export const LOCK_FILE = 'lnkitd.lock';
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else; it still holds the data dir.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // After a SIGKILL and a reboot the pid may belong to another program: where /proc tells,
+  // only a process running lnkitd counts.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lnkitd');
+  } catch {
+    return true;
   }
 }
 
