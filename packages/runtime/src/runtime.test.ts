@@ -280,6 +280,58 @@ describe('supervision', () => {
     }
   });
 
+  test('a call made while restarts keep failing gets actor-stopped when the supervisor gives up, not a hang', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: { failInitFrom: 1 },
+      logger: quiet,
+      restart: { maxRestarts: 3, initialBackoffMs: 20 },
+    });
+    try {
+      const crashed = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'crashed')));
+      await h.ref.crashSoon();
+      await crashed;
+      // Made while the actor is down; three restarts fail after it.
+      assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a call made while the actor restarts waits for its create() to finish, even a slow one', async () => {
+    const stateFile = join(dir, 'count-slow');
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: { stateFile, slowRestartMs: 300 },
+      logger: quiet,
+      restart: { initialBackoffMs: 10 },
+    });
+    try {
+      await h.ref.add(5);
+      const scheduled = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'restart-scheduled')));
+      await h.ref.crashSoon();
+      await scheduled;
+      await new Promise((r) => setTimeout(r, 100)); // the new thread is up, its create() is not
+      assert.equal(await h.ref.get(), 5);
+      assert.equal(h.restarts(), 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('stopping an actor rejects the calls waiting for its restart', async () => {
+    const h = await spawn<typeof counterDef>(COUNTER, {
+      config: {},
+      logger: quiet,
+      restart: { initialBackoffMs: 5000 },
+    });
+    const crashed = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'crashed')));
+    await h.ref.crashSoon();
+    await crashed;
+    const waiting = errorOf(h.ref.get());
+    await new Promise((r) => setTimeout(r, 20));
+    await h.stop();
+    assert.equal((await waiting).code, 'actor-stopped');
+  });
+
   test('an actor that keeps crashing is given up on, and callers get actor-stopped', async () => {
     const h = await spawn<typeof counterDef>(COUNTER, {
       config: {},

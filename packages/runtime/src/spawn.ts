@@ -217,10 +217,26 @@ async function spawnWorker<Config, Api extends ActorApi>(
     died: Promise<never>;
     startedAt: number;
     alive: boolean;
+    /** Its create() finished: calls may go to it (an async create may still be reading state). */
+    up: boolean;
   }
   let current: Incarnation | undefined;
   let currentReady: Promise<Incarnation>;
-  let resolveNext: ((i: Incarnation) => void) | undefined;
+  // Callers that arrive while the actor is down wait on one promise until an incarnation
+  // is up (resolved) or the actor is stopped or given up on (rejected): never left hanging,
+  // however many restarts fail in between.
+  let waiting: { resolve(i: Incarnation): void; reject(e: Error): void } | undefined;
+  const waitForNext = () => {
+    if (waiting) return;
+    currentReady = new Promise<Incarnation>((resolve, reject) => {
+      waiting = { resolve, reject };
+    });
+    currentReady.catch(() => {});
+  };
+  const endWaiting = (e: Error) => {
+    waiting?.reject(e);
+    waiting = undefined;
+  };
 
   const start = (): Incarnation => {
     const worker = new Worker(WORKER_ENTRY, {
@@ -247,6 +263,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
       died,
       startedAt: Date.now(),
       alive: true,
+      up: false,
     };
     const onDeath = (reason: string) => {
       if (!inc.alive) return;
@@ -261,6 +278,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
       (remote.init(options.config as unknown) as Promise<CallResult>).then((r) => {
         if (!r.ok) throw deserializeError(r.error);
         methods = r.value as string[];
+        inc.up = true;
       }),
       died,
     ]);
@@ -278,14 +296,12 @@ async function spawnWorker<Config, Api extends ActorApi>(
       gaveUp = true;
       log.error({ consecutiveCrashes }, 'actor keeps crashing; supervisor gave up');
       events$.next({ type: 'stopped', actor: name, reason: 'gave-up' });
-      resolveNext = undefined;
+      endWaiting(new RuntimeError('actor-stopped', `actor ${name} kept crashing and was stopped`, name));
       return;
     }
     const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (consecutiveCrashes - 1));
     events$.next({ type: 'restart-scheduled', actor: name, inMs: backoff });
-    currentReady = new Promise((resolve) => {
-      resolveNext = resolve;
-    });
+    waitForNext();
     setTimeout(() => {
       if (stopping) return;
       restarts++;
@@ -295,7 +311,8 @@ async function spawnWorker<Config, Api extends ActorApi>(
         () => {
           log.warn({ restarts }, 'actor restarted');
           events$.next({ type: 'started', actor: name, restarts });
-          resolveNext?.(next);
+          waiting?.resolve(next);
+          waiting = undefined;
         },
         (err: Error) => {
           // A create() that fails is a crash like any other: end the thread, and its exit
@@ -320,7 +337,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
 
   const live = async (): Promise<Incarnation> => {
     if (stopping || gaveUp) throw new RuntimeError('actor-stopped', `actor ${name} is stopped`, name);
-    const inc = current?.alive ? current : await currentReady;
+    const inc = current?.alive && current.up ? current : await currentReady;
     if (!inc.alive) throw new RuntimeError('actor-crashed', `actor ${name} crashed`, name);
     return inc;
   };
@@ -385,6 +402,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
     async stop() {
       if (stopping) return;
       stopping = true;
+      endWaiting(new RuntimeError('actor-stopped', `actor ${name} is stopped`, name));
       const inc = current;
       if (inc?.alive) {
         try {

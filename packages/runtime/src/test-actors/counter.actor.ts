@@ -9,6 +9,8 @@ export interface CounterConfig {
   stateFile?: string;
   /** create() throws on the first start (0) or on restarts (>= 1). */
   failInitFrom?: number;
+  /** create() takes this long on restarts, as an actor reading its state from disk does. */
+  slowRestartMs?: number;
 }
 
 class CounterError extends Error {
@@ -23,10 +25,12 @@ class CounterError extends Error {
 
 export default defineActor({
   name: 'counter',
-  create(ctx, config: CounterConfig) {
+  async create(ctx, config: CounterConfig) {
     if (config.failInitFrom !== undefined && ctx.restarts >= config.failInitFrom) {
       throw new Error(`cannot start (restart ${ctx.restarts})`);
     }
+    if (config.slowRestartMs && ctx.restarts > 0)
+      await new Promise((r) => setTimeout(r, config.slowRestartMs));
     let count =
       config.stateFile && existsSync(config.stateFile) ? Number(readFileSync(config.stateFile, 'utf8')) : 0;
     let activeTicks = 0;
