@@ -23,6 +23,8 @@ interface Peers {
   peers: { nodeId: string; address: string; inbound: boolean; features: { hex: string; names: string[] } }[];
 }
 
+/** A valid node id (the public key of secret 2) that no test node has. */
+const NOBODY = '02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5';
 const root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-'));
 const fast = ['--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'debug'];
 let a: Daemon;
@@ -248,7 +250,12 @@ describe('the API refuses bad requests clearly', () => {
       ['/v1/connect', {}, 'peer'],
       ['/v1/connect', { peer: 'nonsense' }, 'peer'],
       ['/v1/connect', { peer: 5 }, 'peer'],
-      ['/v1/connect', { peer: `02${'11'.repeat(32)}@127.0.0.1:99999` }, 'peer'],
+      [
+        '/v1/connect',
+        { peer: `02${'11'.repeat(32)}@127.0.0.1:${a.json<Info>('getinfo').listening.port}` },
+        'peer',
+      ],
+      ['/v1/connect', { peer: `${NOBODY}@127.0.0.1:99999` }, 'peer'],
       ['/v1/disconnect', { nodeId: 'zz' }, 'nodeId'],
       ['/v1/profile', { actor: 'nobody', seconds: 1 }, 'actor'],
       ['/v1/profile', { actor: 'peer-manager', seconds: -3 }, 'seconds'],
@@ -267,7 +274,7 @@ describe('the API refuses bad requests clearly', () => {
   });
 
   test('an unreachable peer is a clear error, and the node keeps running', async () => {
-    const r = await call(a, 'POST', '/v1/connect', { peer: `02${'11'.repeat(32)}@127.0.0.1:1` });
+    const r = await call(a, 'POST', '/v1/connect', { peer: `${NOBODY}@127.0.0.1:1` });
     assert.equal(r.status, 502);
     assert.match(r.body.error!.message, /could not connect/);
     assert.equal((await call(a, 'GET', '/v1/getinfo')).status, 200);
@@ -275,7 +282,7 @@ describe('the API refuses bad requests clearly', () => {
     await new Promise((res) => setTimeout(res, 1500));
     const redials = readFileSync(join(a.dataDir, 'lnkitd.log'), 'utf8')
       .split('\n')
-      .filter((l) => l.includes('reconnecting to persistent peer') && l.includes(`02${'11'.repeat(32)}`));
+      .filter((l) => l.includes('reconnecting to persistent peer') && l.includes(NOBODY));
     assert.deepEqual(redials, []);
   });
 

@@ -5,7 +5,7 @@
  * unknown endpoint or method, 409 when the request cannot apply (e.g. mine off regtest),
  * 502 when a peer could not be reached, 500 otherwise.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { ECDH, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LnkitNode } from '@lnkit/node';
 import { type Logger, toPrometheus } from '@lnkit/runtime';
@@ -46,6 +46,13 @@ export function parsePeerAddress(
   if (!m) throw badParam(param, `must be NODEID@HOST:PORT; got "${value}"`);
   if (!NODE_ID.test(m[1]!))
     throw badParam(param, 'must start with a 33-byte compressed public key (02 or 03 ...)');
+  // BOLT 8: the node id is a secp256k1 point; a 66-hex string off the curve would only fail
+  // later, in the handshake (or never be noticed behind a refused TCP connection).
+  try {
+    ECDH.convertKey(m[1]!, 'secp256k1', 'hex', 'hex', 'uncompressed');
+  } catch {
+    throw badParam(param, 'has a node id that is not a point on secp256k1');
+  }
   const port = Number(m[3]);
   if (port < 1 || port > 65535) throw badParam(param, `has port ${port}, which is not 1-65535`);
   return { nodeId: m[1]!.toLowerCase(), host: m[2]!.replace(/^\[|\]$/g, ''), port };

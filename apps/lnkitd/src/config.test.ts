@@ -110,4 +110,9 @@ test('peer addresses: NODEID@HOST:PORT', () => {
   for (const bad of ['', `${id}@host`, `04${'ab'.repeat(32)}@h:1`, `${id}@h:0`, `${id}@h:70000`, 42]) {
     assert.throws(() => parsePeerAddress(bad), /parameter "peer"/, String(bad));
   }
+  // 02 || 0x11..11 has the right shape, but no y satisfies the curve equation for that x.
+  assert.throws(
+    () => parsePeerAddress(`02${'11'.repeat(32)}@127.0.0.1:9735`),
+    /parameter "peer" has a node id that is not a point on secp256k1/,
+  );
 });
