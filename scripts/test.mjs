@@ -35,6 +35,9 @@ const args = [
   '--test-reporter=spec',
   `--test-concurrency=${process.env.LNKIT_TEST_CONCURRENCY ?? '2'}`,
   '--test-timeout=600000',
+  // A test that fails before it stops what it started (a node's poller, a server) would
+  // otherwise keep its file's process alive, and the whole run would wait for it forever.
+  '--test-force-exit',
   ...files,
 ];
 const r = spawnSync(process.execPath, args, {
