@@ -90,7 +90,13 @@ test('the builder takes the user own pieces, and a node restarts from its data d
   );
   assert.ok(blocksFetched >= 5, 'blocks came through the given source');
   assert.ok(lines.some((l) => l.actor === 'node' && /listeners synchronised/.test(l.msg)));
-  assert.equal(store?.db<{ height: number }>('meta', 'structured').get('chain-tip')?.height, start + 5);
+  // The tip listener takes a block before its durable write resolves, so info() can show the
+  // new height a moment before the store holds it: wait for the store rather than race it.
+  await until('the chain tip of 5 blocks on to be stored', async () =>
+    store?.db<{ height: number }>('meta', 'structured').get('chain-tip')?.height === start + 5
+      ? true
+      : undefined,
+  );
   await node.stop();
 
   // Blocks mined while the node is down are caught up at start, with progress shown.
