@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRootLogger } from '@lnkit/runtime';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { Transaction } from 'bitcoinjs-lib';
 import type { BlockHeaderData } from './block-source.ts';
 import { BitcoindBroadcaster } from './broadcaster.ts';
 import { ChainSyncError } from './errors.ts';
+import { ManualScheduler } from './manual-scheduler.ts';
 import type { JsonRpc } from './rpc-client.ts';
 
 const logger = createRootLogger({ level: 'silent' });
@@ -69,22 +71,42 @@ test("reports the source's rejection; 'already in chain' stops the rebroadcast; 
   assert.equal(bad?.accepted, false);
 });
 
-test('start() keeps rebroadcasting on its interval until the transaction is seen in a block', async () => {
+test('start() rebroadcasts on every round of its interval until the transaction is seen in a block', async () => {
   const a = tx(3);
   const rpc = fakeRpc(() => a.getId());
-  const b = new BitcoindBroadcaster(rpc, { logger, rebroadcastIntervalMs: 20 });
+  const scheduler = new ManualScheduler();
+  const b = new BitcoindBroadcaster(rpc, { logger, rebroadcastIntervalMs: 20, scheduler });
+  await b.broadcastTransactions([a.toBuffer()]);
+  b.start();
+  b.start();
+  assert.deepEqual(
+    scheduler.intervalsMs,
+    [20],
+    'one timer, on the configured interval, however often started',
+  );
+  await scheduler.tick();
+  await scheduler.tick();
+  assert.equal(rpc.sent.length, 3, 'the first send, then one per round');
+  assert.ok(rpc.sent.every((hex) => hex === Buffer.from(a.toBuffer()).toString('hex')));
+  b.blockConnected({ header, txdata: [a] }, 5);
+  await scheduler.tick();
+  await scheduler.tick();
+  assert.equal(rpc.sent.length, 3, 'rounds went on, but a confirmed transaction is not sent again');
+  b.blockDisconnected(header, 5);
+  await scheduler.tick();
+  assert.equal(rpc.sent.length, 4, 'reorged out: rebroadcast on the next round');
+  b.stop();
+  assert.deepEqual(scheduler.intervalsMs, [], 'stop() cancels the rounds');
+});
+
+test('start() with real timers rebroadcasts by itself', async () => {
+  const a = tx(5);
+  const rpc = fakeRpc(() => a.getId());
+  const b = new BitcoindBroadcaster(rpc, { logger, rebroadcastIntervalMs: 5 });
   await b.broadcastTransactions([a.toBuffer()]);
   b.start();
   try {
-    const until = Date.now() + 5000;
-    while (rpc.sent.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(rpc.sent.length >= 3, `sent ${rpc.sent.length} times`);
-    assert.ok(rpc.sent.every((hex) => hex === Buffer.from(a.toBuffer()).toString('hex')));
-    b.blockConnected({ header, txdata: [a] }, 5);
-    await new Promise((r) => setTimeout(r, 30)); // a send already under way may finish
-    const sentWhenConfirmed = rpc.sent.length;
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(rpc.sent.length, sentWhenConfirmed, 'no rebroadcast once confirmed');
+    await waitFor(() => rpc.sent.length >= 3, { what: 'two rebroadcast rounds' });
   } finally {
     b.stop();
   }
@@ -92,11 +114,7 @@ test('start() keeps rebroadcasting on its interval until the transaction is seen
 
 test('a source that is down is not a rejection: logged as such, the transaction stays pending', async () => {
   const a = tx(4);
-  const lines: Record<string, unknown>[] = [];
-  const capture = createRootLogger({
-    level: 'info',
-    destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
-  });
+  const { logger: capture, lines } = captureLogger({ level: 'info' });
   let down = true;
   const rpc = fakeRpc(() =>
     down

@@ -7,6 +7,7 @@ import type { Logger } from '@lnkit/runtime';
 import { Transaction } from 'bitcoinjs-lib';
 import type { BlockData, BlockHeaderData } from './block-source.ts';
 import { ChainSyncError } from './errors.ts';
+import { type IntervalScheduler, timerScheduler } from './interval.ts';
 import type { ChainListener } from './listener.ts';
 import type { JsonRpc } from './rpc-client.ts';
 
@@ -21,6 +22,8 @@ export interface Broadcaster {
 export interface BitcoindBroadcasterOptions {
   logger: Logger;
   rebroadcastIntervalMs?: number;
+  /** Real timers by default; a test passes its own to run rebroadcast rounds by hand. */
+  scheduler?: IntervalScheduler;
 }
 
 /** bitcoind's code for "already in the block chain": the transaction is confirmed, stop sending it. */
@@ -29,7 +32,7 @@ const RPC_VERIFY_ALREADY_IN_CHAIN = -27;
 export class BitcoindBroadcaster implements Broadcaster, ChainListener {
   private readonly pendingTxs = new Map<string, Uint8Array>();
   private readonly confirmedAt = new Map<string, { raw: Uint8Array; height: number }>();
-  private timer: NodeJS.Timeout | undefined;
+  private rounds: { cancel(): void } | undefined;
 
   constructor(
     private readonly rpc: JsonRpc,
@@ -69,17 +72,16 @@ export class BitcoindBroadcaster implements Broadcaster, ChainListener {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(
-      () => void this.rebroadcastPending(),
+    if (this.rounds) return;
+    this.rounds = (this.options.scheduler ?? timerScheduler).every(
       this.options.rebroadcastIntervalMs ?? 60_000,
+      async () => void (await this.rebroadcastPending()),
     );
-    this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.rounds?.cancel();
+    this.rounds = undefined;
   }
 
   blockConnected(block: BlockData, height: number): void {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRootLogger } from '@lnkit/runtime';
+import { waitFor } from '@lnkit/test-support';
 import { ChainSyncError } from './errors.ts';
 import { BitcoindFeeEstimator, FEERATE_FLOOR_SAT_PER_KW } from './fee-estimator.ts';
+import { ManualScheduler } from './manual-scheduler.ts';
 import type { JsonRpc } from './rpc-client.ts';
 
 const logger = createRootLogger({ level: 'silent' });
@@ -71,25 +73,39 @@ test("no estimate (bitcoind's errors shape, bcoin's fee: -1) falls back; a faili
   assert.equal(fees.feeratePerKw('normal'), 10_000n);
 });
 
-test('start() refreshes on its interval, so a new estimate replaces the cached one without a call per read', async () => {
+test('start() refreshes on every round of its interval, so a new estimate replaces the cached one without a call per read', async () => {
   let btcPerKvB = 0.0001; // 2,500 sat/kw
   const rpc = fakeRpc((blocks) => ({ feerate: btcPerKvB, blocks }));
-  const fees = new BitcoindFeeEstimator(rpc, { logger, refreshIntervalMs: 30 });
+  const scheduler = new ManualScheduler();
+  const fees = new BitcoindFeeEstimator(rpc, { logger, refreshIntervalMs: 30, scheduler });
+  await fees.start();
+  assert.deepEqual(scheduler.intervalsMs, [30]);
+  assert.equal(fees.feeratePerKw('normal'), 2500n, 'start() fetched the first estimate');
+  const callsAfterStart = rpc.calls.length;
+  for (let i = 0; i < 100; i++) fees.feeratePerKw('normal');
+  assert.equal(rpc.calls.length, callsAfterStart, 'reads come from the cache');
+  btcPerKvB = 0.0002;
+  assert.equal(fees.feeratePerKw('normal'), 2500n, 'not before the next round');
+  await scheduler.tick();
+  assert.equal(fees.feeratePerKw('normal'), 5000n, 'the round fetched the new estimate');
+  assert.equal(rpc.calls.length, callsAfterStart + 3, 'one call per target per round');
+  await fees.start();
+  assert.deepEqual(scheduler.intervalsMs, [30], 'started twice: still one timer');
+  fees.stop();
+  assert.deepEqual(scheduler.intervalsMs, [], 'stop() cancels the rounds');
+});
+
+test('start() with real timers refreshes by itself', async () => {
+  let btcPerKvB = 0.0001;
+  const rpc = fakeRpc((blocks) => ({ feerate: btcPerKvB, blocks }));
+  const fees = new BitcoindFeeEstimator(rpc, { logger, refreshIntervalMs: 5 });
   await fees.start();
   try {
-    assert.equal(fees.feeratePerKw('normal'), 2500n);
-    const callsAfterStart = rpc.calls.length;
-    for (let i = 0; i < 100; i++) fees.feeratePerKw('normal');
-    assert.equal(rpc.calls.length, callsAfterStart, 'reads come from the cache');
     btcPerKvB = 0.0002;
-    const until = Date.now() + 5000;
-    while (fees.feeratePerKw('normal') !== 5000n && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 10));
-    assert.equal(fees.feeratePerKw('normal'), 5000n, 'the timer fetched the new estimate');
+    await waitFor(() => fees.feeratePerKw('normal') === 5000n, {
+      what: 'a timer round to fetch the new estimate',
+    });
   } finally {
     fees.stop();
   }
-  const callsAtStop = rpc.calls.length;
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(rpc.calls.length, callsAtStop, 'no refresh after stop()');
 });

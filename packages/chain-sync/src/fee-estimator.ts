@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@lnkit/runtime';
 import { ChainSyncError } from './errors.ts';
+import { type IntervalScheduler, timerScheduler } from './interval.ts';
 import type { JsonRpc } from './rpc-client.ts';
 
 export type ConfirmationTarget = 'background' | 'normal' | 'highPriority';
@@ -22,6 +23,8 @@ export const FEERATE_FLOOR_SAT_PER_KW = 253n;
 export interface BitcoindFeeEstimatorOptions {
   logger: Logger;
   refreshIntervalMs?: number;
+  /** Real timers by default; a test passes its own to run refresh rounds by hand. */
+  scheduler?: IntervalScheduler;
   /** estimatesmartfee conf_target per target (defaults: 144, 18, 6 blocks). */
   blocks?: Partial<Record<ConfirmationTarget, number>>;
   /** Used until (and whenever) the source has no estimate, e.g. on regtest. */
@@ -38,7 +41,7 @@ const TARGETS: ConfirmationTarget[] = ['background', 'normal', 'highPriority'];
 
 export class BitcoindFeeEstimator implements FeeEstimator {
   private readonly cache = new Map<ConfirmationTarget, bigint>();
-  private timer: NodeJS.Timeout | undefined;
+  private rounds: { cancel(): void } | undefined;
   private readonly blocks: Record<ConfirmationTarget, number>;
   private readonly fallback: Record<ConfirmationTarget, bigint>;
 
@@ -76,16 +79,16 @@ export class BitcoindFeeEstimator implements FeeEstimator {
   }
 
   start(): Promise<void> {
-    if (!this.timer) {
-      this.timer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs ?? 60_000);
-      this.timer.unref();
-    }
+    this.rounds ??= (this.options.scheduler ?? timerScheduler).every(
+      this.options.refreshIntervalMs ?? 60_000,
+      () => this.refresh(),
+    );
     return this.refresh();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.rounds?.cancel();
+    this.rounds = undefined;
   }
 
   /** sat/kw from estimatesmartfee, or undefined when the source has none. */

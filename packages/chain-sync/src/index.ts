@@ -26,6 +26,7 @@ export {
 } from './fee-estimator.ts';
 export { type Filter, WatchedFilter, type WatchedOutput } from './filter.ts';
 export { HeaderCache } from './header-cache.ts';
+export { type IntervalScheduler, timerScheduler } from './interval.ts';
 export {
   type ChainListener,
   type ListenerAtBlock,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRootLogger } from '@lnkit/runtime';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { of, Subject } from 'rxjs';
 import type { BlockHeaderData } from './block-source.ts';
 import { type ChainEvent, subscribeListener } from './poller.ts';
@@ -20,16 +21,12 @@ const connected = (height: number): ChainEvent => ({
 });
 
 test('a listener that throws is not fed again (no skipped block), is reported, and the stream goes on', async () => {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createRootLogger({
-    level: 'info',
-    destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
-  });
+  const { logger, waitForLine } = captureLogger({ level: 'info' });
   const events = new Subject<ChainEvent>();
   const seenByFailing: number[] = [];
   const seenByOther: number[] = [];
   const failures: { height: number; type: string }[] = [];
-  subscribeListener(
+  const failing = subscribeListener(
     events,
     {
       async blockConnected(_block, height) {
@@ -52,13 +49,17 @@ test('a listener that throws is not fed again (no skipped block), is reported, a
   for (const h of [1, 2, 3]) events.next(connected(h));
   events.next({ type: 'blockDisconnected', header: header(3), height: 3 });
   events.next({ type: 'progress', height: 2, tipHeight: 2, synced: true });
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => failures.length > 0, { what: 'the failure to be reported' });
+  assert.ok(failing.closed, 'the failing listener is unsubscribed once it has failed');
+  // The stream goes on: once the other listener has a later block, so would the failing one.
+  events.next(connected(3));
+  await waitFor(() => seenByOther.at(-1) === 3, { what: 'the other listener to see block 3 again' });
   assert.deepEqual(seenByFailing, [1, 2], 'nothing after the block it failed on');
   assert.deepEqual(failures, [{ height: 2, type: 'blockConnected' }]);
-  assert.deepEqual(seenByOther, [1, 2, 3, -3], 'the other listener is not affected');
-  const error = lines.find((l) => l.level === 50);
-  assert.equal(error?.height, 2);
-  assert.match(String(error?.msg), /failed on blockConnected at height 2.*must be resynchronized/);
+  assert.deepEqual(seenByOther, [1, 2, 3, -3, 3], 'the other listener is not affected');
+  const error = await waitForLine((l) => l.level === 50, { what: 'the error line' });
+  assert.equal(error.height, 2);
+  assert.match(String(error.msg), /failed on blockConnected at height 2.*must be resynchronized/);
 });
 
 test('a stream that replays synchronously and a listener that throws synchronously: still reported, no crash', () => {
