@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { nextEvent, waitFor } from '@lnkit/test-support';
 import { claimDataDir, LOCK_FILE, loadOrCreateToken, releaseDataDir } from './files.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lnkitd-files-'));
@@ -18,10 +19,12 @@ async function sleeper(named: boolean): Promise<number> {
   const args = ['-e', 'setTimeout(() => {}, 60_000)', ...(named ? ['lnkitd'] : [])];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   children.push(child);
+  await nextEvent(child, 'spawn', undefined, { what: 'the sleeper to start' });
   // Until it has exec'd, the child's command line is this test runner's (whose path names lnkitd).
   const cmdline = `/proc/${child.pid}/cmdline`;
-  for (let i = 0; i < 100 && !readFileSync(cmdline, 'utf8').includes('setTimeout'); i++)
-    await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => readFileSync(cmdline, 'utf8').includes('setTimeout'), {
+    what: "the sleeper's own command line in /proc",
+  });
   return child.pid!;
 }
 
