@@ -7,7 +7,17 @@ export type StoreErrorCode =
   | 'schema-too-old'
   | 'wrong-network'
   | 'closed'
-  | 'write-failed';
+  | 'write-failed'
+  /** A record's bytes are not a valid record (cut short, bad TLV stream, a field not its codec's encoding, a required field missing). */
+  | 'record-malformed'
+  /** A record written by a newer lnkit, in a form this one cannot read (its minimum reader version is above ours). */
+  | 'record-too-new'
+  /** A record carries an even TLV type this lnkit does not know (BOLT 1: it must not be ignored). */
+  | 'record-unknown-required-field'
+  /** A value cannot be written as its record (out of range, wrong length, a required field missing). */
+  | 'record-invalid-value'
+  /** A record declaration is wrong (a TLV type used twice, versions out of order): a programming error. */
+  | 'record-bad-definition';
 
 /** Every failure of the store is a StoreError with a stable `code` and the path involved. */
 export class StoreError extends Error {

@@ -1,2 +1,24 @@
 export { StoreError, type StoreErrorCode } from './errors.ts';
+export {
+  isCompleted,
+  isFailed,
+  isInProgress,
+  PersistStatus,
+  persistPut,
+  persistWith,
+} from './persist.ts';
+export { fieldCodec } from './record-fields.ts';
+export {
+  defineRecord,
+  type FieldCodec,
+  type FieldSpec,
+  type RecordCodec,
+  type RecordDefinition,
+  type RecordFields,
+  type RecordHeader,
+  type RecordRead,
+  readRecordHeader,
+  recordDb,
+  type TlvRecord,
+} from './records.ts';
 export { type Encoding, type Key, type NamedDb, Store, type StoreOptions } from './store.ts';
