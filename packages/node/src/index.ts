@@ -1,12 +1,7 @@
+export { NodeBuilder } from './builder.ts';
+export type { ChainRpcConfig, NodeConfig } from './config.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
+export type { NodeEvent } from './events.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
-export {
-  type ChainRpcConfig,
-  LNKIT_VERSION,
-  LnkitNode,
-  NodeBuilder,
-  type NodeConfig,
-  type NodeEvent,
-  type NodeInfo,
-  SCHEMA_VERSION,
-} from './node.ts';
+export { LNKIT_VERSION, LnkitNode, type NodeInfo } from './node.ts';
+export { SCHEMA_VERSION } from './steps/04-persist.ts';

@@ -98,6 +98,7 @@ test('the builder takes the user own pieces, and a node restarts from its data d
       : undefined,
   );
   await node.stop();
+  await store?.close();
 
   // Blocks mined while the node is down are caught up at start, with progress shown.
   await chain.mine(3);
@@ -108,6 +109,7 @@ test('the builder takes the user own pieces, and a node restarts from its data d
   assert.equal(again.blockHeight, start + 8);
   assert.ok(lines.some((l) => /syncing to the chain tip: block \d+ of \d+/.test(l.msg)));
   await node.stop();
+  await store?.close();
 });
 
 test('a chain of another network or an unreachable chain is refused with a clear error', async () => {

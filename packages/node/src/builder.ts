@@ -1,0 +1,65 @@
+/**
+ * NodeBuilder: the user's own pieces in place of the defaults, then build(), which runs the
+ * guide's steps in order (steps/index.ts) and returns a running LnkitNode.
+ */
+import type { BlockSource, Broadcaster, FeeEstimator } from '@lnkit/chain-sync';
+import type { Logger } from '@lnkit/runtime';
+import type { Store } from '@lnkit/store';
+import { startComponents } from './component.ts';
+import type { NodeConfig } from './config.ts';
+import { NodeContext, type SuppliedPieces } from './context.ts';
+import { LnkitNode } from './node.ts';
+import { rootLogger } from './steps/02-logger.ts';
+import { nodeSteps } from './steps/index.ts';
+
+export class NodeBuilder {
+  private readonly supplied: SuppliedPieces = {};
+
+  constructor(private readonly config: NodeConfig) {}
+
+  /** Step 1: replace the bitcoind fee estimator. The node does not start or stop it. */
+  withFeeEstimator(feeEstimator: FeeEstimator): this {
+    this.supplied.feeEstimator = feeEstimator;
+    return this;
+  }
+
+  /** Step 2: the root logger (each actor logs through a child of it). */
+  withLogger(logger: Logger): this {
+    this.supplied.logger = logger;
+    return this;
+  }
+
+  /** Step 3: replace the bitcoind broadcaster. The node does not start or stop it. */
+  withBroadcaster(broadcaster: Broadcaster): this {
+    this.supplied.broadcaster = broadcaster;
+    return this;
+  }
+
+  /** Step 4: an already open store. It stays the user's: the node does not close it. */
+  withStore(store: Store): this {
+    this.supplied.store = store;
+    return this;
+  }
+
+  /** Steps 10 and 15: where blocks come from, in place of bitcoind's JSON-RPC. */
+  withBlockSource(source: BlockSource): this {
+    this.supplied.blockSource = source;
+    return this;
+  }
+
+  /**
+   * Runs the steps in order. One that fails stops those already started, last first, and the
+   * build rejects with its error (a NodeError whose code says why, for what the node checks).
+   */
+  async build(): Promise<LnkitNode> {
+    const ctx = new NodeContext(this.config, rootLogger(this.supplied.logger), { ...this.supplied });
+    let started: Awaited<ReturnType<typeof startComponents>>;
+    try {
+      started = await startComponents(nodeSteps(), ctx);
+    } catch (err) {
+      await ctx.supervisor.stopAll();
+      throw err;
+    }
+    return new LnkitNode(ctx, started);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * What the node's components share: the config, the logger, the pieces the user supplied, the
+ * supervisor of the actors, and the parts each step provides to the steps after it. A step reads
+ * a part with `get`, which names the missing part when the step providing it has not run: the
+ * order of the list in steps/index.ts, not luck, decides what is there.
+ */
+import {
+  type BestBlock,
+  BitcoindRpcClient,
+  type BlockSource,
+  type Broadcaster,
+  type ChainListener,
+  type FeeEstimator,
+  type Filter,
+  type JsonRpc,
+} from '@lnkit/chain-sync';
+import type peerActor from '@lnkit/peer-net/actor';
+import { type ActorHandle, actorLogger, type Logger, type LogLevel, Supervisor } from '@lnkit/runtime';
+import type { Store } from '@lnkit/store';
+import { Subject } from 'rxjs';
+import type chainActor from './actors/chain.actor.ts';
+import type { ChainStatus } from './chain-status.ts';
+import type { NodeConfig } from './config.ts';
+import { NodeError } from './errors.ts';
+import type { NodeEvent } from './events.ts';
+import type { PersistentPeers } from './persistent-peers.ts';
+import type { TipListener } from './tip-listener.ts';
+
+export type PeerActor = ActorHandle<Awaited<ReturnType<(typeof peerActor)['create']>>>;
+export type ChainActor = ActorHandle<Awaited<ReturnType<(typeof chainActor)['create']>>>;
+
+/** The pieces a user can give the builder in place of the defaults (`with...` methods). */
+export interface SuppliedPieces {
+  logger?: Logger;
+  feeEstimator?: FeeEstimator;
+  broadcaster?: Broadcaster;
+  store?: Store;
+  blockSource?: BlockSource;
+}
+
+/** Parts provided by the steps, by the step that provides each. */
+export interface NodeParts {
+  /** step 0 */
+  blockSource: BlockSource;
+  /** step 1 */
+  feeEstimator: FeeEstimator;
+  /** step 3 */
+  broadcaster: Broadcaster;
+  /** step 4 */
+  store: Store;
+  /** step 5: null with full blocks */
+  filter: Filter | null;
+  /** step 7: hex of the 33-byte node public key */
+  nodeId: string;
+  /** step 10: the node's own chain listener (the durable chain tip) */
+  tip: TipListener;
+  /** step 10: where every listener is after synchronizing */
+  syncedTo: BestBlock;
+  /** step 13 */
+  peers: PeerActor;
+  /** step 14 */
+  listening: { host: string; port: number } | null;
+  /** step 14 */
+  persistentPeers: PersistentPeers;
+  /** step 15 */
+  chain: ChainActor;
+  /** step 15 */
+  chainStatus: ChainStatus;
+}
+
+/** A periodic task of the background processor (step 18). */
+export interface BackgroundTask {
+  name: string;
+  everyMs: number;
+  run(): Promise<unknown>;
+}
+
+export class NodeContext {
+  /** The node's own logger (`actor: node`); components make children of `root` for their own. */
+  readonly log: Logger;
+  readonly supervisor: Supervisor;
+  readonly events = new Subject<NodeEvent>();
+  /** Listeners step 15 feeds the block stream to, besides the node's own chain tip. */
+  readonly chainListeners: { name: string; listener: ChainListener }[] = [];
+  /** Periodic tasks the components ask for; step 18 runs them. */
+  readonly background: BackgroundTask[] = [];
+  private readonly parts: Partial<NodeParts> = {};
+  private rpc: JsonRpc | undefined;
+
+  constructor(
+    readonly config: NodeConfig,
+    readonly root: Logger,
+    readonly supplied: SuppliedPieces,
+  ) {
+    this.log = actorLogger(root, 'node');
+    this.supervisor = new Supervisor(root);
+  }
+
+  get<K extends keyof NodeParts>(key: K): NodeParts[K] {
+    if (!(key in this.parts)) {
+      throw new NodeError('not-running', `the node has no ${key} yet: the step that provides it has not run`);
+    }
+    return this.parts[key] as NodeParts[K];
+  }
+
+  set<K extends keyof NodeParts>(key: K, value: NodeParts[K]): void {
+    this.parts[key] = value;
+  }
+
+  /**
+   * bitcoind JSON-RPC from the config, made when a default first needs it: a node given its own
+   * block source, fee estimator and broadcaster never makes it.
+   */
+  bitcoindRpc(): JsonRpc {
+    this.rpc ??= new BitcoindRpcClient({ url: this.config.chain.url, auth: this.config.chain.auth });
+    return this.rpc;
+  }
+
+  /** Where actors run and where worker actors log, from the config. */
+  actorOptions(): { placement: 'worker' | 'in-process'; logFile?: string; logLevel?: LogLevel } {
+    return {
+      placement: this.config.placement ?? 'worker',
+      ...(this.config.logFile ? { logFile: this.config.logFile } : {}),
+      ...(this.config.logLevel ? { logLevel: this.config.logLevel as LogLevel } : {}),
+    };
+  }
+}
