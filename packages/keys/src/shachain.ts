@@ -5,6 +5,7 @@
  * numbers count up from 0; `secretIndex(n)` converts between them.
  */
 import { sha256 } from '@lnkit/crypto';
+import { defineRecord, type FieldCodec, fieldCodec, StoreError } from '@lnkit/store';
 import { checkLength, KeysError } from './errors.ts';
 
 export const MAX_SECRET_INDEX = (1n << 48n) - 1n;
@@ -107,36 +108,131 @@ export class CounterpartyCommitmentSecrets {
     throw new KeysError('secret-unknown', `no secret received for index ${index}`);
   }
 
-  /** Persisted form: 8 bytes next index, then for each of 49 buckets 1 presence byte + 8 index + 32 secret. */
+  /**
+   * Persisted form: a versioned record (@lnkit/store) holding how many secrets were received
+   * and the known (index, secret) entries, at most 49. See the keys README for the layout.
+   */
   serialize(): Uint8Array {
-    const out = new Uint8Array(8 + 49 * 41);
-    const view = new DataView(out.buffer);
-    view.setBigUint64(0, this.#nextIndex & 0xffffffffffffffffn);
-    this.#known.forEach((k, i) => {
-      const off = 8 + i * 41;
-      if (!k) return;
-      out[off] = 1;
-      view.setBigUint64(off + 1, k.index);
-      out.set(k.secret, off + 9);
-    });
-    return out;
+    const entries: Bucket[] = [];
+    for (const k of this.#known) if (k) entries.push(k);
+    return SECRETS_RECORD.encode({ received: MAX_SECRET_INDEX - this.#nextIndex, entries });
   }
 
+  /**
+   * Reads `serialize()`'s record, or the fixed layout written before records existed
+   * (recognised by its exact length). Bad bytes are StoreError `record-malformed`; a record
+   * from a newer lnkit that this one cannot read is `record-too-new`.
+   */
   static deserialize(bytes: Uint8Array): CounterpartyCommitmentSecrets {
-    checkLength(bytes, 8 + 49 * 41, 'serialized commitment secrets');
+    if (isLegacyLayout(bytes)) return CounterpartyCommitmentSecrets.#fromLegacy(bytes);
+    const { received, entries } = SECRETS_RECORD.decode(bytes);
+    const store = new CounterpartyCommitmentSecrets();
+    store.#nextIndex = MAX_SECRET_INDEX - received;
+    for (const e of entries) {
+      // The codec checked that each entry has a bucket of its own; it must also be a secret
+      // already received, or getSecret would derive from a secret the peer never sent.
+      if (e.index <= store.#nextIndex)
+        throw new StoreError(
+          'record-malformed',
+          `${SECRETS_RECORD.kind} record holds an entry for index ${e.index}, not received yet`,
+        );
+      store.#known[whereToPutSecret(e.index)] = e;
+    }
+    return store;
+  }
+
+  /** The layout before versioned records: 8 bytes next index, then 49 × (presence, index, secret). */
+  static #fromLegacy(bytes: Uint8Array): CounterpartyCommitmentSecrets {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const store = new CounterpartyCommitmentSecrets();
     const next = view.getBigUint64(0);
     // nextIndex is -1 (all 2^48 received) stored as 2^64 - 1.
     store.#nextIndex = next === 0xffffffffffffffffn ? -1n : next;
     for (let i = 0; i < 49; i++) {
-      const off = 8 + i * 41;
+      const off = 8 + i * LEGACY_BUCKET_BYTES;
       if (bytes[off] === 1)
         store.#known[i] = { index: view.getBigUint64(off + 1), secret: bytes.slice(off + 9, off + 41) };
     }
     return store;
   }
 }
+
+const LEGACY_BUCKET_BYTES = 41;
+const LEGACY_BYTES = 8 + 49 * LEGACY_BUCKET_BYTES;
+
+/**
+ * The old layout is exactly 2017 bytes and starts with the next index as a u64: its first
+ * byte is 0 (an index below 2^48) or, for "all received", eight 0xff bytes. A record's first
+ * byte is its writer version, never 0; a record of this kind at version 255 whose stream
+ * starts with six more 0xff bytes is the one case left ambiguous, and lnkit will not get there.
+ */
+function isLegacyLayout(bytes: Uint8Array): boolean {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== LEGACY_BYTES) return false;
+  return bytes[0] === 0 || bytes.subarray(0, 8).every((b) => b === 0xff);
+}
+
+interface SecretsRecord {
+  /** How many secrets were received: the next index is 2^48 - 1 - received. */
+  received: bigint;
+  entries: Bucket[];
+}
+
+const ENTRY_BYTES = 8 + 32;
+
+/** One known secret: u64 index, then the 32-byte secret. */
+const entryCodec: FieldCodec<Bucket> = {
+  name: 'shachain entry',
+  encode: (e) => {
+    checkIndex(e.index);
+    checkLength(e.secret, 32, 'per-commitment secret');
+    const out = new Uint8Array(ENTRY_BYTES);
+    new DataView(out.buffer).setBigUint64(0, e.index);
+    out.set(e.secret, 8);
+    return out;
+  },
+  decode: (b) => {
+    const index = new DataView(b.buffer, b.byteOffset, ENTRY_BYTES).getBigUint64(0);
+    if (index > MAX_SECRET_INDEX) throw new RangeError('entry index out of the 48-bit range');
+    return { index, secret: b.slice(8, ENTRY_BYTES) };
+  },
+};
+
+const entryList = fieldCodec.list(entryCodec, { itemBytes: ENTRY_BYTES });
+
+const SECRETS_RECORD = defineRecord<SecretsRecord>({
+  kind: 'counterparty-commitment-secrets',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    received: {
+      type: 0,
+      codec: {
+        name: 'secret count',
+        encode: (n) => fieldCodec.tu64.encode(n),
+        decode: (b) => {
+          const n = fieldCodec.tu64.decode(b);
+          if (n > MAX_SECRET_INDEX + 1n) throw new RangeError('more secrets than 48-bit indexes');
+          return n;
+        },
+      },
+    },
+    entries: {
+      type: 2,
+      codec: {
+        name: 'shachain entries',
+        encode: (list) => entryList.encode(list),
+        decode: (b) => {
+          const list = entryList.decode(b);
+          // Each entry has one bucket (its trailing zero bits); two in one bucket, or more than
+          // 49, is not a store insert() could have built.
+          const buckets = new Set(list.map((e) => whereToPutSecret(e.index)));
+          if (buckets.size !== list.length) throw new RangeError('two entries share a bucket');
+          return list;
+        },
+      },
+    },
+  },
+});
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
