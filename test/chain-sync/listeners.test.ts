@@ -20,9 +20,9 @@ import {
   synchronizeListeners,
   WatchedFilter,
 } from '@lnkit/chain-sync';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { Transaction } from 'bitcoinjs-lib';
-import { capturingLogger, waitFor } from './helpers.ts';
 
 let chain: TestChain;
 before(async () => {
@@ -106,7 +106,7 @@ test('a listener stopped at height h and restarted after a reorg below h resumes
 });
 
 test('the source going down part-way through synchronizeListeners: retried, each listener gets each block once', async () => {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines, waitForLine } = captureLogger({ level: 'info' });
   const base = await chain.height();
   const baseHash = (await chain.rpc('getblockhash', [base])) as string;
   await chain.mine(12);
@@ -129,7 +129,8 @@ test('the source going down part-way through synchronizeListeners: retried, each
     async getBlock(hash) {
       if (++fetches === 6) {
         await chain.stopRpc();
-        setTimeout(() => void chain.startRpc(), 150);
+        // Back once the failure has been seen and a retry scheduled.
+        void waitForLine((l) => l.level === 40, { what: 'the retry warning' }).then(() => chain.startRpc());
       }
       return real.getBlock(hash);
     },
@@ -168,7 +169,7 @@ test('the source going down part-way through synchronizeListeners: retried, each
 });
 
 test('a broadcast transaction is accepted, rebroadcast while unconfirmed, and seen confirmed', async (t) => {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger({ level: 'info' });
   const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth: auth() });
   const broadcaster = new BitcoindBroadcaster(rpc, { logger });
   const source = rpcSource();
@@ -177,7 +178,7 @@ test('a broadcast transaction is accepted, rebroadcast while unconfirmed, and se
   t.after(() => poller.stop());
   poller.start();
   const tipHeight = await chain.height();
-  await waitFor('poller at tip', () => poller.bestBlock?.height === tipHeight);
+  await waitFor(() => poller.bestBlock?.height === tipHeight, { what: 'poller at tip' });
 
   const script = new Uint8Array([0x00, 0x14, ...new Array(20).fill(7)]);
   const good = await chain.signFunding(script, 100_000n);
@@ -189,7 +190,7 @@ test('a broadcast transaction is accepted, rebroadcast while unconfirmed, and se
   assert.deepEqual(await broadcaster.rebroadcastPending(), [{ txid: good.txid, accepted: true }]);
 
   const [mined] = await chain.mine(1);
-  await waitFor('confirmation seen', () => broadcaster.pending.length === 0);
+  await waitFor(() => broadcaster.pending.length === 0, { what: 'confirmation seen' });
   const block = (await chain.rpc('getblock', [mined, true])) as { tx: string[] };
   assert.ok(block.tx.includes(good.txid));
   assert.ok(lines.some((l) => l.msg === 'broadcast transaction confirmed' && l.txid === good.txid));
@@ -211,7 +212,7 @@ test('a broadcast transaction is accepted, rebroadcast while unconfirmed, and se
 });
 
 test('fee estimator: fallbacks on regtest (no estimate), never below 253 sat/kw', async () => {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger({ level: 'info' });
   const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth: auth() });
   const fees = new BitcoindFeeEstimator(rpc, { logger, fallbackPerKw: { background: 100n, normal: 1000n } });
   await fees.start();
@@ -227,7 +228,7 @@ test('fee estimator: fallbacks on regtest (no estimate), never below 253 sat/kw'
 });
 
 test('Confirm consumers get their transactions confirmed and unconfirmed across a reorg', async (t) => {
-  const { logger } = capturingLogger();
+  const { logger } = captureLogger({ level: 'info' });
   const filter = new WatchedFilter();
   const script = new Uint8Array([0x00, 0x14, ...new Array(20).fill(9)]);
   const funded = await chain.fundScript(script, 50_000n);
@@ -262,18 +263,18 @@ test('Confirm consumers get their transactions confirmed and unconfirmed across 
   });
   t.after(() => poller.stop());
   poller.start();
-  await waitFor('poller at tip', () => poller.bestBlock?.height === start);
+  await waitFor(() => poller.bestBlock?.height === start, { what: 'poller at tip' });
   await chain.mine(1);
-  await waitFor('confirmed', () => confirmed.has(funded.txid));
+  await waitFor(() => confirmed.has(funded.txid), { what: 'confirmed' });
   // The block with it is reorged out: it goes back to the mempool, unconfirmed; then it confirms again.
   const minedIn = (await chain.rpc('getbestblockhash')) as string;
   best.length = 0;
   const fresh = await chain.reorg(1);
-  await waitFor('unconfirmed', () => seen.includes(`unconfirmed ${funded.txid}`));
+  await waitFor(() => seen.includes(`unconfirmed ${funded.txid}`), { what: 'unconfirmed' });
   await chain.mine(1);
-  await waitFor('confirmed again', () => confirmed.has(funded.txid));
+  await waitFor(() => confirmed.has(funded.txid), { what: 'confirmed again' });
   await poller.stop();
-  await waitFor('best block at the tip', () => best.at(-1)?.startsWith(`${start + 3}:`) === true);
+  await waitFor(() => best.at(-1)?.startsWith(`${start + 3}:`) === true, { what: 'best block at the tip' });
   // The best block follows the chain through the reorg: back to the fork point, then forward.
   const fork = (await chain.rpc('getblockhash', [start])) as string;
   assert.deepEqual(best.slice(0, 3), [

@@ -17,8 +17,8 @@ import {
   RpcBlockSource,
   subscribeListener,
 } from '@lnkit/chain-sync';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { capturingLogger, waitFor } from './helpers.ts';
 
 test('the node stopped and started again from its data dir mid-stream: cookie re-read, reorg across the restart, no gap or duplicate', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'lnkit-chain-restart-'));
@@ -36,7 +36,7 @@ test('the node stopped and started again from its data dir mid-stream: cookie re
   await chain.mine(5);
   const start = { hashHex: (await chain.rpc('getbestblockhash')) as string, height: 5 };
 
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger({ level: 'info' });
   // Cookie auth only: after the restart the old cookie is refused and the new one must be read.
   const poller = new ChainPoller(new RpcBlockSource({ url, auth: { cookieFile } }), {
     logger,
@@ -51,12 +51,12 @@ test('the node stopped and started again from its data dir mid-stream: cookie re
   poller.start();
 
   const before = await chain.mine(10);
-  await waitFor('height 15', () => poller.bestBlock?.height === 15);
+  await waitFor(() => poller.bestBlock?.height === 15, { what: 'height 15' });
   const cookieBefore = await readFile(cookieFile, 'utf8');
 
   await chain.stop();
   chain = undefined;
-  await waitFor('a retry log line', () => lines.some((l) => l.level === 40));
+  await waitFor(() => lines.some((l) => l.level === 40), { what: 'a retry log line' });
   chain = await startTestChain({ dataDir, cookieFile, port, ...credentials });
   assert.equal(chain.rpcUrl, url);
   assert.equal(await chain.height(), 15, 'the chain survived on disk');
@@ -65,7 +65,7 @@ test('the node stopped and started again from its data dir mid-stream: cookie re
   // Blocks 13..15, which the poller emitted before the restart, are replaced; then 5 more.
   const fresh = await chain.reorg(3);
   const after = await chain.mine(5);
-  await waitFor('height 21', () => poller.bestBlock?.height === 21, 15_000);
+  await waitFor(() => poller.bestBlock?.height === 21, { what: 'height 21' });
   await poller.stop();
 
   const seen = events
@@ -105,7 +105,7 @@ test('a transaction the node forgot across its restart (empty mempool) is rebroa
   chain = await startTestChain({ dataDir, ...credentials });
   const port = chain.port;
   await chain.mine(101);
-  const { logger } = capturingLogger();
+  const { logger } = captureLogger({ level: 'info' });
   const rpc = new BitcoindRpcClient({
     url: chain.rpcUrl,
     auth: { user: credentials.rpcUser, password: credentials.rpcPassword },
@@ -122,7 +122,7 @@ test('a transaction the node forgot across its restart (empty mempool) is rebroa
     return poller.stop();
   });
   poller.start();
-  await waitFor('poller at tip', () => poller.bestBlock?.height === 101);
+  await waitFor(() => poller.bestBlock?.height === 101, { what: 'poller at tip' });
 
   const paid = await chain.signFunding(new Uint8Array([0x00, 0x14, ...new Array(20).fill(8)]), 40_000n);
   assert.deepEqual(await broadcaster.broadcastTransactions([paid.rawTx]), [
@@ -133,11 +133,11 @@ test('a transaction the node forgot across its restart (empty mempool) is rebroa
   chain = restarted;
   assert.deepEqual(await restarted.rpc('getrawmempool'), [], 'the restarted node forgot it');
   broadcaster.start();
-  await waitFor('rebroadcast', async () =>
-    ((await restarted.rpc('getrawmempool')) as string[]).includes(paid.txid),
-  );
+  await waitFor(async () => ((await restarted.rpc('getrawmempool')) as string[]).includes(paid.txid), {
+    what: 'rebroadcast',
+  });
   const [mined] = await restarted.mine(1);
-  await waitFor('seen confirmed', () => broadcaster.pending.length === 0);
+  await waitFor(() => broadcaster.pending.length === 0, { what: 'seen confirmed' });
   const block = (await restarted.rpc('getblock', [mined, true])) as { tx: string[] };
   assert.ok(block.tx.includes(paid.txid));
 });

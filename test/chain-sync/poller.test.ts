@@ -7,8 +7,8 @@ import {
   RestBlockSource,
   RpcBlockSource,
 } from '@lnkit/chain-sync';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { capturingLogger, waitFor } from './helpers.ts';
 
 let chain: TestChain;
 before(async () => {
@@ -32,7 +32,7 @@ function summary(events: ChainEvent[]): string[] {
 
 test('200 blocks arrive in chain order, parsed, each linked to the previous one', async (t) => {
   const genesis = (await chain.rpc('getblockhash', [0])) as string;
-  const { logger } = capturingLogger();
+  const { logger } = captureLogger({ level: 'info' });
   const poller = new ChainPoller(rpcSource(), {
     logger,
     start: { hashHex: genesis, height: 0 },
@@ -43,7 +43,7 @@ test('200 blocks arrive in chain order, parsed, each linked to the previous one'
   t.after(() => poller.stop());
   poller.start();
   for (let i = 0; i < 4; i++) await chain.mine(50);
-  await waitFor('height 200', () => poller.bestBlock?.height === 200);
+  await waitFor(() => poller.bestBlock?.height === 200, { what: 'height 200' });
   await poller.stop();
   const connected = events.filter((e) => e.type === 'blockConnected');
   assert.equal(connected.length, 200);
@@ -64,23 +64,23 @@ for (const kind of ['rpc', 'rest'] as const) {
   test(`a depth-3 reorg gives exactly the disconnect/connect sequence (${kind} source)`, async (t) => {
     await chain.mine(5);
     const source = kind === 'rpc' ? rpcSource() : new RestBlockSource({ url: chain.restUrl });
-    const { logger } = capturingLogger();
+    const { logger } = captureLogger({ level: 'info' });
     const poller = new ChainPoller(source, { logger, pollIntervalMs: 20 });
     const events: ChainEvent[] = [];
     poller.events$.subscribe((e) => events.push(e));
     const tipHeight = await chain.height();
     t.after(() => poller.stop());
     poller.start();
-    await waitFor('poller at tip', () => poller.bestBlock?.height === tipHeight);
+    await waitFor(() => poller.bestBlock?.height === tipHeight, { what: 'poller at tip' });
     // The poller must have seen the blocks that get replaced (a REST source knows stale headers only so).
     await chain.mine(3);
-    await waitFor('three more', () => poller.bestBlock?.height === tipHeight + 3);
+    await waitFor(() => poller.bestBlock?.height === tipHeight + 3, { what: 'three more' });
     const old = await Promise.all(
       [3, 2, 1].map(async (d) => (await chain.rpc('getblockhash', [tipHeight + 4 - d])) as string),
     );
     events.length = 0;
     const fresh = await chain.reorg(3);
-    await waitFor('reorg seen', () => poller.bestBlock?.hashHex === fresh[3]);
+    await waitFor(() => poller.bestBlock?.hashHex === fresh[3], { what: 'reorg seen' });
     await poller.stop();
     const h = tipHeight;
     assert.deepEqual(summary(events), [
@@ -96,7 +96,7 @@ for (const kind of ['rpc', 'rest'] as const) {
 }
 
 test('the RPC server of the node stopped and started again mid-stream: retried with a clear log line, no gap or duplicate', async (t) => {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines, waitForLine } = captureLogger({ level: 'info' });
   const start = { hashHex: (await chain.rpc('getbestblockhash')) as string, height: await chain.height() };
   const poller = new ChainPoller(rpcSource(), {
     logger,
@@ -110,14 +110,14 @@ test('the RPC server of the node stopped and started again mid-stream: retried w
   t.after(() => poller.stop());
   poller.start();
   await chain.mine(20);
-  await waitFor('first 20', () => poller.bestBlock?.height === start.height + 20);
+  await waitFor(() => poller.bestBlock?.height === start.height + 20, { what: 'first 20' });
   await chain.stopRpc();
   await chain.mine(20);
-  await waitFor('a retry log line', () => lines.some((l) => l.level === 40));
-  await new Promise((r) => setTimeout(r, 150));
+  // Down for at least two polls: the second warning shows the backoff growing, not a single hiccup.
+  await waitForLine((l) => l.level === 40 && l.attempt === 2, { what: 'a second retry log line' });
   await chain.startRpc();
   await chain.mine(10);
-  await waitFor('all 50', () => poller.bestBlock?.height === start.height + 50, 10_000);
+  await waitFor(() => poller.bestBlock?.height === start.height + 50, { what: 'all 50' });
   await poller.stop();
   const heights = events.filter((e) => e.type === 'blockConnected').map((e) => e.height);
   assert.deepEqual(

@@ -14,8 +14,8 @@ import {
   RestBlockSource,
   RpcBlockSource,
 } from '@lnkit/chain-sync';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { capturingLogger, waitFor } from './helpers.ts';
 
 let chain: TestChain;
 before(async () => {
@@ -111,7 +111,7 @@ async function stallingProxy(target: string) {
 test('a slow source: requests time out, the poller logs and backs off, then resumes with no gap or duplicate', async (t) => {
   const proxy = await stallingProxy(chain.rpcUrl);
   t.after(() => proxy.close());
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger({ level: 'info' });
   const start = { hashHex: (await chain.rpc('getbestblockhash')) as string, height: await chain.height() };
   const poller = new ChainPoller(new RpcBlockSource({ url: proxy.url, auth: auth(), timeoutMs: 400 }), {
     logger,
@@ -125,13 +125,13 @@ test('a slow source: requests time out, the poller logs and backs off, then resu
   t.after(() => poller.stop());
   poller.start();
   await chain.mine(5);
-  await waitFor('first 5', () => poller.bestBlock?.height === start.height + 5);
+  await waitFor(() => poller.bestBlock?.height === start.height + 5, { what: 'first 5' });
   proxy.state.stalled = true;
   await chain.mine(5);
-  await waitFor('two timeouts', () => lines.filter((l) => l.code === 'timeout').length >= 2);
+  await waitFor(() => lines.filter((l) => l.code === 'timeout').length >= 2, { what: 'two timeouts' });
   proxy.state.stalled = false;
   await chain.mine(5);
-  await waitFor('all 15', () => poller.bestBlock?.height === start.height + 15);
+  await waitFor(() => poller.bestBlock?.height === start.height + 15, { what: 'all 15' });
   await poller.stop();
   const heights = events.filter((e) => e.type === 'blockConnected').map((e) => e.height);
   assert.deepEqual(

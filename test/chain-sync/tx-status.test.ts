@@ -9,9 +9,9 @@ import {
   TxStatusSync,
   WatchedFilter,
 } from '@lnkit/chain-sync';
+import { captureLogger, waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { Transaction } from 'bitcoinjs-lib';
-import { capturingLogger, waitFor } from './helpers.ts';
 
 let chain: TestChain;
 before(async () => {
@@ -58,26 +58,35 @@ test('without full blocks: registered transactions confirmed, unconfirmed by a r
   const height = await chain.height();
   const block = (await chain.rpc('getblock', [blockHash, true])) as { tx: string[] };
   // bcoin's transaction index follows the chain asynchronously: sync until it shows.
-  await waitFor('confirmed', async () => {
-    await sync.sync();
-    return confirmed.has(funded.txid);
-  });
+  await waitFor(
+    async () => {
+      await sync.sync();
+      return confirmed.has(funded.txid);
+    },
+    { what: 'confirmed' },
+  );
   assert.deepEqual(log, [`confirmed at ${height} index ${block.tx.indexOf(funded.txid)}`]);
   assert.equal(confirmed.get(funded.txid)?.blockHashHex, blockHash);
   await sync.sync(); // idempotent: nothing new
   assert.equal(log.length, 1);
 
   await chain.reorg(1);
-  await waitFor('unconfirmed', async () => {
-    await sync.sync();
-    return !confirmed.has(funded.txid);
-  });
+  await waitFor(
+    async () => {
+      await sync.sync();
+      return !confirmed.has(funded.txid);
+    },
+    { what: 'unconfirmed' },
+  );
   assert.equal(best, height + 1);
   await chain.mine(1);
-  await waitFor('confirmed again', async () => {
-    await sync.sync();
-    return confirmed.has(funded.txid);
-  });
+  await waitFor(
+    async () => {
+      await sync.sync();
+      return confirmed.has(funded.txid);
+    },
+    { what: 'confirmed again' },
+  );
   assert.equal(log[1], 'unconfirmed');
   assert.match(log[2] ?? '', new RegExp(`^confirmed at ${height + 2} `));
 });
@@ -117,22 +126,31 @@ test('without full blocks: a registered output is followed through the transacti
   assert.deepEqual(log, [], 'spent in the mempool only: not confirmed');
   await chain.mine(3);
   const height = (await chain.height()) - 2;
-  await waitFor('spend confirmed', async () => {
-    await sync.sync();
-    return confirmed.has(spend.txid);
-  });
+  await waitFor(
+    async () => {
+      await sync.sync();
+      return confirmed.has(spend.txid);
+    },
+    { what: 'spend confirmed' },
+  );
   assert.deepEqual(log, [`confirmed ${spend.txid} at ${height}`]);
   // The spend's block is reorged out (it returns to the mempool), then mined again.
   await chain.reorg(3);
-  await waitFor('spend unconfirmed', async () => {
-    await sync.sync();
-    return !confirmed.has(spend.txid);
-  });
+  await waitFor(
+    async () => {
+      await sync.sync();
+      return !confirmed.has(spend.txid);
+    },
+    { what: 'spend unconfirmed' },
+  );
   await chain.mine(1);
-  await waitFor('spend confirmed again', async () => {
-    await sync.sync();
-    return confirmed.has(spend.txid);
-  });
+  await waitFor(
+    async () => {
+      await sync.sync();
+      return confirmed.has(spend.txid);
+    },
+    { what: 'spend confirmed again' },
+  );
   assert.deepEqual(log, [
     `confirmed ${spend.txid} at ${height}`,
     `unconfirmed ${spend.txid}`,
@@ -141,7 +159,7 @@ test('without full blocks: a registered output is followed through the transacti
 });
 
 test('the sync loop survives the source going away: a logged retry, then the confirmation arrives', async (t) => {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger({ level: 'info' });
   const auth = { user: chain.rpcUser, password: chain.rpcPassword };
   const rpc = new BitcoindRpcClient({ url: chain.rpcUrl, auth });
   const filter = new WatchedFilter();
@@ -166,10 +184,10 @@ test('the sync loop survives the source going away: a logged retry, then the con
   });
   await chain.stopRpc();
   sync.start({ logger, intervalMs: 20, initialBackoffMs: 20, maxBackoffMs: 50 });
-  await waitFor('a retry line', () => lines.some((l) => l.level === 40));
+  await waitFor(() => lines.some((l) => l.level === 40), { what: 'a retry line' });
   await chain.mine(1);
   await chain.startRpc();
-  await waitFor('confirmed after the source came back', () => confirmed.has(funded.txid));
+  await waitFor(() => confirmed.has(funded.txid), { what: 'confirmed after the source came back' });
   await sync.stop();
   const warn = lines.find((l) => l.level === 40);
   assert.equal(warn?.url, chain.rpcUrl);
