@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { randomBytes } from '@lnkit/crypto';
 import { LNKIT_INIT_FEATURES, nodeKeyEcdh, type PeerEvent, PeerManager } from '@lnkit/peer-net';
-import { filter, firstValueFrom } from 'rxjs';
+import { nextEvent } from '@lnkit/test-support';
 import { initLdk, LdkPeer } from '../support/ldk/ldk-peer.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -30,34 +30,41 @@ async function ldkPeer(): Promise<LdkPeer> {
   return p;
 }
 
-function nextEvent(m: PeerManager, type: PeerEvent['type'], nodeId: string): Promise<PeerEvent> {
-  return firstValueFrom(m.events$.pipe(filter((e) => e.type === type && e.nodeId === nodeId)));
-}
+const peerEvent = (m: PeerManager, type: PeerEvent['type'], nodeId: string): Promise<PeerEvent> =>
+  nextEvent(m.events$, (e) => e.type === type && e.nodeId === nodeId, { what: `${type} ${nodeId}` });
 
 /** LDK's own bytes for what it thinks lnkit offered: must be lnkit's init features, exactly. */
 const LNKIT_FEATURES_HEX = Buffer.from(LNKIT_INIT_FEATURES.toMinimalBytes()).toString('hex');
 
+/** Generous: the machine running the tests may be busy; a condition that holds returns at once. */
+const LDK_WAIT_MS = 30_000;
+
+const pongsAtLdk = (ldk: LdkPeer) => ldk.logs.filter((l) => /Received message Pong/.test(l)).length;
+
 /**
  * LDK's timer tick pings every peer and drops one that has sent nothing since the previous
- * tick while a ping was outstanding; surviving three ticks means lnkit answered.
+ * tick while a ping was outstanding. Each of three ticks here waits for LDK to log the pong
+ * lnkit sent back to that tick's ping; then LDK must still list lnkit.
  */
 async function survivesLdkPings(ldk: LdkPeer, m: PeerManager): Promise<void> {
-  const pongsBefore = ldk.logs.filter((l) => /Received message Pong/.test(l)).length;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 1; i <= 3; i++) {
+    const before = pongsAtLdk(ldk);
     ldk.timerTick();
-    await new Promise((r) => setTimeout(r, 150));
+    await ldk.waitFor(
+      () => pongsAtLdk(ldk) > before,
+      LDK_WAIT_MS,
+      `LDK to receive lnkit's pong to ping ${i}`,
+    );
   }
-  // LDK's own log shows the pongs lnkit sent back to its pings.
-  const pongs = ldk.logs.filter((l) => /Received message Pong/.test(l)).length - pongsBefore;
-  assert.ok(pongs >= 2, `LDK received ${pongs} pongs`);
   assert.deepEqual(
     ldk.listPeers().map((p) => p.nodeId),
     [m.nodeId],
   );
-  // And LDK answers lnkit's ping.
-  const ldkNodeId = ldk.nodeId;
-  const rtt = await m.ping(ldkNodeId, 32);
-  assert.ok(rtt >= 0 && rtt < 5000);
+  // And LDK answers lnkit's ping: ping() resolves only on the matching pong, and LDK logged the ping.
+  const pingsAtLdk = () => ldk.logs.filter((l) => /Received message Ping/.test(l)).length;
+  const pingsBefore = pingsAtLdk();
+  assert.equal(typeof (await m.ping(ldk.nodeId, 32)), 'number');
+  assert.equal(pingsAtLdk(), pingsBefore + 1, 'LDK received the ping it answered');
 }
 
 function checkLdkFeatures(names: string[]): void {
@@ -80,7 +87,7 @@ test('lnkit dials LDK: handshake, init, features both ways, pings, clean disconn
   assert.equal(info.inbound, false);
   checkLdkFeatures(info.features.names);
 
-  await ldk.waitFor(() => ldk.listPeers().length === 1, 2000, 'LDK lists lnkit');
+  await ldk.waitFor(() => ldk.listPeers().length === 1, LDK_WAIT_MS, 'LDK lists lnkit');
   const seen = ldk.listPeers()[0]!;
   assert.equal(seen.nodeId, m.nodeId);
   assert.equal(seen.inbound, true);
@@ -88,11 +95,11 @@ test('lnkit dials LDK: handshake, init, features both ways, pings, clean disconn
 
   await survivesLdkPings(ldk, m);
 
-  const down = nextEvent(m, 'disconnected', ldk.nodeId);
+  const down = peerEvent(m, 'disconnected', ldk.nodeId);
   await m.disconnect(ldk.nodeId);
   const ev = await down;
   assert.equal(ev.type === 'disconnected' ? ev.code : 'not-a-disconnect', undefined);
-  await ldk.waitFor(() => ldk.listPeers().length === 0, 2000, 'LDK sees the disconnect');
+  await ldk.waitFor(() => ldk.listPeers().length === 0, LDK_WAIT_MS, 'LDK sees the disconnect');
   assert.deepEqual(m.listPeers(), []);
   assert.deepEqual(
     ldk.logs.filter((l) => /error/i.test(l)),
@@ -104,7 +111,7 @@ test('LDK dials lnkit: handshake, init, features both ways, pings, clean disconn
   const m = lnkit();
   const { port } = await m.listen('127.0.0.1', 0);
   const ldk = await ldkPeer();
-  const up = nextEvent(m, 'connected', ldk.nodeId);
+  const up = peerEvent(m, 'connected', ldk.nodeId);
   await ldk.connect(m.nodeId, '127.0.0.1', port);
   const ev = await up;
   assert.equal(ev.type, 'connected');
@@ -119,7 +126,7 @@ test('LDK dials lnkit: handshake, init, features both ways, pings, clean disconn
 
   await survivesLdkPings(ldk, m);
 
-  const down = nextEvent(m, 'disconnected', ldk.nodeId);
+  const down = peerEvent(m, 'disconnected', ldk.nodeId);
   ldk.disconnectAll();
   const ev2 = await down;
   assert.equal(ev2.type, 'disconnected');
@@ -152,12 +159,12 @@ test('LDK sends an unknown even message: lnkit warns, then disconnects, and LDK 
   const ldk = await LdkPeer.create({ traceLogs: true, customTypes: [32768] });
   cleanups.push(() => ldk.stop());
   await ldk.connect(m.nodeId, '127.0.0.1', port);
-  const down = nextEvent(m, 'disconnected', ldk.nodeId);
+  const down = peerEvent(m, 'disconnected', ldk.nodeId);
   ldk.sendCustom(m.nodeId, 32768, Uint8Array.of(1, 2, 3));
   ldk.processEvents();
   const ev = await down;
   assert.equal(ev.type === 'disconnected' && ev.code, 'protocol');
-  await ldk.waitFor(() => ldk.listPeers().length === 0, 2000, 'LDK sees the disconnect');
+  await ldk.waitFor(() => ldk.listPeers().length === 0, LDK_WAIT_MS, 'LDK sees the disconnect');
   const warned = ldk.logs.filter((l) => /unknown even message type 32768/.test(l));
   assert.ok(warned.length > 0, `LDK logs: ${ldk.logs.slice(-5).join(' | ')}`);
 });

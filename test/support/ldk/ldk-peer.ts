@@ -266,7 +266,7 @@ export class LdkPeer {
   }
 
   /** Dials a node; resolves when LDK lists it as a peer (handshake and init done). */
-  async connect(pubkeyHex: string, host: string, port: number, timeoutMs = 5000): Promise<void> {
+  async connect(pubkeyHex: string, host: string, port: number, timeoutMs = 30_000): Promise<void> {
     const socket = net.connect(port, host);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
