@@ -446,6 +446,32 @@ describe('recordDb', () => {
   const root = mkdtempSync(join(tmpdir(), 'lnkit-records-'));
   after(() => rmSync(root, { recursive: true, force: true }));
 
+  test('a database of structured values migrates to records in place, through two handles', async () => {
+    const dir = join(root, 'm');
+    let store = await Store.open(dir, { schemaVersion: 1 });
+    await store.db<ChainTip>('meta', 'structured').put('chain-tip', tip);
+    await store.close();
+    const migrate = async (s: Store, from: number) => {
+      assert.equal(from, 1);
+      const value = s.db<ChainTip>('meta', 'structured').get('chain-tip') as ChainTip;
+      await recordDb(s.db('meta'), chainTip).put('chain-tip', value);
+    };
+    store = await Store.open(dir, { schemaVersion: 2, migrate });
+    await store.close();
+    store = await Store.open(dir, { schemaVersion: 2 });
+    try {
+      assert.deepEqual(store.db('meta').get('chain-tip'), chainTip.encode(tip), 'stored as the record bytes');
+      const old = store.db<ChainTip>('meta', 'structured');
+      assert.deepEqual(recordDb(store.db('meta'), chainTip).get('chain-tip'), tip);
+      // A removal staged in a transaction finds the database whichever handle wrote it.
+      await old.put('stale', tip);
+      await store.transaction((t) => t.remove('meta', 'stale'));
+      assert.equal(old.get('stale'), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a named database of records: put encodes, get and entries decode', async () => {
     const store = await Store.open(join(root, 'a'), { schemaVersion: 1 });
     try {

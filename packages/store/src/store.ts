@@ -176,10 +176,13 @@ export class Store {
 
   private raw(name: string, encoding: Encoding): Database {
     this.assertOpen();
-    let db = this.dbs.get(name);
+    // One handle per name and encoding: a migration reads a database's old structured values
+    // and writes its new records to the same database, through two handles.
+    const id = `${encoding}:${name}`;
+    let db = this.dbs.get(id);
     if (!db) {
       db = this.env.openDB({ name, encoding: encoding === 'binary' ? 'binary' : 'msgpack' });
-      this.dbs.set(name, db);
+      this.dbs.set(id, db);
     }
     return db;
   }
@@ -257,7 +260,8 @@ export class Store {
         staged.push(() => d.putSync(key as never, value as never));
       },
       remove: (db, key) => {
-        const d = this.dbs.get(db) ?? this.raw(db, 'binary');
+        // Keys are encoded alike whatever the values' encoding, so any handle removes.
+        const d = this.raw(db, 'binary');
         staged.push(() => d.removeSync(key as never));
       },
     });
