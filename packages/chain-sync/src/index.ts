@@ -14,6 +14,8 @@ export {
   type Broadcaster,
   type BroadcastResult,
 } from './broadcaster.ts';
+export { type ChainStreamEvent, fromStreamEvents, toStreamEvent } from './chain-stream.ts';
+export type { ChainActorConfig } from './chain-sync.actor.ts';
 export { type ChainDifference, findChainDifference } from './chain-walk.ts';
 export { type Confirm, ConfirmDriver, type RelevantTxid } from './confirm.ts';
 export { ChainSyncError, type ChainSyncErrorCode, redactUrl } from './errors.ts';

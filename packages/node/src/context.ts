@@ -14,11 +14,11 @@ import {
   type Filter,
   type JsonRpc,
 } from '@lnkit/chain-sync';
+import type chainActor from '@lnkit/chain-sync/actor';
 import type peerActor from '@lnkit/peer-net/actor';
 import { type ActorHandle, actorLogger, type Logger, type LogLevel, Supervisor } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
 import { Subject } from 'rxjs';
-import type chainActor from './actors/chain.actor.ts';
 import type { ChainStatus } from './chain-status.ts';
 import type { NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';

@@ -1,12 +1,12 @@
 /**
- * Step 15, chain updates: the chain-sync actor polls the block source from where step 10 left
+ * Step 15, chain updates: the chain-sync actor (@lnkit/chain-sync/actor) polls the block source from where step 10 left
  * every listener and streams connected / disconnected blocks. The node subscribes before it
  * tells the actor to start (the stream is hot). A user's block source is an object with
  * methods, which cannot cross threads, so with one the actor runs in-process.
  */
+import type { ChainStreamEvent } from '@lnkit/chain-sync';
+import type chainActor from '@lnkit/chain-sync/actor';
 import type { Subscription } from 'rxjs';
-import type chainActor from '../actors/chain.actor.ts';
-import type { ChainStreamEvent } from '../actors/chain.actor.ts';
 import { ChainStatus } from '../chain-status.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainActor, NodeContext } from '../context.ts';
@@ -21,18 +21,15 @@ export function chainUpdatesStep(): NodeComponent {
       const cfg = ctx.config;
       const source = ctx.supplied.blockSource;
       const actor = ctx.actorOptions();
-      chain = (await ctx.supervisor.spawn<typeof chainActor>(
-        new URL('../actors/chain.actor.ts', import.meta.url),
-        {
-          ...actor,
-          placement: source ? 'in-process' : actor.placement,
-          config: {
-            ...(source ? { source } : { rpc: { url: cfg.chain.url, auth: cfg.chain.auth } }),
-            start: ctx.get('syncedTo'),
-            pollIntervalMs: cfg.pollIntervalMs ?? 1000,
-          },
+      chain = (await ctx.supervisor.spawn<typeof chainActor>(import.meta.resolve('@lnkit/chain-sync/actor'), {
+        ...actor,
+        placement: source ? 'in-process' : actor.placement,
+        config: {
+          ...(source ? { source } : { rpc: { url: cfg.chain.url, auth: cfg.chain.auth } }),
+          start: ctx.get('syncedTo'),
+          pollIntervalMs: cfg.pollIntervalMs ?? 1000,
         },
-      )) as unknown as ChainActor;
+      })) as unknown as ChainActor;
       const status = new ChainStatus();
       ctx.set('chain', chain);
       ctx.set('chainStatus', status);
