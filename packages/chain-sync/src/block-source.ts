@@ -39,6 +39,13 @@ export interface BlockSource {
   /** Any known header, also one off the active chain (needed to walk back a reorg). */
   getHeader(hashHex: string): Promise<BlockHeaderData>;
   getBlock(hashHex: string): Promise<BlockData>;
+  /**
+   * Display-order hex of the active chain's block at `height`. A node asks for height 0, the
+   * genesis block, to check the source is on the network it was configured for before it
+   * writes anything. Optional so that existing sources keep compiling; a node given a source
+   * without it cannot make that check, and says so in its log.
+   */
+  getBlockHash?(height: number): Promise<string>;
 }
 
 /** Display-order hex of an internal-order hash. */
@@ -57,6 +64,13 @@ export function checkHashHex(hashHex: string): string {
     throw new ChainSyncError('invalid-argument', 'a block hash must be 64 lowercase hex characters');
   }
   return hashHex;
+}
+
+export function checkHeight(height: number): number {
+  if (!Number.isSafeInteger(height) || height < 0) {
+    throw new ChainSyncError('invalid-argument', `a block height must be a whole number >= 0, got ${height}`);
+  }
+  return height;
 }
 
 /** Parses 80 header bytes; checks the hash against what the source said it was. */

@@ -1,6 +1,7 @@
 /**
  * BlockSource over bitcoind's REST interface (`-rest`): /rest/chaininfo.json,
- * /rest/headers/1/<hash>.json and .bin, /rest/block/<hash>.bin. Unauthenticated, as bitcoind's REST.
+ * /rest/headers/1/<hash>.json and .bin, /rest/block/<hash>.bin,
+ * /rest/blockhashbyheight/<height>.json. Unauthenticated, as bitcoind's REST.
  */
 import {
   type BestBlock,
@@ -8,6 +9,7 @@ import {
   type BlockHeaderData,
   type BlockSource,
   checkHashHex,
+  checkHeight,
   parseBlock,
   parseHeader,
 } from './block-source.ts';
@@ -60,6 +62,15 @@ export class RestBlockSource implements BlockSource {
     const header = parseHeader(raw.subarray(0, 80), first.height, hashHex);
     this.headers.set(header);
     return header;
+  }
+
+  async getBlockHash(height: number): Promise<string> {
+    checkHeight(height);
+    const json = (await this.getJson(`blockhashbyheight/${height}.json`)) as { blockhash?: unknown } | null;
+    if (typeof json?.blockhash !== 'string') {
+      throw new ChainSyncError('bad-response', `blockhashbyheight at ${this.description}: unexpected answer`);
+    }
+    return checkHashHex(json.blockhash);
   }
 
   async getBlock(hashHex: string): Promise<BlockData> {

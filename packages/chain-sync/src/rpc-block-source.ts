@@ -5,6 +5,7 @@ import {
   type BlockHeaderData,
   type BlockSource,
   checkHashHex,
+  checkHeight,
   parseBlock,
   parseHeader,
 } from './block-source.ts';
@@ -86,6 +87,11 @@ export class RpcBlockSource implements BlockSource {
     const header = parseHeader(raw, verbose.height, hashHex);
     this.headers.set(header);
     return header;
+  }
+
+  async getBlockHash(height: number): Promise<string> {
+    checkHeight(height);
+    return checkHashHex(await this.rpc.call<string>('getblockhash', [height]));
   }
 
   async getBlock(hashHex: string): Promise<BlockData> {

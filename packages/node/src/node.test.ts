@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type BlockSource, type Broadcaster, type FeeEstimator, RpcBlockSource } from '@lnkit/chain-sync';
+import {
+  type BlockSource,
+  type Broadcaster,
+  type FeeEstimator,
+  type JsonRpc,
+  RestBlockSource,
+  RpcBlockSource,
+} from '@lnkit/chain-sync';
 import { createRootLogger } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
+import { waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { NodeBuilder, type NodeConfig, NodeError, SCHEMA_VERSION } from './index.ts';
 
@@ -129,5 +139,69 @@ test('a chain of another network or an unreachable chain is refused with a clear
       .build(),
     (e: NodeError) =>
       e.code === 'chain-unreachable' && /127\.0\.0\.1:1/.test(e.message) && !/:p@/.test(e.message),
+  );
+});
+
+/** The test chain's JSON-RPC called in this process: a block source that is not bitcoind's URL. */
+const inProcessRpc = (): JsonRpc => ({
+  url: 'bcoin (in-process)',
+  call: <T>(method: string, params?: unknown[]) => chain.rpc(method, params) as Promise<T>,
+});
+
+test('with its own block source, fee estimator and broadcaster the node never touches bitcoind RPC', async () => {
+  // The configured bitcoind: it counts every request and answers none usefully.
+  let requests = 0;
+  const bitcoind = createServer((_req, res) => {
+    requests++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((r) => bitcoind.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(bitcoind.address() as AddressInfo).port}`;
+  try {
+    const node = await new NodeBuilder(
+      config(join(root, 'no-bitcoind'), { chain: { url, auth: { user: 'u', password: 'p' } } }),
+    )
+      .withLogger(createRootLogger({ level: 'silent' }))
+      .withBlockSource(new RpcBlockSource(inProcessRpc()))
+      .withFeeEstimator({ feeratePerKw: () => 1000n })
+      .withBroadcaster({
+        broadcastTransactions: async (txs) => txs.map(() => ({ txid: '', accepted: true })),
+      })
+      .build();
+    try {
+      const start = await chain.height();
+      await chain.mine(2);
+      await waitFor(async () => (await node.info()).blockHeight === start + 2, {
+        what: 'the node to follow 2 blocks through its own source',
+      });
+    } finally {
+      await node.stop();
+    }
+    assert.equal(requests, 0, 'nothing was asked of the configured bitcoind');
+  } finally {
+    await new Promise((r) => bitcoind.close(r));
+  }
+});
+
+test("a node on bitcoind's REST source checks the network through it and follows the chain", async () => {
+  const node = await new NodeBuilder(config(join(root, 'rest')))
+    .withLogger(createRootLogger({ level: 'silent' }))
+    .withBlockSource(new RestBlockSource({ url: chain.restUrl }))
+    .build();
+  try {
+    const start = await chain.height();
+    await chain.mine(1);
+    await waitFor(async () => (await node.info()).blockHeight === start + 1, {
+      what: 'the node to follow a block through REST',
+    });
+  } finally {
+    await node.stop();
+  }
+  const wrong = new NodeBuilder(config(join(root, 'rest-wrong'), { network: 'testnet' }))
+    .withLogger(createRootLogger({ level: 'silent' }))
+    .withBlockSource(new RestBlockSource({ url: chain.restUrl }));
+  await assert.rejects(
+    wrong.build(),
+    (e: NodeError) => e.code === 'wrong-chain' && e.message.includes(chain.restUrl),
   );
 });
