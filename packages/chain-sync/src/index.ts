@@ -33,6 +33,7 @@ export {
   type ChainListener,
   type ListenerAtBlock,
   type SynchronizeOptions,
+  type SyncProgress,
   synchronizeListeners,
 } from './listener.ts';
 export { type ChainEvent, ChainPoller, type ChainPollerOptions, subscribeListener } from './poller.ts';

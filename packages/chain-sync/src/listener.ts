@@ -11,6 +11,19 @@ import { ChainSyncError } from './errors.ts';
 export interface ChainListener {
   blockConnected(block: BlockData, height: number): void | Promise<void>;
   blockDisconnected(header: BlockHeaderData, height: number): void | Promise<void>;
+  /**
+   * Optional: the poller's progress, fed by subscribeListener in stream order, so it comes only
+   * after this listener has handled every block before it (`synced` then means this listener
+   * is at the tip). synchronizeListeners does not call it.
+   */
+  syncProgress?(progress: SyncProgress): void | Promise<void>;
+}
+
+export interface SyncProgress {
+  /** The height of the last block the stream gave. */
+  height: number;
+  tipHeight: number;
+  synced: boolean;
 }
 
 export interface ListenerAtBlock {

@@ -148,10 +148,11 @@ export class ChainPoller {
 
 /**
  * Feeds a ChainListener from the stream, one event at a time (an async listener finishes a block
- * before it sees the next). A listener that throws is not fed again: giving it the next block
- * would skip the one it failed on and leave it silently off the chain. The failure is logged
- * (with the block) and handed to `onFailure`, so the node can restart that listener from its
- * persisted state through synchronizeListeners. The stream and the other listeners go on.
+ * before it sees the next), and the progress events too if it takes them (`syncProgress`). A
+ * listener that throws is not fed again: giving it the next block would skip the one it failed
+ * on and leave it silently off the chain. The failure is logged (with the block) and handed to
+ * `onFailure`, so the node can restart that listener from its persisted state through
+ * synchronizeListeners. The stream and the other listeners go on.
  */
 export function subscribeListener(
   events$: Observable<ChainEvent>,
@@ -167,7 +168,16 @@ export function subscribeListener(
       concatMap((event) =>
         from(
           (async () => {
-            if (failed || event.type === 'progress') return;
+            if (failed) return;
+            if (event.type === 'progress') {
+              // Not a block: a listener failing on it is logged, and still fed the blocks.
+              try {
+                await listener.syncProgress?.(event);
+              } catch (err) {
+                logger.warn({ err, height: event.height }, 'chain listener failed on a progress event');
+              }
+              return;
+            }
             try {
               if (event.type === 'blockConnected') {
                 await listener.blockConnected({ header: event.header, txdata: event.txdata }, event.height);

@@ -1,4 +1,35 @@
-/** Where the node stands against the chain beyond its durable tip: caught up or not. */
+/**
+ * Where the node stands against the chain beyond its durable tip: caught up or not, and, if
+ * its chain tip could not be stored, why it no longer follows the chain.
+ */
+import type { SyncProgress } from '@lnkit/chain-sync';
+
+export interface ChainFailure {
+  message: string;
+  /** The block the node could not take, when it failed on one. */
+  height?: number;
+  hashHex?: string;
+}
+
 export class ChainStatus {
-  synced = false;
+  private progress: SyncProgress | undefined;
+  private failure: ChainFailure | undefined;
+
+  /** Fed in stream order, after the blocks before it were stored (subscribeListener). */
+  onProgress(progress: SyncProgress): void {
+    this.progress = progress;
+  }
+
+  onFailure(failure: ChainFailure): void {
+    this.failure ??= failure;
+  }
+
+  /** At the tip the chain stream last saw, with that tip stored; never while failed. */
+  get synced(): boolean {
+    return !this.failure && (this.progress?.synced ?? false);
+  }
+
+  get error(): ChainFailure | undefined {
+    return this.failure;
+  }
 }

@@ -3,4 +3,16 @@ import type { PeerEvent } from '@lnkit/peer-net';
 /** What the node reports on `events$`, for an embedder's UI or the daemon's log. */
 export type NodeEvent =
   | { type: 'sync-progress'; height: number; tipHeight: number; synced: boolean }
-  | ({ type: 'peer' } & { event: PeerEvent });
+  | ({ type: 'peer' } & { event: PeerEvent })
+  /**
+   * A chain listener stopped taking blocks (its write failed, or the chain stream itself
+   * failed): it is no longer fed, and the node's chain state stays where it was.
+   */
+  | {
+      type: 'chain-listener-failed';
+      listener: string;
+      message: string;
+      /** The block it failed on, if it failed on one. */
+      height?: number;
+      hashHex?: string;
+    };

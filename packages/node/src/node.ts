@@ -28,6 +28,8 @@ export interface NodeInfo {
   numPeers: number;
   listening: { host: string; port: number } | null;
   version: string;
+  /** Why the node no longer follows the chain (its chain tip could not be stored), or null. */
+  chainError: string | null;
 }
 
 export class LnkitNode {
@@ -68,16 +70,18 @@ export class LnkitNode {
   async info(): Promise<NodeInfo> {
     this.assertRunning();
     const best = this.ctx.get('tip').best;
+    const chain = this.ctx.get('chainStatus');
     return {
       nodeId: this.nodeId,
       alias: this.config.alias ?? '',
       network: this.config.network,
       blockHeight: best.height,
       blockHash: best.hashHex,
-      synced: this.ctx.get('chainStatus').synced,
+      synced: chain.synced,
       numPeers: (await this.ctx.get('peers').ref.listPeers()).length,
       listening: this.ctx.get('listening'),
       version: LNKIT_VERSION,
+      chainError: chain.error?.message ?? null,
     };
   }
 

@@ -1,7 +1,8 @@
 /**
- * The node's own chain listener: it remembers the best block it has processed, durably,
- * so a restart resumes from there (synchronizeListeners walks it back if that block was
- * reorged out while the node was down).
+ * The node's own chain listener: it remembers the best block it has processed, durably, so a
+ * restart resumes from there (synchronizeListeners walks it back if that block was reorged out
+ * while the node was down). `best` moves only once the write of the new tip has resolved, so
+ * what the node shows (info().blockHeight) is always what a crash would leave on disk.
  */
 import type {
   BestBlock,
@@ -18,10 +19,10 @@ const KEY = 'chain-tip';
 export class TipListener implements ChainListener {
   private constructor(
     private readonly meta: NamedDb<BestBlock>,
-    public best: BestBlock,
+    private current: BestBlock,
   ) {}
 
-  /** The tip stored in the data dir, or the source's tip on first start. */
+  /** The tip stored in the data dir, or the source's tip on first start (stored before use). */
   static async load(store: Store, source: BlockSource): Promise<TipListener> {
     const meta = store.db<BestBlock>('meta', 'structured');
     const stored = meta.get(KEY);
@@ -31,25 +32,26 @@ export class TipListener implements ChainListener {
     return new TipListener(meta, best);
   }
 
+  /** The last block whose write is durable. */
+  get best(): BestBlock {
+    return this.current;
+  }
+
   atBlock(): ListenerAtBlock {
-    return { listener: this, bestBlockHash: this.best.hashHex, bestBlockHeight: this.best.height };
-  }
-
-  async connected(hashHex: string, height: number): Promise<void> {
-    this.best = { hashHex, height };
-    await this.meta.put(KEY, this.best);
-  }
-
-  async disconnected(prevHashHex: string, prevHeight: number): Promise<void> {
-    this.best = { hashHex: prevHashHex, height: prevHeight };
-    await this.meta.put(KEY, this.best);
+    return { listener: this, bestBlockHash: this.current.hashHex, bestBlockHeight: this.current.height };
   }
 
   blockConnected(block: BlockData, height: number): Promise<void> {
-    return this.connected(block.header.hashHex, height);
+    return this.moveTo({ hashHex: block.header.hashHex, height });
   }
 
   blockDisconnected(header: BlockHeaderData, height: number): Promise<void> {
-    return this.disconnected(header.prevHashHex, height - 1);
+    return this.moveTo({ hashHex: header.prevHashHex, height: height - 1 });
+  }
+
+  /** Durable first, then in memory; a failed write leaves both at the previous tip. */
+  private async moveTo(next: BestBlock): Promise<void> {
+    await this.meta.put(KEY, next);
+    this.current = next;
   }
 }

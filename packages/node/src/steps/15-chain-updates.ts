@@ -1,19 +1,30 @@
 /**
- * Step 15, chain updates: the chain-sync actor (@lnkit/chain-sync/actor) polls the block source from where step 10 left
- * every listener and streams connected / disconnected blocks. The node subscribes before it
- * tells the actor to start (the stream is hot). A user's block source is an object with
- * methods, which cannot cross threads, so with one the actor runs in-process.
+ * Step 15, chain updates: the chain-sync actor (@lnkit/chain-sync/actor) polls the block source
+ * from where step 10 left every listener and streams connected / disconnected blocks. Each
+ * listener is fed through chain-sync's own subscribeListener: one block at a time, in stream
+ * order, so the chain tip's writes never overlap or reorder; a listener that fails (its write
+ * refused) is logged, no longer fed, and reported as a node event and in info().chainError.
+ * The node subscribes before it tells the actor to start (the stream is hot).
+ *
+ * A user's block source is an object with methods, which cannot cross threads, so with one
+ * the actor runs in-process.
  */
-import type { ChainStreamEvent } from '@lnkit/chain-sync';
+import {
+  type ChainEvent,
+  type ChainListener,
+  fromStreamEvents,
+  type SyncProgress,
+  subscribeListener,
+} from '@lnkit/chain-sync';
 import type chainActor from '@lnkit/chain-sync/actor';
-import type { Subscription } from 'rxjs';
-import { ChainStatus } from '../chain-status.ts';
+import { catchError, EMPTY, type Observable, type Subscription, share } from 'rxjs';
+import { type ChainFailure, ChainStatus } from '../chain-status.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainActor, NodeContext } from '../context.ts';
 
 export function chainUpdatesStep(): NodeComponent {
   let chain: ChainActor | undefined;
-  let events: Subscription | undefined;
+  const subscriptions: Subscription[] = [];
   return {
     step: 15,
     name: 'chain updates',
@@ -33,34 +44,67 @@ export function chainUpdatesStep(): NodeComponent {
       const status = new ChainStatus();
       ctx.set('chain', chain);
       ctx.set('chainStatus', status);
-      events = chain.ref.events$().subscribe({
-        next: (e) => void onChainEvent(ctx, status, e),
-        error: (err) => ctx.log.error({ err }, 'chain stream failed'),
-      });
+
+      const events$ = blockStream(ctx, status, chain);
+      const feed = (name: string, listener: ChainListener, onFailed?: (f: ChainFailure) => void) =>
+        subscribeListener(events$, listener, ctx.log, (err, at) => {
+          const failure = {
+            message: `${name} failed on ${at.type} at height ${at.height}: ${(err as Error).message}`,
+            height: at.height,
+            hashHex: at.hashHex,
+          };
+          onFailed?.(failure);
+          ctx.events.next({ type: 'chain-listener-failed', listener: name, ...failure });
+        });
+      subscriptions.push(
+        // Without its tip the node no longer follows the chain: that is the node's chain error.
+        feed('chain-tip', tipListener(ctx, status), (f) => status.onFailure(f)),
+        ...ctx.chainListeners.map(({ name, listener }) => feed(name, listener)),
+      );
       await chain.ref.start();
     },
     async stop() {
-      events?.unsubscribe();
+      for (const s of subscriptions) s.unsubscribe();
       await chain?.stop();
     },
   };
 }
 
-async function onChainEvent(ctx: NodeContext, status: ChainStatus, e: ChainStreamEvent): Promise<void> {
-  if (e.type === 'progress') {
-    if (!status.synced || !e.synced) {
-      ctx.log.info(
-        { height: e.height, tipHeight: e.tipHeight },
-        e.synced
-          ? `synced to the chain tip at height ${e.height}`
-          : `syncing: block ${e.height} of ${e.tipHeight}`,
-      );
-    }
-    status.synced = e.synced;
-    ctx.events.next({ type: 'sync-progress', height: e.height, tipHeight: e.tipHeight, synced: e.synced });
-    return;
-  }
+/**
+ * The actor's stream as ChainEvents, one subscription shared by every listener. A stream that
+ * errors (the actor's thread died) ends the chain updates: that is reported, never thrown
+ * into the event loop.
+ */
+function blockStream(ctx: NodeContext, status: ChainStatus, chain: ChainActor): Observable<ChainEvent> {
+  return fromStreamEvents(chain.ref.events$()).pipe(
+    catchError((err: Error) => {
+      const message = `the chain stream failed: ${err.message}`;
+      ctx.log.error({ err }, message);
+      status.onFailure({ message });
+      ctx.events.next({ type: 'chain-listener-failed', listener: 'chain-stream', message });
+      return EMPTY;
+    }),
+    share(),
+  );
+}
+
+/** The node's chain tip, with the progress it shows: both in stream order, after the writes. */
+function tipListener(ctx: NodeContext, status: ChainStatus): ChainListener {
   const tip = ctx.get('tip');
-  if (e.type === 'blockConnected') await tip.connected(e.header.hashHex, e.height);
-  else await tip.disconnected(e.header.prevHashHex, e.height - 1);
+  return {
+    blockConnected: (block, height) => tip.blockConnected(block, height),
+    blockDisconnected: (header, height) => tip.blockDisconnected(header, height),
+    syncProgress(p: SyncProgress) {
+      if (!status.synced || !p.synced) {
+        ctx.log.info(
+          { height: p.height, tipHeight: p.tipHeight },
+          p.synced
+            ? `synced to the chain tip at height ${p.height}`
+            : `syncing: block ${p.height} of ${p.tipHeight}`,
+        );
+      }
+      status.onProgress(p);
+      ctx.events.next({ type: 'sync-progress', height: p.height, tipHeight: p.tipHeight, synced: p.synced });
+    },
+  };
 }
