@@ -1,146 +1,142 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  type BlockSource,
   type Broadcaster,
+  type BroadcastResult,
+  type ConfirmationTarget,
   type FeeEstimator,
-  type JsonRpc,
   RestBlockSource,
   RpcBlockSource,
 } from '@lnkit/chain-sync';
 import { createRootLogger } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
-import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { NodeBuilder, type NodeConfig, NodeError, SCHEMA_VERSION } from './index.ts';
+import { captureLogger, nextEvent } from '@lnkit/test-support';
+import type { Observable } from 'rxjs';
+import { NodeBuilder, NodeError, type NodeEvent, SCHEMA_VERSION } from './index.ts';
+import { countingSource, inProcessRpc, nodeConfig, useTestChain } from './test-fixtures.ts';
 
-let chain: TestChain;
-const root = mkdtempSync(join(tmpdir(), 'lnkit-node-'));
-before(async () => {
-  chain = await startTestChain();
-});
-after(async () => {
-  await chain.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const { chain, dir } = useTestChain();
+const silent = () => createRootLogger({ level: 'silent' });
 
-const config = (dataDir: string, over: Partial<NodeConfig> = {}): NodeConfig => ({
-  dataDir,
-  network: 'regtest',
-  chain: { url: chain.rpcUrl, auth: { user: chain.rpcUser, password: chain.rpcPassword } },
-  listen: null,
-  placement: 'in-process',
-  pollIntervalMs: 50,
-  ...over,
-});
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-test('the builder takes the user own pieces, and a node restarts from its data dir', async () => {
-  const dataDir = join(root, 'pluggable');
-  const rpcSource = new RpcBlockSource({
-    url: chain.rpcUrl,
-    auth: { user: chain.rpcUser, password: chain.rpcPassword },
+/** Subscribe first, then make blocks: resolves when the node has stored and shown `height`. */
+const syncedAt = (events$: Observable<NodeEvent>, height: number) =>
+  nextEvent(events$, (e) => e.type === 'sync-progress' && e.synced && e.height === height, {
+    what: `the node to be synced at height ${height}`,
   });
-  let blocksFetched = 0;
-  const source: BlockSource = {
-    description: 'counting source',
-    getBestBlock: () => rpcSource.getBestBlock(),
-    getHeader: (h) => rpcSource.getHeader(h),
-    getBlock: (h) => {
-      blocksFetched++;
-      return rpcSource.getBlock(h);
+
+test("the user's fee estimator, broadcaster, block source, store and logger are the ones the node uses; it restarts from its data dir", async () => {
+  const source = countingSource(chain());
+  const asked: ConfirmationTarget[] = [];
+  const fees: FeeEstimator = {
+    feeratePerKw: (target) => {
+      asked.push(target);
+      return 1234n;
     },
   };
-  const fees: FeeEstimator = { feeratePerKw: () => 1234n };
+  const sent: Uint8Array[][] = [];
+  const answer: BroadcastResult[] = [{ txid: 'ab'.repeat(32), accepted: false, reason: 'the user said no' }];
   const broadcaster: Broadcaster = {
-    broadcastTransactions: async (txs) => txs.map(() => ({ txid: '00', accepted: true })),
+    broadcastTransactions: async (txs) => {
+      sent.push(txs);
+      return answer;
+    },
   };
-  const lines: { msg: string; actor?: string }[] = [];
-  const logger = createRootLogger({
-    level: 'info',
-    destination: { write: (s: string) => lines.push(JSON.parse(s)) },
-  });
+  const log = captureLogger({ level: 'info' });
   // The user's store lives apart from the data dir, so the chain tip found in it shows the
   // node wrote there and not to a store of its own.
-  const storeDir = join(root, 'own-store');
-  let store: Store | undefined;
+  const storeDir = dir('own-store');
   const build = async () => {
-    store = await Store.open(storeDir, { schemaVersion: SCHEMA_VERSION, network: 'regtest' });
-    return new NodeBuilder(config(dataDir))
-      .withLogger(logger)
+    const store = await Store.open(storeDir, { schemaVersion: SCHEMA_VERSION, network: 'regtest' });
+    const node = await new NodeBuilder(nodeConfig(chain(), dir('pluggable')))
+      .withLogger(log.logger)
       .withFeeEstimator(fees)
       .withBroadcaster(broadcaster)
       .withBlockSource(source)
       .withStore(store)
       .build();
+    return { node, store };
   };
 
-  const start = await chain.height();
-  let node = await build();
-  assert.equal(node.feeEstimator, fees);
-  assert.equal(node.broadcaster, broadcaster);
+  const start = await chain().height();
+  let { node, store } = await build();
   const first = await node.info();
   assert.equal(first.blockHeight, start);
-  await chain.mine(5);
-  await until('the node to follow 5 blocks', async () =>
-    (await node.info()).blockHeight === start + 5 ? true : undefined,
-  );
-  assert.ok(blocksFetched >= 5, 'blocks came through the given source');
-  assert.ok(lines.some((l) => l.actor === 'node' && /listeners synchronised/.test(l.msg)));
-  // info() shows a block only once its write is durable: the store holds it already.
-  assert.equal(store?.db<{ height: number }>('meta', 'structured').get('chain-tip')?.height, start + 5);
+  const synced = syncedAt(node.events$, start + 5);
+  const mined = await chain().mine(5);
+  await synced;
+  for (const hash of mined)
+    assert.ok(source.blocks.includes(hash), `block ${hash} came through the given source`);
+  assert.equal((await node.info()).blockHash, mined.at(-1));
+  assert.equal(store.db<{ height: number }>('meta', 'structured').get('chain-tip')?.height, start + 5);
+
+  assert.equal(node.feeratePerKw('highPriority'), 1234n);
+  assert.deepEqual(asked, ['highPriority']);
+  const tx = Uint8Array.of(2, 0, 0, 0);
+  assert.deepEqual(await node.broadcastTransactions([tx]), answer);
+  assert.deepEqual(sent, [[tx]]);
+
+  assert.ok(log.lines.some((l) => l.actor === 'node' && /listeners synchronised/.test(String(l.msg))));
   await node.stop();
-  await store?.close();
+  await store.close();
 
   // Blocks mined while the node is down are caught up at start, with progress shown.
-  await chain.mine(3);
-  lines.length = 0;
-  node = await build();
-  const again = await node.info();
-  assert.equal(again.nodeId, first.nodeId);
-  assert.equal(again.blockHeight, start + 8);
-  assert.ok(lines.some((l) => /syncing to the chain tip: block \d+ of \d+/.test(l.msg)));
-  await node.stop();
-  await store?.close();
+  await chain().mine(3);
+  log.lines.length = 0;
+  ({ node, store } = await build());
+  try {
+    const again = await node.info();
+    assert.equal(again.nodeId, first.nodeId);
+    assert.equal(again.blockHeight, start + 8);
+    assert.ok(log.lines.some((l) => /syncing to the chain tip: block \d+ of \d+/.test(String(l.msg))));
+  } finally {
+    await node.stop();
+    await store.close();
+  }
+});
+
+test('the default broadcaster sends through bitcoind, and stops sending once a block confirms it', async () => {
+  // The chain's own coinbase coins mature after 100 blocks.
+  const height = await chain().height();
+  if (height < 101) await chain().mine(101 - height);
+  const log = captureLogger({ level: 'info' });
+  const node = await new NodeBuilder(nodeConfig(chain(), dir('defaults'))).withLogger(log.logger).build();
+  try {
+    assert.ok(node.feeratePerKw('background') >= 253n, 'never under the floor');
+    const funding = await chain().signFunding(chain().walletScriptPubKey, 50_000n);
+    assert.deepEqual(await node.broadcastTransactions([funding.rawTx]), [
+      { txid: funding.txid, accepted: true },
+    ]);
+    assert.ok(((await chain().rpc('getrawmempool')) as string[]).includes(funding.txid), 'bitcoind has it');
+    await chain().mine(1);
+    await log.waitForLine(
+      (l) => l.actor === 'broadcaster' && l.txid === funding.txid && /confirmed/.test(String(l.msg)),
+      {
+        what: 'the broadcaster to see its transaction confirmed',
+      },
+    );
+  } finally {
+    await node.stop();
+  }
 });
 
 test('a chain of another network or an unreachable chain is refused with a clear error', async () => {
   await assert.rejects(
-    new NodeBuilder(config(join(root, 'wrong'), { network: 'bitcoin' }))
-      .withLogger(createRootLogger({ level: 'silent' }))
-      .build(),
+    new NodeBuilder(nodeConfig(chain(), dir('wrong'), { network: 'bitcoin' })).withLogger(silent()).build(),
     (e: NodeError) => e instanceof NodeError && e.code === 'wrong-chain' && /is not bitcoin/.test(e.message),
   );
   await assert.rejects(
     new NodeBuilder(
-      config(join(root, 'down'), {
+      nodeConfig(chain(), dir('down'), {
         chain: { url: 'http://127.0.0.1:1', auth: { user: 'u', password: 'p' } },
       }),
     )
-      .withLogger(createRootLogger({ level: 'silent' }))
+      .withLogger(silent())
       .build(),
     (e: NodeError) =>
       e.code === 'chain-unreachable' && /127\.0\.0\.1:1/.test(e.message) && !/:p@/.test(e.message),
   );
-});
-
-/** The test chain's JSON-RPC called in this process: a block source that is not bitcoind's URL. */
-const inProcessRpc = (): JsonRpc => ({
-  url: 'bcoin (in-process)',
-  call: <T>(method: string, params?: unknown[]) => chain.rpc(method, params) as Promise<T>,
 });
 
 test('with its own block source, fee estimator and broadcaster the node never touches bitcoind RPC', async () => {
@@ -154,21 +150,19 @@ test('with its own block source, fee estimator and broadcaster the node never to
   const url = `http://127.0.0.1:${(bitcoind.address() as AddressInfo).port}`;
   try {
     const node = await new NodeBuilder(
-      config(join(root, 'no-bitcoind'), { chain: { url, auth: { user: 'u', password: 'p' } } }),
+      nodeConfig(chain(), dir('no-bitcoind'), { chain: { url, auth: { user: 'u', password: 'p' } } }),
     )
-      .withLogger(createRootLogger({ level: 'silent' }))
-      .withBlockSource(new RpcBlockSource(inProcessRpc()))
+      .withLogger(silent())
+      .withBlockSource(new RpcBlockSource(inProcessRpc(chain())))
       .withFeeEstimator({ feeratePerKw: () => 1000n })
       .withBroadcaster({
         broadcastTransactions: async (txs) => txs.map(() => ({ txid: '', accepted: true })),
       })
       .build();
     try {
-      const start = await chain.height();
-      await chain.mine(2);
-      await waitFor(async () => (await node.info()).blockHeight === start + 2, {
-        what: 'the node to follow 2 blocks through its own source',
-      });
+      const synced = syncedAt(node.events$, (await chain().height()) + 2);
+      await chain().mine(2);
+      await synced;
     } finally {
       await node.stop();
     }
@@ -179,24 +173,22 @@ test('with its own block source, fee estimator and broadcaster the node never to
 });
 
 test("a node on bitcoind's REST source checks the network through it and follows the chain", async () => {
-  const node = await new NodeBuilder(config(join(root, 'rest')))
-    .withLogger(createRootLogger({ level: 'silent' }))
-    .withBlockSource(new RestBlockSource({ url: chain.restUrl }))
+  const node = await new NodeBuilder(nodeConfig(chain(), dir('rest')))
+    .withLogger(silent())
+    .withBlockSource(new RestBlockSource({ url: chain().restUrl }))
     .build();
   try {
-    const start = await chain.height();
-    await chain.mine(1);
-    await waitFor(async () => (await node.info()).blockHeight === start + 1, {
-      what: 'the node to follow a block through REST',
-    });
+    const synced = syncedAt(node.events$, (await chain().height()) + 1);
+    await chain().mine(1);
+    await synced;
   } finally {
     await node.stop();
   }
-  const wrong = new NodeBuilder(config(join(root, 'rest-wrong'), { network: 'testnet' }))
-    .withLogger(createRootLogger({ level: 'silent' }))
-    .withBlockSource(new RestBlockSource({ url: chain.restUrl }));
+  const wrong = new NodeBuilder(nodeConfig(chain(), dir('rest-wrong'), { network: 'testnet' }))
+    .withLogger(silent())
+    .withBlockSource(new RestBlockSource({ url: chain().restUrl }));
   await assert.rejects(
     wrong.build(),
-    (e: NodeError) => e.code === 'wrong-chain' && e.message.includes(chain.restUrl),
+    (e: NodeError) => e.code === 'wrong-chain' && e.message.includes(chain().restUrl),
   );
 });

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Broadcaster, FeeEstimator } from '@lnkit/chain-sync';
+import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
 import type { PeerInfo } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
 import type { Observable } from 'rxjs';
@@ -46,16 +46,6 @@ export class LnkitNode {
 
   get config(): NodeConfig {
     return this.ctx.config;
-  }
-
-  /** Step 1's fee estimator: the user's, or the bitcoind default. */
-  get feeEstimator(): FeeEstimator {
-    return this.ctx.get('feeEstimator');
-  }
-
-  /** Step 3's broadcaster: the user's, or the bitcoind default. */
-  get broadcaster(): Broadcaster {
-    return this.ctx.get('broadcaster');
   }
 
   /** Hex of the node's 33-byte public key. */
@@ -114,6 +104,21 @@ export class LnkitNode {
   listPeers(): Promise<PeerInfo[]> {
     this.assertRunning();
     return this.ctx.get('peers').ref.listPeers();
+  }
+
+  /**
+   * Hands transactions to the node's broadcaster (step 3): the user's, or bitcoind's, which
+   * sends each again until a block confirms it.
+   */
+  broadcastTransactions(txs: Uint8Array[]): Promise<BroadcastResult[]> {
+    this.assertRunning();
+    return this.ctx.get('broadcaster').broadcastTransactions(txs);
+  }
+
+  /** The feerate the node's fee estimator (step 1) gives for `target`, in sat per 1000 weight. */
+  feeratePerKw(target: ConfirmationTarget): bigint {
+    this.assertRunning();
+    return this.ctx.get('feeEstimator').feeratePerKw(target);
   }
 
   metrics(): Promise<ActorMetricsSnapshot[]> {

@@ -1,7 +1,8 @@
 /**
  * Step 3, BroadcasterInterface: the user's (withBroadcaster), or bitcoind's sendrawtransaction.
- * The default keeps sending what is not confirmed yet (a task of step 18); the user's
- * broadcaster is theirs to run.
+ * The default keeps sending what is not confirmed yet (a task of step 18) and learns what is
+ * confirmed from the block stream (a chain listener of step 15); the user's broadcaster is
+ * theirs to run.
  */
 import { BitcoindBroadcaster } from '@lnkit/chain-sync';
 import { actorLogger } from '@lnkit/runtime';
@@ -28,6 +29,7 @@ export function broadcasterStep(): NodeComponent {
         everyMs: REBROADCAST_MS,
         run: () => broadcaster.rebroadcastPending(),
       });
+      ctx.chainListeners.push({ name: 'broadcaster', listener: broadcaster });
       ctx.set('broadcaster', broadcaster);
     },
   };
