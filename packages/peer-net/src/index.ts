@@ -16,11 +16,38 @@ export {
   type TransportKeys,
 } from './noise.ts';
 export {
+  type ConnectionId,
+  type ConnectionRecord,
+  type ConnectRequest,
+  type ConnectResult,
+  type DirectoryEffect,
+  type Peer,
+  type PeerAddress,
+  PeerDirectory,
+  type PeerDirectoryOptions,
+  type Persistence,
+} from './peer-directory.ts';
+export {
+  type ConnectionStats,
   type ConnectOptions,
   type PeerEvent,
   type PeerInfo,
   PeerManager,
   type PeerManagerOptions,
   type PeerMessage,
+  type PeerState,
 } from './peer-manager.ts';
-export { connectionWarning, PeerSession, type SessionEffect, type SessionOptions } from './session.ts';
+export {
+  checkReconnectPolicy,
+  DEFAULT_RECONNECT_POLICY,
+  failuresAfterDrop,
+  type ReconnectPolicy,
+  redialDelayMs,
+} from './reconnect-policy.ts';
+export {
+  connectionWarning,
+  PeerSession,
+  type SessionCounters,
+  type SessionEffect,
+  type SessionOptions,
+} from './session.ts';

@@ -1,9 +1,11 @@
 /**
- * The PeerManager actor: TCP listener and dialer, one Connection per socket, one
- * PeerSession per connection for the BOLT 1 rules, and the logical peers that outlive
- * connections (persistent peers are redialled with exponential backoff). Other actors see
- * peers through `events$` and their messages through `messages$` / `messagesOfType`, and
- * talk to them with `send`.
+ * The PeerManager: the I/O shell around two pure cores. It owns the TCP listener and dialer,
+ * one `Connection` per socket (connection.ts), one `PeerSession` per connection for the BOLT 1
+ * rules (session.ts), and the timers; the `PeerDirectory` (peer-directory.ts) decides which
+ * connection is a peer's, what a new one replaces, and when a persistent peer is redialled.
+ * Each socket event becomes an input to one of the cores, and their effects are performed
+ * here. Other actors see peers through `events$`, their messages through `messages$` /
+ * `messagesOfType`, and talk to them with `send`.
  */
 import net from 'node:net';
 import type { Logger } from '@lnkit/runtime';
@@ -20,7 +22,15 @@ import { Connection } from './connection.ts';
 import { PeerNetError, type PeerNetErrorCode } from './errors.ts';
 import { describeFeatures, type FeatureInfo, LNKIT_INIT_FEATURES } from './features.ts';
 import type { FrameSealer, NodeKeyEcdh } from './noise.ts';
-import { PeerSession, type SessionEffect } from './session.ts';
+import {
+  type ConnectionId,
+  type DirectoryEffect,
+  type Peer,
+  type PeerAddress,
+  PeerDirectory,
+} from './peer-directory.ts';
+import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
+import { PeerSession, type SessionCounters, type SessionEffect } from './session.ts';
 
 export interface PeerManagerOptions {
   /** The node key, for the BOLT 8 handshake (it may live in the crypto pool). */
@@ -46,9 +56,13 @@ export interface PeerManagerOptions {
   maxQueueLength?: number;
   /** Largest incoming message accepted; BOLT 8 allows 65535. */
   maxMessageSize?: number;
-  /** Backoff for persistent peers: first delay and cap. Default 1 s → 60 s. */
+  /** Backoff for persistent peers: first delay and cap. Default 1 s → 60 s (reconnect-policy.ts). */
   reconnectInitialDelayMs?: number;
   reconnectMaxDelayMs?: number;
+  /** A connection up this long resets the backoff to the first delay. Default: the cap, 60 s. */
+  reconnectStableAfterMs?: number;
+  /** Fraction of each redial delay taken off at random (0..1). Default 0.1. */
+  reconnectJitter?: number;
   /**
    * Bulk frame encryption off this thread (e.g. a CryptoPool): used for a peer once
    * `sealerMinBatch` messages (default 32) are queued to it; see `pnpm bench peer-net`.
@@ -86,29 +100,54 @@ export interface PeerMessage {
 }
 
 export interface ConnectOptions {
-  /** Keep this peer connected: redial with backoff whenever it drops. */
+  /**
+   * Keep this peer connected: redial with backoff whenever it drops. It takes effect once
+   * this connect succeeds (or at once if the peer is connected): a connect that fails leaves
+   * nothing redialling.
+   */
   persistent?: boolean;
+  /**
+   * With `persistent`: the caller reached this peer before (e.g. its own record from an
+   * earlier run), so it is persistent at once and redialled even if this first dial fails.
+   */
+  remembered?: boolean;
 }
 
-interface Entry {
-  connection: Connection;
-  session: PeerSession;
+/** One peer's current connection: its traffic, and its BOLT 1 control messages (proof a ping crossed). */
+export interface ConnectionStats extends SessionCounters {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** A logical peer as `peer()` shows it: connected or not, persistent or not, its redial. */
+export interface PeerState {
   nodeId: string;
-  inbound: boolean;
-  address: string;
-  /** Set once init is exchanged and this connection is the peer's one connection. */
-  active: boolean;
-  waiter?: { resolve: (info: PeerInfo) => void; reject: (e: Error) => void };
-  pings: { resolve: (ms: number) => void; reject: (e: Error) => void }[];
-  /** Set when we asked for the close (disconnect(), close(), replaced): no reconnect. */
-  closedByUs: boolean;
+  connected: boolean;
+  /** Connections opening or closing besides the current one. */
+  connecting: number;
+  persistent?: { host: string; port: number; failures: number; redialAt?: number };
 }
 
-interface Persistent {
-  host: string;
-  port: number;
-  delayMs: number;
-  timer?: NodeJS.Timeout;
+type Waiter = { resolve: (info: PeerInfo) => void; reject: (e: Error) => void };
+
+/** The shell's side of one connection: its socket or Connection, its session, who waits on it. */
+interface Link {
+  readonly id: ConnectionId;
+  readonly nodeId: string;
+  readonly inbound: boolean;
+  /** Outbound, until the handshake is done: the socket, so that a close can abort the dial. */
+  socket: net.Socket | undefined;
+  connection: Connection | undefined;
+  session: PeerSession | undefined;
+  /** Set when the directory closed it before its Connection existed (an aborted dial). */
+  aborted: PeerNetError | undefined;
+  waiters: Waiter[];
+  pings: { resolve: (ms: number) => void; reject: (e: Error) => void }[];
+  /** Resolves once its end has been reported to the directory. */
+  readonly ended: Promise<void>;
+  end: (() => void) | undefined;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -153,18 +192,31 @@ export class PeerManager {
   private readonly opts: Required<
     Omit<
       PeerManagerOptions,
-      'logger' | 'features' | 'chainHashes' | 'nodeKey' | 'frameSealer' | 'sealerMinBatch'
+      | 'logger'
+      | 'features'
+      | 'chainHashes'
+      | 'nodeKey'
+      | 'frameSealer'
+      | 'sealerMinBatch'
+      | 'reconnectInitialDelayMs'
+      | 'reconnectMaxDelayMs'
+      | 'reconnectStableAfterMs'
+      | 'reconnectJitter'
     >
   >;
   private readonly features: Features;
   private readonly chainHashes: readonly Uint8Array[];
   private readonly log: Logger | undefined;
-  /** Active peers by node id (init exchanged). */
-  private readonly peers = new Map<string, Entry>();
-  /** Connections still in handshake or waiting for init. */
-  private readonly pending = new Set<Entry>();
+  /** Which connection is whose, and when to redial: the rules live there, the I/O here. */
+  private readonly directory: PeerDirectory;
+  private readonly links = new Map<ConnectionId, Link>();
+  /** Effects waiting to be performed, in order (performing one may feed the directory again). */
+  private readonly queue: DirectoryEffect[] = [];
+  private draining = false;
+  /** Links whose end was reported; kept until the effects of that report are performed. */
+  private readonly retired: Link[] = [];
+  private readonly redialTimers = new Map<string, NodeJS.Timeout>();
   private readonly sockets = new Set<net.Socket>();
-  private readonly persistent = new Map<string, Persistent>();
   private readonly handledTypes = new Set<number>();
   private readonly servers: net.Server[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -185,9 +237,17 @@ export class PeerManager {
       timerMs: options.timerMs ?? 1000,
       maxQueueLength: options.maxQueueLength ?? 10_000,
       maxMessageSize: options.maxMessageSize ?? 65535,
-      reconnectInitialDelayMs: options.reconnectInitialDelayMs ?? 1000,
-      reconnectMaxDelayMs: options.reconnectMaxDelayMs ?? 60_000,
     };
+    const maxDelayMs = options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_POLICY.maxDelayMs;
+    this.directory = new PeerDirectory({
+      policy: {
+        initialDelayMs: options.reconnectInitialDelayMs ?? DEFAULT_RECONNECT_POLICY.initialDelayMs,
+        maxDelayMs,
+        stableAfterMs: options.reconnectStableAfterMs ?? maxDelayMs,
+        jitter: options.reconnectJitter ?? DEFAULT_RECONNECT_POLICY.jitter,
+      },
+      random: Math.random,
+    });
     this.timer = setInterval(() => this.tick(), this.opts.timerMs);
     this.timer.unref();
   }
@@ -253,10 +313,10 @@ export class PeerManager {
   }
 
   /**
-   * Dials a peer and resolves once init is exchanged. Rejects with a PeerNetError on a
-   * refused connection, a failed handshake (wrong node id), a timeout or a refused init.
-   * With `persistent`, the peer is redialled with backoff whenever it drops (also when
-   * this first attempt fails).
+   * Dials a peer and resolves once init is exchanged (at once if it is connected already).
+   * Rejects with a PeerNetError on a refused connection, a failed handshake (wrong node id),
+   * a timeout or a refused init. With `persistent`, the peer is redialled with backoff
+   * whenever it drops once this connect has succeeded (see ConnectOptions).
    */
   async connect(
     nodeIdHex: string,
@@ -266,60 +326,61 @@ export class PeerManager {
   ): Promise<PeerInfo> {
     if (this.closed) throw new PeerNetError('closed', 'peer manager is closed');
     const nodeId = peerKey(nodeIdHex);
-    const remoteKey = checkNodeId(nodeId);
+    checkNodeId(nodeId);
     checkAddress(host, port, false);
     if (nodeId === this.nodeId)
       throw new PeerNetError('invalid-argument', 'cannot connect to our own node id');
-    if (options.persistent) {
-      const p = this.persistent.get(nodeId);
-      if (p) {
-        p.host = host;
-        p.port = port;
-      } else this.persistent.set(nodeId, { host, port, delayMs: this.opts.reconnectInitialDelayMs });
-    }
-    const existing = this.peers.get(nodeId);
-    if (existing) return this.info(existing);
-    try {
-      return await this.dial(remoteKey, host, port);
-    } catch (e) {
-      if (this.persistent.has(nodeId)) this.scheduleReconnect(nodeId);
-      throw e;
-    }
+    const r = this.directory.connect(
+      nodeId,
+      { host, port },
+      { persistent: options.persistent === true, remembered: options.remembered === true },
+      Date.now(),
+    );
+    this.perform(r.effects);
+    const link = this.links.get(r.connection);
+    if (!link) throw new PeerNetError('disconnected', 'the connection ended before it could be used');
+    if (r.ready) return this.info(link);
+    return new Promise<PeerInfo>((resolve, reject) => link.waiters.push({ resolve, reject }));
   }
 
-  /** Closes the connection to a peer and forgets that it was persistent. */
+  /** Closes every connection to a peer and forgets that it was persistent (no redial). */
   async disconnect(nodeIdHex: string): Promise<void> {
-    const nodeId = peerKey(nodeIdHex);
-    const p = this.persistent.get(nodeId);
-    if (p?.timer) clearTimeout(p.timer);
-    this.persistent.delete(nodeId);
-    const entry = this.peers.get(nodeId);
-    if (!entry || entry.connection.isClosed) return;
-    entry.closedByUs = true;
-    await new Promise<void>((resolve) => {
-      const done = entry.connection.onClose;
-      entry.connection.onClose = (err) => {
-        done(err);
-        resolve();
-      };
-      entry.connection.close();
-    });
+    const { closing, effects } = this.directory.disconnect(peerKey(nodeIdHex));
+    const ended = closing.flatMap((id) => this.links.get(id)?.ended ?? []);
+    this.perform(effects);
+    await Promise.all(ended);
   }
 
   listPeers(): PeerInfo[] {
-    return [...this.peers.values()].map((e) => this.info(e));
+    return this.directory.connected().flatMap(({ connection }) => {
+      const link = this.links.get(connection);
+      return link ? [this.info(link)] : [];
+    });
+  }
+
+  /** The logical peer: connected or not, and for a persistent one its address and pending redial. */
+  peer(nodeIdHex: string): PeerState | undefined {
+    const p = this.directory.peer(peerKey(nodeIdHex));
+    return p ? peerState(p) : undefined;
+  }
+
+  /** Counters of a peer's current connection (undefined if not connected). */
+  connectionStats(nodeIdHex: string): ConnectionStats | undefined {
+    const link = this.currentLink(peerKey(nodeIdHex));
+    if (!link?.connection || !link.session) return undefined;
+    return { ...link.connection.stats, ...link.session.counters };
   }
 
   /** Sends a message; resolves when the socket has taken it. Rejects with 'not-connected' or 'queue-full'. */
   send(nodeIdHex: string, message: Uint8Array | Message | UnknownMessage): Promise<void> {
-    let entry: Entry | undefined;
+    let link: Link | undefined;
     let bytes: Uint8Array;
     try {
-      entry = this.peers.get(peerKey(nodeIdHex));
+      link = this.currentLink(peerKey(nodeIdHex));
     } catch (e) {
       return Promise.reject(e);
     }
-    if (!entry) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
+    if (!link?.connection) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
     try {
       bytes = message instanceof Uint8Array ? message : encodeMessage(message);
     } catch (e) {
@@ -328,10 +389,10 @@ export class PeerManager {
     // BOLT 1: every message starts with its 2-byte type; fewer bytes would only make the peer close.
     if (bytes.length < 2)
       return Promise.reject(new PeerNetError('invalid-argument', 'a message starts with its 2-byte type'));
-    return entry.connection.send(bytes);
+    return link.connection.send(bytes);
   }
 
-  /** Pings a peer now; resolves to the round trip in ms when the pong arrives. */
+  /** Pings a peer now; resolves to the round trip in ms when its pong arrives. */
   ping(nodeIdHex: string, numPongBytes = 0): Promise<number> {
     // BOLT 1: a peer sends no pong for num_pong_bytes of 65532 or more, so such a ping could
     // only end in the pong timeout, which drops the peer: refuse it here instead.
@@ -343,90 +404,210 @@ export class PeerManager {
         ),
       );
     }
-    let entry: Entry | undefined;
+    let link: Link | undefined;
     try {
-      entry = this.peers.get(peerKey(nodeIdHex));
+      link = this.currentLink(peerKey(nodeIdHex));
     } catch (e) {
       return Promise.reject(e);
     }
-    if (!entry) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
+    const session = link?.session;
+    if (!link || !session) return Promise.reject(new PeerNetError('not-connected', 'peer is not connected'));
     return new Promise((resolve, reject) => {
-      entry.pings.push({ resolve, reject });
-      this.perform(entry, [entry.session.sendPing(Date.now(), numPongBytes)]);
+      link.pings.push({ resolve, reject });
+      this.performSession(link, [session.sendPing(Date.now(), numPongBytes)]);
     });
   }
 
   /** Messages waiting in a peer's outbound queue (0 if not connected). */
   queueLength(nodeIdHex: string): number {
-    return this.peers.get(peerKey(nodeIdHex))?.connection.queueLength ?? 0;
+    return this.currentLink(peerKey(nodeIdHex))?.connection?.queueLength ?? 0;
   }
 
-  /** Stops listening, closes every connection, cancels reconnects; completes the streams. */
+  /** Stops listening, closes every connection, cancels redials; completes the streams. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    for (const p of this.persistent.values()) if (p.timer) clearTimeout(p.timer);
-    this.persistent.clear();
     const serversClosed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    for (const e of [...this.peers.values(), ...this.pending]) {
-      e.closedByUs = true;
-      e.connection.close(new PeerNetError('closed', 'peer manager closed'));
-    }
+    this.perform(this.directory.shutdown());
+    // Inbound sockets still in their handshake are not in the directory yet.
     for (const s of this.sockets) s.destroy();
     await Promise.all(serversClosed);
     this.events.complete();
     this.messages.complete();
   }
 
-  private info(e: Entry): PeerInfo {
-    const features = e.session.features;
+  private currentLink(nodeId: string): Link | undefined {
+    const id = this.directory.current(nodeId);
+    return id === undefined ? undefined : this.links.get(id);
+  }
+
+  private info(link: Link): PeerInfo {
+    const features = link.session?.features;
     return {
-      nodeId: e.nodeId,
-      address: e.address,
-      inbound: e.inbound,
+      nodeId: link.nodeId,
+      address: link.connection?.remoteAddress ?? '?',
+      inbound: link.inbound,
       features: features ? describeFeatures(features) : { hex: '', names: [] },
     };
   }
 
-  private async dial(remoteKey: Uint8Array, host: string, port: number): Promise<PeerInfo> {
-    const socket = net.connect({ host, port });
-    this.track(socket);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new PeerNetError('timeout', `TCP connect to ${host}:${port} timed out`));
-      }, this.opts.connectTimeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new PeerNetError('connect-failed', `TCP connect to ${host}:${port} failed: ${e.message}`));
-      });
-    });
-    let connection: Connection;
+  /** Performs directory effects in order; effects that performing one produces wait their turn. */
+  private perform(effects: DirectoryEffect[]): void {
+    this.queue.push(...effects);
+    if (this.draining) return;
+    this.draining = true;
     try {
-      connection = await Connection.outbound(
-        socket,
-        this.options.nodeKey,
-        remoteKey,
-        this.connectionOptions(),
-      );
-    } catch (e) {
-      const why = e instanceof PeerNetError ? e : new PeerNetError('connect-failed', 'handshake failed');
-      // A bad act two from the node we dialled usually means it is not the node id we expected.
-      const code = why.code.startsWith('handshake-') ? 'wrong-node-id' : why.code;
-      throw new PeerNetError(code, `handshake with ${host}:${port} failed (${why.code}): ${why.message}`);
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) this.performOne(e);
+    } finally {
+      this.draining = false;
+      for (const link of this.retired.splice(0)) this.links.delete(link.id);
     }
-    if (this.closed) {
-      connection.close();
-      throw new PeerNetError('closed', 'peer manager is closed');
+  }
+
+  private performOne(effect: DirectoryEffect): void {
+    switch (effect.kind) {
+      case 'dial': {
+        const link = this.newLink(effect.connection, effect.nodeId, false);
+        this.dial(link, effect.address);
+        break;
+      }
+      case 'close': {
+        const link = this.links.get(effect.connection);
+        if (!link) break;
+        const error = effect.code ? new PeerNetError(effect.code, effect.reason) : undefined;
+        if (link.connection) link.connection.close(error);
+        else {
+          // Still dialling: destroying the socket makes the dial fail, which reports the end.
+          link.aborted = error ?? new PeerNetError('disconnected', effect.reason);
+          link.socket?.destroy();
+        }
+        break;
+      }
+      case 'schedule-redial': {
+        clearTimeout(this.redialTimers.get(effect.nodeId));
+        // The e2e tests count these lines; the fields are what an operator wants to see.
+        this.log?.info(
+          { peer: effect.nodeId, delayMs: effect.delayMs, failures: effect.failures },
+          'reconnecting to persistent peer',
+        );
+        const t = setTimeout(
+          () => {
+            this.redialTimers.delete(effect.nodeId);
+            this.perform(this.directory.redialDue(effect.nodeId, Date.now()));
+          },
+          Math.max(0, effect.at - Date.now()),
+        );
+        t.unref();
+        this.redialTimers.set(effect.nodeId, t);
+        break;
+      }
+      case 'cancel-redial':
+        clearTimeout(this.redialTimers.get(effect.nodeId));
+        this.redialTimers.delete(effect.nodeId);
+        break;
+      case 'connected': {
+        const link = this.links.get(effect.connection)!;
+        const info = this.info(link);
+        this.log?.info(
+          { peer: info.nodeId, address: info.address, inbound: info.inbound, features: info.features.names },
+          'peer connected',
+        );
+        this.events.next({ type: 'connected', ...info });
+        for (const w of link.waiters.splice(0)) w.resolve(info);
+        break;
+      }
+      case 'disconnected': {
+        const link = this.links.get(effect.connection)!;
+        const info = this.info(link);
+        this.log?.info({ peer: info.nodeId, code: effect.code, reason: effect.reason }, 'peer disconnected');
+        this.events.next({
+          type: 'disconnected',
+          nodeId: info.nodeId,
+          address: info.address,
+          inbound: info.inbound,
+          reason: effect.reason,
+          code: effect.code,
+        });
+        break;
+      }
     }
-    return new Promise<PeerInfo>((resolve, reject) => {
-      this.adopt(connection, { resolve, reject });
+  }
+
+  private newLink(id: ConnectionId, nodeId: string, inbound: boolean): Link {
+    let end: (() => void) | undefined;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
     });
+    const link: Link = {
+      id,
+      nodeId,
+      inbound,
+      socket: undefined,
+      connection: undefined,
+      session: undefined,
+      aborted: undefined,
+      waiters: [],
+      pings: [],
+      ended,
+      end,
+    };
+    this.links.set(id, link);
+    return link;
+  }
+
+  private dial(link: Link, { host, port }: PeerAddress): void {
+    const run = async (): Promise<Connection> => {
+      const socket = net.connect({ host, port });
+      link.socket = socket;
+      this.track(socket);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new PeerNetError('timeout', `TCP connect to ${host}:${port} timed out`));
+        }, this.opts.connectTimeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('close', () => {
+          clearTimeout(timer);
+          reject(new PeerNetError('connect-failed', `TCP connect to ${host}:${port} closed`));
+        });
+        socket.once('error', (e) => {
+          clearTimeout(timer);
+          reject(new PeerNetError('connect-failed', `TCP connect to ${host}:${port} failed: ${e.message}`));
+        });
+      });
+      try {
+        return await Connection.outbound(
+          socket,
+          this.options.nodeKey,
+          checkNodeId(link.nodeId),
+          this.connectionOptions(),
+        );
+      } catch (e) {
+        const why = e instanceof PeerNetError ? e : new PeerNetError('connect-failed', 'handshake failed');
+        // A bad act two from the node we dialled usually means it is not the node id we expected.
+        const code = why.code.startsWith('handshake-') ? 'wrong-node-id' : why.code;
+        throw new PeerNetError(code, `handshake with ${host}:${port} failed (${why.code}): ${why.message}`);
+      }
+    };
+    run().then(
+      (connection) => {
+        link.socket = undefined;
+        if (link.aborted) {
+          connection.close(link.aborted);
+          this.ended(link, link.aborted);
+        } else this.adopt(link, connection);
+      },
+      (e: unknown) => {
+        const error =
+          link.aborted ?? (e instanceof PeerNetError ? e : new PeerNetError('connect-failed', String(e)));
+        this.log?.info({ peer: link.nodeId, code: error.code, reason: error.message }, 'dial failed');
+        this.ended(link, error);
+      },
+    );
   }
 
   private accept(socket: net.Socket): void {
@@ -438,8 +619,13 @@ export class PeerManager {
     const address = `${socket.remoteAddress}:${socket.remotePort}`;
     Connection.inbound(socket, this.options.nodeKey, this.connectionOptions()).then(
       (connection) => {
-        if (this.closed) connection.close();
-        else this.adopt(connection);
+        if (this.closed) {
+          connection.close();
+          return;
+        }
+        const nodeId = hex(connection.remoteNodeId);
+        const link = this.newLink(this.directory.inboundOpened(nodeId, Date.now()), nodeId, true);
+        this.adopt(link, connection);
       },
       (e: unknown) => {
         // Random bytes, a bad MAC or silence during the handshake: drop it; it never was a peer.
@@ -464,8 +650,8 @@ export class PeerManager {
     };
   }
 
-  private adopt(connection: Connection, waiter?: Entry['waiter']): void {
-    const nodeId = hex(connection.remoteNodeId);
+  /** The handshake is done: a PeerSession takes the connection's messages from here on. */
+  private adopt(link: Link, connection: Connection): void {
     const session = new PeerSession(
       {
         localFeatures: this.features,
@@ -477,134 +663,89 @@ export class PeerManager {
       },
       Date.now(),
     );
-    const entry: Entry = {
-      connection,
-      session,
-      nodeId,
-      inbound: connection.inbound,
-      address: connection.remoteAddress,
-      active: false,
-      pings: [],
-      closedByUs: false,
-      ...(waiter ? { waiter } : {}),
-    };
-    this.pending.add(entry);
-    connection.onMessage = (raw) => this.perform(entry, session.receive(raw, Date.now()));
-    connection.onClose = (err) => this.onClosed(entry, err);
+    link.connection = connection;
+    link.session = session;
+    connection.onMessage = (raw) => this.performSession(link, session.receive(raw, Date.now()));
+    connection.onClose = (err) => this.ended(link, err);
     connection.start();
-    if (!connection.isClosed) this.perform(entry, session.start());
+    if (!connection.isClosed) this.performSession(link, session.start());
   }
 
-  private perform(entry: Entry, effects: SessionEffect[]): void {
+  private performSession(link: Link, effects: SessionEffect[]): void {
+    const connection = link.connection!;
     for (const effect of effects) {
       switch (effect.kind) {
         case 'send':
           // Control messages (init, pong, warning) go through the same queue, in order.
-          entry.connection.send(effect.message).catch(() => {});
+          connection.send(effect.message).catch(() => {});
           break;
         case 'initialized':
-          this.onInitialized(entry);
+          this.perform(this.directory.ready(link.id, Date.now()));
           break;
         case 'deliver':
-          if (entry.active)
-            this.messages.next({ nodeId: entry.nodeId, message: effect.message, raw: effect.raw });
+          // Only the peer's current connection speaks for it.
+          if (this.directory.current(link.nodeId) === link.id)
+            this.messages.next({ nodeId: link.nodeId, message: effect.message, raw: effect.raw });
           break;
         case 'pong':
-          for (const p of entry.pings.splice(0)) p.resolve(effect.roundTripMs);
+          for (const p of link.pings.splice(0)) p.resolve(effect.roundTripMs);
           break;
         case 'disconnect': {
           const error = new PeerNetError(effect.code, effect.reason);
           this.log?.info(
-            { peer: entry.nodeId, code: effect.code, reason: effect.reason },
+            { peer: link.nodeId, code: effect.code, reason: effect.reason },
             'disconnecting peer',
           );
-          entry.connection.closeAfterFlush(error);
+          connection.closeAfterFlush(error);
           break;
         }
       }
     }
   }
 
-  private onInitialized(entry: Entry): void {
-    this.pending.delete(entry);
-    const previous = this.peers.get(entry.nodeId);
-    if (previous) {
-      // BOLT 1: "MUST use a single connection per peer". The newer connection wins: the older
-      // one is most often a half-open socket the peer has already given up on.
-      previous.closedByUs = true;
-      previous.connection.close(new PeerNetError('disconnected', 'replaced by a newer connection'));
-    }
-    entry.active = true;
-    this.peers.set(entry.nodeId, entry);
-    const p = this.persistent.get(entry.nodeId);
-    if (p) {
-      if (p.timer) clearTimeout(p.timer);
-      p.timer = undefined;
-      p.delayMs = this.opts.reconnectInitialDelayMs;
-    }
-    const info = this.info(entry);
-    this.log?.info(
-      { peer: entry.nodeId, address: entry.address, inbound: entry.inbound, features: info.features.names },
-      'peer connected',
-    );
-    this.events.next({ type: 'connected', ...info });
-    entry.waiter?.resolve(info);
-    entry.waiter = undefined;
-  }
-
-  private onClosed(entry: Entry, error: PeerNetError | undefined): void {
-    this.pending.delete(entry);
+  /** A link's socket is gone (dial failed, handshake failed, or the connection closed): tell whoever waits, then the directory. */
+  private ended(link: Link, error: PeerNetError | undefined): void {
+    if (!link.end) return;
+    link.end();
+    link.end = undefined;
     const reason = error?.message ?? 'connection closed';
-    for (const p of entry.pings.splice(0)) p.reject(new PeerNetError('disconnected', reason));
-    if (entry.waiter) {
-      entry.waiter.reject(
-        new PeerNetError(error?.code ?? 'disconnected', `peer disconnected before init: ${reason}`),
+    for (const p of link.pings.splice(0)) p.reject(new PeerNetError('disconnected', reason));
+    for (const w of link.waiters.splice(0)) {
+      // Before the handshake the dial's own error says it best; after it, init never came.
+      w.reject(
+        link.session
+          ? new PeerNetError(error?.code ?? 'disconnected', `peer disconnected before init: ${reason}`)
+          : (error ?? new PeerNetError('disconnected', reason)),
       );
-      entry.waiter = undefined;
     }
-    if (!entry.active) return;
-    entry.active = false;
-    if (this.peers.get(entry.nodeId) === entry) this.peers.delete(entry.nodeId);
-    this.log?.info({ peer: entry.nodeId, code: error?.code, reason }, 'peer disconnected');
-    if (!this.closed) {
-      this.events.next({
-        type: 'disconnected',
-        nodeId: entry.nodeId,
-        address: entry.address,
-        inbound: entry.inbound,
-        reason,
-        code: error?.code,
-      });
-    }
-    if (!entry.closedByUs && !this.peers.has(entry.nodeId) && this.persistent.has(entry.nodeId)) {
-      this.scheduleReconnect(entry.nodeId);
-    }
-  }
-
-  private scheduleReconnect(nodeId: string): void {
-    const p = this.persistent.get(nodeId);
-    if (!p || p.timer || this.closed) return;
-    const delay = p.delayMs;
-    p.delayMs = Math.min(p.delayMs * 2, this.opts.reconnectMaxDelayMs);
-    this.log?.info({ peer: nodeId, delayMs: delay }, 'reconnecting to persistent peer');
-    p.timer = setTimeout(() => {
-      p.timer = undefined;
-      if (this.closed || this.peers.has(nodeId) || !this.persistent.has(nodeId)) return;
-      this.dial(checkNodeId(nodeId), p.host, p.port).catch((e: unknown) => {
-        this.log?.info(
-          { peer: nodeId, code: e instanceof PeerNetError ? e.code : undefined },
-          'reconnect failed',
-        );
-        this.scheduleReconnect(nodeId);
-      });
-    }, delay);
-    p.timer.unref();
+    this.retired.push(link);
+    this.perform(this.directory.closed(link.id, Date.now(), error?.code, reason));
   }
 
   private tick(): void {
     const now = Date.now();
-    for (const e of [...this.pending, ...this.peers.values()]) {
-      if (!e.connection.isClosed) this.perform(e, e.session.tick(now));
+    for (const link of this.links.values()) {
+      if (link.session && link.connection && !link.connection.isClosed)
+        this.performSession(link, link.session.tick(now));
     }
   }
+}
+
+function peerState(p: Peer): PeerState {
+  const persistent = p.persistent;
+  return {
+    nodeId: p.nodeId,
+    connected: p.current !== undefined,
+    connecting: p.others.length,
+    ...(persistent
+      ? {
+          persistent: {
+            host: persistent.address.host,
+            port: persistent.address.port,
+            failures: persistent.failures,
+            ...(persistent.redialAt !== undefined ? { redialAt: persistent.redialAt } : {}),
+          },
+        }
+      : {}),
+  };
 }

@@ -13,11 +13,13 @@ import { filter, map, type Observable } from 'rxjs';
 import { PeerNetError } from './errors.ts';
 import { type NodeKeyEcdh, nodeKeyEcdh } from './noise.ts';
 import {
+  type ConnectionStats,
   type ConnectOptions,
   type PeerEvent,
   type PeerInfo,
   PeerManager,
   type PeerManagerOptions,
+  type PeerState,
 } from './peer-manager.ts';
 
 export interface PeerNetActorConfig {
@@ -85,6 +87,10 @@ export default defineActor({
         pm.connect(nodeId, host, port, options),
       disconnect: (nodeId: string) => pm.disconnect(nodeId),
       listPeers: (): PeerInfo[] => pm.listPeers(),
+      /** The logical peer (connected or not, persistent or not, its pending redial). */
+      peer: (nodeId: string): PeerState | undefined => pm.peer(nodeId),
+      /** The current connection's counters: traffic, and pings and pongs (proof a ping crossed). */
+      connectionStats: (nodeId: string): ConnectionStats | undefined => pm.connectionStats(nodeId),
       send: (nodeId: string, message: Uint8Array) => pm.send(nodeId, message),
       ping: (nodeId: string, numPongBytes?: number) => pm.ping(nodeId, numPongBytes),
       queueLength: (nodeId: string) => pm.queueLength(nodeId),

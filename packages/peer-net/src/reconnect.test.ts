@@ -1,14 +1,15 @@
 /**
- * The logical peer over its connections: persistent peers are redialled with exponential
- * backoff (doubling to a cap, back to the first delay after a success), and BOLT 1's
- * single connection per peer (a newer connection replaces the older one).
+ * The directory's rules through the PeerManager's sockets and timers: persistent peers are
+ * redialled until they are back, a failed first connect leaves nothing redialling, and BOLT 1's
+ * single connection per peer (a newer connection replaces the older one). The rules themselves,
+ * with exact times, are in peer-directory.test.ts; here each test waits for events, not delays.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { randomBytes } from '@lnkit/crypto';
-import { createRootLogger } from '@lnkit/runtime';
-import { filter, firstValueFrom } from 'rxjs';
+import { nextEvent, waitFor } from '@lnkit/test-support';
+import { PeerNetError } from './errors.ts';
 import { type NodeKeyEcdh, nodeKeyEcdh } from './noise.ts';
 import { type PeerEvent, PeerManager, type PeerManagerOptions } from './peer-manager.ts';
 
@@ -21,120 +22,142 @@ after(async () => {
 });
 
 function manager(nodeKey: NodeKeyEcdh, over: Partial<PeerManagerOptions> = {}): PeerManager {
-  const m = new PeerManager({ nodeKey, timerMs: 20, handshakeTimeoutMs: 500, initTimeoutMs: 500, ...over });
+  const m = new PeerManager({ nodeKey, timerMs: 20, ...over });
   managers.push(m);
   return m;
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function nextEvent(m: PeerManager, type: PeerEvent['type'], nodeId: string): Promise<PeerEvent> {
-  return firstValueFrom(m.events$.pipe(filter((e) => e.type === type && e.nodeId === nodeId)));
+function peerEvent(m: PeerManager, type: PeerEvent['type'], nodeId: string): Promise<PeerEvent> {
+  return nextEvent(m.events$, (e) => e.type === type && e.nodeId === nodeId, { what: `${type} ${nodeId}` });
 }
 
-async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await wait(5);
-  }
+/** Pings and proves the ping crossed: the other side counted it and answered, and the pong was counted here. */
+async function pingCrosses(from: PeerManager, to: PeerManager): Promise<void> {
+  const theirs = to.connectionStats(from.nodeId);
+  const ours = from.connectionStats(to.nodeId);
+  assert.ok(theirs && ours, 'both sides connected');
+  await from.ping(to.nodeId, 9);
+  assert.equal(to.connectionStats(from.nodeId)?.pingsReceived, theirs.pingsReceived + 1);
+  assert.equal(to.connectionStats(from.nodeId)?.pongsSent, theirs.pongsSent + 1);
+  assert.equal(from.connectionStats(to.nodeId)?.pongsReceived, ours.pongsReceived + 1);
 }
 
-/** A real pino logger whose JSON lines are kept, to read the delays the manager chose. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createRootLogger({
-    level: 'info',
-    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
-  });
-  return {
-    logger,
-    reconnectDelays: () =>
-      lines.filter((l) => l.msg === 'reconnecting to persistent peer').map((l) => l.delayMs as number),
-  };
-}
-
-test('persistent peer: redial delays double up to the cap, are really waited, and reset after a success', {
-  timeout: 20_000,
+test('persistent peer: redialled while it is down, connected again when it is back; disconnect() forgets it', {
+  timeout: 60_000,
 }, async () => {
-  const INITIAL = 40;
-  const MAX = 200;
   const remoteKey = nodeKeyEcdh(randomBytes(32));
   const remoteId = Buffer.from(remoteKey.publicKey).toString('hex');
   const b1 = manager(remoteKey);
   const { port } = await b1.listen('127.0.0.1', 0);
-  const log = capturingLogger();
-  const a = manager(nodeKeyEcdh(randomBytes(32)), {
-    logger: log.logger,
-    reconnectInitialDelayMs: INITIAL,
-    reconnectMaxDelayMs: MAX,
-  });
+  const a = manager(nodeKeyEcdh(randomBytes(32)), { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 80 });
   await a.connect(remoteId, '127.0.0.1', port, { persistent: true });
+  assert.deepEqual(a.peer(remoteId), {
+    nodeId: remoteId,
+    connected: true,
+    connecting: 0,
+    persistent: { host: '127.0.0.1', port, failures: 0 },
+  });
 
-  // The remote node goes away; in its place a socket that accepts and hangs up at once,
-  // so each redial fails in the handshake and we can time the attempts on the server side.
-  const down = nextEvent(a, 'disconnected', remoteId);
+  // The remote node goes away; in its place a socket that accepts and hangs up at once, so
+  // each redial reaches the port and fails in the handshake.
+  const down = peerEvent(a, 'disconnected', remoteId);
   await b1.close();
   await down;
-  const attempts: number[] = [];
+  let attempts = 0;
   const refuser = net.createServer((s) => {
-    attempts.push(performance.now());
+    attempts++;
     s.destroy();
   });
   servers.push(refuser);
   await new Promise<void>((r) => refuser.listen(port, '127.0.0.1', r));
-  await waitUntil(() => log.reconnectDelays().length >= 6, 5000, 'six redial attempts scheduled');
+  await waitFor(() => attempts >= 3 && (a.peer(remoteId)?.persistent?.failures ?? 0) >= 3, {
+    what: 'three redials refused',
+  });
+  assert.equal(a.peer(remoteId)?.connected, false);
 
-  // BOLT 1 asks nothing here; this is the node's own policy: 40, 80, 160, then the 200 cap.
-  assert.deepEqual(log.reconnectDelays().slice(0, 6), [INITIAL, 80, 160, MAX, MAX, MAX]);
-  // The delays are really waited: no two attempts the refuser saw are closer than the
-  // first delay (2 ms of slack for timer rounding), and the later ones are at least the cap apart.
-  assert.ok(attempts.length >= 3, `refuser saw ${attempts.length} attempts`);
-  const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
-  for (const gap of gaps) assert.ok(gap >= INITIAL - 2, `attempts ${gap.toFixed(1)} ms apart`);
-  assert.ok(gaps.at(-1)! >= MAX - 2, `last gap ${gaps.at(-1)!.toFixed(1)} ms, cap ${MAX} ms`);
-
-  // The remote node is back: the next redial succeeds.
+  // The remote node is back on its port: the next redial connects.
   await new Promise<void>((r) => refuser.close(() => r()));
-  const up = nextEvent(a, 'connected', remoteId);
+  const up = peerEvent(a, 'connected', remoteId);
   const b2 = manager(remoteKey);
   await b2.listen('127.0.0.1', port);
-  await up;
+  const ev = await up;
+  assert.equal(ev.type === 'connected' && ev.inbound, false);
+  assert.equal(a.peer(remoteId)?.connected, true);
+  assert.equal(a.peer(remoteId)?.persistent?.redialAt, undefined, 'no redial pending while connected');
+  assert.deepEqual(
+    b2.listPeers().map((p) => p.nodeId),
+    [a.nodeId],
+  );
+  await pingCrosses(a, b2);
 
-  // After a success the backoff starts again from the first delay.
-  const before = log.reconnectDelays().length;
-  const downAgain = nextEvent(a, 'disconnected', remoteId);
+  // It drops again: a redial is pending; disconnect() cancels it and forgets the peer.
+  const downAgain = peerEvent(a, 'disconnected', remoteId);
   await b2.close();
   await downAgain;
-  await waitUntil(() => log.reconnectDelays().length > before, 2000, 'a redial after the second drop');
-  assert.equal(log.reconnectDelays()[before], INITIAL);
-
-  // disconnect() forgets the peer: no redial is scheduled any more.
+  await waitFor(() => a.peer(remoteId)?.persistent?.redialAt !== undefined || a.peer(remoteId)?.connecting, {
+    what: 'a redial pending or under way',
+  });
   await a.disconnect(remoteId);
-  const after = log.reconnectDelays().length;
-  await wait(3 * MAX);
-  assert.equal(log.reconnectDelays().length, after);
+  assert.equal(a.peer(remoteId), undefined);
+  assert.deepEqual(a.listPeers(), []);
+});
+
+test('a failed first connect is not made persistent; a remembered peer is redialled after one', async () => {
+  const a = manager(nodeKeyEcdh(randomBytes(32)), { reconnectInitialDelayMs: 60_000 });
+  const spare = net.createServer();
+  await new Promise<void>((r) => spare.listen(0, '127.0.0.1', r));
+  const closedPort = (spare.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => spare.close(() => r()));
+  const id = Buffer.from(nodeKeyEcdh(randomBytes(32)).publicKey).toString('hex');
+  await assert.rejects(
+    a.connect(id, '127.0.0.1', closedPort, { persistent: true }),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'connect-failed',
+  );
+  assert.equal(a.peer(id), undefined, 'nothing left redialling an address that did not work');
+
+  await assert.rejects(
+    a.connect(id, '127.0.0.1', closedPort, { persistent: true, remembered: true }),
+    (e: unknown) => e instanceof PeerNetError && e.code === 'connect-failed',
+  );
+  const p = a.peer(id);
+  assert.equal(p?.persistent?.failures, 1);
+  assert.ok(p?.persistent?.redialAt !== undefined, 'a redial is pending');
+  await a.disconnect(id);
+  assert.equal(a.peer(id), undefined);
 });
 
 test('BOLT 1 single connection per peer: a newer connection from the same node replaces the older one', {
-  timeout: 10_000,
+  timeout: 30_000,
 }, async () => {
   const a = manager(nodeKeyEcdh(randomBytes(32)));
   const { port } = await a.listen('127.0.0.1', 0);
   const bKey = nodeKeyEcdh(randomBytes(32));
   const b1 = manager(bKey);
   const b2 = manager(bKey);
+  const events: PeerEvent[] = [];
+  a.events$.subscribe((e) => events.push(e));
   await b1.connect(a.nodeId, '127.0.0.1', port);
-  const b1Down = nextEvent(b1, 'disconnected', a.nodeId);
+  const b1Down = peerEvent(b1, 'disconnected', a.nodeId);
+  const aSeesB2 = nextEvent(a.events$, (e) => e.type === 'connected' && events.length > 1);
   await b2.connect(a.nodeId, '127.0.0.1', port);
   // The older connection is closed by a; b1 sees it end.
-  await b1Down;
+  await Promise.all([b1Down, aSeesB2]);
   assert.deepEqual(b1.listPeers(), []);
   assert.deepEqual(
     a.listPeers().map((p) => p.nodeId),
     [b2.nodeId],
   );
-  // The newer one is the one a talks on.
-  assert.ok((await b2.ping(a.nodeId)) >= 0);
-  assert.ok((await a.ping(b2.nodeId)) >= 0);
+  // One event per transition: the old connection's end, then the new one, and no more.
+  assert.deepEqual(
+    events.map((e) => [e.type, e.type === 'disconnected' ? e.reason : '']),
+    [
+      ['connected', ''],
+      ['disconnected', 'replaced by a newer connection'],
+      ['connected', ''],
+    ],
+  );
+  // The newer connection is the one a talks on: pings cross it both ways.
+  await pingCrosses(b2, a);
+  await pingCrosses(a, b2);
+  assert.equal(b1.connectionStats(a.nodeId), undefined);
 });

@@ -59,7 +59,17 @@ export function connectionWarning(text: string): Uint8Array {
   });
 }
 
+/** What one connection's BOLT 1 control traffic did: proof that a ping crossed, for metrics and tests. */
+export interface SessionCounters {
+  pingsSent: number;
+  /** Pongs that answered our ping (the right length, while one was outstanding). */
+  pongsReceived: number;
+  pingsReceived: number;
+  pongsSent: number;
+}
+
 export class PeerSession {
+  readonly counters: SessionCounters = { pingsSent: 0, pongsReceived: 0, pingsReceived: 0, pongsSent: 0 };
   private state: 'awaiting-init' | 'active' | 'closed' = 'awaiting-init';
   private readonly startedAt: number;
   private lastReceivedAt: number;
@@ -123,8 +133,10 @@ export class PeerSession {
         // A second init on one connection has no meaning; tell the peer and carry on.
         return [{ kind: 'send', message: connectionWarning('unexpected second init') }];
       case 'ping': {
+        this.counters.pingsReceived++;
         // BOLT 1: respond with pong of num_pong_bytes, unless it is 65532 or more.
         if (message.numPongBytes >= PING_NO_REPLY_THRESHOLD) return [];
+        this.counters.pongsSent++;
         const pong = encodeMessage({ type: 19, kind: 'pong', ignored: new Uint8Array(message.numPongBytes) });
         return [{ kind: 'send', message: pong }];
       }
@@ -133,6 +145,7 @@ export class PeerSession {
         // BOLT 1: a pong that matches no ping "MAY close the connection"; we only ignore it.
         if (!p || message.ignored.length !== p.numPongBytes) return [];
         this.ping = null;
+        this.counters.pongsReceived++;
         return [{ kind: 'pong', roundTripMs: now - p.sentAt }];
       }
       case 'unknown':
@@ -168,6 +181,7 @@ export class PeerSession {
   /** A ping now (also used by tests and by `PeerManager.ping`). */
   sendPing(now: number, numPongBytes = 0): SessionEffect {
     this.ping = { sentAt: now, numPongBytes };
+    this.counters.pingsSent++;
     // BOLT 1: "SHOULD set ignored to 0s" and never to secrets.
     return {
       kind: 'send',

@@ -33,9 +33,11 @@ export function networkingStep(): NodeComponent {
       const persistent = new PersistentPeers(ctx.get('store'));
       ctx.set('persistentPeers', persistent);
       for (const { nodeId, address } of persistent.list()) {
-        peers.ref.connect(nodeId, address.host, address.port, { persistent: true }).catch((err: Error) => {
-          ctx.log.warn({ peer: nodeId, err: err.message }, 'persistent peer not reachable yet; will retry');
-        });
+        peers.ref
+          .connect(nodeId, address.host, address.port, { persistent: true, remembered: true })
+          .catch((err: Error) => {
+            ctx.log.warn({ peer: nodeId, err: err.message }, 'persistent peer not reachable yet; will retry');
+          });
       }
     },
   };
