@@ -72,12 +72,17 @@ class ActReader {
     null;
   private failure: PeerNetError | null = null;
   private readonly onData = (chunk: Buffer) => {
+    if (this.failure) return;
     this.chunks.push(chunk);
     this.length += chunk.length;
     // Before our init, a peer may have sent act three and its own init (BOLT 1: nothing else
-    // before it receives ours): more than that is a flood, not a handshake.
+    // before it receives ours): more than that is a flood, not a handshake. Drop it now, not
+    // when the node key's ECDH (perhaps in a busy pool) returns: until then nothing reads.
     if (this.length > HANDSHAKE_BUFFER_LIMIT) {
       this.fail(new PeerNetError('message-too-long', 'too much data during the handshake'));
+      this.chunks = [];
+      this.length = 0;
+      this.socket.destroy();
       return;
     }
     this.check();

@@ -2,13 +2,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { randomBytes } from '@lnkit/crypto';
 import { createRootLogger, spawn } from '@lnkit/runtime';
-import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { waitFor } from '@lnkit/test-support';
+import { nodeKeyEcdh } from './noise.ts';
+import { type PeerEvent, PeerManager } from './peer-manager.ts';
 import type actorDef from './peer-net.actor.ts';
+import type { RawPeerMessage } from './peer-net.actor.ts';
 
 const ACTOR = new URL('./peer-net.actor.ts', import.meta.url);
 const quiet = createRootLogger({ level: 'silent' });
 
-test('the PeerManager actor in a worker thread and in-process: connect, events, messages across threads', async () => {
+test('the PeerManager actor in a worker thread and in-process: connect, events, messages across threads', {
+  timeout: 60_000,
+}, async () => {
   const w = await spawn<typeof actorDef>(ACTOR, {
     placement: 'worker',
     config: { nodeSecret: randomBytes(32) },
@@ -20,34 +25,68 @@ test('the PeerManager actor in a worker thread and in-process: connect, events, 
     config: { nodeSecret: randomBytes(32) },
     logger: quiet,
   });
+  const probe = new PeerManager({ nodeKey: nodeKeyEcdh(randomBytes(32)) });
   try {
     const { port } = await w.ref.listen('127.0.0.1', 0);
     const wId = await w.ref.nodeId();
     const pId = await p.ref.nodeId();
-    const connected = firstValueFrom(w.ref.events$().pipe(filter((e) => e.type === 'connected')));
-    const inbound = firstValueFrom(w.ref.messages$([32769]).pipe(take(2), toArray()));
-    // Let the stream subscription reach the worker before the messages are sent.
-    await new Promise((r) => setTimeout(r, 100));
+    // A subscription reaches the worker some time after subscribe() returns, and nothing says
+    // when; what it misses is lost. So each stream is probed until it shows it is live.
+    const events: PeerEvent[] = [];
+    const eventsSub = w.ref.events$().subscribe((e) => events.push(e));
+    await waitFor(
+      async () => {
+        await probe.connect(wId, '127.0.0.1', port);
+        await probe.disconnect(wId);
+        return events.some((e) => e.nodeId === probe.nodeId);
+      },
+      { what: "the worker's event stream to be live" },
+    );
     const info = await p.ref.connect(wId, '127.0.0.1', port);
     assert.equal(info.nodeId, wId);
-    const ev = await connected;
-    assert.equal(ev.nodeId, pId);
+    const ev = await waitFor(() => events.find((e) => e.type === 'connected' && e.nodeId === pId), {
+      what: 'the connected event from the worker',
+    });
+    assert.equal(ev.type === 'connected' && ev.inbound, true);
+
+    const inbound: RawPeerMessage[] = [];
+    const messagesSub = w.ref.messages$([32769]).subscribe((m) => inbound.push(m));
+    await waitFor(
+      async () => {
+        await p.ref.send(wId, Uint8Array.of(0x80, 0x01, 0));
+        return inbound.length > 0;
+      },
+      { what: "the worker's message stream to be live" },
+    );
     await p.ref.send(wId, Uint8Array.of(0x80, 0x01, 7));
     await p.ref.send(wId, Uint8Array.of(0x80, 0x01, 8));
-    const got = await inbound;
+    const notProbes = () => inbound.filter((m) => m.raw[2] !== 0);
+    await waitFor(() => notProbes().length >= 2, { what: 'two messages through the worker' });
     assert.deepEqual(
-      got.map((m) => [m.nodeId, m.type, [...m.raw]]),
+      notProbes().map((m) => [m.nodeId, m.type, [...m.raw]]),
       [
         [pId, 32769, [0x80, 0x01, 7]],
         [pId, 32769, [0x80, 0x01, 8]],
       ],
     );
-    assert.ok((await p.ref.ping(wId)) >= 0);
+    eventsSub.unsubscribe();
+    messagesSub.unsubscribe();
+
+    // A ping that crossed: the worker counted it and answered; the pong was counted here.
+    const before = await w.ref.connectionStats(pId);
+    assert.ok(before);
+    await p.ref.ping(wId, 12);
+    const after = await w.ref.connectionStats(pId);
+    assert.equal(after?.pingsReceived, before.pingsReceived + 1);
+    assert.equal(after?.pongsSent, before.pongsSent + 1);
+    assert.equal((await p.ref.connectionStats(wId))?.pongsReceived, 1);
     assert.deepEqual(
       (await w.ref.listPeers()).map((x) => x.nodeId),
       [pId],
     );
+    assert.equal((await w.ref.peer(pId))?.connected, true);
   } finally {
+    await probe.close();
     await p.stop();
     await w.stop();
   }
