@@ -40,10 +40,10 @@ test('the tip is written one block at a time in chain order, and info() shows a 
   try {
     const start = (await node.info()).blockHeight;
     gate.mode = 'hold';
+    const fetched = source.blocks.length;
     await chain().mine(3);
     // Once the source is polled again after the third block, the stream has given all three:
     // a listener fed without ordering would have all three writes under way by now.
-    const fetched = source.blocks.length;
     await waitFor(() => source.blocks.length >= fetched + 3, { what: 'the three blocks to be fetched' });
     const polls = source.bestCalls;
     await waitFor(() => source.bestCalls > polls, { what: 'the next poll after the three blocks' });
