@@ -5,19 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BestBlock } from '@lnkit/chain-sync';
 import { Store } from '@lnkit/store';
 import { captureLogger, nextEvent, waitFor } from '@lnkit/test-support';
-import { NodeBuilder, type NodeEvent, SCHEMA_VERSION } from './index.ts';
+import { chainTipRecord, NodeBuilder, type NodeEvent, nodeStoreOptions } from './index.ts';
 import { countingSource, gateWrites, nodeConfig, useTestChain } from './test-fixtures.ts';
 
 const { chain, dir } = useTestChain();
 
 /** The height in a write of the chain tip. */
-const heightOf = (value: unknown) => (value as BestBlock).height;
+const heightOf = (value: unknown) => chainTipRecord.decode(value as Uint8Array).height;
 
 async function startNode(name: string) {
-  const store = await Store.open(dir(`${name}-store`), { schemaVersion: SCHEMA_VERSION, network: 'regtest' });
+  const store = await Store.open(dir(`${name}-store`), nodeStoreOptions('regtest'));
   const gate = gateWrites(store, 'meta');
   const source = countingSource(chain());
   const log = captureLogger({ level: 'info' });

@@ -4,4 +4,11 @@ export { NodeError, type NodeErrorCode } from './errors.ts';
 export type { NodeEvent } from './events.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
 export { LNKIT_VERSION, LnkitNode, type NodeInfo } from './node.ts';
-export { SCHEMA_VERSION } from './steps/04-persist.ts';
+export {
+  CHAIN_TIP,
+  chainTipRecord,
+  PERSISTENT_PEERS_DB,
+  type PeerAddress,
+  persistentPeerRecord,
+} from './records.ts';
+export { migrateNodeStore, nodeStoreOptions, SCHEMA_VERSION } from './store-schema.ts';

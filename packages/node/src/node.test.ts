@@ -11,10 +11,17 @@ import {
   RpcBlockSource,
 } from '@lnkit/chain-sync';
 import { createRootLogger } from '@lnkit/runtime';
-import { Store } from '@lnkit/store';
+import { recordDb, Store } from '@lnkit/store';
 import { captureLogger, nextEvent } from '@lnkit/test-support';
 import type { Observable } from 'rxjs';
-import { NodeBuilder, NodeError, type NodeEvent, SCHEMA_VERSION } from './index.ts';
+import {
+  CHAIN_TIP,
+  chainTipRecord,
+  NodeBuilder,
+  NodeError,
+  type NodeEvent,
+  nodeStoreOptions,
+} from './index.ts';
 import { countingSource, inProcessRpc, nodeConfig, useTestChain } from './test-fixtures.ts';
 
 const { chain, dir } = useTestChain();
@@ -48,7 +55,7 @@ test("the user's fee estimator, broadcaster, block source, store and logger are 
   // node wrote there and not to a store of its own.
   const storeDir = dir('own-store');
   const build = async () => {
-    const store = await Store.open(storeDir, { schemaVersion: SCHEMA_VERSION, network: 'regtest' });
+    const store = await Store.open(storeDir, nodeStoreOptions('regtest'));
     const node = await new NodeBuilder(nodeConfig(chain(), dir('pluggable')))
       .withLogger(log.logger)
       .withFeeEstimator(fees)
@@ -69,7 +76,7 @@ test("the user's fee estimator, broadcaster, block source, store and logger are 
   for (const hash of mined)
     assert.ok(source.blocks.includes(hash), `block ${hash} came through the given source`);
   assert.equal((await node.info()).blockHash, mined.at(-1));
-  assert.equal(store.db<{ height: number }>('meta', 'structured').get('chain-tip')?.height, start + 5);
+  assert.equal(recordDb(store.db(CHAIN_TIP.db), chainTipRecord).get(CHAIN_TIP.key)?.height, start + 5);
 
   assert.equal(node.feeratePerKw('highPriority'), 1234n);
   assert.deepEqual(asked, ['highPriority']);

@@ -12,9 +12,8 @@ import type {
   ChainListener,
   ListenerAtBlock,
 } from '@lnkit/chain-sync';
-import type { NamedDb, Store } from '@lnkit/store';
-
-const KEY = 'chain-tip';
+import { type NamedDb, recordDb, type Store } from '@lnkit/store';
+import { CHAIN_TIP, chainTipRecord } from './records.ts';
 
 export class TipListener implements ChainListener {
   private constructor(
@@ -22,13 +21,17 @@ export class TipListener implements ChainListener {
     private current: BestBlock,
   ) {}
 
-  /** The tip stored in the data dir, or the source's tip on first start (stored before use). */
+  /**
+   * The tip stored in the data dir, or the source's tip on first start (stored before use).
+   * Throws StoreError record-too-new for a tip written by a newer lnkit in a form this one
+   * cannot read.
+   */
   static async load(store: Store, source: BlockSource): Promise<TipListener> {
-    const meta = store.db<BestBlock>('meta', 'structured');
-    const stored = meta.get(KEY);
+    const meta = recordDb(store.db(CHAIN_TIP.db), chainTipRecord);
+    const stored = meta.get(CHAIN_TIP.key);
     if (stored) return new TipListener(meta, stored);
     const best = await source.getBestBlock();
-    await meta.put(KEY, best);
+    await meta.put(CHAIN_TIP.key, best);
     return new TipListener(meta, best);
   }
 
@@ -51,7 +54,7 @@ export class TipListener implements ChainListener {
 
   /** Durable first, then in memory; a failed write leaves both at the previous tip. */
   private async moveTo(next: BestBlock): Promise<void> {
-    await this.meta.put(KEY, next);
+    await this.meta.put(CHAIN_TIP.key, next);
     this.current = next;
   }
 }

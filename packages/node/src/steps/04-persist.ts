@@ -1,14 +1,14 @@
 /**
  * Step 4, Persist: the lmdb store in the data dir, or the user's (withStore). The channel
  * monitors and the manager's snapshot will live here too; today it holds the node's chain tip
- * and its persistent peers. The node closes the store it opened; a store the user opened is
- * theirs to close.
+ * and its persistent peers, as versioned records (records.ts). Opening it migrates an older
+ * data dir and refuses a newer one, naming both schema versions (store-schema.ts). The node
+ * closes the store it opened; a store the user opened is theirs to close.
  */
 import { Store } from '@lnkit/store';
 import type { NodeComponent } from '../component.ts';
-
-/** The layout of the data dir this code writes (Store refuses a newer one, migrates an older). */
-export const SCHEMA_VERSION = 1;
+import { NodeError } from '../errors.ts';
+import { nodeStoreOptions, SCHEMA_VERSION } from '../store-schema.ts';
 
 export function persistStep(): NodeComponent {
   let owned: Store | undefined;
@@ -18,13 +18,18 @@ export function persistStep(): NodeComponent {
     async start(ctx) {
       const supplied = ctx.supplied.store;
       if (supplied) {
+        // Opened with other options, it would hold (or get) records this node cannot read.
+        const found = supplied.schemaVersion();
+        if (found !== SCHEMA_VERSION) {
+          throw new NodeError(
+            'invalid-config',
+            `the store given to withStore has schema ${found}; this node uses schema ${SCHEMA_VERSION}: open it with nodeStoreOptions(network)`,
+          );
+        }
         ctx.set('store', supplied);
         return;
       }
-      owned = await Store.open(ctx.config.dataDir, {
-        schemaVersion: SCHEMA_VERSION,
-        network: ctx.config.network,
-      });
+      owned = await Store.open(ctx.config.dataDir, nodeStoreOptions(ctx.config.network));
       ctx.set('store', owned);
     },
     async stop() {

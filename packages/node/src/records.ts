@@ -1,0 +1,40 @@
+/**
+ * The node's own persisted records (DESIGN.md: versioned TLV records, even = required, odd =
+ * optional), declared once here with the database and key each lives under. How to change one
+ * without breaking older data dirs: packages/store/README.md, "The rules".
+ */
+import type { BestBlock } from '@lnkit/chain-sync';
+import { defineRecord, fieldCodec as f } from '@lnkit/store';
+
+/** The best block the node has processed (tip-listener.ts): db `meta`, key `chain-tip`. */
+export const CHAIN_TIP = { db: 'meta', key: 'chain-tip' } as const;
+
+export const chainTipRecord = defineRecord<BestBlock>({
+  kind: 'chain-tip',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    height: { type: 0, codec: f.u32 },
+    /** Display order, as bitcoind shows it (BlockSource's byte order). */
+    hashHex: { type: 2, codec: f.hex(32) },
+  },
+});
+
+/** A peer the node redials after a drop or a restart (persistent-peers.ts): db `peers`, key its node id. */
+export const PERSISTENT_PEERS_DB = 'peers';
+
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+export const persistentPeerRecord = defineRecord<PeerAddress>({
+  kind: 'persistent-peer',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    /** A host name, IPv4 or IPv6 address (without brackets), as the user gave it. */
+    host: { type: 0, codec: f.utf8 },
+    port: { type: 2, codec: f.u16 },
+  },
+});
