@@ -1,5 +1,5 @@
 /**
- * Per-actor metrics: messages in/out, handling latency histogram, queue depth, event-loop
+ * Per-actor metrics: messages in/out, handling latency histogram, queue and mailbox depth, event-loop
  * utilisation. Collected inside the actor's thread; read as plain-object snapshots.
  */
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
@@ -62,8 +62,10 @@ export interface ActorMetricsSnapshot {
   eventLoopUtilization: number;
   messagesIn: number;
   messagesOut: number;
-  /** Calls received and not yet answered. */
+  /** Calls received and not yet answered: waiting in the mailbox, running, or running concurrently. */
   queueDepth: number;
+  /** Of those, the calls waiting their turn in the mailbox (not started yet). */
+  mailboxDepth: number;
   /** Stream items waiting in producer buffers for the consumer's credit. */
   streamBuffered: number;
   latency: HistogramSnapshot;
@@ -75,7 +77,10 @@ export interface ActorMetricsSnapshot {
 export class ActorMetrics {
   messagesIn = 0;
   messagesOut = 0;
+  /** Calls received and not answered (mailbox + running). */
   inFlight = 0;
+  /** Calls waiting in the mailbox, not started. */
+  mailboxWaiting = 0;
   errors = 0;
   streamBuffered = 0;
   readonly latency = new Histogram();
@@ -97,6 +102,7 @@ export class ActorMetrics {
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       queueDepth: this.inFlight,
+      mailboxDepth: this.mailboxWaiting,
       streamBuffered: this.streamBuffered,
       latency: this.latency.snapshot(),
       restarts,
@@ -131,6 +137,12 @@ export function toPrometheus(snapshots: readonly ActorMetricsSnapshot[]): string
   gauge('lnkit_actor_messages_in_total', 'Messages received by the actor', 'counter', (s) => s.messagesIn);
   gauge('lnkit_actor_messages_out_total', 'Messages sent by the actor', 'counter', (s) => s.messagesOut);
   gauge('lnkit_actor_queue_depth', 'Calls received and not yet answered', 'gauge', (s) => s.queueDepth);
+  gauge(
+    'lnkit_actor_mailbox_depth',
+    'Calls waiting in the mailbox for the one before to finish',
+    'gauge',
+    (s) => s.mailboxDepth,
+  );
   gauge(
     'lnkit_actor_restarts_total',
     'Restarts of the actor by its supervisor',

@@ -25,6 +25,8 @@ class CounterError extends Error {
 
 export default defineActor({
   name: 'counter',
+  // A call that never answers, while the tests go on calling (crash it, read its metrics).
+  concurrent: ['hang'],
   async create(ctx, config: CounterConfig) {
     if (config.failInitFrom !== undefined && ctx.restarts >= config.failInitFrom) {
       throw new Error(`cannot start (restart ${ctx.restarts})`);
