@@ -6,6 +6,7 @@ export {
   defineActor,
 } from './actor.ts';
 export { deserializeError, RuntimeError, type RuntimeErrorCode, serializeError } from './errors.ts';
+export { type LocalOptions, spawnLocal } from './local.ts';
 export {
   actorLogger,
   createRootLogger,
