@@ -24,7 +24,11 @@ export type InvoiceSigner = (hash: Uint8Array) => Promise<{ signature: Uint8Arra
 /** A signer over a private key held in this thread (tests, tools); nodes sign in the pool. */
 export function plainKeySigner(privateKey: Uint8Array): InvoiceSigner {
   checkBytes(privateKey, 32, 'privateKey');
-  publicKeyOf(privateKey); // refuses a key out of range now, not at the first invoice
+  try {
+    publicKeyOf(privateKey); // refuses a key out of range now, not at the first invoice
+  } catch {
+    throw new InvoiceError('invalid-argument', 'privateKey is not a valid secp256k1 private key');
+  }
   return async (hash) => signRecoverable(checkBytes(hash, 32, 'hash'), privateKey);
 }
 
