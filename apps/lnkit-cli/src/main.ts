@@ -18,6 +18,7 @@ commands:
   metrics [--prometheus]           per-actor metrics
   profile ACTOR --seconds N        CPU-profile one actor; prints where the .cpuprofile went
   mine N                           mine N blocks (embedded regtest chain only)
+  decodeinvoice BOLT11             decode and check a BOLT 11 invoice (payee, amount, hash, expiry...)
 
 options:
   --datadir DIR    lnkitd's data directory (default ~/.lnkit, or LNKIT_DATADIR)
@@ -175,11 +176,68 @@ function human(command: string, out: Json): string {
     }
     case 'profile':
       return `wrote ${out.path} (${out.samples} samples); open it in Chrome DevTools or speedscope`;
+    case 'decodeinvoice':
+      return invoiceText(out);
     case 'mine':
       return `mined ${out.blocks} block(s); tip ${(out.hashes as string[]).at(-1) ?? ''}`;
     default:
       return JSON.stringify(out, null, 2);
   }
+}
+
+interface InvoiceOut {
+  network: string;
+  payee: string;
+  amountMsat: string | null;
+  paymentHash: string;
+  hasPaymentSecret: boolean;
+  description: string | null;
+  descriptionHash: string | null;
+  timestamp: number;
+  expirySeconds: number;
+  minFinalCltvExpiry: number;
+  features: { names: string[] } | null;
+  routeHints:
+    | {
+        nodeId: string;
+        shortChannelId: string;
+        feeBaseMsat: number;
+        feeProportionalMillionths: number;
+        cltvExpiryDelta: number;
+      }[][]
+    | null;
+  fallbacks: string[] | null;
+}
+
+function invoiceText(out: Json): string {
+  const inv = out as unknown as InvoiceOut;
+  const expiresAt = inv.timestamp + inv.expirySeconds;
+  const expired = Date.now() / 1000 > expiresAt;
+  const lines = [
+    `network:               ${inv.network}`,
+    `payee:                 ${inv.payee}`,
+    `amount:                ${inv.amountMsat === null ? 'any (the payer chooses)' : `${inv.amountMsat} msat`}`,
+    `payment hash:          ${inv.paymentHash}`,
+    `payment secret:        ${inv.hasPaymentSecret ? 'present' : 'absent'}`,
+    inv.description !== null
+      ? `description:           ${JSON.stringify(inv.description)}`
+      : `description hash:      ${inv.descriptionHash}`,
+    `created:               ${new Date(inv.timestamp * 1000).toISOString()}`,
+    `expiry:                ${inv.expirySeconds} s (${expired ? 'expired' : 'expires'} ${new Date(expiresAt * 1000).toISOString()})`,
+    `min_final_cltv_expiry: ${inv.minFinalCltvExpiry} blocks`,
+    `features:              ${inv.features ? inv.features.names.join(', ') : 'none'}`,
+  ];
+  if (inv.fallbacks) lines.push(`fallbacks:             ${inv.fallbacks.join(', ')}`);
+  if (!inv.routeHints) lines.push('route hints:           none');
+  else
+    inv.routeHints.forEach((hint, i) => {
+      lines.push(`route hint ${i + 1}:`);
+      for (const h of hint)
+        lines.push(
+          `  from ${h.nodeId} over ${h.shortChannelId}: fee ${h.feeBaseMsat} msat + ${h.feeProportionalMillionths} ppm, cltv delta ${h.cltvExpiryDelta}`,
+        );
+    });
+  return lines.join('\n');
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -220,6 +278,10 @@ async function run(argv: string[]): Promise<number> {
         // Sent as typed: the API checks it and names what it got ("x", not null for NaN).
         body: { actor: rest[0], seconds: args.seconds },
       };
+      break;
+    case 'decodeinvoice':
+      need(rest, 1, 'one argument: the BOLT 11 invoice');
+      request = { method: 'POST', path: '/v1/decodeinvoice', body: { invoice: rest[0] } };
       break;
     case 'mine':
       need(rest, 1, 'one argument: the number of blocks');

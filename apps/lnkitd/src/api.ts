@@ -7,6 +7,7 @@
  */
 import { ECDH, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { decodeInvoice, InvoiceError, invoiceJson } from '@lnkit/invoice';
 import type { LnkitNode } from '@lnkit/node';
 import { type Logger, toPrometheus } from '@lnkit/runtime';
 
@@ -119,6 +120,27 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
         }
         const seconds = intParam(body, 'seconds', 1, 300);
         return node.profile(actor, seconds);
+      },
+    },
+    '/v1/decodeinvoice': {
+      POST: async (body) => {
+        const text = body.invoice;
+        if (text === undefined || text === null || text === '')
+          throw badParam('invoice', 'is required: a BOLT 11 invoice (lnbc..., lntb..., lntbs..., lnbcrt...)');
+        if (typeof text !== 'string')
+          throw badParam('invoice', `must be a string (a BOLT 11 invoice); got ${JSON.stringify(text)}`);
+        try {
+          return invoiceJson(decodeInvoice(text.trim()));
+        } catch (e) {
+          // A bad invoice is the caller's input, never a 500: InvoiceError names what is wrong.
+          if (e instanceof InvoiceError)
+            throw new ApiError(
+              400,
+              'invalid-invoice',
+              `parameter "invoice" is not a valid BOLT 11 invoice: ${e.message}`,
+            );
+          throw e;
+        }
       },
     },
     '/v1/mine': {

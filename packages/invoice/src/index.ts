@@ -37,3 +37,4 @@ export {
   Invoice,
   type InvoiceData,
 } from './invoice.ts';
+export { type InvoiceJson, invoiceJson, type RouteHintHopJson } from './json.ts';
