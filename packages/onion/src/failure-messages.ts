@@ -244,10 +244,19 @@ const CHANNEL_UPDATE_TYPE = Uint8Array.of(0x01, 0x02);
  * BOLT 4 says the origin MAY use it for retries and MUST NOT apply it to its graph.
  */
 export function parseFailureChannelUpdate(bytes: Uint8Array): ChannelUpdate | undefined {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('channel_update must be a Uint8Array');
   if (bytes.length === 0) return undefined;
-  const body = bytesEqual(bytes.subarray(0, 2), CHANNEL_UPDATE_TYPE) ? bytes.subarray(2) : bytes;
+  const plainBytes = asPlain(bytes);
+  // A bare update whose signature happens to start 0x0102 reads as prefixed and fails: retry bare.
+  if (bytesEqual(plainBytes.subarray(0, 2), CHANNEL_UPDATE_TYPE)) {
+    try {
+      return channelUpdate.decode(plainBytes);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+    }
+  }
   try {
-    return channelUpdate.decode(body);
+    return channelUpdate.decodePayload(plainBytes);
   } catch (e) {
     if (e instanceof WireError)
       throw new OnionError('invalid-failure-message', `channel_update: ${e.message}`);

@@ -53,3 +53,11 @@ export class Rng {
     return out;
   }
 }
+
+/** n nodes with fixed keys (0x41…, 0x42…, as the BOLT vectors use). */
+export function testNodes(n: number): { privateKey: Uint8Array; nodeId: Uint8Array }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const privateKey = new Uint8Array(32).fill(0x41 + i);
+    return { privateKey, nodeId: secp.publicKey(privateKey) };
+  });
+}
