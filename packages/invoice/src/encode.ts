@@ -13,7 +13,7 @@ import { encodeField, type Fallback, type RouteHint, type TaggedField } from './
 import { formatHrp, type Network } from './hrp.ts';
 import type { Invoice } from './invoice.ts';
 import { DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA } from './invoice.ts';
-import { publicKeyOf, signRecoverable } from './secp.ts';
+import { publicKeyOf, recoverPublicKey, signRecoverable } from './secp.ts';
 
 /**
  * Signs the 32-byte SHA-256 of an invoice's preimage: a compact 64-byte r || s and the
@@ -30,6 +30,29 @@ export function plainKeySigner(privateKey: Uint8Array): InvoiceSigner {
     throw new InvoiceError('invalid-argument', 'privateKey is not a valid secp256k1 private key');
   }
   return async (hash) => signRecoverable(checkBytes(hash, 32, 'hash'), privateKey);
+}
+
+/**
+ * An InvoiceSigner over a signer that returns only the 64-byte compact signature (as the node
+ * key's signer in @lnkit/keys does): the recovery id is found by recovering each candidate
+ * against the known `publicKey` (public data; at most four recoveries, ~70 µs each natively).
+ */
+export function compactSigner(
+  sign: (digest: Uint8Array) => Promise<Uint8Array>,
+  publicKey: Uint8Array,
+): InvoiceSigner {
+  checkBytes(publicKey, 33, 'publicKey');
+  const want = Buffer.from(publicKey).toString('hex');
+  return async (hash) => {
+    const signature = await sign(hash);
+    if (!(signature instanceof Uint8Array) || signature.length !== 64)
+      throw new InvoiceError('signer-failed', 'the signer did not return a 64-byte compact signature');
+    for (let recoveryId = 0; recoveryId < 4; recoveryId++) {
+      const key = recoverPublicKey(signature, recoveryId, hash);
+      if (key && Buffer.from(key).toString('hex') === want) return { signature, recoveryId };
+    }
+    throw new InvoiceError('signer-failed', "the signer's signature is not by the given public key");
+  };
 }
 
 /** An invoice before its signature: the tagged fields in the order they are to be written. */

@@ -5,6 +5,7 @@ export { fallbackAddress, fallbackFromAddress, fallbackScriptPubKey } from './ad
 export { type Bech32Decoded, type Bech32Variant, decodeBech32, encodeBech32 } from './bech32.ts';
 export { decodeInvoice, type ParsedInvoice, parseInvoice } from './decode.ts';
 export {
+  compactSigner,
   createInvoice,
   encodeInvoice,
   type InvoiceRequest,

@@ -9,6 +9,7 @@ import { Features } from '@lnkit/wire';
 import { bytesToWords, decodeBech32, encodeBech32 } from './bech32.ts';
 import { signingPreimage } from './decode.ts';
 import {
+  compactSigner,
   createInvoice,
   decodeInvoice,
   encodeInvoice,
@@ -419,6 +420,20 @@ test('the signer: its failures and wrong answers are InvoiceError signer-failed'
   assert.equal(
     codeOf(() => plainKeySigner(new Uint8Array(32))),
     'invalid-argument',
+  );
+});
+
+test('compactSigner: a signer of bare 64-byte signatures (the node key signer) gets its recovery id found', async () => {
+  const { secp } = await import('@lnkit/crypto');
+  const nodeKeySign = async (digest: Uint8Array) => secp.sign(digest, KEY);
+  for (let i = 0; i < 8; i++) {
+    const { decoded } = await createInvoice({ ...base, timestamp: T + i }, compactSigner(nodeKeySign, PAYEE));
+    assert.equal(hex(decoded.payee), hex(PAYEE));
+  }
+  const otherKey = publicKeyOf(new Uint8Array(32).fill(4));
+  assert.match(
+    await codeOfAsync(() => createInvoice(base, compactSigner(nodeKeySign, otherKey))),
+    /^signer-failed: .*not by the given public key/,
   );
 });
 
