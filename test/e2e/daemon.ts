@@ -3,28 +3,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@lnkit/test-support';
 
 const LNKITD = fileURLToPath(new URL('../../apps/lnkitd/bin/lnkitd.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('../../apps/lnkit-cli/bin/lnkit-cli.mjs', import.meta.url));
 
-export async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+/** Between checks that each run lnkit-cli (a whole Node process): do not poll a busy machine flat out. */
+export const CLI_POLL_MS = 200;
 
 /** Runs lnkitd expecting it to refuse to start: its exit code and everything it printed. */
 export function runToExit(
@@ -83,11 +68,14 @@ export class Daemon {
     exited.catch(() => {});
     // Ready once it (re)wrote lnkitd.json with its own pid.
     await Promise.race([
-      waitFor('lnkitd to be ready', () => {
-        if (!existsSync(runtime)) return undefined;
-        const text = readFileSync(runtime, 'utf8');
-        return text !== before && JSON.parse(text).pid === this.proc!.pid ? true : undefined;
-      }),
+      waitFor(
+        () => {
+          if (!existsSync(runtime)) return undefined;
+          const text = readFileSync(runtime, 'utf8');
+          return text !== before && JSON.parse(text).pid === this.proc!.pid ? true : undefined;
+        },
+        { what: 'lnkitd to be ready', intervalMs: 50 },
+      ),
       exited,
     ]);
   }

@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Daemon, runToExit, waitFor } from './daemon.ts';
+import { nextEvent, waitFor } from '@lnkit/test-support';
+import { CLI_POLL_MS, Daemon, runToExit } from './daemon.ts';
 
 interface Info {
   nodeId: string;
@@ -87,9 +88,10 @@ describe('two lnkitd on one regtest chain', () => {
     const r = b.cli('connect', `${ia.nodeId}@127.0.0.1:${ia.listening.port}`);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /connected to/);
-    const pa = await waitFor('A to list B', () =>
-      a.json<Peers>('listpeers').peers.find((p) => p.nodeId === ib.nodeId),
-    );
+    const pa = await waitFor(() => a.json<Peers>('listpeers').peers.find((p) => p.nodeId === ib.nodeId), {
+      what: 'A to list B',
+      intervalMs: CLI_POLL_MS,
+    });
     const pb = b.json<Peers>('listpeers').peers.find((p) => p.nodeId === ia.nodeId);
     assert.ok(pb);
     assert.equal(pa.inbound, true);
@@ -106,10 +108,13 @@ describe('two lnkitd on one regtest chain', () => {
     assert.equal(mined.blocks, 12);
     const tip = mined.hashes.at(-1);
     for (const d of [a, b]) {
-      const info = await waitFor('the new tip', () => {
-        const i = d.json<Info>('getinfo');
-        return i.blockHeight === start + 12 ? i : undefined;
-      });
+      const info = await waitFor(
+        () => {
+          const i = d.json<Info>('getinfo');
+          return i.blockHeight === start + 12 ? i : undefined;
+        },
+        { what: 'the new tip', intervalMs: CLI_POLL_MS },
+      );
       assert.equal(info.blockHash, tip);
     }
   });
@@ -134,9 +139,10 @@ describe('two lnkitd on one regtest chain', () => {
     const down = b.cli('getinfo');
     assert.equal(down.status, 3);
     assert.match(down.stderr, /cannot reach lnkitd at http:\/\/127\.0\.0\.1:\d+/);
-    await waitFor('A to see B gone', () =>
-      a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
-    );
+    await waitFor(() => (a.json<Peers>('listpeers').peers.length === 0 ? true : undefined), {
+      what: 'A to see B gone',
+      intervalMs: CLI_POLL_MS,
+    });
     a.json('mine', '3'); // blocks B misses while it is down
     // B comes back with a cookie file instead of user and password (the other credential form).
     const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
@@ -151,15 +157,18 @@ describe('two lnkitd on one regtest chain', () => {
       /syncing to the chain tip: block \d+ of \d+/,
       'progress is shown while it catches up',
     );
-    await waitFor('B to reconnect to A', () =>
-      b.json<Peers>('listpeers').peers.some((p) => p.nodeId === ia.nodeId) ? true : undefined,
+    await waitFor(
+      () => (b.json<Peers>('listpeers').peers.some((p) => p.nodeId === ia.nodeId) ? true : undefined),
+      { what: 'B to reconnect to A', intervalMs: CLI_POLL_MS },
     );
-    await waitFor('A to list B again', () =>
-      a.json<Peers>('listpeers').peers.some((p) => p.nodeId === before.nodeId) ? true : undefined,
+    await waitFor(
+      () => (a.json<Peers>('listpeers').peers.some((p) => p.nodeId === before.nodeId) ? true : undefined),
+      { what: 'A to list B again', intervalMs: CLI_POLL_MS },
     );
-    await waitFor('B to catch up', () =>
-      b.json<Info>('getinfo').blockHeight === before.blockHeight + 3 ? true : undefined,
-    );
+    await waitFor(() => (b.json<Info>('getinfo').blockHeight === before.blockHeight + 3 ? true : undefined), {
+      what: 'B to catch up',
+      intervalMs: CLI_POLL_MS,
+    });
   });
 
   test('logs go to the data dir file with the actor of each line, and hold no secret', () => {
@@ -187,33 +196,73 @@ describe('two lnkitd on one regtest chain', () => {
     const ia = a.json<Info>('getinfo');
     const r = b.json<{ wasConnected: boolean }>('disconnect', ia.nodeId);
     assert.equal(r.wasConnected, true);
-    await waitFor('A to see B gone', () =>
-      a.json<Peers>('listpeers').peers.length === 0 ? true : undefined,
-    );
+    await waitFor(() => (a.json<Peers>('listpeers').peers.length === 0 ? true : undefined), {
+      what: 'A to see B gone',
+      intervalMs: CLI_POLL_MS,
+    });
     assert.equal(b.json<Peers>('listpeers').peers.length, 0);
     // The acknowledged disconnect is on disk: after a SIGKILL, B does not dial A again.
     assert.equal(await b.kill('SIGKILL'), null);
+    const loggedBefore = logLines(b, /./).length;
     await b.start();
-    await new Promise((r) => setTimeout(r, 1500));
+    // B dials its persistent peers while it starts, before it is ready. Once it has also followed
+    // a block mined after that (a poll of its chain source, over loopback like a dial), a dial to
+    // A would have been made and seen: A would list B, and B would have logged A's node id.
+    const mined = a.json<{ hashes: string[] }>('mine', '1');
+    await waitFor(() => b.json<Info>('getinfo').blockHash === mined.hashes[0], {
+      what: 'B, restarted, to follow a new block',
+      intervalMs: CLI_POLL_MS,
+    });
     assert.equal(b.json<Peers>('listpeers').peers.length, 0);
     assert.equal(a.json<Peers>('listpeers').peers.length, 0);
+    await inboundHandshakeFailure(b); // B's peer manager has written its lines up to now
+    const namingA = logLines(b, /./)
+      .slice(loggedBefore)
+      .filter((l) => l.includes(ia.nodeId));
+    assert.deepEqual(namingA, [], "B's log since the restart never names A");
   });
 
   test('SIGKILL A, which embeds the chain: it restarts on its chain and tip; B rides out the outage', async () => {
     const before = a.json<Info>('getinfo');
+    const failuresBefore = logLines(b, /block source \S+ failed/).length;
     assert.equal(await a.kill('SIGKILL'), null);
-    await new Promise((r) => setTimeout(r, 1500)); // B's poller meets a dead chain source meanwhile
+    // A is down until B's poller has met the dead chain source (and said so), not for a fixed time.
+    await waitFor(() => logLines(b, /block source \S+ failed/).length > failuresBefore, {
+      what: "B's poller to report the chain source down",
+    });
     await a.start();
     const after = a.json<Info>('getinfo');
     assert.equal(after.nodeId, before.nodeId);
     assert.equal(after.blockHeight, before.blockHeight);
     assert.equal(after.blockHash, before.blockHash);
     const mined = a.json<{ hashes: string[] }>('mine', '2');
-    await waitFor('B to follow the restarted chain', () =>
-      b.json<Info>('getinfo').blockHash === mined.hashes.at(-1) ? true : undefined,
-    );
+    await waitFor(() => (b.json<Info>('getinfo').blockHash === mined.hashes.at(-1) ? true : undefined), {
+      what: 'B to follow the restarted chain',
+      intervalMs: CLI_POLL_MS,
+    });
   });
 });
+
+/** The lines of a node's log file (every actor's, across restarts) that match. */
+function logLines(d: Daemon, match: RegExp): string[] {
+  const log = join(d.dataDir, 'lnkitd.log');
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => match.test(l));
+}
+
+/** Sends a node's listener a first handshake act it must refuse, and waits for it to log so. */
+async function inboundHandshakeFailure(d: Daemon): Promise<void> {
+  const count = () => logLines(d, /inbound handshake failed/).length;
+  const before = count();
+  const socket = connect(d.json<Info>('getinfo').listening.port, '127.0.0.1');
+  socket.on('error', () => {}); // the node closes it: that is the point
+  await nextEvent(socket, 'connect', undefined, { what: 'a TCP connection to the node' });
+  socket.end(Buffer.alloc(50, 0xff)); // BOLT 8 act one with an unknown version byte
+  await waitFor(() => count() > before, { what: 'the node to log the refused handshake' });
+  socket.destroy();
+}
 
 describe('the API refuses bad requests clearly', () => {
   const call = async (d: Daemon, method: string, path: string, body?: unknown, token?: string | null) => {
@@ -278,11 +327,11 @@ describe('the API refuses bad requests clearly', () => {
     assert.equal(r.status, 502);
     assert.match(r.body.error!.message, /could not connect/);
     assert.equal((await call(a, 'GET', '/v1/getinfo')).status, 200);
-    // A failed connect is not remembered: nothing keeps dialling that address.
-    await new Promise((res) => setTimeout(res, 1500));
-    const redials = readFileSync(join(a.dataDir, 'lnkitd.log'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('reconnecting to persistent peer') && l.includes(NOBODY));
+    // A failed connect is not remembered: nothing keeps dialling that address. A redial would be
+    // scheduled (and logged) when the dial failed, before the answer above; A's peer manager logs
+    // a handshake refused after that, so once that line is in the file, so would a redial be.
+    await inboundHandshakeFailure(a);
+    const redials = logLines(a, /reconnecting to persistent peer/).filter((l) => l.includes(NOBODY));
     assert.deepEqual(redials, []);
   });
 
