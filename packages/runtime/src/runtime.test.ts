@@ -362,7 +362,8 @@ describe('metrics and profiling', () => {
       });
       for (let i = 0; i < 10; i++) await a.ref.add(1);
       await b.ref.busy(30);
-      void a.ref.hang();
+      // Never answered; stopping the actor ends it with actor-stopped.
+      const hanging = errorOf(a.ref.hang());
       let snaps = await sup.metrics();
       for (let i = 0; i < 50 && snaps.find((s) => s.actor === 'a')?.queueDepth !== 1; i++)
         snaps = await sup.metrics();
@@ -378,6 +379,8 @@ describe('metrics and profiling', () => {
       const text = toPrometheus(snaps);
       assert.match(text, /lnkit_actor_messages_in_total\{actor="a"\} \d+/);
       assert.match(text, /lnkit_actor_handling_seconds_count\{actor="a"\} 10/);
+      await sup.stopAll();
+      assert.equal((await hanging).code, 'actor-stopped');
     } finally {
       await sup.stopAll();
     }

@@ -18,6 +18,7 @@ import { deserializeError, RuntimeError, serializeError } from './errors.ts';
 import { ActorHost } from './host.ts';
 import { actorLogger, createRootLogger, type Logger, type LogLevel } from './logger.ts';
 import type { ActorMetricsSnapshot } from './metrics.ts';
+import { realScheduler, type Scheduler, type Timer } from './scheduler.ts';
 import { importStream, type StreamOptions } from './stream-bridge.ts';
 import type { CallResult, ExposedHost } from './worker-main.ts';
 
@@ -52,6 +53,8 @@ export interface SpawnOptions<Config> {
   stream?: StreamOptions;
   restart?: Partial<RestartPolicy> | false;
   resourceLimits?: { maxOldGenerationSizeMb?: number };
+  /** Clock and timers for restart backoff; tests pass one they drive by hand. Default: real ones. */
+  scheduler?: Scheduler;
 }
 
 export type ActorEvent =
@@ -202,19 +205,27 @@ async function spawnWorker<Config, Api extends ActorApi>(
       ? { ...DEFAULT_RESTART_POLICY, maxRestarts: 0 }
       : { ...DEFAULT_RESTART_POLICY, ...options.restart };
   const events$ = new Subject<ActorEvent>();
+  const scheduler = options.scheduler ?? realScheduler;
+  const stoppedError = () => new RuntimeError('actor-stopped', `actor ${name} is stopped`, name);
 
   let restarts = 0;
   let consecutiveCrashes = 0;
   let stopping = false;
   let gaveUp = false;
   let methods: string[] | undefined;
+  // The restart waiting for its backoff. Its timer is not unref'd: while it is pending, a
+  // caller may be waiting for the restart, and the thread that held the process open is gone;
+  // an unref'd timer let the event loop empty and the caller's promise be abandoned.
+  let restartTimer: Timer | undefined;
 
   interface Incarnation {
     worker: Worker;
     remote: Comlink.Remote<ExposedHost>;
     ready: Promise<void>;
-    /** Rejects every pending call when the thread dies. */
+    /** Rejects every pending call when the thread dies or is stopped. */
     died: Promise<never>;
+    /** Ends the calls in flight with `e` (actor-stopped when it is stopped on purpose). */
+    kill(e: Error): void;
     startedAt: number;
     alive: boolean;
     /** Its create() finished: calls may go to it (an async create may still be reading state). */
@@ -261,14 +272,17 @@ async function spawnWorker<Config, Api extends ActorApi>(
       remote,
       ready: Promise.resolve(),
       died,
-      startedAt: Date.now(),
+      kill: (e) => {
+        inc.alive = false;
+        markDead(e);
+      },
+      startedAt: scheduler.now(),
       alive: true,
       up: false,
     };
     const onDeath = (reason: string) => {
       if (!inc.alive) return;
-      inc.alive = false;
-      markDead(new RuntimeError('actor-crashed', `actor ${name} crashed: ${reason}`, name));
+      inc.kill(new RuntimeError('actor-crashed', `actor ${name} crashed: ${reason}`, name));
       if (stopping) return;
       handleCrash(inc, reason);
     };
@@ -286,7 +300,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
   };
 
   const handleCrash = (inc: Incarnation, reason: string) => {
-    const lived = Date.now() - inc.startedAt;
+    const lived = scheduler.now() - inc.startedAt;
     if (lived > policy.resetAfterMs) consecutiveCrashes = 0;
     consecutiveCrashes++;
     log.error({ reason, restarts, consecutiveCrashes }, 'actor crashed');
@@ -302,13 +316,17 @@ async function spawnWorker<Config, Api extends ActorApi>(
     const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (consecutiveCrashes - 1));
     events$.next({ type: 'restart-scheduled', actor: name, inMs: backoff });
     waitForNext();
-    setTimeout(() => {
+    restartTimer = scheduler.setTimer(() => {
+      restartTimer = undefined;
       if (stopping) return;
       restarts++;
       const next = start();
       current = next;
       next.ready.then(
         () => {
+          // Its thread may have died between answering init and now: that death already
+          // scheduled the next attempt, and the waiters wait for that one.
+          if (!next.alive) return;
           log.warn({ restarts }, 'actor restarted');
           events$.next({ type: 'started', actor: name, restarts });
           waiting?.resolve(next);
@@ -321,7 +339,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
           void next.worker.terminate();
         },
       );
-    }, backoff).unref?.();
+    }, backoff);
   };
 
   current = start();
@@ -336,9 +354,10 @@ async function spawnWorker<Config, Api extends ActorApi>(
   events$.next({ type: 'started', actor: name, restarts: 0 });
 
   const live = async (): Promise<Incarnation> => {
-    if (stopping || gaveUp) throw new RuntimeError('actor-stopped', `actor ${name} is stopped`, name);
+    if (stopping || gaveUp) throw stoppedError();
     const inc = current?.alive && current.up ? current : await currentReady;
-    if (!inc.alive) throw new RuntimeError('actor-crashed', `actor ${name} crashed`, name);
+    if (!inc.alive)
+      throw stopping ? stoppedError() : new RuntimeError('actor-crashed', `actor ${name} crashed`, name);
     return inc;
   };
 
@@ -372,17 +391,20 @@ async function spawnWorker<Config, Api extends ActorApi>(
       return importStream(() => {
         const channel = new MessageChannel();
         // Failures reach the consumer through the port: a producer that dies closes it.
+        let sent = false;
         live()
-          .then((inc) =>
-            guarded(
+          .then((inc) => {
+            sent = true;
+            return guarded(
               inc,
               inc.remote.stream(m, args, Comlink.transfer(channel.port2, [channel.port2 as never])),
-            ),
-          )
+            );
+          })
           .catch((e: unknown) => {
             const err = notCloneable(m, e);
-            if (err instanceof RuntimeError && err.code === 'not-cloneable') {
-              // The request never left this thread, so port2 is still ours: answer through it.
+            if (!sent || (err instanceof RuntimeError && err.code === 'not-cloneable')) {
+              // The request never left this thread (the actor is stopped or given up on, or an
+              // argument cannot be copied), so port2 is still ours: answer through it.
               channel.port2.postMessage({ t: 'error', error: serializeError(err) });
               channel.port2.close();
             } else channel.port1.close();
@@ -402,15 +424,27 @@ async function spawnWorker<Config, Api extends ActorApi>(
     async stop() {
       if (stopping) return;
       stopping = true;
-      endWaiting(new RuntimeError('actor-stopped', `actor ${name} is stopped`, name));
+      restartTimer?.cancel();
+      restartTimer = undefined;
+      endWaiting(stoppedError());
       const inc = current;
       if (inc?.alive) {
+        let grace: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([guarded(inc, inc.remote.stop()), new Promise((r) => setTimeout(r, 5000))]);
+          await Promise.race([
+            guarded(inc, inc.remote.stop()),
+            new Promise((r) => {
+              grace = setTimeout(r, 5000);
+            }),
+          ]);
         } catch {
           /* it died on the way out */
+        } finally {
+          clearTimeout(grace);
         }
-        inc.alive = false;
+        // Calls still in flight (one that never returns, one the stop cut short) end here,
+        // rather than waiting forever on a thread that is about to be terminated.
+        inc.kill(stoppedError());
         inc.remote[Comlink.releaseProxy]();
         await inc.worker.terminate();
       }

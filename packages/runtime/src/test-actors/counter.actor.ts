@@ -11,6 +11,27 @@ export interface CounterConfig {
   failInitFrom?: number;
   /** create() takes this long on restarts, as an actor reading its state from disk does. */
   slowRestartMs?: number;
+  /**
+   * A test's hand on restarts (over a SharedArrayBuffer, so it reaches into the worker): on
+   * each restart create() stores its restart number in gate[1], then waits until the test
+   * stores an outcome in gate[0]: 1 go on, 2 throw, 3 end the thread. See create-gate.ts.
+   */
+  createGate?: Int32Array;
+}
+
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, index: number, value: number): { value: Promise<string> | string };
+  }
+).waitAsync;
+
+async function passGate(gate: Int32Array, restart: number): Promise<void> {
+  Atomics.store(gate, 1, restart);
+  // Waits without blocking the thread, so the supervisor can still stop it meanwhile.
+  while (Atomics.load(gate, 0) === 0) await waitAsync(gate, 0, 0).value;
+  const outcome = Atomics.exchange(gate, 0, 0);
+  if (outcome === 2) throw new Error(`create() told to fail (restart ${restart})`);
+  if (outcome === 3) process.exit(3);
 }
 
 class CounterError extends Error {
@@ -31,6 +52,7 @@ export default defineActor({
     if (config.failInitFrom !== undefined && ctx.restarts >= config.failInitFrom) {
       throw new Error(`cannot start (restart ${ctx.restarts})`);
     }
+    if (config.createGate && ctx.restarts > 0) await passGate(config.createGate, ctx.restarts);
     if (config.slowRestartMs && ctx.restarts > 0)
       await new Promise((r) => setTimeout(r, config.slowRestartMs));
     let count =
