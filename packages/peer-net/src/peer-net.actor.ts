@@ -50,6 +50,14 @@ export interface RawPeerMessage {
 
 export default defineActor({
   name: 'peer-net',
+  // Calls that wait on the network run outside the mailbox, or one slow peer would stall every
+  // caller. Each changes the PeerManager's state synchronously before it waits (the directory,
+  // a waiter, the connection's queue), so nothing of it changes across its await.
+  concurrent: [
+    'connect', // waits for the dial, the BOLT 8 handshake and init (seconds, up to the timeouts)
+    'ping', // waits for the pong (up to pongTimeoutMs)
+    'send', // waits until the socket takes the bytes; queued at once, so a peer's order is kept
+  ],
   async create(ctx, config: PeerNetActorConfig) {
     if ((config.nodeSecret === undefined) === (config.nodeKeyDataDir === undefined)) {
       throw new PeerNetError(
