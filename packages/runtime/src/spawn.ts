@@ -152,44 +152,9 @@ async function spawnInProcess<Config, Api extends ActorApi>(
   options: SpawnOptions<Config>,
 ): Promise<ActorHandle<Api>> {
   const { definition, name, root } = await loadDefinition<Config, Api>(url, options);
-  const host = new ActorHost<Config, Api>(
-    definition,
-    { name, placement: 'in-process', logger: actorLogger(root, name), restarts: 0 },
-    options.stream,
-  );
-  const methods = await host.init(options.config);
-  const events$ = new Subject<ActorEvent>();
-  let stopped = false;
-  const port: HostPort = {
-    call: (m, args) =>
-      stopped
-        ? Promise.reject(new RuntimeError('actor-stopped', `actor ${name} is stopped`, name))
-        : host.call(m, args),
-    openStream: (m, args) => host.localStream(m, args),
-    snapshot: async () => host.snapshot(),
-    profile: (s, p) => host.profile(s, p),
-    stop: () => host.stop(),
-  };
-  queueMicrotask(() => events$.next({ type: 'started', actor: name, restarts: 0 }));
-  return {
-    name,
-    placement: 'in-process',
-    ref: makeRef<Api>(
-      async () => port,
-      () => methods,
-    ),
-    events$: events$.asObservable(),
-    restarts: () => 0,
-    metrics: () => port.snapshot(),
-    profile: (s, p) => port.profile(s, p),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await port.stop();
-      events$.next({ type: 'stopped', actor: name, reason: 'requested' });
-      events$.complete();
-    },
-  };
+  // The same in-thread actor as spawnLocal's (local.ts), once the module is imported.
+  const { spawnLocal } = await import('./local.ts');
+  return spawnLocal(definition, { name, config: options.config, logger: root, stream: options.stream });
 }
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
