@@ -37,6 +37,7 @@ export {
   type PeerMessage,
   type PeerState,
 } from './peer-manager.ts';
+export { peerManagerActor } from './peer-net.module.ts';
 export {
   checkReconnectPolicy,
   DEFAULT_RECONNECT_POLICY,

@@ -3,8 +3,11 @@ export {
   type ActorContext,
   type ActorDefinition,
   type ActorRef,
+  type ApiOf,
+  type ConfigOf,
   defineActor,
 } from './actor.ts';
+export { type ActorModule, actorModule } from './actor-module.ts';
 export { deserializeError, RuntimeError, type RuntimeErrorCode, serializeError } from './errors.ts';
 export { type LocalOptions, spawnLocal } from './local.ts';
 export {

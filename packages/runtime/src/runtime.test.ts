@@ -5,20 +5,28 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { type ActorHandle, actorLogger, createRootLogger, Supervisor, spawn, toPrometheus } from './index.ts';
+import {
+  type ActorHandle,
+  type ApiOf,
+  actorLogger,
+  createRootLogger,
+  Supervisor,
+  spawn,
+  toPrometheus,
+} from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
+import { counterActor } from './test-actors/counter.module.ts';
 
-const COUNTER = new URL('./test-actors/counter.actor.ts', import.meta.url);
-type CounterApi = typeof counterDef extends { create(...a: never[]): infer R } ? Awaited<R> : never;
+type CounterApi = ApiOf<typeof counterDef>;
 const quiet = createRootLogger({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'lnkit-runtime-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function both(fn: (h: ActorHandle<CounterApi>) => Promise<unknown>): Promise<[unknown, unknown]> {
-  const w = await spawn<typeof counterDef>(COUNTER, { placement: 'worker', config: {}, logger: quiet });
-  const p = await spawn<typeof counterDef>(COUNTER, { placement: 'in-process', config: {}, logger: quiet });
+  const w = await spawn(counterActor, { placement: 'worker', config: {}, logger: quiet });
+  const p = await spawn(counterActor, { placement: 'in-process', config: {}, logger: quiet });
   try {
-    return [await fn(w as ActorHandle<CounterApi>), await fn(p as ActorHandle<CounterApi>)];
+    return [await fn(w), await fn(p)];
   } finally {
     await w.stop();
     await p.stop();
@@ -65,7 +73,7 @@ describe('location transparency', () => {
 });
 
 test('an argument a worker cannot receive is a not-cloneable RuntimeError, for calls and streams', async () => {
-  const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+  const h = await spawn(counterActor, { config: {}, logger: quiet });
   try {
     const call = await errorOf(h.ref.echo(() => 1));
     assert.equal(call.name, 'RuntimeError');
@@ -84,7 +92,7 @@ describe('streams across threads', () => {
     test(`100,000 items from an ${kind} arrive in order and complete`, async () => {
       // An Observable cannot be paused, so a producer that ignores demand is allowed to run
       // ahead up to the high-water mark; the AsyncIterable is pulled with the default bounds.
-      const h = await spawn<typeof counterDef>(COUNTER, {
+      const h = await spawn(counterActor, {
         config: {},
         logger: quiet,
         ...(kind === 'Observable' ? { stream: { highWaterMark: 200_000 } } : {}),
@@ -111,7 +119,7 @@ describe('streams across threads', () => {
   }
 
   test('an error crosses after the items emitted before it', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+    const h = await spawn(counterActor, { config: {}, logger: quiet });
     try {
       const seen: number[] = [];
       const err = await new Promise<Error & { code?: string }>((resolve) => {
@@ -130,7 +138,7 @@ describe('streams across threads', () => {
   });
 
   test('unsubscribing stops the source in the worker', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+    const h = await spawn(counterActor, { config: {}, logger: quiet });
     try {
       const got = await firstValueFrom(h.ref.ticks$().pipe(take(3), toArray()));
       assert.deepEqual(got, [0, 1, 2]);
@@ -144,7 +152,7 @@ describe('streams across threads', () => {
   });
 
   test('a slow consumer of a producer that ignores demand gets stream-overflow, not unbounded memory', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: {},
       logger: quiet,
       stream: { window: 64, highWaterMark: 1000 },
@@ -170,7 +178,7 @@ describe('streams across threads', () => {
   });
 
   test('with overflow drop-oldest, a slow consumer gets the newest items in order and the completion', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: {},
       logger: quiet,
       stream: { window: 64, highWaterMark: 1000, overflow: 'drop-oldest' },
@@ -190,7 +198,7 @@ describe('streams across threads', () => {
   });
 
   test('an AsyncIterable source is pulled on demand: a large stream with a small window does not overflow', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: {},
       logger: quiet,
       stream: { window: 16, highWaterMark: 32 },
@@ -208,7 +216,7 @@ describe('streams across threads', () => {
 describe('supervision', () => {
   test('an uncaught exception: waiting callers get actor-crashed, the actor restarts from its persisted state', async () => {
     const stateFile = join(dir, 'count-crash');
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: { stateFile },
       logger: quiet,
       restart: { initialBackoffMs: 20 },
@@ -236,7 +244,7 @@ describe('supervision', () => {
   test('process.exit inside the worker is a crash too, and is restarted', async () => {
     const stateFile = join(dir, 'count-exit');
     const events: string[] = [];
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: { stateFile },
       logger: quiet,
       restart: { initialBackoffMs: 20 },
@@ -256,13 +264,13 @@ describe('supervision', () => {
 
   test('an actor whose create() fails: spawn rejects with actor-init-failed and leaves no thread behind', async () => {
     await assert.rejects(
-      spawn<typeof counterDef>(COUNTER, { config: { failInitFrom: 0 }, logger: quiet }),
+      spawn(counterActor, { config: { failInitFrom: 0 }, logger: quiet }),
       (e: Error & { code?: string }) => e.code === 'actor-init-failed' && /cannot start/.test(e.message),
     );
   });
 
   test('a restart whose create() fails counts as another crash, until the supervisor gives up', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: { failInitFrom: 1 },
       logger: quiet,
       restart: { maxRestarts: 2, initialBackoffMs: 10 },
@@ -281,7 +289,7 @@ describe('supervision', () => {
   });
 
   test('a call made while restarts keep failing gets actor-stopped when the supervisor gives up, not a hang', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: { failInitFrom: 1 },
       logger: quiet,
       restart: { maxRestarts: 3, initialBackoffMs: 20 },
@@ -299,7 +307,7 @@ describe('supervision', () => {
 
   test('a call made while the actor restarts waits for its create() to finish, even a slow one', async () => {
     const stateFile = join(dir, 'count-slow');
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: { stateFile, slowRestartMs: 300 },
       logger: quiet,
       restart: { initialBackoffMs: 10 },
@@ -318,7 +326,7 @@ describe('supervision', () => {
   });
 
   test('stopping an actor rejects the calls waiting for its restart', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: {},
       logger: quiet,
       restart: { initialBackoffMs: 5000 },
@@ -333,7 +341,7 @@ describe('supervision', () => {
   });
 
   test('an actor that keeps crashing is given up on, and callers get actor-stopped', async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       config: {},
       logger: quiet,
       restart: { maxRestarts: 1, initialBackoffMs: 10 },
@@ -354,8 +362,8 @@ describe('metrics and profiling', () => {
   test('metrics count messages and latency, and render as Prometheus text', async () => {
     const sup = new Supervisor(quiet);
     try {
-      const a = await sup.spawn<typeof counterDef>(COUNTER, { name: 'a', config: {} });
-      const b = await sup.spawn<typeof counterDef>(COUNTER, {
+      const a = await sup.spawn(counterActor, { name: 'a', config: {} });
+      const b = await sup.spawn(counterActor, {
         name: 'b',
         placement: 'in-process',
         config: {},
@@ -387,7 +395,7 @@ describe('metrics and profiling', () => {
   });
 
   test("event-loop utilisation is the actor thread's own: near 1 while it computes, low while it idles", async () => {
-    const h = await spawn<typeof counterDef>(COUNTER, { config: {}, logger: quiet });
+    const h = await spawn(counterActor, { config: {}, logger: quiet });
     try {
       await h.metrics(); // start a fresh measuring interval
       await h.ref.busy(400);
@@ -404,8 +412,8 @@ describe('metrics and profiling', () => {
   test('one actor is CPU-profiled while another keeps answering', async () => {
     const sup = new Supervisor(quiet);
     try {
-      const a = await sup.spawn<typeof counterDef>(COUNTER, { name: 'hot', config: {} });
-      const b = await sup.spawn<typeof counterDef>(COUNTER, { name: 'other', config: {} });
+      const a = await sup.spawn(counterActor, { name: 'hot', config: {} });
+      const b = await sup.spawn(counterActor, { name: 'other', config: {} });
       const path = join(dir, 'hot.cpuprofile');
       const profiling = sup.profile('hot', 0.5, path);
       const work = a.ref.busy(300);
@@ -456,14 +464,14 @@ describe('logging', () => {
   test('a worker actor logs with its actor field, at the level given in its config', async () => {
     const debugFile = join(dir, 'debug.log');
     const warnFile = join(dir, 'warn.log');
-    const d = await spawn<typeof counterDef>(COUNTER, {
+    const d = await spawn(counterActor, {
       name: 'chatty',
       config: {},
       logger: quiet,
       logLevel: 'debug',
       logFile: debugFile,
     });
-    const w = await spawn<typeof counterDef>(COUNTER, {
+    const w = await spawn(counterActor, {
       name: 'terse',
       config: {},
       logger: quiet,
@@ -503,7 +511,7 @@ describe('logging', () => {
       level: 'info',
       destination: { write: (s: string) => lines.push(JSON.parse(s)) },
     });
-    const h = await spawn<typeof counterDef>(COUNTER, {
+    const h = await spawn(counterActor, {
       name: 'fragile',
       config: {},
       logger,

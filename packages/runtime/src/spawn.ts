@@ -7,15 +7,14 @@
  * config). Calls made while it restarts wait for the new incarnation.
  */
 
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Observable, Subject } from 'rxjs';
-import type { ActorApi, ActorDefinition, ActorRef } from './actor.ts';
+import type { ActorApi, ActorDefinition, ActorRef, ApiOf, ConfigOf } from './actor.ts';
 import { isStreamMethod } from './actor.ts';
+import { type ActorModule, isActorModule, loadActorModule, toModuleUrl } from './actor-module.ts';
 import { nodeEndpoint } from './endpoint.ts';
 import { deserializeError, RuntimeError, serializeError } from './errors.ts';
-import { ActorHost } from './host.ts';
 import { actorLogger, createRootLogger, type Logger, type LogLevel } from './logger.ts';
 import type { ActorMetricsSnapshot } from './metrics.ts';
 import { realScheduler, type Scheduler, type Timer } from './scheduler.ts';
@@ -85,11 +84,6 @@ interface HostPort {
   stop(): Promise<void>;
 }
 
-function toModuleUrl(actorModule: string | URL): string {
-  if (actorModule instanceof URL) return actorModule.href;
-  return /^[a-z]+:/.test(actorModule) ? actorModule : pathToFileURL(actorModule).href;
-}
-
 function makeRef<Api extends ActorApi>(
   getHost: () => Promise<HostPort>,
   methodNames: () => readonly string[] | undefined,
@@ -129,29 +123,54 @@ function makeRef<Api extends ActorApi>(
   });
 }
 
-/** Start an actor. `actorModule` is the path or URL of a module whose default export is defineActor(...). */
-export async function spawn<D extends ActorDefinition<never, ActorApi>>(
+/**
+ * Start an actor from its descriptor (see actor-module.ts): the config is checked against the
+ * definition and the handle typed by it. A worker actor's module is loaded only in its thread.
+ */
+export function spawn<D extends ActorDefinition<never, ActorApi>>(
+  module: ActorModule<D>,
+  options: SpawnOptions<ConfigOf<D>>,
+): Promise<ActorHandle<ApiOf<D>>>;
+/**
+ * Start an actor from the path or URL of its module (default export: defineActor(...)), typed
+ * by `spawn<typeof definition>(...)`. The module is also imported on this thread, to read the
+ * actor's name; a descriptor avoids that.
+ */
+export function spawn<D extends ActorDefinition<never, ActorApi>>(
   actorModule: string | URL,
-  options: SpawnOptions<D extends ActorDefinition<infer C, ActorApi> ? C : never>,
-): Promise<ActorHandle<D extends ActorDefinition<never, infer A> ? A : never>> {
-  const url = toModuleUrl(actorModule);
+  options: SpawnOptions<ConfigOf<D>>,
+): Promise<ActorHandle<ApiOf<D>>>;
+export async function spawn(
+  target: ActorModule<ActorDefinition<never, ActorApi>> | string | URL,
+  options: SpawnOptions<unknown>,
+): Promise<ActorHandle<ActorApi>> {
+  const descriptor = isActorModule(target) ? target : undefined;
+  const url = descriptor?.url ?? toModuleUrl(target as string | URL);
   const placement = options.placement ?? 'worker';
-  if (placement === 'in-process') return spawnInProcess(url, options) as never;
-  return spawnWorker(url, options) as never;
+  if (placement === 'in-process') return spawnInProcess(url, options, descriptor?.name);
+  return spawnWorker(url, options, descriptor?.name);
 }
 
-async function loadDefinition<Config, Api extends ActorApi>(url: string, options: SpawnOptions<Config>) {
-  const definition = ((await import(url)) as { default: ActorDefinition<Config, Api> }).default;
+function rootLogger(options: SpawnOptions<unknown>): Logger {
+  return options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
+}
+
+async function loadDefinition<Config, Api extends ActorApi>(
+  url: string,
+  options: SpawnOptions<Config>,
+  expectedName?: string,
+) {
+  const definition = (await loadActorModule(url, expectedName)) as unknown as ActorDefinition<Config, Api>;
   const name = options.name ?? definition.name;
-  const root = options.logger ?? createRootLogger(options.logLevel ? { level: options.logLevel } : {});
-  return { definition, name, root };
+  return { definition, name, root: rootLogger(options as SpawnOptions<unknown>) };
 }
 
 async function spawnInProcess<Config, Api extends ActorApi>(
   url: string,
   options: SpawnOptions<Config>,
+  expectedName?: string,
 ): Promise<ActorHandle<Api>> {
-  const { definition, name, root } = await loadDefinition<Config, Api>(url, options);
+  const { definition, name, root } = await loadDefinition<Config, Api>(url, options, expectedName);
   // The same in-thread actor as spawnLocal's (local.ts), once the module is imported.
   const { spawnLocal } = await import('./local.ts');
   return spawnLocal(definition, { name, config: options.config, logger: root, stream: options.stream });
@@ -162,8 +181,14 @@ const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 async function spawnWorker<Config, Api extends ActorApi>(
   url: string,
   options: SpawnOptions<Config>,
+  expectedName?: string,
 ): Promise<ActorHandle<Api>> {
-  const { name, root } = await loadDefinition<Config, Api>(url, options);
+  // With a descriptor the name is known without the module, which only the worker loads (and
+  // checks against the descriptor); a bare URL is imported here to read it.
+  const { name, root } =
+    expectedName !== undefined
+      ? { name: options.name ?? expectedName, root: rootLogger(options as SpawnOptions<unknown>) }
+      : await loadDefinition<Config, Api>(url, options);
   const log = actorLogger(root, name, { supervisor: true });
   const policy =
     options.restart === false
@@ -218,6 +243,7 @@ async function spawnWorker<Config, Api extends ActorApi>(
     const worker = new Worker(WORKER_ENTRY, {
       workerData: {
         actorModule: url,
+        ...(expectedName !== undefined ? { expectedName } : {}),
         name,
         restarts,
         logLevel: options.logLevel ?? root.level,

@@ -12,13 +12,20 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nextEvent, waitFor } from '@lnkit/test-support';
 import { lastValueFrom, toArray } from 'rxjs';
-import { type ActorEvent, type ActorHandle, createRootLogger, type RestartPolicy, spawn } from './index.ts';
+import {
+  type ActorEvent,
+  type ActorHandle,
+  type ApiOf,
+  createRootLogger,
+  type RestartPolicy,
+  spawn,
+} from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
+import { counterActor } from './test-actors/counter.module.ts';
 import { CreateGate } from './test-actors/create-gate.ts';
 import { ManualScheduler } from './test-actors/manual-scheduler.ts';
 
-const COUNTER = new URL('./test-actors/counter.actor.ts', import.meta.url);
-type CounterApi = typeof counterDef extends { create(...a: never[]): infer R } ? Awaited<R> : never;
+type CounterApi = ApiOf<typeof counterDef>;
 const quiet = createRootLogger({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'lnkit-supervision-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,12 +41,12 @@ let files = 0;
 async function rig(restart: Partial<RestartPolicy> = {}): Promise<Rig> {
   const scheduler = new ManualScheduler();
   const gate = new CreateGate();
-  const h = (await spawn<typeof counterDef>(COUNTER, {
+  const h = await spawn(counterActor, {
     config: { stateFile: join(dir, `count-${files++}`), createGate: gate.cells },
     logger: quiet,
     scheduler,
     restart: { initialBackoffMs: 100, ...restart },
-  })) as ActorHandle<CounterApi>;
+  });
   const events: ActorEvent[] = [];
   h.events$.subscribe((e) => events.push(e));
   return { h, scheduler, gate, events };

@@ -4,7 +4,8 @@
  * reverse start order.
  */
 import { type Observable, Subject } from 'rxjs';
-import type { ActorApi, ActorDefinition } from './actor.ts';
+import type { ActorApi, ActorDefinition, ApiOf, ConfigOf } from './actor.ts';
+import type { ActorModule } from './actor-module.ts';
 import { RuntimeError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { ActorMetricsSnapshot } from './metrics.ts';
@@ -18,12 +19,23 @@ export class Supervisor {
 
   constructor(private readonly logger?: Logger) {}
 
-  async spawn<D extends ActorDefinition<never, ActorApi>>(
+  /** Spawns an actor from its descriptor (typed by it, as spawn() is) and keeps its handle. */
+  spawn<D extends ActorDefinition<never, ActorApi>>(
+    module: ActorModule<D>,
+    options: SpawnOptions<ConfigOf<D>>,
+  ): Promise<ActorHandle<ApiOf<D>>>;
+  /** The same from the module's path or URL, typed by `spawn<typeof definition>(...)`. */
+  spawn<D extends ActorDefinition<never, ActorApi>>(
     actorModule: string | URL,
-    options: Parameters<typeof spawn<D>>[1],
-  ): Promise<Awaited<ReturnType<typeof spawn<D>>>> {
-    const opts = { ...(this.logger ? { logger: this.logger } : {}), ...options } as SpawnOptions<unknown>;
-    const handle = (await spawn<D>(actorModule, opts as never)) as ActorHandle<ActorApi>;
+    options: SpawnOptions<ConfigOf<D>>,
+  ): Promise<ActorHandle<ApiOf<D>>>;
+  async spawn(
+    target: ActorModule<ActorDefinition<never, ActorApi>> | string | URL,
+    options: SpawnOptions<unknown>,
+  ): Promise<ActorHandle<ActorApi>> {
+    const opts = { ...(this.logger ? { logger: this.logger } : {}), ...options };
+    // The overloads above carry the types; this is the untyped path both share.
+    const handle = await spawn(target as string, opts as SpawnOptions<never>);
     if (this.handles.has(handle.name)) {
       await handle.stop();
       throw new RuntimeError(
@@ -34,7 +46,7 @@ export class Supervisor {
     }
     this.handles.set(handle.name, handle);
     handle.events$.subscribe((e) => this.allEvents$.next(e));
-    return handle as never;
+    return handle;
   }
 
   get(name: string): ActorHandle<ActorApi> | undefined {

@@ -1,8 +1,13 @@
-/** Runs inside an actor's worker thread: loads the actor module and exposes its host through comlink. */
+/**
+ * Runs inside an actor's worker thread: loads the actor module and exposes its host through
+ * comlink. The module is loaded by init, not at the top, so that one that cannot be loaded, or
+ * defines another actor than its descriptor named, is an actor-init-failed answer to spawn()
+ * rather than an uncaught error in a thread that then looks like a crash.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { pino } from 'pino';
-import type { ActorApi, ActorDefinition } from './actor.ts';
+import { loadActorModule } from './actor-module.ts';
 import { nodeEndpoint } from './endpoint.ts';
 import { type SerializedError, serializeError } from './errors.ts';
 import { ActorHost } from './host.ts';
@@ -13,6 +18,8 @@ export type CallResult = { ok: true; value: unknown } | { ok: false; error: Seri
 
 export interface WorkerData {
   actorModule: string;
+  /** The name its descriptor gave; the definition must have it. */
+  expectedName?: string;
   name: string;
   restarts: number;
   logLevel: LogLevel;
@@ -21,23 +28,31 @@ export interface WorkerData {
 }
 
 const data = workerData as WorkerData;
-const mod = (await import(data.actorModule)) as { default: ActorDefinition<unknown, ActorApi> };
 const root = createRootLogger({
   level: data.logLevel,
   ...(data.logFile
     ? { destination: pino.destination({ dest: data.logFile, append: true, sync: false }) }
     : {}),
 });
-const host = new ActorHost(
-  mod.default,
-  { name: data.name, placement: 'worker', logger: actorLogger(root, data.name), restarts: data.restarts },
-  data.stream,
-);
+let loaded: ActorHost | undefined;
+// Every other request comes after init has answered ok.
+const host = (): ActorHost => loaded!;
 
 const exposed = {
   init: async (config: unknown): Promise<CallResult> => {
     try {
-      return { ok: true, value: await host.init(config) };
+      const definition = await loadActorModule(data.actorModule, data.expectedName);
+      loaded = new ActorHost(
+        definition,
+        {
+          name: data.name,
+          placement: 'worker',
+          logger: actorLogger(root, data.name),
+          restarts: data.restarts,
+        },
+        data.stream,
+      );
+      return { ok: true, value: await loaded.init(config) };
     } catch (e) {
       return { ok: false, error: serializeError(e) };
     }
@@ -46,16 +61,17 @@ const exposed = {
   // so `code` and other fields survive.
   call: async (name: string, args: unknown[]): Promise<CallResult> => {
     try {
-      return { ok: true, value: await host.call(name, args) };
+      return { ok: true, value: await host().call(name, args) };
     } catch (e) {
       return { ok: false, error: serializeError(e) };
     }
   },
   stream: (name: string, args: unknown[], port: import('node:worker_threads').MessagePort) =>
-    host.stream(name, args, port),
-  snapshot: () => host.snapshot(),
-  profile: (seconds: number, path: string) => host.profile(seconds, path),
-  stop: () => host.stop(),
+    host().stream(name, args, port),
+  snapshot: () => host().snapshot(),
+  profile: (seconds: number, path: string) => host().profile(seconds, path),
+  // A stop during a create() that never finished has nothing to stop.
+  stop: async () => loaded?.stop(),
 };
 export type ExposedHost = typeof exposed;
 
