@@ -86,8 +86,12 @@ export {
   HOP_PAYLOADS_LENGTH,
   hopDataLength,
   type ParsedPacket,
+  type PeeledPacket,
+  type PeelPacket,
   parsePacket,
+  peelOnionPacket,
   type SphinxBuild,
   sharedSecretsFor,
+  type Unwrapped,
   unwrapPacket,
 } from './sphinx.ts';

@@ -13,6 +13,7 @@ import {
   chacha20Xor,
   generateKey,
   hmac,
+  KEY_BLINDED_NODE_ID,
   KEY_MU,
   KEY_PAD,
   KEY_RHO,
@@ -257,4 +258,47 @@ export function unwrapPacket(
   nextPacket.set(unwrapped.subarray(end + HMAC_LENGTH, end + HMAC_LENGTH + length), 34);
   nextPacket.set(nextHmac, 34 + length);
   return { payload, nextHmac, nextPacket };
+}
+
+export interface PeelPacket {
+  packet: Uint8Array;
+  associatedData: Uint8Array;
+  /** ECDH with the node key: SHA-256 of the compressed point. */
+  ecdh: (publicKey: Uint8Array) => Promise<Uint8Array>;
+  /** Set inside a blinded route: the onion was encrypted to our blinded node id. */
+  pathKey?: Uint8Array;
+  /** 2 for payments (the default); 0 for onion messages, which have no legacy format. */
+  minPayloadLength?: number;
+}
+
+export interface PeeledPacket extends Unwrapped {
+  sharedSecret: Uint8Array;
+  /** ECDH(path_key, node key), when a path key was given: decrypts the hop's encrypted data. */
+  blindingSecret: Uint8Array | undefined;
+}
+
+/**
+ * One Sphinx layer for any onion (payments go through peelPaymentOnion, which adds the payload
+ * rules and the failures to return; this is what onion messages need): the blinding tweak when
+ * a path key is given, ECDH, HMAC, de-obfuscation. Throws OnionError; a framing problem is
+ * OnionError 'invalid-onion-payload'.
+ */
+export async function peelOnionPacket(p: PeelPacket): Promise<PeeledPacket> {
+  const parsed = parsePacket(p.packet);
+  let onionKey = parsed.publicKey;
+  let blindingSecret: Uint8Array | undefined;
+  if (p.pathKey) {
+    if (!isPoint(p.pathKey)) throw invalidArgument('path key is not a valid point');
+    blindingSecret = await p.ecdh(p.pathKey);
+    onionKey = multiply(parsed.publicKey, generateKey(KEY_BLINDED_NODE_ID, blindingSecret));
+  }
+  const sharedSecret = await p.ecdh(onionKey);
+  const out = unwrapPacket(parsed, sharedSecret, p.associatedData, p.minPayloadLength ?? 2);
+  if (out instanceof FramingError)
+    throw new OnionError('invalid-onion-payload', out.detail, {
+      failure: { name: 'invalid_onion_payload', type: 0n, offset: 0 },
+      reply: 'fail',
+      sharedSecret,
+    });
+  return { ...out, sharedSecret, blindingSecret };
 }
