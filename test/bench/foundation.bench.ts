@@ -104,4 +104,25 @@ export default async function foundation(emit: Emit): Promise<void> {
       await h.stop();
     }
   }
+
+  // In-thread actors (spawnLocal), one per channel: the cost of creating one while 10,000 live,
+  // and a call round trip on one of them.
+  const { spawnLocal } = await import('@lnkit/runtime');
+  const counter = ((await import(COUNTER.href)) as { default: typeof counterDef }).default;
+  const actors = 10_000;
+  const locals = [];
+  const t0 = performance.now();
+  for (let i = 0; i < actors; i++)
+    locals.push(await spawnLocal(counter, { name: `ch-${i}`, config: {}, logger }));
+  const createUs = ((performance.now() - t0) * 1000) / actors;
+  emit({ name: 'runtime.local.create', value: round(createUs, 2), unit: 'µs/actor', actors });
+  const last = locals[actors - 1]!;
+  const callsPerSec = await opsPerSecond(() => last.ref.get(), 700);
+  emit({
+    name: 'runtime.local.call',
+    value: round(callsPerSec),
+    unit: 'calls/s',
+    roundTripUs: round(1e6 / callsPerSec, 2),
+  });
+  for (const h of locals) await h.stop();
 }
