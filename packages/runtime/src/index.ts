@@ -26,15 +26,9 @@ export {
   LATENCY_BUCKETS_MS,
   toPrometheus,
 } from './metrics.ts';
-export {
-  type ActorEvent,
-  type ActorHandle,
-  DEFAULT_RESTART_POLICY,
-  type Placement,
-  type RestartPolicy,
-  type SpawnOptions,
-  spawn,
-} from './spawn.ts';
+export { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.ts';
+export type { Scheduler, Timer } from './scheduler.ts';
+export { type ActorHandle, type Placement, type SpawnOptions, spawn } from './spawn.ts';
 export {
   DEFAULT_STREAM_OPTIONS,
   exportStream,
@@ -42,4 +36,5 @@ export {
   type StreamOptions,
   type StreamSource,
 } from './stream-bridge.ts';
-export { Supervisor } from './supervisor.ts';
+export type { ActorEvent, SupervisedStatus } from './supervised-actor.ts';
+export { Supervisor, type SupervisorOptions } from './supervisor.ts';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
+import { nextEvent, waitFor } from '@lnkit/test-support';
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import {
   type ActorHandle,
@@ -16,6 +17,7 @@ import {
 } from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
 import { counterActor } from './test-actors/counter.module.ts';
+import { CreateGate } from './test-actors/create-gate.ts';
 
 type CounterApi = ApiOf<typeof counterDef>;
 const quiet = createRootLogger({ level: 'silent' });
@@ -143,9 +145,9 @@ describe('streams across threads', () => {
       const got = await firstValueFrom(h.ref.ticks$().pipe(take(3), toArray()));
       assert.deepEqual(got, [0, 1, 2]);
       // take(3) unsubscribed; the cancel message must reach the producer.
-      for (let i = 0; i < 50 && (await h.ref.activeTicks()) !== 0; i++)
-        await new Promise((r) => setTimeout(r, 10));
-      assert.equal(await h.ref.activeTicks(), 0);
+      await waitFor(async () => (await h.ref.activeTicks()) === 0, {
+        what: 'the producer to be unsubscribed',
+      });
     } finally {
       await h.stop();
     }
@@ -225,7 +227,8 @@ describe('supervision', () => {
       assert.equal(await h.ref.add(7), 7);
       const waiting = h.ref.hang();
       const openStream = errorOf(lastValueFrom(h.ref.ticks$()));
-      await new Promise((r) => setTimeout(r, 20));
+      // The stream's producer runs (and hang(), sent before it, has arrived) before the crash.
+      await waitFor(async () => (await h.ref.activeTicks()) === 1, { what: 'the tick stream to open' });
       await h.ref.crashSoon();
       const e = await errorOf(waiting);
       assert.equal(e.code, 'actor-crashed');
@@ -307,18 +310,19 @@ describe('supervision', () => {
 
   test('a call made while the actor restarts waits for its create() to finish, even a slow one', async () => {
     const stateFile = join(dir, 'count-slow');
+    const gate = new CreateGate();
     const h = await spawn(counterActor, {
-      config: { stateFile, slowRestartMs: 300 },
+      config: { stateFile, createGate: gate.cells },
       logger: quiet,
       restart: { initialBackoffMs: 10 },
     });
     try {
       await h.ref.add(5);
-      const scheduled = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'restart-scheduled')));
       await h.ref.crashSoon();
-      await scheduled;
-      await new Promise((r) => setTimeout(r, 100)); // the new thread is up, its create() is not
-      assert.equal(await h.ref.get(), 5);
+      await gate.reached(1); // the new thread is up, its create() is not
+      const answer = h.ref.get();
+      gate.release('ok');
+      assert.equal(await answer, 5);
       assert.equal(h.restarts(), 1);
     } finally {
       await h.stop();
@@ -335,7 +339,7 @@ describe('supervision', () => {
     await h.ref.crashSoon();
     await crashed;
     const waiting = errorOf(h.ref.get());
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setImmediate(r)); // the call has reached the supervisor and waits
     await h.stop();
     assert.equal((await waiting).code, 'actor-stopped');
   });
@@ -347,10 +351,12 @@ describe('supervision', () => {
       restart: { maxRestarts: 1, initialBackoffMs: 10 },
     });
     try {
+      const restarted = nextEvent(h.events$, (e) => e.type === 'started' && e.restarts === 1);
       await h.ref.crashSoon();
-      await new Promise((r) => setTimeout(r, 50));
+      await restarted;
+      const gaveUp = nextEvent(h.events$, (e) => e.type === 'stopped');
       await h.ref.crashSoon();
-      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await gaveUp, { type: 'stopped', actor: 'counter', reason: 'gave-up' });
       assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
     } finally {
       await h.stop();
@@ -372,9 +378,13 @@ describe('metrics and profiling', () => {
       await b.ref.busy(30);
       // Never answered; stopping the actor ends it with actor-stopped.
       const hanging = errorOf(a.ref.hang());
-      let snaps = await sup.metrics();
-      for (let i = 0; i < 50 && snaps.find((s) => s.actor === 'a')?.queueDepth !== 1; i++)
-        snaps = await sup.metrics();
+      const snaps = await waitFor(
+        async () => {
+          const all = await sup.metrics();
+          return all.find((s) => s.actor === 'a')?.queueDepth === 1 && all;
+        },
+        { what: 'the hanging call to reach the actor' },
+      );
       const sa = snaps.find((s) => s.actor === 'a')!;
       const sb = snaps.find((s) => s.actor === 'b')!;
       assert.equal(sa.placement, 'worker');
@@ -383,7 +393,6 @@ describe('metrics and profiling', () => {
       assert.equal(sa.latency.count, 10);
       assert.equal(sa.queueDepth, 1, 'the hanging call is in flight');
       assert.ok(sb.latency.sumMs >= 30);
-      assert.ok(sa.eventLoopUtilization >= 0 && sa.eventLoopUtilization <= 1);
       const text = toPrometheus(snaps);
       assert.match(text, /lnkit_actor_messages_in_total\{actor="a"\} \d+/);
       assert.match(text, /lnkit_actor_handling_seconds_count\{actor="a"\} 10/);
@@ -400,7 +409,8 @@ describe('metrics and profiling', () => {
       await h.metrics(); // start a fresh measuring interval
       await h.ref.busy(400);
       const busy = (await h.metrics()).eventLoopUtilization;
-      await new Promise((r) => setTimeout(r, 400));
+      // The mirror of busy(): the thread waits on its own timer, its event loop idle.
+      await h.ref.idle(400);
       const idle = (await h.metrics()).eventLoopUtilization;
       assert.ok(busy > 0.6, `busy thread reported ${busy}`);
       assert.ok(idle < 0.3, `idle thread reported ${idle}`);
@@ -415,17 +425,20 @@ describe('metrics and profiling', () => {
       const a = await sup.spawn(counterActor, { name: 'hot', config: {} });
       const b = await sup.spawn(counterActor, { name: 'other', config: {} });
       const path = join(dir, 'hot.cpuprofile');
-      const profiling = sup.profile('hot', 0.5, path);
+      let profiled = false;
+      const profiling = sup.profile('hot', 1, path).finally(() => {
+        profiled = true;
+      });
       const work = a.ref.busy(300);
-      let answered = 0;
-      const until = Date.now() + 300;
-      while (Date.now() < until) {
+      // The other actor is asked again and again until the profile is done: it must have answered meanwhile.
+      let answeredDuring = 0;
+      while (!profiled) {
         await b.ref.get();
-        answered++;
+        if (!profiled) answeredDuring++;
       }
       const result = await profiling;
       await work;
-      assert.ok(answered > 10, 'the other actor kept answering');
+      assert.ok(answeredDuring > 0, 'the other actor answered while the profile was taken');
       assert.ok(result.samples > 0);
       const profile = JSON.parse(readFileSync(path, 'utf8')) as {
         nodes: { callFrame: { functionName: string } }[];
@@ -453,13 +466,8 @@ describe('logging', () => {
       return [];
     }
   };
-  const waitForLines = async (path: string, pred: (l: { actor?: string; msg?: string }) => boolean) => {
-    for (let i = 0; i < 100; i++) {
-      if (readLines(path).some(pred)) return true;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return false;
-  };
+  const waitForLines = (path: string, pred: (l: { actor?: string; msg?: string }) => boolean) =>
+    waitFor(() => readLines(path).some(pred), { what: `a matching line in ${path}` });
 
   test('a worker actor logs with its actor field, at the level given in its config', async () => {
     const debugFile = join(dir, 'debug.log');

@@ -1,5 +1,6 @@
 /**
- * The Supervisor owns a node's actors: it spawns them, keeps their handles by name, reads
+ * The Supervisor owns a node's actors: it spawns them under its restart policy (each worker
+ * actor then restarts on its own, see supervised-actor.ts), keeps their handles by name, reads
  * all their metrics as one snapshot, profiles one of them on request, and stops them in
  * reverse start order.
  */
@@ -9,15 +10,33 @@ import type { ActorModule } from './actor-module.ts';
 import { RuntimeError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { ActorMetricsSnapshot } from './metrics.ts';
+import { type RestartPolicy, resolveRestartPolicy } from './restart-policy.ts';
+import type { Scheduler } from './scheduler.ts';
 import { type ActorEvent, type ActorHandle, type SpawnOptions, spawn } from './spawn.ts';
 
+export interface SupervisorOptions {
+  /** The restart policy of every actor it spawns (false: never restart); an actor's own `restart` overrides parts of it. */
+  restart?: Partial<RestartPolicy> | false;
+  /** Clock and timers for the restarts; tests drive them by hand. */
+  scheduler?: Scheduler;
+}
+
 export class Supervisor {
+  /** The policy its actors restart under, unless one is spawned with its own. */
+  readonly restartPolicy: RestartPolicy;
+  private readonly scheduler: Scheduler | undefined;
   private readonly handles = new Map<string, ActorHandle<ActorApi>>();
   private readonly allEvents$ = new Subject<ActorEvent>();
   /** Lifecycle events of every actor (started, crashed, restart-scheduled, stopped). */
   readonly events$: Observable<ActorEvent> = this.allEvents$.asObservable();
 
-  constructor(private readonly logger?: Logger) {}
+  constructor(
+    private readonly logger?: Logger,
+    options: SupervisorOptions = {},
+  ) {
+    this.restartPolicy = resolveRestartPolicy(options.restart);
+    this.scheduler = options.scheduler;
+  }
 
   /** Spawns an actor from its descriptor (typed by it, as spawn() is) and keeps its handle. */
   spawn<D extends ActorDefinition<never, ActorApi>>(
@@ -33,7 +52,12 @@ export class Supervisor {
     target: ActorModule<ActorDefinition<never, ActorApi>> | string | URL,
     options: SpawnOptions<unknown>,
   ): Promise<ActorHandle<ActorApi>> {
-    const opts = { ...(this.logger ? { logger: this.logger } : {}), ...options };
+    const opts: SpawnOptions<unknown> = {
+      ...(this.logger ? { logger: this.logger } : {}),
+      ...(this.scheduler ? { scheduler: this.scheduler } : {}),
+      ...options,
+      restart: options.restart === false ? false : { ...this.restartPolicy, ...options.restart },
+    };
     // The overloads above carry the types; this is the untyped path both share.
     const handle = await spawn(target as string, opts as SpawnOptions<never>);
     if (this.handles.has(handle.name)) {

@@ -9,8 +9,6 @@ export interface CounterConfig {
   stateFile?: string;
   /** create() throws on the first start (0) or on restarts (>= 1). */
   failInitFrom?: number;
-  /** create() takes this long on restarts, as an actor reading its state from disk does. */
-  slowRestartMs?: number;
   /**
    * A test's hand on restarts (over a SharedArrayBuffer, so it reaches into the worker): on
    * each restart create() stores its restart number in gate[1], then waits until the test
@@ -53,8 +51,6 @@ export default defineActor({
       throw new Error(`cannot start (restart ${ctx.restarts})`);
     }
     if (config.createGate && ctx.restarts > 0) await passGate(config.createGate, ctx.restarts);
-    if (config.slowRestartMs && ctx.restarts > 0)
-      await new Promise((r) => setTimeout(r, config.slowRestartMs));
     let count =
       config.stateFile && existsSync(config.stateFile) ? Number(readFileSync(config.stateFile, 'utf8')) : 0;
     let activeTicks = 0;
@@ -91,6 +87,8 @@ export default defineActor({
         return 'exiting';
       },
       hang: () => new Promise<never>(() => {}),
+      /** Waits on a timer: the thread's event loop is idle meanwhile. */
+      idle: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
       busy(ms: number): number {
         const end = performance.now() + ms;
         let x = 0;

@@ -4,9 +4,9 @@
 // exit on its own. A supervisor whose pending restart does not hold the process open lets the
 // event loop empty instead, and the process ends with the call never answered (exit code 13).
 import { createRootLogger, spawn } from '../index.ts';
-import type counterDef from './counter.actor.ts';
+import { counterActor } from './counter.module.ts';
 
-const h = await spawn<typeof counterDef>(new URL('./counter.actor.ts', import.meta.url), {
+const h = await spawn(counterActor, {
   config: { failInitFrom: 1 },
   logger: createRootLogger({ level: 'silent' }),
   restart: { maxRestarts: 3, initialBackoffMs: 20 },
