@@ -38,20 +38,32 @@ export function hopDataLength(payloadLength: number): number {
  * (BOLT 4 "Packet Construction": ss_k = SHA256(ek_k · N_k), ek_{k+1} = ek_k · SHA256(epk_k || ss_k)).
  */
 export function sharedSecretsFor(sessionKey: Uint8Array, hopPublicKeys: readonly Uint8Array[]): Uint8Array[] {
+  return hopSecrets(sessionKey, hopPublicKeys).sharedSecrets;
+}
+
+/** sharedSecretsFor, plus the first ephemeral key the packet carries (computed once, not twice). */
+function hopSecrets(
+  sessionKey: Uint8Array,
+  hopPublicKeys: readonly Uint8Array[],
+): { sharedSecrets: Uint8Array[]; firstEphemeralKey: Uint8Array } {
   if (!isValidSecret(checkBytes(sessionKey, 32, 'session key')))
     throw invalidArgument('session key must be in 1..n-1');
-  const secrets: Uint8Array[] = [];
+  const sharedSecrets: Uint8Array[] = [];
   let ephemeralSecret = sessionKey;
+  let ephemeralKey = publicKey(sessionKey);
+  const firstEphemeralKey = ephemeralKey;
   hopPublicKeys.forEach((nodeId, i) => {
     if (!(nodeId instanceof Uint8Array) || !isPoint(nodeId))
       throw invalidArgument(`hop ${i}: node id is not a valid compressed point`);
-    const ephemeralKey = publicKey(ephemeralSecret);
     const ss = secp.ecdh(ephemeralSecret, nodeId);
-    secrets.push(ss);
-    if (i < hopPublicKeys.length - 1)
+    sharedSecrets.push(ss);
+    // The last hop's successor key is never used: skip its two curve operations.
+    if (i < hopPublicKeys.length - 1) {
       ephemeralSecret = multiplySecret(ephemeralSecret, sha256(ephemeralKey, ss));
+      ephemeralKey = publicKey(ephemeralSecret);
+    }
   });
-  return secrets;
+  return { sharedSecrets, firstEphemeralKey };
 }
 
 /**
@@ -143,13 +155,13 @@ export interface SphinxBuild {
 
 export function buildPacket(b: SphinxBuild): { packet: Uint8Array; sharedSecrets: Uint8Array[] } {
   if (b.hops.length === 0) throw invalidArgument('a route needs at least one hop');
-  const sharedSecrets = sharedSecretsFor(
+  const { sharedSecrets, firstEphemeralKey } = hopSecrets(
     b.sessionKey,
     b.hops.map((h) => h.publicKey),
   );
   const length = b.hopPayloadsLength ?? HOP_PAYLOADS_LENGTH;
   const packet = assemblePacket({
-    ephemeralKey: publicKey(b.sessionKey),
+    ephemeralKey: firstEphemeralKey,
     sharedSecrets,
     payloads: b.hops.map((h) => h.payload),
     associatedData: b.associatedData,
