@@ -16,6 +16,7 @@ export {
 } from './broadcaster.ts';
 export { type ChainStreamEvent, fromStreamEvents, toStreamEvent } from './chain-stream.ts';
 export type { ChainActorConfig } from './chain-sync.actor.ts';
+export { chainSyncActor } from './chain-sync.module.ts';
 export { type ChainDifference, findChainDifference } from './chain-walk.ts';
 export { type Confirm, ConfirmDriver, type RelevantTxid } from './confirm.ts';
 export { ChainSyncError, type ChainSyncErrorCode, redactUrl } from './errors.ts';

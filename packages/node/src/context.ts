@@ -10,13 +10,21 @@ import {
   type BlockSource,
   type Broadcaster,
   type ChainListener,
+  type chainSyncActor,
   type FeeEstimator,
   type Filter,
   type JsonRpc,
 } from '@lnkit/chain-sync';
-import type chainActor from '@lnkit/chain-sync/actor';
-import type peerActor from '@lnkit/peer-net/actor';
-import { type ActorHandle, actorLogger, type Logger, type LogLevel, Supervisor } from '@lnkit/runtime';
+import type { peerManagerActor } from '@lnkit/peer-net';
+import {
+  type ActorHandle,
+  type ActorModule,
+  type ApiOf,
+  actorLogger,
+  type Logger,
+  type LogLevel,
+  Supervisor,
+} from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
 import { Subject } from 'rxjs';
 import type { ChainStatus } from './chain-status.ts';
@@ -26,8 +34,10 @@ import type { NodeEvent } from './events.ts';
 import type { PersistentPeers } from './persistent-peers.ts';
 import type { TipListener } from './tip-listener.ts';
 
-export type PeerActor = ActorHandle<Awaited<ReturnType<(typeof peerActor)['create']>>>;
-export type ChainActor = ActorHandle<Awaited<ReturnType<(typeof chainActor)['create']>>>;
+/** The handle supervisor.spawn(descriptor) gives, from the descriptor's type. */
+type HandleOf<M> = M extends ActorModule<infer D> ? ActorHandle<ApiOf<D>> : never;
+export type PeerActor = HandleOf<typeof peerManagerActor>;
+export type ChainActor = HandleOf<typeof chainSyncActor>;
 
 /** The pieces a user can give the builder in place of the defaults (`with...` methods). */
 export interface SuppliedPieces {

@@ -5,8 +5,7 @@
  * and does the BOLT 8 ECDH there. The node subscribes to its events before step 14 lets any
  * peer in (Eclair's "subscriptions before work").
  */
-import type { PeerEvent } from '@lnkit/peer-net';
-import type peerActor from '@lnkit/peer-net/actor';
+import { type PeerEvent, peerManagerActor } from '@lnkit/peer-net';
 import type { Subscription } from 'rxjs';
 import type { NodeComponent } from '../component.ts';
 import type { PeerActor } from '../context.ts';
@@ -20,7 +19,7 @@ export function peerManagerStep(): NodeComponent {
     name: 'peer manager',
     async start(ctx) {
       const cfg = ctx.config;
-      peers = (await ctx.supervisor.spawn<typeof peerActor>(import.meta.resolve('@lnkit/peer-net/actor'), {
+      peers = await ctx.supervisor.spawn(peerManagerActor, {
         name: 'peer-manager',
         ...ctx.actorOptions(),
         config: {
@@ -28,7 +27,7 @@ export function peerManagerStep(): NodeComponent {
           chainHashes: [chainHash(cfg.network)],
           ...(cfg.peerTimers ? { options: cfg.peerTimers } : {}),
         },
-      })) as unknown as PeerActor;
+      });
       events = peers.ref.events$().subscribe({
         next: (e: PeerEvent) => {
           if (e.type === 'connected')

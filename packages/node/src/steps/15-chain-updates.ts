@@ -1,5 +1,5 @@
 /**
- * Step 15, chain updates: the chain-sync actor (@lnkit/chain-sync/actor) polls the block source
+ * Step 15, chain updates: the chain-sync actor (chain-sync's chainSyncActor) polls the block source
  * from where step 10 left every listener and streams connected / disconnected blocks. Each
  * listener is fed through chain-sync's own subscribeListener: one block at a time, in stream
  * order, so the chain tip's writes never overlap or reorder; a listener that fails (its write
@@ -12,11 +12,11 @@
 import {
   type ChainEvent,
   type ChainListener,
+  chainSyncActor,
   fromStreamEvents,
   type SyncProgress,
   subscribeListener,
 } from '@lnkit/chain-sync';
-import type chainActor from '@lnkit/chain-sync/actor';
 import { catchError, EMPTY, type Observable, type Subscription, share } from 'rxjs';
 import { type ChainFailure, ChainStatus } from '../chain-status.ts';
 import type { NodeComponent } from '../component.ts';
@@ -32,7 +32,7 @@ export function chainUpdatesStep(): NodeComponent {
       const cfg = ctx.config;
       const source = ctx.supplied.blockSource;
       const actor = ctx.actorOptions();
-      chain = (await ctx.supervisor.spawn<typeof chainActor>(import.meta.resolve('@lnkit/chain-sync/actor'), {
+      chain = await ctx.supervisor.spawn(chainSyncActor, {
         ...actor,
         placement: source ? 'in-process' : actor.placement,
         config: {
@@ -40,7 +40,7 @@ export function chainUpdatesStep(): NodeComponent {
           start: ctx.get('syncedTo'),
           pollIntervalMs: cfg.pollIntervalMs ?? 1000,
         },
-      })) as unknown as ChainActor;
+      });
       const status = new ChainStatus();
       ctx.set('chain', chain);
       ctx.set('chainStatus', status);
