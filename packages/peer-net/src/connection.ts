@@ -1,8 +1,11 @@
 /**
  * One TCP connection carrying BOLT 8: the handshake, then framed encrypted messages in
- * both directions, with a bounded outbound queue. It knows nothing of init, ping or
- * message types (that is PeerSession) and dies with its socket; the logical peer that
- * outlives reconnects lives in the PeerManager ("connection apart from peer").
+ * both directions, with an outbound queue bounded in messages and in bytes. It writes only
+ * while the socket takes more (socket.write's return, then 'drain'), so what a slow peer
+ * has not read waits here, counted, and not in the socket's own unbounded buffer. It knows
+ * nothing of init, ping or message types (that is PeerSession) and dies with its socket;
+ * the logical peer that outlives reconnects lives in the PeerManager ("connection apart
+ * from peer").
  */
 import type { Socket } from 'node:net';
 import { PeerNetError } from './errors.ts';
@@ -25,6 +28,11 @@ export interface ConnectionOptions {
   handshakeTimeoutMs: number;
   /** Messages waiting to be written before `send` rejects with 'queue-full'. */
   maxQueueLength: number;
+  /**
+   * Bytes of messages waiting (queued, being encrypted, or encrypted and not yet handed to the
+   * socket) before `send` rejects with 'queue-full'. Default DEFAULT_MAX_QUEUE_BYTES.
+   */
+  maxQueueBytes?: number;
   /** Largest frame body accepted (at most 65535, BOLT 8). */
   maxMessageSize?: number;
   /**
@@ -37,17 +45,31 @@ export interface ConnectionOptions {
   sealerMinBatch?: number;
 }
 
+/**
+ * 1 MiB: sixteen of the largest messages, more than any reply a peer can ask for at once, and
+ * what a sender that awaits its sends never reaches; with the socket's own buffer below, at
+ * most about 1.3 MiB per peer, so 256 peers that stop reading hold about a third of a GiB
+ * until the stall timeout drops them.
+ */
+export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
+
+/**
+ * The socket's write buffer: writes stop once it holds this much, and go on at 'drain'.
+ * Node's default (16 KiB) would split bulk sends into many more rounds; 256 KiB keeps the
+ * throughput of writing whole batches while bounding what sits outside the queue's count.
+ */
+export const SOCKET_WRITE_BUFFER_BYTES = 256 * 1024;
+
 /** Messages per sealer batch, and batches encrypting at once per connection. */
 const SEALER_BATCH = 128;
-const IN_THREAD_BATCH = 64;
 const MAX_BATCHES_IN_FLIGHT = 4;
 
-/** Encrypted frames not yet written, in send order; `frames` is null while the sealer works. */
+/** Frames the sealer encrypts, in send order: two ciphertexts per item (length, then body); null while it works. */
 interface Batch {
   items: Pending[];
-  /** One frame per item (in-thread) or two ciphertexts per item, length then body (sealer). */
   frames: Uint8Array[] | null;
-  perItem: 1 | 2;
+  /** Items already written. */
+  written: number;
 }
 
 /** Structured clone copies a view's whole ArrayBuffer: give the pool exactly the message bytes. */
@@ -152,6 +174,10 @@ export class Connection {
   onMessage: (message: Uint8Array) => void = () => {};
   /** Called once when the connection ends; `error` is why, if it was not a clean close. */
   onClose: (error: PeerNetError | undefined) => void = () => {};
+  /** Called when the socket refuses more (`true`) and when it drains again (`false`). */
+  onBackpressure: (blocked: boolean) => void = () => {};
+  /** Called each time `send` refuses a message with 'queue-full' (for metrics). */
+  onQueueFull: () => void = () => {};
 
   private readonly encryptor: MessageEncryptor;
   private readonly decryptor: MessageDecryptor;
@@ -161,7 +187,11 @@ export class Connection {
   private pumpScheduled = false;
   private closed = false;
   private closeError: PeerNetError | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
   private leftover: Uint8Array;
+  /** Bytes of the messages in `queue` and `inflight` (not yet handed to the socket). */
+  private pendingBytes = 0;
+  private readonly maxQueueBytes: number;
   /** Bytes and messages through this connection, for metrics. */
   readonly stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
 
@@ -176,7 +206,8 @@ export class Connection {
     this.encryptor = new MessageEncryptor(keys);
     this.decryptor = new MessageDecryptor(keys, options.maxMessageSize ?? MAX_MESSAGE_SIZE);
     this.leftover = leftover;
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
   }
 
   readonly remoteNodeId: Uint8Array;
@@ -246,6 +277,7 @@ export class Connection {
     );
     socket.on('drain', () => {
       this.waitingForDrain = false;
+      this.onBackpressure(false);
       this.pump();
     });
     // After closeAfterFlush, a late write fails with an error; the reason stays the original one.
@@ -270,7 +302,12 @@ export class Connection {
 
   /** Messages sent but not yet handed to the socket (queued or being encrypted). */
   get queueLength(): number {
-    return this.queue.length + this.inflight.reduce((n, b) => n + b.items.length, 0);
+    return this.queue.length + this.inflight.reduce((n, b) => n + b.items.length - b.written, 0);
+  }
+
+  /** Bytes of those messages, plus what the socket holds and has not yet given to the kernel. */
+  get queueBytes(): number {
+    return this.pendingBytes + this.socket.writableLength;
   }
 
   /** Queues an encrypted message; resolves once the socket has taken it, rejects if full or closed. */
@@ -284,13 +321,23 @@ export class Connection {
         ),
       );
     }
-    if (this.queue.length >= this.options.maxQueueLength) {
+    const length = this.queueLength;
+    if (length >= this.options.maxQueueLength) {
+      this.onQueueFull();
+      return Promise.reject(new PeerNetError('queue-full', `outbound queue holds ${length} messages`));
+    }
+    if (this.pendingBytes + message.length > this.maxQueueBytes) {
+      this.onQueueFull();
       return Promise.reject(
-        new PeerNetError('queue-full', `outbound queue holds ${this.queue.length} messages`),
+        new PeerNetError(
+          'queue-full',
+          `outbound queue holds ${this.pendingBytes} bytes; ${message.length} more exceed ${this.maxQueueBytes}`,
+        ),
       );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
+      this.pendingBytes += message.length;
       if (!this.pumpScheduled) {
         this.pumpScheduled = true;
         // Messages sent in the same tick go out in one corked write.
@@ -316,80 +363,109 @@ export class Connection {
     this.closeError ??= error;
     this.pump();
     this.socket.end();
-    setTimeout(() => this.close(error), graceMs).unref();
+    this.closeTimer = setTimeout(() => this.close(error), graceMs);
+    this.closeTimer.unref();
   }
 
-  /** Encrypts what is queued (in-thread or in the sealer) and writes finished batches in order. */
+  /**
+   * Hands big runs of queued messages to the sealer (when there is one), then writes. Keys
+   * and nonces are assigned in send order: a batch is planned from the head of the queue,
+   * and a message encrypted in-thread is encrypted only when every batch before it is written.
+   */
   private pump(): void {
-    this.flush();
     const sealer = this.options.frameSealer;
-    const minBatch = this.options.sealerMinBatch ?? 32;
-    while (
-      !this.closed &&
-      !this.waitingForDrain &&
-      this.queue.length > 0 &&
-      this.inflight.length < MAX_BATCHES_IN_FLIGHT
-    ) {
-      if (sealer && this.queue.length >= minBatch) {
-        const items = this.queue.splice(0, SEALER_BATCH);
-        // Keys and nonces are assigned now, in send order; the sealer only does the arithmetic.
-        const requests = items.flatMap((i) => this.encryptor.plan(ownBytes(i.message)));
-        const batch: Batch = { items, frames: null, perItem: 2 };
-        this.inflight.push(batch);
-        sealer.encryptBatch(requests).then(
-          (frames) => {
-            batch.frames = frames;
-            this.pump();
-          },
-          () => this.close(new PeerNetError('disconnected', 'frame encryption failed')),
-        );
-      } else {
-        const items = this.queue.splice(0, IN_THREAD_BATCH);
-        this.inflight.push({
-          items,
-          frames: items.map((i) => this.encryptor.encrypt(i.message)),
-          perItem: 1,
-        });
-        this.flush();
+    if (!sealer) {
+      this.flush();
+      return;
+    }
+    for (;;) {
+      while (
+        !this.closed &&
+        !this.waitingForDrain &&
+        this.forSealer() &&
+        this.inflight.length < MAX_BATCHES_IN_FLIGHT
+      ) {
+        this.seal(sealer);
       }
+      this.flush();
+      // Go round again only if the flush stopped to leave a batch's worth to the sealer, and one fits.
+      if (this.closed || this.waitingForDrain || !this.forSealer()) break;
+      if (this.inflight.length >= MAX_BATCHES_IN_FLIGHT) break;
     }
   }
 
+  /** Enough is queued for a sealer batch to pay; fewer are encrypted in-thread. */
+  private forSealer(): boolean {
+    return this.options.frameSealer !== undefined && this.queue.length >= (this.options.sealerMinBatch ?? 32);
+  }
+
+  /** Takes the next batch from the head of the queue; its keys and nonces are assigned now, in order. */
+  private seal(sealer: FrameSealer): void {
+    const items = this.queue.splice(0, SEALER_BATCH);
+    const requests = items.flatMap((i) => this.encryptor.plan(ownBytes(i.message)));
+    const batch: Batch = { items, frames: null, written: 0 };
+    this.inflight.push(batch);
+    sealer.encryptBatch(requests).then(
+      (frames) => {
+        batch.frames = frames;
+        this.pump();
+      },
+      () => this.close(new PeerNetError('disconnected', 'frame encryption failed')),
+    );
+  }
+
+  /** Writes, in send order, until the socket says it holds enough (then 'drain' resumes it). */
   private flush(): void {
     // After closeAfterFlush has ended the socket, later sends wait for the close that rejects them.
     if (this.closed || this.waitingForDrain || this.socket.writableEnded) return;
-    const head = this.inflight[0];
-    if (!head?.frames) return;
     const socket = this.socket;
     socket.cork();
-    while (!this.waitingForDrain) {
-      const batch = this.inflight[0];
-      if (!batch?.frames) break;
-      this.inflight.shift();
-      const frames = batch.frames;
-      batch.items.forEach((item, i) => {
-        for (let k = 0; k < batch.perItem; k++) {
-          const frame = frames[i * batch.perItem + k]!;
-          const last = k === batch.perItem - 1;
-          this.stats.bytesOut += frame.length;
-          const ok = socket.write(
-            frame,
-            last
-              ? (err) => {
-                  if (err)
-                    item.reject(
-                      new PeerNetError('disconnected', 'connection closed before the message was written'),
-                    );
-                  else item.resolve();
-                }
-              : undefined,
-          );
-          if (!ok) this.waitingForDrain = true;
+    try {
+      while (!this.waitingForDrain) {
+        const batch = this.inflight[0];
+        if (batch) {
+          if (!batch.frames) break; // the sealer is still at work on the next frames
+          const i = batch.written++;
+          const frames = batch.frames;
+          this.write(batch.items[i]!, [frames[2 * i]!, frames[2 * i + 1]!]);
+          if (batch.written === batch.items.length) this.inflight.shift();
+          continue;
         }
-        this.stats.messagesOut++;
-      });
+        if (this.forSealer()) break; // pump hands these to the sealer
+        const item = this.queue.shift();
+        if (!item) break;
+        this.write(item, [this.encryptor.encrypt(item.message)]);
+      }
+    } finally {
+      socket.uncork();
     }
-    socket.uncork();
+  }
+
+  /** One message's frames to the socket; its send resolves once the socket has written them. */
+  private write(item: Pending, frames: Uint8Array[]): void {
+    let ok = true;
+    frames.forEach((frame, k) => {
+      this.stats.bytesOut += frame.length;
+      const last = k === frames.length - 1;
+      ok = this.socket.write(
+        frame,
+        last
+          ? (err) => {
+              if (err)
+                item.reject(
+                  new PeerNetError('disconnected', 'connection closed before the message was written'),
+                );
+              else item.resolve();
+            }
+          : undefined,
+      );
+    });
+    this.pendingBytes -= item.message.length;
+    this.stats.messagesOut++;
+    if (!ok) {
+      this.waitingForDrain = true;
+      this.onBackpressure(true);
+    }
   }
 
   private receive(bytes: Uint8Array): void {
@@ -416,10 +492,27 @@ export class Connection {
   private finish(error: PeerNetError | undefined): void {
     if (this.closed) return;
     this.closed = true;
-    const pending = [...this.inflight.splice(0).flatMap((b) => b.items), ...this.queue.splice(0)];
+    clearTimeout(this.closeTimer);
+    const pending = [
+      ...this.inflight.splice(0).flatMap((b) => b.items.slice(b.written)),
+      ...this.queue.splice(0),
+    ];
+    this.pendingBytes = 0;
     for (const p of pending)
       p.reject(new PeerNetError('disconnected', 'connection closed before the message was written'));
     if (!this.socket.destroyed) this.socket.destroy();
-    this.onClose(error);
+    const onClose = this.onClose;
+    // Nothing of the closed connection stays reachable through its callbacks.
+    this.onMessage = () => {};
+    this.onClose = () => {};
+    this.onBackpressure = () => {};
+    this.onQueueFull = () => {};
+    onClose(error);
   }
+}
+
+/** host:port of a socket's remote end; a socket reset before it was read has neither. */
+export function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (host === undefined) return 'unknown';
+  return `${host.includes(':') ? `[${host}]` : host}:${port ?? 0}`;
 }
