@@ -21,6 +21,10 @@ export type PeerNetErrorCode =
   /** BOLT 1: the peer requires a feature lnkit does not know. */
   | 'feature-mismatch'
   | 'timeout'
+  /** BOLT 1 ping flood: far more pings than this node answers, sent before their pongs could go. */
+  | 'ping-flood'
+  /** The peer read nothing for `sendStallTimeoutMs` while messages for it waited. */
+  | 'send-stalled'
   | 'connect-failed'
   | 'wrong-node-id'
   | 'not-connected'

@@ -18,7 +18,12 @@ import {
   type UnknownMessage,
 } from '@lnkit/wire';
 import { filter, type Observable, Subject } from 'rxjs';
-import { Connection } from './connection.ts';
+import {
+  Connection,
+  DEFAULT_MAX_QUEUE_BYTES,
+  formatAddress,
+  SOCKET_WRITE_BUFFER_BYTES,
+} from './connection.ts';
 import { PeerNetError, type PeerNetErrorCode } from './errors.ts';
 import { describeFeatures, type FeatureInfo, LNKIT_INIT_FEATURES } from './features.ts';
 import type { FrameSealer, NodeKeyEcdh } from './noise.ts';
@@ -30,7 +35,13 @@ import {
   PeerDirectory,
 } from './peer-directory.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
-import { PeerSession, type SessionCounters, type SessionEffect } from './session.ts';
+import {
+  DEFAULT_PING_LIMITS,
+  DEFAULT_SEND_STALL_TIMEOUT_MS,
+  PeerSession,
+  type SessionCounters,
+  type SessionEffect,
+} from './session.ts';
 
 export interface PeerManagerOptions {
   /** The node key, for the BOLT 8 handshake (it may live in the crypto pool). */
@@ -54,6 +65,16 @@ export interface PeerManagerOptions {
   timerMs?: number;
   /** Messages waiting in one peer's outbound queue before `send` rejects with 'queue-full'. Default 10,000. */
   maxQueueLength?: number;
+  /** Bytes waiting in one peer's outbound queue before `send` rejects with 'queue-full'. Default 1 MiB (connection.ts). */
+  maxQueueBytes?: number;
+  /** Disconnect a peer that read nothing for this long while messages for it waited. Default 30 s (session.ts). */
+  sendStallTimeoutMs?: number;
+  /** Ping answering (session.ts PingLimits): the window, default 10 s… */
+  pingWindowMs?: number;
+  /** …pongs sent per window at most (a ping beyond waits for the next window), default 20… */
+  maxPongsPerWindow?: number;
+  /** …and pings ignored per window before the peer is dropped for a ping flood, default 100. */
+  maxIgnoredPingsPerWindow?: number;
   /** Largest incoming message accepted; BOLT 8 allows 65535. */
   maxMessageSize?: number;
   /** Backoff for persistent peers: first delay and cap. Default 1 s → 60 s (reconnect-policy.ts). */
@@ -237,6 +258,11 @@ export class PeerManager {
       timerMs: options.timerMs ?? 1000,
       maxQueueLength: options.maxQueueLength ?? 10_000,
       maxMessageSize: options.maxMessageSize ?? 65535,
+      maxQueueBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      sendStallTimeoutMs: options.sendStallTimeoutMs ?? DEFAULT_SEND_STALL_TIMEOUT_MS,
+      pingWindowMs: options.pingWindowMs ?? DEFAULT_PING_LIMITS.windowMs,
+      maxPongsPerWindow: options.maxPongsPerWindow ?? DEFAULT_PING_LIMITS.maxPongsPerWindow,
+      maxIgnoredPingsPerWindow: options.maxIgnoredPingsPerWindow ?? DEFAULT_PING_LIMITS.maxIgnoredPerWindow,
     };
     const maxDelayMs = options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_POLICY.maxDelayMs;
     this.directory = new PeerDirectory({
@@ -297,7 +323,9 @@ export class PeerManager {
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
     if (this.closed) throw new PeerNetError('closed', 'peer manager is closed');
     checkAddress(host, port, true);
-    const server = net.createServer((socket) => this.accept(socket));
+    const server = net.createServer({ highWaterMark: SOCKET_WRITE_BUFFER_BYTES }, (socket) =>
+      this.accept(socket),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -558,7 +586,10 @@ export class PeerManager {
 
   private dial(link: Link, { host, port }: PeerAddress): void {
     const run = async (): Promise<Connection> => {
-      const socket = net.connect({ host, port });
+      // Node's Duplex takes `highWaterMark` for its write buffer; @types/node does not list it here.
+      const socket = new net.Socket({
+        highWaterMark: SOCKET_WRITE_BUFFER_BYTES,
+      } as net.SocketConstructorOpts).connect({ host, port });
       link.socket = socket;
       this.track(socket);
       await new Promise<void>((resolve, reject) => {
@@ -616,7 +647,7 @@ export class PeerManager {
       return;
     }
     this.track(socket);
-    const address = `${socket.remoteAddress}:${socket.remotePort}`;
+    const address = formatAddress(socket.remoteAddress, socket.remotePort);
     Connection.inbound(socket, this.options.nodeKey, this.connectionOptions()).then(
       (connection) => {
         if (this.closed) {
@@ -644,6 +675,7 @@ export class PeerManager {
     return {
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       maxQueueLength: this.opts.maxQueueLength,
+      maxQueueBytes: this.opts.maxQueueBytes,
       maxMessageSize: this.opts.maxMessageSize,
       ...(this.options.frameSealer ? { frameSealer: this.options.frameSealer } : {}),
       ...(this.options.sealerMinBatch ? { sealerMinBatch: this.options.sealerMinBatch } : {}),
@@ -660,6 +692,12 @@ export class PeerManager {
         pingIntervalMs: this.opts.pingIntervalMs,
         pongTimeoutMs: this.opts.pongTimeoutMs,
         initTimeoutMs: this.opts.initTimeoutMs,
+        pingLimits: {
+          windowMs: this.opts.pingWindowMs,
+          maxPongsPerWindow: this.opts.maxPongsPerWindow,
+          maxIgnoredPerWindow: this.opts.maxIgnoredPingsPerWindow,
+        },
+        sendStallTimeoutMs: this.opts.sendStallTimeoutMs,
       },
       Date.now(),
     );
@@ -667,6 +705,10 @@ export class PeerManager {
     link.session = session;
     connection.onMessage = (raw) => this.performSession(link, session.receive(raw, Date.now()));
     connection.onClose = (err) => this.ended(link, err);
+    connection.onBackpressure = (blocked) => {
+      if (blocked) session.outboundBlocked(Date.now());
+      else session.outboundDrained();
+    };
     connection.start();
     if (!connection.isClosed) this.performSession(link, session.start());
   }
@@ -675,9 +717,20 @@ export class PeerManager {
     const connection = link.connection!;
     for (const effect of effects) {
       switch (effect.kind) {
-        case 'send':
+        case 'send': {
           // Control messages (init, pong, warning) go through the same queue, in order.
-          connection.send(effect.message).catch(() => {});
+          const sent = connection.send(effect.message);
+          if (effect.pong) {
+            // The next pong may go once the socket has taken this one (or it could not be queued).
+            const settled = () => {
+              if (!connection.isClosed) this.performSession(link, link.session!.pongSettled(Date.now()));
+            };
+            sent.then(settled, settled);
+          } else sent.catch(() => {});
+          break;
+        }
+        case 'limit-hit':
+          this.log?.debug({ peer: link.nodeId, limit: effect.limit }, 'ping held back by its limit');
           break;
         case 'initialized':
           this.perform(this.directory.ready(link.id, Date.now()));
@@ -696,7 +749,8 @@ export class PeerManager {
             { peer: link.nodeId, code: effect.code, reason: effect.reason },
             'disconnecting peer',
           );
-          connection.closeAfterFlush(error);
+          if (effect.flush) connection.closeAfterFlush(error);
+          else connection.close(error);
           break;
         }
       }

@@ -115,24 +115,159 @@ test('a message before init is a protocol violation', () => {
   assert.equal(disconnectCode(fx), 'protocol');
 });
 
+const ping = (numPongBytes: number): Uint8Array =>
+  encodeMessage({ type: 18, kind: 'ping', numPongBytes, ignored: new Uint8Array(0) });
+
+/** The byteslen of each pong in the effects, in order. */
+function pongs(fx: SessionEffect[]): number[] {
+  return sent(fx).flatMap((m) => (m.kind === 'pong' ? [m.ignored.length] : []));
+}
+
+function limitHits(fx: SessionEffect[]): string[] {
+  return fx.flatMap((e) => (e.kind === 'limit-hit' ? [e.limit] : []));
+}
+
 test('ping is answered with num_pong_bytes zero bytes; 65532 or more gets no pong', () => {
   const s = active();
   const fx = s.receive(
     encodeMessage({ type: 18, kind: 'ping', numPongBytes: 10, ignored: new Uint8Array(3) }),
     2,
   );
-  assert.equal(fx.length, 1);
-  // BOLT 1 pong: type 19, u16 byteslen = 10, then 10 zero bytes.
-  assert.deepEqual(fx[0], { kind: 'send', message: hex(`0013000a${'00'.repeat(10)}`) });
-  assert.deepEqual(
-    s.receive(encodeMessage({ type: 18, kind: 'ping', numPongBytes: 65532, ignored: new Uint8Array(0) }), 3),
-    [],
-  );
-  assert.equal(
-    s.receive(encodeMessage({ type: 18, kind: 'ping', numPongBytes: 65531, ignored: new Uint8Array(0) }), 3)
-      .length,
-    1,
-  );
+  // BOLT 1 pong: type 19, u16 byteslen = 10, then 10 zero bytes; marked, so the shell reports when it left.
+  assert.deepEqual(fx, [{ kind: 'send', message: hex(`0013000a${'00'.repeat(10)}`), pong: true }]);
+  assert.deepEqual(s.pongSettled(3), []);
+  assert.deepEqual(s.receive(ping(65532), 3), []);
+  assert.deepEqual(pongs(s.receive(ping(65531), 3)), [65531]);
+  assert.equal(s.counters.pingsReceived, 3);
+  assert.equal(s.counters.pongsSent, 2);
+});
+
+test('one pong on its way at a time: a ping that comes meanwhile is answered once the pong has left', () => {
+  const s = active();
+  assert.deepEqual(pongs(s.receive(ping(100), 10)), [100]);
+  // The socket has not taken the first pong yet: the second ping waits, nothing is sent.
+  assert.deepEqual(s.receive(ping(200), 11), []);
+  assert.deepEqual(pongs(s.pongSettled(12)), [200]);
+  assert.deepEqual(s.pongSettled(13), []);
+  assert.equal(s.counters.pingsIgnored, 0);
+});
+
+test('a peer that waits for each pong is never held back: 2,000 pings over 1,000 s, every one answered', () => {
+  const s = active();
+  let answered = 0;
+  for (let i = 0; i < 2000; i++) {
+    const now = 1000 + i * 500;
+    answered += pongs(s.receive(ping(i % 7), now)).length;
+    s.pongSettled(now + 1);
+  }
+  assert.equal(answered, 2000);
+  assert.deepEqual([s.counters.pingsIgnored, s.counters.pingsDelayed], [0, 0]);
+});
+
+test('a ping that comes while another waits takes its place; the older one is ignored and counted', () => {
+  const s = active();
+  assert.deepEqual(pongs(s.receive(ping(1), 10)), [1]);
+  assert.deepEqual(s.receive(ping(2), 11), []);
+  assert.deepEqual(limitHits(s.receive(ping(3), 12)), ['ping-ignored']);
+  assert.deepEqual(limitHits(s.receive(ping(4), 13)), ['ping-ignored']);
+  // The pong answers the latest ping, the one the peer waits for.
+  assert.deepEqual(pongs(s.pongSettled(14)), [4]);
+  assert.equal(s.counters.pingsIgnored, 2);
+  assert.equal(s.counters.pongsSent, 2);
+});
+
+test('at most maxPongsPerWindow pongs per window; a ping beyond is answered when the next window opens', () => {
+  const limits = { windowMs: 1000, maxPongsPerWindow: 3, maxIgnoredPerWindow: 10 };
+  const s = active({ pingLimits: limits });
+  // The window opened when the session started (at 0).
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(pongs(s.receive(ping(i), 100 + i)), [i]);
+    s.pongSettled(100 + i);
+  }
+  const held = s.receive(ping(9), 200);
+  assert.deepEqual(limitHits(held), ['ping-delayed']);
+  assert.deepEqual(pongs(held), []);
+  assert.deepEqual(s.tick(999), []);
+  // Counted once, however many ticks it waits.
+  assert.deepEqual(s.tick(999), []);
+  assert.deepEqual(pongs(s.tick(1000)), [9]);
+  assert.equal(s.counters.pingsDelayed, 1);
+  assert.equal(s.counters.pingsIgnored, 0);
+});
+
+test('a ping flood: one pong, the rest ignored, then a warning and a disconnect (ping-flood)', () => {
+  const limits = { windowMs: 10_000, maxPongsPerWindow: 20, maxIgnoredPerWindow: 100 };
+  const s = active({ pingLimits: limits });
+  // 10,000 pings asking for the largest pong, and the first pong never leaves (the peer does not read).
+  const all: SessionEffect[] = [];
+  let received = 0;
+  for (let i = 0; i < 10_000 && !all.some((e) => e.kind === 'disconnect'); i++) {
+    all.push(...s.receive(ping(65531), 100));
+    received++;
+  }
+  assert.deepEqual(pongs(all), [65531]);
+  // The first is answered, the second waits, and each of the next 101 replaces the waiting one.
+  assert.equal(received, 1 + 1 + 101);
+  assert.equal(s.counters.pingsIgnored, 101);
+  // The last one ignored is counted too, then the warning, then the close.
+  assert.equal(limitHits(all).length, 101);
+  const last = all.slice(-3);
+  assert.deepEqual(last[0], { kind: 'limit-hit', limit: 'ping-ignored' });
+  assert.equal(sent(last)[0]?.kind, 'warning');
+  assert.deepEqual(last[2], {
+    kind: 'disconnect',
+    code: 'ping-flood',
+    reason: 'more than 100 pings in 10000 ms sent before their pongs',
+    flush: true,
+  });
+  // Closed: the rest of the flood, and the pong that finally leaves, change nothing.
+  assert.deepEqual(s.receive(ping(65531), 101), []);
+  assert.deepEqual(s.pongSettled(102), []);
+});
+
+test('ignored pings are counted per window: a slow trickle of them is not a flood', () => {
+  const limits = { windowMs: 1000, maxPongsPerWindow: 20, maxIgnoredPerWindow: 5 };
+  const s = active({ pingLimits: limits });
+  s.receive(ping(0), 10);
+  s.receive(ping(0), 11);
+  // Five ignored in each of ten windows (the first pong never leaves): never more than five in one.
+  for (let w = 0; w < 10; w++)
+    for (let i = 0; i < 5; i++)
+      assert.equal(disconnectCode(s.receive(ping(0), 1000 * w + 500 + i)), undefined, `window ${w}`);
+  assert.equal(s.counters.pingsIgnored, 50);
+  assert.equal(disconnectCode([...s.receive(ping(0), 9600)]), 'ping-flood');
+});
+
+test('a peer that reads nothing while we send is dropped after sendStallTimeoutMs, at once and without a warning', () => {
+  const s = active({ sendStallTimeoutMs: 5000 });
+  s.outboundBlocked(1000);
+  // A later report does not move the start: the socket has been full since 1000.
+  s.outboundBlocked(3000);
+  assert.deepEqual(s.tick(5999), []);
+  const fx = s.tick(6000);
+  assert.deepEqual(fx, [
+    {
+      kind: 'disconnect',
+      code: 'send-stalled',
+      reason: 'peer read nothing for 5000 ms while messages waited',
+      flush: false,
+    },
+  ]);
+});
+
+test('a socket that drains in time is no stall, and the timeout counts from the next block', () => {
+  const s = active({ sendStallTimeoutMs: 5000, pingIntervalMs: 1_000_000 });
+  s.outboundBlocked(1000);
+  s.outboundDrained();
+  assert.deepEqual(s.tick(7000), []);
+  s.outboundBlocked(8000);
+  assert.deepEqual(s.tick(12_999), []);
+  assert.equal(disconnectCode(s.tick(13_000)), 'send-stalled');
+  // Before init too: a peer that never reads our init is dropped the same way.
+  const t = new PeerSession(options({ sendStallTimeoutMs: 100, initTimeoutMs: 10_000 }), 0);
+  t.start();
+  t.outboundBlocked(0);
+  assert.equal(disconnectCode(t.tick(100)), 'send-stalled');
 });
 
 test('idle peer is pinged; a matching pong clears it, a missing pong disconnects', () => {

@@ -1,8 +1,9 @@
 /**
  * The BOLT 1 rules of one connection, as a pure state machine: init exchange and feature
- * checks, ping/pong and their timeouts, and what to do with each incoming message
- * (handle, deliver, ignore, or warn and disconnect). It takes decrypted messages and the
- * time, and returns effects; the PeerManager performs them. No sockets, no timers.
+ * checks, ping/pong and their timeouts, the limits on answering pings, a peer that stops
+ * reading, and what to do with each incoming message (handle, deliver, ignore, or warn and
+ * disconnect). It takes decrypted messages, what the socket did, and the time, and returns
+ * effects; the PeerManager performs them. No sockets, no timers.
  */
 import {
   decodeMessage,
@@ -31,10 +32,54 @@ export interface SessionOptions {
   pongTimeoutMs: number;
   /** Disconnect when the peer's init is this late. */
   initTimeoutMs: number;
+  /** How many pings are answered, and when a flood ends the connection. Default DEFAULT_PING_LIMITS. */
+  pingLimits?: PingLimits;
+  /**
+   * Disconnect when the socket has refused more data (it waits for 'drain') for this long:
+   * the peer is not reading what we send. Default DEFAULT_SEND_STALL_TIMEOUT_MS.
+   */
+  sendStallTimeoutMs?: number;
 }
 
+/**
+ * The ping answering limits. BOLT 1 asks every ping below 65532 bytes to be answered, and
+ * says in its rationale: "Limited precautions are recommended against `ping` flooding,
+ * however some latitude is given because of network delays." A ping costs the peer 40 bytes
+ * on the wire and can ask for a pong of 65,531: answered without limit, a peer that never
+ * reads its pongs makes us hold every one of them. So:
+ * - at most one pong is on its way at a time (queued, until the socket has taken it), and at
+ *   most one ping waits for its pong: a ping that comes while one already waits takes its
+ *   place, and the older one is ignored and counted. A peer that waits for each pong before
+ *   its next ping (as every implementation does) never loses one;
+ * - at most `maxPongsPerWindow` pongs per `windowMs`; a ping beyond that waits for the next
+ *   window (latitude: a burst is answered late, not dropped);
+ * - more than `maxIgnoredPerWindow` pings ignored within one window is a flood: a warning,
+ *   then the connection closes (`ping-flood`).
+ */
+export interface PingLimits {
+  readonly windowMs: number;
+  readonly maxPongsPerWindow: number;
+  readonly maxIgnoredPerWindow: number;
+}
+
+/**
+ * 20 pongs per 10 s: 2 a second on average, far above the one ping per 10–60 s that LDK, lnd,
+ * CLN and Eclair send, with room for the extra pings LDK sends while it streams gossip; at
+ * 65,531 bytes each, at most about 130 KB/s of pongs to one peer. 100 ignored pings in a
+ * window: no peer that waits for its pongs ignores one; a flood of 10,000 ends after about 100.
+ */
+export const DEFAULT_PING_LIMITS: PingLimits = {
+  windowMs: 10_000,
+  maxPongsPerWindow: 20,
+  maxIgnoredPerWindow: 100,
+};
+
+/** 30 s: twice the pong timeout; a peer that takes nothing we send for that long is not reading. */
+export const DEFAULT_SEND_STALL_TIMEOUT_MS = 30_000;
+
 export type SessionEffect =
-  | { readonly kind: 'send'; readonly message: Uint8Array }
+  /** `pong`: report with `pongSettled` once the socket took it (or it could not be queued). */
+  | { readonly kind: 'send'; readonly message: Uint8Array; readonly pong?: true }
   | {
       readonly kind: 'initialized';
       readonly features: Features;
@@ -43,8 +88,18 @@ export type SessionEffect =
   /** A message for subscribers (everything but init/ping/pong). */
   | { readonly kind: 'deliver'; readonly message: Message | UnknownMessage; readonly raw: Uint8Array }
   | { readonly kind: 'pong'; readonly roundTripMs: number }
-  /** Close the connection; any 'send' before it in the same list (a warning) goes first. */
-  | { readonly kind: 'disconnect'; readonly code: PeerNetErrorCode; readonly reason: string };
+  /** A limit held a ping back: `ping-delayed` (answered in a later window) or `ping-ignored` (a newer one took its place). */
+  | { readonly kind: 'limit-hit'; readonly limit: 'ping-delayed' | 'ping-ignored' }
+  /**
+   * Close the connection. `flush`: any 'send' before it in the same list (a warning) goes
+   * first; without it, at once (nothing can be written: the peer is not reading).
+   */
+  | {
+      readonly kind: 'disconnect';
+      readonly code: PeerNetErrorCode;
+      readonly reason: string;
+      readonly flush: boolean;
+    };
 
 const ZERO_CHANNEL_ID = new Uint8Array(32);
 const BOLT1_TYPES = new Set([16, 18, 19]);
@@ -66,15 +121,37 @@ export interface SessionCounters {
   pongsReceived: number;
   pingsReceived: number;
   pongsSent: number;
+  /** Pings a newer ping replaced before their pong could go (see PingLimits). */
+  pingsIgnored: number;
+  /** Pings answered in a later window than the one they came in (see PingLimits). */
+  pingsDelayed: number;
 }
 
 export class PeerSession {
-  readonly counters: SessionCounters = { pingsSent: 0, pongsReceived: 0, pingsReceived: 0, pongsSent: 0 };
+  readonly counters: SessionCounters = {
+    pingsSent: 0,
+    pongsReceived: 0,
+    pingsReceived: 0,
+    pongsSent: 0,
+    pingsIgnored: 0,
+    pingsDelayed: 0,
+  };
   private state: 'awaiting-init' | 'active' | 'closed' = 'awaiting-init';
   private readonly startedAt: number;
   private lastReceivedAt: number;
   private ping: { sentAt: number; numPongBytes: number } | null = null;
   private remoteFeatures: Features | undefined;
+  private readonly pingLimits: PingLimits;
+  private readonly sendStallTimeoutMs: number;
+  /** Our pong is queued and the socket has not taken it yet. */
+  private pongOnItsWay = false;
+  /** The num_pong_bytes of the one ping waiting for its pong (the latest one), if any. */
+  private waitingPing: number | undefined;
+  /** Whether the waiting ping was already counted as delayed. */
+  private waitingPingDelayed = false;
+  private pingWindow = { startedAt: 0, pongs: 0, ignored: 0 };
+  /** Since when the socket has refused more data, while it does. */
+  private blockedSince: number | undefined;
 
   constructor(
     private readonly options: SessionOptions,
@@ -82,6 +159,9 @@ export class PeerSession {
   ) {
     this.startedAt = now;
     this.lastReceivedAt = now;
+    this.pingLimits = options.pingLimits ?? DEFAULT_PING_LIMITS;
+    this.sendStallTimeoutMs = options.sendStallTimeoutMs ?? DEFAULT_SEND_STALL_TIMEOUT_MS;
+    this.pingWindow.startedAt = now;
   }
 
   get isActive(): boolean {
@@ -132,14 +212,8 @@ export class PeerSession {
       case 'init':
         // A second init on one connection has no meaning; tell the peer and carry on.
         return [{ kind: 'send', message: connectionWarning('unexpected second init') }];
-      case 'ping': {
-        this.counters.pingsReceived++;
-        // BOLT 1: respond with pong of num_pong_bytes, unless it is 65532 or more.
-        if (message.numPongBytes >= PING_NO_REPLY_THRESHOLD) return [];
-        this.counters.pongsSent++;
-        const pong = encodeMessage({ type: 19, kind: 'pong', ignored: new Uint8Array(message.numPongBytes) });
-        return [{ kind: 'send', message: pong }];
-      }
+      case 'ping':
+        return this.onPing(message.numPongBytes, now);
       case 'pong': {
         const p = this.ping;
         // BOLT 1: a pong that matches no ping "MAY close the connection"; we only ignore it.
@@ -160,22 +234,52 @@ export class PeerSession {
     }
   }
 
-  /** Timers: init timeout, idle ping, pong timeout. Call it now and then (every second or so). */
+  /**
+   * Our last pong left: the socket took it, or it could not be queued (the connection is
+   * full or closed). The ping waiting behind it, if any, may be answered now.
+   */
+  pongSettled(now: number): SessionEffect[] {
+    this.pongOnItsWay = false;
+    return this.answerWaitingPing(now);
+  }
+
+  /** The socket refused more data (its write returned false): the peer reads slower than we send. */
+  outboundBlocked(now: number): void {
+    this.blockedSince ??= now;
+  }
+
+  /** The socket drained: whatever was waiting has been taken. */
+  outboundDrained(): void {
+    this.blockedSince = undefined;
+  }
+
+  /** Timers: init timeout, idle ping, pong timeout, a stalled peer, a delayed pong. Call it now and then (every second or so). */
   tick(now: number): SessionEffect[] {
     if (this.state === 'closed') return [];
+    if (this.blockedSince !== undefined && now - this.blockedSince >= this.sendStallTimeoutMs) {
+      // No warning: it would wait behind what the peer is not reading.
+      return this.fail(
+        'send-stalled',
+        `peer read nothing for ${this.sendStallTimeoutMs} ms while messages waited`,
+        false,
+        false,
+      );
+    }
     if (this.state === 'awaiting-init') {
       if (now - this.startedAt >= this.options.initTimeoutMs)
         return this.fail('timeout', 'no init from peer', false);
       return [];
     }
+    // A ping held back by the window's limit is answered once a new window opens.
+    const out = this.answerWaitingPing(now);
     if (this.ping) {
       // BOLT 1: without a pong the node "MAY close the network connection, and MUST NOT fail the channels".
       if (now - this.ping.sentAt >= this.options.pongTimeoutMs)
         return this.fail('timeout', 'no pong from peer', false);
-      return [];
+      return out;
     }
-    if (now - this.lastReceivedAt >= this.options.pingIntervalMs) return [this.sendPing(now)];
-    return [];
+    if (now - this.lastReceivedAt >= this.options.pingIntervalMs) out.push(this.sendPing(now));
+    return out;
   }
 
   /** A ping now (also used by tests and by `PeerManager.ping`). */
@@ -187,6 +291,60 @@ export class PeerSession {
       kind: 'send',
       message: encodeMessage({ type: 18, kind: 'ping', numPongBytes, ignored: new Uint8Array(0) }),
     };
+  }
+
+  /** BOLT 1: "if num_pong_bytes is less than 65532: MUST respond by sending a pong", within PingLimits. */
+  private onPing(numPongBytes: number, now: number): SessionEffect[] {
+    this.counters.pingsReceived++;
+    // BOLT 1: "otherwise (num_pong_bytes is not less than 65532): MUST ignore the ping."
+    if (numPongBytes >= PING_NO_REPLY_THRESHOLD) return [];
+    this.rollPingWindow(now);
+    if (this.waitingPing !== undefined) {
+      // The peer did not wait for its pong: the newer ping takes the older one's place.
+      this.waitingPing = numPongBytes;
+      this.counters.pingsIgnored++;
+      this.pingWindow.ignored++;
+      const hit: SessionEffect = { kind: 'limit-hit', limit: 'ping-ignored' };
+      if (this.pingWindow.ignored > this.pingLimits.maxIgnoredPerWindow) {
+        return [
+          hit,
+          ...this.fail(
+            'ping-flood',
+            `more than ${this.pingLimits.maxIgnoredPerWindow} pings in ${this.pingLimits.windowMs} ms sent before their pongs`,
+            true,
+          ),
+        ];
+      }
+      return [hit];
+    }
+    this.waitingPing = numPongBytes;
+    this.waitingPingDelayed = false;
+    return this.answerWaitingPing(now);
+  }
+
+  /** Sends the waiting ping's pong if no pong is on its way and the window allows one more. */
+  private answerWaitingPing(now: number): SessionEffect[] {
+    const numPongBytes = this.waitingPing;
+    if (numPongBytes === undefined || this.pongOnItsWay || this.state !== 'active') return [];
+    this.rollPingWindow(now);
+    if (this.pingWindow.pongs >= this.pingLimits.maxPongsPerWindow) {
+      if (this.waitingPingDelayed) return [];
+      this.waitingPingDelayed = true;
+      this.counters.pingsDelayed++;
+      return [{ kind: 'limit-hit', limit: 'ping-delayed' }];
+    }
+    this.waitingPing = undefined;
+    this.pongOnItsWay = true;
+    this.pingWindow.pongs++;
+    this.counters.pongsSent++;
+    // BOLT 1: a pong "SHOULD set ignored to 0s".
+    const pong = encodeMessage({ type: 19, kind: 'pong', ignored: new Uint8Array(numPongBytes) });
+    return [{ kind: 'send', message: pong, pong: true }];
+  }
+
+  private rollPingWindow(now: number): void {
+    if (now - this.pingWindow.startedAt >= this.pingLimits.windowMs)
+      this.pingWindow = { startedAt: now, pongs: 0, ignored: 0 };
   }
 
   private onInit(
@@ -215,11 +373,12 @@ export class PeerSession {
     return [{ kind: 'initialized', features: remote, networks }];
   }
 
-  private fail(code: PeerNetErrorCode, reason: string, warn: boolean): SessionEffect[] {
+  private fail(code: PeerNetErrorCode, reason: string, warn: boolean, flush = true): SessionEffect[] {
     this.state = 'closed';
+    this.waitingPing = undefined;
     const out: SessionEffect[] = [];
     if (warn) out.push({ kind: 'send', message: connectionWarning(reason) });
-    out.push({ kind: 'disconnect', code, reason });
+    out.push({ kind: 'disconnect', code, reason, flush });
     return out;
   }
 }
