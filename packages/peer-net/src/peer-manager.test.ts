@@ -3,18 +3,12 @@ import net from 'node:net';
 import { after, test } from 'node:test';
 import { CryptoPool, randomBytes } from '@lnkit/crypto';
 import { captureLogger, nextEvent, waitFor } from '@lnkit/test-support';
-import { decodeMessage, encodeMessage, Features } from '@lnkit/wire';
+import { decodeMessage, Features } from '@lnkit/wire';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { PeerNetError } from './errors.ts';
-import { LNKIT_INIT_FEATURES } from './features.ts';
-import {
-  HandshakeInitiator,
-  MessageDecryptor,
-  MessageEncryptor,
-  type NodeKeyEcdh,
-  nodeKeyEcdh,
-} from './noise.ts';
+import { HandshakeInitiator, type NodeKeyEcdh, nodeKeyEcdh } from './noise.ts';
 import { type PeerEvent, PeerManager, type PeerManagerOptions } from './peer-manager.ts';
+import { rawPeer } from './testing/raw-peer.ts';
 
 const managers: PeerManager[] = [];
 after(async () => {
@@ -37,7 +31,7 @@ function peerEvent(m: PeerManager, type: PeerEvent['type'], nodeId?: string): Pr
   });
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const _hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
  * Pings and proves the ping crossed: the other side counted that ping on its connection to
@@ -53,55 +47,6 @@ async function pingCrosses(from: PeerManager, to: PeerManager, numPongBytes = 0)
   assert.equal(after?.pingsReceived, theirs.pingsReceived + 1, 'the other side received the ping');
   assert.equal(after?.pongsSent, theirs.pongsSent + 1, 'and answered it');
   assert.equal(from.connectionStats(to.nodeId)?.pongsReceived, ours.pongsReceived + 1);
-}
-
-/** A hand-driven BOLT 8 initiator over a raw socket, to send what a well-behaved node never would. */
-async function rawPeer(port: number, remote: string) {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const initiatorKey = key();
-  const hs = new HandshakeInitiator(initiatorKey, Uint8Array.from(Buffer.from(remote, 'hex')));
-  const received: Buffer[] = [];
-  let closed = false;
-  socket.on('data', (d: Buffer) => received.push(d));
-  socket.on('close', () => {
-    closed = true;
-  });
-  socket.on('error', () => {});
-  socket.write(hs.actOne());
-  await waitFor(() => Buffer.concat(received).length >= 50, { what: 'act two' });
-  const all = Buffer.concat(received);
-  received.length = 0;
-  if (all.length > 50) received.push(all.subarray(50));
-  const { actThree, keys } = await hs.actTwo(new Uint8Array(all.subarray(0, 50)));
-  socket.write(actThree);
-  const enc = new MessageEncryptor(keys);
-  const dec = new MessageDecryptor(keys);
-  return {
-    socket,
-    nodeId: hex(initiatorKey.publicKey),
-    get closed() {
-      return closed;
-    },
-    frame: (message: Uint8Array) => enc.encrypt(message),
-    send: (message: Uint8Array) => socket.write(enc.encrypt(message)),
-    sendInit: () =>
-      socket.write(
-        enc.encrypt(
-          encodeMessage({
-            type: 16,
-            kind: 'init',
-            globalFeatures: Features.empty(),
-            features: LNKIT_INIT_FEATURES,
-          }),
-        ),
-      ),
-    /** Messages received so far, decrypted. */
-    messages: () => dec.push(new Uint8Array(Buffer.concat(received.splice(0)))),
-  };
 }
 
 /** Waits for a condition; the timeout is generous (a busy machine), and `what` names it if it never comes. */

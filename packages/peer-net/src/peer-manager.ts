@@ -4,8 +4,10 @@
  * rules (session.ts), and the timers; the `PeerDirectory` (peer-directory.ts) decides which
  * connection is a peer's, what a new one replaces, and when a persistent peer is redialled.
  * Each socket event becomes an input to one of the cores, and their effects are performed
- * here. Other actors see peers through `events$`, their messages through `messages$` /
- * `messagesOfType`, and talk to them with `send`.
+ * here. The caps on connections (connection-limits.ts) are asked before a socket is kept or
+ * opened; every limit hit is counted (`stats()`) and logged through a rate limit
+ * (log-limiter.ts). Other actors see peers through `events$`, their messages through
+ * `messages$` / `messagesOfType`, and talk to them with `send`.
  */
 import net from 'node:net';
 import type { Logger } from '@lnkit/runtime';
@@ -24,8 +26,17 @@ import {
   formatAddress,
   SOCKET_WRITE_BUFFER_BYTES,
 } from './connection.ts';
+import {
+  checkLimit,
+  DEFAULT_INBOUND_LIMITS,
+  DEFAULT_MAX_DIALS_IN_FLIGHT,
+  DialSlots,
+  InboundAdmission,
+  type InboundRefusal,
+} from './connection-limits.ts';
 import { PeerNetError, type PeerNetErrorCode } from './errors.ts';
 import { describeFeatures, type FeatureInfo, LNKIT_INIT_FEATURES } from './features.ts';
+import { DEFAULT_MISBEHAVIOUR_LOG_INTERVAL_MS, LogLimiter, logMisbehaviour } from './log-limiter.ts';
 import type { FrameSealer, NodeKeyEcdh } from './noise.ts';
 import {
   type ConnectionId,
@@ -75,6 +86,16 @@ export interface PeerManagerOptions {
   maxPongsPerWindow?: number;
   /** …and pings ignored per window before the peer is dropped for a ping flood, default 100. */
   maxIgnoredPingsPerWindow?: number;
+  /** Inbound connections held at once (handshaking or peers). Default 256 (connection-limits.ts). */
+  maxInboundConnections?: number;
+  /** Of those, from one IPv4 address or IPv6 /64. Default 8. */
+  maxInboundPerIp?: number;
+  /** Of those, still in the BOLT 8 handshake or before init. Default 64. */
+  maxInboundHandshakes?: number;
+  /** Outbound dials (TCP connect and handshake) at once; more wait their turn. Default 32. */
+  maxDialsInFlight?: number;
+  /** Peer misbehaviour is logged at info at most once per cause per this interval, otherwise at debug. Default 60 s. */
+  misbehaviourLogIntervalMs?: number;
   /** Largest incoming message accepted; BOLT 8 allows 65535. */
   maxMessageSize?: number;
   /** Backoff for persistent peers: first delay and cap. Default 1 s → 60 s (reconnect-policy.ts). */
@@ -142,6 +163,65 @@ export interface ConnectionStats extends SessionCounters {
   bytesOut: number;
 }
 
+/** The limits in force (PeerManagerOptions with their defaults filled in). */
+export interface PeerLimits {
+  maxInboundConnections: number;
+  maxInboundPerIp: number;
+  maxInboundHandshakes: number;
+  maxDialsInFlight: number;
+  maxQueueLength: number;
+  maxQueueBytes: number;
+  sendStallTimeoutMs: number;
+  pingWindowMs: number;
+  maxPongsPerWindow: number;
+  maxIgnoredPingsPerWindow: number;
+}
+
+/** Since the PeerManager started: every limit hit, and the peer misbehaviour that ended connections. */
+export interface PeerNetCounters {
+  /** Inbound sockets closed at accept because maxInboundConnections were held. */
+  inboundRefusedTotal: number;
+  /** … because maxInboundPerIp were held from that address. */
+  inboundRefusedPerIp: number;
+  /** … because maxInboundHandshakes were under way. */
+  inboundRefusedHandshakes: number;
+  /** Dials that waited for a slot (maxDialsInFlight). */
+  dialsQueued: number;
+  /** Pings answered in a later window (maxPongsPerWindow). */
+  pingsDelayed: number;
+  /** Pings replaced by a newer one before their pong could go. */
+  pingsIgnored: number;
+  /** Connections closed for a ping flood (maxIgnoredPingsPerWindow). */
+  pingFloodDisconnects: number;
+  /** Sends refused with 'queue-full' (maxQueueLength / maxQueueBytes). */
+  sendsRefusedQueueFull: number;
+  /** Connections closed because the peer read nothing for sendStallTimeoutMs. */
+  sendStallDisconnects: number;
+  /** Inbound BOLT 8 handshakes that failed (bad acts, silence, a flood during the handshake). */
+  handshakesFailed: number;
+  /** Connections closed for a frame that did not verify or was too long (BOLT 8). */
+  badFrames: number;
+  /** Connections closed for a BOLT 1 violation: malformed or unknown even message, features, chains. */
+  protocolErrors: number;
+  /** Connections closed because init or a pong never came. */
+  timeouts: number;
+}
+
+/** What `stats()` returns: plain data, so that it crosses threads as the actor's answer. */
+export interface PeerNetStats {
+  limits: PeerLimits;
+  current: {
+    peers: number;
+    inboundConnections: number;
+    inboundHandshakes: number;
+    dialsInFlight: number;
+    dialsWaiting: number;
+    /** Bytes waiting in every connection's outbound queue and socket buffer. */
+    queuedBytes: number;
+  };
+  counters: PeerNetCounters;
+}
+
 /** A logical peer as `peer()` shows it: connected or not, persistent or not, its redial. */
 export interface PeerState {
   nodeId: string;
@@ -164,6 +244,10 @@ interface Link {
   session: PeerSession | undefined;
   /** Set when the directory closed it before its Connection existed (an aborted dial). */
   aborted: PeerNetError | undefined;
+  /** Withdraws a dial still waiting for a slot (maxDialsInFlight). */
+  cancelDial: (() => void) | undefined;
+  /** Inbound: its place in the admission counts, whose handshake slot init gives back. */
+  ticket: number | undefined;
   waiters: Waiter[];
   pings: { resolve: (ms: number) => void; reject: (e: Error) => void }[];
   /** Resolves once its end has been reported to the directory. */
@@ -242,6 +326,24 @@ export class PeerManager {
   private readonly servers: net.Server[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private readonly admission: InboundAdmission;
+  private readonly dialSlots: DialSlots;
+  private readonly logLimiter: LogLimiter;
+  private readonly counters: PeerNetCounters = {
+    inboundRefusedTotal: 0,
+    inboundRefusedPerIp: 0,
+    inboundRefusedHandshakes: 0,
+    dialsQueued: 0,
+    pingsDelayed: 0,
+    pingsIgnored: 0,
+    pingFloodDisconnects: 0,
+    sendsRefusedQueueFull: 0,
+    sendStallDisconnects: 0,
+    handshakesFailed: 0,
+    badFrames: 0,
+    protocolErrors: 0,
+    timeouts: 0,
+  };
 
   constructor(private readonly options: PeerManagerOptions) {
     this.nodeId = hex(options.nodeKey.publicKey);
@@ -263,7 +365,28 @@ export class PeerManager {
       pingWindowMs: options.pingWindowMs ?? DEFAULT_PING_LIMITS.windowMs,
       maxPongsPerWindow: options.maxPongsPerWindow ?? DEFAULT_PING_LIMITS.maxPongsPerWindow,
       maxIgnoredPingsPerWindow: options.maxIgnoredPingsPerWindow ?? DEFAULT_PING_LIMITS.maxIgnoredPerWindow,
+      maxInboundConnections: options.maxInboundConnections ?? DEFAULT_INBOUND_LIMITS.maxConnections,
+      maxInboundPerIp: options.maxInboundPerIp ?? DEFAULT_INBOUND_LIMITS.maxPerIp,
+      maxInboundHandshakes: options.maxInboundHandshakes ?? DEFAULT_INBOUND_LIMITS.maxHandshakes,
+      maxDialsInFlight: options.maxDialsInFlight ?? DEFAULT_MAX_DIALS_IN_FLIGHT,
+      misbehaviourLogIntervalMs: options.misbehaviourLogIntervalMs ?? DEFAULT_MISBEHAVIOUR_LOG_INTERVAL_MS,
     };
+    for (const name of [
+      'maxQueueLength',
+      'maxQueueBytes',
+      'sendStallTimeoutMs',
+      'pingWindowMs',
+      'maxPongsPerWindow',
+      'maxIgnoredPingsPerWindow',
+    ] as const)
+      checkLimit(name, this.opts[name]);
+    this.admission = new InboundAdmission({
+      maxConnections: this.opts.maxInboundConnections,
+      maxPerIp: this.opts.maxInboundPerIp,
+      maxHandshakes: this.opts.maxInboundHandshakes,
+    });
+    this.dialSlots = new DialSlots(this.opts.maxDialsInFlight);
+    this.logLimiter = new LogLimiter(this.opts.misbehaviourLogIntervalMs);
     const maxDelayMs = options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_POLICY.maxDelayMs;
     this.directory = new PeerDirectory({
       policy: {
@@ -451,6 +574,38 @@ export class PeerManager {
     return this.currentLink(peerKey(nodeIdHex))?.connection?.queueLength ?? 0;
   }
 
+  /** The limits in force, what they hold now, and how often each was hit (for metrics). */
+  stats(): PeerNetStats {
+    const o = this.opts;
+    const inbound = this.admission.counts();
+    const dials = this.dialSlots.counts();
+    let queuedBytes = 0;
+    for (const link of this.links.values()) queuedBytes += link.connection?.queueBytes ?? 0;
+    return {
+      limits: {
+        maxInboundConnections: o.maxInboundConnections,
+        maxInboundPerIp: o.maxInboundPerIp,
+        maxInboundHandshakes: o.maxInboundHandshakes,
+        maxDialsInFlight: o.maxDialsInFlight,
+        maxQueueLength: o.maxQueueLength,
+        maxQueueBytes: o.maxQueueBytes,
+        sendStallTimeoutMs: o.sendStallTimeoutMs,
+        pingWindowMs: o.pingWindowMs,
+        maxPongsPerWindow: o.maxPongsPerWindow,
+        maxIgnoredPingsPerWindow: o.maxIgnoredPingsPerWindow,
+      },
+      current: {
+        peers: this.directory.connected().length,
+        inboundConnections: inbound.connections,
+        inboundHandshakes: inbound.handshakes,
+        dialsInFlight: dials.inFlight,
+        dialsWaiting: dials.waiting,
+        queuedBytes,
+      },
+      counters: { ...this.counters },
+    };
+  }
+
   /** Stops listening, closes every connection, cancels redials; completes the streams. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -506,9 +661,11 @@ export class PeerManager {
         const error = effect.code ? new PeerNetError(effect.code, effect.reason) : undefined;
         if (link.connection) link.connection.close(error);
         else {
-          // Still dialling: destroying the socket makes the dial fail, which reports the end.
+          // Still dialling: destroying the socket makes the dial fail, which reports the end
+          // (a dial still waiting for a slot is withdrawn, and ends the same way).
           link.aborted = error ?? new PeerNetError('disconnected', effect.reason);
           link.socket?.destroy();
+          link.cancelDial?.();
         }
         break;
       }
@@ -537,7 +694,8 @@ export class PeerManager {
       case 'connected': {
         const link = this.links.get(effect.connection)!;
         const info = this.info(link);
-        this.log?.info(
+        // Debug: anyone can connect and go at will, and the node logs its events$ at info.
+        this.log?.debug(
           { peer: info.nodeId, address: info.address, inbound: info.inbound, features: info.features.names },
           'peer connected',
         );
@@ -548,7 +706,7 @@ export class PeerManager {
       case 'disconnected': {
         const link = this.links.get(effect.connection)!;
         const info = this.info(link);
-        this.log?.info({ peer: info.nodeId, code: effect.code, reason: effect.reason }, 'peer disconnected');
+        this.log?.debug({ peer: info.nodeId, code: effect.code, reason: effect.reason }, 'peer disconnected');
         this.events.next({
           type: 'disconnected',
           nodeId: info.nodeId,
@@ -575,6 +733,8 @@ export class PeerManager {
       connection: undefined,
       session: undefined,
       aborted: undefined,
+      cancelDial: undefined,
+      ticket: undefined,
       waiters: [],
       pings: [],
       ended,
@@ -585,7 +745,16 @@ export class PeerManager {
   }
 
   private dial(link: Link, { host, port }: PeerAddress): void {
-    const run = async (): Promise<Connection> => {
+    const slot = this.dialSlots.acquire();
+    if (slot.queued) {
+      this.counters.dialsQueued++;
+      this.log?.debug(
+        { peer: link.nodeId, maxDialsInFlight: this.opts.maxDialsInFlight },
+        'dial waits for a slot',
+      );
+    }
+    link.cancelDial = slot.cancel;
+    const connectAndHandshake = async (): Promise<Connection> => {
       // Node's Duplex takes `highWaterMark` for its write buffer; @types/node does not list it here.
       const socket = new net.Socket({
         highWaterMark: SOCKET_WRITE_BUFFER_BYTES,
@@ -624,6 +793,19 @@ export class PeerManager {
         throw new PeerNetError(code, `handshake with ${host}:${port} failed (${why.code}): ${why.message}`);
       }
     };
+    const run = async (): Promise<Connection> => {
+      const granted = await slot.granted;
+      link.cancelDial = undefined;
+      if (!granted || link.aborted) {
+        if (granted) this.dialSlots.release();
+        throw link.aborted ?? new PeerNetError('disconnected', 'dial withdrawn');
+      }
+      try {
+        return await connectAndHandshake();
+      } finally {
+        this.dialSlots.release();
+      }
+    };
     run().then(
       (connection) => {
         link.socket = undefined;
@@ -646,8 +828,25 @@ export class PeerManager {
       socket.destroy();
       return;
     }
-    this.track(socket);
     const address = formatAddress(socket.remoteAddress, socket.remotePort);
+    const admission = this.admission.admit(socket.remoteAddress);
+    if (!admission.admitted) {
+      // Refused before a byte is read: the descriptor is given back at once.
+      this.countRefusal(admission.refusal);
+      logMisbehaviour(
+        this.log,
+        this.logLimiter,
+        admission.refusal,
+        { address, limit: admission.refusal },
+        'inbound connection refused',
+      );
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    const ticket = admission.ticket;
+    socket.once('close', () => this.admission.release(ticket));
+    this.track(socket);
     Connection.inbound(socket, this.options.nodeKey, this.connectionOptions()).then(
       (connection) => {
         if (this.closed) {
@@ -656,14 +855,28 @@ export class PeerManager {
         }
         const nodeId = hex(connection.remoteNodeId);
         const link = this.newLink(this.directory.inboundOpened(nodeId, Date.now()), nodeId, true);
+        link.ticket = ticket;
         this.adopt(link, connection);
       },
       (e: unknown) => {
         // Random bytes, a bad MAC or silence during the handshake: drop it; it never was a peer.
         const code = e instanceof PeerNetError ? e.code : 'handshake-state';
-        this.log?.info({ address, code }, 'inbound handshake failed');
+        this.counters.handshakesFailed++;
+        logMisbehaviour(
+          this.log,
+          this.logLimiter,
+          `handshake:${code}`,
+          { address, code },
+          'inbound handshake failed',
+        );
       },
     );
+  }
+
+  private countRefusal(refusal: InboundRefusal): void {
+    if (refusal === 'inbound-total') this.counters.inboundRefusedTotal++;
+    else if (refusal === 'inbound-per-ip') this.counters.inboundRefusedPerIp++;
+    else this.counters.inboundRefusedHandshakes++;
   }
 
   private track(socket: net.Socket): void {
@@ -709,6 +922,9 @@ export class PeerManager {
       if (blocked) session.outboundBlocked(Date.now());
       else session.outboundDrained();
     };
+    connection.onQueueFull = () => {
+      this.counters.sendsRefusedQueueFull++;
+    };
     connection.start();
     if (!connection.isClosed) this.performSession(link, session.start());
   }
@@ -729,11 +945,20 @@ export class PeerManager {
           } else sent.catch(() => {});
           break;
         }
-        case 'limit-hit':
-          this.log?.debug({ peer: link.nodeId, limit: effect.limit }, 'ping held back by its limit');
-          break;
         case 'initialized':
+          if (link.ticket !== undefined) this.admission.established(link.ticket);
           this.perform(this.directory.ready(link.id, Date.now()));
+          break;
+        case 'limit-hit':
+          if (effect.limit === 'ping-ignored') this.counters.pingsIgnored++;
+          else this.counters.pingsDelayed++;
+          logMisbehaviour(
+            this.log,
+            this.logLimiter,
+            effect.limit,
+            { peer: link.nodeId, limit: effect.limit },
+            'ping held back by its limit',
+          );
           break;
         case 'deliver':
           // Only the peer's current connection speaks for it.
@@ -745,7 +970,11 @@ export class PeerManager {
           break;
         case 'disconnect': {
           const error = new PeerNetError(effect.code, effect.reason);
-          this.log?.info(
+          this.countDisconnect(effect.code);
+          logMisbehaviour(
+            this.log,
+            this.logLimiter,
+            `disconnect:${effect.code}`,
             { peer: link.nodeId, code: effect.code, reason: effect.reason },
             'disconnecting peer',
           );
@@ -757,11 +986,31 @@ export class PeerManager {
     }
   }
 
+  private countDisconnect(code: PeerNetErrorCode): void {
+    const c = this.counters;
+    if (code === 'ping-flood') c.pingFloodDisconnects++;
+    else if (code === 'send-stalled') c.sendStallDisconnects++;
+    else if (code === 'timeout') c.timeouts++;
+    else c.protocolErrors++;
+  }
+
   /** A link's socket is gone (dial failed, handshake failed, or the connection closed): tell whoever waits, then the directory. */
   private ended(link: Link, error: PeerNetError | undefined): void {
     if (!link.end) return;
     link.end();
     link.end = undefined;
+    // BOLT 8: a frame that does not verify (or is too long) ends the connection at once; the
+    // Connection closed itself, and only this says why.
+    if (link.session && (error?.code === 'bad-mac' || error?.code === 'message-too-long')) {
+      this.counters.badFrames++;
+      logMisbehaviour(
+        this.log,
+        this.logLimiter,
+        `frame:${error.code}`,
+        { peer: link.nodeId, code: error.code, reason: error.message },
+        'peer sent a bad frame',
+      );
+    }
     const reason = error?.message ?? 'connection closed';
     for (const p of link.pings.splice(0)) p.reject(new PeerNetError('disconnected', reason));
     for (const w of link.waiters.splice(0)) {
