@@ -85,6 +85,11 @@ test('the PeerManager actor in a worker thread and in-process: connect, events, 
       [pId],
     );
     assert.equal((await w.ref.peer(pId))?.connected, true);
+    // The limits and their counters cross the thread as plain data, for the node's metrics.
+    const stats = await w.ref.stats();
+    assert.equal(stats.limits.maxInboundPerIp, 8);
+    assert.deepEqual([stats.current.peers, stats.current.inboundHandshakes], [1, 0]);
+    assert.equal(stats.counters.pingsIgnored, 0);
   } finally {
     await probe.close();
     await p.stop();

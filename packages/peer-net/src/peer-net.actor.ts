@@ -19,6 +19,7 @@ import {
   type PeerInfo,
   PeerManager,
   type PeerManagerOptions,
+  type PeerNetStats,
   type PeerState,
 } from './peer-manager.ts';
 
@@ -102,6 +103,8 @@ export default defineActor({
       send: (nodeId: string, message: Uint8Array) => pm.send(nodeId, message),
       ping: (nodeId: string, numPongBytes?: number) => pm.ping(nodeId, numPongBytes),
       queueLength: (nodeId: string) => pm.queueLength(nodeId),
+      /** The limits in force, what they hold now, and each hit counted: for the node's metrics. */
+      stats: (): PeerNetStats => pm.stats(),
       registerMessageTypes: (types: number[]) => pm.registerMessageTypes(types),
       events$: (): Observable<PeerEvent> => pm.events$,
       /** Messages of the given types (all, if none given); filtered here so only those cross threads. */
