@@ -4,12 +4,19 @@
  * (the message names the parameter), 401 for a missing or wrong token, 404 / 405 for an
  * unknown endpoint or method, 409 when the request cannot apply (e.g. mine off regtest),
  * 502 when a peer could not be reached, 500 otherwise.
+ *
+ * Every request is answered, whatever its target, before any work that needs the token: 400 for
+ * a target that is not a path (`//`, `//[`), 408 for a client too slow to send its request, 413
+ * for a body over the limit, 431 for headers over it; connections over the cap are closed at
+ * once. Client faults are logged once per cause per interval (fault-log.ts), never per request.
  */
 import { ECDH, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { decodeInvoice, InvoiceError, invoiceJson } from '@lnkit/invoice';
 import type { LnkitNode } from '@lnkit/node';
 import { type Logger, toPrometheus } from '@lnkit/runtime';
+import { type FaultLog, faultLog } from './fault-log.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -24,12 +31,42 @@ export class ApiError extends Error {
 const badParam = (param: string, what: string) =>
   new ApiError(400, 'invalid-parameter', `parameter "${param}" ${what}`);
 
+/** What one client may take of the API; each is an lnkitd option (--api-max-connections, ...). */
+export interface ApiLimits {
+  /** Connections open at once; more are closed unanswered (Node's server.maxConnections). */
+  maxConnections: number;
+  /** Request line and headers; more is a 431 (Node's maxHeaderSize). */
+  maxHeaderBytes: number;
+  /** Request body; more is a 413 before (Content-Length) or while it is read. */
+  maxBodyBytes: number;
+  /** From connecting (or the previous response) to the end of the headers; then 408 and closed. */
+  headersTimeoutMs: number;
+  /** The whole request, body included (not the time to answer it); then 408 and closed. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+/** A CLI on loopback needs little: these leave room for scripts and stop a flood early. */
+export const DEFAULT_API_LIMITS: Readonly<ApiLimits> = Object.freeze({
+  maxConnections: 32,
+  maxHeaderBytes: 8 * 1024,
+  maxBodyBytes: 64 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+});
+
 export interface ApiContext {
   node: LnkitNode;
   token: string;
   logger: Logger;
   /** Mines blocks on the embedded regtest chain; absent on any other chain. */
   mine?: (blocks: number) => Promise<string[]>;
+  /** Defaults: DEFAULT_API_LIMITS. */
+  limits?: Partial<ApiLimits>;
+  /** How often a cause of client faults may be logged (default 60 s). */
+  faultIntervalMs?: number;
 }
 
 type Handler = (body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown>;
@@ -59,13 +96,18 @@ export function parsePeerAddress(
   return { nodeId: m[1]!.toLowerCase(), host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
-function intParam(body: Record<string, unknown>, param: string, min: number, max: number): number {
+/**
+ * A whole number from min to max: a JSON number, or a string of decimal digits (the CLI sends
+ * what was typed). Never what Number() makes of a string: "0x10" is not 16, nor "1e3" 1000.
+ */
+export function intParam(body: Record<string, unknown>, param: string, min: number, max: number): number {
   const raw = body[param];
   if (raw === undefined || raw === null)
     throw badParam(param, `is required (a whole number from ${min} to ${max})`);
-  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  const n = typeof raw === 'string' ? (/^[0-9]{1,15}$/.test(raw) ? Number(raw) : Number.NaN) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw badParam(param, `must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw ?? null)}`);
+    const got = JSON.stringify(raw).slice(0, 80);
+    throw badParam(param, `must be a whole number from ${min} to ${max} in decimal digits; got ${got}`);
   }
   return n;
 }
@@ -173,12 +215,17 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+const tooLarge = (maxBytes: number) =>
+  new ApiError(413, 'body-too-large', `request body is over ${maxBytes} bytes (--api-max-body-bytes)`);
+
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 64 * 1024) throw new ApiError(413, 'body-too-large', 'request body is over 64 KiB');
+    if (size > maxBytes) throw tooLarge(maxBytes);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -195,49 +242,170 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  // A body left unread (an error answered before reading it) is not drained: the connection closes.
+  if (!res.req.complete) res.setHeader('connection', 'close');
   if (body instanceof PrometheusText) {
-    res.writeHead(status, { 'content-type': 'text/plain; version=0.0.4' });
+    res.writeHead(status, {
+      'content-type': 'text/plain; version=0.0.4',
+      'content-length': Buffer.byteLength(body.text),
+    });
     res.end(body.text);
     return;
   }
   const json = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
   res.end(json);
+}
+
+/**
+ * The path and query of a request target, or null when it is not one this API could serve.
+ * Parsed by hand: `new URL('//', base)` throws (it reads `//` as the start of a host).
+ */
+export function parseTarget(target: string): { path: string; query: URLSearchParams } | null {
+  let rest = target;
+  // RFC 9112 section 3.2.2: a server must accept the absolute form too.
+  if (/^https?:\/\//i.test(rest)) {
+    try {
+      const url = new URL(rest);
+      rest = url.pathname + url.search;
+    } catch {
+      return null;
+    }
+  }
+  if (!rest.startsWith('/') || rest.startsWith('//')) return null;
+  const q = rest.indexOf('?');
+  return {
+    path: q < 0 ? rest : rest.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : rest.slice(q + 1)),
+  };
+}
+
+const BAD_TARGET = 'the request target must be a path such as /v1/getinfo';
+
+/** What a request that was never handed to the request handler is answered, by the parser's code. */
+function clientErrorStatus(code: string | undefined): { status: number; cause: string; what: string } {
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, cause: 'header-overflow', what: 'request headers over --api-max-header-bytes' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { status: 408, cause: 'request-timeout', what: 'request not sent in time (--api-*-timeout-ms)' };
+  if (code === 'HPE_INVALID_URL') return { status: 400, cause: 'bad-request-target', what: BAD_TARGET };
+  return { status: 400, cause: `not-http:${code ?? 'unknown'}`, what: 'not an HTTP/1.1 request' };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+function answerClientError(socket: Socket, status: number, code: string, message: string): void {
+  // A response already started on this connection cannot be followed by another one.
+  if (socket.writable && socket.bytesWritten === 0) {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  // A client that never reads or closes must not keep the descriptor.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 export function createApiServer(ctx: ApiContext): Server {
   const table = routes(ctx);
-  return createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+  const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...ctx.limits };
+  const faults: FaultLog = faultLog(ctx.logger, { intervalMs: ctx.faultIntervalMs ?? 60_000 });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = parseTarget(req.url ?? '');
+    if (!target) {
+      faults.fault('bad-request-target', 'warn', 'API requests whose target is not a path (answered 400)');
+      throw new ApiError(400, 'bad-request-target', BAD_TARGET);
+    }
+    if (!tokenMatches(req.headers.authorization, ctx.token)) {
+      faults.fault('unauthorized', 'warn', 'API requests without the right token (answered 401)');
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'missing or wrong API token (Authorization: Bearer <token from DATADIR/api-token>)',
+      );
+    }
+    const { path, query } = target;
+    const route = Object.hasOwn(table, path) ? table[path] : undefined;
+    if (!route) throw new ApiError(404, 'not-found', `no endpoint ${JSON.stringify(path.slice(0, 100))}`);
+    const method = req.method ?? 'GET';
+    const handler = Object.hasOwn(route, method) ? route[method] : undefined;
+    if (!handler)
+      throw new ApiError(405, 'method-not-allowed', `${path} takes ${Object.keys(route).join(', ')}`);
+    let body: Record<string, unknown> = {};
+    if (method === 'POST') {
       try {
-        if (!tokenMatches(req.headers.authorization, ctx.token)) {
-          throw new ApiError(
-            401,
-            'unauthorized',
-            'missing or wrong API token (Authorization: Bearer <token from DATADIR/api-token>)',
-          );
-        }
-        const route = table[url.pathname];
-        if (!route) throw new ApiError(404, 'not-found', `no endpoint ${url.pathname}`);
-        const handler = route[req.method ?? 'GET'];
-        if (!handler)
-          throw new ApiError(
-            405,
-            'method-not-allowed',
-            `${url.pathname} takes ${Object.keys(route).join(', ')}`,
-          );
-        const body = req.method === 'POST' ? await readBody(req) : {};
-        send(res, 200, await handler(body, url.searchParams));
+        body = await readBody(req, limits.maxBodyBytes);
       } catch (e) {
+        if (e instanceof ApiError && e.status === 413)
+          faults.fault(
+            'body-too-large',
+            'warn',
+            'API requests with a body over --api-max-body-bytes (answered 413)',
+          );
+        throw e;
+      }
+    }
+    send(res, 200, await handler(body, query));
+  };
+
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((e: unknown) => {
         if (e instanceof ApiError) {
           send(res, e.status, { error: { code: e.code, message: e.message } });
-        } else {
-          const err = e as Error & { code?: string };
-          ctx.logger.error({ err: err.message, path: url.pathname }, 'API request failed');
-          send(res, 500, { error: { code: err.code ?? 'internal', message: err.message } });
+          return;
         }
-      }
-    })();
+        if (req.destroyed || res.destroyed) {
+          faults.fault('client-gone', 'debug', 'API clients that went away before their answer');
+          res.destroy();
+          return;
+        }
+        const err = e as Error & { code?: string };
+        const code = typeof err?.code === 'string' ? err.code : 'internal';
+        faults.fault(`internal:${code}`, 'error', 'API requests failed', {
+          code,
+          err: String(err?.message ?? e),
+        });
+        send(res, 500, { error: { code, message: String(err?.message ?? e) } });
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.on('drop', () =>
+    faults.fault(
+      'too-many-connections',
+      'warn',
+      'API connections over --api-max-connections (closed unanswered)',
+      { maxConnections: limits.maxConnections },
+    ),
+  );
+  // Requests the parser refused before the handler saw them: a bad request line, headers too
+  // large, a client too slow. Node's own answer would not be logged or counted.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+      faults.fault('client-reset', 'debug', 'API connections reset by the client');
+      socket.destroy();
+      return;
+    }
+    const { status, cause, what } = clientErrorStatus(err.code);
+    faults.fault(cause, 'warn', `API connections closed: ${what} (answered ${status})`);
+    answerClientError(socket, status, cause, what);
   });
+  server.on('close', () => faults.close());
+  return server;
 }
