@@ -2,18 +2,26 @@
  * lnkitd's configuration: defaults, then `lnkit.conf` in the data dir (key=value lines),
  * then LNKIT_* environment variables, then command-line flags. Later sources win.
  * Every bad value is a ConfigError naming the option and what is wrong with it.
+ *
+ * Names are looked up in an explicit Map, never with `in` on an object: `constructor`,
+ * `toString` or `__proto__` are not options. Numbers are decimal digits within a range, never
+ * whatever Number() makes of them (`0x10`, `1e3`, ` 7 `).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type ApiLimits, DEFAULT_API_LIMITS } from './api.ts';
+import { ConfigError } from './errors.ts';
+import { worldWritable } from './files.ts';
+import { controlIndex, printable, shown } from './text.ts';
+
+export { ConfigError } from './errors.ts';
 
 export type Network = 'regtest' | 'testnet' | 'signet' | 'bitcoin';
 const NETWORKS: readonly string[] = ['regtest', 'testnet', 'signet', 'bitcoin'];
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+/** lnkit.conf is a few lines of settings; anything bigger is not one. */
+const MAX_CONF_BYTES = 64 * 1024;
 
 export interface HostPort {
   host: string;
@@ -25,6 +33,7 @@ export interface DaemonConfig {
   network: Network;
   listen: HostPort | null;
   api: HostPort;
+  apiLimits: ApiLimits;
   chain: 'embedded' | 'bitcoind';
   bitcoindRpc?: string;
   bitcoindRpcUser?: string;
@@ -35,57 +44,163 @@ export interface DaemonConfig {
   alias: string;
   logLevel: string;
   placement: 'worker' | 'in-process';
+  /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
+  worldWritableDataDir: boolean;
 }
 
+interface OptionSpec {
+  readonly description: string;
+  /** A switch: `--name` alone means true; as a value, `true` or `false`. */
+  readonly flag?: true;
+  /** Why lnkit.conf may not set it (the file is in the data dir it would configure or unlock). */
+  readonly notInFile?: string;
+}
+
+const L = DEFAULT_API_LIMITS;
+const OPTION_LIST = [
+  ['datadir', { description: 'data directory (default ~/.lnkit)', notInFile: 'the file is in the data dir' }],
+  ['network', { description: 'regtest (default), testnet, signet or bitcoin' }],
+  ['listen', { description: 'HOST:PORT to accept peers on (default 127.0.0.1:9735; "off" to not listen)' }],
+  ['api', { description: 'HOST:PORT of the REST API (default 127.0.0.1:9736; loopback only)' }],
+  [
+    'api-max-connections',
+    {
+      description: `REST API connections open at once; more are closed unanswered (default ${L.maxConnections})`,
+    },
+  ],
+  [
+    'api-max-header-bytes',
+    { description: `largest request line and headers; larger is a 431 (default ${L.maxHeaderBytes})` },
+  ],
+  [
+    'api-max-body-bytes',
+    { description: `largest request body; larger is a 413 (default ${L.maxBodyBytes})` },
+  ],
+  [
+    'api-headers-timeout-ms',
+    { description: `time to send the request line and headers, then 408 (default ${L.headersTimeoutMs})` },
+  ],
+  [
+    'api-request-timeout-ms',
+    { description: `time to send a whole request, body included, then 408 (default ${L.requestTimeoutMs})` },
+  ],
+  [
+    'api-keepalive-timeout-ms',
+    {
+      description: `an idle kept-alive API connection is closed after this (default ${L.keepAliveTimeoutMs})`,
+    },
+  ],
+  ['chain', { description: 'embedded (default: an in-process bcoin regtest node) or bitcoind' }],
+  ['bitcoind-rpc', { description: 'URL of bitcoind JSON-RPC (implies --chain bitcoind)' }],
+  ['bitcoind-rpcuser', { description: 'bitcoind RPC user' }],
+  ['bitcoind-rpcpassword', { description: 'bitcoind RPC password' }],
+  ['bitcoind-rpccookie', { description: 'bitcoind cookie file (instead of user and password)' }],
+  ['embedded-rpc-port', { description: 'port of the embedded chain JSON-RPC (default: any free port)' }],
+  ['alias', { description: 'node alias (up to 32 bytes)' }],
+  ['log-level', { description: 'fatal, error, warn, info (default), debug, trace' }],
+  ['placement', { description: 'worker (default) or in-process: where the actors run' }],
+  [
+    'allow-world-writable-datadir',
+    {
+      description: 'start even if other local users may write the data dir or lnkit.conf (flag or env only)',
+      flag: true,
+      notInFile: 'whoever can write the file could turn the check off',
+    },
+  ],
+] as const satisfies readonly (readonly [string, OptionSpec])[];
+
+export type OptionName = (typeof OPTION_LIST)[number][0];
 /** The options, as they are spelled in flags (--name), lnkit.conf (name=) and env (LNKIT_NAME). */
-export const OPTIONS = {
-  datadir: 'data directory (default ~/.lnkit)',
-  network: 'regtest (default), testnet, signet or bitcoin',
-  listen: 'HOST:PORT to accept peers on (default 127.0.0.1:9735; "off" to not listen)',
-  api: 'HOST:PORT of the REST API (default 127.0.0.1:9736; loopback only)',
-  chain: 'embedded (default: an in-process bcoin regtest node) or bitcoind',
-  'bitcoind-rpc': 'URL of bitcoind JSON-RPC (implies --chain bitcoind)',
-  'bitcoind-rpcuser': 'bitcoind RPC user',
-  'bitcoind-rpcpassword': 'bitcoind RPC password',
-  'bitcoind-rpccookie': 'bitcoind cookie file (instead of user and password)',
-  'embedded-rpc-port': 'port of the embedded chain JSON-RPC (default: any free port)',
-  alias: 'node alias (up to 32 bytes)',
-  'log-level': 'fatal, error, warn, info (default), debug, trace',
-  placement: 'worker (default) or in-process: where the actors run',
-} as const;
-type OptionName = keyof typeof OPTIONS;
+export const OPTIONS: ReadonlyMap<string, OptionSpec> = new Map<string, OptionSpec>(OPTION_LIST);
+const isOption = (name: string): name is OptionName => OPTIONS.has(name);
+const envName = (name: string) => `LNKIT_${name.toUpperCase().replace(/-/g, '_')}`;
+
+export type OptionValues = Map<OptionName, string>;
 
 export function parseHostPort(value: string, option: string): HostPort {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(value.trim());
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(value.trim());
   const port = m ? Number(m[2]) : Number.NaN;
   if (!m || port > 65535)
-    throw new ConfigError(`--${option} must be HOST:PORT (port 0-65535); got "${value}"`);
+    throw new ConfigError(`--${option} must be HOST:PORT (port 0-65535); got ${shown(value)}`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
-function parseFile(path: string): Partial<Record<OptionName, string>> {
-  const out: Partial<Record<OptionName, string>> = {};
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .forEach((raw, i) => {
-      const line = raw.trim();
-      if (!line || line.startsWith('#')) return;
-      const eq = line.indexOf('=');
-      const key = line.slice(0, eq).trim();
-      if (eq < 0 || !(key in OPTIONS)) throw new ConfigError(`${path}:${i + 1}: unknown setting "${line}"`);
-      out[key as OptionName] = line.slice(eq + 1).trim();
-    });
+/** A whole number written in decimal digits only, from min to max. */
+export function parseIntOption(value: string, option: string, min: number, max: number): number {
+  const n = /^[0-9]{1,15}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max))
+    throw new ConfigError(
+      `--${option} must be a whole number from ${min} to ${max} in decimal digits; got ${shown(value)}`,
+    );
+  return n;
+}
+
+function parseFlag(value: string, option: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(`--${option} is true or false; got ${shown(value)}`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * lnkit.conf: name=value lines, # comments. A file that is not text (a binary put there by
+ * mistake) is refused naming the line, and its bytes are never echoed.
+ */
+function parseFile(path: string): OptionValues {
+  const out: OptionValues = new Map();
+  const size = statSync(path).size;
+  if (size > MAX_CONF_BYTES)
+    throw new ConfigError(
+      `${path} is ${size} bytes: not a config file (lnkit.conf holds name=value lines, at most ${MAX_CONF_BYTES} bytes)`,
+      'invalid-config-file',
+    );
+  const bytes = readFileSync(path);
+  for (let lineStart = 0, lineNo = 1; lineStart <= bytes.length; lineNo++) {
+    const newline = bytes.indexOf(0x0a, lineStart);
+    const end = newline < 0 ? bytes.length : newline;
+    const at = `${path}:${lineNo}`;
+    let text: string;
+    try {
+      text = utf8.decode(bytes.subarray(lineStart, end));
+    } catch {
+      throw new ConfigError(
+        `${at}: not UTF-8 text; lnkit.conf holds name=value lines`,
+        'invalid-config-file',
+      );
+    }
+    lineStart = end + 1;
+    // A Windows line end is text; a tab is white space.
+    const line = text.replace(/\r$/, '').replace(/\t/g, ' ').trim();
+    const control = controlIndex(line);
+    if (control >= 0) {
+      const code = line.charCodeAt(control).toString(16).padStart(2, '0');
+      throw new ConfigError(
+        `${at}: control character 0x${code} at column ${control + 1}; lnkit.conf holds name=value lines of text`,
+        'invalid-config-file',
+      );
+    }
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? line : line.slice(0, eq).trim();
+    if (eq < 0 || !isOption(key))
+      throw new ConfigError(`${at}: unknown setting ${shown(line)}`, 'invalid-config-file');
+    const reason = OPTIONS.get(key)!.notInFile;
+    if (reason)
+      throw new ConfigError(`${at}: ${key} cannot be set in lnkit.conf (${reason})`, 'invalid-config-file');
+    out.set(key, line.slice(eq + 1).trim());
+  }
   return out;
 }
 
 export interface ParsedArgs {
-  values: Partial<Record<OptionName, string>>;
+  values: OptionValues;
   help: boolean;
   version: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const values: Partial<Record<OptionName, string>> = {};
+  const values: OptionValues = new Map();
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -99,98 +214,141 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue;
     }
     if (!arg.startsWith('--'))
-      throw new ConfigError(`unexpected argument "${arg}" (options start with --; see --help)`);
+      throw new ConfigError(`unexpected argument ${shown(arg)} (options start with --; see --help)`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!(name in OPTIONS)) throw new ConfigError(`unknown option --${name} (see --help)`);
-    const value = inline ?? argv[++i];
+    if (!isOption(name)) throw new ConfigError(`unknown option --${printable(name, 80)} (see --help)`);
+    const value = OPTIONS.get(name)!.flag ? (inline ?? 'true') : (inline ?? argv[++i]);
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
-    values[name as OptionName] = value;
+    values.set(name, value);
   }
   return { values, help, version };
 }
 
-function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<OptionName, string>> {
-  const out: Partial<Record<OptionName, string>> = {};
-  for (const name of Object.keys(OPTIONS) as OptionName[]) {
-    const v = env[`LNKIT_${name.toUpperCase().replace(/-/g, '_')}`];
-    if (v !== undefined && v !== '') out[name] = v;
+function fromEnv(env: NodeJS.ProcessEnv): OptionValues {
+  const out: OptionValues = new Map();
+  for (const [name] of OPTION_LIST) {
+    const v = env[envName(name)];
+    if (v !== undefined && v !== '') out.set(name, v);
   }
   return out;
+}
+
+/**
+ * Anyone who can write the data dir can replace lnkit.conf (point the node at their own bitcoind),
+ * the API token or, before the first start, the seed. Refused unless the operator said otherwise
+ * (as a flag or in the environment: lnkit.conf is one of the files at stake).
+ */
+function checkWritableByOthers(dataDir: string, confPath: string, allowed: boolean): boolean {
+  const unsafe = [dataDir, confPath].filter((p) => existsSync(p) && worldWritable(p));
+  if (unsafe.length === 0) return false;
+  if (allowed) return true;
+  throw new ConfigError(
+    `${unsafe.join(' and ')} ${unsafe.length > 1 ? 'are' : 'is'} writable by every local user, who could ` +
+      `then change the node's settings or keys; run chmod o-w on ${unsafe.length > 1 ? 'them' : 'it'}, ` +
+      'or start with --allow-world-writable-datadir if this is meant',
+    'data-dir',
+  );
 }
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const flags = parseArgs(argv).values;
   const envValues = fromEnv(env);
-  const dataDir = resolve(flags.datadir ?? envValues.datadir ?? join(homedir(), '.lnkit'));
+  const early = new Map([...envValues, ...flags]);
+  const dataDir = resolve(early.get('datadir') ?? join(homedir(), '.lnkit'));
   const confPath = join(dataDir, 'lnkit.conf');
-  const file = existsSync(confPath) ? parseFile(confPath) : {};
-  const v = { ...file, ...envValues, ...flags };
+  const allowWorldWritable = parseFlag(
+    early.get('allow-world-writable-datadir') ?? 'false',
+    'allow-world-writable-datadir',
+  );
+  const worldWritableDataDir = checkWritableByOthers(dataDir, confPath, allowWorldWritable);
+  const file = existsSync(confPath) ? parseFile(confPath) : new Map();
+  const all: OptionValues = new Map([...file, ...envValues, ...flags]);
+  const v = (name: OptionName) => all.get(name);
 
-  const network = v.network ?? 'regtest';
+  const network = v('network') ?? 'regtest';
   if (!NETWORKS.includes(network))
-    throw new ConfigError(`--network must be one of ${NETWORKS.join(', ')}; got "${network}"`);
-  const chain = v['bitcoind-rpc'] ? 'bitcoind' : (v.chain ?? 'embedded');
+    throw new ConfigError(`--network must be one of ${NETWORKS.join(', ')}; got ${shown(network)}`);
+  const chain = v('bitcoind-rpc') ? 'bitcoind' : (v('chain') ?? 'embedded');
   if (chain !== 'embedded' && chain !== 'bitcoind')
-    throw new ConfigError(`--chain must be embedded or bitcoind; got "${chain}"`);
+    throw new ConfigError(`--chain must be embedded or bitcoind; got ${shown(chain)}`);
   if (chain === 'embedded' && network !== 'regtest') {
     throw new ConfigError(
       `--chain embedded runs a regtest chain only; for ${network} give --bitcoind-rpc URL`,
     );
   }
+  const rpc = v('bitcoind-rpc');
   if (chain === 'bitcoind') {
-    if (!v['bitcoind-rpc']) throw new ConfigError('--chain bitcoind needs --bitcoind-rpc URL');
+    if (!rpc) throw new ConfigError('--chain bitcoind needs --bitcoind-rpc URL');
+    let u: URL | undefined;
     try {
-      const u = new URL(v['bitcoind-rpc']);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-    } catch {
+      u = new URL(rpc);
+    } catch {}
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
       throw new ConfigError(
-        `--bitcoind-rpc must be an http(s) URL; got "${v['bitcoind-rpc'].replace(/\/\/[^@/]*@/, '//***@')}"`,
+        `--bitcoind-rpc must be an http(s) URL; got ${shown(rpc.replace(/\/\/[^@/]*@/, '//***@'))}`,
       );
-    }
-    const u = new URL(v['bitcoind-rpc']);
-    const hasUserPass = (v['bitcoind-rpcuser'] && v['bitcoind-rpcpassword']) || (u.username && u.password);
-    if (!hasUserPass && !v['bitcoind-rpccookie']) {
+    const hasUserPass = (v('bitcoind-rpcuser') && v('bitcoind-rpcpassword')) || (u.username && u.password);
+    if (!hasUserPass && !v('bitcoind-rpccookie')) {
       throw new ConfigError(
         'bitcoind needs credentials: --bitcoind-rpcuser and --bitcoind-rpcpassword, or --bitcoind-rpccookie FILE',
       );
     }
   }
-  const logLevel = v['log-level'] ?? 'info';
+  const logLevel = v('log-level') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel))
-    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got "${logLevel}"`);
-  const alias = v.alias ?? '';
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got ${shown(logLevel)}`);
+  const alias = v('alias') ?? '';
   if (Buffer.byteLength(alias, 'utf8') > 32)
     throw new ConfigError('--alias must be at most 32 bytes (BOLT 7)');
-  const placement = v.placement ?? 'worker';
+  if (controlIndex(alias) >= 0) throw new ConfigError(`--alias must be printable text; got ${shown(alias)}`);
+  const placement = v('placement') ?? 'worker';
   if (placement !== 'worker' && placement !== 'in-process')
-    throw new ConfigError(`--placement must be worker or in-process; got "${placement}"`);
-  const api = parseHostPort(v.api ?? '127.0.0.1:9736', 'api');
+    throw new ConfigError(`--placement must be worker or in-process; got ${shown(placement)}`);
+  const api = parseHostPort(v('api') ?? '127.0.0.1:9736', 'api');
   if (!['127.0.0.1', 'localhost', '::1'].includes(api.host)) {
-    throw new ConfigError(`--api must be on loopback (127.0.0.1, ::1 or localhost); got "${api.host}"`);
+    throw new ConfigError(`--api must be on loopback (127.0.0.1, ::1 or localhost); got ${shown(api.host)}`);
   }
-  const embeddedRpcPort = Number(v['embedded-rpc-port'] ?? '0');
-  if (!Number.isInteger(embeddedRpcPort) || embeddedRpcPort < 0 || embeddedRpcPort > 65535) {
-    throw new ConfigError(`--embedded-rpc-port must be a port number; got "${v['embedded-rpc-port']}"`);
-  }
+  const int = (name: OptionName, fallback: number, min: number, max: number) => {
+    const raw = v(name);
+    return raw === undefined ? fallback : parseIntOption(raw, name, min, max);
+  };
+  const embeddedRpcPort = int('embedded-rpc-port', 0, 0, 65535);
+  const apiLimits: ApiLimits = {
+    maxConnections: int('api-max-connections', L.maxConnections, 1, 10_000),
+    // Below 1 KiB a request with its token would not fit; above 1 MiB is no longer a limit.
+    maxHeaderBytes: int('api-max-header-bytes', L.maxHeaderBytes, 1024, 1024 * 1024),
+    maxBodyBytes: int('api-max-body-bytes', L.maxBodyBytes, 1024, 16 * 1024 * 1024),
+    headersTimeoutMs: int('api-headers-timeout-ms', L.headersTimeoutMs, 100, 600_000),
+    requestTimeoutMs: int('api-request-timeout-ms', L.requestTimeoutMs, 100, 3_600_000),
+    keepAliveTimeoutMs: int('api-keepalive-timeout-ms', L.keepAliveTimeoutMs, 100, 600_000),
+  };
+  // Node refuses a server whose headers may take longer than the whole request.
+  if (apiLimits.headersTimeoutMs > apiLimits.requestTimeoutMs)
+    throw new ConfigError(
+      `--api-headers-timeout-ms (${apiLimits.headersTimeoutMs}) must not be over --api-request-timeout-ms (${apiLimits.requestTimeoutMs})`,
+    );
+  const listen = v('listen');
   return {
     dataDir,
     network: network as Network,
-    listen: v.listen === 'off' ? null : parseHostPort(v.listen ?? '127.0.0.1:9735', 'listen'),
+    listen: listen === 'off' ? null : parseHostPort(listen ?? '127.0.0.1:9735', 'listen'),
     api,
+    apiLimits,
     chain,
-    ...(v['bitcoind-rpc'] ? { bitcoindRpc: v['bitcoind-rpc'] } : {}),
-    ...(v['bitcoind-rpcuser'] ? { bitcoindRpcUser: v['bitcoind-rpcuser'] } : {}),
-    ...(v['bitcoind-rpcpassword'] ? { bitcoindRpcPassword: v['bitcoind-rpcpassword'] } : {}),
-    ...(v['bitcoind-rpccookie'] ? { bitcoindRpcCookie: resolve(v['bitcoind-rpccookie']) } : {}),
+    ...(rpc ? { bitcoindRpc: rpc } : {}),
+    ...(v('bitcoind-rpcuser') ? { bitcoindRpcUser: v('bitcoind-rpcuser')! } : {}),
+    ...(v('bitcoind-rpcpassword') ? { bitcoindRpcPassword: v('bitcoind-rpcpassword')! } : {}),
+    ...(v('bitcoind-rpccookie') ? { bitcoindRpcCookie: resolve(v('bitcoind-rpccookie')!) } : {}),
     embeddedRpcPort,
     alias,
     logLevel,
     placement,
+    worldWritableDataDir,
   };
 }
 
 export function usage(): string {
-  const lines = Object.entries(OPTIONS).map(([k, d]) => `  --${k.padEnd(22)} ${d}`);
+  const lines = OPTION_LIST.map(([k, d]) => `  --${k.padEnd(30)} ${d.description}`);
   return [
     'usage: lnkitd [options]',
     '',
@@ -198,7 +356,7 @@ export function usage(): string {
     'or as LNKIT_NAME environment variables; flags win over the environment, which wins over the file.',
     '',
     ...lines,
-    '  --help                   this text',
-    '  --version                print the version',
+    `  --${'help'.padEnd(30)} this text`,
+    `  --${'version'.padEnd(30)} print the version`,
   ].join('\n');
 }

@@ -2,10 +2,10 @@
  * lnkitd: starts an lnkit node (LDK guide steps 1-8 and 13-15), its REST API and, by
  * default, an embedded bcoin regtest chain, so one command runs a whole node.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LNKIT_VERSION, type LnkitNode, NodeBuilder, NodeError } from '@lnkit/node';
-import { createRootLogger, type Logger } from '@lnkit/runtime';
+import { actorLogger, createRootLogger, type Logger } from '@lnkit/runtime';
 import type { TestChain } from '@lnkit/testchain';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
@@ -16,11 +16,14 @@ import {
   EMBEDDED_CHAIN_FILE,
   LOG_FILE,
   loadOrCreateToken,
+  lockHeldMessage,
+  prepareDataDir,
   releaseDataDir,
   removeRuntimeInfo,
   writeFileDurable,
   writeRuntimeInfo,
 } from './files.ts';
+import { printable } from './text.ts';
 
 function makeLogger(cfg: DaemonConfig): Logger {
   const file = pino.destination({
@@ -111,14 +114,12 @@ async function main(): Promise<void> {
       return;
     }
     cfg = loadConfig(argv);
-    if (existsSync(cfg.dataDir) && !statSync(cfg.dataDir).isDirectory())
-      throw new ConfigError(`--datadir ${cfg.dataDir} is not a directory`);
-    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    prepareDataDir(cfg.dataDir);
     const holder = claimDataDir(cfg.dataDir);
-    if (holder !== null)
-      throw new ConfigError(`another lnkitd (pid ${holder}) is running with --datadir ${cfg.dataDir}`);
+    if (holder !== null) throw new ConfigError(lockHeldMessage(cfg.dataDir, holder), 'data-dir-in-use');
   } catch (e) {
-    console.error(`lnkitd: ${(e as Error).message}`);
+    // One line, never a control byte from a file or an argument echoed raw to the terminal.
+    console.error(`lnkitd: ${printable((e as Error).message, 2000)}`);
     process.exitCode = 2;
     return;
   }
@@ -158,6 +159,12 @@ async function main(): Promise<void> {
       { dataDir: cfg.dataDir, network: cfg.network, chain: cfg.chain },
       `lnkitd ${LNKIT_VERSION} starting`,
     );
+    if (cfg.worldWritableDataDir)
+      log.warn(
+        { dataDir: cfg.dataDir },
+        'the data dir or lnkit.conf is writable by every local user (allowed by --allow-world-writable-datadir): ' +
+          "any of them can change this node's settings or keys",
+      );
     const token = loadOrCreateToken(cfg.dataDir);
     const chain = await startChain(cfg, log);
     embedded = chain.embedded;
@@ -174,7 +181,13 @@ async function main(): Promise<void> {
       .withLogger(log)
       .build();
     const mine = embedded ? (n: number) => embedded!.mine(n) : undefined;
-    server = createApiServer({ node, token, logger: log, ...(mine ? { mine } : {}) });
+    server = createApiServer({
+      node,
+      token,
+      logger: actorLogger(log, 'api'),
+      limits: cfg.apiLimits,
+      ...(mine ? { mine } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', (e: NodeJS.ErrnoException) =>
         reject(
