@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { forTerminal, jsonForTerminal } from './terminal.ts';
 
 const USAGE = `usage: lnkit-cli [--datadir DIR] [--json] <command> [args]
 
@@ -300,29 +301,28 @@ async function run(argv: string[]): Promise<number> {
     } catch {
       /* not JSON */
     }
-    if (args.json) process.stdout.write(`${text}\n`);
-    else process.stderr.write(`lnkit-cli: ${message}\n`);
+    if (args.json) process.stdout.write(`${jsonForTerminal(text)}\n`);
+    else process.stderr.write(`lnkit-cli: ${forTerminal(message)}\n`);
     return 1;
   }
-  if (args.prometheus || args.json) {
-    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  } else {
-    process.stdout.write(`${human(args.command, JSON.parse(text) as Json)}\n`);
-  }
+  if (args.prometheus) process.stdout.write(forTerminal(text.endsWith('\n') ? text : `${text}\n`));
+  else if (args.json) process.stdout.write(`${jsonForTerminal(text)}\n`);
+  else process.stdout.write(`${forTerminal(human(args.command, JSON.parse(text) as Json))}\n`);
   return 0;
 }
 
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (e) {
+  const message = forTerminal((e as Error).message);
   if (e instanceof UsageError) {
-    process.stderr.write(`lnkit-cli: ${e.message}\n\n${USAGE}`);
+    process.stderr.write(`lnkit-cli: ${message}\n\n${USAGE}`);
     process.exitCode = 2;
   } else if (e instanceof ConnectError) {
-    process.stderr.write(`lnkit-cli: ${e.message}\n`);
+    process.stderr.write(`lnkit-cli: ${message}\n`);
     process.exitCode = 3;
   } else {
-    process.stderr.write(`lnkit-cli: ${(e as Error).message}\n`);
+    process.stderr.write(`lnkit-cli: ${message}\n`);
     process.exitCode = 1;
   }
 }
