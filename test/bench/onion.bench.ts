@@ -1,6 +1,7 @@
 /**
  * Onions (BOLT 4) per second: 5-hop payment onions built, onions peeled at a forwarding hop, a
- * final hop and a hop inside a blinded route, failures created and decrypted at the origin —
+ * final hop and a hop inside a blinded route, failures created and decrypted at the origin (and
+ * with attribution data, wrapped and checked) —
  * beside the ceiling in the same run: the node-key ECDH every peel needs (in-thread and through
  * the signer pool that holds the key in its workers) and the point multiplication that makes
  * the next hop's key. LDK's figures where its bindings expose the work: `peel_payment_onion` for
@@ -16,6 +17,7 @@ import { ChannelSignerPool, loadOrCreateSeed, type PooledNodeKey } from '@lnkit/
 import {
   buildPacket,
   buildPaymentOnion,
+  createAttributedFailure,
   createBlindedPath,
   createFailurePacket,
   curveBackend,
@@ -27,6 +29,8 @@ import {
   peelPaymentOnion,
   type RouteHop,
   routePayloads,
+  verifyFailureAttribution,
+  wrapAttributedFailure,
   wrapFailurePacket,
 } from '@lnkit/onion';
 import { writeTlvStream } from '@lnkit/wire';
@@ -289,11 +293,24 @@ export default async function onionBench(emit: Emit): Promise<void> {
   const failure = { name: 'temporary_channel_failure', channelUpdate: new Uint8Array(0) } as const;
   let packet = createFailurePacket(onion.sharedSecrets[HOPS - 1]!, failure);
   for (let i = HOPS - 2; i >= 0; i--) packet = wrapFailurePacket(onion.sharedSecrets[i]!, packet);
+  // The same with attribution data: every hop adds 20 truncated HMACs, the origin checks 5.
+  let attributed = createAttributedFailure(onion.sharedSecrets[HOPS - 1]!, failure, 1);
+  for (let i = HOPS - 2; i >= 0; i--)
+    attributed = wrapAttributedFailure(
+      onion.sharedSecrets[i]!,
+      attributed.reason,
+      attributed.attributionData,
+      1,
+    );
   const f = await inTurns({
     create: () => createFailurePacket(onion.sharedSecrets[HOPS - 1]!, failure),
     wrap: () => wrapFailurePacket(onion.sharedSecrets[0]!, packet),
     decrypt27: () => decryptFailurePacket(onion.sharedSecrets, packet),
     decrypt0: () => decryptFailurePacket(onion.sharedSecrets, packet, { rounds: 0 }),
+    wrapAttributed: () =>
+      wrapAttributedFailure(onion.sharedSecrets[0]!, attributed.reason, attributed.attributionData, 1),
+    verifyAttribution: () =>
+      verifyFailureAttribution(onion.sharedSecrets, attributed.reason, attributed.attributionData),
   });
   emit({ name: 'onion.failure.create', value: round(f.create!), unit: 'failures/s' });
   emit({ name: 'onion.failure.wrap', value: round(f.wrap!), unit: 'failures/s' });
@@ -312,6 +329,18 @@ export default async function onionBench(emit: Emit): Promise<void> {
     hops: HOPS,
     erringHop: HOPS - 1,
     rounds: 'stop at the erring hop',
+  });
+  emit({
+    name: 'onion.failure.wrap',
+    value: round(f.wrapAttributed!),
+    unit: 'failures/s',
+    attributionData: true,
+  });
+  emit({
+    name: 'onion.failure.verify_attribution',
+    value: round(f.verifyAttribution!),
+    unit: 'failures/s',
+    hops: HOPS,
   });
 
   // ---- Construction against LDK: its 5-hop onion message (4 intermediate nodes and the

@@ -2,6 +2,18 @@
 // the node key is reached only through the ECDH function the caller passes in.
 
 export {
+  ATTRIBUTION_LENGTH,
+  type AttributedFailure,
+  attributeFulfill,
+  attributionFromWire,
+  attributionToWire,
+  createAttributedFailure,
+  type VerifiedAttribution,
+  verifyFailureAttribution,
+  verifyFulfillAttribution,
+  wrapAttributedFailure,
+} from './attribution.ts';
+export {
   type BlindedHop,
   type BlindedPath,
   type BlindedPathHopInput,
