@@ -32,4 +32,27 @@ export class WalletError extends Error {
   ) {
     super(message);
   }
+
+  /** Amounts as decimal strings: JSON has no bigint, and a logger must not throw on this error. */
+  toJSON(): {
+    name: string;
+    code: WalletErrorCode;
+    message: string;
+    details?: { neededSat: string; availableSat: string };
+  } {
+    const { details } = this;
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(details
+        ? {
+            details: {
+              neededSat: details.neededSat.toString(),
+              availableSat: details.availableSat.toString(),
+            },
+          }
+        : {}),
+    };
+  }
 }
