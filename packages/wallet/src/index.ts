@@ -10,6 +10,14 @@ export { WalletError, type WalletErrorCode } from './errors.ts';
 export { DEFAULT_GAP_LIMIT, type KeychainState } from './keychain-state.ts';
 export { AccountKeys, CHANGE, type Keychain, p2wpkhScript, p2wpkhScriptCode, RECEIVE } from './keys.ts';
 export { type NetworkParams, networkParams, type RegtestPrefix, type WalletNetwork } from './network.ts';
+export { WALLET_DBS } from './records.ts';
+export {
+  type BuiltTransaction,
+  type FundingRequest,
+  type SendRequest,
+  Wallet,
+  type WalletOptions,
+} from './wallet.ts';
 export {
   type ChainTip,
   COINBASE_MATURITY,
