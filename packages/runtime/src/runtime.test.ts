@@ -406,11 +406,14 @@ describe('metrics and profiling', () => {
   test("event-loop utilisation is the actor thread's own: near 1 while it computes, low while it idles", async () => {
     const h = await spawn(counterActor, { config: {}, logger: quiet });
     try {
+      // Each interval also holds the handling of its messages (active, and slow when the machine
+      // is loaded) and the wait for this thread's next request (idle): 800 ms of computing, or
+      // of waiting, keeps both small beside it.
       await h.metrics(); // start a fresh measuring interval
-      await h.ref.busy(400);
+      await h.ref.busy(800);
       const busy = (await h.metrics()).eventLoopUtilization;
       // The mirror of busy(): the thread waits on its own timer, its event loop idle.
-      await h.ref.idle(400);
+      await h.ref.idle(800);
       const idle = (await h.metrics()).eventLoopUtilization;
       assert.ok(busy > 0.6, `busy thread reported ${busy}`);
       assert.ok(idle < 0.3, `idle thread reported ${idle}`);
