@@ -6,8 +6,8 @@
  * keeps the EDGE_ROUTABLE bits and the counts of `stats()` up to date incrementally, so a read
  * never scans the graph.
  */
-import { aliasText, crc32c, type NodeAddress, nodeAnnouncement } from '@lnkit/wire';
 import { GossipError } from './errors.ts';
+import { announcementInfo, updateChecksum } from './graph-objects.ts';
 import {
   CHANNEL_LIVE,
   CHANNEL_SPENT,
@@ -24,7 +24,6 @@ import {
   NODE_ANNOUNCED,
   NODE_LIVE,
   NODE_UNKNOWN_REQUIRED_FEATURES,
-  type NodeAnnouncementInfo,
   type NodeInfo,
 } from './graph-view.ts';
 import {
@@ -35,7 +34,6 @@ import {
   CU_HTLC_MAXIMUM_MSAT,
   CU_HTLC_MINIMUM_MSAT,
   CU_MESSAGE_FLAGS,
-  CU_SIGNED_FROM,
   CU_TIMESTAMP,
   channelAnnouncementOffsets,
   hasUnknownRequiredFeature,
@@ -76,6 +74,30 @@ function outpointKey(txid: Uint8Array, vout: number): string {
   return `${Buffer.from(txid.buffer, txid.byteOffset, 32).toString('hex')}:${vout}`;
 }
 
+/** The graph's columns, compacted (graph-store.ts writes it as one record). */
+export interface GraphSnapshot {
+  channelScid: BigUint64Array;
+  channelFlags: Uint8Array;
+  channelNode1: Uint32Array;
+  channelNode2: Uint32Array;
+  channelCapacitySat: Float64Array;
+  channelReceivedAt: Uint32Array;
+  channelSpentAt: Uint32Array;
+  /** Channel indexes with a known funding txid, and those txids (32 bytes each). */
+  fundingChannels: Uint32Array;
+  fundingTxids: Uint8Array;
+  edgeFlags: Uint8Array;
+  feeBaseMsat: Uint32Array;
+  feeProportionalMillionths: Uint32Array;
+  cltvExpiryDelta: Uint16Array;
+  htlcMinimumMsat: Float64Array;
+  htlcMaximumMsat: Float64Array;
+  updateTimestamp: Uint32Array;
+  nodeIds: Uint8Array;
+  nodeFlags: Uint8Array;
+  nodeTimestamp: Uint32Array;
+}
+
 export class NetworkGraph implements GraphView {
   readonly chainHash: Uint8Array;
   readonly messages: GossipMessageStore;
@@ -103,7 +125,7 @@ export class NetworkGraph implements GraphView {
   private edgeChecksum: Uint32Array;
   /** Funding outpoint (txid:vout) → channel index, for channels whose funding txid is known. */
   private readonly byOutpoint = new Map<string, number>();
-  private readonly channelOutpoint: (string | undefined)[] = [];
+  private readonly channelFundingTxid: (Uint8Array | undefined)[] = [];
 
   // ---- nodes (index n)
   private nodeSlots = 0;
@@ -377,9 +399,8 @@ export class NetworkGraph implements GraphView {
     this.nodeChannels[n2]!.push(c);
     this.adjacencyEntries += 2;
     if (extras.fundingTxid) {
-      const key = outpointKey(extras.fundingTxid, Number(scid & 0xffffn));
-      this.byOutpoint.set(key, c);
-      this.channelOutpoint[c] = key;
+      this.byOutpoint.set(outpointKey(extras.fundingTxid, Number(scid & 0xffffn)), c);
+      this.channelFundingTxid[c] = extras.fundingTxid;
     }
     this.liveChannels++;
     this.changes++;
@@ -421,36 +442,36 @@ export class NetworkGraph implements GraphView {
   }
 
   /** The funding output was spent at `height` (BOLT 7: forgotten 72 blocks later; not routable meanwhile). */
-  markSpent(c: number, height: number): void {
+  markSpent(c: number, height: number, persist = true): void {
     if ((this.channelFlags[c]! & CHANNEL_LIVE) === 0) return;
     this.channelFlags[c]! |= CHANNEL_SPENT;
     this.channelSpentAt[c] = height;
     this.refreshChannel(c);
-    this.persistExtras(c);
+    if (persist) this.persistExtras(c);
   }
 
   /** The block that spent it was disconnected: the channel is back. */
-  clearSpent(c: number): void {
+  clearSpent(c: number, persist = true): void {
     if ((this.channelFlags[c]! & CHANNEL_SPENT) === 0) return;
     this.channelFlags[c]! &= ~CHANNEL_SPENT;
     this.channelSpentAt[c] = 0;
     this.refreshChannel(c);
-    this.persistExtras(c);
+    if (persist) this.persistExtras(c);
   }
 
   /** Forgets one direction's update (pruned as stale). */
-  removeDirection(c: number, dir: 0 | 1): void {
+  removeDirection(c: number, dir: 0 | 1, persist = true): void {
     const e = c * 2 + dir;
     if ((this.edgeFlags[e]! & EDGE_HAS_UPDATE) === 0) return;
     this.setEdgeFlags(e, 0);
     this.updateTimestamp[e] = 0;
     this.edgeChecksum[e] = 0;
     this.changes++;
-    this.messages.removeUpdate(this.channelScid[c]!, dir);
+    if (persist) this.messages.removeUpdate(this.channelScid[c]!, dir);
   }
 
   /** Removes a channel, and each of its nodes left with no channel (BOLT 7: "MAY purge"). */
-  removeChannel(c: number): void {
+  removeChannel(c: number, persist = true): void {
     const flags = this.channelFlags[c]!;
     if ((flags & CHANNEL_LIVE) === 0) return;
     const scid = this.channelScid[c]!;
@@ -458,10 +479,10 @@ export class NetworkGraph implements GraphView {
     this.setEdgeFlags(c * 2 + 1, 0);
     this.channelFlags[c] = 0;
     this.byScid.delete(scid);
-    const outpoint = this.channelOutpoint[c];
-    if (outpoint !== undefined) {
-      this.byOutpoint.delete(outpoint);
-      this.channelOutpoint[c] = undefined;
+    const txid = this.channelFundingTxid[c];
+    if (txid !== undefined) {
+      this.byOutpoint.delete(outpointKey(txid, Number(scid & 0xffffn)));
+      this.channelFundingTxid[c] = undefined;
     }
     for (const n of [this.channelNode1[c]!, this.channelNode2[c]!]) {
       const list = this.nodeChannels[n]!;
@@ -470,22 +491,159 @@ export class NetworkGraph implements GraphView {
         list.splice(at, 1);
         this.adjacencyEntries--;
       }
-      if (list.length === 0) this.removeNode(n);
+      if (list.length === 0) this.removeNode(n, persist);
     }
     this.liveChannels--;
     this.changes++;
-    this.messages.removeChannel(scid);
+    if (persist) this.messages.removeChannel(scid);
+  }
+
+  // ================================================================ snapshot (graph-store.ts)
+
+  /**
+   * The graph as compact arrays (live channels and nodes only, renumbered from 0), for the
+   * store's snapshot: loading one is copying arrays and rebuilding two maps, not reading and
+   * decoding a record per message.
+   */
+  toSnapshot(): GraphSnapshot {
+    const nodeMap = new Int32Array(this.nodeSlots).fill(-1);
+    let nodeCount = 0;
+    for (let n = 0; n < this.nodeSlots; n++)
+      if ((this.nodeFlags[n]! & NODE_LIVE) !== 0) nodeMap[n] = nodeCount++;
+    const channels: number[] = [];
+    for (let c = 0; c < this.channelSlots; c++)
+      if ((this.channelFlags[c]! & CHANNEL_LIVE) !== 0) channels.push(c);
+    const C = channels.length;
+    const s: GraphSnapshot = {
+      channelScid: new BigUint64Array(C),
+      channelFlags: new Uint8Array(C),
+      channelNode1: new Uint32Array(C),
+      channelNode2: new Uint32Array(C),
+      channelCapacitySat: new Float64Array(C),
+      channelReceivedAt: new Uint32Array(C),
+      channelSpentAt: new Uint32Array(C),
+      fundingChannels: new Uint32Array(this.byOutpoint.size),
+      fundingTxids: new Uint8Array(32 * this.byOutpoint.size),
+      edgeFlags: new Uint8Array(2 * C),
+      feeBaseMsat: new Uint32Array(2 * C),
+      feeProportionalMillionths: new Uint32Array(2 * C),
+      cltvExpiryDelta: new Uint16Array(2 * C),
+      htlcMinimumMsat: new Float64Array(2 * C),
+      htlcMaximumMsat: new Float64Array(2 * C),
+      updateTimestamp: new Uint32Array(2 * C),
+      nodeIds: new Uint8Array(NODE_ID_BYTES * nodeCount),
+      nodeFlags: new Uint8Array(nodeCount),
+      nodeTimestamp: new Uint32Array(nodeCount),
+    };
+    let funded = 0;
+    channels.forEach((c, i) => {
+      s.channelScid[i] = this.channelScid[c]!;
+      s.channelFlags[i] = this.channelFlags[c]!;
+      s.channelNode1[i] = nodeMap[this.channelNode1[c]!]!;
+      s.channelNode2[i] = nodeMap[this.channelNode2[c]!]!;
+      s.channelCapacitySat[i] = this.channelCapacitySat[c]!;
+      s.channelReceivedAt[i] = this.channelReceivedAt[c]!;
+      s.channelSpentAt[i] = this.channelSpentAt[c]!;
+      const txid = this.channelFundingTxid[c];
+      if (txid) {
+        s.fundingChannels[funded] = i;
+        s.fundingTxids.set(txid, 32 * funded++);
+      }
+      for (let d = 0; d < 2; d++) {
+        const from = c * 2 + d;
+        const to = i * 2 + d;
+        s.edgeFlags[to] = this.edgeFlags[from]!;
+        s.feeBaseMsat[to] = this.feeBaseMsat[from]!;
+        s.feeProportionalMillionths[to] = this.feeProportionalMillionths[from]!;
+        s.cltvExpiryDelta[to] = this.cltvExpiryDelta[from]!;
+        s.htlcMinimumMsat[to] = this.htlcMinimumMsat[from]!;
+        s.htlcMaximumMsat[to] = this.htlcMaximumMsat[from]!;
+        s.updateTimestamp[to] = this.updateTimestamp[from]!;
+      }
+    });
+    for (let n = 0; n < this.nodeSlots; n++) {
+      const to = nodeMap[n]!;
+      if (to < 0) continue;
+      s.nodeIds.set(this.nodeIdAt(n), to * NODE_ID_BYTES);
+      s.nodeFlags[to] = this.nodeFlags[n]!;
+      s.nodeTimestamp[to] = this.nodeTimestamp[n]!;
+    }
+    return s;
+  }
+
+  /** A graph from a snapshot (its arrays are taken over, not copied), reading messages from `messages`. */
+  static fromSnapshot(chainHash: Uint8Array, s: GraphSnapshot, messages: GossipMessageStore): NetworkGraph {
+    const C = s.channelScid.length;
+    const N = s.nodeFlags.length;
+    const g = new NetworkGraph({ chainHash, messages, expectedChannels: 16, expectedNodes: 16 });
+    g.channelCapacity = Math.max(C, 16);
+    g.nodeCapacity = Math.max(N, 16);
+    const fit = <T extends Typed>(a: T, size: number): T => (a.length >= size ? a : grown(a, size));
+    g.channelScid = fit(s.channelScid, g.channelCapacity);
+    g.channelFlags = fit(s.channelFlags, g.channelCapacity);
+    g.channelNode1 = fit(s.channelNode1, g.channelCapacity);
+    g.channelNode2 = fit(s.channelNode2, g.channelCapacity);
+    g.channelCapacitySat = fit(s.channelCapacitySat, g.channelCapacity);
+    g.channelReceivedAt = fit(s.channelReceivedAt, g.channelCapacity);
+    g.channelSpentAt = fit(s.channelSpentAt, g.channelCapacity);
+    g.edgeFlags = fit(s.edgeFlags, 2 * g.channelCapacity);
+    g.feeBaseMsat = fit(s.feeBaseMsat, 2 * g.channelCapacity);
+    g.feeProportionalMillionths = fit(s.feeProportionalMillionths, 2 * g.channelCapacity);
+    g.cltvExpiryDelta = fit(s.cltvExpiryDelta, 2 * g.channelCapacity);
+    g.htlcMinimumMsat = fit(s.htlcMinimumMsat, 2 * g.channelCapacity);
+    g.htlcMaximumMsat = fit(s.htlcMaximumMsat, 2 * g.channelCapacity);
+    g.updateTimestamp = fit(s.updateTimestamp, 2 * g.channelCapacity);
+    g.edgeChecksum = new Uint32Array(2 * g.channelCapacity);
+    g.nodeIds = fit(s.nodeIds, NODE_ID_BYTES * g.nodeCapacity);
+    g.nodeFlags = fit(s.nodeFlags, g.nodeCapacity);
+    g.nodeTimestamp = fit(s.nodeTimestamp, g.nodeCapacity);
+    g.channelSlots = C;
+    g.nodeSlots = N;
+    for (let n = 0; n < N; n++) {
+      g.nodeChannels[n] = [];
+      g.byNodeKey.set(nodeKeyAt(g.nodeIds, n * NODE_ID_BYTES), n);
+      g.liveNodes++;
+      if ((g.nodeFlags[n]! & NODE_ANNOUNCED) !== 0) g.announcedNodes++;
+    }
+    for (let c = 0; c < C; c++) {
+      g.byScid.set(g.channelScid[c]!, c);
+      g.nodeChannels[g.channelNode1[c]!]!.push(c);
+      g.nodeChannels[g.channelNode2[c]!]!.push(c);
+      g.adjacencyEntries += 2;
+      g.liveChannels++;
+      for (let e = c * 2; e < c * 2 + 2; e++) {
+        if ((g.edgeFlags[e]! & EDGE_HAS_UPDATE) !== 0) g.edgesWithUpdate++;
+        if ((g.edgeFlags[e]! & EDGE_ROUTABLE) !== 0) g.routableEdges++;
+      }
+    }
+    for (let k = 0; k < s.fundingChannels.length; k++) {
+      const c = s.fundingChannels[k]!;
+      const txid = s.fundingTxids.slice(32 * k, 32 * k + 32);
+      g.channelFundingTxid[c] = txid;
+      g.byOutpoint.set(outpointKey(txid, Number(g.channelScid[c]! & 0xffffn)), c);
+    }
+    return g;
+  }
+
+  /** Sets what the chain said of a channel (a record read back after a snapshot), without writing it. */
+  restoreExtras(c: number, extras: ChannelRecordExtras): void {
+    this.channelCapacitySat[c] = extras.capacitySat === undefined ? Number.NaN : Number(extras.capacitySat);
+    this.channelReceivedAt[c] = extras.receivedAt >>> 0;
+    const spent = extras.spentAtHeight ?? 0;
+    if (spent !== 0) this.markSpent(c, spent, false);
+    else this.clearSpent(c, false);
+    this.refreshChannel(c);
   }
 
   // ================================================================ internals
 
-  private removeNode(n: number): void {
+  private removeNode(n: number, persist: boolean): void {
     const flags = this.nodeFlags[n]!;
     if ((flags & NODE_LIVE) === 0) return;
     const id = this.nodeIdAt(n);
     if ((flags & NODE_ANNOUNCED) !== 0) {
       this.announcedNodes--;
-      this.messages.removeNodeAnnouncement(id);
+      if (persist) this.messages.removeNodeAnnouncement(id);
     }
     this.byNodeKey.delete(nodeKeyAt(id, 0));
     this.nodeFlags[n] = 0;
@@ -646,48 +804,4 @@ export class NetworkGraph implements GraphView {
       routable: (flags & EDGE_ROUTABLE) !== 0,
     };
   }
-}
-
-/**
- * BOLT 7 `checksums_tlv`: "the CRC32C checksum ... of this `channel_update` without its
- * `signature` and `timestamp` fields" — as wire's channelUpdateChecksum, without its copies.
- */
-export function updateChecksum(raw: Uint8Array): number {
-  const out = new Uint8Array(raw.length - CU_SIGNED_FROM - 4);
-  out.set(raw.subarray(CU_SIGNED_FROM, CU_TIMESTAMP), 0);
-  out.set(raw.subarray(CU_TIMESTAMP + 4), CU_TIMESTAMP - CU_SIGNED_FROM);
-  return crc32c(out);
-}
-
-/** The node_announcement's display fields, with BOLT 7's receiver rules on addresses applied. */
-function announcementInfo(raw: Uint8Array): NodeAnnouncementInfo | undefined {
-  let m: ReturnType<typeof nodeAnnouncement.decode>;
-  try {
-    m = nodeAnnouncement.decode(raw);
-  } catch {
-    return undefined;
-  }
-  const addresses: NodeAddress[] = [];
-  let dns = false;
-  for (const a of m.addresses) {
-    // BOLT 7: "SHOULD ignore the first address descriptor that does NOT match the types defined
-    // above" (it and the rest cannot be parsed); "SHOULD ignore Tor v2 onion services".
-    if (a.kind === 'unknown') break;
-    if (a.kind === 'torv2') continue;
-    // "if port is equal to 0: SHOULD ignore ipv6_addr OR ipv4_addr OR hostname".
-    if (a.port === 0 && (a.kind === 'ipv4' || a.kind === 'ipv6' || a.kind === 'dns')) continue;
-    if (a.kind === 'dns') {
-      // "if more than one type 5 address is announced: SHOULD ignore the additional data".
-      if (dns) continue;
-      dns = true;
-    }
-    addresses.push(a);
-  }
-  return {
-    timestamp: m.timestamp,
-    features: m.features.toBytes(),
-    alias: aliasText(m.alias),
-    rgbColor: m.rgbColor,
-    addresses,
-  };
 }
