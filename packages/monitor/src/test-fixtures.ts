@@ -1,0 +1,194 @@
+/**
+ * Test fixtures: a channel between two real lnkit signers, its commitments built and signed
+ * with @lnkit/tx as the channel core would, and the monitor updates made from them. Used by
+ * this package's tests and by test/chain-tx (which gives it a funding outpoint on a real chain).
+ */
+import { randomBytes } from 'node:crypto';
+import { type DefaultChannelSigner, KeysManager } from '@lnkit/keys';
+import {
+  buildCommitmentTransaction,
+  buildHtlcTransactions,
+  type ChannelType,
+  type CommitmentHtlc,
+  type CommitmentTransaction,
+  deriveCommitmentKeys,
+  finalizeCommitment,
+  type OutPoint,
+  signCounterpartyCommitment,
+  signHolderCommitment,
+  type Transaction,
+} from '@lnkit/tx';
+import { channelObscuringFactor, holderCommitment, monitoredCommitment } from './commitment.ts';
+import type {
+  BestBlock,
+  ChannelMonitorUpdate,
+  ChannelParameters,
+  CounterpartyCommitment,
+  HolderCommitment,
+} from './types.ts';
+
+export interface FixtureOptions {
+  channelType?: ChannelType;
+  holderIsFunder?: boolean;
+  fundingSat?: bigint;
+  fundingOutpoint?: OutPoint;
+  bestBlock?: BestBlock;
+  /** Seeds, so a test can rebuild the same signers (a restart). */
+  holderSeed?: Uint8Array;
+  counterpartySeed?: Uint8Array;
+}
+
+export interface CommitmentState {
+  /** The commitment owner's balance and the other side's, HTLCs taken out. */
+  toLocalMsat: bigint;
+  toRemoteMsat: bigint;
+  htlcs?: CommitmentHtlc[];
+  feeratePerKw?: bigint;
+}
+
+export interface BuiltHolder {
+  commitment: HolderCommitment;
+  built: CommitmentTransaction;
+  /** Signed by both sides, ready for the chain. */
+  signed(): Promise<Transaction>;
+}
+
+export interface BuiltCounterparty {
+  commitment: CounterpartyCommitment;
+  built: CommitmentTransaction;
+  signed(): Promise<Transaction>;
+}
+
+/** A channel between a holder and a counterparty, each with its own KeysManager and signer. */
+export class ChannelFixture {
+  readonly holder: DefaultChannelSigner;
+  readonly counterparty: DefaultChannelSigner;
+  readonly holderKeys: KeysManager;
+  readonly channel: ChannelParameters;
+  readonly bestBlock: BestBlock;
+
+  constructor(options: FixtureOptions = {}) {
+    this.holderKeys = new KeysManager(options.holderSeed ?? randomBytes(32));
+    const counterpartyKeys = new KeysManager(options.counterpartySeed ?? randomBytes(32));
+    this.holder = this.holderKeys.createChannelSigner(7n);
+    this.counterparty = counterpartyKeys.createChannelSigner(3n);
+    const fundingOutpoint = options.fundingOutpoint ?? { txid: new Uint8Array(randomBytes(32)), vout: 1 };
+    const channelId = Uint8Array.from(fundingOutpoint.txid).reverse();
+    this.channel = {
+      channelId,
+      counterpartyNodeId: counterpartyKeys.nodeId,
+      channelType: options.channelType ?? 'static_remotekey',
+      fundingOutpoint,
+      fundingSat: options.fundingSat ?? 1_000_000n,
+      holderIsFunder: options.holderIsFunder ?? true,
+      channelKeyIndex: 7n,
+      holderPubkeys: this.holder.pubkeys,
+      counterpartyPubkeys: this.counterparty.pubkeys,
+      holderToSelfDelay: 144,
+      counterpartyToSelfDelay: 120,
+      holderDustLimitSat: 546n,
+      counterpartyDustLimitSat: 354n,
+    };
+    this.bestBlock = options.bestBlock ?? { hashHex: '00'.repeat(32), height: 100 };
+  }
+
+  private params(owner: 'holder' | 'counterparty', n: bigint, s: CommitmentState, point: Uint8Array) {
+    const c = this.channel;
+    const mine = owner === 'holder' ? c.holderPubkeys : c.counterpartyPubkeys;
+    const other = owner === 'holder' ? c.counterpartyPubkeys : c.holderPubkeys;
+    return {
+      channelType: c.channelType,
+      fundingOutpoint: c.fundingOutpoint,
+      fundingSat: c.fundingSat,
+      localFundingPubkey: mine.fundingPubkey,
+      remoteFundingPubkey: other.fundingPubkey,
+      commitmentNumber: n,
+      obscuringFactor: channelObscuringFactor(c),
+      toLocalMsat: s.toLocalMsat,
+      toRemoteMsat: s.toRemoteMsat,
+      localIsFunder: owner === 'holder' ? c.holderIsFunder : !c.holderIsFunder,
+      feeratePerKw: s.feeratePerKw ?? 2500n,
+      dustLimitSat: owner === 'holder' ? c.holderDustLimitSat : c.counterpartyDustLimitSat,
+      toSelfDelay: owner === 'holder' ? c.holderToSelfDelay : c.counterpartyToSelfDelay,
+      keys: deriveCommitmentKeys({
+        perCommitmentPoint: point,
+        ownerDelayedPaymentBasepoint: mine.delayedPaymentBasepoint,
+        ownerHtlcBasepoint: mine.htlcBasepoint,
+        otherRevocationBasepoint: other.revocationBasepoint,
+        otherHtlcBasepoint: other.htlcBasepoint,
+        otherPaymentBasepoint: other.paymentBasepoint,
+      }),
+      htlcs: s.htlcs ?? [],
+    };
+  }
+
+  /** The holder's commitment `n`, with the counterparty's signatures (its commitment_signed). */
+  async holderCommitment(n: bigint, s: CommitmentState): Promise<BuiltHolder> {
+    const point = await this.holder.getPerCommitmentPoint(n);
+    const built = buildCommitmentTransaction(this.params('holder', n, s, point));
+    const htlcTxs = buildHtlcTransactions(built);
+    const theirs = await signCounterpartyCommitment(this.counterparty, built, htlcTxs, point);
+    await this.holder.validateHolderCommitment(n);
+    return {
+      commitment: holderCommitment(built, point, theirs.signature, theirs.htlcSignatures),
+      built,
+      signed: async () => {
+        const ours = await signHolderCommitment(this.holder, built, htlcTxs);
+        return finalizeCommitment(built, ours.signature, theirs.signature);
+      },
+    };
+  }
+
+  /** The counterparty's commitment `n`, as the holder builds it to sign it (commitment_signed). */
+  async counterpartyCommitment(n: bigint, s: CommitmentState): Promise<BuiltCounterparty> {
+    const point = await this.counterparty.getPerCommitmentPoint(n);
+    const built = buildCommitmentTransaction(this.params('counterparty', n, s, point));
+    const htlcTxs = buildHtlcTransactions(built);
+    const ours = await signCounterpartyCommitment(this.holder, built, htlcTxs, point);
+    return {
+      commitment: monitoredCommitment(built, point),
+      built,
+      signed: async () => {
+        await this.counterparty.validateHolderCommitment(n);
+        const theirs = await signHolderCommitment(this.counterparty, built, htlcTxs);
+        return finalizeCommitment(built, theirs.signature, ours.signature);
+      },
+    };
+  }
+
+  /** The counterparty revokes its commitment `n` (it holds `n + 1`): its revoke_and_ack secret. */
+  async counterpartySecret(n: bigint): Promise<Uint8Array> {
+    await this.counterparty.validateHolderCommitment(n + 1n);
+    return this.counterparty.releaseCommitmentSecret(n);
+  }
+
+  /** Update 1 with both first commitments, the holder holding `holderMsat`. */
+  async initialUpdate(holderMsat = 700_000_000n): Promise<{
+    update: ChannelMonitorUpdate;
+    holder: BuiltHolder;
+    counterparty: BuiltCounterparty;
+  }> {
+    const remoteMsat = this.channel.fundingSat * 1000n - holderMsat;
+    const holder = await this.holderCommitment(0n, { toLocalMsat: holderMsat, toRemoteMsat: remoteMsat });
+    const counterparty = await this.counterpartyCommitment(0n, {
+      toLocalMsat: remoteMsat,
+      toRemoteMsat: holderMsat,
+    });
+    return {
+      update: {
+        updateId: 1,
+        steps: [
+          {
+            type: 'initial',
+            channel: this.channel,
+            holderCommitment: holder.commitment,
+            counterpartyCommitment: counterparty.commitment,
+            bestBlock: this.bestBlock,
+          },
+        ],
+      },
+      holder,
+      counterparty,
+    };
+  }
+}
