@@ -7,6 +7,8 @@ export type KeysErrorCode =
   | 'seed-wrong-length'
   /** The seed file exists but cannot be read (permissions, a directory, I/O error). */
   | 'seed-unreadable'
+  /** A new seed was asked for where a seed file already is (it is never replaced). */
+  | 'seed-exists'
   /** A new seed file could not be written durably. */
   | 'seed-write-failed'
   /** An argument has the wrong type, length or range. */

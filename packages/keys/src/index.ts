@@ -7,7 +7,15 @@ export {
 } from './derivation.ts';
 export { KeysError, type KeysErrorCode } from './errors.ts';
 export { KeysManager, type KeysManagerOptions, nodeSecretFromSeed } from './keys-manager.ts';
-export { loadOrCreateSeed, readSeedFile, SEED_FILE_NAME, SEED_LENGTH, type SeedResult } from './seed.ts';
+export {
+  createSeed,
+  loadOrCreateSeed,
+  readSeed,
+  readSeedFile,
+  SEED_FILE_NAME,
+  SEED_LENGTH,
+  type SeedResult,
+} from './seed.ts';
 export {
   CounterpartyCommitmentSecrets,
   generateFromSeed,

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { KeysError } from './errors.ts';
-import { loadOrCreateSeed, SEED_FILE_NAME } from './seed.ts';
+import { createSeed, loadOrCreateSeed, readSeed, SEED_FILE_NAME } from './seed.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lnkit-keys-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -69,6 +69,19 @@ test('an unreadable seed is a typed error, never a new seed', () => {
       (e: unknown) => e instanceof KeysError && e.code === 'seed-unreadable',
     );
   }
+});
+
+test('readSeed never creates a seed, and createSeed never replaces one', () => {
+  const dir = freshDir();
+  assert.equal(readSeed(dir), undefined);
+  assert.equal(existsSync(join(dir, SEED_FILE_NAME)), false, 'reading a missing seed writes nothing');
+  const made = createSeed(dir);
+  assert.deepEqual(readSeed(dir)?.seed, made.seed);
+  assert.throws(
+    () => createSeed(dir),
+    (e: unknown) => e instanceof KeysError && e.code === 'seed-exists' && e.message.includes(SEED_FILE_NAME),
+  );
+  assert.deepEqual(new Uint8Array(readFileSync(join(dir, SEED_FILE_NAME))), made.seed, 'left as it was');
 });
 
 test('a temporary file left by a crash before the rename does not block the next start', () => {

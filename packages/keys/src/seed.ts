@@ -7,6 +7,7 @@
 import {
   closeSync,
   constants,
+  existsSync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -34,11 +35,37 @@ function errnoCode(err: unknown): string | undefined {
     : undefined;
 }
 
-/** Reads `<dataDir>/keys_seed`, or creates it if (and only if) it does not exist. */
+/**
+ * Reads `<dataDir>/keys_seed`, or creates it if (and only if) it does not exist. For a fresh
+ * data dir only: a node whose store already holds state must use readSeed and refuse to start
+ * without its seed (a new one would be a new node id over the old channels).
+ */
 export function loadOrCreateSeed(dataDir: string): SeedResult {
   const path = join(dataDir, SEED_FILE_NAME);
   const existing = readSeedFile(path);
   if (existing) return { seed: existing, created: false, path };
+  return createSeed(dataDir);
+}
+
+/** Reads `<dataDir>/keys_seed`: undefined when there is none; throws KeysError when it cannot be used. */
+export function readSeed(dataDir: string): { seed: Uint8Array; path: string } | undefined {
+  const path = join(dataDir, SEED_FILE_NAME);
+  const seed = readSeedFile(path);
+  return seed ? { seed, path } : undefined;
+}
+
+/**
+ * Makes a new seed in `<dataDir>/keys_seed`. Refuses (seed-exists) when the file is there:
+ * replacing a seed replaces the node's identity, so no caller may do it by accident.
+ */
+export function createSeed(dataDir: string): SeedResult {
+  const path = join(dataDir, SEED_FILE_NAME);
+  if (existsSync(path)) {
+    throw new KeysError(
+      'seed-exists',
+      `seed file ${path} already exists; refusing to replace it with a new seed`,
+    );
+  }
   const seed = randomBytes(SEED_LENGTH);
   writeSeedFile(dataDir, path, seed);
   return { seed, created: true, path };
