@@ -19,13 +19,19 @@ export type StoreErrorCode =
   /** A record declaration is wrong (a TLV type used twice, versions out of order): a programming error. */
   | 'record-bad-definition';
 
-/** Every failure of the store is a StoreError with a stable `code` and the path involved. */
+/**
+ * Every failure of the store is a StoreError with a stable `code` and the path involved. A
+ * write that the machine refused (a full disk, an I/O error) also carries the system's code in
+ * `osCode` (`ENOSPC`, `EIO`, ...): the node treats those as a fault of the machine that may
+ * clear, apart from a write that can never succeed.
+ */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
     readonly code: StoreErrorCode,
     message: string,
     readonly path?: string,
+    readonly osCode?: string,
   ) {
     super(message);
   }

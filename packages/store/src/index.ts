@@ -21,4 +21,11 @@ export {
   recordDb,
   type TlvRecord,
 } from './records.ts';
-export { type Encoding, type Key, type NamedDb, Store, type StoreOptions } from './store.ts';
+export {
+  type Encoding,
+  type Key,
+  type NamedDb,
+  Store,
+  type StoreOptions,
+  type WriteOutcome,
+} from './store.ts';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { checkDataFile } from './data-file.ts';
 import { StoreError } from './errors.ts';
+import { writeFailure } from './write-errors.ts';
 
 export type Key = string | number | Uint8Array | (string | number)[];
 
@@ -37,6 +38,12 @@ export interface NamedDb<V> {
   entries(range?: { start?: Key; end?: Key; limit?: number }): { key: Key; value: V }[];
   count(): number;
 }
+
+/**
+ * The outcome of a write (put, remove, transaction), as `onWrite` reports it: a node watches
+ * them to know whether its storage works, whichever component wrote.
+ */
+export type WriteOutcome = { readonly ok: true } | { readonly ok: false; readonly error: StoreError };
 
 const META = '__meta';
 const DATA_FILE = 'lnkit.mdb';
@@ -78,6 +85,7 @@ function checkDataDir(dataDir: string): void {
 export class Store {
   private closed = false;
   private readonly dbs = new Map<string, Database>();
+  private readonly writeListeners = new Set<(outcome: WriteOutcome) => void>();
 
   private constructor(
     readonly dataDir: string,
@@ -102,6 +110,11 @@ export class Store {
         // A write resolves once flushed to disk, not merely committed.
         overlappingSync: false,
         noSync: false,
+        // With event-turn batching, lmdb-js starts each batch with a write of its own whose
+        // promise nobody holds: when the commit fails (a full disk) that promise rejects
+        // unhandled, which kills a worker thread. Writes still share commits (its default
+        // commit delay batches those queued together); only transaction() is atomic anyway.
+        eventTurnBatching: false,
       });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -165,6 +178,33 @@ export class Store {
     }
   }
 
+  /**
+   * Calls `listener` after every write with its outcome (a failure as the StoreError the
+   * writer gets). Returns the function that removes it. A listener that throws is ignored.
+   */
+  onWrite(listener: (outcome: WriteOutcome) => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
+  private reportWrite(outcome: WriteOutcome): void {
+    for (const listener of this.writeListeners) {
+      try {
+        listener(outcome);
+      } catch {
+        // A watcher's fault must not change what the writer is told.
+      }
+    }
+  }
+
+  /** The StoreError for a failed lmdb write, with the system's reason (ENOSPC, EIO) when there is one. */
+  private async writeFailed(what: string, e: unknown): Promise<StoreError> {
+    const { osCode, detail } = await writeFailure(e);
+    const error = new StoreError('write-failed', `${what} failed: ${detail}`, this.dataDir, osCode);
+    this.reportWrite({ ok: false, error });
+    return error;
+  }
+
   /** The schema version stored in the data dir. */
   schemaVersion(): number {
     return this.db<{ schemaVersion: number }>(META, 'structured').get('schema')?.schemaVersion ?? 0;
@@ -197,12 +237,9 @@ export class Store {
         await write();
         await this.env.flushed;
       } catch (e) {
-        throw new StoreError(
-          'write-failed',
-          `write to ${name} failed: ${(e as Error).message}`,
-          this.dataDir,
-        );
+        throw await this.writeFailed(`write to ${name}`, e);
       }
+      this.reportWrite({ ok: true });
     };
     return {
       name,
@@ -276,8 +313,9 @@ export class Store {
       );
       await this.env.flushed;
     } catch (e) {
-      throw new StoreError('write-failed', `transaction failed: ${(e as Error).message}`, this.dataDir);
+      throw await this.writeFailed('transaction', e);
     }
+    this.reportWrite({ ok: true });
     return result;
   }
 
