@@ -1,0 +1,238 @@
+/**
+ * The data of one channel's state machine: its state, the inputs it takes and the effects it
+ * returns (channel.ts is the machine). All plain data — bytes, bigints, numbers, strings — so a
+ * state can be copied, compared in tests, and written to a snapshot.
+ *
+ * Laid out for HTLCs to come: both sides' commitment numbers and per-commitment points, and
+ * balances in msat, sit in `commitments`, which the payment work extends with HTLC lists and
+ * the revocation steps.
+ */
+import type { ChannelPublicKeys } from '@lnkit/keys';
+import type { PersistStatus } from '@lnkit/store';
+import type { Message } from '@lnkit/wire';
+import type { NegotiatedChannelType } from './channel-type.ts';
+import type { Refusal } from './checks.ts';
+import type {
+  ChannelMonitorUpdate,
+  ChannelSideParams,
+  CommitmentData,
+  HolderCommitmentData,
+  OutPointData,
+} from './monitor-update.ts';
+
+/** Our keys for one channel: public points only (the secrets stay in the signer). */
+export interface LocalChannelKeys {
+  channelKeyIndex: bigint;
+  pubkeys: ChannelPublicKeys;
+  /** Our per_commitment_points for commitments 0 (open/accept) and 1 (channel_ready). */
+  perCommitmentPoints: readonly [Uint8Array, Uint8Array];
+}
+
+export type ChannelPhase =
+  /** Funder: open_channel sent. */
+  | 'awaiting-accept'
+  /** Funder: accept_channel checked; the wallet is building the funding transaction. */
+  | 'awaiting-funding-tx'
+  /** Both: the signer is signing the other side's first commitment. */
+  | 'signing'
+  /** Funder: funding_created sent. */
+  | 'awaiting-funding-signed'
+  /** Fundee: accept_channel sent. */
+  | 'awaiting-funding-created'
+  /** Both: the first monitor update is being persisted (the fundee then sends funding_signed, the funder broadcasts). */
+  | 'awaiting-persist'
+  /** Both: the funding is out; channel_ready after minimum_depth confirmations. */
+  | 'awaiting-confirmation'
+  /** Both sides sent channel_ready. */
+  | 'ready'
+  | 'closed';
+
+/** Where the funding transaction is confirmed now (reorgs move or remove it). */
+export interface FundingConfirmation {
+  height: number;
+  txIndex: number;
+}
+
+export interface FundingInfo {
+  outpoint: OutPointData;
+  /** The 2-of-2 witness script and its P2WSH output script. */
+  script: Uint8Array;
+  scriptPubKey: Uint8Array;
+  /** The signed funding transaction (funder only). */
+  tx?: Uint8Array | undefined;
+}
+
+/** Both commitments and the numbers that move with each update (BOLT 2 normal operation). */
+export interface Commitments {
+  /** The number of our current commitment (0 until the first commitment_signed after ready). */
+  localCommitmentNumber: bigint;
+  remoteCommitmentNumber: bigint;
+  /** Our balance and theirs, in msat, HTLCs taken out. */
+  toLocalMsat: bigint;
+  toRemoteMsat: bigint;
+  feeratePerKw: number;
+  holder: HolderCommitmentData;
+  counterparty: CommitmentData;
+}
+
+export interface ChannelState {
+  readonly phase: ChannelPhase;
+  readonly role: 'funder' | 'fundee';
+  readonly counterpartyNodeId: string;
+  readonly temporaryChannelId: Uint8Array;
+  /** BOLT 2 channel_id, from funding_created on. */
+  readonly channelId?: Uint8Array | undefined;
+  readonly chainHash: Uint8Array;
+  readonly channelType: NegotiatedChannelType;
+  readonly announce: boolean;
+  readonly fundingSat: bigint;
+  readonly pushMsat: bigint;
+  /** The initial commitment feerate (open_channel feerate_per_kw). */
+  readonly feeratePerKw: number;
+  /** Funder: the feerate of the funding transaction the wallet builds. */
+  readonly fundingFeeratePerKw?: number | undefined;
+  readonly keys: LocalChannelKeys;
+  /** What we sent in open_channel / accept_channel. */
+  readonly local: ChannelSideParams;
+  /** What they sent. */
+  readonly remote?: ChannelSideParams | undefined;
+  /** Their per_commitment_points: the first (open/accept) and the next (channel_ready). */
+  readonly remoteFirstPerCommitmentPoint?: Uint8Array | undefined;
+  readonly remoteNextPerCommitmentPoint?: Uint8Array | undefined;
+  /** Where our mutual-close output goes. */
+  readonly localShutdownScript?: Uint8Array | undefined;
+  /** Confirmations awaited before channel_ready: ours as fundee, theirs (at least 1) as funder. */
+  readonly minimumDepth: number;
+  readonly funding?: FundingInfo | undefined;
+  readonly confirmation?: FundingConfirmation | undefined;
+  readonly bestHeight: number;
+  readonly createdAtHeight: number;
+  readonly commitments?: Commitments | undefined;
+  /** Fundee: our signature for funding_signed, held until the monitor is durable. */
+  readonly fundingSignedSignature?: Uint8Array | undefined;
+  readonly channelReadySent: boolean;
+  readonly channelReadyReceived: boolean;
+  /** The alias we send in channel_ready, and the one they sent (BOLT 2 short_channel_id TLV). */
+  readonly localAlias: bigint;
+  readonly remoteAlias?: bigint | undefined;
+  /** The real short_channel_id, once the funding reached minimum_depth. */
+  readonly shortChannelId?: bigint | undefined;
+  readonly nextMonitorUpdateId: bigint;
+  /** The monitor update the channel waits for, and whether its persist answered in-progress. */
+  readonly pendingPersist?: { updateId: bigint; inProgress: boolean } | undefined;
+  readonly closure?: ClosureReason | undefined;
+}
+
+/** Why a channel closed (or was never opened). */
+export type ClosureReason =
+  /** The peer refused our open_channel / accept_channel, or sent `error`. */
+  | { kind: 'counterparty-error'; message: string }
+  /** We refused the peer's parameters or message: the field and why (also sent to the peer). */
+  | { kind: 'protocol-violation'; field: string; message: string }
+  /** A monitor update could not be made durable: the channel stops. */
+  | { kind: 'persist-failed'; message: string }
+  /** The wallet could not build the funding transaction. */
+  | { kind: 'funding-failed'; message: string }
+  /** BOLT 2: the fundee forgets a channel whose funding did not confirm within 2016 blocks. */
+  | { kind: 'funding-timed-out'; blocks: number }
+  /** The peer disconnected before the channel had to be remembered (BOLT 2). */
+  | { kind: 'disconnected-before-funding' };
+
+export type ChannelEvent =
+  | {
+      type: 'ChannelPending';
+      channelId: Uint8Array;
+      temporaryChannelId: Uint8Array;
+      counterpartyNodeId: string;
+      /** Display order. */
+      fundingTxid: string;
+      fundingOutputIndex: number;
+      isFunder: boolean;
+    }
+  | {
+      type: 'ChannelReady';
+      channelId: Uint8Array;
+      counterpartyNodeId: string;
+      channelType: NegotiatedChannelType;
+      shortChannelId: bigint;
+      localAlias: bigint;
+      remoteAlias?: bigint | undefined;
+      localBalanceMsat: bigint;
+      remoteBalanceMsat: bigint;
+    }
+  | {
+      type: 'ChannelClosed';
+      /** The channel id, or the temporary id of a channel that never got one. */
+      channelId: Uint8Array;
+      counterpartyNodeId: string;
+      reason: ClosureReason;
+    };
+
+/** Messages a channel handles (everything else from the peer is the manager's). */
+export type ChannelMessage = Extract<
+  Message,
+  {
+    kind:
+      | 'accept_channel'
+      | 'funding_created'
+      | 'funding_signed'
+      | 'channel_ready'
+      | 'error'
+      | 'warning'
+      | 'shutdown'
+      | 'closing_signed'
+      | 'channel_reestablish';
+  }
+>;
+
+/** What we learn of one block, as far as this channel is concerned. */
+export interface FundingInBlock {
+  txIndex: number;
+  /** The output at the funding outpoint's index, as the block has it. */
+  valueSat: bigint;
+  scriptPubKey: Uint8Array;
+}
+
+export type ChannelInput =
+  | { kind: 'message'; message: ChannelMessage }
+  /** Funder: the wallet built and signed the funding transaction. */
+  | { kind: 'funding-built'; tx: Uint8Array }
+  | { kind: 'funding-failed'; message: string }
+  /** The signer's answer to a `sign-counterparty-commitment` effect. */
+  | { kind: 'counterparty-commitment-signed'; signature: Uint8Array }
+  /** A persist's answer, or a later completion (status completed) of one that was in progress. */
+  | { kind: 'persisted'; updateId: bigint; status: PersistStatus }
+  /** A block at `height` became the tip; `funding` is set when it contains the funding transaction. */
+  | { kind: 'block-connected'; height: number; funding?: FundingInBlock | undefined }
+  /** The block at `height` was disconnected (a reorg): the tip is now `height - 1`. */
+  | { kind: 'block-disconnected'; height: number }
+  | { kind: 'peer-disconnected' };
+
+export type ChannelEffect =
+  | { kind: 'send'; message: Message }
+  /** Sign the other side's commitment (our funding signature); answer with `counterparty-commitment-signed`. */
+  | {
+      kind: 'sign-counterparty-commitment';
+      commitmentNumber: bigint;
+      sighash: Uint8Array;
+      perCommitmentPoint: Uint8Array;
+    }
+  /** Tell the signer we hold a valid signed holder commitment (ChannelSigner.validateHolderCommitment). */
+  | { kind: 'holder-commitment-validated'; commitmentNumber: bigint }
+  /** Funder: ask the wallet for a funding transaction; answer with `funding-built` or `funding-failed`. */
+  | { kind: 'request-funding'; outputScript: Uint8Array; amountSat: bigint; feerateSatPerKw: number }
+  /** Funder: the funding transaction will never be broadcast: give its coins back to the wallet. */
+  | { kind: 'release-funding' }
+  /** Persist this update; answer with `persisted`. */
+  | { kind: 'persist-monitor'; update: ChannelMonitorUpdate }
+  | { kind: 'broadcast'; tx: Uint8Array; what: 'funding' }
+  /** Watch the chain for the funding output; feed `block-connected` with it once seen. */
+  | { kind: 'watch-funding'; outpoint: OutPointData; scriptPubKey: Uint8Array; minimumDepth: number }
+  | { kind: 'event'; event: ChannelEvent }
+  /** A refusal or failure, for the log (the peer gets the `error` sent beside it). */
+  | { kind: 'log'; level: 'info' | 'warn'; message: string; refusal?: Refusal | undefined };
+
+export interface Step {
+  state: ChannelState;
+  effects: ChannelEffect[];
+}

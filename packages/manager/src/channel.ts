@@ -1,0 +1,156 @@
+/**
+ * One channel's state machine (Eclair's Commitments style): `step(state, input)` returns the
+ * new state and the effects for the shell to perform, in order. No I/O, no clocks, no
+ * signer: signatures, persists, the wallet and the chain come in as inputs, answers to the
+ * effects that asked for them. Creating a channel is `openChannel` (funder) or
+ * `acceptChannel` (fundee) in establish.ts.
+ *
+ * Phases: awaiting-accept → awaiting-funding-tx → signing → awaiting-funding-signed →
+ * awaiting-persist → awaiting-confirmation → ready (funder); awaiting-funding-created →
+ * signing → awaiting-persist → awaiting-confirmation → ready (fundee); any → closed.
+ */
+import { describeClosure, failChannel, peerText } from './channel-effects.ts';
+import type { ChannelInput, ChannelMessage, ChannelState, Step } from './channel-state.ts';
+import type { PeerFeatures } from './checks.ts';
+import type { ChannelConfig } from './config.ts';
+import { onBlockConnected, onBlockDisconnected, onChannelReady } from './confirmation.ts';
+import {
+  onAcceptChannel,
+  onCounterpartySigned,
+  onFirstUpdatePersisted,
+  onFundingBuilt,
+  onFundingCreated,
+  onFundingSigned,
+} from './establish.ts';
+
+export interface ChannelContext {
+  config: ChannelConfig;
+  features: PeerFeatures;
+}
+
+const unchanged = (state: ChannelState): Step => ({ state, effects: [] });
+
+export function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {
+  if (state.phase === 'closed') return unchanged(state);
+  switch (input.kind) {
+    case 'message':
+      return onMessage(state, input.message, ctx);
+    case 'funding-built':
+      if (state.phase !== 'awaiting-funding-tx') return unchanged(state);
+      return onFundingBuilt(state, input.tx);
+    case 'funding-failed':
+      if (state.phase !== 'awaiting-funding-tx') return unchanged(state);
+      return failChannel(
+        state,
+        { kind: 'funding-failed', message: input.message },
+        { errorText: 'the funder could not fund the channel' },
+      );
+    case 'counterparty-commitment-signed':
+      if (state.phase !== 'signing') return unchanged(state);
+      return onCounterpartySigned(state, input.signature);
+    case 'persisted':
+      return onPersisted(state, input);
+    case 'block-connected':
+      return onBlockConnected(state, input.height, input.funding);
+    case 'block-disconnected':
+      return onBlockDisconnected(state, input.height);
+    case 'peer-disconnected':
+      return onPeerDisconnected(state);
+  }
+}
+
+function onPersisted(state: ChannelState, input: Extract<ChannelInput, { kind: 'persisted' }>): Step {
+  const pending = state.pendingPersist;
+  // A closing update's answer, or a stale one: nothing waits on it.
+  if (!pending || pending.updateId !== input.updateId) return unchanged(state);
+  const status = input.status;
+  if (status.status === 'in-progress') {
+    // The persister will report completion later; until then the channel sends nothing that
+    // depends on this update (DESIGN.md: "the channel pauses until it completes").
+    return {
+      state: { ...state, pendingPersist: { ...pending, inProgress: true } },
+      effects: [
+        {
+          kind: 'log',
+          level: 'info',
+          message: `monitor update ${pending.updateId} in progress: channel paused`,
+        },
+      ],
+    };
+  }
+  if (status.status === 'failed')
+    return failChannel(
+      state,
+      { kind: 'persist-failed', message: status.reason },
+      { errorText: 'internal error: the channel could not be stored', skipMonitor: true },
+    );
+  return onFirstUpdatePersisted(state);
+}
+
+/** Which phase expects which message; anything else is a protocol violation (or ignored, for the odd ones out). */
+function onMessage(state: ChannelState, m: ChannelMessage, ctx: ChannelContext): Step {
+  switch (m.kind) {
+    case 'error':
+      // BOLT 1: "upon receiving error: ... MUST fail the channel referred to by channel_id".
+      return failChannel(state, { kind: 'counterparty-error', message: peerText(m.data) });
+    case 'warning':
+      return {
+        state,
+        effects: [{ kind: 'log', level: 'warn', message: `the peer sent a warning: ${peerText(m.data)}` }],
+      };
+    case 'accept_channel':
+      if (state.phase !== 'awaiting-accept') return unexpected(state, m.kind);
+      return onAcceptChannel(state, m, ctx.config, ctx.features);
+    case 'funding_created':
+      if (state.phase !== 'awaiting-funding-created') return unexpected(state, m.kind);
+      return onFundingCreated(state, m);
+    case 'funding_signed':
+      if (state.phase !== 'awaiting-funding-signed') return unexpected(state, m.kind);
+      return onFundingSigned(state, m);
+    case 'channel_ready':
+      // The funder may see it while its own persist is still in progress (the fundee cannot
+      // have seen the funding confirm before we broadcast it, but a peer may trust zero-conf).
+      if (
+        state.phase !== 'awaiting-confirmation' &&
+        state.phase !== 'ready' &&
+        state.phase !== 'awaiting-persist'
+      )
+        return unexpected(state, m.kind);
+      return onChannelReady(state, m);
+    case 'shutdown':
+    case 'closing_signed':
+    case 'channel_reestablish':
+      return {
+        state,
+        effects: [
+          { kind: 'log', level: 'info', message: `${m.kind} is not handled yet in phase ${state.phase}` },
+        ],
+      };
+  }
+}
+
+function unexpected(state: ChannelState, kind: string): Step {
+  return failChannel(
+    state,
+    { kind: 'protocol-violation', field: kind, message: `${kind} is not expected in phase ${state.phase}` },
+    { errorText: `unexpected ${kind}` },
+  );
+}
+
+/**
+ * BOLT 2 (message retransmission): "the funder: MUST remember the channel for reconnection if
+ * it has broadcast the funding transaction, otherwise it SHOULD NOT"; "the non-funding node:
+ * MUST remember the channel for reconnection if it has sent the funding_signed message,
+ * otherwise it SHOULD NOT." The funder's awaiting-persist is kept: the fundee has signed, and
+ * the broadcast follows the persist whether or not the peer is connected.
+ */
+function onPeerDisconnected(state: ChannelState): Step {
+  const remembered =
+    state.phase === 'awaiting-confirmation' ||
+    state.phase === 'ready' ||
+    (state.role === 'funder' && state.phase === 'awaiting-persist');
+  if (remembered) return unchanged(state);
+  return failChannel(state, { kind: 'disconnected-before-funding' });
+}
+
+export { describeClosure };
