@@ -140,6 +140,9 @@ export class PathSearch {
   prunedByFee = false;
   prunedByCltv = false;
   prunedByHops = false;
+  /** Nodes the last run settled, and runs since `begin` (how much work a query took). */
+  settled = 0;
+  runs = 0;
 
   /** Binds the search to `graph` for one query: refreshes the CSR if needed and resets extras. */
   begin(graph: GraphView, scorer: ScoreLookUp | undefined): void {
@@ -160,6 +163,7 @@ export class PathSearch {
     this.usedExtraMsat.length = 0;
     this.extraCount = 0;
     this.firstHopsOnly = false;
+    this.runs = 0;
     for (const e of this.usedEdges) this.usedMsat[e] = 0;
     this.usedEdges.length = 0;
     this.query++;
@@ -394,11 +398,13 @@ export class PathSearch {
     this.heapSize = 0;
     this.push(payee, 0);
     let found = false;
+    let settled = 0;
 
     while (this.heapSize > 0) {
       const v = this.pop();
       if (done[v] === gen) continue;
       done[v] = gen;
+      settled++;
       if (v === payer) {
         found = true;
         break;
@@ -443,12 +449,15 @@ export class PathSearch {
             prunedByCltv = true;
             continue;
           }
+          // Penalties are ≥ 0: a label no better before the penalty is not worth computing it.
+          const known = seen[u] === gen;
+          if (known && !byCltv && costV + fee >= cost[u]!) continue;
           const w = scored
             ? costV + fee + scorer.penaltyMsat(e, amtV, inFlight, cap)
             : byCltv
               ? costV + delta + fee * 1e-9
               : costV + fee + 1e-3;
-          if (seen[u] === gen && w >= cost[u]!) continue;
+          if (known && w >= cost[u]!) continue;
           seen[u] = gen;
           cost[u] = w;
           amount[u] = amtU;
@@ -504,6 +513,8 @@ export class PathSearch {
     this.prunedByFee = prunedByFee;
     this.prunedByCltv = prunedByCltv;
     this.prunedByHops = prunedByHops;
+    this.settled = settled;
+    this.runs++;
     return found;
   }
 
