@@ -384,6 +384,8 @@ export function createApiServer(ctx: ApiContext): Server {
       });
     },
   );
+  /** Connections given their last answer by the clientError handler: one per connection. */
+  const answered = new WeakSet<Socket>();
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.on('drop', () =>
@@ -397,13 +399,21 @@ export function createApiServer(ctx: ApiContext): Server {
   // Requests the parser refused before the handler saw them: a bad request line, headers too
   // large, a client too slow. Node's own answer would not be logged or counted.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+    // A client that hangs up in the middle of a request (or after its answer, before the
+    // parser's own end) is gone, not sending something other than HTTP.
+    if (
+      err.code === 'ECONNRESET' ||
+      err.code === 'EPIPE' ||
+      err.code === 'HPE_INVALID_EOF_STATE' ||
+      answered.has(socket)
+    ) {
       faults.fault('client-reset', 'debug', 'API connections reset by the client');
       socket.destroy();
       return;
     }
     const { status, cause, what } = clientErrorStatus(err.code);
     faults.fault(cause, 'warn', `API connections closed: ${what} (answered ${status})`);
+    answered.add(socket);
     answerClientError(socket, status, cause, what);
   });
   server.on('close', () => faults.close());
