@@ -14,7 +14,7 @@ import {
   REGTEST_CHAIN_HASH,
   signChannelAnnouncement,
   signChannelUpdate,
-  signNodeAnnouncement,
+  signRing,
   testKey,
 } from './testing.ts';
 
@@ -67,20 +67,7 @@ class Network {
 }
 
 /** A graph of n channels in a ring, signed with test keys, at time T0. */
-function ringGossip(n: number, ts = T0 / 1000): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = testKey(100 + i);
-    const b = testKey(100 + ((i + 1) % n));
-    const [n1, n2] = orderedNodes({ nodeA: a, nodeB: b });
-    const scid = (BigInt(650_000 + i) << 40n) | 1n;
-    out.push(signChannelAnnouncement({ scid, nodeA: a, nodeB: b }));
-    out.push(signChannelUpdate({ scid, signer: n1, direction: 0, timestamp: ts }));
-    out.push(signChannelUpdate({ scid, signer: n2, direction: 1, timestamp: ts }));
-  }
-  for (let i = 0; i < n; i++) out.push(signNodeAnnouncement({ node: testKey(100 + i), timestamp: ts }));
-  return out;
-}
+const ringGossip = (n: number, ts = T0 / 1000) => signRing(n, { timestamp: ts });
 
 async function seeded(
   net: Network,

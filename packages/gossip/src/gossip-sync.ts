@@ -39,7 +39,13 @@ import { answerShortChannelIds, gossipInTimestampRange, replyChannelRanges } fro
 import { RangeSync, type SyncStep } from './query-sync.ts';
 import { GossipRateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import type { UtxoLookup, UtxoResult } from './utxo.ts';
-import { type BatchResult, GossipValidator, type InboundGossip, type ValidatorOptions } from './validate.ts';
+import {
+  type BatchResult,
+  GossipValidator,
+  type InboundGossip,
+  type PreparedBatch,
+  type ValidatorOptions,
+} from './validate.ts';
 
 /** How the gossip reaches peers. `send` resolves once the messages are taken (its flow control). */
 export interface GossipTransport {
@@ -100,6 +106,8 @@ interface Outgoing {
 
 interface PeerState {
   readonly id: string;
+  /** peerConnected was called (a state may exist before, made by an early message). */
+  connected: boolean;
   gossipQueries: boolean;
   extended: boolean;
   /** Their gossip_timestamp_filter: what they want from us. */
@@ -223,6 +231,9 @@ export class GossipSync {
     // Its messages may have come before the news of its connection (two streams): keep what
     // they set (its filter, an answer being sent).
     const state = this.peerOf(peer);
+    // Told twice (a listing and an event): once is enough.
+    if (state.connected) return;
+    state.connected = true;
     state.gossipQueries = f.supports('gossip_queries');
     state.extended = f.supports('gossip_queries_ex');
     const nowSec = Math.floor(this.now() / 1000);
@@ -249,6 +260,7 @@ export class GossipSync {
     if (!state) {
       state = {
         id,
+        connected: false,
         gossipQueries: false,
         extended: false,
         filter: undefined,
@@ -424,14 +436,7 @@ export class GossipSync {
   private async process(items: InboundGossip[], seq: number): Promise<void> {
     const batch = this.validator.prepare(items, this.now());
     try {
-      const sigOk = await batch.signatures.verify(this.crypto);
-      let utxo: Map<bigint, UtxoResult> | undefined;
-      if (this.utxo) {
-        const lookup = this.utxo;
-        const scids = this.validator.utxoQueries(batch, sigOk);
-        const answers = await Promise.all(scids.map((s) => lookup.lookup(s)));
-        utxo = new Map(scids.map((s, k) => [s, answers[k]!]));
-      }
+      const { sigOk, utxo } = await this.check(batch);
       await this.turn(seq);
       this.afterApply(this.validator.apply(batch, sigOk, utxo, this.now()));
     } catch (e) {
@@ -451,6 +456,18 @@ export class GossipSync {
       this.pump();
       this.checkIdle();
     }
+  }
+
+  /** The signatures of a prepared batch, then the funding outputs of the announcements whose signatures hold. */
+  private async check(
+    batch: PreparedBatch,
+  ): Promise<{ sigOk: Uint8Array; utxo: Map<bigint, UtxoResult> | undefined }> {
+    const sigOk = await batch.signatures.verify(this.crypto);
+    if (!this.utxo) return { sigOk, utxo: undefined };
+    const lookup = this.utxo;
+    const scids = this.validator.utxoQueries(batch, sigOk);
+    const answers = await Promise.all(scids.map((s) => lookup.lookup(s)));
+    return { sigOk, utxo: new Map(scids.map((s, k) => [s, answers[k]!])) };
   }
 
   private afterApply(result: BatchResult): void {
@@ -552,8 +569,14 @@ export class GossipSync {
       messages.map((raw) => ({ peer: '', raw })),
       this.now(),
     );
-    const sigOk = await batch.signatures.verify(this.crypto);
-    const result = this.validator.apply(batch, sigOk, undefined, this.now());
+    let checked: Awaited<ReturnType<GossipSync['check']>>;
+    try {
+      checked = await this.check(batch);
+    } catch (e) {
+      this.validator.abandon(batch);
+      throw e;
+    }
+    const result = this.validator.apply(batch, checked.sigOk, checked.utxo, this.now());
     // "SHOULD send gossip messages as it generates them regardless of timestamp".
     const raws = result.relay.map((r) => r.raw);
     if (raws.length > 0) for (const p of this.peers.values()) this.enqueue(p, raws, 'other');

@@ -283,3 +283,31 @@ export function signTopology(
     scids,
   };
 }
+
+/**
+ * A small graph as signed gossip: `n` channels in a ring of nodes `testKey(firstKey + i)`, each
+ * with both updates, then each node's announcement. Channel i's scid is block 650,000 + i, tx 0,
+ * output 1 (+ `scidOffset` blocks).
+ */
+export function signRing(
+  n: number,
+  options: { timestamp: number; firstKey?: number; scidOffset?: number; chainHash?: Uint8Array },
+): Uint8Array[] {
+  const first = options.firstKey ?? 100;
+  const chainHash = options.chainHash ?? REGTEST_CHAIN_HASH;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = testKey(first + i);
+    const b = testKey(first + ((i + 1) % n));
+    const [n1, n2] = orderedNodes({ nodeA: a, nodeB: b });
+    const scid = (BigInt(650_000 + (options.scidOffset ?? 0) + i) << 40n) | 1n;
+    out.push(signChannelAnnouncement({ scid, nodeA: a, nodeB: b, chainHash }));
+    out.push(signChannelUpdate({ scid, signer: n1, direction: 0, timestamp: options.timestamp, chainHash }));
+    out.push(signChannelUpdate({ scid, signer: n2, direction: 1, timestamp: options.timestamp, chainHash }));
+  }
+  for (let i = 0; i < n; i++)
+    out.push(
+      signNodeAnnouncement({ node: testKey(first + i), timestamp: options.timestamp, alias: `ring ${i}` }),
+    );
+  return out;
+}
