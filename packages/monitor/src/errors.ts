@@ -22,12 +22,12 @@ export type MonitorErrorCode =
 export class MonitorError extends Error {
   override readonly name = 'MonitorError';
   /** For `update-out-of-order`: the update id the monitor expected, and the one it got. */
-  readonly expected?: number;
-  readonly got?: number;
+  readonly expected?: bigint;
+  readonly got?: bigint;
   constructor(
     readonly code: MonitorErrorCode,
     message: string,
-    ids?: { expected: number; got: number },
+    ids?: { expected: bigint; got: bigint },
   ) {
     super(message);
     if (ids) {

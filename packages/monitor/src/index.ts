@@ -2,16 +2,14 @@
 // the MonitorStore that persists them, and the ChainMonitor that shows every monitor the chain.
 export { type ChainStep, monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
 export {
-  channelFundingScript,
-  channelObscuringFactor,
+  channelParameters,
+  commitmentData,
   commitmentNumberOf,
   finalizeHolderCommitment,
   fundingKeyOf,
   type HolderCommitmentToSign,
-  holderCommitment,
+  holderCommitmentData,
   holderCommitmentToSign,
-  monitoredCommitment,
-  unsignedCommitmentTx,
 } from './commitment.ts';
 export { MonitorError, type MonitorErrorCode } from './errors.ts';
 export { classifyFundingSpend, spendsFunding } from './funding-spend.ts';
@@ -22,4 +20,32 @@ export {
   revocationSecret,
   signerStateOf,
 } from './monitor.ts';
-export * from './types.ts';
+export { type DescribedOutput, describeCommitmentOutputs, type OutputKind } from './outputs.ts';
+export {
+  ANTI_REORG_DELAY,
+  type BestBlock,
+  type ChannelClosedStep,
+  type ChannelInfo,
+  type ChannelMonitor,
+  type ChannelMonitorUpdate,
+  type ChannelOpened,
+  type ChannelParameters,
+  type ChannelSideParams,
+  type ClaimableOutput,
+  type ClaimKind,
+  type CommitmentData,
+  type CommitmentSecretStep,
+  type CounterpartyCommitmentStep,
+  type FundingKey,
+  type FundingSpend,
+  type FundingSpendKind,
+  type HolderCommitmentData,
+  type HolderCommitmentStep,
+  type HtlcData,
+  type MonitorEvent,
+  type MonitorUpdateStep,
+  type MonitorUpdateStepKind,
+  type OutPointData,
+  type PaymentPreimageStep,
+  type RevokedCommitmentHtlcs,
+} from './types.ts';

@@ -3,9 +3,9 @@
  * the state unchanged. Pure: no I/O, no clock; the old monitor is never modified, so a caller
  * can apply, persist, and only then keep the new one.
  *
- * Each update must carry the next id (1 for the initial update, then 2, 3, …): an update out
- * of order means the channel and its monitor disagree about what is durable, and applying it
- * could lose a commitment the chain may still see.
+ * Each update must carry the next id (1 for the channel-opened update, then 2, 3, …): an
+ * update out of order means the channel and its monitor disagree about what is durable, and
+ * applying it could lose a commitment the chain may still see.
  */
 import {
   CounterpartyCommitmentSecrets,
@@ -15,45 +15,53 @@ import {
   secretIndex,
 } from '@lnkit/keys';
 import { crypto as btcCrypto } from 'bitcoinjs-lib';
-import { channelObscuringFactor, fundingKeyOf, unsignedCommitmentTx } from './commitment.ts';
+import { channelParameters, checkCommitment, equal, fundingKeyOf } from './commitment.ts';
 import { checkBytes, MonitorError } from './errors.ts';
 import type {
+  BestBlock,
+  ChannelInfo,
   ChannelMonitor,
   ChannelMonitorUpdate,
-  ChannelParameters,
-  CounterpartyCommitment,
-  HolderCommitment,
-  MonitoredCommitment,
+  CommitmentData,
+  HolderCommitmentData,
   MonitorUpdateStep,
 } from './types.ts';
 
-/** Builds a monitor from its first update (id 1, one `initial` step). */
-export function createMonitor(update: ChannelMonitorUpdate): ChannelMonitor {
-  checkUpdateId(update, 0);
+/**
+ * Builds a monitor from its first update (id 1, one `channel-opened` step). `bestBlock` is the
+ * chain tip the caller is at (the ChainMonitor's): nothing can spend the funding output before
+ * the channel exists, so the monitor watches the blocks after it.
+ */
+export function createMonitor(update: ChannelMonitorUpdate, bestBlock: BestBlock): ChannelMonitor {
+  checkUpdateId(update, 0n);
   const [step, ...rest] = update.steps;
-  if (step?.type !== 'initial' || rest.length > 0)
-    throw new MonitorError('invalid-update', 'update 1 must be a single initial step');
-  const { channel } = step;
-  checkChannel(channel);
-  const factor = channelObscuringFactor(channel);
-  checkCommitment(channel, step.holderCommitment, factor, 'holder');
-  checkCommitment(channel, step.counterpartyCommitment, factor, 'counterparty');
+  if (step?.kind !== 'channel-opened' || rest.length > 0)
+    throw new MonitorError('invalid-update', 'update 1 must be a single channel-opened step');
+  const { kind: _kind, holderCommitment, counterpartyCommitment, ...info } = step;
+  if (!equal(update.channelId, info.channelId))
+    throw new MonitorError('invalid-update', 'update 1 names another channel than the one it opens');
+  const channel = channelParameters(info);
+  checkCommitment(channel, holderCommitment, 'holder');
+  checkCommitment(channel, counterpartyCommitment, 'counterparty');
   return {
-    fundingKey: fundingKeyOf(channel.fundingOutpoint),
-    latestUpdateId: 1,
+    fundingKey: fundingKeyOf(info.fundingOutpoint),
+    latestUpdateId: 1n,
+    info: info satisfies ChannelInfo,
     channel,
-    holderCommitment: step.holderCommitment,
-    counterpartyCommitments: [step.counterpartyCommitment],
+    holderCommitment,
+    counterpartyCommitments: [counterpartyCommitment],
     revokedCounterpartyHtlcs: [],
     commitmentSecrets: new CounterpartyCommitmentSecrets().serialize(),
     preimages: [],
-    bestBlock: { ...step.bestBlock },
+    bestBlock: { hashHex: bestBlock.hashHex, height: bestBlock.height },
   };
 }
 
 /** Applies the next update; throws MonitorError (and changes nothing) if it cannot. */
 export function applyMonitorUpdate(monitor: ChannelMonitor, update: ChannelMonitorUpdate): ChannelMonitor {
   checkUpdateId(update, monitor.latestUpdateId);
+  if (!equal(update.channelId, monitor.channel.channelId))
+    throw new MonitorError('invalid-update', `update ${update.updateId} is for another channel`);
   if (update.steps.length === 0)
     throw new MonitorError('invalid-update', `update ${update.updateId} has no step`);
   let m = monitor;
@@ -61,39 +69,44 @@ export function applyMonitorUpdate(monitor: ChannelMonitor, update: ChannelMonit
   return { ...m, latestUpdateId: update.updateId };
 }
 
-function checkUpdateId(update: ChannelMonitorUpdate, latest: number): void {
+function checkUpdateId(update: ChannelMonitorUpdate, latest: bigint): void {
   const got = update.updateId;
-  if (!Number.isSafeInteger(got) || got !== latest + 1)
+  const expected = latest + 1n;
+  if (typeof got !== 'bigint' || got !== expected)
     throw new MonitorError(
       'update-out-of-order',
-      `monitor update out of order: expected update ${latest + 1}, got ${got}`,
-      { expected: latest + 1, got },
+      `monitor update out of order: expected update ${expected}, got ${got}`,
+      {
+        expected,
+        got: typeof got === 'bigint' ? got : -1n,
+      },
     );
 }
 
-function applyStep(m: ChannelMonitor, step: MonitorUpdateStep, updateId: number): ChannelMonitor {
-  const factor = channelObscuringFactor(m.channel);
-  switch (step.type) {
-    case 'initial':
+function applyStep(m: ChannelMonitor, step: MonitorUpdateStep, updateId: bigint): ChannelMonitor {
+  switch (step.kind) {
+    case 'channel-opened':
       throw new MonitorError(
         'invalid-update',
-        `update ${updateId}: an initial step after the monitor exists`,
+        `update ${updateId}: a channel-opened step after the monitor exists`,
       );
     case 'counterparty-commitment':
-      return addCounterpartyCommitment(m, step.commitment, factor, updateId);
+      return addCounterpartyCommitment(m, step.commitment, updateId);
     case 'holder-commitment':
-      return addHolderCommitment(m, step.commitment, factor, updateId);
+      return addHolderCommitment(m, step.commitment, updateId);
     case 'commitment-secret':
       return addCommitmentSecret(m, step.commitmentNumber, step.secret);
     case 'payment-preimage': {
-      const preimage = checkBytes(step.preimage, 32, 'payment preimage');
-      if (m.preimages.some((p) => equalBytes(p, preimage))) return m;
+      const preimage = checkBytes(step.paymentPreimage, 32, 'payment preimage');
+      if (m.preimages.some((p) => equal(p, preimage))) return m;
       return { ...m, preimages: [...m.preimages, preimage] };
     }
-    case 'channel-force-closed':
+    case 'channel-closed':
+      // A second close (a force close after a mutual one stalled) may only add the broadcast.
       return {
         ...m,
         closed: {
+          reason: m.closed?.reason ?? step.reason,
           broadcastHolderCommitment:
             step.broadcastHolderCommitment || (m.closed?.broadcastHolderCommitment ?? false),
         },
@@ -101,28 +114,20 @@ function applyStep(m: ChannelMonitor, step: MonitorUpdateStep, updateId: number)
     default:
       throw new MonitorError(
         'invalid-update',
-        `update ${updateId}: unknown step ${(step as { type: string }).type}`,
+        `update ${updateId}: unknown step ${(step as { kind: string }).kind}`,
       );
   }
 }
 
-function refuseIfClosed(m: ChannelMonitor, what: string, updateId: number): void {
+function refuseIfClosed(m: ChannelMonitor, what: string, updateId: bigint): void {
   if (m.closed)
-    throw new MonitorError(
-      'channel-closed',
-      `update ${updateId}: ${what} after the channel was force-closed`,
-    );
+    throw new MonitorError('channel-closed', `update ${updateId}: ${what} after the channel was closed`);
 }
 
-function addCounterpartyCommitment(
-  m: ChannelMonitor,
-  c: CounterpartyCommitment,
-  factor: bigint,
-  updateId: number,
-): ChannelMonitor {
+function addCounterpartyCommitment(m: ChannelMonitor, c: CommitmentData, updateId: bigint): ChannelMonitor {
   refuseIfClosed(m, 'a counterparty commitment', updateId);
   const live = m.counterpartyCommitments;
-  const last = live[live.length - 1] as CounterpartyCommitment;
+  const last = live[live.length - 1] as CommitmentData;
   if (c.commitmentNumber !== last.commitmentNumber + 1n)
     throw new MonitorError(
       'commitment-out-of-order',
@@ -133,18 +138,13 @@ function addCounterpartyCommitment(
   if (live.length >= 2)
     throw new MonitorError(
       'commitment-out-of-order',
-      `update ${updateId}: counterparty commitment ${c.commitmentNumber} while ${(live[0] as CounterpartyCommitment).commitmentNumber} is not revoked`,
+      `update ${updateId}: counterparty commitment ${c.commitmentNumber} while ${(live[0] as CommitmentData).commitmentNumber} is not revoked`,
     );
-  checkCommitment(m.channel, c, factor, 'counterparty');
+  checkCommitment(m.channel, c, 'counterparty');
   return { ...m, counterpartyCommitments: [...live, c] };
 }
 
-function addHolderCommitment(
-  m: ChannelMonitor,
-  c: HolderCommitment,
-  factor: bigint,
-  updateId: number,
-): ChannelMonitor {
+function addHolderCommitment(m: ChannelMonitor, c: HolderCommitmentData, updateId: bigint): ChannelMonitor {
   refuseIfClosed(m, 'a holder commitment', updateId);
   const current = m.holderCommitment;
   if (c.commitmentNumber !== current.commitmentNumber + 1n)
@@ -152,7 +152,7 @@ function addHolderCommitment(
       'commitment-out-of-order',
       `update ${updateId}: holder commitment ${c.commitmentNumber} after ${current.commitmentNumber}`,
     );
-  checkCommitment(m.channel, c, factor, 'holder');
+  checkCommitment(m.channel, c, 'holder');
   return { ...m, holderCommitment: c, previousHolderCommitment: current };
 }
 
@@ -172,7 +172,7 @@ function addCommitmentSecret(m: ChannelMonitor, n: bigint, secret: Uint8Array): 
     throw new MonitorError('bad-secret', `the secret for counterparty commitment ${n} is not a valid key`);
   }
   // BOLT 2: "MUST check that per_commitment_secret generates the previous per_commitment_point".
-  if (!equalBytes(point, oldest.perCommitmentPoint))
+  if (!equal(point, oldest.perCommitmentPoint))
     throw new MonitorError(
       'bad-secret',
       `the secret for counterparty commitment ${n} does not match its point`,
@@ -186,73 +186,26 @@ function addCommitmentSecret(m: ChannelMonitor, n: bigint, secret: Uint8Array): 
       throw new MonitorError('bad-secret', `counterparty commitment ${n}: ${e.message}`);
     throw e;
   }
-  const withHtlcs = oldest.htlcs.filter((h) => h.vout !== undefined);
+  const htlcs = oldest.htlcs ?? [];
   return {
     ...m,
     counterpartyCommitments: rest,
     commitmentSecrets: secrets.serialize(),
     revokedCounterpartyHtlcs:
-      withHtlcs.length === 0
+      htlcs.length === 0
         ? m.revokedCounterpartyHtlcs
-        : [...m.revokedCounterpartyHtlcs, { txid: oldest.txid, commitmentNumber: n, htlcs: withHtlcs }],
+        : [...m.revokedCounterpartyHtlcs, { txid: oldest.txid, commitmentNumber: n, htlcs }],
   };
-}
-
-function checkChannel(c: ChannelParameters): void {
-  checkBytes(c.channelId, 32, 'channel_id');
-  checkBytes(c.counterpartyNodeId, 33, 'counterparty node id');
-  checkBytes(c.fundingOutpoint.txid, 32, 'funding txid');
-  if (
-    !Number.isInteger(c.fundingOutpoint.vout) ||
-    c.fundingOutpoint.vout < 0 ||
-    c.fundingOutpoint.vout > 0xffff
-  )
-    throw new MonitorError('invalid-argument', 'funding output index out of range');
-  if (c.fundingSat <= 0n) throw new MonitorError('invalid-argument', 'funding amount must be positive');
-  for (const [who, keys] of [
-    ['holder', c.holderPubkeys],
-    ['counterparty', c.counterpartyPubkeys],
-  ] as const) {
-    for (const [name, key] of Object.entries(keys)) checkBytes(key, 33, `${who} ${name}`);
-  }
-  for (const d of [c.holderToSelfDelay, c.counterpartyToSelfDelay])
-    if (!Number.isInteger(d) || d < 0 || d > 0xffff)
-      throw new MonitorError('invalid-argument', 'to_self_delay out of range');
-}
-
-/** The txid must be the transaction the kept outputs make: what is stored is what can be recognised. */
-function checkCommitment(
-  channel: ChannelParameters,
-  c: MonitoredCommitment,
-  factor: bigint,
-  owner: 'holder' | 'counterparty',
-): void {
-  checkBytes(c.txid, 32, `${owner} commitment txid`);
-  checkBytes(c.perCommitmentPoint, 33, `${owner} per_commitment_point`);
-  if (c.commitmentNumber < 0n || c.commitmentNumber >= 1n << 48n)
-    throw new MonitorError('invalid-argument', `${owner} commitment number out of the 48-bit range`);
-  for (const h of c.htlcs) {
-    if (h.vout !== undefined && c.outputs[h.vout]?.kind !== 'htlc')
-      throw new MonitorError(
-        'invalid-argument',
-        `${owner} commitment: HTLC ${h.id} points at an output that is not an HTLC`,
-      );
-  }
-  const rebuilt = new Uint8Array(unsignedCommitmentTx(channel, c, factor).getHash());
-  if (!equalBytes(rebuilt, c.txid))
-    throw new MonitorError(
-      'commitment-mismatch',
-      `${owner} commitment ${c.commitmentNumber}: its txid is not that of the transaction its outputs make`,
-    );
 }
 
 /** The preimage of `paymentHash`, if the monitor learnt it. */
 export function preimageFor(monitor: ChannelMonitor, paymentHash: Uint8Array): Uint8Array | undefined {
-  return monitor.preimages.find((p) => equalBytes(btcCrypto.sha256(p), paymentHash));
+  return monitor.preimages.find((p) => equal(btcCrypto.sha256(p), paymentHash));
 }
 
 /** The counterparty's revocation secret for its commitment `n`, if received (justice claims). */
 export function revocationSecret(monitor: ChannelMonitor, n: bigint): Uint8Array | undefined {
+  if (n < 0n || n >= 1n << 48n) return undefined;
   const secrets = CounterpartyCommitmentSecrets.deserialize(monitor.commitmentSecrets);
   if (secretIndex(n) <= secrets.nextIndex) return undefined;
   return secrets.getSecret(secretIndex(n));
@@ -268,12 +221,6 @@ export function signerStateOf(monitor: ChannelMonitor): SignerState {
   return {
     holderCommitmentNumber: monitor.holderCommitment.commitmentNumber,
     revokedBelow: monitor.holderCommitment.commitmentNumber,
-    counterpartyCommitmentNumber: (live[live.length - 1] as CounterpartyCommitment).commitmentNumber,
+    counterpartyCommitmentNumber: (live[live.length - 1] as CommitmentData).commitmentNumber,
   };
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

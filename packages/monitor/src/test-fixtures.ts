@@ -13,18 +13,23 @@ import {
   type CommitmentTransaction,
   deriveCommitmentKeys,
   finalizeCommitment,
+  fundingScript,
   type OutPoint,
+  obscuringFactor,
+  p2wsh,
   signCounterpartyCommitment,
   signHolderCommitment,
   type Transaction,
 } from '@lnkit/tx';
-import { channelObscuringFactor, holderCommitment, monitoredCommitment } from './commitment.ts';
+import { channelParameters, commitmentData, holderCommitmentData } from './commitment.ts';
 import type {
   BestBlock,
+  ChannelInfo,
   ChannelMonitorUpdate,
   ChannelParameters,
-  CounterpartyCommitment,
-  HolderCommitment,
+  ChannelSideParams,
+  CommitmentData,
+  HolderCommitmentData,
 } from './types.ts';
 
 export interface FixtureOptions {
@@ -47,14 +52,14 @@ export interface CommitmentState {
 }
 
 export interface BuiltHolder {
-  commitment: HolderCommitment;
+  commitment: HolderCommitmentData;
   built: CommitmentTransaction;
   /** Signed by both sides, ready for the chain. */
   signed(): Promise<Transaction>;
 }
 
 export interface BuiltCounterparty {
-  commitment: CounterpartyCommitment;
+  commitment: CommitmentData;
   built: CommitmentTransaction;
   signed(): Promise<Transaction>;
 }
@@ -64,6 +69,7 @@ export class ChannelFixture {
   readonly holder: DefaultChannelSigner;
   readonly counterparty: DefaultChannelSigner;
   readonly holderKeys: KeysManager;
+  readonly info: ChannelInfo;
   readonly channel: ChannelParameters;
   readonly bestBlock: BestBlock;
 
@@ -74,21 +80,43 @@ export class ChannelFixture {
     this.counterparty = counterpartyKeys.createChannelSigner(3n);
     const fundingOutpoint = options.fundingOutpoint ?? { txid: new Uint8Array(randomBytes(32)), vout: 1 };
     const channelId = Uint8Array.from(fundingOutpoint.txid).reverse();
-    this.channel = {
+    const side = (
+      keys: DefaultChannelSigner['pubkeys'],
+      dustLimitSat: bigint,
+      toSelfDelay: number,
+    ): ChannelSideParams => ({
+      dustLimitSat,
+      maxHtlcValueInFlightMsat: 1_000_000_000n,
+      channelReserveSat: 10_000n,
+      htlcMinimumMsat: 1n,
+      toSelfDelay,
+      maxAcceptedHtlcs: 483,
+      ...keys,
+    });
+    const isFunder = options.holderIsFunder ?? true;
+    // The holder asks for 120 blocks on the counterparty's to_local; the counterparty for 144 on ours.
+    const local = side(this.holder.pubkeys, 546n, 120);
+    const remote = side(this.counterparty.pubkeys, 354n, 144);
+    const [opener, accepter] = isFunder ? [local, remote] : [remote, local];
+    const script = fundingScript(local.fundingPubkey, remote.fundingPubkey);
+    this.info = {
       channelId,
-      counterpartyNodeId: counterpartyKeys.nodeId,
+      counterpartyNodeId: Buffer.from(counterpartyKeys.nodeId).toString('hex'),
+      isFunder,
       channelType: options.channelType ?? 'static_remotekey',
+      announce: false,
       fundingOutpoint,
       fundingSat: options.fundingSat ?? 1_000_000n,
-      holderIsFunder: options.holderIsFunder ?? true,
+      fundingScript: script,
+      fundingScriptPubKey: p2wsh(script),
       channelKeyIndex: 7n,
-      holderPubkeys: this.holder.pubkeys,
-      counterpartyPubkeys: this.counterparty.pubkeys,
-      holderToSelfDelay: 144,
-      counterpartyToSelfDelay: 120,
-      holderDustLimitSat: 546n,
-      counterpartyDustLimitSat: 354n,
+      local,
+      remote,
+      commitmentNumberObscure: obscuringFactor(opener.paymentBasepoint, accepter.paymentBasepoint),
+      minimumDepth: 3,
+      createdAtHeight: 100,
     };
+    this.channel = channelParameters(this.info);
     this.bestBlock = options.bestBlock ?? { hashHex: '00'.repeat(32), height: 100 };
   }
 
@@ -103,12 +131,12 @@ export class ChannelFixture {
       localFundingPubkey: mine.fundingPubkey,
       remoteFundingPubkey: other.fundingPubkey,
       commitmentNumber: n,
-      obscuringFactor: channelObscuringFactor(c),
+      obscuringFactor: c.obscuringFactor,
       toLocalMsat: s.toLocalMsat,
       toRemoteMsat: s.toRemoteMsat,
       localIsFunder: owner === 'holder' ? c.holderIsFunder : !c.holderIsFunder,
       feeratePerKw: s.feeratePerKw ?? 2500n,
-      dustLimitSat: owner === 'holder' ? c.holderDustLimitSat : c.counterpartyDustLimitSat,
+      dustLimitSat: owner === 'holder' ? this.info.local.dustLimitSat : this.info.remote.dustLimitSat,
       toSelfDelay: owner === 'holder' ? c.holderToSelfDelay : c.counterpartyToSelfDelay,
       keys: deriveCommitmentKeys({
         perCommitmentPoint: point,
@@ -130,7 +158,7 @@ export class ChannelFixture {
     const theirs = await signCounterpartyCommitment(this.counterparty, built, htlcTxs, point);
     await this.holder.validateHolderCommitment(n);
     return {
-      commitment: holderCommitment(built, point, theirs.signature, theirs.htlcSignatures),
+      commitment: holderCommitmentData(built, point, theirs.signature, theirs.htlcSignatures),
       built,
       signed: async () => {
         const ours = await signHolderCommitment(this.holder, built, htlcTxs);
@@ -146,7 +174,7 @@ export class ChannelFixture {
     const htlcTxs = buildHtlcTransactions(built);
     const ours = await signCounterpartyCommitment(this.holder, built, htlcTxs, point);
     return {
-      commitment: monitoredCommitment(built, point),
+      commitment: commitmentData(built, point),
       built,
       signed: async () => {
         await this.counterparty.validateHolderCommitment(n);
@@ -176,14 +204,14 @@ export class ChannelFixture {
     });
     return {
       update: {
-        updateId: 1,
+        channelId: this.info.channelId,
+        updateId: 1n,
         steps: [
           {
-            type: 'initial',
-            channel: this.channel,
+            kind: 'channel-opened',
+            ...this.info,
             holderCommitment: holder.commitment,
             counterpartyCommitment: counterparty.commitment,
-            bestBlock: this.bestBlock,
           },
         ],
       },

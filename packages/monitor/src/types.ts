@@ -4,14 +4,15 @@
  * it says when the chain moves. All plain data — bytes, bigints, strings, arrays — so a monitor,
  * an update or an event crosses threads by structured clone as it is.
  *
- * Byte orders: `txid` fields are internal order (as BOLT 2 messages carry them); `...Hex`
- * fields are display order (as bitcoind prints them), as in @lnkit/chain-sync.
+ * Byte orders: an outpoint's `txid` is bytes in internal order (as BOLT 2 messages carry it);
+ * a commitment's `txid` and every `...Hex` field are display-order hex (as bitcoind prints
+ * them), as in @lnkit/chain-sync.
  */
 import type { BestBlock } from '@lnkit/chain-sync';
 import type { ChannelPublicKeys } from '@lnkit/keys';
-import type { ChannelType, CommitmentOutputKind, OutPoint } from '@lnkit/tx';
+import type { ChannelType } from '@lnkit/tx';
 
-export type { BestBlock, ChannelPublicKeys, ChannelType, CommitmentOutputKind, OutPoint };
+export type { BestBlock, ChannelPublicKeys, ChannelType };
 
 /** `<funding txid, display order>:<vout>`: how a monitor is found, stored and logged. */
 export type FundingKey = string;
@@ -19,96 +20,194 @@ export type FundingKey = string;
 /** BOLT 5 / LDK ANTI_REORG_DELAY: a funding spend this deep is taken as final. */
 export const ANTI_REORG_DELAY = 6;
 
-/** The channel as agreed at open: fixed for the channel's life. Public keys and indexes only. */
-export interface ChannelParameters {
-  /** BOLT 2 channel_id. */
-  channelId: Uint8Array;
-  counterpartyNodeId: Uint8Array;
-  channelType: ChannelType;
-  fundingOutpoint: OutPoint;
-  fundingSat: bigint;
-  /** The holder (this node) opened and funded the channel: it pays the commitment fees. */
-  holderIsFunder: boolean;
-  /**
-   * The KeysManager channel index the holder's signer is derived from
-   * (`createChannelSigner(channelKeyIndex, state)`): the monitor never holds a secret.
-   */
-  channelKeyIndex: bigint;
-  holderPubkeys: ChannelPublicKeys;
-  counterpartyPubkeys: ChannelPublicKeys;
-  /** Blocks the holder's to_local waits: the to_self_delay the counterparty asked for. */
-  holderToSelfDelay: number;
-  /** Blocks the counterparty's to_local waits: the to_self_delay the holder asked for. */
-  counterpartyToSelfDelay: number;
-  holderDustLimitSat: bigint;
-  counterpartyDustLimitSat: bigint;
+/**
+ * The update shape the channel core emits (@lnkit/manager's monitor-update.ts declares the same
+ * structures; TypeScript compares them, so the manager's updates are these). The monitor owns
+ * what it makes of them.
+ */
+export interface OutPointData {
+  /** Internal byte order (as BOLT 2 funding_created carries it). */
+  txid: Uint8Array;
+  vout: number;
+}
+
+/** One side's channel parameters, as it sent them in open_channel / accept_channel. */
+export interface ChannelSideParams {
+  dustLimitSat: bigint;
+  maxHtlcValueInFlightMsat: bigint;
+  /** The reserve this side asks the *other* side to keep. */
+  channelReserveSat: bigint;
+  htlcMinimumMsat: bigint;
+  /** The delay this side imposes on the *other* side's to_local outputs. */
+  toSelfDelay: number;
+  maxAcceptedHtlcs: number;
+  fundingPubkey: Uint8Array;
+  revocationBasepoint: Uint8Array;
+  paymentBasepoint: Uint8Array;
+  delayedPaymentBasepoint: Uint8Array;
+  htlcBasepoint: Uint8Array;
+  /** A non-empty upfront_shutdown_script, if this side committed to one. */
+  upfrontShutdownScript?: Uint8Array | undefined;
 }
 
 /**
  * An HTLC of a commitment, from the commitment owner's view (as @lnkit/tx's CommitmentHtlc):
- * `offered` by the owner or `received` by it. The payment work fills these in; a commitment
- * without HTLCs has an empty list.
+ * `offered` by the owner or `received` by it. The payment work fills these in.
  */
-export interface MonitoredHtlc {
+export interface HtlcData {
   /** The htlc_id given by the side that offered it. */
   id: bigint;
   direction: 'offered' | 'received';
   amountMsat: bigint;
   paymentHash: Uint8Array;
   cltvExpiry: number;
-  /** Its output in the commitment; absent when trimmed (BOLT 3 "Trimmed Outputs"). */
-  vout?: number;
 }
 
-/** An HTLC of the holder's commitment, with what it takes to spend its output ourselves. */
-export interface HolderHtlc extends MonitoredHtlc {
-  /** The counterparty's signature (64 bytes, compact) of its HTLC-success/timeout transaction; untrimmed only. */
-  counterpartySignature?: Uint8Array;
-}
-
-/** One output of a commitment, from the owner's view (@lnkit/tx's CommitmentOutput). */
-export interface MonitoredOutput {
-  kind: CommitmentOutputKind;
-  valueSat: bigint;
-  scriptPubKey: Uint8Array;
-  /** The witness script of a P2WSH output (every output but a static_remotekey to_remote). */
-  witnessScript?: Uint8Array;
-}
-
-/** A commitment transaction that could reach the chain: enough to recognise it and claim from it. */
-export interface MonitoredCommitment {
-  /** Internal order. Checked against the transaction `outputs` make when the update is applied. */
-  txid: Uint8Array;
+/** A commitment transaction as the monitor keeps it: enough to recognise it and claim from it. */
+export interface CommitmentData {
   commitmentNumber: bigint;
   /** The owner's per_commitment_point for this commitment. */
   perCommitmentPoint: Uint8Array;
-  feeratePerKw: bigint;
-  /** The owner's balances with every HTLC taken out. */
+  /** Display-order txid. */
+  txid: string;
+  /** The unsigned transaction (no witness on the funding input). */
+  tx: Uint8Array;
+  /** The owner's balance and the other side's, HTLCs taken out. */
   toLocalMsat: bigint;
   toRemoteMsat: bigint;
-  /** In transaction order: the index is the vout. */
-  outputs: MonitoredOutput[];
-  htlcs: MonitoredHtlc[];
+  feeratePerKw: number;
+  /** Its HTLCs, trimmed ones included; absent or empty when it has none. */
+  htlcs?: HtlcData[] | undefined;
 }
 
-/** The holder's own commitment: with the counterparty's signature, so it can be broadcast. */
-export interface HolderCommitment extends MonitoredCommitment {
-  htlcs: HolderHtlc[];
-  /** The counterparty's signature of the funding input (64 bytes, compact). */
+/** Our commitment: with the counterparty's signature, so the monitor can complete and broadcast it. */
+export interface HolderCommitmentData extends CommitmentData {
+  /** 64-byte compact signature of the counterparty's funding key. */
   counterpartySignature: Uint8Array;
+  /** Its HTLC signatures (64 bytes each), in commitment output order, as commitment_signed carries them. */
+  htlcSignatures?: Uint8Array[] | undefined;
 }
 
-export type CounterpartyCommitment = MonitoredCommitment;
+/** Everything the monitor must know from the start (the first update of every channel). */
+export interface ChannelOpened {
+  readonly kind: 'channel-opened';
+  channelId: Uint8Array;
+  counterpartyNodeId: string;
+  /** We opened (and paid for) the channel. */
+  isFunder: boolean;
+  channelType: ChannelType;
+  announce: boolean;
+  fundingOutpoint: OutPointData;
+  fundingSat: bigint;
+  /** The 2-of-2 witness script and its P2WSH output script. */
+  fundingScript: Uint8Array;
+  fundingScriptPubKey: Uint8Array;
+  /** The funding transaction, when we built it (funder): to rebroadcast until it confirms. */
+  fundingTx?: Uint8Array | undefined;
+  /**
+   * The KeysManager channel index the holder's signer is derived from
+   * (`createChannelSigner(channelKeyIndex, state)`): the monitor never holds a secret.
+   */
+  channelKeyIndex: bigint;
+  local: ChannelSideParams;
+  remote: ChannelSideParams;
+  /** BOLT 3 obscuring factor of the commitment numbers (the lower 48 bits). */
+  commitmentNumberObscure: bigint;
+  /** Confirmations the channel waits for before channel_ready. */
+  minimumDepth: number;
+  /** The height at which the channel was created (the fundee's 2016-block timeout counts from it). */
+  createdAtHeight: number;
+  holderCommitment: HolderCommitmentData;
+  counterpartyCommitment: CommitmentData;
+  /** Where our mutual-close output goes when we did not commit to one upfront. */
+  localShutdownScript?: Uint8Array | undefined;
+}
+
+/** The channel is gone from the manager: the monitor keeps watching what could still spend the funding. */
+export interface ChannelClosedStep {
+  readonly kind: 'channel-closed';
+  /** Why, in words (ClosureReason.kind). */
+  reason: string;
+  /**
+   * Broadcast our latest holder commitment (a force close). False when nothing was ever at
+   * stake (the funding never confirmed and was never ours to broadcast) or the close is mutual.
+   */
+  broadcastHolderCommitment: boolean;
+}
+
+/** The counterparty's next commitment, persisted before our commitment_signed for it leaves. */
+export interface CounterpartyCommitmentStep {
+  readonly kind: 'counterparty-commitment';
+  commitment: CommitmentData;
+}
+
+/** Our next commitment (commitment_signed received), persisted before our revoke_and_ack leaves. */
+export interface HolderCommitmentStep {
+  readonly kind: 'holder-commitment';
+  commitment: HolderCommitmentData;
+}
+
+/** The secret of counterparty commitment `commitmentNumber` (their revoke_and_ack). */
+export interface CommitmentSecretStep {
+  readonly kind: 'commitment-secret';
+  commitmentNumber: bigint;
+  secret: Uint8Array;
+}
+
+/** An HTLC preimage learnt (update_fulfill_htlc, or seen on chain). */
+export interface PaymentPreimageStep {
+  readonly kind: 'payment-preimage';
+  paymentPreimage: Uint8Array;
+}
+
+export type MonitorUpdateStep =
+  | ChannelOpened
+  | CounterpartyCommitmentStep
+  | HolderCommitmentStep
+  | CommitmentSecretStep
+  | PaymentPreimageStep
+  | ChannelClosedStep;
+
+export type MonitorUpdateStepKind = MonitorUpdateStep['kind'];
+
+/** A numbered update: ids 1, 2, 3, … per channel, applied and persisted in order. */
+export interface ChannelMonitorUpdate {
+  channelId: Uint8Array;
+  /** 1 for the channel-opened update, then one more for each update. */
+  updateId: bigint;
+  steps: MonitorUpdateStep[];
+}
+
+/** The channel as opened, without its first commitments (the monitor keeps the latest ones apart). */
+export type ChannelInfo = Omit<ChannelOpened, 'kind' | 'holderCommitment' | 'counterpartyCommitment'>;
+
+/** What the monitor's own code reads from ChannelInfo, in holder / counterparty terms. Derived, never stored. */
+export interface ChannelParameters {
+  channelId: Uint8Array;
+  channelType: ChannelType;
+  fundingOutpoint: OutPointData;
+  fundingSat: bigint;
+  fundingScript: Uint8Array;
+  holderIsFunder: boolean;
+  holderPubkeys: ChannelPublicKeys;
+  counterpartyPubkeys: ChannelPublicKeys;
+  /** Blocks the holder's to_local waits: the to_self_delay the counterparty asked for. */
+  holderToSelfDelay: number;
+  /** Blocks the counterparty's to_local waits: the to_self_delay the holder asked for. */
+  counterpartyToSelfDelay: number;
+  obscuringFactor: bigint;
+}
 
 /**
- * A revoked counterparty commitment that had HTLC outputs: its HTLCs are kept (the scripts need
- * their payment hashes and expiries) so a justice claim can take them. A revoked commitment
- * without HTLCs is not kept: its number and the revocation secret rebuild everything.
+ * A revoked counterparty commitment that had HTLCs: they are kept (their scripts need the
+ * payment hashes and expiries) so a justice claim can take them. A revoked commitment without
+ * HTLCs is not kept: its number and the revocation secret rebuild everything.
  */
 export interface RevokedCommitmentHtlcs {
-  txid: Uint8Array;
+  /** Display order. */
+  txid: string;
   commitmentNumber: bigint;
-  htlcs: MonitoredHtlc[];
+  htlcs: HtlcData[];
 }
 
 /** What spent the funding output. */
@@ -147,7 +246,7 @@ export interface ClaimableOutput {
   /** Relative delay (OP_CSV) before it can be spent. */
   csvDelay?: number;
   /** The HTLC behind an HTLC output (its id, hash, expiry). */
-  htlc?: MonitoredHtlc;
+  htlc?: HtlcData;
   /** Spent through the holder's pre-signed HTLC-success/timeout transaction. */
   secondStage?: boolean;
 }
@@ -169,14 +268,16 @@ export interface FundingSpend {
 /** One channel's monitor. Change it only through `applyMonitorUpdate` and the chain functions. */
 export interface ChannelMonitor {
   readonly fundingKey: FundingKey;
-  /** The id of the last update applied (1 after the initial update). */
-  readonly latestUpdateId: number;
+  /** The id of the last update applied (1 after the channel-opened update). */
+  readonly latestUpdateId: bigint;
+  readonly info: ChannelInfo;
+  /** Derived from `info`. */
   readonly channel: ChannelParameters;
-  readonly holderCommitment: HolderCommitment;
+  readonly holderCommitment: HolderCommitmentData;
   /** The holder's commitment before the current one, kept to recognise it on chain. */
-  readonly previousHolderCommitment?: HolderCommitment;
+  readonly previousHolderCommitment?: HolderCommitmentData | undefined;
   /** The counterparty's unrevoked commitments, oldest first: one, or two while a revocation is due. */
-  readonly counterpartyCommitments: readonly CounterpartyCommitment[];
+  readonly counterpartyCommitments: readonly CommitmentData[];
   readonly revokedCounterpartyHtlcs: readonly RevokedCommitmentHtlcs[];
   /** The counterparty's revocation secrets: `CounterpartyCommitmentSecrets.serialize()` (@lnkit/keys). */
   readonly commitmentSecrets: Uint8Array;
@@ -184,39 +285,9 @@ export interface ChannelMonitor {
   readonly preimages: readonly Uint8Array[];
   /** The last block this monitor has seen. */
   readonly bestBlock: BestBlock;
-  /** Set by a `channel-force-closed` step: no commitment update is accepted after it. */
-  readonly closed?: { broadcastHolderCommitment: boolean };
-  readonly fundingSpend?: FundingSpend;
-}
-
-/** One change to a monitor. See the README for when the channel sends each. */
-export type MonitorUpdateStep =
-  /** Update 1, alone: the channel's parameters and both first commitments (funding_created / funding_signed). */
-  | {
-      type: 'initial';
-      channel: ChannelParameters;
-      holderCommitment: HolderCommitment;
-      counterpartyCommitment: CounterpartyCommitment;
-      /** The chain tip when the channel was made: the monitor sees blocks after it. */
-      bestBlock: BestBlock;
-    }
-  /** The counterparty's next commitment, before the holder's commitment_signed for it leaves. */
-  | { type: 'counterparty-commitment'; commitment: CounterpartyCommitment }
-  /** The holder's next commitment (commitment_signed received), before revoke_and_ack leaves. */
-  | { type: 'holder-commitment'; commitment: HolderCommitment }
-  /** The secret of counterparty commitment `commitmentNumber` (revoke_and_ack received). */
-  | { type: 'commitment-secret'; commitmentNumber: bigint; secret: Uint8Array }
-  /** An HTLC preimage learnt (update_fulfill_htlc, or claimed on chain). */
-  | { type: 'payment-preimage'; preimage: Uint8Array }
-  /** Force close: no further commitment; broadcast the holder's latest commitment if asked. */
-  | { type: 'channel-force-closed'; broadcastHolderCommitment: boolean };
-
-export type MonitorUpdateStepType = MonitorUpdateStep['type'];
-
-/** A numbered update: ids 1, 2, 3, … per channel, applied and persisted in order. */
-export interface ChannelMonitorUpdate {
-  updateId: number;
-  steps: MonitorUpdateStep[];
+  /** Set by a `channel-closed` step: no commitment update is accepted after it. */
+  readonly closed?: { reason: string; broadcastHolderCommitment: boolean } | undefined;
+  readonly fundingSpend?: FundingSpend | undefined;
 }
 
 interface ChannelEvent {
@@ -232,6 +303,6 @@ export type MonitorEvent =
   /** The spend reached ANTI_REORG_DELAY confirmations. */
   | (ChannelEvent & { type: 'FundingSpendIrrevocable'; txidHex: string; height: number })
   /** Every update up to `updateId` is durable (an in-progress persist completed). */
-  | (ChannelEvent & { type: 'MonitorUpdateCompleted'; updateId: number })
+  | (ChannelEvent & { type: 'MonitorUpdateCompleted'; updateId: bigint })
   /** A persist failed: the channel must stop, and the node says why. */
-  | (ChannelEvent & { type: 'MonitorUpdateFailed'; updateId: number; reason: string });
+  | (ChannelEvent & { type: 'MonitorUpdateFailed'; updateId: bigint; reason: string });
