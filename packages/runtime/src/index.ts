@@ -11,12 +11,22 @@ export { type ActorModule, actorModule } from './actor-module.ts';
 export { deserializeError, RuntimeError, type RuntimeErrorCode, serializeError } from './errors.ts';
 export { type LocalOptions, spawnLocal } from './local.ts';
 export {
+  DEFAULT_LOG_MAX_BYTES,
+  DEFAULT_LOG_MAX_FILES,
+  LogFile,
+  type LogFileFault,
+  type LogFileOptions,
+  type LogFileStats,
+  logFileDestination,
+} from './log-file.ts';
+export {
   actorLogger,
   createRootLogger,
   type Logger,
   type LoggerOptions,
   type LogLevel,
   REDACTED_KEYS,
+  stdoutDestination,
 } from './logger.ts';
 export {
   ActorMetrics,

@@ -6,11 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { pino } from 'pino';
 import { loadActorModule } from './actor-module.ts';
 import { nodeEndpoint } from './endpoint.ts';
 import { type SerializedError, serializeError } from './errors.ts';
 import { ActorHost } from './host.ts';
+import { logFileDestination } from './log-file.ts';
 import { actorLogger, createRootLogger, type LogLevel } from './logger.ts';
 import type { StreamOptions } from './stream-bridge.ts';
 
@@ -28,11 +28,11 @@ export interface WorkerData {
 }
 
 const data = workerData as WorkerData;
+// The main thread rotates the file it shares with the workers; a worker follows the rotation,
+// and a full disk drops its lines rather than killing the thread (log-file.ts).
 const root = createRootLogger({
   level: data.logLevel,
-  ...(data.logFile
-    ? { destination: pino.destination({ dest: data.logFile, append: true, sync: false }) }
-    : {}),
+  ...(data.logFile ? { destination: logFileDestination(data.logFile, { rotate: false }) } : {}),
 });
 let loaded: ActorHost | undefined;
 // Every other request comes after init has answered ok.
