@@ -111,6 +111,8 @@ export function describeClosure(r: ClosureReason): string {
       return `the funding did not confirm within ${r.blocks} blocks`;
     case 'disconnected-before-funding':
       return 'the peer disconnected before the funding was signed';
+    case 'internal-error':
+      return `internal error: ${r.message}`;
   }
 }
 

@@ -136,7 +136,9 @@ export type ClosureReason =
   /** BOLT 2: the fundee forgets a channel whose funding did not confirm within 2016 blocks. */
   | { kind: 'funding-timed-out'; blocks: number }
   /** The peer disconnected before the channel had to be remembered (BOLT 2). */
-  | { kind: 'disconnected-before-funding' };
+  | { kind: 'disconnected-before-funding' }
+  /** The signer or the shell failed (not the peer): the channel stops. */
+  | { kind: 'internal-error'; message: string };
 
 export type ChannelEvent =
   | {
@@ -206,7 +208,9 @@ export type ChannelInput =
   | { kind: 'block-connected'; height: number; funding?: FundingInBlock | undefined }
   /** The block at `height` was disconnected (a reorg): the tip is now `height - 1`. */
   | { kind: 'block-disconnected'; height: number }
-  | { kind: 'peer-disconnected' };
+  | { kind: 'peer-disconnected' }
+  /** Something outside the core failed while performing this channel's effects (the signer, say). */
+  | { kind: 'internal-error'; message: string };
 
 export type ChannelEffect =
   | { kind: 'send'; message: Message }

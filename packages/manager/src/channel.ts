@@ -56,6 +56,12 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
       return onBlockDisconnected(state, input.height);
     case 'peer-disconnected':
       return onPeerDisconnected(state);
+    case 'internal-error':
+      return failChannel(
+        state,
+        { kind: 'internal-error', message: input.message },
+        { errorText: 'internal error' },
+      );
   }
 }
 

@@ -1,5 +1,17 @@
 // @lnkit/manager — the ChannelManager: BOLT 2 channel state machines and the actor around them.
+
+export type { Broadcaster, BroadcastResult } from './broadcaster.ts';
+export { type ChannelActorConfig, type ChannelServices, channelActor } from './channel.actor.ts';
 export { type ChannelContext, step } from './channel.ts';
+export { channelManagerActor } from './channel-manager.actor.ts';
+export {
+  CHANNEL_MESSAGE_TYPES,
+  type ChannelKeysSource,
+  ChannelManager,
+  type ChannelManagerOptions,
+  type OpenChannelOptions,
+  type OpenedChannel,
+} from './channel-manager.ts';
 export type {
   ChannelEffect,
   ChannelEvent,
@@ -14,6 +26,7 @@ export type {
   LocalChannelKeys,
   Step,
 } from './channel-state.ts';
+export { type ChannelStatus, type ChannelSummary, summarize } from './channel-summary.ts';
 export {
   type ChannelType,
   channelTypeFeatures,
@@ -37,6 +50,7 @@ export {
   FUNDING_TIMEOUT_BLOCKS,
 } from './config.ts';
 export { fundingDepth } from './confirmation.ts';
+export { ChannelDirectory } from './directory.ts';
 export { ManagerError, type ManagerErrorCode } from './errors.ts';
 export {
   type AcceptChannelParams,
@@ -44,6 +58,15 @@ export {
   type OpenChannelParams,
   openChannel,
 } from './establish.ts';
+export { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
+export { type ConfirmationTarget, FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
+export type { FundingRequest, FundingWallet } from './funding-wallet.ts';
+export {
+  LmdbMonitorPersister,
+  MONITOR_UPDATES_DB,
+  type MonitorPersister,
+  type PersistCompletion,
+} from './monitor-persister.ts';
 export type {
   ChannelClosedStep,
   ChannelMonitorUpdate,
@@ -54,4 +77,6 @@ export type {
   MonitorUpdateStep,
   OutPointData,
 } from './monitor-update.ts';
+export { monitorUpdateRecord } from './monitor-update-record.ts';
+export type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 export { isValidShutdownScript } from './shutdown-script.ts';

@@ -1,0 +1,37 @@
+/**
+ * The ChannelManager as a runtime actor. Its options hold live objects (the keys, the
+ * persister, the wallet, the peer link), so it runs in the thread that made them:
+ * `spawnLocal(channelManagerActor, { config })`, as the node's step 9 does. Its channels are
+ * in-thread actors inside it. (In a worker of its own, the same options would be actor refs —
+ * the peer actor's ref already is a PeerLink — and the keys a ChannelSignerPool.)
+ */
+import { defineActor } from '@lnkit/runtime';
+import type { Transaction } from '@lnkit/tx';
+import type { Observable } from 'rxjs';
+import { ChannelManager, type ChannelManagerOptions, type OpenChannelOptions } from './channel-manager.ts';
+import type { ChannelEvent } from './channel-state.ts';
+
+export const channelManagerActor = defineActor({
+  name: 'channel-manager',
+  // openChannel waits for the peer's answers and the wallet (seconds): queued, it would hold
+  // every other call that long. The manager orders its own inputs in its serial queue.
+  concurrent: ['openChannel'],
+  async create(_ctx, options: ChannelManagerOptions) {
+    const manager = new ChannelManager(options);
+    await manager.start();
+    return {
+      openChannel: (nodeId: string, amountSat: bigint, opts?: OpenChannelOptions) =>
+        manager.openChannel(nodeId, amountSat, opts),
+      listChannels: () => manager.listChannels(),
+      blockConnected: (block: { txdata: readonly Transaction[] }, height: number) =>
+        manager.blockConnected(block, height),
+      blockDisconnected: (header: unknown, height: number) => manager.blockDisconnected(header, height),
+      idle: () => manager.idle(),
+      events$: (): Observable<ChannelEvent> => manager.events$,
+      stop: () => manager.stop(),
+    };
+  },
+  async stop(api) {
+    await api.stop();
+  },
+});

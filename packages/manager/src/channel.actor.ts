@@ -1,0 +1,138 @@
+/**
+ * One channel as an in-thread actor (spawnLocal, inside the ChannelManager's thread): its
+ * mailbox hands the core one input at a time, and this shell performs each step's effects in
+ * the order the core gave them. Answers that the core asked for — a signature, a funding
+ * transaction, a persist's status — go back in as the next inputs before the mailbox takes
+ * another, so nothing else reaches the channel in the middle of a transition. Everything the
+ * shell does goes through `ChannelServices`, which the manager builds for each channel.
+ */
+import type { ChannelSigner } from '@lnkit/keys';
+import { defineActor, type Logger } from '@lnkit/runtime';
+import { PersistStatus } from '@lnkit/store';
+import type { Message } from '@lnkit/wire';
+import { type ChannelContext, step } from './channel.ts';
+import type { ChannelEffect, ChannelEvent, ChannelInput, ChannelState } from './channel-state.ts';
+import type { ChannelMonitorUpdate, OutPointData } from './monitor-update.ts';
+
+export interface ChannelServices {
+  send(message: Message): Promise<void>;
+  signer: ChannelSigner;
+  persist(update: ChannelMonitorUpdate): Promise<PersistStatus>;
+  /** The funding transaction's bytes, or why the wallet could not build it. */
+  requestFunding(request: {
+    outputScript: Uint8Array;
+    amountSat: bigint;
+    feerateSatPerKw: number;
+  }): Promise<{ ok: true; tx: Uint8Array } | { ok: false; message: string }>;
+  releaseFunding(): Promise<void>;
+  broadcast(tx: Uint8Array): Promise<void>;
+  watchFunding(outpoint: OutPointData, scriptPubKey: Uint8Array): void;
+  emit(event: ChannelEvent): void;
+  /** Called after every step, with the new state (the manager re-indexes its directory). */
+  changed(state: ChannelState): void;
+  logger: Logger;
+}
+
+export interface ChannelActorConfig {
+  state: ChannelState;
+  ctx: ChannelContext;
+  services: ChannelServices;
+  /** The effects of the step that created the channel (open_channel / accept_channel to send). */
+  initialEffects: ChannelEffect[];
+}
+
+export const channelActor = defineActor({
+  name: 'channel',
+  create(_ctx, config: ChannelActorConfig) {
+    let state = config.state;
+    const { services, ctx } = config;
+    const log = services.logger;
+
+    /** Performs one effect; returns the input that answers it, if it asks for one. */
+    async function perform(e: ChannelEffect): Promise<ChannelInput | undefined> {
+      switch (e.kind) {
+        case 'send':
+          // A peer that went away meanwhile will be given what it missed at reestablish.
+          await services
+            .send(e.message)
+            .catch((err: unknown) => log.info({ err, message: e.message.kind }, 'send failed'));
+          return undefined;
+        case 'sign-counterparty-commitment': {
+          const sigs = await services.signer.signCounterpartyCommitment({
+            commitmentNumber: e.commitmentNumber,
+            perCommitmentPoint: e.perCommitmentPoint,
+            commitmentSighash: e.sighash,
+            htlcSighashes: [],
+          });
+          return { kind: 'counterparty-commitment-signed', signature: sigs.signature };
+        }
+        case 'holder-commitment-validated':
+          await services.signer.validateHolderCommitment(e.commitmentNumber);
+          return undefined;
+        case 'request-funding': {
+          const r = await services.requestFunding(e);
+          return r.ok ? { kind: 'funding-built', tx: r.tx } : { kind: 'funding-failed', message: r.message };
+        }
+        case 'release-funding':
+          await services.releaseFunding();
+          return undefined;
+        case 'persist-monitor': {
+          let status: PersistStatus;
+          try {
+            status = await services.persist(e.update);
+          } catch (err) {
+            status = PersistStatus.failed(err instanceof Error ? err.message : String(err));
+          }
+          return { kind: 'persisted', updateId: e.update.updateId, status };
+        }
+        case 'broadcast':
+          await services.broadcast(e.tx);
+          return undefined;
+        case 'watch-funding':
+          services.watchFunding(e.outpoint, e.scriptPubKey);
+          return undefined;
+        case 'event':
+          services.emit(e.event);
+          return undefined;
+        case 'log':
+          log[e.level]({ refusal: e.refusal }, e.message);
+          return undefined;
+      }
+    }
+
+    async function run(effects: ChannelEffect[]): Promise<void> {
+      const answers: ChannelInput[] = [];
+      for (const e of effects) {
+        const answer = await perform(e);
+        if (answer) answers.push(answer);
+      }
+      for (const a of answers) await apply(a);
+    }
+
+    async function apply(input: ChannelInput): Promise<void> {
+      const next = step(state, input, ctx);
+      state = next.state;
+      services.changed(state);
+      await run(next.effects);
+    }
+
+    return {
+      /** Sends what the creating step produced (open_channel or accept_channel). */
+      start: () => run(config.initialEffects),
+      handle: async (input: ChannelInput): Promise<ChannelState> => {
+        try {
+          await apply(input);
+        } catch (err) {
+          // A failure of the signer or of this shell, not of the peer: the channel stops here.
+          log.error({ err, input: input.kind }, 'channel failed on an internal error');
+          const failed = step(state, { kind: 'internal-error', message: (err as Error).message }, ctx);
+          state = failed.state;
+          services.changed(state);
+          await run(failed.effects).catch(() => {});
+        }
+        return state;
+      },
+      state: (): ChannelState => state,
+    };
+  },
+});

@@ -1,0 +1,66 @@
+/**
+ * MonitorPersister (guide step 4, LDK's Persist / chain::Watch as the manager sees it): where a
+ * channel's monitor updates go, answering one of three (DESIGN.md, the durability rule):
+ * completed (durable now), in progress (the channel pauses until `completed$` reports it),
+ * failed (the channel stops). The ChainMonitor of @lnkit/monitor implements it; so does the
+ * lmdb default below, which keeps the updates until that package takes them over.
+ */
+import { type NamedDb, PersistStatus, persistWith, type Store } from '@lnkit/store';
+import type { Observable } from 'rxjs';
+import type { ChannelMonitorUpdate } from './monitor-update.ts';
+import { monitorUpdateRecord } from './monitor-update-record.ts';
+
+/** A persist that answered in-progress has completed. `channelId` in hex. */
+export interface PersistCompletion {
+  channelId: string;
+  updateId: bigint;
+}
+
+export interface MonitorPersister {
+  /** Makes `update` durable (or starts to), in update order per channel. */
+  persist(update: ChannelMonitorUpdate): Promise<PersistStatus> | PersistStatus;
+  /** Completions of persists that answered in-progress. */
+  readonly completed$?: Observable<PersistCompletion>;
+}
+
+/** The database the default persister writes: `<channel id hex>/<update id, 20 digits>` → record. */
+export const MONITOR_UPDATES_DB = 'channel-monitor-updates';
+
+const keyOf = (channelIdHex: string, updateId: bigint) =>
+  `${channelIdHex}/${updateId.toString().padStart(20, '0')}`;
+
+/**
+ * Every update as a versioned record in one lmdb database; a put resolves only once it is
+ * flushed to disk, so `completed` means durable. It never answers in-progress. It refuses an
+ * update whose id is not the next of its channel (a monitor applies them in order).
+ */
+export class LmdbMonitorPersister implements MonitorPersister {
+  readonly #db: NamedDb<Uint8Array>;
+  readonly #lastId = new Map<string, bigint>();
+
+  constructor(store: Store) {
+    this.#db = store.db(MONITOR_UPDATES_DB);
+    for (const u of this.readAll()) this.#lastId.set(Buffer.from(u.channelId).toString('hex'), u.updateId);
+  }
+
+  async persist(update: ChannelMonitorUpdate): Promise<PersistStatus> {
+    const id = Buffer.from(update.channelId).toString('hex');
+    const last = this.#lastId.get(id) ?? 0n;
+    if (update.updateId !== last + 1n)
+      return PersistStatus.failed(
+        `monitor update ${update.updateId} of ${id} is out of order (last was ${last})`,
+      );
+    const status = await persistWith(() =>
+      this.#db.put(keyOf(id, update.updateId), monitorUpdateRecord.encode(update)),
+    );
+    if (status.status === 'completed') this.#lastId.set(id, update.updateId);
+    return status;
+  }
+
+  /** Every update stored, in channel then update order. */
+  readAll(): ChannelMonitorUpdate[] {
+    const out: ChannelMonitorUpdate[] = [];
+    for (const { value } of this.#db.entries()) out.push(monitorUpdateRecord.decode(value));
+    return out;
+  }
+}
