@@ -15,10 +15,11 @@
  * Every lnkit route is checked hop by hop against the graph before it counts as found.
  *
  * Output, one line per router: `{name: "route", impl, found, queries, p50Ms, p99Ms, feePpmP50,
- * probabilityP50}`, `value` = p50Ms; lnkit's line carries LDK's figures and the ratios. The
- * probability of both routers' routes is lnkit's scorer's estimate with nothing learned (one model
- * for both, to compare what the fees bought). Then `route.mpp`: how many of the queries lnkit found
- * no single path for it splits (findRoutes), which LDK does not try for a payee without features.
+ * probabilityP50, probabilityMean}`, `value` = p50Ms; lnkit's line carries LDK's figures and the
+ * ratios. The probability of both routers' routes is lnkit's scorer's estimate with nothing
+ * learned (one model for both, to compare what the fees bought). Then `route.mpp`: how many of the
+ * queries lnkit found no single path for it splits (findRoutes), which LDK does not try for a
+ * payee without features.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -224,6 +225,7 @@ export default async function route(emit: Emit): Promise<void> {
     maxMs: round(percentile(x.times, 1), 1),
     feePpmP50: round(percentile(x.feePpm, 0.5), 1),
     probabilityP50: round(percentile(x.probability, 0.5), 3),
+    probabilityMean: round(x.probability.reduce((a, b) => a + b, 0) / Math.max(1, x.probability.length), 3),
   });
   const ours = figures(lnkit);
   const theirs = figures(ldk);
