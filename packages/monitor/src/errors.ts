@@ -16,6 +16,8 @@ export type MonitorErrorCode =
   | 'duplicate-channel'
   /** No monitor for that funding outpoint. */
   | 'unknown-channel'
+  /** The store holds what no sequence of persists makes (an update log without its monitor, a gap in the log). */
+  | 'store-inconsistent'
   /** An argument of the wrong shape (lengths, ranges). */
   | 'invalid-argument';
 

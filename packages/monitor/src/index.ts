@@ -20,7 +20,17 @@ export {
   revocationSecret,
   signerStateOf,
 } from './monitor.ts';
+export { MONITORS_DB, type MonitorKv, MonitorStore, type MonitorStoreOptions } from './monitor-store.ts';
 export { type DescribedOutput, describeCommitmentOutputs, type OutputKind } from './outputs.ts';
+export type { MonitorPersister, PersistCompletion } from './persister.ts';
+export {
+  decodeMonitor,
+  decodeMonitorUpdate,
+  encodeMonitor,
+  encodeMonitorUpdate,
+  MONITOR_RECORD_KIND,
+  MONITOR_RECORD_VERSION,
+} from './records.ts';
 export {
   ANTI_REORG_DELAY,
   type BestBlock,

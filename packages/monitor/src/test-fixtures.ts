@@ -3,7 +3,7 @@
  * with @lnkit/tx as the channel core would, and the monitor updates made from them. Used by
  * this package's tests and by test/chain-tx (which gives it a funding outpoint on a real chain).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type DefaultChannelSigner, KeysManager } from '@lnkit/keys';
 import {
   buildCommitmentTransaction,
@@ -219,4 +219,45 @@ export class ChannelFixture {
       counterparty,
     };
   }
+}
+
+/**
+ * A channel with some history, as updates 2.. after `initialUpdate`: a counterparty commitment
+ * with an HTLC, its predecessor revoked, a holder commitment with the HTLC, a preimage. Each
+ * call gives the next `count` updates.
+ */
+export async function historyUpdates(fx: ChannelFixture, count: number): Promise<ChannelMonitorUpdate[]> {
+  const updates: ChannelMonitorUpdate[] = [];
+  let id = 2n;
+  const push = (step: ChannelMonitorUpdate['steps'][number]) =>
+    updates.push({ channelId: fx.info.channelId, updateId: id++, steps: [step] });
+  for (let n = 1n; updates.length < count; n++) {
+    const paymentPreimage = new Uint8Array(randomBytes(32));
+    const htlc: CommitmentHtlc = {
+      direction: 'received',
+      amountMsat: 10_000_000n,
+      paymentHash: new Uint8Array(createHash('sha256').update(paymentPreimage).digest()),
+      cltvExpiry: 600 + Number(n),
+      id: n,
+    };
+    const theirs = await fx.counterpartyCommitment(n, {
+      toLocalMsat: 300_000_000n - 10_000_000n * n,
+      toRemoteMsat: 700_000_000n,
+      htlcs: [{ ...htlc, direction: 'offered' }],
+    });
+    push({ kind: 'counterparty-commitment', commitment: theirs.commitment });
+    push({
+      kind: 'commitment-secret',
+      commitmentNumber: n - 1n,
+      secret: await fx.counterpartySecret(n - 1n),
+    });
+    const ours = await fx.holderCommitment(n, {
+      toLocalMsat: 700_000_000n,
+      toRemoteMsat: 300_000_000n - 10_000_000n * n,
+      htlcs: [htlc],
+    });
+    push({ kind: 'holder-commitment', commitment: ours.commitment });
+    push({ kind: 'payment-preimage', paymentPreimage });
+  }
+  return updates.slice(0, count);
 }
