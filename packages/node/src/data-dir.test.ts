@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RpcBlockSource } from '@lnkit/chain-sync';
+import { createSeed } from '@lnkit/keys';
 import { defineRecord, fieldCodec as f, recordDb, Store, StoreError } from '@lnkit/store';
 import { captureLogger } from '@lnkit/test-support';
 import {
@@ -28,10 +29,14 @@ const PEERS = {
   '02f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9': { host: 'localhost', port: 2 },
 };
 
-/** A data dir as the code before records wrote it: schema 1, msgpack values, the same keys. */
+/**
+ * A data dir as the code before records wrote it: schema 1, msgpack values, the same keys, and
+ * the seed it ran with (made at step 7, before anything was stored).
+ */
 async function writeSchema1(dataDir: string): Promise<{ hashHex: string; height: number }> {
   const tip = await new RpcBlockSource(inProcessRpc(chain())).getBestBlock();
   const store = await Store.open(dataDir, { schemaVersion: 1, network: 'regtest' });
+  createSeed(dataDir);
   await store.db<object>('meta', 'structured').put('chain-tip', { hashHex: tip.hashHex, height: tip.height });
   for (const [id, address] of Object.entries(PEERS))
     await store.db<object>('peers', 'structured').put(id, address);
@@ -146,6 +151,7 @@ test('a record that needs a newer reader is refused, naming both versions', asyn
   for (const c of cases) {
     const dataDir = dir(`newer-${c.name}`);
     const store = await Store.open(dataDir, nodeStoreOptions('regtest'));
+    createSeed(dataDir);
     await c.write(store);
     await store.close();
     await assert.rejects(

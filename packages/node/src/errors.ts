@@ -5,7 +5,11 @@ export type NodeErrorCode =
   | 'listen-failed'
   | 'not-running'
   | 'invalid-argument'
-  | 'peer-error';
+  | 'peer-error'
+  /** keys_seed is missing from a data dir that already belongs to a node: no new seed is made over it. */
+  | 'seed-missing'
+  /** keys_seed gives another node id than the one the data dir belongs to. */
+  | 'seed-mismatch';
 
 /** Failures of the node as a whole; `code` is stable, the message names what is wrong. */
 export class NodeError extends Error {

@@ -7,6 +7,9 @@ export { LNKIT_VERSION, LnkitNode, type NodeInfo } from './node.ts';
 export {
   CHAIN_TIP,
   chainTipRecord,
+  NODE_ID,
+  type NodeIdentity,
+  nodeIdentityRecord,
   PERSISTENT_PEERS_DB,
   type PeerAddress,
   persistentPeerRecord,

@@ -20,6 +20,27 @@ export const chainTipRecord = defineRecord<BestBlock>({
   },
 });
 
+/**
+ * The node this data dir belongs to (steps/07-keys.ts): db `meta`, key `node-id`, written at
+ * the first start, when the seed is made; a data dir from before it gets it at its first start
+ * with this code, with the seed it had. A start whose seed gives another node id is refused.
+ */
+export const NODE_ID = { db: 'meta', key: 'node-id' } as const;
+
+export interface NodeIdentity {
+  /** Hex of the 33-byte node public key. */
+  nodeId: string;
+}
+
+export const nodeIdentityRecord = defineRecord<NodeIdentity>({
+  kind: 'node-identity',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    nodeId: { type: 0, codec: f.hex(33) },
+  },
+});
+
 /** A peer the node redials after a drop or a restart (persistent-peers.ts): db `peers`, key its node id. */
 export const PERSISTENT_PEERS_DB = 'peers';
 
