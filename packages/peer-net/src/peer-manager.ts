@@ -925,8 +925,11 @@ export class PeerManager {
     connection.onQueueFull = () => {
       this.counters.sendsRefusedQueueFull++;
     };
+    // BOLT 1: init goes first. Queue ours before the connection reads: start() handles what the
+    // peer sent during the handshake (often its init) at once, and a subscriber woken by the
+    // 'connected' that init brings may send before this line otherwise.
+    this.performSession(link, session.start());
     connection.start();
-    if (!connection.isClosed) this.performSession(link, session.start());
   }
 
   private performSession(link: Link, effects: SessionEffect[]): void {
