@@ -44,6 +44,8 @@ export interface LdkPeerOptions {
   customTypes?: number[];
   /** Keep every LDK log line (trace level) in `logs`, not only warnings and errors. */
   traceLogs?: boolean;
+  /** The routing (gossip) message handler; default: one that ignores gossip. */
+  routingHandler?: ldk.RoutingMessageHandler;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -223,7 +225,7 @@ export class LdkPeer {
       : ignorer.as_CustomMessageHandler();
     this.pm = ldk.PeerManager.constructor_new(
       this.chanMan.as_ChannelMessageHandler(),
-      ignorer.as_RoutingMessageHandler(),
+      options.routingHandler ?? ignorer.as_RoutingMessageHandler(),
       ignorer.as_OnionMessageHandler(),
       custom,
       Math.floor(now / 1000),
