@@ -3,6 +3,7 @@
  * its chain tip could not be stored, why it no longer follows the chain.
  */
 import type { SyncProgress } from '@lnkit/chain-sync';
+import type { StorageStatus } from './storage-status.ts';
 
 export interface ChainFailure {
   message: string;
@@ -15,6 +16,9 @@ export class ChainStatus {
   private progress: SyncProgress | undefined;
   private failure: ChainFailure | undefined;
 
+  /** Without storage the tip cannot be stored, so the node is not synced, whatever the stream says. */
+  constructor(private readonly storage?: Pick<StorageStatus, 'available'>) {}
+
   /** Fed in stream order, after the blocks before it were stored (subscribeListener). */
   onProgress(progress: SyncProgress): void {
     this.progress = progress;
@@ -24,9 +28,9 @@ export class ChainStatus {
     this.failure ??= failure;
   }
 
-  /** At the tip the chain stream last saw, with that tip stored; never while failed. */
+  /** At the tip the chain stream last saw, with that tip stored; never while failed or while storage refuses writes. */
   get synced(): boolean {
-    return !this.failure && (this.progress?.synced ?? false);
+    return !this.failure && (this.storage?.available ?? true) && (this.progress?.synced ?? false);
   }
 
   get error(): ChainFailure | undefined {

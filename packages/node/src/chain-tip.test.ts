@@ -1,13 +1,14 @@
 /**
  * The node's chain tip under the block stream: writes one at a time in chain order, the tip
- * in memory (info()) moved only once its write is durable, and a write that fails reported
- * as a node event and in info(), never as an unhandled rejection.
+ * in memory (info()) moved only once its write is durable; a write the disk refuses waited out
+ * (a fault in info(), the tip held, resumed once writes work), and one refused otherwise
+ * reported as a node event and in info(), never as an unhandled rejection.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Store } from '@lnkit/store';
 import { captureLogger, nextEvent, waitFor } from '@lnkit/test-support';
-import { chainTipRecord, NodeBuilder, type NodeEvent, nodeStoreOptions } from './index.ts';
+import { chainTipRecord, NodeBuilder, type NodeError, type NodeEvent, nodeStoreOptions } from './index.ts';
 import { countingSource, gateWrites, nodeConfig, useTestChain } from './test-fixtures.ts';
 
 const { chain, dir } = useTestChain();
@@ -64,7 +65,57 @@ test('the tip is written one block at a time in chain order, and info() shows a 
   }
 });
 
-test('a tip write that fails is a node event and a chain error in info(), not an unhandled rejection', async () => {
+test('a tip write the disk refuses waits: a fault in info(), the tip held, and the chain followed again once a write succeeds', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const { node, gate, log, stop } = await startNode('disk-full');
+  try {
+    const start = (await node.info()).blockHeight;
+    await waitFor(async () => (await node.info()).synced, { what: 'the node to be synced' });
+    gate.mode = 'fail';
+    const fault = nextEvent(node.events$, (e: NodeEvent) => e.type === 'fault' && e.fault !== null);
+    await chain().mine(2);
+    await fault;
+    // Tried again, and still refused: one fault, one error line, however many tries.
+    await waitFor(() => gate.refused >= 3, { what: 'the tip write to be tried again' });
+    const info = await node.info();
+    assert.equal(info.blockHeight, start, 'the tip stays at the last block stored');
+    assert.equal(info.synced, false);
+    assert.equal(info.chainError, null, 'a full disk is not the end of the chain');
+    assert.deepEqual(
+      info.faults.map((f) => f.kind),
+      ['storage-unavailable'],
+    );
+    assert.match(info.faults[0]!.message, /no space left on the device \(ENOSPC\)/);
+    const errors = log.lines.filter((l) => l.level === 50 && /storage unavailable/.test(String(l.msg)));
+    assert.equal(errors.length, 1, 'logged once');
+    await assert.rejects(
+      node.connect('02'.padEnd(66, '1'), '127.0.0.1', 1),
+      (e: NodeError) => e.code === 'storage-unavailable',
+      'what needs a durable write is refused meanwhile',
+    );
+
+    // Space again: the write that was waiting goes through, then the next block.
+    gate.mode = 'pass';
+    await waitFor(async () => (await node.info()).blockHeight === start + 2, {
+      what: 'the tip to move on once writes work',
+    });
+    const after = await node.info();
+    assert.deepEqual(after.faults, []);
+    await waitFor(async () => (await node.info()).synced, { what: 'synced again' });
+    await log.waitForLine((l) => /storage available again/.test(String(l.msg)), {
+      what: 'the line saying storage works again',
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await stop();
+  }
+});
+
+test('a tip write refused for a reason other than the machine is a chain error in info(), not an unhandled rejection', async () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
@@ -72,7 +123,7 @@ test('a tip write that fails is a node event and a chain error in info(), not an
   try {
     const start = (await node.info()).blockHeight;
     await waitFor(async () => (await node.info()).synced, { what: 'the node to be synced' });
-    gate.mode = 'fail';
+    gate.mode = 'refuse';
     const failed = nextEvent(node.events$, (e: NodeEvent) => e.type === 'chain-listener-failed') as Promise<
       Extract<NodeEvent, { type: 'chain-listener-failed' }>
     >;
@@ -80,11 +131,12 @@ test('a tip write that fails is a node event and a chain error in info(), not an
     const event = await failed;
     assert.equal(event.listener, 'chain-tip');
     assert.equal(event.height, start + 1);
-    assert.match(event.message, /disk full/);
+    assert.match(event.message, /refused \(test\)/);
     const info = await node.info();
     assert.equal(info.blockHeight, start, 'the tip stays at the last block stored');
     assert.equal(info.synced, false);
-    assert.match(info.chainError ?? '', /chain-tip failed on blockConnected at height \d+: .*disk full/);
+    assert.match(info.chainError ?? '', /chain-tip failed on blockConnected at height \d+: .*refused/);
+    assert.deepEqual(info.faults, [], 'not a fault of the machine');
     await log.waitForLine((l) => l.level === 50 && /chain listener failed/.test(String(l.msg)), {
       what: 'the error line naming the block',
     });

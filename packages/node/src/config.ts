@@ -1,6 +1,7 @@
 import type { RpcAuth } from '@lnkit/chain-sync';
 import type { Placement } from '@lnkit/runtime';
 import type { Network } from './network.ts';
+import type { StorageRetryOptions } from './storage-status.ts';
 
 export interface ChainRpcConfig {
   url: string;
@@ -24,6 +25,8 @@ export interface NodeConfig {
   /** Worker actors append their JSON log lines here (default: their thread's stdout). */
   logFile?: string;
   logLevel?: string;
+  /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
+  storageRetry?: StorageRetryOptions;
   peerTimers?: {
     pingIntervalMs?: number;
     pongTimeoutMs?: number;
@@ -31,3 +34,4 @@ export interface NodeConfig {
     reconnectMaxDelayMs?: number;
   };
 }
+

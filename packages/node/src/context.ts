@@ -31,7 +31,9 @@ import type { ChainStatus } from './chain-status.ts';
 import type { NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
 import type { NodeEvent } from './events.ts';
+import { NodeFaults } from './faults.ts';
 import type { PersistentPeers } from './persistent-peers.ts';
+import type { StorageStatus } from './storage-status.ts';
 import type { TipListener } from './tip-listener.ts';
 
 /** The handle supervisor.spawn(descriptor) gives, from the descriptor's type. */
@@ -58,6 +60,8 @@ export interface NodeParts {
   broadcaster: Broadcaster;
   /** step 4 */
   store: Store;
+  /** step 4: whether the store takes writes; what needs a durable write checks or waits on it */
+  storage: StorageStatus;
   /** step 5: null with full blocks */
   filter: Filter | null;
   /** step 7: hex of the 33-byte node public key */
@@ -90,6 +94,8 @@ export class NodeContext {
   readonly log: Logger;
   readonly supervisor: Supervisor;
   readonly events = new Subject<NodeEvent>();
+  /** What is wrong with the machine now (info().faults); each change is a `fault` event. */
+  readonly faults = new NodeFaults((kind, fault) => this.events.next({ type: 'fault', kind, fault }));
   /** Listeners step 15 feeds the block stream to, besides the node's own chain tip. */
   readonly chainListeners: { name: string; listener: ChainListener }[] = [];
   /** Periodic tasks the components ask for; step 18 runs them. */

@@ -9,7 +9,9 @@ export type NodeErrorCode =
   /** keys_seed is missing from a data dir that already belongs to a node: no new seed is made over it. */
   | 'seed-missing'
   /** keys_seed gives another node id than the one the data dir belongs to. */
-  | 'seed-mismatch';
+  | 'seed-mismatch'
+  /** The data dir's storage refuses writes (a full disk, an I/O error): what needs a durable write waits. */
+  | 'storage-unavailable';
 
 /** Failures of the node as a whole; `code` is stable, the message names what is wrong. */
 export class NodeError extends Error {

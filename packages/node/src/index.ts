@@ -2,6 +2,7 @@ export { NodeBuilder } from './builder.ts';
 export type { ChainRpcConfig, NodeConfig } from './config.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export type { NodeEvent } from './events.ts';
+export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
 export { LNKIT_VERSION, LnkitNode, type NodeInfo } from './node.ts';
 export {
@@ -14,4 +15,5 @@ export {
   type PeerAddress,
   persistentPeerRecord,
 } from './records.ts';
+export { isStorageFault, type StorageRetryOptions, StorageStatus } from './storage-status.ts';
 export { migrateNodeStore, nodeStoreOptions, SCHEMA_VERSION } from './store-schema.ts';

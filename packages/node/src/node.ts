@@ -14,6 +14,7 @@ import type { NodeConfig } from './config.ts';
 import type { NodeContext } from './context.ts';
 import { NodeError } from './errors.ts';
 import type { NodeEvent } from './events.ts';
+import type { NodeFault, NodeFaultKind } from './faults.ts';
 import type { Network } from './network.ts';
 
 export const LNKIT_VERSION = '0.1.0';
@@ -30,6 +31,12 @@ export interface NodeInfo {
   version: string;
   /** Why the node no longer follows the chain (its chain tip could not be stored), or null. */
   chainError: string | null;
+  /**
+   * What is wrong with the machine now, each with when it began: `storage-unavailable` while
+   * the data dir refuses writes (the chain tip waits at blockHeight), `log-unwritable` while
+   * the log file does. Empty when all is well.
+   */
+  faults: NodeFault[];
 }
 
 export class LnkitNode {
@@ -72,12 +79,24 @@ export class LnkitNode {
       listening: this.ctx.get('listening'),
       version: LNKIT_VERSION,
       chainError: chain.error?.message ?? null,
+      faults: this.ctx.faults.list(),
     };
+  }
+
+  /**
+   * A fault of a piece the embedder runs beside the node (lnkitd: its log file), shown in
+   * info().faults; `null` ends it.
+   */
+  reportFault(kind: Exclude<NodeFaultKind, 'storage-unavailable'>, message: string | null): void {
+    if (message === null) this.ctx.faults.clear(kind);
+    else this.ctx.faults.raise(kind, message);
   }
 
   /** Connects and remembers the peer, so it is redialled after a drop or a restart. */
   async connect(nodeId: string, host: string, port: number): Promise<PeerInfo> {
     this.assertRunning();
+    // The peer is remembered durably before the user is told: not while the disk refuses writes.
+    this.ctx.get('storage').assertAvailable('connecting to a peer');
     const peers = this.ctx.get('peers');
     // Only a peer we did reach becomes persistent: a failed connect must not leave the
     // PeerManager redialling an address the user was told did not work.
@@ -93,6 +112,7 @@ export class LnkitNode {
   /** Disconnects and forgets the peer. */
   async disconnect(nodeId: string): Promise<boolean> {
     this.assertRunning();
+    this.ctx.get('storage').assertAvailable('forgetting a peer');
     const peers = this.ctx.get('peers');
     const id = nodeId.toLowerCase();
     const known = (await peers.ref.listPeers()).some((p) => p.nodeId === id);

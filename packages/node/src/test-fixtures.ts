@@ -78,13 +78,18 @@ export interface HeldWrite {
 
 /**
  * Wraps `store` so that the writes to database `name` can pass, be held until the test
- * releases them, or fail as a full disk would.
+ * releases them, fail as a full disk would (`fail`: write-failed with osCode ENOSPC), or be
+ * refused for a reason that is not the machine's (`refuse`: write-failed without an osCode).
  */
 export function gateWrites(
   store: Store,
   name: string,
-): { mode: 'pass' | 'hold' | 'fail'; held: HeldWrite[] } {
-  const gate = { mode: 'pass' as 'pass' | 'hold' | 'fail', held: [] as HeldWrite[] };
+): { mode: 'pass' | 'hold' | 'fail' | 'refuse'; held: HeldWrite[]; refused: number } {
+  const gate = {
+    mode: 'pass' as 'pass' | 'hold' | 'fail' | 'refuse',
+    held: [] as HeldWrite[],
+    refused: 0,
+  };
   const db = store.db.bind(store);
   store.db = (<V>(dbName: string, encoding?: Encoding): NamedDb<V> => {
     const inner = db<V>(dbName, encoding);
@@ -93,8 +98,19 @@ export function gateWrites(
       ...inner,
       put(key, value) {
         if (gate.mode === 'pass') return inner.put(key, value);
-        if (gate.mode === 'fail')
-          return Promise.reject(new StoreError('write-failed', `write to ${name} failed: disk full (test)`));
+        if (gate.mode === 'fail') {
+          gate.refused++;
+          return Promise.reject(
+            new StoreError(
+              'write-failed',
+              `write to ${name} failed: no space left on the device (ENOSPC) (test)`,
+              store.dataDir,
+              'ENOSPC',
+            ),
+          );
+        }
+        if (gate.mode === 'refuse')
+          return Promise.reject(new StoreError('write-failed', `write to ${name} failed: refused (test)`));
         return new Promise<void>((resolve, reject) => {
           gate.held.push({
             key,

@@ -2,8 +2,10 @@
  * Step 15, chain updates: the chain-sync actor (chain-sync's chainSyncActor) polls the block source
  * from where step 10 left every listener and streams connected / disconnected blocks. Each
  * listener is fed through chain-sync's own subscribeListener: one block at a time, in stream
- * order, so the chain tip's writes never overlap or reorder; a listener that fails (its write
- * refused) is logged, no longer fed, and reported as a node event and in info().chainError.
+ * order, so the chain tip's writes never overlap or reorder. The chain tip waits out a disk
+ * that refuses writes (a full disk: info().faults) and goes on when it takes them again; a
+ * listener that fails otherwise is logged, no longer fed, and reported as a node event and in
+ * info().chainError.
  * The node subscribes before it tells the actor to start (the stream is hot).
  *
  * A user's block source is an object with methods, which cannot cross threads, so with one
@@ -25,6 +27,7 @@ import type { ChainActor, NodeContext } from '../context.ts';
 export function chainUpdatesStep(): NodeComponent {
   let chain: ChainActor | undefined;
   const subscriptions: Subscription[] = [];
+  let stopping = false;
   return {
     step: 15,
     name: 'chain updates',
@@ -41,7 +44,7 @@ export function chainUpdatesStep(): NodeComponent {
           pollIntervalMs: cfg.pollIntervalMs ?? 1000,
         },
       });
-      const status = new ChainStatus();
+      const status = new ChainStatus(ctx.get('storage'));
       ctx.set('chain', chain);
       ctx.set('chainStatus', status);
 
@@ -58,12 +61,17 @@ export function chainUpdatesStep(): NodeComponent {
         });
       subscriptions.push(
         // Without its tip the node no longer follows the chain: that is the node's chain error.
-        feed('chain-tip', tipListener(ctx, status), (f) => status.onFailure(f)),
+        feed(
+          'chain-tip',
+          tipListener(ctx, status, () => stopping),
+          (f) => status.onFailure(f),
+        ),
         ...ctx.chainListeners.map(({ name, listener }) => feed(name, listener)),
       );
       await chain.ref.start();
     },
     async stop() {
+      stopping = true;
       for (const s of subscriptions) s.unsubscribe();
       await chain?.stop();
     },
@@ -88,12 +96,25 @@ function blockStream(ctx: NodeContext, status: ChainStatus, chain: ChainActor): 
   );
 }
 
-/** The node's chain tip, with the progress it shows: both in stream order, after the writes. */
-function tipListener(ctx: NodeContext, status: ChainStatus): ChainListener {
+/**
+ * The node's chain tip, with the progress it shows: both in stream order, after the writes. A
+ * write the disk refuses is waited on, not given up (storage-status.ts): the tip stays where it
+ * was durably, the blocks after it wait in the stream, and once a write succeeds the tip goes
+ * on from the block it stopped at.
+ */
+function tipListener(ctx: NodeContext, status: ChainStatus, stopping: () => boolean): ChainListener {
   const tip = ctx.get('tip');
+  const storage = ctx.get('storage');
+  // A write still waiting when the node stops is not a failure of the listener: it is left
+  // pending (its subscription is gone) rather than reported as one.
+  const durably = (write: () => Promise<void>) =>
+    storage.untilDurable(write).catch((e: unknown) => {
+      if (stopping()) return new Promise<void>(() => {});
+      throw e;
+    });
   return {
-    blockConnected: (block, height) => tip.blockConnected(block, height),
-    blockDisconnected: (header, height) => tip.blockDisconnected(header, height),
+    blockConnected: (block, height) => durably(() => tip.blockConnected(block, height)),
+    blockDisconnected: (header, height) => durably(() => tip.blockDisconnected(header, height)),
     syncProgress(p: SyncProgress) {
       if (!status.synced || !p.synced) {
         ctx.log.info(
