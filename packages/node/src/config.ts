@@ -1,4 +1,5 @@
 import type { RpcAuth } from '@lnkit/chain-sync';
+import type { PeerManagerOptions } from '@lnkit/peer-net';
 import type { Placement } from '@lnkit/runtime';
 import type { Network } from './network.ts';
 import type { StorageRetryOptions } from './storage-status.ts';
@@ -22,9 +23,17 @@ export interface NodeConfig {
   /** Placement of the actors: worker threads by default, in-process for debugging. */
   placement?: Placement;
   pollIntervalMs?: number;
-  /** Worker actors append their JSON log lines here (default: their thread's stdout). */
+  /**
+   * Worker actors append their JSON log lines here (default: their thread's stdout). They do
+   * not rotate it: a main-thread LogFile on the same path does (lnkitd's), and they follow.
+   */
   logFile?: string;
   logLevel?: string;
+  /**
+   * Caps on what peers may hold (peer-net's PeerManagerOptions of the same names, whose
+   * defaults apply to what is not given); each hit is counted in metrics().peers.
+   */
+  peerLimits?: Partial<Pick<PeerManagerOptions, PeerLimitName>>;
   /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
   storageRetry?: StorageRetryOptions;
   peerTimers?: {
@@ -35,3 +44,13 @@ export interface NodeConfig {
   };
 }
 
+/** The peer manager's limits a node config may set. */
+export type PeerLimitName =
+  | 'maxInboundConnections'
+  | 'maxInboundPerIp'
+  | 'maxInboundHandshakes'
+  | 'maxDialsInFlight'
+  | 'maxQueueBytes'
+  | 'maxQueueLength'
+  | 'sendStallTimeoutMs'
+  | 'misbehaviourLogIntervalMs';

@@ -1,10 +1,11 @@
 export { NodeBuilder } from './builder.ts';
-export type { ChainRpcConfig, NodeConfig } from './config.ts';
+export type { ChainRpcConfig, NodeConfig, PeerLimitName } from './config.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
+export { nodePrometheus } from './metrics.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
-export { LNKIT_VERSION, LnkitNode, type NodeInfo } from './node.ts';
+export { LNKIT_VERSION, LnkitNode, type NodeInfo, type NodeMetrics } from './node.ts';
 export {
   CHAIN_TIP,
   chainTipRecord,

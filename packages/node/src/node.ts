@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
-import type { PeerInfo } from '@lnkit/peer-net';
+import type { PeerInfo, PeerNetStats } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
 import type { Observable } from 'rxjs';
 import { type NodeComponent, stopComponents } from './component.ts';
@@ -36,6 +36,14 @@ export interface NodeInfo {
    * the data dir refuses writes (the chain tip waits at blockHeight), `log-unwritable` while
    * the log file does. Empty when all is well.
    */
+  faults: NodeFault[];
+}
+
+/** One snapshot of the node's metrics: every actor's, and the peer manager's limits. */
+export interface NodeMetrics {
+  actors: ActorMetricsSnapshot[];
+  /** The peer limits in force, what they hold now, and each hit counted; null if the peer actor did not answer. */
+  peers: PeerNetStats | null;
   faults: NodeFault[];
 }
 
@@ -141,8 +149,17 @@ export class LnkitNode {
     return this.ctx.get('feeEstimator').feeratePerKw(target);
   }
 
-  metrics(): Promise<ActorMetricsSnapshot[]> {
-    return this.ctx.supervisor.metrics();
+  /** Every actor's metrics, the peer limits and their hit counters, and the faults (see nodePrometheus). */
+  async metrics(): Promise<NodeMetrics> {
+    const [actors, peers] = await Promise.all([
+      this.ctx.supervisor.metrics(),
+      // A peer actor restarting or gone must not take the other metrics with it.
+      this.ctx
+        .get('peers')
+        .ref.stats()
+        .catch(() => null),
+    ]);
+    return { actors, peers, faults: this.ctx.faults.list() };
   }
 
   actorNames(): string[] {
