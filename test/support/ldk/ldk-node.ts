@@ -1,0 +1,439 @@
+/**
+ * An LDK node (lightningdevkit 0.1.0, WASM) that opens and accepts channels on the bcoin test
+ * chain: ChannelManager, ChainMonitor, an in-memory persister, a fixed fee estimator, a
+ * broadcaster into the chain's mempool, blocks fed from the chain's RPC, a PeerManager over TCP
+ * loopback, and its events collected and acted on (funding, inbound channel requests). Test
+ * code only. The transport-only peer is ldk-peer.ts.
+ */
+import net from 'node:net';
+import type { TestChain } from '@lnkit/testchain';
+import * as ldk from 'lightningdevkit';
+import { initLdk } from './ldk-peer.ts';
+import type { TestFunding } from './test-funding.ts';
+
+export { initLdk };
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export interface LdkNodeOptions {
+  chain: TestChain;
+  /** Builds LDK's funding transactions (segwit inputs only, as LDK requires). */
+  funding: TestFunding;
+  /** negotiate_anchors_zero_fee_htlc_tx (inbound anchors channels are then accepted by hand, as LDK asks). */
+  anchors?: boolean;
+  /** LDK's minimum_depth as fundee (its default is 6). */
+  minimumDepth?: number;
+  /** sat per 1000 weight for every target (default 253). */
+  feeratePerKw?: number;
+}
+
+/** What the test looks at in one of LDK's events. */
+export interface LdkEvent {
+  type: string;
+  channelId?: string;
+  counterparty?: string;
+  reason?: string;
+  channelTypeLe?: string;
+}
+
+export interface LdkChannel {
+  channelId: string;
+  counterparty: string;
+  isOutbound: boolean;
+  isReady: boolean;
+  isUsable: boolean;
+  confirmations: number | undefined;
+  confirmationsRequired: number | undefined;
+  shortChannelId: bigint | undefined;
+  /** The alias LDK received from its peer (the one the peer chose) and the one LDK sent. */
+  inboundScidAlias: bigint | undefined;
+  outboundScidAlias: bigint | undefined;
+  valueSat: bigint;
+  outboundCapacityMsat: bigint;
+  inboundCapacityMsat: bigint;
+  anchors: boolean;
+  fundingTxid: string | undefined;
+}
+
+let nextDescriptorId = 1_000_000n;
+
+const optNumber = (o: ldk.Option_u32Z): number | undefined =>
+  o instanceof ldk.Option_u32Z_Some ? o.some : undefined;
+/** The bindings hand a u64 back as a signed 64-bit bigint: an alias above 2^63 comes out negative. */
+const optU64 = (o: ldk.Option_u64Z): bigint | undefined =>
+  o instanceof ldk.Option_u64Z_Some ? BigInt.asUintN(64, o.some) : undefined;
+
+export class LdkNode {
+  pm!: ldk.PeerManager;
+  chanMan!: ldk.ChannelManager;
+  private chainMonitor!: ldk.ChainMonitor;
+  readonly logs: string[] = [];
+  readonly events: LdkEvent[] = [];
+  readonly broadcasts: { txid: string; accepted: boolean; reason?: string }[] = [];
+  nodeId = '';
+  port = 0;
+  height = 0;
+  private readonly sockets = new Set<net.Socket>();
+  private server: net.Server | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly checks = new Set<() => void>();
+  private work: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly o: LdkNodeOptions) {}
+
+  static async create(o: LdkNodeOptions): Promise<LdkNode> {
+    await initLdk();
+    const n = new LdkNode(o);
+    await n.build();
+    return n;
+  }
+
+  private async build(): Promise<void> {
+    const { chain } = this.o;
+    const logger = ldk.Logger.new_impl({
+      log: (r: ldk.Record) => {
+        const level = (ldk.Level[r.get_level()] ?? '').replace('LDKLevel_', '').toUpperCase();
+        this.logs.push(`${level} ${r.get_args()}`);
+      },
+    });
+    const feerate = this.o.feeratePerKw ?? 253;
+    const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => feerate });
+    const broadcaster = ldk.BroadcasterInterface.new_impl({
+      broadcast_transactions: (txs: Uint8Array[]) => {
+        for (const tx of txs) this.broadcast(tx);
+      },
+    });
+    const completed = ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
+    const persister = ldk.Persist.new_impl({
+      persist_new_channel: () => completed,
+      update_persisted_channel: () => completed,
+      archive_persisted_channel: () => {},
+    });
+    this.chainMonitor = ldk.ChainMonitor.constructor_new(
+      ldk.Option_FilterZ.constructor_none(),
+      broadcaster,
+      logger,
+      feeEstimator,
+      persister,
+    );
+    const now = Date.now();
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const keys = ldk.KeysManager.constructor_new(seed, BigInt(Math.floor(now / 1000)), (now % 1000) * 1e6);
+    const network = ldk.Network.LDKNetwork_Regtest;
+    const graph = ldk.NetworkGraph.constructor_new(network, logger);
+    const scorer = ldk.ProbabilisticScorer.constructor_new(
+      ldk.ProbabilisticScoringDecayParameters.constructor_default(),
+      graph,
+      logger,
+    );
+    const score = ldk.MultiThreadedLockableScore.constructor_new(scorer.as_Score());
+    const router = ldk.DefaultRouter.constructor_new(
+      graph,
+      logger,
+      keys.as_EntropySource(),
+      score.as_LockableScore(),
+      ldk.ProbabilisticScoringFeeParameters.constructor_default(),
+    );
+    const messageRouter = ldk.DefaultMessageRouter.constructor_new(graph, keys.as_EntropySource());
+    // LDK starts from the chain's current tip: BestBlock takes the hash in internal byte order.
+    this.height = await chain.height();
+    const tipHash = (await chain.rpc('getblockhash', [this.height])) as string;
+    const params = ldk.ChainParameters.constructor_new(
+      network,
+      ldk.BestBlock.constructor_new(Buffer.from(tipHash, 'hex').reverse(), this.height),
+    );
+    const config = ldk.UserConfig.constructor_default();
+    const handshake = config.get_channel_handshake_config();
+    if (this.o.anchors) handshake.set_negotiate_anchors_zero_fee_htlc_tx(true);
+    if (this.o.minimumDepth !== undefined) handshake.set_minimum_depth(this.o.minimumDepth);
+    config.set_channel_handshake_config(handshake);
+    // LDK accepts an inbound anchors channel only by hand (it must be able to pay for CPFP).
+    if (this.o.anchors) config.set_manually_accept_inbound_channels(true);
+    this.chanMan = ldk.ChannelManager.constructor_new(
+      feeEstimator,
+      this.chainMonitor.as_Watch(),
+      broadcaster,
+      router.as_Router(),
+      messageRouter.as_MessageRouter(),
+      logger,
+      keys.as_EntropySource(),
+      keys.as_NodeSigner(),
+      keys.as_SignerProvider(),
+      config,
+      params,
+      Math.floor(now / 1000),
+    );
+    const ignorer = ldk.IgnoringMessageHandler.constructor_new();
+    this.pm = ldk.PeerManager.constructor_new(
+      this.chanMan.as_ChannelMessageHandler(),
+      ignorer.as_RoutingMessageHandler(),
+      ignorer.as_OnionMessageHandler(),
+      ignorer.as_CustomMessageHandler(),
+      Math.floor(now / 1000),
+      keys.as_EntropySource().get_secure_random_bytes(),
+      logger,
+      keys.as_NodeSigner(),
+    );
+    this.nodeId = hex(this.chanMan.get_our_node_id());
+    this.timers.push(setInterval(() => this.pump(), 50));
+  }
+
+  /** Delivers LDK's queued messages and handles its events (never from inside an LDK callback). */
+  pump(): void {
+    this.pm.process_events();
+    const events: ldk.Event[] = [];
+    const handler = ldk.EventHandler.new_impl({
+      handle_event: (e: ldk.Event) => {
+        events.push(e);
+        return ldk.Result_NoneReplayEventZ.constructor_ok();
+      },
+    });
+    this.chanMan.as_EventsProvider().process_pending_events(handler);
+    this.chainMonitor.as_EventsProvider().process_pending_events(handler);
+    for (const e of events) this.onEvent(e);
+    this.pm.process_events();
+    this.notify();
+  }
+
+  private onEvent(e: ldk.Event): void {
+    if (e instanceof ldk.Event_FundingGenerationReady) {
+      const tmp = e.temporary_channel_id;
+      const peer = e.counterparty_node_id;
+      this.events.push({
+        type: 'FundingGenerationReady',
+        channelId: hex(tmp.get_a()),
+        counterparty: hex(peer),
+      });
+      this.serial(async () => {
+        const tx = await this.o.funding.build(e.output_script, e.channel_value_satoshis);
+        const r = this.chanMan.funding_transaction_generated(tmp, peer, new Uint8Array(tx.toBuffer()));
+        if (!(r instanceof ldk.Result_NoneAPIErrorZ_OK))
+          this.logs.push('ERROR funding_transaction_generated refused');
+        this.pump();
+      });
+    } else if (e instanceof ldk.Event_OpenChannelRequest) {
+      this.events.push({
+        type: 'OpenChannelRequest',
+        channelId: hex(e.temporary_channel_id.get_a()),
+        counterparty: hex(e.counterparty_node_id),
+        channelTypeLe: hex(e.channel_type.le_flags()),
+      });
+      this.chanMan.accept_inbound_channel(e.temporary_channel_id, e.counterparty_node_id, 0n);
+    } else if (e instanceof ldk.Event_ChannelPending) {
+      this.events.push({
+        type: 'ChannelPending',
+        channelId: hex(e.channel_id.get_a()),
+        counterparty: hex(e.counterparty_node_id),
+      });
+    } else if (e instanceof ldk.Event_ChannelReady) {
+      this.events.push({
+        type: 'ChannelReady',
+        channelId: hex(e.channel_id.get_a()),
+        counterparty: hex(e.counterparty_node_id),
+        channelTypeLe: hex(e.channel_type.le_flags()),
+      });
+    } else if (e instanceof ldk.Event_ChannelClosed) {
+      this.events.push({
+        type: 'ChannelClosed',
+        channelId: hex(e.channel_id.get_a()),
+        reason: e.reason.to_str(),
+      });
+    } else {
+      this.events.push({ type: e.constructor.name.replace(/^Event_/, '') });
+    }
+  }
+
+  private serial(fn: () => Promise<void>): void {
+    this.work = this.work.then(fn).catch((err: unknown) => this.logs.push(`ERROR ${(err as Error).message}`));
+  }
+
+  private broadcast(raw: Uint8Array): void {
+    this.serial(async () => {
+      const txHex = Buffer.from(raw).toString('hex');
+      try {
+        const txid = await this.o.chain.sendRawTransaction(txHex);
+        this.broadcasts.push({ txid, accepted: true });
+      } catch (err) {
+        this.broadcasts.push({ txid: '', accepted: false, reason: (err as Error).message });
+      }
+      this.notify();
+    });
+  }
+
+  /** Connects the chain's blocks above LDK's height, in order, to its ChainMonitor and ChannelManager. */
+  async syncToTip(): Promise<void> {
+    const tip = await this.o.chain.height();
+    for (let h = this.height + 1; h <= tip; h++) {
+      const hash = (await this.o.chain.rpc('getblockhash', [h])) as string;
+      const raw = Buffer.from((await this.o.chain.rpc('getblock', [hash, false])) as string, 'hex');
+      this.chainMonitor.as_Listen().block_connected(raw, h);
+      this.chanMan.as_Listen().block_connected(raw, h);
+      this.height = h;
+    }
+    this.pump();
+  }
+
+  /** Waits until LDK's own work (funding, broadcasts) queued so far is done. */
+  async settled(): Promise<void> {
+    await this.work;
+  }
+
+  /** create_channel: returns LDK's temporary channel id (hex). */
+  openChannel(nodeId: string, amountSat: bigint, pushMsat = 0n): string {
+    const r = this.chanMan.create_channel(Buffer.from(nodeId, 'hex'), amountSat, pushMsat, 42n, null, null);
+    if (!(r instanceof ldk.Result_ChannelIdAPIErrorZ_OK)) throw new Error('LDK refused create_channel');
+    this.pump();
+    return hex(r.res.get_a());
+  }
+
+  channels(): LdkChannel[] {
+    return this.chanMan.list_channels().map((c) => {
+      const txo = c.get_funding_txo();
+      const type = c.get_channel_type();
+      return {
+        channelId: hex(c.get_channel_id().get_a()),
+        counterparty: hex(c.get_counterparty().get_node_id()),
+        isOutbound: Boolean(c.get_is_outbound()),
+        isReady: Boolean(c.get_is_channel_ready()),
+        isUsable: Boolean(c.get_is_usable()),
+        confirmations: optNumber(c.get_confirmations()),
+        confirmationsRequired: optNumber(c.get_confirmations_required()),
+        shortChannelId: optU64(c.get_short_channel_id()),
+        inboundScidAlias: optU64(c.get_inbound_scid_alias()),
+        outboundScidAlias: optU64(c.get_outbound_scid_alias()),
+        valueSat: c.get_channel_value_satoshis(),
+        outboundCapacityMsat: c.get_outbound_capacity_msat(),
+        inboundCapacityMsat: c.get_inbound_capacity_msat(),
+        anchors: Boolean(type?.supports_anchors_zero_fee_htlc_tx()),
+        fundingTxid: txo ? hex(Uint8Array.from(txo.get_txid()).reverse()) : undefined,
+      };
+    });
+  }
+
+  async start(): Promise<number> {
+    const server = net.createServer((socket) => this.attach(socket, undefined));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    return this.port;
+  }
+
+  /** Dials a node; resolves when LDK lists it as a peer. */
+  async connect(nodeId: string, host: string, port: number): Promise<void> {
+    const socket = net.connect(port, host);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', reject);
+    });
+    this.attach(socket, nodeId);
+    await this.waitFor(
+      () => this.pm.list_peers().some((p) => hex(p.get_counterparty_node_id()) === nodeId),
+      30_000,
+      `LDK connected to ${nodeId}`,
+    );
+  }
+
+  /** One socket wired to LDK's PeerManager (LDK does no I/O itself; see ldk-wasm-notes.md). */
+  private attach(socket: net.Socket, outboundTo: string | undefined): void {
+    const id = nextDescriptorId++;
+    let ldkClosed = false;
+    this.sockets.add(socket);
+    const descriptor = ldk.SocketDescriptor.new_impl({
+      send_data(data: Uint8Array, resumeRead: boolean): number {
+        if (socket.destroyed) return 0;
+        socket.write(data);
+        if (resumeRead) socket.resume();
+        return data.length;
+      },
+      disconnect_socket(): void {
+        ldkClosed = true;
+        socket.destroy();
+      },
+      eq: (other: ldk.SocketDescriptor) => other.hash() === id,
+      hash: () => id,
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => {
+      if (ldkClosed) return;
+      const r = this.pm.read_event(descriptor, new Uint8Array(data.buffer, data.byteOffset, data.length));
+      if (r instanceof ldk.Result_boolPeerHandleErrorZ_OK) {
+        if (r.res) socket.pause();
+      } else {
+        ldkClosed = true;
+        socket.destroy();
+      }
+      this.pump();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (!ldkClosed) {
+        ldkClosed = true;
+        this.pm.socket_disconnected(descriptor);
+      }
+      this.pump();
+    });
+    if (outboundTo) {
+      const r = this.pm.new_outbound_connection(
+        Buffer.from(outboundTo, 'hex'),
+        descriptor,
+        ldk.Option_SocketAddressZ.constructor_none(),
+      );
+      if (!(r instanceof ldk.Result_CVec_u8ZPeerHandleErrorZ_OK)) {
+        socket.destroy();
+        throw new Error('LDK refused the outbound connection');
+      }
+      socket.write(r.res);
+    } else {
+      const r = this.pm.new_inbound_connection(descriptor, ldk.Option_SocketAddressZ.constructor_none());
+      if (!(r instanceof ldk.Result_NonePeerHandleErrorZ_OK)) socket.destroy();
+    }
+  }
+
+  /** Resolves when `cond` holds (checked after every socket event and every pump), or rejects after `timeoutMs`. */
+  waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!cond()) return;
+        clearTimeout(timer);
+        this.checks.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.checks.delete(check);
+        if (cond()) resolve();
+        else
+          reject(
+            new Error(
+              `timed out waiting for ${what}; LDK said:\n${this.logs
+                .filter((l) => /^(ERROR|WARN)/.test(l))
+                .slice(-10)
+                .join('\n')}`,
+            ),
+          );
+      }, timeoutMs);
+      this.checks.add(check);
+    });
+  }
+
+  private notify(): void {
+    for (const c of [...this.checks]) c();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.pm.disconnect_all_peers();
+    for (const s of this.sockets) s.destroy();
+    await this.work;
+    if (this.server) {
+      const server = this.server;
+      this.server = undefined;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}
