@@ -1,6 +1,9 @@
 // @lnkit/monitor — ChannelMonitor (one per channel, the source of truth), its numbered updates,
 // the MonitorStore that persists them, and the ChainMonitor that shows every monitor the chain.
 export { type ChainStep, monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
+export type { ChainMonitorActorConfig } from './chain-monitor.actor.ts';
+export { chainMonitorActor } from './chain-monitor.module.ts';
+export { ChainMonitor, type ChainMonitorOptions } from './chain-monitor.ts';
 export {
   channelParameters,
   commitmentData,
@@ -31,6 +34,7 @@ export {
   MONITOR_RECORD_KIND,
   MONITOR_RECORD_VERSION,
 } from './records.ts';
+export { MonitorSyncListener } from './sync-listener.ts';
 export {
   ANTI_REORG_DELAY,
   type BestBlock,

@@ -1,0 +1,266 @@
+/**
+ * ChainMonitor (LDK guide step 6): owns every ChannelMonitor, applies the channels' updates to
+ * them and persists each (the durability rule), and shows every monitor every block (step 15).
+ * The decisions are the pure monitor functions; this class sequences them with the persister,
+ * one operation at a time, so a block never lands in the middle of an update's persist. The
+ * actor (chain-monitor.actor.ts) is a thin shell around it.
+ */
+import type { BlockHeaderData } from '@lnkit/chain-sync';
+import type { Logger } from '@lnkit/runtime';
+import { isCompleted, isFailed, isInProgress, PersistStatus } from '@lnkit/store';
+import type { Transaction } from '@lnkit/tx';
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import { monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
+import { MonitorError } from './errors.ts';
+import { applyMonitorUpdate, createMonitor } from './monitor.ts';
+import type { MonitorPersister, PersistCompletion } from './persister.ts';
+import type { BestBlock, ChannelMonitor, ChannelMonitorUpdate, FundingKey, MonitorEvent } from './types.ts';
+
+export interface ChainMonitorOptions {
+  persister: MonitorPersister;
+  /** Where the block stream feeding this ChainMonitor starts (what synchronizeListeners returned). */
+  bestBlock: BestBlock;
+  logger?: Logger;
+  /**
+   * A monitor whose best block is this many blocks past its last write is written again, so a
+   * restart replays few blocks to it (default 144, about a day).
+   */
+  chainPersistIntervalBlocks?: number;
+}
+
+type HeaderRef = Pick<BlockHeaderData, 'hashHex' | 'prevHashHex'>;
+
+interface Watched {
+  monitor: ChannelMonitor;
+  /** The best block height at its last completed write. */
+  persistedHeight: number;
+  /** Updates answered in-progress and not yet reported complete. */
+  pending: bigint[];
+  /** A funding spend change not yet written (its write failed): written at the next block. */
+  dirty: boolean;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export class ChainMonitor {
+  readonly #persister: MonitorPersister;
+  readonly #log: Logger | undefined;
+  readonly #interval: number;
+  readonly #watched = new Map<FundingKey, Watched>();
+  readonly #byChannelId = new Map<string, FundingKey>();
+  /** Funding outpoints in internal-order hex with the vout: what a block's inputs are looked up by. */
+  readonly #byOutpoint = new Map<string, FundingKey>();
+  readonly #events = new Subject<MonitorEvent>();
+  readonly #completions: Subscription | undefined;
+  #bestBlock: BestBlock;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** Hot: subscribe before watching channels or feeding blocks. */
+  readonly events$: Observable<MonitorEvent> = this.#events.asObservable();
+
+  constructor(options: ChainMonitorOptions) {
+    this.#persister = options.persister;
+    this.#log = options.logger;
+    this.#interval = options.chainPersistIntervalBlocks ?? 144;
+    this.#bestBlock = { ...options.bestBlock };
+    this.#completions = options.persister.completions$?.subscribe((c) => {
+      void this.#serial(async () => this.#completed(c));
+    });
+  }
+
+  get bestBlock(): BestBlock {
+    return { ...this.#bestBlock };
+  }
+
+  /** One operation at a time, in call order, whatever calls it (the actor's mailbox, a stream). */
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Guide step 11: hands a monitor to the ChainMonitor, and persists it whole (a new channel's,
+   * or one read at start and brought to the tip, whose best block moved). A second monitor
+   * for the same funding outpoint is refused. A monitor that already saw its funding spent
+   * says so again (`FundingSpent`), so a restarted node learns it as a running one did.
+   */
+  watchChannel(monitor: ChannelMonitor): Promise<PersistStatus> {
+    return this.#serial(async () => {
+      if (this.#watched.has(monitor.fundingKey))
+        throw new MonitorError(
+          'duplicate-channel',
+          `a monitor for funding outpoint ${monitor.fundingKey} is already watched`,
+        );
+      const status = await this.#persister.persistNewChannel(monitor);
+      this.#add(monitor);
+      const ids = { fundingKey: monitor.fundingKey, channelId: monitor.channel.channelId };
+      if (isCompleted(status)) this.#persisted(monitor.fundingKey);
+      else this.#answered(monitor.fundingKey, monitor.latestUpdateId, status);
+      if (monitor.fundingSpend) this.#events.next({ type: 'FundingSpent', ...ids, ...monitor.fundingSpend });
+      return status;
+    });
+  }
+
+  /**
+   * Applies a channel's update and persists it. The first update (`channel-opened`) makes the
+   * channel's monitor, at this ChainMonitor's best block. An update the monitor refuses (out of
+   * order, for a closed channel, …) throws its MonitorError and changes nothing; a persist that
+   * fails answers `failed` and says `MonitorUpdateFailed`, and the monitor keeps the update in
+   * memory (the chain is watched with the most the channel told it).
+   */
+  updateChannel(update: ChannelMonitorUpdate): Promise<PersistStatus> {
+    return this.#serial(async () => {
+      const known = this.#byChannelId.get(hex(update.channelId));
+      if (!known && update.steps[0]?.kind === 'channel-opened') {
+        const monitor = createMonitor(update, this.#bestBlock);
+        if (this.#watched.has(monitor.fundingKey))
+          throw new MonitorError(
+            'duplicate-channel',
+            `a monitor for funding outpoint ${monitor.fundingKey} is already watched`,
+          );
+        const status = await this.#persister.persistNewChannel(monitor);
+        this.#add(monitor);
+        if (isCompleted(status)) this.#persisted(monitor.fundingKey);
+        this.#answered(monitor.fundingKey, update.updateId, status);
+        return status;
+      }
+      const w = known ? this.#watched.get(known) : undefined;
+      if (!w) throw new MonitorError('unknown-channel', `no monitor for channel ${hex(update.channelId)}`);
+      const monitor = applyMonitorUpdate(w.monitor, update);
+      w.monitor = monitor;
+      const status = await this.#persister.updatePersistedChannel(monitor, update);
+      this.#answered(monitor.fundingKey, update.updateId, status);
+      return status;
+    });
+  }
+
+  /** An in-progress persist completed (LDK's channel_monitor_updated): every update up to `updateId` is durable. */
+  channelMonitorUpdated(fundingKey: FundingKey, updateId: bigint): Promise<void> {
+    return this.#serial(async () =>
+      this.#completed({ fundingKey, updateId, status: PersistStatus.completed() }),
+    );
+  }
+
+  /** Block `height` connected: every monitor sees it; those whose funding spend changed are written. */
+  blockConnected(header: HeaderRef, height: number, txs: readonly Transaction[]): Promise<void> {
+    return this.#serial(async () => {
+      const spending = new Map<FundingKey, Transaction[]>();
+      for (const tx of txs) {
+        for (const input of tx.ins) {
+          const key = this.#byOutpoint.get(`${hex(input.hash)}:${input.index}`);
+          if (key) spending.set(key, [...(spending.get(key) ?? []), tx]);
+        }
+      }
+      for (const w of this.#watched.values()) {
+        const r = monitorBlockConnected(w.monitor, header, height, spending.get(w.monitor.fundingKey) ?? []);
+        w.monitor = r.monitor;
+        if (r.spendChanged) w.dirty = true;
+        if (w.dirty || height - w.persistedHeight >= this.#interval) await this.#persistChainState(w);
+        for (const e of r.events) this.#events.next(e);
+      }
+      if (height > this.#bestBlock.height) this.#bestBlock = { hashHex: header.hashHex, height };
+    });
+  }
+
+  /** Block `height` disconnected (a reorg): every monitor steps back; a recent funding spend in it is undone. */
+  blockDisconnected(header: HeaderRef, height: number): Promise<void> {
+    return this.#serial(async () => {
+      for (const w of this.#watched.values()) {
+        const r = monitorBlockDisconnected(w.monitor, header, height);
+        w.monitor = r.monitor;
+        if (r.spendChanged) w.dirty = true;
+        if (w.dirty) await this.#persistChainState(w);
+        for (const e of r.events) this.#events.next(e);
+      }
+      if (height <= this.#bestBlock.height)
+        this.#bestBlock = { hashHex: header.prevHashHex, height: height - 1 };
+    });
+  }
+
+  /** The monitor of a funding outpoint, or of a channel id (hex). */
+  monitor(fundingKeyOrChannelId: string): ChannelMonitor | undefined {
+    const key = this.#byChannelId.get(fundingKeyOrChannelId) ?? fundingKeyOrChannelId;
+    return this.#watched.get(key)?.monitor;
+  }
+
+  monitors(): ChannelMonitor[] {
+    return [...this.#watched.values()].map((w) => w.monitor);
+  }
+
+  /** Updates waiting for an in-progress persist, per channel. */
+  pendingUpdates(fundingKey: FundingKey): bigint[] {
+    return [...(this.#watched.get(fundingKey)?.pending ?? [])];
+  }
+
+  /** Waits for what is running, then stops taking completions and ends the event stream. */
+  async stop(): Promise<void> {
+    await this.#serial(async () => undefined);
+    this.#completions?.unsubscribe();
+    this.#events.complete();
+  }
+
+  #add(monitor: ChannelMonitor): void {
+    const { txid, vout } = monitor.channel.fundingOutpoint;
+    this.#watched.set(monitor.fundingKey, {
+      monitor,
+      persistedHeight: monitor.bestBlock.height,
+      pending: [],
+      dirty: false,
+    });
+    this.#byChannelId.set(hex(monitor.channel.channelId), monitor.fundingKey);
+    this.#byOutpoint.set(`${hex(txid)}:${vout}`, monitor.fundingKey);
+  }
+
+  #persisted(fundingKey: FundingKey): void {
+    const w = this.#watched.get(fundingKey);
+    if (w) w.persistedHeight = w.monitor.bestBlock.height;
+  }
+
+  /** What a persister's answer means for the channel: pause (in-progress) or stop (failed). */
+  #answered(fundingKey: FundingKey, updateId: bigint, status: PersistStatus): void {
+    const w = this.#watched.get(fundingKey);
+    if (!w) return;
+    const ids = { fundingKey, channelId: w.monitor.channel.channelId };
+    if (isInProgress(status)) w.pending.push(updateId);
+    else if (isFailed(status)) {
+      this.#log?.error(
+        { channel: fundingKey, updateId: updateId.toString(), reason: status.reason },
+        `monitor update ${updateId} could not be persisted: ${status.reason}; the channel must stop`,
+      );
+      this.#events.next({ type: 'MonitorUpdateFailed', ...ids, updateId, reason: status.reason });
+    }
+  }
+
+  #completed(c: PersistCompletion): void {
+    const w = this.#watched.get(c.fundingKey);
+    if (!w) return;
+    const ids = { fundingKey: c.fundingKey, channelId: w.monitor.channel.channelId };
+    if (isFailed(c.status)) {
+      this.#answered(c.fundingKey, c.updateId, c.status);
+      return;
+    }
+    w.pending = w.pending.filter((id) => id > c.updateId);
+    // The channel resumes only when nothing before it is still pending.
+    if (w.pending.length === 0) this.#persisted(c.fundingKey);
+    this.#events.next({ type: 'MonitorUpdateCompleted', ...ids, updateId: c.updateId });
+  }
+
+  /**
+   * Chain state (a funding spend, the best block) written whole. It is not an update: a failure
+   * is logged and the write is due again at the next block; until then a restart replays the
+   * blocks since the last write, which finds the same spend again.
+   */
+  async #persistChainState(w: Watched): Promise<void> {
+    const status = await this.#persister.updatePersistedChannel(w.monitor);
+    // In progress is as good as written here: nothing waits on chain state.
+    if (!isFailed(status)) {
+      w.persistedHeight = w.monitor.bestBlock.height;
+      w.dirty = false;
+    } else if (isFailed(status))
+      this.#log?.error(
+        { channel: w.monitor.fundingKey, reason: status.reason },
+        `monitor chain state could not be persisted: ${status.reason}; retrying at the next block`,
+      );
+  }
+}
