@@ -20,21 +20,18 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 const logger = createRootLogger({ level: 'silent' });
-const TIP = { hashHex: '00'.repeat(31) + '64', height: 100 };
-const header = { hashHex: '00'.repeat(31) + '65', prevHashHex: TIP.hashHex };
+const TIP = { hashHex: `${'00'.repeat(31)}64`, height: 100 };
+const header = { hashHex: `${'00'.repeat(31)}65`, prevHashHex: TIP.hashHex };
 
 for (const placement of ['in-process', 'worker'] as const) {
   test(`${placement}: updates persisted, a block's funding spend said on events$`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lnkit-cm-actor-'));
     dirs.push(dataDir);
-    let store: Store | undefined;
-    const config =
-      placement === 'in-process'
-        ? {
-            bestBlock: TIP,
-            persister: new MonitorStore((store = await Store.open(dataDir, { schemaVersion: 1 }))),
-          }
-        : { bestBlock: TIP, store: { dataDir, schemaVersion: 1 } };
+    // In-process, the test hands it a persister over its own Store; in a worker, it opens the data dir.
+    const store = placement === 'in-process' ? await Store.open(dataDir, { schemaVersion: 1 }) : undefined;
+    const config = store
+      ? { bestBlock: TIP, persister: new MonitorStore(store) }
+      : { bestBlock: TIP, store: { dataDir, schemaVersion: 1 } };
     const handle = await spawn(chainMonitorActor, { placement, config, logger });
     try {
       const fx = new ChannelFixture();
