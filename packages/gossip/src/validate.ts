@@ -221,8 +221,7 @@ export class GossipValidator {
     for (const at of [o.nodeId1, o.nodeId2, o.bitcoinKey1, o.bitcoinKey2])
       if (!isCompressedPointPrefix(raw, at)) return 'malformed';
     if (bytesEqualAt(raw, o.nodeId1, raw, o.nodeId2, 33)) return 'self-channel';
-    if (this.blacklist.has(nodeKeyAt(raw, o.nodeId1)) || this.blacklist.has(nodeKeyAt(raw, o.nodeId2)))
-      return 'blacklisted';
+    if (this.isBlacklisted(raw, o)) return 'blacklisted';
     const scid = u64(raw, o.scid);
     b.scid[i] = scid;
     const c = this.graph.channelIndex(scid);
@@ -248,6 +247,12 @@ export class GossipValidator {
     }
     b.pending[i] = HAS_ANN;
     return undefined;
+  }
+
+  private isBlacklisted(raw: Uint8Array, o: ChannelAnnouncementOffsets): boolean {
+    // Almost always empty: then no key string is made.
+    if (this.blacklist.size === 0) return false;
+    return this.blacklist.has(nodeKeyAt(raw, o.nodeId1)) || this.blacklist.has(nodeKeyAt(raw, o.nodeId2));
   }
 
   private sameNodes(c: number, raw: Uint8Array, o: ChannelAnnouncementOffsets): boolean {
@@ -463,8 +468,7 @@ export class GossipValidator {
     const raw = b.items[i]!.raw;
     const o = channelAnnouncementOffsets(raw)!;
     const scid = b.scid[i]!;
-    if (this.blacklist.has(nodeKeyAt(raw, o.nodeId1)) || this.blacklist.has(nodeKeyAt(raw, o.nodeId2)))
-      return 'blacklisted';
+    if (this.isBlacklisted(raw, o)) return 'blacklisted';
     let capacitySat: bigint | undefined;
     let fundingTxid: Uint8Array | undefined;
     if (utxo) {
