@@ -53,6 +53,9 @@ export default defineActor({
       events$: () => cm.events$,
       watchChannel: (monitor: ChannelMonitor) => cm.watchChannel(monitor),
       updateChannel: (update: ChannelMonitorUpdate) => cm.updateChannel(update),
+      /** The manager's MonitorPersister: a refused update is a `failed` answer. */
+      persist: (update: ChannelMonitorUpdate) => cm.persist(update),
+      completed$: () => cm.completed$,
       channelMonitorUpdated: (fundingKey: FundingKey, updateId: bigint) =>
         cm.channelMonitorUpdated(fundingKey, updateId),
       blockConnected: (header: Header, height: number, rawTxs: Uint8Array[]) =>

@@ -130,11 +130,24 @@ test('in progress: the update is pending until the persister reports it; failed:
   assert.deepEqual(cm.pendingUpdates(key), [2n, 3n]);
   // The persister's own report (a remote backup acknowledged update 2), then a direct call for 3.
   persister.completions.next({ fundingKey: key, updateId: 2n, status: PS.completed() });
+  const forManager: { channelId: string; updateId: bigint }[] = [];
+  cm.completed$.subscribe((c) => forManager.push(c));
   await cm.channelMonitorUpdated(key, 3n);
+  const channelIdHex = Buffer.from(fx.info.channelId).toString('hex');
+  assert.deepEqual(forManager, [
+    { channelId: channelIdHex, updateId: 2n },
+    { channelId: channelIdHex, updateId: 3n },
+  ]);
   assert.deepEqual(cm.pendingUpdates(key), []);
   assert.deepEqual(
     seen.filter((e) => e.type === 'MonitorUpdateCompleted').map((e) => (e as { updateId: bigint }).updateId),
     [2n, 3n],
+  );
+  // The manager's view: persist() answers instead of throwing, completed$ names the channel id.
+  const refused = await cm.persist({ ...(u2 as ChannelMonitorUpdate) });
+  assert.ok(
+    refused.status === 'failed' && /update-out-of-order/.test(refused.reason),
+    JSON.stringify(refused),
   );
   persister.answer = PS.failed('backup host unreachable');
   const failed = await cm.updateChannel(u4 as ChannelMonitorUpdate);

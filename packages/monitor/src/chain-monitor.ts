@@ -9,7 +9,7 @@ import type { BlockHeaderData } from '@lnkit/chain-sync';
 import type { Logger } from '@lnkit/runtime';
 import { isCompleted, isFailed, isInProgress, PersistStatus } from '@lnkit/store';
 import type { Transaction } from '@lnkit/tx';
-import { type Observable, Subject, type Subscription } from 'rxjs';
+import { filter, map, type Observable, Subject, type Subscription } from 'rxjs';
 import { monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
 import { MonitorError } from './errors.ts';
 import { applyMonitorUpdate, createMonitor } from './monitor.ts';
@@ -134,6 +134,25 @@ export class ChainMonitor {
       return status;
     });
   }
+
+  /**
+   * The channel manager's side (its MonitorPersister, LDK's chain::Watch): `updateChannel` with
+   * a refused update answered `failed` (the channel stops, saying why) instead of thrown.
+   */
+  async persist(update: ChannelMonitorUpdate): Promise<PersistStatus> {
+    try {
+      return await this.updateChannel(update);
+    } catch (e) {
+      if (e instanceof MonitorError) return PersistStatus.failed(`${e.code}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** For the manager: each in-progress persist that completed, by channel id (hex). */
+  readonly completed$: Observable<{ channelId: string; updateId: bigint }> = this.events$.pipe(
+    filter((e) => e.type === 'MonitorUpdateCompleted'),
+    map((e) => ({ channelId: hex(e.channelId), updateId: (e as { updateId: bigint }).updateId })),
+  );
 
   /** An in-progress persist completed (LDK's channel_monitor_updated): every update up to `updateId` is durable. */
   channelMonitorUpdated(fundingKey: FundingKey, updateId: bigint): Promise<void> {
