@@ -117,7 +117,7 @@ test('an update step of a kind this lnkit does not know (even type) is refused, 
       e instanceof StoreError && e.code === 'record-malformed' && /holds 0 kinds/.test(e.message),
   );
   const preimage = writeTlvStream([
-    { type: 8n, value: new Uint8Array(32).fill(1) },
+    { type: 10n, value: new Uint8Array(32).fill(1) },
     { type: 13n, value: Uint8Array.of(1) },
   ]);
   const u = decodeMonitorUpdate(record(preimage));

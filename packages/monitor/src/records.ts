@@ -12,6 +12,10 @@
  * skipping them is safe (a funding transaction kept for rebroadcast is; an HTLC list is not).
  * A new update step kind takes a new even type in the step envelope, so an older lnkit refuses
  * an update it cannot apply rather than skipping it.
+ *
+ * The update record's numbers are those of @lnkit/manager's monitor-update-record.ts for the
+ * steps it writes (channel-opened at 0, channel-closed at 2, and every field inside them), so
+ * updates its interim persister stored read here unchanged; the other steps follow at 4..10.
  */
 import { defineRecord, type FieldCodec, fieldCodec as f, type RecordFields } from '@lnkit/store';
 import { channelParameters, fundingKeyOf } from './commitment.ts';
@@ -74,7 +78,7 @@ const signature = f.fixed(64);
 
 const outpoint = f.struct<OutPointData>('outpoint', {
   txid: { type: 0, codec: f.bytes32 },
-  vout: { type: 2, codec: f.u32 },
+  vout: { type: 2, codec: f.u16 },
 });
 
 const side = f.struct<ChannelSideParams>('channel side', {
@@ -89,12 +93,12 @@ const side = f.struct<ChannelSideParams>('channel side', {
   paymentBasepoint: { type: 16, codec: f.point },
   delayedPaymentBasepoint: { type: 18, codec: f.point },
   htlcBasepoint: { type: 20, codec: f.point },
-  upfrontShutdownScript: { type: 23, codec: f.bytes, optional: true },
+  upfrontShutdownScript: { type: 21, codec: f.bytes, optional: true },
 });
 
 const infoFields: RecordFields<ChannelInfo> = {
   channelId: { type: 0, codec: f.bytes32 },
-  counterpartyNodeId: { type: 2, codec: f.utf8 },
+  counterpartyNodeId: { type: 2, codec: f.hex(33) },
   isFunder: { type: 4, codec: f.bool },
   channelType: { type: 6, codec: channelType },
   announce: { type: 8, codec: f.bool },
@@ -103,13 +107,14 @@ const infoFields: RecordFields<ChannelInfo> = {
   fundingScript: { type: 14, codec: f.bytes },
   fundingScriptPubKey: { type: 16, codec: f.bytes },
   // Only for rebroadcast until it confirms: a reader may do without it.
-  fundingTx: { type: 19, codec: f.bytes, optional: true },
-  channelKeyIndex: { type: 20, codec: f.u64 },
-  local: { type: 22, codec: side },
-  remote: { type: 24, codec: side },
-  commitmentNumberObscure: { type: 26, codec: f.u64 },
-  minimumDepth: { type: 28, codec: f.u32 },
-  createdAtHeight: { type: 30, codec: f.u32 },
+  fundingTx: { type: 17, codec: f.bytes, optional: true },
+  channelKeyIndex: { type: 18, codec: f.u64 },
+  local: { type: 20, codec: side },
+  remote: { type: 22, codec: side },
+  commitmentNumberObscure: { type: 24, codec: f.u64 },
+  minimumDepth: { type: 26, codec: f.u32 },
+  createdAtHeight: { type: 28, codec: f.u32 },
+  // 30 and 32 are the first commitments in a channel-opened step.
   localShutdownScript: { type: 33, codec: f.bytes, optional: true },
 };
 const info = f.struct<ChannelInfo>('channel info', infoFields);
@@ -131,12 +136,13 @@ const commitmentFields: RecordFields<CommitmentData> = {
   toLocalMsat: { type: 8, codec: f.u64 },
   toRemoteMsat: { type: 10, codec: f.u64 },
   feeratePerKw: { type: 12, codec: f.u32 },
-  htlcs: { type: 14, codec: htlcs, optional: true },
+  // Must not be skipped: an HTLC output unknown to the monitor is an output it cannot claim.
+  htlcs: { type: 16, codec: htlcs, optional: true },
 };
 const commitment = f.struct<CommitmentData>('commitment', commitmentFields);
 const holderCommitment = f.struct<HolderCommitmentData>('holder commitment', {
   ...commitmentFields,
-  counterpartySignature: { type: 16, codec: signature },
+  counterpartySignature: { type: 14, codec: signature },
   htlcSignatures: { type: 18, codec: f.list(signature, { itemBytes: 64 }), optional: true },
 });
 
@@ -248,30 +254,30 @@ const envelope = f.struct<StepEnvelope>('monitor update step', {
     type: 0,
     codec: f.struct<Omit<ChannelOpened, 'kind'>>('channel opened', {
       ...infoFields,
-      holderCommitment: { type: 40, codec: holderCommitment },
-      counterpartyCommitment: { type: 42, codec: commitment },
+      holderCommitment: { type: 30, codec: holderCommitment },
+      counterpartyCommitment: { type: 32, codec: commitment },
     }),
     optional: true,
   },
-  counterpartyCommitment: { type: 2, codec: commitment, optional: true },
-  holderCommitment: { type: 4, codec: holderCommitment, optional: true },
-  commitmentSecret: {
-    type: 6,
-    codec: f.struct<{ commitmentNumber: bigint; secret: Uint8Array }>('commitment secret', {
-      commitmentNumber: { type: 0, codec: f.u64 },
-      secret: { type: 2, codec: f.bytes32 },
-    }),
-    optional: true,
-  },
-  paymentPreimage: { type: 8, codec: f.bytes32, optional: true },
   channelClosed: {
-    type: 10,
+    type: 2,
     codec: f.struct<{ reason: string; broadcastHolderCommitment: boolean }>('channel closed', {
       reason: { type: 0, codec: f.utf8 },
       broadcastHolderCommitment: { type: 2, codec: f.bool },
     }),
     optional: true,
   },
+  counterpartyCommitment: { type: 4, codec: commitment, optional: true },
+  holderCommitment: { type: 6, codec: holderCommitment, optional: true },
+  commitmentSecret: {
+    type: 8,
+    codec: f.struct<{ commitmentNumber: bigint; secret: Uint8Array }>('commitment secret', {
+      commitmentNumber: { type: 0, codec: f.u64 },
+      secret: { type: 2, codec: f.bytes32 },
+    }),
+    optional: true,
+  },
+  paymentPreimage: { type: 10, codec: f.bytes32, optional: true },
 });
 
 const stepCodec: FieldCodec<MonitorUpdateStep> = {
