@@ -231,6 +231,30 @@ describe('GossipSync', () => {
     assert.ok(node.graph.stats().channels >= 3);
   });
 
+  test('copies of what the graph has, and copies of what is queued, are dropped on arrival: no batch, no signature check', async () => {
+    const net = new Network();
+    const raws = ringGossip(10);
+    const node = await seeded(net, 'node', raws);
+    net.add('peer');
+    net.connect('node', 'peer');
+    await net.settle();
+    const before = node.counters.snapshot();
+    for (const raw of raws) node.receive('peer', raw);
+    await net.settle();
+    const after = node.counters.snapshot();
+    assert.equal(after.batches, before.batches, 'nothing queued');
+    assert.equal(after.signaturesChecked, before.signaturesChecked);
+    assert.equal(node.counters.get('channel_update', 'duplicate'), 20);
+    // A new message twice in a row: the second copy never reaches a batch.
+    const fresh = signRing(2, { timestamp: T0 / 1000, firstKey: 900, scidOffset: 100 })[0]!;
+    const checked = after.signaturesChecked;
+    node.receive('peer', fresh);
+    node.receive('peer', new Uint8Array(fresh));
+    await net.settle();
+    assert.equal(node.counters.snapshot().signaturesChecked, checked + 4);
+    assert.equal(node.counters.get('channel_announcement', 'accepted'), 11);
+  });
+
   test('close() lets batches in flight finish; nothing is taken afterwards', async () => {
     const net = new Network();
     const node = net.add('node');

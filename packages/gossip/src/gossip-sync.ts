@@ -33,7 +33,7 @@ import { StaggeredBroadcast, type TimestampFilter } from './broadcast.ts';
 import type { NetworkGraph } from './graph.ts';
 import type { LmdbGraphStore } from './graph-store.ts';
 import { messageType } from './layout.ts';
-import { GossipCounters, kindIndex, OUTCOME_INDEX } from './outcomes.ts';
+import { GOSSIP_KINDS, GossipCounters, kindIndex, reactionTo } from './outcomes.ts';
 import { pruneStale } from './prune.ts';
 import { answerShortChannelIds, gossipInTimestampRange, replyChannelRanges } from './queries.ts';
 import { RangeSync, type SyncStep } from './query-sync.ts';
@@ -86,7 +86,11 @@ export interface GossipSyncOptions {
   catchUpMarginSec?: number;
   /** A range sync that hears nothing from its peer for this long has failed. Default 2 minutes. */
   syncTimeoutMs?: number;
-  /** Messages from one peer waiting in the inbox beyond this are dropped (counted as rate-limited). Default 100,000. */
+  /**
+   * Messages from one peer waiting in the inbox beyond this are dropped (counted as rate-limited).
+   * Only messages that need a check wait (copies and older versions of what the graph has are
+   * dropped on arrival), so this is about one and a half mainnet graphs. Default 200,000.
+   */
   maxInboxPerPeer?: number;
   /** Messages per transport.send. Default 256. */
   sendChunk?: number;
@@ -169,6 +173,8 @@ export class GossipSync {
     >
   >;
   private inbox: InboundGossip[] = [];
+  /** First signature → the queued message carrying it: exact copies are dropped on arrival. */
+  private readonly queuedCopies = new Map<string, Uint8Array>();
   private inboxHead = 0;
   private inFlight = 0;
   private nextSeq = 0;
@@ -207,7 +213,7 @@ export class GossipSync {
       gossipPeers: options.gossipPeers ?? 5,
       catchUpMarginSec: options.catchUpMarginSec ?? 3600,
       syncTimeoutMs: options.syncTimeoutMs ?? 120_000,
-      maxInboxPerPeer: options.maxInboxPerPeer ?? 100_000,
+      maxInboxPerPeer: options.maxInboxPerPeer ?? 200_000,
       sendChunk: options.sendChunk ?? 256,
       snapshotAfterWrites: options.snapshotAfterWrites ?? 50_000,
       pruneIntervalMs: options.pruneIntervalMs ?? 3_600_000,
@@ -306,12 +312,27 @@ export class GossipSync {
     const type = messageType(raw);
     if (type >= 256 && type <= 258) {
       const state = this.peerOf(peer);
-      if (state.queued >= this.o.maxInboxPerPeer) {
-        this.counters.count(kindIndex(type), OUTCOME_INDEX['rate-limited']);
+      if (state.sync) state.syncHeardAt = this.now();
+      const screened = this.validator.screen(raw, Math.floor(this.now() / 1000));
+      if (screened) {
+        this.validator.count(type, screened);
+        if (reactionTo(GOSSIP_KINDS[kindIndex(type)]!, screened) !== 'none')
+          this.warn(state, `gossip: ${screened}`);
         return;
       }
+      // An exact copy of a message still queued (keyed by its first signature, compared whole).
+      const key = raw.length >= 66 ? Buffer.from(raw.buffer, raw.byteOffset + 2, 64).toString('latin1') : '';
+      const queued = this.queuedCopies.get(key);
+      if (queued && queued.length === raw.length && Buffer.compare(queued, raw) === 0) {
+        this.validator.count(type, 'duplicate');
+        return;
+      }
+      if (state.queued >= this.o.maxInboxPerPeer) {
+        this.validator.count(type, 'rate-limited');
+        return;
+      }
+      if (!queued) this.queuedCopies.set(key, raw);
       state.queued++;
-      if (state.sync) state.syncHeardAt = this.now();
       this.inbox.push({ peer, raw });
       this.pump();
       return;
@@ -422,6 +443,9 @@ export class GossipSync {
       for (const it of items) {
         const p = this.peers.get(it.peer);
         if (p) p.queued--;
+        const key =
+          it.raw.length >= 66 ? Buffer.from(it.raw.buffer, it.raw.byteOffset + 2, 64).toString('latin1') : '';
+        if (this.queuedCopies.get(key) === it.raw) this.queuedCopies.delete(key);
       }
       this.inFlight++;
       void this.process(items, this.nextSeq++);
@@ -666,6 +690,7 @@ export class GossipSync {
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.batchWaiters.push(resolve));
     this.inbox = [];
     this.inboxHead = 0;
+    this.queuedCopies.clear();
     if (this.store) {
       this.store.putMeta(Math.floor(this.now() / 1000));
       await this.persist(true);

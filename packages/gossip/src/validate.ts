@@ -181,6 +181,54 @@ export class GossipValidator {
     this.rateLimiter = options.rateLimiter;
   }
 
+  // ================================================================ step 0: screening on arrival
+
+  /**
+   * What can be decided of a message on arrival, from the graph alone and without a signature:
+   * another chain, cut short, a copy or an older version of what the graph has, a timestamp out
+   * of bounds. A peer dumping its graph repeats mostly what we have: dropping those before they
+   * queue keeps the inbox to the messages that need work. Undefined: it must go through a batch
+   * (the graph may learn its channel or node from a message still queued).
+   */
+  screen(raw: Uint8Array, nowSec: number): Outcome | undefined {
+    const type = messageType(raw);
+    if (type === TYPE_CHANNEL_UPDATE) {
+      if (raw.length < CU_LENGTH) return 'malformed';
+      if (!bytesEqualAt(raw, CU_CHAIN_HASH, this.graph.chainHash, 0, 32)) return 'unknown-chain';
+      if ((raw[CU_MESSAGE_FLAGS]! & 2) !== 0) return 'dont-forward';
+      const t = u32(raw, CU_TIMESTAMP);
+      if (t > nowSec + this.maxFutureSec) return 'timestamp-in-future';
+      if (t < nowSec - this.staleAfterSec) return 'timestamp-too-old';
+      const c = this.graph.channelIndex(u64(raw, CU_SCID));
+      return c === NO_INDEX ? undefined : this.againstEdge(c, raw);
+    }
+    if (type === TYPE_CHANNEL_ANNOUNCEMENT) {
+      const o = channelAnnouncementOffsets(raw);
+      if (!o) return 'malformed';
+      if (!bytesEqualAt(raw, o.chainHash, this.graph.chainHash, 0, 32)) return 'unknown-chain';
+      const c = this.graph.channelIndex(u64(raw, o.scid));
+      return c !== NO_INDEX && this.sameNodes(c, raw, o) ? 'duplicate' : undefined;
+    }
+    if (type === TYPE_NODE_ANNOUNCEMENT) {
+      const o = nodeAnnouncementOffsets(raw);
+      if (!o) return 'malformed';
+      const n = this.graph.nodeIndexAt(raw, o.nodeId);
+      if (n === NO_INDEX) return undefined;
+      const t = u32(raw, o.timestamp);
+      const have = this.graph.nodeTimestampAt(n);
+      if (have !== 0 && t === have) return 'duplicate';
+      if (have !== 0 && t < have) return 'stale';
+      return undefined;
+    }
+    return 'malformed';
+  }
+
+  /** Counts an outcome decided outside a batch (screening). */
+  count(type: number, outcome: Outcome): void {
+    if (type >= 256 && type <= 258) this.counters.count(kindIndex(type), OUTCOME_INDEX[outcome]);
+    else this.counters.unreadable++;
+  }
+
   // ================================================================ step 1: cheap checks
 
   prepare(items: readonly InboundGossip[], nowMs: number): PreparedBatch {
