@@ -1,6 +1,7 @@
 /** Test helpers: run lnkitd and lnkit-cli as real processes. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@lnkit/test-support';
@@ -106,4 +107,39 @@ export class Daemon {
       token: readFileSync(join(this.dataDir, 'api-token'), 'utf8').trim(),
     };
   }
+}
+
+export interface ApiResponse {
+  status: number;
+  text: string;
+  json(): Promise<unknown>;
+}
+
+/**
+ * An HTTP request on a connection of its own, closed after the answer. These tests also run
+ * lnkit-cli with spawnSync, which blocks this thread: a keep-alive socket that the daemon closed
+ * meanwhile (its keep-alive timeout) still looks open to fetch()'s pool, and the next request
+ * sent on it fails with "other side closed". Seen on a loaded machine.
+ */
+export function request(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<ApiResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? 'GET', headers: { ...init.headers, connection: 'close' }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, text, json: async () => JSON.parse(text) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }

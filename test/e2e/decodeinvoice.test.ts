@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { createInvoice, plainKeySigner } from '@lnkit/invoice';
 import invalidExamples from '../../packages/invoice/src/fixtures/bolt11-invalid.json' with { type: 'json' };
 import validExamples from '../../packages/invoice/src/fixtures/bolt11-valid.json' with { type: 'json' };
-import { Daemon } from './daemon.ts';
+import { Daemon, request } from './daemon.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-invoice-'));
 let d: Daemon;
@@ -31,7 +31,7 @@ async function post(body: unknown): Promise<{
   json: { error?: { code: string; message: string } } & Record<string, unknown>;
 }> {
   const { url, token } = d.api();
-  const res = await fetch(`${url}/v1/decodeinvoice`, {
+  const res = await request(`${url}/v1/decodeinvoice`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),

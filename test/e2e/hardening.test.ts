@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createInvoice, plainKeySigner } from '@lnkit/invoice';
 import { nextEvent, waitFor } from '@lnkit/test-support';
-import { CLI_POLL_MS, Daemon, runToExit } from './daemon.ts';
+import { CLI_POLL_MS, Daemon, request, runToExit } from './daemon.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-hardening-'));
 const MAX_CONNECTIONS = 8;
@@ -148,7 +148,7 @@ describe('the API answers every request', () => {
       );
     }
     // A request of another cause, logged after the flood's lines: once it is in the file, they are.
-    const wrong = await fetch(`${d.api().url}/v1/getinfo`, {
+    const wrong = await request(`${d.api().url}/v1/getinfo`, {
       headers: { authorization: `Bearer ${'cd'.repeat(32)}` },
     });
     assert.equal(wrong.status, 401);
@@ -210,7 +210,7 @@ describe('the API answers every request', () => {
 
   test('mine takes decimal digits only: "0x10" is a 400 naming "blocks"', async () => {
     const { url, token } = d.api();
-    const res = await fetch(`${url}/v1/mine`, {
+    const res = await request(`${url}/v1/mine`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ blocks: '0x10' }),

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { nextEvent, waitFor } from '@lnkit/test-support';
-import { CLI_POLL_MS, Daemon, runToExit } from './daemon.ts';
+import { CLI_POLL_MS, Daemon, request, runToExit } from './daemon.ts';
 
 interface Info {
   nodeId: string;
@@ -269,7 +269,7 @@ describe('the API refuses bad requests clearly', () => {
     const api = d.api();
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token !== null) headers.authorization = `Bearer ${token ?? api.token}`;
-    const res = await fetch(`${api.url}${path}`, {
+    const res = await request(`${api.url}${path}`, {
       method,
       headers,
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
@@ -283,12 +283,16 @@ describe('the API refuses bad requests clearly', () => {
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error?.code, 'unauthorized');
     const api = a.api();
-    const other = await fetch(`${api.url}/v1/getinfo`, { headers: { authorization: `Basic ${api.token}` } });
+    const other = await request(`${api.url}/v1/getinfo`, {
+      headers: { authorization: `Basic ${api.token}` },
+    });
     assert.equal(other.status, 401, 'only the Bearer scheme');
     // RFC 7235: the scheme name is case-insensitive; the token is not.
-    const lower = await fetch(`${api.url}/v1/getinfo`, { headers: { authorization: `bearer ${api.token}` } });
+    const lower = await request(`${api.url}/v1/getinfo`, {
+      headers: { authorization: `bearer ${api.token}` },
+    });
     assert.equal(lower.status, 200);
-    const upper = await fetch(`${api.url}/v1/getinfo`, {
+    const upper = await request(`${api.url}/v1/getinfo`, {
       headers: { authorization: `Bearer ${api.token.toUpperCase()}` },
     });
     assert.equal(upper.status, 401);
