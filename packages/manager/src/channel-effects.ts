@@ -33,7 +33,7 @@ const FUNDING_NOT_BROADCAST = new Set([
   'awaiting-persist',
 ]);
 /** Phases in which the funding transaction may be on chain: a failure there is a force close. */
-const FUNDING_OUT = new Set(['awaiting-confirmation', 'ready']);
+const FUNDING_OUT = new Set(['awaiting-confirmation', 'ready', 'shutdown', 'negotiating', 'closing']);
 
 export interface FailOptions {
   /** The text of the `error` to send the peer (none when the peer failed the channel itself). */
@@ -113,6 +113,8 @@ export function describeClosure(r: ClosureReason): string {
       return 'the peer disconnected before the funding was signed';
     case 'internal-error':
       return `internal error: ${r.message}`;
+    case 'cooperative':
+      return `closed cooperatively (started by the ${r.initiator === 'local' ? 'local node' : 'peer'}), closing transaction ${r.closingTxid}`;
   }
 }
 

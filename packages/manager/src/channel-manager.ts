@@ -12,11 +12,12 @@
  */
 import type { ChannelSigner } from '@lnkit/keys';
 import { type ActorHandle, type ApiOf, type Logger, spawnLocal } from '@lnkit/runtime';
-import type { Transaction } from '@lnkit/tx';
+import { Transaction } from '@lnkit/tx';
 import { decodeMessage, encodeMessage, Features, type Message, type OpenChannel } from '@lnkit/wire';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import type { Broadcaster } from './broadcaster.ts';
 import { type ChannelServices, channelActor } from './channel.actor.ts';
+import type { ChannelContext } from './channel.ts';
 import { describeClosure } from './channel-effects.ts';
 import type {
   ChannelEffect,
@@ -107,6 +108,8 @@ export class ChannelManager {
   readonly #peers = new Map<string, PeerFeatures>();
   /** Display-order funding txid → the channel watching it. */
   readonly #watched = new Map<string, { id: number; vout: number }>();
+  /** Display-order closing txid → the channel that broadcast it. */
+  readonly #watchedClosings = new Map<string, number>();
   readonly #closed: ChannelSummary[] = [];
   readonly #events = new Subject<ChannelEvent>();
   readonly #subscriptions: Subscription[] = [];
@@ -176,13 +179,51 @@ export class ChannelManager {
     });
   }
 
+  /**
+   * Starts a cooperative close (BOLT 2 shutdown, then closing_signed). Resolves once the
+   * shutdown is sent; the closing transaction shows in listChannels() (`closingTxid`) once
+   * agreed, and ChannelClosed comes when it confirms.
+   */
+  closeChannel(
+    channelIdHex: string,
+    options: { feeratePerKw?: number; scriptPubKey?: Uint8Array } = {},
+  ): Promise<void> {
+    return this.#enqueue(async () => {
+      const found = /^[0-9a-f]{64}$/.test(channelIdHex)
+        ? this.#directory.byChannelId(Buffer.from(channelIdHex, 'hex'))
+        : undefined;
+      if (!found) throw new ManagerError('unknown-channel', `no open channel ${channelIdHex}`);
+      const state = found.handle.state;
+      if (state.phase !== 'ready' && state.phase !== 'awaiting-confirmation')
+        throw new ManagerError(
+          'invalid-argument',
+          `channel ${channelIdHex} cannot be closed cooperatively in phase ${state.phase}`,
+        );
+      if (!options.scriptPubKey && !state.localShutdownScript && !state.local.upfrontShutdownScript)
+        throw new ManagerError(
+          'invalid-argument',
+          'no script to close to: give the manager a shutdownScript, or pass one',
+        );
+      const feeratePerKw = options.feeratePerKw ?? Number(this.#o.feeEstimator.feeratePerKw('background'));
+      await found.handle.handle.ref.handle({
+        kind: 'close',
+        feeratePerKw,
+        scriptPubKey: options.scriptPubKey,
+      });
+    });
+  }
+
   /** A block connected to the tip (chain-sync's ChainListener). */
   blockConnected(block: { txdata: readonly Transaction[] }, height: number): Promise<void> {
     return this.#enqueue(async () => {
       this.#bestHeight = height;
       const found = new Map<number, ChannelInput>();
+      const closings: number[] = [];
       block.txdata.forEach((tx, txIndex) => {
-        const w = this.#watched.get(tx.getId());
+        const txid = tx.getId();
+        const closing = this.#watchedClosings.get(txid);
+        if (closing !== undefined) closings.push(closing);
+        const w = this.#watched.get(txid);
         const out = w && tx.outs[w.vout];
         if (w && out)
           found.set(w.id, {
@@ -193,6 +234,7 @@ export class ChannelManager {
       });
       for (const { id } of this.#directory.all())
         this.#dispatch(id, found.get(id) ?? { kind: 'block-connected', height });
+      for (const id of closings) this.#dispatch(id, { kind: 'closing-confirmed', height });
     });
   }
 
@@ -234,6 +276,7 @@ export class ChannelManager {
   async #onPeerEvent(e: PeerLinkEvent): Promise<void> {
     if (e.type === 'connected') {
       this.#peerConnected(e.nodeId, e.features.hex);
+      for (const { id } of this.#directory.byNodeId(e.nodeId)) this.#dispatch(id, { kind: 'peer-connected' });
       return;
     }
     this.#peers.delete(e.nodeId);
@@ -394,12 +437,23 @@ export class ChannelManager {
       logger: this.#o.logger,
       config: {
         state,
-        ctx: { config: this.#config, features },
+        ctx: this.#channelContext(features),
         services: this.#services(id, channel, signer),
         initialEffects: effects,
       },
     });
     await channel.handle.ref.start();
+  }
+
+  #channelContext(features: PeerFeatures): ChannelContext {
+    const fees = this.#o.feeEstimator;
+    return {
+      config: this.#config,
+      features,
+      get closeFeeratePerKw() {
+        return Number(fees.feeratePerKw('background'));
+      },
+    };
   }
 
   #services(id: number, channel: Channel, signer: ChannelSigner): ChannelServices {
@@ -431,7 +485,9 @@ export class ChannelManager {
           .release(r)
           .catch((err: unknown) => logger.error({ err }, 'could not release the funding coins'));
       },
-      broadcast: async (tx) => {
+      broadcast: async (tx, what) => {
+        if (what === 'closing')
+          this.#watchedClosings.set(Transaction.fromBuffer(Buffer.from(tx)).getId(), id);
         const results = await o.broadcaster.broadcastTransactions([tx]).catch((err: unknown) => {
           logger.error({ err }, 'broadcast failed');
           return [];
@@ -462,6 +518,7 @@ export class ChannelManager {
   #forget(id: number, state: ChannelState): void {
     this.#directory.remove(id);
     for (const [txid, w] of this.#watched) if (w.id === id) this.#watched.delete(txid);
+    for (const [txid, w] of this.#watchedClosings) if (w === id) this.#watchedClosings.delete(txid);
     this.#closed.push(summarize(state, state.closure ? describeClosure(state.closure) : undefined));
   }
 

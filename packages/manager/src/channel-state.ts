@@ -45,6 +45,12 @@ export type ChannelPhase =
   | 'awaiting-confirmation'
   /** Both sides sent channel_ready. */
   | 'ready'
+  /** A shutdown was sent or received; the other is awaited (BOLT 2 "Channel Close"). */
+  | 'shutdown'
+  /** Both shutdowns exchanged: closing_signed fee negotiation. */
+  | 'negotiating'
+  /** The closing transaction is signed and broadcast; waiting for it to confirm. */
+  | 'closing'
   | 'closed';
 
 /** Where the funding transaction is confirmed now (reorgs move or remove it). */
@@ -73,6 +79,41 @@ export interface Commitments {
   feeratePerKw: number;
   holder: HolderCommitmentData;
   counterparty: CommitmentData;
+}
+
+/** BOLT 2 closing_signed `fee_range`. */
+export interface FeeRangeSat {
+  minFeeSatoshis: bigint;
+  maxFeeSatoshis: bigint;
+}
+
+/** A closing transaction we are signing, and what to do once it is signed. */
+export interface PendingClosingSignature {
+  feeSat: bigint;
+  /** Unsigned closing transaction. */
+  tx: Uint8Array;
+  /** 'proposal': send closing_signed with it; 'final': also complete and broadcast it. */
+  purpose: 'proposal' | 'final';
+  /** 'final' only: the counterparty's signature of `tx`, and whether to echo the fee in a closing_signed. */
+  remoteSignature?: Uint8Array | undefined;
+  reply?: boolean | undefined;
+}
+
+/** The cooperative close (BOLT 2 shutdown and legacy closing_signed negotiation). */
+export interface CloseState {
+  initiator: 'local' | 'remote';
+  localScript: Uint8Array;
+  remoteScript?: Uint8Array | undefined;
+  shutdownSent: boolean;
+  /** The feerate we aim the closing transaction at. */
+  feeratePerKw: number;
+  lastSentFeeSat?: bigint | undefined;
+  sentRange?: FeeRangeSat | undefined;
+  lastReceivedFeeSat?: bigint | undefined;
+  pending?: PendingClosingSignature | undefined;
+  /** Display order, once broadcast. */
+  closingTxid?: string | undefined;
+  closingTx?: Uint8Array | undefined;
 }
 
 export interface ChannelState {
@@ -121,6 +162,12 @@ export interface ChannelState {
   /** The monitor update the channel waits for, and whether its persist answered in-progress. */
   readonly pendingPersist?: { updateId: bigint; inProgress: boolean } | undefined;
   readonly closure?: ClosureReason | undefined;
+  /**
+   * The peer link as the channel sees it: after a reconnect it sends channel_reestablish and
+   * sends nothing else until the peer's own arrives (BOLT 2 "Message Retransmission").
+   */
+  readonly link: 'connected' | 'disconnected' | 'reestablishing';
+  readonly close?: CloseState | undefined;
 }
 
 /** Why a channel closed (or was never opened). */
@@ -138,7 +185,9 @@ export type ClosureReason =
   /** The peer disconnected before the channel had to be remembered (BOLT 2). */
   | { kind: 'disconnected-before-funding' }
   /** The signer or the shell failed (not the peer): the channel stops. */
-  | { kind: 'internal-error'; message: string };
+  | { kind: 'internal-error'; message: string }
+  /** Closed by mutual agreement: the closing transaction confirmed. */
+  | { kind: 'cooperative'; initiator: 'local' | 'remote'; closingTxid: string };
 
 export type ChannelEvent =
   | {
@@ -209,6 +258,13 @@ export type ChannelInput =
   /** The block at `height` was disconnected (a reorg): the tip is now `height - 1`. */
   | { kind: 'block-disconnected'; height: number }
   | { kind: 'peer-disconnected' }
+  | { kind: 'peer-connected' }
+  /** The user asks for a cooperative close; `scriptPubKey` overrides where our output goes. */
+  | { kind: 'close'; feeratePerKw: number; scriptPubKey?: Uint8Array | undefined }
+  /** The signer's answer to a `sign-closing` effect. */
+  | { kind: 'closing-signature'; signature: Uint8Array }
+  /** The broadcast closing transaction was seen in a block. */
+  | { kind: 'closing-confirmed'; height: number }
   /** Something outside the core failed while performing this channel's effects (the signer, say). */
   | { kind: 'internal-error'; message: string };
 
@@ -229,7 +285,10 @@ export type ChannelEffect =
   | { kind: 'release-funding' }
   /** Persist this update; answer with `persisted`. */
   | { kind: 'persist-monitor'; update: ChannelMonitorUpdate }
-  | { kind: 'broadcast'; tx: Uint8Array; what: 'funding' }
+  /** Sign a closing transaction's funding input (ChannelSigner.signClosingTransaction); answer with `closing-signature`. */
+  | { kind: 'sign-closing'; sighash: Uint8Array }
+  /** A closing broadcast is watched by the shell, which reports `closing-confirmed` when a block has it. */
+  | { kind: 'broadcast'; tx: Uint8Array; what: 'funding' | 'closing' }
   /** Watch the chain for the funding output; feed `block-connected` with it once seen. */
   | { kind: 'watch-funding'; outpoint: OutPointData; scriptPubKey: Uint8Array; minimumDepth: number }
   | { kind: 'event'; event: ChannelEvent }

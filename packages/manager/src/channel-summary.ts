@@ -28,6 +28,8 @@ export interface ChannelSummary {
   fundingTxid: string | null;
   confirmations: number;
   minimumDepth: number;
+  /** Display order; null until a closing transaction is agreed. */
+  closingTxid: string | null;
   /** Why it closed, in words. */
   closedReason?: string | undefined;
 }
@@ -41,6 +43,9 @@ const STATUS: Record<ChannelPhase, ChannelStatus> = {
   'awaiting-persist': 'opening',
   'awaiting-confirmation': 'awaiting-confirmation',
   ready: 'ready',
+  shutdown: 'closing',
+  negotiating: 'closing',
+  closing: 'closing',
   closed: 'closed',
 };
 
@@ -64,6 +69,7 @@ export function summarize(s: ChannelState, closedReason?: string): ChannelSummar
     fundingTxid: s.funding ? hex(Uint8Array.from(s.funding.outpoint.txid).reverse()) : null,
     confirmations: fundingDepth(s),
     minimumDepth: s.minimumDepth,
+    closingTxid: s.close?.closingTxid ?? null,
     closedReason,
   };
 }

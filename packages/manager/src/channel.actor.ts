@@ -25,7 +25,8 @@ export interface ChannelServices {
     feerateSatPerKw: number;
   }): Promise<{ ok: true; tx: Uint8Array } | { ok: false; message: string }>;
   releaseFunding(): Promise<void>;
-  broadcast(tx: Uint8Array): Promise<void>;
+  /** Hands the transaction to the broadcaster; a closing transaction is then watched for in blocks. */
+  broadcast(tx: Uint8Array, what: 'funding' | 'closing'): Promise<void>;
   watchFunding(outpoint: OutPointData, scriptPubKey: Uint8Array): void;
   emit(event: ChannelEvent): void;
   /** Called after every step, with the new state (the manager re-indexes its directory). */
@@ -86,8 +87,13 @@ export const channelActor = defineActor({
           return { kind: 'persisted', updateId: e.update.updateId, status };
         }
         case 'broadcast':
-          await services.broadcast(e.tx);
+          await services.broadcast(e.tx, e.what);
           return undefined;
+        case 'sign-closing':
+          return {
+            kind: 'closing-signature',
+            signature: await services.signer.signClosingTransaction(e.sighash),
+          };
         case 'watch-funding':
           services.watchFunding(e.outpoint, e.scriptPubKey);
           return undefined;

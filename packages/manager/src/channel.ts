@@ -7,11 +7,19 @@
  *
  * Phases: awaiting-accept → awaiting-funding-tx → signing → awaiting-funding-signed →
  * awaiting-persist → awaiting-confirmation → ready (funder); awaiting-funding-created →
- * signing → awaiting-persist → awaiting-confirmation → ready (fundee); any → closed.
+ * signing → awaiting-persist → awaiting-confirmation → ready (fundee); then shutdown →
+ * negotiating → closing → closed (closing.ts); any → closed on a failure.
  */
 import { describeClosure, failChannel, peerText } from './channel-effects.ts';
 import type { ChannelInput, ChannelMessage, ChannelState, Step } from './channel-state.ts';
 import type { PeerFeatures } from './checks.ts';
+import {
+  onCloseRequested,
+  onClosingConfirmed,
+  onClosingSignature,
+  onClosingSigned,
+  onShutdown,
+} from './closing.ts';
 import type { ChannelConfig } from './config.ts';
 import { onBlockConnected, onBlockDisconnected, onChannelReady } from './confirmation.ts';
 import {
@@ -22,13 +30,17 @@ import {
   onFundingCreated,
   onFundingSigned,
 } from './establish.ts';
+import { onChannelReestablish, onPeerConnected, onPeerDisconnectedKept } from './reestablish.ts';
 
 export interface ChannelContext {
   config: ChannelConfig;
   features: PeerFeatures;
+  /** The feerate a close the peer starts is aimed at (the fee estimator's, read when needed). */
+  readonly closeFeeratePerKw: number;
 }
 
 const unchanged = (state: ChannelState): Step => ({ state, effects: [] });
+const REMEMBERED = new Set(['awaiting-confirmation', 'ready', 'shutdown', 'negotiating', 'closing']);
 
 export function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {
   if (state.phase === 'closed') return unchanged(state);
@@ -56,6 +68,14 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
       return onBlockDisconnected(state, input.height);
     case 'peer-disconnected':
       return onPeerDisconnected(state);
+    case 'peer-connected':
+      return onPeerConnected(state);
+    case 'close':
+      return onCloseRequested(state, input.feeratePerKw, input.scriptPubKey);
+    case 'closing-signature':
+      return onClosingSignature(state, input.signature);
+    case 'closing-confirmed':
+      return onClosingConfirmed(state);
     case 'internal-error':
       return failChannel(
         state,
@@ -114,6 +134,8 @@ function onMessage(state: ChannelState, m: ChannelMessage, ctx: ChannelContext):
       if (state.phase !== 'awaiting-funding-signed') return unexpected(state, m.kind);
       return onFundingSigned(state, m);
     case 'channel_ready':
+      // BOLT 2: "upon reconnection: MUST ignore any redundant channel_ready it receives".
+      if (state.channelReadyReceived && state.phase !== 'ready') return unchanged(state);
       // The funder may see it while its own persist is still in progress (the fundee cannot
       // have seen the funding confirm before we broadcast it, but a peer may trust zero-conf).
       if (
@@ -124,14 +146,11 @@ function onMessage(state: ChannelState, m: ChannelMessage, ctx: ChannelContext):
         return unexpected(state, m.kind);
       return onChannelReady(state, m);
     case 'shutdown':
+      return onShutdown(state, m, ctx.features, ctx.closeFeeratePerKw);
     case 'closing_signed':
+      return onClosingSigned(state, m);
     case 'channel_reestablish':
-      return {
-        state,
-        effects: [
-          { kind: 'log', level: 'info', message: `${m.kind} is not handled yet in phase ${state.phase}` },
-        ],
-      };
+      return onChannelReestablish(state, m);
   }
 }
 
@@ -152,10 +171,8 @@ function unexpected(state: ChannelState, kind: string): Step {
  */
 function onPeerDisconnected(state: ChannelState): Step {
   const remembered =
-    state.phase === 'awaiting-confirmation' ||
-    state.phase === 'ready' ||
-    (state.role === 'funder' && state.phase === 'awaiting-persist');
-  if (remembered) return unchanged(state);
+    REMEMBERED.has(state.phase) || (state.role === 'funder' && state.phase === 'awaiting-persist');
+  if (remembered) return onPeerDisconnectedKept(state);
   return failChannel(state, { kind: 'disconnected-before-funding' });
 }
 

@@ -132,12 +132,21 @@ export function verifyCommitmentSignature(
   signature: Uint8Array,
   pubkey: Uint8Array,
 ): boolean {
+  return verifyFundingSignature(commitmentSighash(commitment), signature, pubkey);
+}
+
+/** The same check for any spend of the funding output (commitment or closing transaction). */
+export function verifyFundingSignature(
+  sighash: Uint8Array,
+  signature: Uint8Array,
+  pubkey: Uint8Array,
+): boolean {
   if (signature.length !== 64) return false;
   let s = 0n;
   for (let i = 32; i < 64; i++) s = (s << 8n) | BigInt(signature[i] as number);
   if (s === 0n || s > CURVE_HALF_N) return false;
   try {
-    return secp.verify(signature, commitmentSighash(commitment), pubkey);
+    return secp.verify(signature, sighash, pubkey);
   } catch {
     return false;
   }

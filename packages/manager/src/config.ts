@@ -113,3 +113,13 @@ export function reserveFor(config: ChannelConfig, fundingSat: bigint, theirDustL
     if (r < floor) r = floor;
   return r;
 }
+
+/** The larger and the smaller of two amounts (Math.max and Math.min take no bigints). */
+export function maxOf(a: bigint, b: bigint): bigint {
+  if (a > b) return a;
+  return b;
+}
+export function minOf(a: bigint, b: bigint): bigint {
+  if (a < b) return a;
+  return b;
+}

@@ -85,7 +85,8 @@ function sendChannelReady(s: ChannelState): Step {
     shortChannelIdAlias: s.localAlias,
   };
   const state: ChannelState = { ...s, channelReadySent: true, shortChannelId: realScid(s) };
-  const effects: ChannelEffect[] = [{ kind: 'send', message: ready }];
+  // Reached while the peer is away: it goes out again after channel_reestablish (reestablish.ts).
+  const effects: ChannelEffect[] = s.link === 'connected' ? [{ kind: 'send', message: ready }] : [];
   return becomeReadyIfBoth(state, effects);
 }
 

@@ -166,6 +166,7 @@ export function openChannel(p: OpenChannelParams): Step {
     channelReadyReceived: false,
     localAlias: p.localAlias,
     nextMonitorUpdateId: 1n,
+    link: 'connected',
   };
   const open: OpenChannel = {
     type: 32,
@@ -260,6 +261,7 @@ export function acceptChannel(
     channelReadyReceived: false,
     localAlias: p.localAlias,
     nextMonitorUpdateId: 1n,
+    link: 'connected',
   };
   const accept: AcceptChannel = {
     type: 33,

@@ -59,6 +59,10 @@ export class Side {
   other!: Side;
   readonly inbox: Message[] = [];
   ctx: ChannelContext;
+  /** Messages sent while false are lost, as on a dropped connection. */
+  connected = true;
+  /** Read closing_signed as a peer that knows no fee_range would (the TLV dropped). */
+  stripFeeRange = false;
 
   constructor(
     readonly name: string,
@@ -66,7 +70,7 @@ export class Side {
     readonly keyIndex = 0n,
   ) {
     this.signer = this.keysManager.createChannelSigner(keyIndex);
-    this.ctx = { config, features: ALL_FEATURES };
+    this.ctx = { config, features: ALL_FEATURES, closeFeeratePerKw: 1000 };
   }
 
   get nodeId(): string {
@@ -101,7 +105,7 @@ export class Side {
           this.sent.push(e.message);
           const decoded = decodeMessage(encodeMessage(e.message));
           if (decoded.kind === 'unknown') throw new Error('unknown message');
-          this.other.inbox.push(decoded);
+          if (this.connected) this.other.inbox.push(decoded);
           break;
         }
         case 'sign-counterparty-commitment': {
@@ -114,6 +118,12 @@ export class Side {
           answers.push({ kind: 'counterparty-commitment-signed', signature: sigs.signature });
           break;
         }
+        case 'sign-closing':
+          answers.push({
+            kind: 'closing-signature',
+            signature: await this.signer.signClosingTransaction(e.sighash),
+          });
+          break;
         case 'holder-commitment-validated':
           await this.signer.validateHolderCommitment(e.commitmentNumber);
           break;
@@ -172,6 +182,21 @@ export class Side {
   sentKinds(): string[] {
     return this.sent.map((m) => m.kind);
   }
+}
+
+/** Both sides lose the connection (each hears of it), then find each other again. */
+export async function disconnect(a: Side, b: Side): Promise<void> {
+  a.connected = b.connected = false;
+  a.inbox.length = 0;
+  b.inbox.length = 0;
+  await a.input({ kind: 'peer-disconnected' });
+  await b.input({ kind: 'peer-disconnected' });
+}
+
+export async function reconnect(a: Side, b: Side): Promise<void> {
+  a.connected = b.connected = true;
+  await a.input({ kind: 'peer-connected' });
+  await b.input({ kind: 'peer-connected' });
 }
 
 /** A funding transaction paying `script`: one made-up segwit input, as a wallet's would be. */
@@ -252,7 +277,8 @@ export async function accept(fundee: Side, height = 500): Promise<ReturnType<typ
 export async function pump(a: Side, b: Side): Promise<void> {
   while (a.inbox.length > 0 || b.inbox.length > 0) {
     for (const side of [a, b]) {
-      const m = side.inbox.shift();
+      let m = side.inbox.shift();
+      if (m?.kind === 'closing_signed' && side.stripFeeRange) m = { ...m, feeRange: undefined };
       if (m && side.state) await side.input({ kind: 'message', message: m as ChannelMessage });
     }
   }
