@@ -286,6 +286,21 @@ export class LdkNode {
     return hex(r.res.get_a());
   }
 
+  /** close_channel: LDK's cooperative close of one of its channels (hex channel id). */
+  closeChannel(channelIdHex: string): void {
+    const c = this.chanMan.list_channels().find((d) => hex(d.get_channel_id().get_a()) === channelIdHex);
+    if (!c) throw new Error(`LDK has no channel ${channelIdHex}`);
+    const r = this.chanMan.close_channel(c.get_channel_id(), c.get_counterparty().get_node_id());
+    if (!(r instanceof ldk.Result_NoneAPIErrorZ_OK)) throw new Error('LDK refused close_channel');
+    this.pump();
+  }
+
+  /** Drops the connection to a peer (LDK closes the socket). */
+  disconnect(nodeId: string): void {
+    this.pm.disconnect_by_node_id(Buffer.from(nodeId, 'hex'));
+    this.pump();
+  }
+
   channels(): LdkChannel[] {
     return this.chanMan.list_channels().map((c) => {
       const txo = c.get_funding_txo();

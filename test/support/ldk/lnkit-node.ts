@@ -103,6 +103,7 @@ export class LnkitNode {
       wallet: funding,
       chainHash: Uint8Array.from(Buffer.from(genesis, 'hex')).reverse(),
       bestHeight: height,
+      shutdownScript: () => funding.script,
       logger: createRootLogger({ level: (process.env.LNKIT_TEST_LOG as 'info' | undefined) ?? 'silent' }),
       ...o.manager,
     });
