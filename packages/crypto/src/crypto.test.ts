@@ -7,9 +7,14 @@ import {
   CryptoPool,
   decryptWithAd,
   encryptWithAd,
+  generateKeyPair,
   hmacSha256,
   inThreadCrypto,
+  isValidPublicKey,
   nobleBackend,
+  pointAdd,
+  pointAddScalar,
+  pointMultiply,
   secp,
   sha256,
 } from './index.ts';
@@ -54,7 +59,110 @@ test('all three backends load on this machine', () => {
     backends.map((b) => b.name),
     ['noble', 'native', 'wasm'],
   );
+  assert.equal(secp.backend, 'native');
   assert.equal(secp.verifyBackend, 'native');
+});
+
+test('500 random points: every backend multiplies, adds and tweaks to the same point as noble', () => {
+  const rand = prng(99);
+  const scalar = () => {
+    const k = rand(32);
+    k[0] = (k[0]! % 0xfe) + 1;
+    return k;
+  };
+  for (let i = 0; i < 500; i++) {
+    const p = nobleBackend.publicKey(scalar());
+    const q = nobleBackend.publicKey(scalar());
+    const k = scalar();
+    const product = toHex(nobleBackend.pointMultiply(p, k));
+    const sum = toHex(nobleBackend.pointAdd(p, q));
+    const tweaked = toHex(nobleBackend.pointAddScalar(p, k));
+    // P + k·G is P + (k·G): the tweak agrees with an explicit addition.
+    assert.equal(tweaked, toHex(nobleBackend.pointAdd(p, nobleBackend.publicKey(k))));
+    for (const b of backends) {
+      assert.equal(toHex(b.pointMultiply(p, k)), product, `${b.name} k·P #${i}`);
+      assert.equal(toHex(b.pointAdd(p, q)), sum, `${b.name} P+Q #${i}`);
+      assert.equal(toHex(b.pointAddScalar(p, k)), tweaked, `${b.name} P+k·G #${i}`);
+      assert.equal(b.isPoint(p), true, `${b.name} isPoint #${i}`);
+    }
+  }
+});
+
+describe('point arithmetic refuses what is not a point, the same way on every backend', () => {
+  const key = new Uint8Array(32).fill(1);
+  const p = nobleBackend.publicKey(key);
+  const minusP = p.slice();
+  minusP[0] = p[0] === 2 ? 3 : 2;
+  const notAPoint = new Uint8Array(33).fill(0xff);
+  notAPoint[0] = 2;
+  const uncompressed = hex(
+    '041b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f70beaf8f588b541507fed6a642c5ab42dfdf8120a7f639de5122d47a69a8e8d1',
+  );
+  const hybrid = uncompressed.slice();
+  hybrid[0] = 6 | (uncompressed[64]! & 1);
+  const N = hex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
+  for (const b of backends) {
+    test(`backend ${b.name}`, () => {
+      assert.equal(b.isPoint(notAPoint), false);
+      assert.equal(b.isPoint(p.subarray(1)), false);
+      assert.equal(b.isPoint(uncompressed), true, 'SEC 1 uncompressed');
+      assert.equal(b.isPoint(hybrid), false, 'hybrid encoding');
+      assert.equal(
+        codeOf(() => b.pointMultiply(notAPoint, key)),
+        'invalid-public-key',
+      );
+      assert.equal(
+        codeOf(() => b.pointMultiply(hybrid, key)),
+        'invalid-public-key',
+      );
+      assert.equal(
+        codeOf(() => b.pointMultiply(p, new Uint8Array(32))),
+        'invalid-private-key',
+      );
+      assert.equal(
+        codeOf(() => b.pointMultiply(p, N)),
+        'invalid-private-key',
+      );
+      assert.equal(
+        codeOf(() => b.pointAdd(p, minusP)),
+        'invalid-public-key',
+        'P + (-P) is infinity',
+      );
+      assert.equal(
+        codeOf(() => b.pointAdd(p, notAPoint)),
+        'invalid-public-key',
+      );
+      assert.equal(
+        codeOf(() => b.pointAddScalar(p, N)),
+        'invalid-private-key',
+      );
+      assert.equal(toHex(b.pointAddScalar(p, new Uint8Array(32))), toHex(p), 'P + 0·G = P');
+    });
+  }
+
+  test('the package-level helpers reduce scalars mod n, as BOLT 3 hashes need', () => {
+    const nPlusOne = N.slice();
+    nPlusOne[31]! += 1;
+    assert.equal(toHex(pointMultiply(p, nPlusOne)), toHex(p), '(n+1)·P = P');
+    assert.equal(toHex(pointAddScalar(p, N)), toHex(p), 'P + n·G = P');
+    assert.equal(
+      codeOf(() => pointMultiply(p, N)),
+      'invalid-private-key',
+    );
+    assert.equal(toHex(pointAdd(p, p)), toHex(nobleBackend.pointMultiply(p, hex(`${'00'.repeat(31)}02`))));
+    assert.equal(isValidPublicKey(notAPoint), false);
+    assert.equal(isValidPublicKey(p), true);
+  });
+});
+
+test('generateKeyPair: a valid scalar and its public key, different every time', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 50; i++) {
+    const { privateKey, publicKey } = generateKeyPair();
+    assert.equal(toHex(publicKey), toHex(nobleBackend.publicKey(privateKey)));
+    seen.add(toHex(privateKey));
+  }
+  assert.equal(seen.size, 50);
 });
 
 describe('BOLT 8 vectors', () => {

@@ -1,7 +1,10 @@
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
 
-export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+/** SHA-256 of the concatenation of `data` and `more` (hashed in parts: nothing is copied to join them). */
+export function sha256(data: Uint8Array, ...more: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256').update(data);
+  for (const part of more) h.update(part);
+  return new Uint8Array(h.digest());
 }
 
 /** Bitcoin's double SHA-256 (txids, block hashes, gossip checksums). */
@@ -9,8 +12,11 @@ export function sha256d(data: Uint8Array): Uint8Array {
   return sha256(sha256(data));
 }
 
-export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(data).digest());
+/** HMAC-SHA256 of the concatenation of `data` and `more`. */
+export function hmacSha256(key: Uint8Array, data: Uint8Array, ...more: Uint8Array[]): Uint8Array {
+  const h = createHmac('sha256', key).update(data);
+  for (const part of more) h.update(part);
+  return new Uint8Array(h.digest());
 }
 
 /** Cryptographically secure random bytes from the OS. */

@@ -1,8 +1,15 @@
 export { type AeadEncryptRequest, bolt8Nonce, decryptWithAd, encryptBatch, encryptWithAd } from './aead.ts';
-export { type Secp256k1, secp } from './default.ts';
+export { generateKeyPair, type KeyPair, type Secp256k1, secp } from './default.ts';
 export { CryptoError, type CryptoErrorCode, checkBytes } from './errors.ts';
 export { hmacSha256, randomBytes, sha256, sha256d } from './hash.ts';
-export { isValidPublicKey, pointAdd, pointMultiply, privateAdd, privateMultiply } from './keys.ts';
+export {
+  isValidPublicKey,
+  pointAdd,
+  pointAddScalar,
+  pointMultiply,
+  privateAdd,
+  privateMultiply,
+} from './keys.ts';
 export { CryptoPool, type CryptoPoolOptions } from './pool.ts';
 export {
   availableBackends,

@@ -1,8 +1,10 @@
 /**
  * secp256k1 behind one small interface with interchangeable backends.
  *
- * - `noble`  (@noble/secp256k1): audited pure JS; the default for signing.
- * - `native` (the `secp256k1` addon: libsecp256k1 compiled for Node): fastest verify/ECDH.
+ * - `noble`  (@noble/secp256k1): audited pure JS; the fallback where neither build of
+ *            libsecp256k1 loads.
+ * - `native` (the `secp256k1` addon: libsecp256k1 compiled for Node): the fastest at everything,
+ *            what `secp` (default.ts) runs on.
  * - `wasm`   (tiny-secp256k1: libsecp256k1 compiled to WASM).
  *
  * All take and return: 32-byte private keys, 33-byte compressed public keys (65-byte
@@ -28,6 +30,14 @@ export interface Secp256k1Backend {
   verify(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean;
   /** BOLT 8 ECDH: SHA-256 of the compressed shared point. */
   ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /** Whether bytes (33 or 65) encode a point on the curve. Never throws. */
+  isPoint(publicKey: Uint8Array): boolean;
+  /** k·P, compressed; k in 1..n-1 (else 'invalid-private-key'), P on the curve (else 'invalid-public-key'). */
+  pointMultiply(publicKey: Uint8Array, scalar: Uint8Array): Uint8Array;
+  /** P + Q, compressed; 'invalid-public-key' for a bad point or a sum at infinity. */
+  pointAdd(p: Uint8Array, q: Uint8Array): Uint8Array;
+  /** P + t·G, compressed (BOLT 3's derived keys); t in 0..n-1. */
+  pointAddScalar(publicKey: Uint8Array, tweak: Uint8Array): Uint8Array;
 }
 
 const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -39,10 +49,40 @@ function checkPrivateKey(key: Uint8Array): Uint8Array {
   return key;
 }
 
+/** A tweak of P + t·G: 32 bytes below n (zero allowed). */
+function checkTweak(tweak: Uint8Array): Uint8Array {
+  checkBytes(tweak, 32, 'tweak', 'invalid-private-key');
+  if (noble.etc.bytesToNumberBE(tweak) >= CURVE_N)
+    throw new CryptoError('invalid-private-key', 'tweak is out of range');
+  return tweak;
+}
+
+function notAPoint(): CryptoError {
+  return new CryptoError('invalid-public-key', 'public key is not a valid curve point');
+}
+
 function checkPublicKeyLength(key: Uint8Array): Uint8Array {
   if (!(key instanceof Uint8Array) || (key.length !== 33 && key.length !== 65)) {
     throw new CryptoError('invalid-public-key', `public key must be 33 or 65 bytes, got ${key?.length}`);
   }
+  return key;
+}
+
+/**
+ * SEC 1 compressed (02/03, 33 bytes) or uncompressed (04, 65 bytes). libsecp256k1 would also
+ * parse the "hybrid" 06/07 form that noble refuses; refusing it here keeps every backend's
+ * answer the same.
+ */
+function hasPointEncoding(key: Uint8Array): boolean {
+  if (!(key instanceof Uint8Array)) return false;
+  if (key.length === 33) return key[0] === 2 || key[0] === 3;
+  return key.length === 65 && key[0] === 4;
+}
+
+/** checkPublicKeyLength, and the encoding every backend parses (for the point arithmetic). */
+function checkPointEncoding(key: Uint8Array): Uint8Array {
+  checkPublicKeyLength(key);
+  if (!hasPointEncoding(key)) throw notAPoint();
   return key;
 }
 
@@ -80,13 +120,53 @@ export const nobleBackend: Secp256k1Backend = {
     }
     return sha256(point);
   },
+  isPoint(publicKey) {
+    if (!hasPointEncoding(publicKey)) return false;
+    try {
+      noble.Point.fromBytes(publicKey);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  pointMultiply(publicKey, scalar) {
+    const k = noble.etc.bytesToNumberBE(checkPrivateKey(scalar));
+    return nobleResult(() => noblePoint(publicKey).multiply(k));
+  },
+  pointAdd(p, q) {
+    return nobleResult(() => noblePoint(p).add(noblePoint(q)));
+  },
+  pointAddScalar(publicKey, tweak) {
+    const t = noble.etc.bytesToNumberBE(checkTweak(tweak));
+    const base = noblePoint(publicKey);
+    return nobleResult(() => (t === 0n ? base : base.add(noble.Point.BASE.multiply(t))));
+  },
 };
+
+function noblePoint(bytes: Uint8Array): noble.Point {
+  checkPointEncoding(bytes);
+  try {
+    return noble.Point.fromBytes(bytes);
+  } catch {
+    throw notAPoint();
+  }
+}
+
+function nobleResult(f: () => noble.Point): Uint8Array {
+  const point = f();
+  if (point.equals(noble.Point.ZERO))
+    throw new CryptoError('invalid-public-key', 'result is the point at infinity');
+  return point.toBytes(true);
+}
 
 const require = createRequire(import.meta.url);
 
 interface NativeSecp {
   publicKeyCreate(key: Uint8Array, compressed?: boolean): Uint8Array;
   publicKeyVerify(key: Uint8Array): boolean;
+  publicKeyTweakMul(key: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array;
+  publicKeyTweakAdd(key: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array;
+  publicKeyCombine(keys: Uint8Array[], compressed?: boolean): Uint8Array;
   ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array };
   ecdsaVerify(sig: Uint8Array, msg: Uint8Array, key: Uint8Array): boolean;
   ecdh(pub: Uint8Array, priv: Uint8Array): Uint8Array;
@@ -134,14 +214,47 @@ export const nativeBackend: Secp256k1Backend = {
       // Its default hash is SHA-256 over the compressed point: exactly BOLT 8's ECDH.
       return new Uint8Array(loadNative().ecdh(publicKey, privateKey));
     } catch {
-      throw new CryptoError('invalid-public-key', 'public key is not a valid curve point');
+      throw notAPoint();
     }
   },
+  isPoint(publicKey) {
+    return hasPointEncoding(publicKey) && loadNative().publicKeyVerify(publicKey);
+  },
+  pointMultiply(publicKey, scalar) {
+    checkPrivateKey(scalar);
+    checkPointEncoding(publicKey);
+    // The scalar is checked above: the addon's only other failure is a point that does not parse.
+    return nativeResult(() => loadNative().publicKeyTweakMul(publicKey, scalar, true));
+  },
+  pointAdd(p, q) {
+    checkPointEncoding(p);
+    checkPointEncoding(q);
+    return nativeResult(() => loadNative().publicKeyCombine([p, q], true));
+  },
+  pointAddScalar(publicKey, tweak) {
+    checkTweak(tweak);
+    checkPointEncoding(publicKey);
+    return nativeResult(() => loadNative().publicKeyTweakAdd(publicKey, tweak, true));
+  },
 };
+
+/** A point from the addon; its errors (a point that does not parse, a sum at infinity) become one code. */
+function nativeResult(f: () => Uint8Array): Uint8Array {
+  try {
+    return new Uint8Array(f());
+  } catch {
+    throw new CryptoError(
+      'invalid-public-key',
+      'not a valid curve point, or the result is the point at infinity',
+    );
+  }
+}
 
 interface TinySecp {
   pointFromScalar(d: Uint8Array, compressed?: boolean): Uint8Array | null;
   pointMultiply(p: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array | null;
+  pointAdd(p: Uint8Array, q: Uint8Array, compressed?: boolean): Uint8Array | null;
+  pointAddScalar(p: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array | null;
   isPoint(p: Uint8Array): boolean;
   sign(h: Uint8Array, d: Uint8Array): Uint8Array;
   verify(h: Uint8Array, q: Uint8Array, signature: Uint8Array, strict?: boolean): boolean;
@@ -184,10 +297,36 @@ export const wasmBackend: Secp256k1Backend = {
     checkPublicKeyLength(publicKey);
     const tiny = loadWasm();
     const point = tiny.isPoint(publicKey) ? tiny.pointMultiply(publicKey, privateKey, true) : null;
-    if (!point) throw new CryptoError('invalid-public-key', 'public key is not a valid curve point');
+    if (!point) throw notAPoint();
     return sha256(point);
   },
+  isPoint(publicKey) {
+    return hasPointEncoding(publicKey) && loadWasm().isPoint(publicKey);
+  },
+  pointMultiply(publicKey, scalar) {
+    checkPrivateKey(scalar);
+    return wasmPoint(publicKey, (tiny) => tiny.pointMultiply(publicKey, scalar, true));
+  },
+  pointAdd(p, q) {
+    checkPointEncoding(q);
+    if (!loadWasm().isPoint(q)) throw notAPoint();
+    return wasmPoint(p, (tiny) => tiny.pointAdd(p, q, true));
+  },
+  pointAddScalar(publicKey, tweak) {
+    checkTweak(tweak);
+    return wasmPoint(publicKey, (tiny) => tiny.pointAddScalar(publicKey, tweak, true));
+  },
 };
+
+/** tiny-secp256k1 throws for a point that does not parse and returns null at infinity. */
+function wasmPoint(publicKey: Uint8Array, f: (tiny: TinySecp) => Uint8Array | null): Uint8Array {
+  checkPointEncoding(publicKey);
+  const tiny = loadWasm();
+  if (!tiny.isPoint(publicKey)) throw notAPoint();
+  const out = f(tiny);
+  if (!out) throw new CryptoError('invalid-public-key', 'result is the point at infinity');
+  return out;
+}
 
 export const backends: Record<BackendName, Secp256k1Backend> = {
   noble: nobleBackend,
