@@ -68,6 +68,11 @@ export function fundingScriptPubKey(key1: Uint8Array, o1: number, key2: Uint8Arr
   return out;
 }
 
+/** An answer as kept: an unspent output with its block height (its confirmations change). */
+type Found =
+  | (Omit<Extract<UtxoResult, { status: 'unspent' }>, 'confirmations'> & { readonly height: number })
+  | Exclude<UtxoResult, { status: 'unspent' }>;
+
 export interface ChainUtxoLookupOptions {
   /** Answers kept (unspent, spent, missing; never unavailable). Default 20,000. */
   cacheSize?: number;
@@ -101,9 +106,9 @@ class Lru<K, V> {
 }
 
 export class ChainUtxoLookup implements UtxoLookup {
-  private readonly answers: Lru<bigint, UtxoResult>;
+  private readonly answers: Lru<bigint, Found>;
   private readonly blocks: Lru<number, Promise<BlockData | undefined>>;
-  private readonly inFlight = new Map<bigint, Promise<UtxoResult>>();
+  private readonly inFlight = new Map<bigint, Promise<Found>>();
   private best: { at: number; block: Promise<BestBlock> } | undefined;
   private readonly now: () => number;
   private readonly bestMaxAgeMs: number;
@@ -122,23 +127,36 @@ export class ChainUtxoLookup implements UtxoLookup {
 
   lookup(scid: bigint): Promise<UtxoResult> {
     const cached = this.answers.get(scid);
-    if (cached) return Promise.resolve(cached);
+    if (cached) return this.fresh(cached);
     let pending = this.inFlight.get(scid);
     if (!pending) {
       pending = this.fetch(scid).then(
         (r) => {
           this.inFlight.delete(scid);
-          if (r.status !== 'unavailable') this.answers.set(scid, r);
-          return r;
+          if (r.cacheable) this.answers.set(scid, r.answer);
+          return r.answer;
         },
-        (e: unknown) => {
+        (e: unknown): Found => {
           this.inFlight.delete(scid);
-          return { status: 'unavailable', reason: (e as Error).message } as const;
+          return { status: 'unavailable', reason: (e as Error).message };
         },
       );
       this.inFlight.set(scid, pending);
     }
-    return pending;
+    return pending.then((a) => this.fresh(a));
+  }
+
+  /** A cached answer as of now: an unspent output's confirmations count from the current best block. */
+  private async fresh(a: Found): Promise<UtxoResult> {
+    if (a.status !== 'unspent') return a;
+    let best: BestBlock;
+    try {
+      best = await this.bestBlock();
+    } catch (e) {
+      return unavailable(e);
+    }
+    const { height, ...rest } = a;
+    return { ...rest, confirmations: best.height - height + 1 };
   }
 
   /** Forgets what is known of an output (its spend was seen, a reorg happened). */
@@ -148,7 +166,7 @@ export class ChainUtxoLookup implements UtxoLookup {
 
   private bestBlock(): Promise<BestBlock> {
     const now = this.now();
-    if (!this.best || now - this.best.at > this.bestMaxAgeMs) {
+    if (!this.best || now - this.best.at >= this.bestMaxAgeMs) {
       const block = this.source.getBestBlock();
       this.best = { at: now, block };
       block.catch(() => {
@@ -178,43 +196,47 @@ export class ChainUtxoLookup implements UtxoLookup {
     return b;
   }
 
-  private async fetch(scid: bigint): Promise<UtxoResult> {
+  /** The answer, and whether it may be kept (not when the source was down, nor for a block not yet there). */
+  private async fetch(scid: bigint): Promise<{ answer: Found; cacheable: boolean }> {
     this.sourceLookups++;
     const height = scidBlock(scid);
     let best: BestBlock;
     try {
       best = await this.bestBlock();
     } catch (e) {
-      return unavailable(e);
+      return { answer: unavailable(e), cacheable: false };
     }
-    if (height > best.height) return { status: 'missing' };
+    if (height > best.height) return { answer: { status: 'missing' }, cacheable: false };
     let block: BlockData | undefined;
     try {
       block = await this.block(height);
     } catch (e) {
-      return unavailable(e);
+      return { answer: unavailable(e), cacheable: false };
     }
     const tx = block?.txdata[scidTxIndex(scid)];
     const out = tx?.outs[scidOutputIndex(scid)];
-    if (!tx || !out) return { status: 'missing' };
+    if (!tx || !out) return { answer: { status: 'missing' }, cacheable: true };
     let unspent: boolean;
     try {
       unspent = await this.source.isOutputUnspent(tx.getId(), scidOutputIndex(scid));
     } catch (e) {
-      return unavailable(e);
+      return { answer: unavailable(e), cacheable: false };
     }
-    if (!unspent) return { status: 'spent' };
+    if (!unspent) return { answer: { status: 'spent' }, cacheable: true };
     return {
-      status: 'unspent',
-      scriptPubKey: new Uint8Array(out.script),
-      valueSat: BigInt(out.value),
-      txid: new Uint8Array(tx.getHash()),
-      confirmations: best.height - height + 1,
+      answer: {
+        status: 'unspent',
+        scriptPubKey: new Uint8Array(out.script),
+        valueSat: BigInt(out.value),
+        txid: new Uint8Array(tx.getHash()),
+        height,
+      },
+      cacheable: true,
     };
   }
 }
 
-function unavailable(e: unknown): UtxoResult {
+function unavailable(e: unknown): { readonly status: 'unavailable'; readonly reason: string } {
   return { status: 'unavailable', reason: e instanceof Error ? e.message : String(e) };
 }
 
