@@ -10,6 +10,7 @@ import { channelKeysFromSeed, nodeSecretFromSeed } from './keys-manager.ts';
 import { readSeedFile } from './seed.ts';
 import { generateFromSeed, secretIndex } from './shachain.ts';
 import { type ChannelKeys, channelPublicKeys, htlcSignRequests } from './signer.ts';
+import { serveNodeKeyLane } from './signer-pool-lane.ts';
 
 export type SignerPoolTask =
   | { op: 'pubkeys'; channelIndex: bigint }
@@ -62,6 +63,11 @@ function channelKeys(seedFile: string, channelIndex: bigint): ChannelKeys {
     cache.set(channelIndex, keys);
   }
   return keys;
+}
+
+/** Serves the node key's ECDH lane (signer-pool-lane.ts) from this worker, when the pool has one. */
+export function startNodeKeyLane(seedFile: string, lane: SharedArrayBuffer | undefined): void {
+  if (lane) serveNodeKeyLane(lane, (publicKey) => secp.ecdh(nodeKey(seedFile), publicKey));
 }
 
 export function runSignerTask(seedFile: string, task: SignerPoolTask): SignerPoolResult {

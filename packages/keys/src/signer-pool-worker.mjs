@@ -13,6 +13,7 @@ if (existsSync(fileURLToPath(source))) {
 } else {
   tasks = await import(new URL('./signer-pool-tasks.js', import.meta.url).href);
 }
+tasks.startNodeKeyLane(workerData.seedFile, workerData.nodeKeyLane);
 
 export default function run(task) {
   return tasks.runSignerTask(workerData.seedFile, task);

@@ -144,3 +144,53 @@ test('the node key lives in the pool: same node_id, ECDH and signatures as the K
   await assert.rejects(nodeKey.ecdh(new Uint8Array(32)), (e: KeysError) => e.code === 'invalid-argument');
   await assert.rejects(nodeKey.sign(new Uint8Array(31)), (e: KeysError) => e.code === 'invalid-argument');
 });
+
+test('the node key ECDH lane: 200 at once (more than its slots) agree with the KeysManager, with and without the lane', async () => {
+  const peers = Array.from({ length: 200 }, (_, i) => secp.publicKey(sha256(Uint8Array.of(i, 1))));
+  const expected = await Promise.all(peers.map(async (p) => toHex(await km.ecdhWithNodeKey(p))));
+  const viaLane = await pool.nodeKey();
+  // Past 64 requests in flight, the lane is full and the rest go as pool tasks: same answers.
+  assert.deepEqual((await Promise.all(peers.map((p) => viaLane.ecdh(p)))).map(toHex), expected);
+  const tasksOnly = new ChannelSignerPool({ dataDir: root, threads: 1, nodeKeyLane: false });
+  try {
+    const viaTasks = await tasksOnly.nodeKey();
+    assert.deepEqual(
+      (await Promise.all(peers.slice(0, 20).map((p) => viaTasks.ecdh(p)))).map(toHex),
+      expected.slice(0, 20),
+    );
+  } finally {
+    await tasksOnly.close();
+  }
+  // A failure in the worker crosses the lane as a code: a point that is not on the curve.
+  const offCurve = new Uint8Array(33).fill(0xff);
+  offCurve[0] = 3;
+  await assert.rejects(
+    viaLane.ecdh(offCurve),
+    (e: unknown) => e instanceof KeysError && e.code === 'signer-failed',
+  );
+  assert.equal(toHex(await viaLane.ecdh(peers[0]!)), expected[0], 'the lane works on after a failure');
+});
+
+test('closing the pool answers node key ECDHs still waiting on the lane with signer-unavailable', async () => {
+  const closing = new ChannelSignerPool({ dataDir: root, threads: 1 });
+  const nodeKey = await closing.nodeKey();
+  const peers = Array.from({ length: 40 }, (_, i) => secp.publicKey(sha256(Uint8Array.of(i, 2))));
+  const waiting = peers.map((p) =>
+    nodeKey.ecdh(p).then(
+      () => 'answered',
+      (e: unknown) => e,
+    ),
+  );
+  await closing.close();
+  for (const outcome of await Promise.all(waiting)) {
+    // Each was either answered before the close or refused by it, never left hanging.
+    assert.ok(
+      outcome === 'answered' || (outcome instanceof KeysError && outcome.code === 'signer-unavailable'),
+      String(outcome),
+    );
+  }
+  await assert.rejects(
+    nodeKey.ecdh(peers[0]!),
+    (e: unknown) => e instanceof KeysError && e.code === 'signer-unavailable',
+  );
+});

@@ -20,6 +20,7 @@ import {
   PolicyChannelSigner,
   type SignerState,
 } from './signer.ts';
+import { createLaneBuffer, NodeKeyLane } from './signer-pool-lane.ts';
 import type { SignerPoolResult, SignerPoolTask } from './signer-pool-tasks.ts';
 
 export interface ChannelSignerPoolOptions {
@@ -28,6 +29,11 @@ export interface ChannelSignerPoolOptions {
   threads?: number;
   /** HTLC signatures per task: a commitment with more is split across the workers. */
   chunkSize?: number;
+  /**
+   * The node key's ECDH through shared memory (signer-pool-lane.ts) rather than one pool task
+   * per call. Default true; false is for comparing the two (`pnpm bench peer-net`).
+   */
+  nodeKeyLane?: boolean;
 }
 
 type Run = <T>(task: SignerPoolTask) => Promise<T>;
@@ -44,6 +50,7 @@ export interface PooledNodeKey {
 export class ChannelSignerPool {
   readonly #pool: Piscina;
   readonly #chunkSize: number;
+  readonly #lane: NodeKeyLane | undefined;
   #closed = false;
 
   constructor(options: ChannelSignerPoolOptions) {
@@ -51,12 +58,16 @@ export class ChannelSignerPool {
     this.#chunkSize = options.chunkSize ?? 64;
     if (!Number.isInteger(this.#chunkSize) || this.#chunkSize < 1)
       throw new KeysError('invalid-argument', 'chunkSize must be a positive integer');
+    this.#lane = options.nodeKeyLane === false ? undefined : new NodeKeyLane(createLaneBuffer());
     this.#pool = new Piscina({
       filename: new URL('./signer-pool-worker.mjs', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
-      workerData: { seedFile: join(options.dataDir, SEED_FILE_NAME) },
+      // An idle worker waits for tasks with Atomics.waitAsync, not a blocking Atomics.wait, so
+      // its event loop also serves the node key lane.
+      atomics: this.#lane ? 'async' : 'sync',
+      workerData: { seedFile: join(options.dataDir, SEED_FILE_NAME), nodeKeyLane: this.#lane?.buffer },
     });
   }
 
@@ -85,8 +96,14 @@ export class ChannelSignerPool {
     const publicKey = await this.#run<Uint8Array>({ op: 'node-id' });
     return {
       publicKey,
-      ecdh: async (peerPublicKey) =>
-        this.#run<Uint8Array>({ op: 'node-ecdh', publicKey: checkLength(peerPublicKey, 33, 'public key') }),
+      ecdh: async (peerPublicKey) => {
+        checkLength(peerPublicKey, 33, 'public key');
+        // The lane answers unless all its slots are taken; then, or once closed, a task.
+        return (
+          this.#lane?.ecdh(peerPublicKey) ??
+          this.#run<Uint8Array>({ op: 'node-ecdh', publicKey: peerPublicKey })
+        );
+      },
       sign: async (digest) =>
         this.#run<Uint8Array>({ op: 'node-sign', digest: checkLength(digest, 32, 'digest') }),
     };
@@ -106,6 +123,7 @@ export class ChannelSignerPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#lane?.close();
     await this.#pool.destroy();
   }
 }
