@@ -348,15 +348,20 @@ export class GossipSync {
     }
     switch (m.kind) {
       case 'query_channel_range':
-        return this.onQueryChannelRange(state, m);
+        this.onQueryChannelRange(state, m);
+        return;
       case 'reply_channel_range':
-        return this.onSyncSteps(state, state.sync?.onReplyChannelRange(m));
+        this.onSyncSteps(state, state.sync?.onReplyChannelRange(m));
+        return;
       case 'query_short_channel_ids':
-        return this.onQueryShortChannelIds(state, m);
+        this.onQueryShortChannelIds(state, m);
+        return;
       case 'reply_short_channel_ids_end':
-        return this.onSyncSteps(state, state.sync?.onReplyShortChannelIdsEnd(m));
+        this.onSyncSteps(state, state.sync?.onReplyShortChannelIdsEnd(m));
+        return;
       case 'gossip_timestamp_filter':
-        return this.onFilter(state, m);
+        this.onFilter(state, m);
+        return;
     }
   }
 

@@ -81,7 +81,7 @@ test('a worker actor with a data dir syncs its graph to an in-process one, and k
   });
   try {
     assert.equal(await a.ref.broadcastLocal(signRing(20, { timestamp: NOW })), 20 * 3 + 20);
-    const peers = linkedPeers('02' + 'aa'.repeat(32), '02' + 'bb'.repeat(32));
+    const peers = linkedPeers(`02${'aa'.repeat(32)}`, `02${'bb'.repeat(32)}`);
     const subA = connectGossip(a.ref, peers.a);
     const subB = connectGossip(b.ref, peers.b);
     // The worker's streams are live once a call has gone through after subscribing.
