@@ -295,3 +295,18 @@ test("an in-progress persist holds the funder's broadcast until the persister re
   assert.equal(Transaction.fromBuffer(Buffer.from(a.broadcasts[0] as Uint8Array)).getId(), r.fundingTxid);
   void b;
 });
+
+test('a peer gets at most four unfunded inbound channels at a time; the rest are refused with an error', async () => {
+  // The funder's wallet never answers, so each channel waits at the fundee in awaiting-funding-created.
+  const hang = { fundingTransaction: () => new Promise<never>(() => {}), release: async () => {} };
+  const [a, b] = await twoNodes({ wallet: hang });
+  const opens = [1, 2, 3, 4, 5].map(() => a.manager.openChannel(b.nodeId, 100_000n));
+  for (const p of opens) p.catch(() => {});
+  await waitFor(() => a.manager.listChannels().filter((c) => c.state === 'closed').length === 1, {
+    what: 'the fifth open refused',
+  });
+  await b.manager.idle();
+  assert.equal(b.manager.listChannels().filter((c) => c.phase === 'awaiting-funding-created').length, 4);
+  const refused = a.manager.listChannels().find((c) => c.state === 'closed');
+  assert.match(refused?.closedReason ?? '', /4 channels from this peer wait for funding_created/);
+});

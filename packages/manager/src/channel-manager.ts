@@ -97,6 +97,10 @@ interface Channel {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** Inbound channels one peer may have waiting for funding_created at once. */
+export const MAX_UNFUNDED_CHANNELS_PER_PEER = 4;
+/** Closed channels listChannels() still shows. */
+const MAX_CLOSED_KEPT = 1000;
 /** Aliases live at block heights from 16,000,000: no real short_channel_id reaches them for centuries. */
 const ALIAS_BLOCK_BASE = 16_000_000n;
 
@@ -254,7 +258,10 @@ export class ChannelManager {
 
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(() => (this.#stopped ? (undefined as T) : fn()));
-    this.#queue = run.catch((err: unknown) => this.#o.logger.error({ err }, 'channel manager input failed'));
+    // A caller's mistake (ManagerError) is the caller's to hear; anything else is ours to log.
+    this.#queue = run.catch((err: unknown) => {
+      if (!(err instanceof ManagerError)) this.#o.logger.error({ err }, 'channel manager input failed');
+    });
     return run;
   }
 
@@ -341,6 +348,22 @@ export class ChannelManager {
         nodeId,
         m.temporaryChannelId,
         'open_channel refused: temporary_channel_id is already in use',
+      );
+      return;
+    }
+    // Each unfunded channel holds a signer and an actor until the peer funds it or goes away:
+    // a peer gets a few at a time, as LDK allows (MAX_UNFUNDED_CHANNELS_PER_PEER), not a flood.
+    const unfunded = this.#directory
+      .byNodeId(nodeId)
+      .filter(
+        ({ handle }) => handle.state.role === 'fundee' && handle.state.phase === 'awaiting-funding-created',
+      );
+    if (unfunded.length >= MAX_UNFUNDED_CHANNELS_PER_PEER) {
+      log.warn({ unfunded: unfunded.length }, 'open_channel refused: too many unfunded channels');
+      await this.#sendError(
+        nodeId,
+        m.temporaryChannelId,
+        `open_channel refused: ${unfunded.length} channels from this peer wait for funding_created`,
       );
       return;
     }
@@ -520,6 +543,8 @@ export class ChannelManager {
     for (const [txid, w] of this.#watched) if (w.id === id) this.#watched.delete(txid);
     for (const [txid, w] of this.#watchedClosings) if (w === id) this.#watchedClosings.delete(txid);
     this.#closed.push(summarize(state, state.closure ? describeClosure(state.closure) : undefined));
+    // Kept for listChannels() only; the monitor and the events are the record.
+    if (this.#closed.length > MAX_CLOSED_KEPT) this.#closed.shift();
   }
 
   /** The user's openChannel() resolves when the funding is out, and rejects if the channel fails before. */
