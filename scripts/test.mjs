@@ -35,9 +35,11 @@ const args = [
   '--test-reporter=spec',
   `--test-concurrency=${process.env.LNKIT_TEST_CONCURRENCY ?? '2'}`,
   '--test-timeout=600000',
-  // A test that fails before it stops what it started (a node's poller, a server) would
-  // otherwise keep its file's process alive, and the whole run would wait for it forever.
-  '--test-force-exit',
+  // A file whose process outlives its tests (a test failed before it stopped what it started)
+  // is ended after a grace period, naming what kept it alive; see test-exit-guard.mjs for why
+  // this is not --test-force-exit.
+  '--import',
+  new URL('./test-exit-guard.mjs', import.meta.url).href,
   ...files,
 ];
 const r = spawnSync(process.execPath, args, {
