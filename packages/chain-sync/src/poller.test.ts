@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { createRootLogger } from '@lnkit/runtime';
 import { captureLogger, waitFor } from '@lnkit/test-support';
 import { of, Subject } from 'rxjs';
-import type { BlockHeaderData } from './block-source.ts';
-import { type ChainEvent, subscribeListener } from './poller.ts';
+import type { BlockHeaderData, BlockSource } from './block-source.ts';
+import { ChainSyncError } from './errors.ts';
+import { type ChainEvent, ChainPoller, subscribeListener } from './poller.ts';
 
 const header = (height: number): BlockHeaderData => ({
   hashHex: height.toString(16).padStart(64, '0'),
@@ -78,4 +79,34 @@ test('a stream that replays synchronously and a listener that throws synchronous
   );
   assert.deepEqual(failures, [7]);
   assert.ok(sub.closed);
+});
+
+test('a new tip is reported as not synced before its blocks are fetched, so a fetch that fails part-way leaves synced false', async () => {
+  const { logger } = captureLogger({ level: 'info' });
+  const headers = [0, 1, 2, 3].map(header);
+  let tipHeight = 1;
+  let failFetches = false;
+  const source: BlockSource = {
+    description: 'fake',
+    getBestBlock: async () => ({ hashHex: headers[tipHeight]!.hashHex, height: tipHeight }),
+    getHeader: async (hashHex) => headers.find((h) => h.hashHex === hashHex)!,
+    getBlock: async (hashHex) => {
+      if (failFetches) throw new ChainSyncError('unreachable', 'EMFILE');
+      return { header: headers.find((h) => h.hashHex === hashHex)!, txdata: [] };
+    },
+  };
+  const poller = new ChainPoller(source, { logger, start: { hashHex: headers[1]!.hashHex, height: 1 } });
+  const progress: { height: number; tipHeight: number; synced: boolean }[] = [];
+  poller.events$.subscribe((e) => {
+    if (e.type === 'progress') progress.push({ height: e.height, tipHeight: e.tipHeight, synced: e.synced });
+  });
+  await poller.pollOnce();
+  assert.deepEqual(progress.at(-1), { height: 1, tipHeight: 1, synced: true });
+  tipHeight = 3;
+  failFetches = true;
+  await assert.rejects(poller.pollOnce());
+  assert.deepEqual(progress.at(-1), { height: 1, tipHeight: 3, synced: false });
+  failFetches = false;
+  await poller.pollOnce();
+  assert.deepEqual(progress.at(-1), { height: 3, tipHeight: 3, synced: true });
 });

@@ -79,6 +79,15 @@ export class ChainPoller {
       this.emitProgress(best.height);
       return;
     }
+    // The chain has moved: say so before fetching anything, so that a fetch failing part-way
+    // (the source down, EMFILE) cannot leave the last poll's `synced: true` standing while the
+    // chain is ahead (seen: synced at height 833 with the chain at 1,069).
+    this.subject.next({
+      type: 'progress',
+      height: this.current.height,
+      tipHeight: Math.max(best.height, this.current.height),
+      synced: false,
+    });
     const tip = await this.source.getHeader(best.hashHex);
     const at = await this.source.getHeader(this.current.hashHex);
     const diff = await findChainDifference(this.source, at, tip);
