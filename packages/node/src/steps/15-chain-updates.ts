@@ -1,10 +1,13 @@
 /**
  * Step 15, chain updates: the chain-sync actor (chain-sync's chainSyncActor) polls the block source
  * from where step 10 left every listener and streams connected / disconnected blocks. Each
- * listener is fed through chain-sync's own subscribeListener: one block at a time, in stream
- * order, so the chain tip's writes never overlap or reorder. The chain tip waits out a disk
- * that refuses writes (a full disk: info().faults) and goes on when it takes them again; a
- * listener that fails otherwise is logged, no longer fed, and reported as a node event and in
+ * listener — the chain tip, then those of `ctx.chainListeners`: the broadcaster (step 3), the
+ * ChainMonitor (step 6), the wallet (step 7) — is fed through chain-sync's own
+ * subscribeListener: one block at a time, in stream order, so no listener's writes overlap
+ * or reorder; and the others get a block only once the tip has stored it (after-tip.ts), so
+ * while the tip waits on the disk nothing else writes. The chain tip waits out a disk that
+ * refuses writes (a full disk: info().faults) and goes on when it takes them again; a listener
+ * that fails otherwise is logged, no longer fed, and reported as a node event and in
  * info().chainError.
  * The node subscribes before it tells the actor to start (the stream is hot).
  *
@@ -20,6 +23,7 @@ import {
   subscribeListener,
 } from '@lnkit/chain-sync';
 import { catchError, EMPTY, type Observable, type Subscription, share } from 'rxjs';
+import { AfterTip } from '../after-tip.ts';
 import { type ChainFailure, ChainStatus } from '../chain-status.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainActor, NodeContext } from '../context.ts';
@@ -59,14 +63,11 @@ export function chainUpdatesStep(): NodeComponent {
           onFailed?.(failure);
           ctx.events.next({ type: 'chain-listener-failed', listener: name, ...failure });
         });
+      const order = new AfterTip();
       subscriptions.push(
         // Without its tip the node no longer follows the chain: that is the node's chain error.
-        feed(
-          'chain-tip',
-          tipListener(ctx, status, () => stopping),
-          (f) => status.onFailure(f),
-        ),
-        ...ctx.chainListeners.map(({ name, listener }) => feed(name, listener)),
+        feed('chain-tip', order.leader(tipListener(ctx, status, () => stopping)), (f) => status.onFailure(f)),
+        ...ctx.chainListeners.map(({ name, listener }) => feed(name, order.follower(listener))),
       );
       await chain.ref.start();
     },
