@@ -3,6 +3,7 @@
  * guide's steps in order (steps/index.ts) and returns a running LnkitNode.
  */
 import type { BlockSource, Broadcaster, FeeEstimator } from '@lnkit/chain-sync';
+import type { MonitorPersister } from '@lnkit/monitor';
 import type { Logger } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
 import { startComponents } from './component.ts';
@@ -38,6 +39,15 @@ export class NodeBuilder {
   /** Step 4: an already open store. It stays the user's: the node does not close it. */
   withStore(store: Store): this {
     this.supplied.store = store;
+    return this;
+  }
+
+  /**
+   * Step 4, for the channel monitors: the user's persister (a remote backup, a second copy) in
+   * place of the MonitorStore on the node's store. The node neither opens nor closes it.
+   */
+  withMonitorPersister(persister: MonitorPersister): this {
+    this.supplied.monitorPersister = persister;
     return this;
   }
 

@@ -20,6 +20,11 @@ export interface NodeConfig {
   /** Where to accept peers; null: do not listen. */
   listen?: { host: string; port: number } | null;
   alias?: string;
+  /**
+   * The bech32 prefix of the regtest addresses the wallet gives out: `bcrt` (Bitcoin Core's, the
+   * default) or `rb` (bcoin's, the embedded chain's). The scripts are the same; either text pays.
+   */
+  regtestAddressPrefix?: 'bcrt' | 'rb';
   /** Placement of the actors: worker threads by default, in-process for debugging. */
   placement?: Placement;
   pollIntervalMs?: number;

@@ -14,7 +14,9 @@ import {
   type FeeEstimator,
   type Filter,
   type JsonRpc,
+  type ListenerAtBlock,
 } from '@lnkit/chain-sync';
+import type { chainMonitorActor, MonitorPersister, MonitorSyncListener } from '@lnkit/monitor';
 import type { peerManagerActor } from '@lnkit/peer-net';
 import {
   type ActorHandle,
@@ -26,6 +28,7 @@ import {
   Supervisor,
 } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
+import type { Wallet } from '@lnkit/wallet';
 import { Subject } from 'rxjs';
 import type { ChainStatus } from './chain-status.ts';
 import type { NodeConfig } from './config.ts';
@@ -40,6 +43,7 @@ import type { TipListener } from './tip-listener.ts';
 type HandleOf<M> = M extends ActorModule<infer D> ? ActorHandle<ApiOf<D>> : never;
 export type PeerActor = HandleOf<typeof peerManagerActor>;
 export type ChainActor = HandleOf<typeof chainSyncActor>;
+export type ChainMonitorActor = HandleOf<typeof chainMonitorActor>;
 
 /** The pieces a user can give the builder in place of the defaults (`with...` methods). */
 export interface SuppliedPieces {
@@ -48,6 +52,8 @@ export interface SuppliedPieces {
   broadcaster?: Broadcaster;
   store?: Store;
   blockSource?: BlockSource;
+  /** Step 4: where channel monitors are made durable, in place of the MonitorStore on the node's store. */
+  monitorPersister?: MonitorPersister;
 }
 
 /** Parts provided by the steps, by the step that provides each. */
@@ -56,16 +62,24 @@ export interface NodeParts {
   blockSource: BlockSource;
   /** step 1 */
   feeEstimator: FeeEstimator;
-  /** step 3 */
+  /** step 3; from the wallet (step 7) on, wrapped so the wallet sees what leaves (trackBroadcasts) */
   broadcaster: Broadcaster;
   /** step 4 */
   store: Store;
   /** step 4: whether the store takes writes; what needs a durable write checks or waits on it */
   storage: StorageStatus;
+  /** step 4: where channel monitors are made durable (the user's, or a MonitorStore on `store`) */
+  monitorPersister: MonitorPersister;
   /** step 5: null with full blocks */
   filter: Filter | null;
+  /** step 6: the ChainMonitor actor, owner of every ChannelMonitor once step 11 has run */
+  chainMonitor: ChainMonitorActor;
   /** step 7: hex of the 33-byte node public key */
   nodeId: string;
+  /** step 7 (after the keys): the on-chain wallet of the node's seed */
+  wallet: Wallet;
+  /** step 8: each monitor read from the persister, as the listener step 10 brings to the tip */
+  channelMonitors: MonitorSyncListener[];
   /** step 10: the node's own chain listener (the durable chain tip) */
   tip: TipListener;
   /** step 10: where every listener is after synchronizing */
@@ -96,6 +110,11 @@ export class NodeContext {
   readonly events = new Subject<NodeEvent>();
   /** What is wrong with the machine now (info().faults); each change is a `fault` event. */
   readonly faults = new NodeFaults((kind, fault) => this.events.next({ type: 'fault', kind, fault }));
+  /**
+   * Listeners step 10 brings to the chain tip, besides the node's own chain tip: each says where
+   * it got to when step 10 asks (`at`), since it may have moved since it was pushed.
+   */
+  readonly syncListeners: { name: string; at(): ListenerAtBlock | Promise<ListenerAtBlock> }[] = [];
   /** Listeners step 15 feeds the block stream to, besides the node's own chain tip. */
   readonly chainListeners: { name: string; listener: ChainListener }[] = [];
   /** Periodic tasks the components ask for; step 18 runs them. */

@@ -5,7 +5,7 @@ export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
 export { nodePrometheus } from './metrics.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
-export { LNKIT_VERSION, LnkitNode, type NodeInfo, type NodeMetrics } from './node.ts';
+export { LNKIT_VERSION, LnkitNode, type NodeBalance, type NodeInfo, type NodeMetrics } from './node.ts';
 export {
   CHAIN_TIP,
   chainTipRecord,

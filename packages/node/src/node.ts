@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
 import type { PeerInfo, PeerNetStats } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
+import type { Wallet } from '@lnkit/wallet';
 import type { Observable } from 'rxjs';
 import { type NodeComponent, stopComponents } from './component.ts';
 import type { NodeConfig } from './config.ts';
-import type { NodeContext } from './context.ts';
+import type { ChainMonitorActor, NodeContext } from './context.ts';
 import { NodeError } from './errors.ts';
 import type { NodeEvent } from './events.ts';
 import type { NodeFault, NodeFaultKind } from './faults.ts';
@@ -37,6 +38,20 @@ export interface NodeInfo {
    * the log file does. Empty when all is well.
    */
   faults: NodeFault[];
+}
+
+/** What the node holds: on chain (its wallet) and in its channels. Amounts are bigints (strings in JSON). */
+export interface NodeBalance {
+  onchain: {
+    /** Confirmed, mature and unspent (coins reserved for a pending funding included). */
+    confirmedSat: bigint;
+    /** Outputs of transactions not in a block yet: payments seen unconfirmed, our own change. */
+    unconfirmedSat: bigint;
+  };
+  lightning: {
+    /** Our side of every channel; 0 until the channel manager runs. */
+    localMsat: bigint;
+  };
 }
 
 /** One snapshot of the node's metrics: every actor's, and the peer manager's limits. */
@@ -98,6 +113,40 @@ export class LnkitNode {
   reportFault(kind: Exclude<NodeFaultKind, 'storage-unavailable'>, message: string | null): void {
     if (message === null) this.ctx.faults.clear(kind);
     else this.ctx.faults.raise(kind, message);
+  }
+
+  /**
+   * The on-chain wallet (BIP 84 from the node's seed), for an embedder's own use: fundings,
+   * sends, its UTXOs. It follows the chain with the node's other listeners.
+   */
+  get wallet(): Wallet {
+    return this.ctx.get('wallet');
+  }
+
+  /** The ChainMonitor actor, which watches every channel's monitor (`monitors()`, `events$()`). */
+  get chainMonitor(): ChainMonitorActor['ref'] {
+    return this.ctx.get('chainMonitor').ref;
+  }
+
+  /** A new receive address of the wallet (BIP 84, bech32), durably given out. */
+  newAddress(): Promise<string> {
+    this.assertRunning();
+    this.ctx.get('storage').assertAvailable('giving out an address');
+    return this.ctx.get('wallet').newAddress();
+  }
+
+  /** A receive scriptPubKey of the wallet, durably given out: what the embedded chain's `mine` pays. */
+  coinbaseScript(): Promise<Uint8Array> {
+    this.assertRunning();
+    this.ctx.get('storage').assertAvailable('giving out an address');
+    return this.ctx.get('wallet').coinbaseScript();
+  }
+
+  /** What the node holds, as its wallet and channels know it now (the chain up to the wallet's last block). */
+  balance(): NodeBalance {
+    this.assertRunning();
+    const { confirmedSat, unconfirmedSat } = this.ctx.get('wallet').balance();
+    return { onchain: { confirmedSat, unconfirmedSat }, lightning: { localMsat: 0n } };
   }
 
   /** Connects and remembers the peer, so it is redialled after a drop or a restart. */

@@ -1,9 +1,13 @@
 /**
  * Step 10, sync to the chain tip: every chain listener is brought from the block it last
  * processed to the source's tip before anything else runs (the guide: no ChannelManager method
- * before this is done). Today the only listener is the node's own chain tip (tip-listener.ts);
- * the ChannelManager (step 9) and each ChannelMonitor (step 8) join it here. A listener whose
- * block was reorged out while the node was down is walked back to the fork first.
+ * before this is done): the node's own chain tip (tip-listener.ts) and those the earlier steps
+ * pushed onto `ctx.syncListeners` — the ChainMonitor (step 6), the wallet (step 7) and each
+ * ChannelMonitor read in step 8; the ChannelManager (step 9) joins them. Each starts from its
+ * own block, so one that fell behind (a crash between two listeners' writes) catches up
+ * alone, and a listener whose block was reorged out while the node was down is walked back to
+ * the fork first. Every one of them is at `syncedTo` when this step ends, which is where step
+ * 15's block stream starts.
  */
 import { synchronizeListeners } from '@lnkit/chain-sync';
 import type { NodeComponent } from '../component.ts';
@@ -18,13 +22,14 @@ export function chainSyncStep(): NodeComponent {
       const source = ctx.get('blockSource');
       const tip = await TipListener.load(ctx.get('store'), source);
       const target = await source.getBestBlock();
+      const others = await Promise.all(ctx.syncListeners.map((l) => l.at()));
       const synced = await synchronizeListeners(
         source,
-        [withSyncProgress(tip.atBlock(), ctx.log, target.height)],
+        [withSyncProgress(tip.atBlock(), ctx.log, target.height), ...others],
         ctx.log,
       );
       ctx.log.info(
-        { height: synced.height, hash: synced.hashHex },
+        { height: synced.height, hash: synced.hashHex, listeners: ctx.syncListeners.map((l) => l.name) },
         'listeners synchronised to the chain tip',
       );
       ctx.set('tip', tip);

@@ -2,16 +2,23 @@
  * The LDK guide's 19 steps (reference/building-a-node-with-ldk.md), in its order: the ones
  * built are components, a file each; the ones not built yet are listed below with where they
  * will go. Step 2, the logger, is made before the list (02-logger.ts): every step logs
- * through it.
+ * through it. A step may take more than one component, each in its own file, in start order:
+ * step 4 the store then the monitors' persister on it, step 7 the keys then the on-chain
+ * wallet (which the guide leaves to the user, and which needs the seed the keys check).
  */
 import type { NodeComponent } from '../component.ts';
 import { chainSourceStep } from './00-chain-source.ts';
 import { feeEstimatorStep } from './01-fee-estimator.ts';
 import { broadcasterStep } from './03-broadcaster.ts';
+import { monitorPersisterStep } from './04-monitor-persister.ts';
 import { persistStep } from './04-persist.ts';
 import { filterStep } from './05-filter.ts';
+import { chainMonitorStep } from './06-chain-monitor.ts';
 import { keysStep } from './07-keys.ts';
+import { walletStep } from './07-wallet.ts';
+import { readMonitorsStep } from './08-read-monitors.ts';
 import { chainSyncStep } from './10-chain-sync.ts';
+import { watchChannelsStep } from './11-watch-channels.ts';
 import { peerManagerStep } from './13-peer-manager.ts';
 import { networkingStep } from './14-networking.ts';
 import { chainUpdatesStep } from './15-chain-updates.ts';
@@ -24,9 +31,14 @@ export function nodeSteps(): NodeComponent[] {
     feeEstimatorStep(),
     broadcasterStep(),
     persistStep(),
+    monitorPersisterStep(),
     filterStep(),
+    chainMonitorStep(),
     keysStep(),
+    walletStep(),
+    readMonitorsStep(),
     chainSyncStep(),
+    watchChannelsStep(),
     peerManagerStep(),
     networkingStep(),
     chainUpdatesStep(),
@@ -40,24 +52,10 @@ export const STEPS_OUTSIDE_THE_LIST = [{ step: 2, name: 'Logger', file: 'steps/0
 /** Steps not built yet: where each will go when its package lands. */
 export const PLANNED_STEPS = [
   {
-    step: 6,
-    name: 'ChainMonitor',
-    where: 'steps/06-chain-monitor.ts: spawn the ChainMonitor actor (@lnkit/monitor) after the filter',
-  },
-  {
-    step: 8,
-    name: 'read ChannelMonitors',
-    where: 'steps/08-read-monitors.ts: MonitorStore.readAll() from the store of step 4, after the keys',
-  },
-  {
     step: 9,
     name: 'ChannelManager',
-    where: 'steps/09-channel-manager.ts: spawn the ChannelManager actor (@lnkit/manager) from its snapshot',
-  },
-  {
-    step: 11,
-    name: 'monitors to ChainMonitor',
-    where: 'steps/11-watch-channels.ts: chainMonitor.watchChannel() for each monitor, after step 10',
+    where:
+      "steps/09-channel-manager.ts: spawn the ChannelManager actor (@lnkit/manager) from its snapshot, with ctx.get('chainMonitor') as its persister and ctx.get('wallet') for fundings; its listener onto ctx.syncListeners and ctx.chainListeners",
   },
   {
     step: 12,

@@ -1,0 +1,119 @@
+/**
+ * Step 6, ChainMonitor: the actor that owns every ChannelMonitor (@lnkit/monitor's
+ * chainMonitorActor). It persists each monitor update through step 4's persister, and sees
+ * every block: step 10 brings it to the chain tip with the other listeners, step 15 feeds it
+ * the block stream, and step 11 hands it the monitors read at start. The channel manager
+ * (step 9) will reach it from the context (`chainMonitor`) as its persister.
+ *
+ * It runs in-process, on the node's thread, whatever `placement` says:
+ * - its persister is an object (the MonitorStore over the node's open Store, or the user's
+ *   own), and an object cannot cross threads; in a worker it would have to open the data dir
+ *   a second time, where the node's storage watcher would not see its writes (a full disk) and
+ *   a user's persister could not follow it;
+ * - a worker actor is restarted after a crash by running `create` again, which would bring it
+ *   back watching no channel at all: DESIGN.md wants it never restarted into a state older
+ *   than what was persisted, which a restart would have to rebuild (readAll, sync, watch);
+ * - its work per block is a lookup of the block's inputs by funding outpoint: small beside
+ *   the chain actor's, which does the fetching and parsing in its own thread.
+ * As an actor it still has a mailbox (one call at a time), metrics and a profile, and moving
+ * it to a worker later is a config change (`store` in place of `persister`).
+ *
+ * Where it starts: the node's durable chain tip (the block the tip listener starts from), or
+ * on a first start the source's tip. New channels' monitors start at its best block.
+ */
+import type { ChainListener } from '@lnkit/chain-sync';
+import { chainMonitorActor, type MonitorEvent } from '@lnkit/monitor';
+import { recordDb } from '@lnkit/store';
+import type { Subscription } from 'rxjs';
+import type { NodeComponent } from '../component.ts';
+import type { ChainMonitorActor, NodeContext } from '../context.ts';
+import { CHAIN_TIP, chainTipRecord } from '../records.ts';
+
+export function chainMonitorStep(): NodeComponent {
+  let chainMonitor: ChainMonitorActor | undefined;
+  let events: Subscription | undefined;
+  return {
+    step: 6,
+    name: 'chain monitor',
+    async start(ctx) {
+      const stored = recordDb(ctx.get('store').db(CHAIN_TIP.db), chainTipRecord).get(CHAIN_TIP.key);
+      const bestBlock = stored ?? (await ctx.get('blockSource').getBestBlock());
+      chainMonitor = await ctx.supervisor.spawn(chainMonitorActor, {
+        ...ctx.actorOptions(),
+        placement: 'in-process',
+        config: { bestBlock, persister: ctx.get('monitorPersister') },
+      });
+      // Subscribed before anything is watched or fed (the stream is hot).
+      events = logMonitorEvents(ctx, chainMonitor);
+      const cm = chainMonitor;
+      const listener = chainMonitorListener(cm);
+      ctx.syncListeners.push({
+        name: 'chain-monitor',
+        at: async () => {
+          const at = await cm.ref.bestBlock();
+          return { listener, bestBlockHash: at.hashHex, bestBlockHeight: at.height };
+        },
+      });
+      ctx.chainListeners.push({ name: 'chain-monitor', listener });
+      ctx.set('chainMonitor', chainMonitor);
+    },
+    async stop() {
+      // Waits for the write under way; before the store closes (step 4 stops after this one).
+      await chainMonitor?.stop();
+      events?.unsubscribe();
+    },
+  };
+}
+
+/**
+ * The ChainMonitor as a ChainListener, for synchronizeListeners (step 10) and the block stream
+ * (step 15). The actor takes a block's transactions as bytes, as they cross threads.
+ */
+export function chainMonitorListener(cm: ChainMonitorActor): ChainListener {
+  return {
+    blockConnected: (block, height) =>
+      cm.ref.blockConnected(
+        { hashHex: block.header.hashHex, prevHashHex: block.header.prevHashHex },
+        height,
+        block.txdata.map((tx) => new Uint8Array(tx.toBuffer())),
+      ),
+    blockDisconnected: (header, height) =>
+      cm.ref.blockDisconnected({ hashHex: header.hashHex, prevHashHex: header.prevHashHex }, height),
+  };
+}
+
+/** What the chain did to a channel, in the node's log (the manager acts on it once it exists). */
+function logMonitorEvents(ctx: NodeContext, cm: ChainMonitorActor): Subscription {
+  return cm.ref.events$().subscribe({
+    next(e: MonitorEvent) {
+      const channel = e.fundingKey;
+      switch (e.type) {
+        case 'FundingSpent':
+          ctx.log.warn(
+            { channel, kind: e.kind, txid: e.txidHex, height: e.height },
+            `the funding output of channel ${channel} was spent (${e.kind}) by ${e.txidHex} at height ${e.height}`,
+          );
+          break;
+        case 'FundingSpendReorged':
+          ctx.log.warn(
+            { channel, txid: e.txidHex, height: e.height },
+            `the spend of channel ${channel}'s funding output was reorged out`,
+          );
+          break;
+        case 'FundingSpendIrrevocable':
+          ctx.log.info(
+            { channel, txid: e.txidHex, height: e.height },
+            `the spend of channel ${channel}'s funding output is irrevocable`,
+          );
+          break;
+        case 'MonitorUpdateCompleted':
+          ctx.log.debug({ channel, updateId: e.updateId.toString() }, 'monitor update completed');
+          break;
+        // MonitorUpdateFailed: the ChainMonitor logs it itself, with the reason.
+      }
+    },
+    error(err: Error) {
+      ctx.log.error({ err: err.message }, `the chain monitor's event stream failed: ${err.message}`);
+    },
+  });
+}
