@@ -209,10 +209,12 @@ export interface SignedTopology {
 
 /**
  * The topology as signed gossip from test keys (node i's key is `testKey(i)`, so node ids are
- * not the real ones; short_channel_ids are made up, one per channel). Each channel's
- * direction is as in the file: `dir[0]` is signed by the topology's `node1` as direction 0
- * when its test key sorts first, as direction 1 otherwise (BOLT 7 direction follows the key
- * order, which the test keys change). Timestamps are `timestamp`.
+ * not the real ones; short_channel_ids are made up, one per channel). Each policy is sent by the
+ * node that sends it in the file: `dir[0]` is BOLT 7 direction 0 of the real graph, the policy
+ * of the lesser real node id (the file's README; that is `node1` for only about half the
+ * channels), `dir[1]` the other's. Signed with the test keys, whose order differs from the real
+ * ids', each becomes direction 0 when its sender's test key sorts first, 1 otherwise; so a
+ * node forwards at the same fees as in the real graph. Timestamps are `timestamp`.
  */
 export function signTopology(
   topology: Topology,
@@ -240,11 +242,14 @@ export function signTopology(
     used.add(ch.node1).add(ch.node2);
     const chainHash = options.chainHash ?? REGTEST_CHAIN_HASH;
     messages.push(signChannelAnnouncement({ scid, nodeA: a, nodeB: b, chainHash }));
-    const aFirst = compareAt(a.publicKey, 0, b.publicKey, 0, 33) < 0;
+    // The senders of dir[0] and dir[1]: the lesser and the greater real node id (hex of the same
+    // length compares as the bytes do).
+    const realId = (i: number) => topology.nodes[i]?.id ?? '';
+    const [lesser, greater] = realId(ch.node1) < realId(ch.node2) ? [a, b] : [b, a];
     ch.dir.forEach((p, side) => {
       if (!p) return;
-      const from = side === 0 ? a : b;
-      const direction = ((side === 0) === aFirst ? 0 : 1) as 0 | 1;
+      const [from, to] = side === 0 ? [lesser, greater] : [greater, lesser];
+      const direction = (compareAt(from.publicKey, 0, to.publicKey, 0, 33) < 0 ? 0 : 1) as 0 | 1;
       messages.push(
         signChannelUpdate({
           scid,
