@@ -18,7 +18,9 @@ commands:
   listpeers                        connected peers
   metrics [--prometheus]           per-actor metrics
   profile ACTOR --seconds N        CPU-profile one actor; prints where the .cpuprofile went
-  mine N                           mine N blocks (embedded regtest chain only)
+  mine N                           mine N blocks to the wallet (embedded regtest chain only)
+  newaddress                       a new on-chain receive address of the wallet
+  balance                          on-chain (confirmed, unconfirmed) and lightning balances
   decodeinvoice BOLT11             decode and check a BOLT 11 invoice (payee, amount, hash, expiry...)
 
 options:
@@ -181,9 +183,27 @@ function human(command: string, out: Json): string {
       return invoiceText(out);
     case 'mine':
       return `mined ${out.blocks} block(s); tip ${(out.hashes as string[]).at(-1) ?? ''}`;
+    case 'newaddress':
+      return String(out.address);
+    case 'balance': {
+      const onchain = out.onchain as { confirmedSat: string; unconfirmedSat: string };
+      const lightning = out.lightning as { localMsat: string };
+      return [
+        `on-chain confirmed:   ${onchain.confirmedSat} sat (${btc(onchain.confirmedSat)} BTC)`,
+        `on-chain unconfirmed: ${onchain.unconfirmedSat} sat`,
+        `lightning local:      ${lightning.localMsat} msat`,
+      ].join('\n');
+    }
     default:
       return JSON.stringify(out, null, 2);
   }
+}
+
+/** A whole number of sat as BTC with its 8 decimals ("5000000000" → "50.00000000"); exact, no float. */
+function btc(sat: string): string {
+  if (!/^[0-9]+$/.test(sat)) return '?';
+  const v = BigInt(sat);
+  return `${v / 100_000_000n}.${(v % 100_000_000n).toString().padStart(8, '0')}`;
 }
 
 interface InvoiceOut {
@@ -287,6 +307,14 @@ async function run(argv: string[]): Promise<number> {
     case 'mine':
       need(rest, 1, 'one argument: the number of blocks');
       request = { method: 'POST', path: '/v1/mine', body: { blocks: rest[0] } };
+      break;
+    case 'newaddress':
+      need(rest, 0, 'no arguments');
+      request = { method: 'POST', path: '/v1/newaddress' };
+      break;
+    case 'balance':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: '/v1/balance' };
       break;
     default:
       throw new UsageError(`unknown command "${args.command}"`);

@@ -61,7 +61,7 @@ export interface ApiContext {
   node: LnkitNode;
   token: string;
   logger: Logger;
-  /** Mines blocks on the embedded regtest chain; absent on any other chain. */
+  /** Mines blocks on the embedded regtest chain (their coinbases to the node's wallet); absent on any other chain. */
   mine?: (blocks: number) => Promise<string[]>;
   /** Defaults: DEFAULT_API_LIMITS. */
   limits?: Partial<ApiLimits>;
@@ -185,6 +185,10 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
         }
       },
     },
+    // Gives out an address durably (the wallet moves to the next one), so it is a POST.
+    '/v1/newaddress': { POST: async () => ({ address: await node.newAddress() }) },
+    // Amounts are bigints, written as strings (send()).
+    '/v1/balance': { GET: async () => node.balance() },
     '/v1/mine': {
       POST: async (body) => {
         if (!ctx.mine) {

@@ -174,13 +174,17 @@ async function main(): Promise<void> {
       chain: chain.rpc,
       listen: cfg.listen,
       alias: cfg.alias,
+      // bcoin, the embedded chain, writes its regtest addresses rb1...; bitcoind writes bcrt1...
+      ...(cfg.chain === 'embedded' ? { regtestAddressPrefix: 'rb' as const } : {}),
       placement: cfg.placement,
       logFile: join(cfg.dataDir, LOG_FILE),
       logLevel: cfg.logLevel,
     })
       .withLogger(log)
       .build();
-    const mine = embedded ? (n: number) => embedded!.mine(n) : undefined;
+    // The coinbases pay the node's own wallet, so `mine 101` leaves it coins it can spend.
+    const miner = node;
+    const mine = embedded ? async (n: number) => embedded!.mine(n, await miner.coinbaseScript()) : undefined;
     server = createApiServer({
       node,
       token,

@@ -1,12 +1,13 @@
 /**
- * A full disk under the store, on a small tmpfs: a write the disk refuses is a StoreError
- * write-failed with the system's code (ENOSPC), never an unhandled rejection (which would kill
- * a worker thread), and the store writes again once space is freed. Mounting needs root (or
- * CAP_SYS_ADMIN); elsewhere the test is skipped, saying so.
+ * A full disk under the store, on a small tmpfs: the store refuses writes while less than
+ * minFreeBytes are free, before lmdb is asked (write-failed, ENOSPC); a write lmdb itself finds
+ * no room for is the same StoreError with the system's code, never an unhandled rejection
+ * (which would kill a worker thread); and the store writes again once space is freed.
+ * Mounting needs root (or CAP_SYS_ADMIN); elsewhere the test is skipped, saying so.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -41,14 +42,55 @@ function fill(path: string): void {
   }
 }
 
-test('a full disk is write-failed with ENOSPC, never an unhandled rejection, and writes resume once space is freed', async (t) => {
+test('the store keeps space free: a write is refused before lmdb while less is free, and goes through once it is', async (t) => {
+  if (!mounted) return t.skip('mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)');
+  const dataDir = join(mounted, 'reserve');
+  mkdirSync(dataDir);
+  const store = await Store.open(dataDir, { schemaVersion: 1, minFreeBytes: 256 * 1024 });
+  const outcomes: WriteOutcome[] = [];
+  store.onWrite((o) => outcomes.push(o));
+  try {
+    const db = store.db('meta');
+    for (let i = 0; i < 20; i++) await db.put('tip', new Uint8Array(40).fill(i));
+    fill(join(mounted, 'filler'));
+    const sizeBefore = statSync(join(dataDir, 'lnkit.mdb')).size;
+    // lmdb would take this one (it reuses its free pages): the store refuses it all the same.
+    for (const write of [
+      () => db.put('tip', new Uint8Array(40)),
+      () => store.transaction((txn) => txn.put('meta', 'tip', new Uint8Array(40))),
+    ]) {
+      await assert.rejects(
+        write(),
+        (e: unknown) =>
+          e instanceof StoreError &&
+          e.code === 'write-failed' &&
+          e.osCode === 'ENOSPC' &&
+          /refused: no space left on the device \(ENOSPC\): \d+ bytes free, under the 262144/.test(e.message),
+      );
+    }
+    assert.equal(statSync(join(dataDir, 'lnkit.mdb')).size, sizeBefore, 'lmdb was not asked');
+    assert.deepEqual(db.get('tip'), new Uint8Array(40).fill(19));
+    rmSync(join(mounted, 'filler'));
+    await db.put('tip', new Uint8Array(40).fill(99));
+    assert.deepEqual(db.get('tip'), new Uint8Array(40).fill(99));
+    assert.deepEqual(
+      outcomes.slice(-3).map((o) => (o.ok ? 'ok' : o.error.osCode)),
+      ['ENOSPC', 'ENOSPC', 'ok'],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('a write lmdb finds no room for is write-failed with ENOSPC, never an unhandled rejection, and writes resume once space is freed', async (t) => {
   if (!mounted) return t.skip('mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)');
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   const dataDir = join(mounted, 'node');
   mkdirSync(dataDir);
-  const store = await Store.open(dataDir, { schemaVersion: 1 });
+  // No space kept free: lmdb itself meets the full disk.
+  const store = await Store.open(dataDir, { schemaVersion: 1, minFreeBytes: 0 });
   const outcomes: WriteOutcome[] = [];
   store.onWrite((o) => outcomes.push(o));
   try {

@@ -22,6 +22,7 @@ export {
   type TlvRecord,
 } from './records.ts';
 export {
+  DEFAULT_MIN_FREE_BYTES,
   type Encoding,
   type Key,
   type NamedDb,

@@ -6,7 +6,7 @@
  * that depends on it (DESIGN.md, the durability rule). Several keys written in one
  * `transaction()` commit atomically: all or none survive a crash.
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { checkDataFile } from './data-file.ts';
@@ -26,7 +26,18 @@ export interface StoreOptions {
   /** The network the data dir belongs to; opening it for another network is refused. */
   network?: string;
   mapSizeBytes?: number;
+  /**
+   * Writes are refused (write-failed, osCode ENOSPC) while the data dir's filesystem has less
+   * than this free, before lmdb is asked. lmdb's own path through a commit the disk refuses is
+   * not safe to take twice: in lmdb 3.5.6 a second failed commit corrupted the heap and aborted
+   * the process (mdb_txn_end after a failed mdb_txn_commit). Kept free, the space also lets the
+   * node say what is wrong. Default DEFAULT_MIN_FREE_BYTES; 0: no check.
+   */
+  minFreeBytes?: number;
 }
+
+/** 1 MiB: many commits' worth (a commit writes a few pages), small beside any real disk. */
+export const DEFAULT_MIN_FREE_BYTES = 1024 * 1024;
 
 export interface NamedDb<V> {
   readonly name: string;
@@ -90,6 +101,7 @@ export class Store {
   private constructor(
     readonly dataDir: string,
     private readonly env: RootDatabase,
+    private readonly minFreeBytes: number,
   ) {}
 
   /** Opens (creating if needed) the store in `dataDir` and checks its schema version. */
@@ -131,7 +143,7 @@ export class Store {
         dataDir,
       );
     }
-    const store = new Store(dataDir, env);
+    const store = new Store(dataDir, env, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES);
     try {
       await store.checkSchema(options);
     } catch (e) {
@@ -197,6 +209,30 @@ export class Store {
     }
   }
 
+  /**
+   * Refuses a write while the filesystem has less than minFreeBytes free (see StoreOptions):
+   * lmdb is not asked, so a full disk never reaches its failure path.
+   */
+  private checkFreeSpace(what: string): void {
+    if (this.minFreeBytes <= 0) return;
+    let free: number;
+    try {
+      const fs = statfsSync(this.dataDir);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return; // a filesystem that cannot say: lmdb's answer decides
+    }
+    if (free >= this.minFreeBytes) return;
+    const error = new StoreError(
+      'write-failed',
+      `${what} refused: no space left on the device (ENOSPC): ${free} bytes free, under the ${this.minFreeBytes} the store keeps free`,
+      this.dataDir,
+      'ENOSPC',
+    );
+    this.reportWrite({ ok: false, error });
+    throw error;
+  }
+
   /** The StoreError for a failed lmdb write, with the system's reason (ENOSPC, EIO) when there is one. */
   private async writeFailed(what: string, e: unknown): Promise<StoreError> {
     const { osCode, detail } = await writeFailure(e);
@@ -233,6 +269,7 @@ export class Store {
     // The write is started inside the try: lmdb throws synchronously for some bad writes
     // (a key over its size limit), and that must be a StoreError too.
     const flushed = async (write: () => Promise<boolean>) => {
+      this.checkFreeSpace(`write to ${name}`);
       try {
         await write();
         await this.env.flushed;
@@ -302,6 +339,7 @@ export class Store {
         staged.push(() => d.removeSync(key as never));
       },
     });
+    this.checkFreeSpace('transaction');
     try {
       // lmdb's async transaction() commits whatever was written before its callback threw, so
       // a write that fails half-way (a key over lmdb's size limit, say) would leave the first
