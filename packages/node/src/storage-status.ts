@@ -31,7 +31,7 @@ export function isStorageFault(e: unknown): e is StoreError {
 }
 
 export class StorageStatus {
-  private failure: { error: StoreError; since: number; refused: number } | undefined;
+  private failure: { error: StoreError; last: StoreError; since: number; refused: number } | undefined;
   private readonly waiting = new Set<() => void>();
   private closed = false;
   private readonly initialRetryMs: number;
@@ -101,7 +101,10 @@ export class StorageStatus {
   }
 
   private writeRefused(error: StoreError): void {
+    // The store reports a refusal and untilDurable catches the same one: count it once.
+    if (error === this.failure?.last) return;
     if (this.failure) {
+      this.failure.last = error;
       this.failure.refused++;
       this.log.debug(
         { err: error.message, osCode: error.osCode },
@@ -109,7 +112,7 @@ export class StorageStatus {
       );
       return;
     }
-    this.failure = { error, since: Date.now(), refused: 1 };
+    this.failure = { error, last: error, since: Date.now(), refused: 1 };
     const message = `writes to the data dir fail: ${error.message}; what needs a durable write (the chain tip) waits until one succeeds`;
     this.faults.raise('storage-unavailable', message);
     this.log.error({ osCode: error.osCode, dataDir: error.path }, `storage unavailable: ${message}`);
