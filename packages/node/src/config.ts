@@ -1,5 +1,5 @@
 import type { RpcAuth } from '@lnkit/chain-sync';
-import type { PeerManagerOptions } from '@lnkit/peer-net';
+import { DEFAULT_INBOUND_LIMITS, DEFAULT_MAX_QUEUE_BYTES, type PeerManagerOptions } from '@lnkit/peer-net';
 import type { Placement } from '@lnkit/runtime';
 import type { Network } from './network.ts';
 import type { StorageRetryOptions } from './storage-status.ts';
@@ -59,3 +59,11 @@ export type PeerLimitName =
   | 'maxQueueLength'
   | 'sendStallTimeoutMs'
   | 'misbehaviourLogIntervalMs';
+
+/** The defaults of the limits an operator most often sets (peer-net's, in one place for the daemon's options). */
+export const DEFAULT_PEER_LIMITS = Object.freeze({
+  maxInboundConnections: DEFAULT_INBOUND_LIMITS.maxConnections,
+  maxInboundPerIp: DEFAULT_INBOUND_LIMITS.maxPerIp,
+  maxInboundHandshakes: DEFAULT_INBOUND_LIMITS.maxHandshakes,
+  maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+});

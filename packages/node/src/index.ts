@@ -1,5 +1,5 @@
 export { NodeBuilder } from './builder.ts';
-export type { ChainRpcConfig, NodeConfig, PeerLimitName } from './config.ts';
+export { type ChainRpcConfig, DEFAULT_PEER_LIMITS, type NodeConfig, type PeerLimitName } from './config.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
