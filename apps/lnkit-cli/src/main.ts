@@ -132,6 +132,10 @@ function human(command: string, out: Json): string {
         `peers:     ${out.numPeers}`,
         `listening: ${listening ? `${listening.host}:${listening.port}` : 'no'}`,
         `version:   ${out.version}`,
+        ...(out.chainError ? [`chain:     ${out.chainError}`] : []),
+        ...((out.faults as { kind: string; message: string; since: string }[] | undefined) ?? []).map(
+          (f) => `fault:     ${f.kind} since ${f.since}: ${f.message}`,
+        ),
       ].join('\n');
     }
     case 'listpeers': {
@@ -175,6 +179,7 @@ function human(command: string, out: Json): string {
       return [
         `${'actor'.padEnd(16)} ${'placement'.padEnd(10)} ${'ELU'.padStart(7)} ${'msgs in'.padStart(9)} ${'msgs out'.padStart(9)} ${'queue'.padStart(6)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'restarts'.padStart(8)}`,
         ...rows,
+        ...peerLimitLines(out.peers as PeerStatsOut | null | undefined),
       ].join('\n');
     }
     case 'profile':
@@ -197,6 +202,26 @@ function human(command: string, out: Json): string {
     default:
       return JSON.stringify(out, null, 2);
   }
+}
+
+interface PeerStatsOut {
+  limits: Record<string, number>;
+  current: Record<string, number>;
+  counters: Record<string, number>;
+}
+
+/** The peer manager's limits with what each holds now, and the limits hit (the counters not at 0). */
+function peerLimitLines(peers: PeerStatsOut | null | undefined): string[] {
+  if (!peers) return [];
+  const { limits: l, current: c } = peers;
+  const hits = Object.entries(peers.counters).filter(([, n]) => n > 0);
+  return [
+    '',
+    `peers: ${c.peers} connected; inbound ${c.inboundConnections}/${l.maxInboundConnections} (per IP ${l.maxInboundPerIp}), ` +
+      `handshakes ${c.inboundHandshakes}/${l.maxInboundHandshakes}, dials ${c.dialsInFlight}/${l.maxDialsInFlight}, ` +
+      `queued ${c.queuedBytes} bytes (per peer ${l.maxQueueBytes})`,
+    hits.length ? `limits hit: ${hits.map(([name, n]) => `${name} ${n}`).join(', ')}` : 'limits hit: none',
+  ];
 }
 
 /** A whole number of sat as BTC with its 8 decimals ("5000000000" → "50.00000000"); exact, no float. */

@@ -14,8 +14,8 @@ import { ECDH, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { decodeInvoice, InvoiceError, invoiceJson } from '@lnkit/invoice';
-import type { LnkitNode } from '@lnkit/node';
-import { type Logger, toPrometheus } from '@lnkit/runtime';
+import { type LnkitNode, nodePrometheus } from '@lnkit/node';
+import type { LogFileStats, Logger } from '@lnkit/runtime';
 import { type FaultLog, faultLog } from './fault-log.ts';
 
 export class ApiError extends Error {
@@ -67,6 +67,8 @@ export interface ApiContext {
   limits?: Partial<ApiLimits>;
   /** How often a cause of client faults may be logged (default 60 s). */
   faultIntervalMs?: number;
+  /** The log file's counters (lines dropped on a full disk, rotations), for /v1/metrics. */
+  logStats?: () => LogFileStats;
 }
 
 type Handler = (body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown>;
@@ -144,10 +146,14 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
     },
     '/v1/metrics': {
       GET: async (_b, query) => {
-        const snapshots = await node.metrics();
-        return query.get('format') === 'prometheus'
-          ? new PrometheusText(toPrometheus(snapshots))
-          : { actors: snapshots };
+        const metrics = await node.metrics();
+        const log = ctx.logStats?.();
+        if (query.get('format') !== 'prometheus')
+          return {
+            ...metrics,
+            ...(log ? { log: { droppedLines: log.droppedLines, rotations: log.rotations } } : {}),
+          };
+        return new PrometheusText(nodePrometheus(metrics) + (log ? logPrometheus(log) : ''));
       },
     },
     '/v1/profile': {
@@ -204,6 +210,18 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
       },
     },
   };
+}
+
+function logPrometheus(log: LogFileStats): string {
+  return [
+    '# HELP lnkit_log_lines_dropped_total Log lines lnkitd.log could not take (a full disk, an I/O error)',
+    '# TYPE lnkit_log_lines_dropped_total counter',
+    `lnkit_log_lines_dropped_total ${log.droppedLines}`,
+    '# HELP lnkit_log_rotations_total Times lnkitd.log was rotated (--log-max-bytes)',
+    '# TYPE lnkit_log_rotations_total counter',
+    `lnkit_log_rotations_total ${log.rotations}`,
+    '',
+  ].join('\n');
 }
 
 class PrometheusText {

@@ -10,6 +10,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_PEER_LIMITS } from '@lnkit/node';
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '@lnkit/runtime';
 import { type ApiLimits, DEFAULT_API_LIMITS } from './api.ts';
 import { ConfigError } from './errors.ts';
 import { worldWritable } from './files.ts';
@@ -43,9 +45,20 @@ export interface DaemonConfig {
   embeddedRpcPort: number;
   alias: string;
   logLevel: string;
+  /** lnkitd.log is rotated at maxBytes, keeping maxFiles files (the current one included). */
+  log: { maxBytes: number; maxFiles: number };
+  /** The peer manager's caps (NodeConfig.peerLimits). */
+  peerLimits: PeerLimits;
   placement: 'worker' | 'in-process';
   /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
   worldWritableDataDir: boolean;
+}
+
+export interface PeerLimits {
+  maxInboundConnections: number;
+  maxInboundPerIp: number;
+  maxInboundHandshakes: number;
+  maxQueueBytes: number;
 }
 
 interface OptionSpec {
@@ -57,6 +70,7 @@ interface OptionSpec {
 }
 
 const L = DEFAULT_API_LIMITS;
+const P = DEFAULT_PEER_LIMITS;
 const OPTION_LIST = [
   ['datadir', { description: 'data directory (default ~/.lnkit)', notInFile: 'the file is in the data dir' }],
   ['network', { description: 'regtest (default), testnet, signet or bitcoin' }],
@@ -98,6 +112,36 @@ const OPTION_LIST = [
   ['embedded-rpc-port', { description: 'port of the embedded chain JSON-RPC (default: any free port)' }],
   ['alias', { description: 'node alias (up to 32 bytes)' }],
   ['log-level', { description: 'fatal, error, warn, info (default), debug, trace' }],
+  [
+    'log-max-bytes',
+    { description: `lnkitd.log is rotated to lnkitd.log.1 at this size (default ${DEFAULT_LOG_MAX_BYTES})` },
+  ],
+  [
+    'log-max-files',
+    {
+      description: `log files kept, lnkitd.log included; the oldest goes (default ${DEFAULT_LOG_MAX_FILES})`,
+    },
+  ],
+  [
+    'peer-max-inbound',
+    {
+      description: `inbound peer connections held at once; more are closed at accept (default ${P.maxInboundConnections})`,
+    },
+  ],
+  [
+    'peer-max-inbound-per-ip',
+    { description: `of those, from one IPv4 address or IPv6 /64 (default ${P.maxInboundPerIp})` },
+  ],
+  [
+    'peer-max-handshakes',
+    {
+      description: `of those, still in the BOLT 8 handshake or before init (default ${P.maxInboundHandshakes})`,
+    },
+  ],
+  [
+    'peer-max-queue-bytes',
+    { description: `bytes queued for one peer before a send to it is refused (default ${P.maxQueueBytes})` },
+  ],
   ['placement', { description: 'worker (default) or in-process: where the actors run' }],
   [
     'allow-world-writable-datadir',
@@ -327,6 +371,18 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError(
       `--api-headers-timeout-ms (${apiLimits.headersTimeoutMs}) must not be over --api-request-timeout-ms (${apiLimits.requestTimeoutMs})`,
     );
+  const log = {
+    // Under 64 KiB a few lines would rotate; over 1 GiB a file is no longer one to read.
+    maxBytes: int('log-max-bytes', DEFAULT_LOG_MAX_BYTES, 64 * 1024, 1024 * 1024 * 1024),
+    maxFiles: int('log-max-files', DEFAULT_LOG_MAX_FILES, 1, 100),
+  };
+  const peerLimits: PeerLimits = {
+    maxInboundConnections: int('peer-max-inbound', P.maxInboundConnections, 1, 100_000),
+    maxInboundPerIp: int('peer-max-inbound-per-ip', P.maxInboundPerIp, 1, 100_000),
+    maxInboundHandshakes: int('peer-max-handshakes', P.maxInboundHandshakes, 1, 100_000),
+    // Room for at least two of the largest messages (BOLT 8: 65,535 bytes each) and their framing.
+    maxQueueBytes: int('peer-max-queue-bytes', P.maxQueueBytes, 256 * 1024, 1024 * 1024 * 1024),
+  };
   const listen = v('listen');
   return {
     dataDir,
@@ -342,6 +398,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     embeddedRpcPort,
     alias,
     logLevel,
+    log,
+    peerLimits,
     placement,
     worldWritableDataDir,
   };

@@ -5,7 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LNKIT_VERSION, type LnkitNode, NodeBuilder, NodeError } from '@lnkit/node';
-import { actorLogger, createRootLogger, type Logger } from '@lnkit/runtime';
+import {
+  actorLogger,
+  createRootLogger,
+  type LogFile,
+  type LogFileFault,
+  type Logger,
+  logFileDestination,
+  stdoutDestination,
+} from '@lnkit/runtime';
 import type { TestChain } from '@lnkit/testchain';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
@@ -25,21 +33,30 @@ import {
 } from './files.ts';
 import { printable } from './text.ts';
 
-function makeLogger(cfg: DaemonConfig): Logger {
-  const file = pino.destination({
-    dest: join(cfg.dataDir, LOG_FILE),
-    append: true,
-    mkdir: true,
-    sync: false,
+/**
+ * The log: lnkitd.log, rotated by size (--log-max-bytes, --log-max-files; the worker actors
+ * append to the same file and follow its rotation), and the console. A full disk drops log
+ * lines, counted and said once, instead of an 'error' that would end the process;
+ * `onFault` hears when that begins and ends.
+ */
+function makeLogger(
+  cfg: DaemonConfig,
+  onFault: (fault: LogFileFault | null) => void,
+): { log: Logger; file: LogFile } {
+  const file = logFileDestination(join(cfg.dataDir, LOG_FILE), {
+    maxBytes: cfg.log.maxBytes,
+    maxFiles: cfg.log.maxFiles,
+    onFault,
   });
-  const console = process.stdout.isTTY ? pretty({ colorize: true, destination: 1 }) : pino.destination(1);
-  return createRootLogger({
+  const console = process.stdout.isTTY ? pretty({ colorize: true, destination: 1 }) : stdoutDestination();
+  const log = createRootLogger({
     level: cfg.logLevel as 'info',
     destination: pino.multistream([
       { stream: file, level: cfg.logLevel as 'info' },
       { stream: console, level: cfg.logLevel as 'info' },
     ]),
   });
+  return { log, file };
 }
 
 async function startChain(
@@ -124,10 +141,15 @@ async function main(): Promise<void> {
     return;
   }
 
-  const log = makeLogger(cfg);
+  let node: LnkitNode | undefined;
+  // The log file's fault, shown in getinfo once the node runs (and from then on as it changes).
+  let logFault: LogFileFault | null = null;
+  const { log, file: logFile } = makeLogger(cfg, (fault) => {
+    logFault = fault;
+    node?.reportFault('log-unwritable', fault?.message ?? null);
+  });
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
 
-  let node: LnkitNode | undefined;
   let embedded: TestChain | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
   let stopping = false;
@@ -179,9 +201,13 @@ async function main(): Promise<void> {
       placement: cfg.placement,
       logFile: join(cfg.dataDir, LOG_FILE),
       logLevel: cfg.logLevel,
+      peerLimits: cfg.peerLimits,
     })
       .withLogger(log)
       .build();
+    // Set by the log file's callback meanwhile, which TypeScript cannot see.
+    const faultSoFar = logFault as LogFileFault | null;
+    if (faultSoFar) node.reportFault('log-unwritable', faultSoFar.message);
     // The coinbases pay the node's own wallet, so `mine 101` leaves it coins it can spend.
     const miner = node;
     const mine = embedded ? async (n: number) => embedded!.mine(n, await miner.coinbaseScript()) : undefined;
@@ -190,6 +216,7 @@ async function main(): Promise<void> {
       token,
       logger: actorLogger(log, 'api'),
       limits: cfg.apiLimits,
+      logStats: () => logFile.stats(),
       ...(mine ? { mine } : {}),
     });
     await new Promise<void>((resolve, reject) => {
@@ -212,8 +239,13 @@ async function main(): Promise<void> {
   } catch (e) {
     const err = e as Error & { code?: string };
     // The user sees what is wrong, never a stack trace; the stack goes to the debug log.
-    const message =
-      e instanceof NodeError && e.code === 'listen-failed' ? `${err.message} (see --listen)` : err.message;
+    const hint =
+      e instanceof NodeError && e.code === 'listen-failed'
+        ? ' (see --listen)'
+        : e instanceof NodeError && (e.code === 'seed-missing' || e.code === 'seed-mismatch')
+          ? ' (see --datadir)'
+          : '';
+    const message = `${err.message}${hint}`;
     log.debug({ err }, 'start-up failure');
     log.fatal({ code: err.code }, `lnkitd could not start: ${message}`);
     await node?.stop().catch(() => {});
