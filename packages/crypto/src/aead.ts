@@ -6,7 +6,12 @@ const TAG_LENGTH = 16;
 /** BOLT 8: 96-bit nonce = 32 zero bits followed by the 64-bit counter, little-endian. */
 export function bolt8Nonce(counter: number | bigint): Uint8Array {
   const nonce = new Uint8Array(12);
-  new DataView(nonce.buffer).setBigUint64(4, BigInt(counter), true);
+  const view = new DataView(nonce.buffer);
+  if (typeof counter === 'number' && Number.isSafeInteger(counter) && counter >= 0) {
+    // The transport's counters stay below 1000: no bigint per message.
+    view.setUint32(4, counter % 0x1_0000_0000, true);
+    view.setUint32(8, Math.floor(counter / 0x1_0000_0000), true);
+  } else view.setBigUint64(4, BigInt(counter), true);
   return nonce;
 }
 

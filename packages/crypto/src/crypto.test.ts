@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import {
   availableBackends,
+  bolt8Nonce,
   CryptoError,
   CryptoPool,
   decryptWithAd,
@@ -194,6 +195,16 @@ describe('BOLT 8 vectors', () => {
   });
 });
 
+test('BOLT 8 nonces: 32 zero bits, then the counter as 64 bits little-endian, from a number or a bigint', () => {
+  const reference = (c: number | bigint) => {
+    const n = new Uint8Array(12);
+    new DataView(n.buffer).setBigUint64(4, BigInt(c), true);
+    return toHex(n);
+  };
+  for (const c of [0, 1, 999, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER, 5n, 2n ** 64n - 1n])
+    assert.equal(toHex(bolt8Nonce(c)), reference(c), String(c));
+});
+
 test('hashes match known answers (FIPS 180-2 "abc", RFC 4231 case 2)', () => {
   assert.equal(
     toHex(sha256(new TextEncoder().encode('abc'))),
@@ -204,6 +215,15 @@ test('hashes match known answers (FIPS 180-2 "abc", RFC 4231 case 2)', () => {
       hmacSha256(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want for nothing?')),
     ),
     '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  );
+  // In parts: the same as the concatenation.
+  const abc = new TextEncoder().encode('abc');
+  assert.equal(toHex(sha256(abc.subarray(0, 1), abc.subarray(1, 2), abc.subarray(2))), toHex(sha256(abc)));
+  const key = new TextEncoder().encode('Jefe');
+  const message = new TextEncoder().encode('what do ya want for nothing?');
+  assert.equal(
+    toHex(hmacSha256(key, message.subarray(0, 5), message.subarray(5))),
+    toHex(hmacSha256(key, message)),
   );
 });
 

@@ -1,10 +1,22 @@
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
 
+/**
+ * A digest as a plain Uint8Array. Node gives a Buffer with a 32-byte ArrayBuffer of its own:
+ * viewed, not copied (one allocation less per hash; handshakes and sighashes make dozens). A
+ * Buffer that shares a larger ArrayBuffer is copied, so that nothing hands on a view of memory
+ * that is not its own (structured clone would copy all of it).
+ */
+function own(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.buffer.byteLength === b.length
+    ? new Uint8Array(b.buffer, 0, b.length)
+    : new Uint8Array(b);
+}
+
 /** SHA-256 of the concatenation of `data` and `more` (hashed in parts: nothing is copied to join them). */
 export function sha256(data: Uint8Array, ...more: Uint8Array[]): Uint8Array {
   const h = createHash('sha256').update(data);
   for (const part of more) h.update(part);
-  return new Uint8Array(h.digest());
+  return own(h.digest());
 }
 
 /** Bitcoin's double SHA-256 (txids, block hashes, gossip checksums). */
@@ -16,7 +28,7 @@ export function sha256d(data: Uint8Array): Uint8Array {
 export function hmacSha256(key: Uint8Array, data: Uint8Array, ...more: Uint8Array[]): Uint8Array {
   const h = createHmac('sha256', key).update(data);
   for (const part of more) h.update(part);
-  return new Uint8Array(h.digest());
+  return own(h.digest());
 }
 
 /** Cryptographically secure random bytes from the OS. */

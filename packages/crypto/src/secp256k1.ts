@@ -40,20 +40,32 @@ export interface Secp256k1Backend {
   pointAddScalar(publicKey: Uint8Array, tweak: Uint8Array): Uint8Array;
 }
 
-const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+/** The curve order n, big-endian: scalars are compared with it byte by byte (no bigint on the hot path). */
+const CURVE_N_BYTES = Uint8Array.from(
+  Buffer.from('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 'hex'),
+);
+
+/** Whether a 32-byte big-endian number is below n. */
+function belowCurveOrder(key: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) {
+    const a = key[i]!;
+    const b = CURVE_N_BYTES[i]!;
+    if (a !== b) return a < b;
+  }
+  return false;
+}
 
 function checkPrivateKey(key: Uint8Array): Uint8Array {
   checkBytes(key, 32, 'private key', 'invalid-private-key');
-  const k = noble.etc.bytesToNumberBE(key);
-  if (k === 0n || k >= CURVE_N) throw new CryptoError('invalid-private-key', 'private key is out of range');
+  if (!belowCurveOrder(key) || key.every((b) => b === 0))
+    throw new CryptoError('invalid-private-key', 'private key is out of range');
   return key;
 }
 
 /** A tweak of P + t·G: 32 bytes below n (zero allowed). */
 function checkTweak(tweak: Uint8Array): Uint8Array {
   checkBytes(tweak, 32, 'tweak', 'invalid-private-key');
-  if (noble.etc.bytesToNumberBE(tweak) >= CURVE_N)
-    throw new CryptoError('invalid-private-key', 'tweak is out of range');
+  if (!belowCurveOrder(tweak)) throw new CryptoError('invalid-private-key', 'tweak is out of range');
   return tweak;
 }
 
@@ -161,6 +173,7 @@ function nobleResult(f: () => noble.Point): Uint8Array {
 
 const require = createRequire(import.meta.url);
 
+/** The addon's JS layer; every result is a fresh plain Uint8Array of its own (no copy needed). */
 interface NativeSecp {
   publicKeyCreate(key: Uint8Array, compressed?: boolean): Uint8Array;
   publicKeyVerify(key: Uint8Array): boolean;
@@ -192,12 +205,12 @@ function loadNative(): NativeSecp {
 export const nativeBackend: Secp256k1Backend = {
   name: 'native',
   publicKey(privateKey) {
-    return new Uint8Array(loadNative().publicKeyCreate(checkPrivateKey(privateKey), true));
+    return loadNative().publicKeyCreate(checkPrivateKey(privateKey), true);
   },
   sign(digest, privateKey) {
     checkBytes(digest, 32, 'digest');
     // libsecp256k1 signs with RFC 6979 and normalises to low-S, as noble does.
-    return new Uint8Array(loadNative().ecdsaSign(digest, checkPrivateKey(privateKey)).signature);
+    return loadNative().ecdsaSign(digest, checkPrivateKey(privateKey)).signature;
   },
   verify(signature, digest, publicKey) {
     checkSignatureInputs(signature, digest, publicKey);
@@ -212,7 +225,7 @@ export const nativeBackend: Secp256k1Backend = {
     checkPublicKeyLength(publicKey);
     try {
       // Its default hash is SHA-256 over the compressed point: exactly BOLT 8's ECDH.
-      return new Uint8Array(loadNative().ecdh(publicKey, privateKey));
+      return loadNative().ecdh(publicKey, privateKey);
     } catch {
       throw notAPoint();
     }
@@ -241,7 +254,7 @@ export const nativeBackend: Secp256k1Backend = {
 /** A point from the addon; its errors (a point that does not parse, a sum at infinity) become one code. */
 function nativeResult(f: () => Uint8Array): Uint8Array {
   try {
-    return new Uint8Array(f());
+    return f();
   } catch {
     throw new CryptoError(
       'invalid-public-key',
