@@ -53,3 +53,52 @@ export function round(value: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * Measures arms side by side under the same load: each round runs every arm in turn for
+ * slices of about `sliceMs`, over and over until each has run about `ms`, so that a change in
+ * the machine's load (this one is shared) falls on every arm alike. Returns each arm's ops/s
+ * per round; compare arms round by round (`medianRatio`).
+ */
+export async function interleaved(
+  arms: Record<string, () => unknown | Promise<unknown>>,
+  rounds: number,
+  ms: number,
+  sliceMs = 50,
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(arms);
+  for (const name of names) await opsPerSecond(arms[name]!, 200);
+  const out: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    const ops = names.map(() => 0);
+    const spent = names.map(() => 0);
+    while (spent.some((t) => t < ms)) {
+      for (let i = 0; i < names.length; i++) {
+        const fn = arms[names[i]!]!;
+        const start = performance.now();
+        let now = start;
+        let n = 0;
+        while (now - start < sliceMs) {
+          await fn();
+          n++;
+          now = performance.now();
+        }
+        ops[i]! += n;
+        spent[i]! += now - start;
+      }
+    }
+    for (const [i, name] of names.entries()) out[name]!.push((ops[i]! * 1000) / spent[i]!);
+  }
+  return out;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The median of the round-by-round ratios of `a` to `b` (rounds from `interleaved`). */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}

@@ -1,37 +1,260 @@
 /**
- * Transport figures, lnkit against LDK measured in the same run on loopback TCP:
- * - handshakes/s: TCP connect + BOLT 8 handshake + init exchange, then disconnect, one at a time;
+ * Transport figures, lnkit beside LDK in the same run:
+ * - handshakes/s in memory, as LDK's are measured: two peers in one process, the bytes of one
+ *   handed to the other with no socket. lnkit: the BOLT 8 handshake (noise.ts), the init
+ *   exchange through PeerSession with its frames encrypted and decrypted, and the PeerDirectory
+ *   bookkeeping of both sides — the pure cores the PeerManager runs. LDK: two PeerManagers
+ *   (with their ChannelManagers) wired by SocketDescriptors that queue bytes for the other;
+ * - handshakes/s over loopback TCP: connect + BOLT 8 handshake + init exchange, then
+ *   disconnect, one at a time, through the PeerManager; LDK through its PeerManager and
+ *   node:net as in test/support/ldk;
+ *   each with the node key in-thread, in the keys signer pool (where the node keeps it; its ECDH
+ *   through the shared-memory lane) and in the signer pool with one task per ECDH (the lane
+ *   off). Arms are measured in turn, round after round (`interleaved`), and `ratio` is the
+ *   median of the round-by-round ratios to LDK, so that the machine's load falls on both alike;
  * - MB/s of 1 KiB messages (a custom odd type, 2-byte type + 1022 bytes) from one peer to another;
- * - the node key's ECDH in-thread against the crypto pool (handshakes/s for each);
  * - bulk frame encryption (1 KiB, BOLT 8 framing) in-thread against a Piscina pool, to show
  *   which one peer-net should use.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CryptoPool, randomBytes } from '@lnkit/crypto';
 import { ChannelSignerPool, loadOrCreateSeed } from '@lnkit/keys';
 import {
+  DEFAULT_RECONNECT_POLICY,
   type FrameSealer,
+  HandshakeInitiator,
+  HandshakeResponder,
+  LNKIT_INIT_FEATURES,
+  MessageDecryptor,
   MessageEncryptor,
   type NodeKeyEcdh,
   nodeKeyEcdh,
+  PeerDirectory,
   PeerManager,
+  PeerSession,
 } from '@lnkit/peer-net';
+import * as ldk from 'lightningdevkit';
 import { filter, firstValueFrom } from 'rxjs';
 import { LdkPeer } from '../support/ldk/ldk-peer.ts';
-import { type Emit, opsPerSecond, opsPerSecondSync, round } from './harness.ts';
+import {
+  type Emit,
+  interleaved,
+  median,
+  medianRatio,
+  opsPerSecond,
+  opsPerSecondSync,
+  round,
+} from './harness.ts';
 
 const CUSTOM_TYPE = 32769;
 const MESSAGE_SIZE = 1024;
 const MESSAGES = 20_000;
 const MS = 2000;
+/** Rounds of the interleaved handshake figures, and each arm's time per round. */
+const ROUNDS = 3;
+const ROUND_MS = 1500;
 
 function customMessage(): Uint8Array {
   const m = new Uint8Array(MESSAGE_SIZE);
   m[0] = CUSTOM_TYPE >> 8;
   m[1] = CUSTOM_TYPE & 0xff;
   return m;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+const SESSION_OPTIONS = {
+  localFeatures: LNKIT_INIT_FEATURES,
+  chainHashes: [],
+  isHandledType: () => false,
+  pingIntervalMs: 30_000,
+  pongTimeoutMs: 15_000,
+  initTimeoutMs: 10_000,
+};
+
+/** One side of the in-memory lnkit pair: its node key and its directory of peers. */
+interface MemorySide {
+  key: NodeKeyEcdh;
+  nodeId: string;
+  directory: PeerDirectory;
+}
+
+function memorySide(key: NodeKeyEcdh): MemorySide {
+  return {
+    key,
+    nodeId: hex(key.publicKey),
+    directory: new PeerDirectory({ policy: DEFAULT_RECONNECT_POLICY, random: Math.random }),
+  };
+}
+
+/** Each side sends its init, receives the other's, and checks it, as PeerSession does over a socket. */
+function exchangeInit(
+  keysA: ConstructorParameters<typeof MessageEncryptor>[0] &
+    ConstructorParameters<typeof MessageDecryptor>[0],
+  keysB: typeof keysA,
+  now: number,
+): void {
+  const sessionA = new PeerSession(SESSION_OPTIONS, now);
+  const sessionB = new PeerSession(SESSION_OPTIONS, now);
+  const toB = new MessageEncryptor(keysA).encrypt((sessionA.start()[0] as { message: Uint8Array }).message);
+  const toA = new MessageEncryptor(keysB).encrypt((sessionB.start()[0] as { message: Uint8Array }).message);
+  const atB = sessionB.receive(new MessageDecryptor(keysB).push(toB)[0]!, now);
+  const atA = sessionA.receive(new MessageDecryptor(keysA).push(toA)[0]!, now);
+  if (atA[0]?.kind !== 'initialized' || atB[0]?.kind !== 'initialized') throw new Error('init refused');
+}
+
+/** One lnkit handshake in memory: a dials b, the three acts, init both ways, then both forget it. */
+async function lnkitMemoryHandshake(a: MemorySide, b: MemorySide): Promise<void> {
+  const now = Date.now();
+  const dial = a.directory.connect(b.nodeId, { host: 'memory', port: 1 }, {}, now);
+  const initiator = new HandshakeInitiator(a.key, b.key.publicKey);
+  const responder = new HandshakeResponder(b.key);
+  const actTwo = await responder.actOne(initiator.actOne());
+  const { actThree, keys: keysA } = await initiator.actTwo(actTwo);
+  const keysB = responder.actThree(actThree);
+  const inbound = b.directory.inboundOpened(hex(keysB.remoteStatic), now);
+  exchangeInit(keysA, keysB, now);
+  a.directory.ready(dial.connection, now);
+  b.directory.ready(inbound, now);
+  a.directory.closed(dial.connection, now, undefined, 'done');
+  b.directory.closed(inbound, now, undefined, 'done');
+}
+
+let nextDescriptorId = 1n << 40n;
+
+/**
+ * One LDK handshake in memory: SocketDescriptors that queue what LDK sends for the other
+ * PeerManager's read_event, pumped until both list the other as a peer (init done).
+ */
+function ldkMemoryHandshake(a: LdkPeer, b: LdkPeer): void {
+  const queue: [LdkPeer, ldk.SocketDescriptor, Uint8Array][] = [];
+  const descriptor = (to: () => [LdkPeer, ldk.SocketDescriptor]) => {
+    const id = nextDescriptorId++;
+    return ldk.SocketDescriptor.new_impl({
+      send_data(data: Uint8Array): number {
+        queue.push([...to(), data.slice()]);
+        return data.length;
+      },
+      disconnect_socket() {},
+      eq: (other: ldk.SocketDescriptor) => other.hash() === id,
+      hash: () => id,
+    });
+  };
+  const da: ldk.SocketDescriptor = descriptor(() => [b, db]);
+  const db: ldk.SocketDescriptor = descriptor(() => [a, da]);
+  b.pm.new_inbound_connection(db, ldk.Option_SocketAddressZ.constructor_none());
+  const first = a.pm.new_outbound_connection(
+    Buffer.from(b.nodeId, 'hex'),
+    da,
+    ldk.Option_SocketAddressZ.constructor_none(),
+  );
+  if (!(first instanceof ldk.Result_CVec_u8ZPeerHandleErrorZ_OK))
+    throw new Error('LDK refused the connection');
+  queue.push([b, db, first.res]);
+  // Until neither side has anything more to send (init is the last message of both); peers
+  // are listed once at the end, not every turn (each list_peers costs LDK's bindings more
+  // than a turn).
+  for (let turn = 0; turn < 20 && queue.length > 0; turn++) {
+    for (let item = queue.shift(); item; item = queue.shift()) item[0].pm.read_event(item[1], item[2]);
+    a.pm.process_events();
+    b.pm.process_events();
+  }
+  if (a.pm.list_peers().length !== 1 || b.pm.list_peers().length !== 1)
+    throw new Error('LDK did not connect');
+  a.pm.socket_disconnected(da);
+  b.pm.socket_disconnected(db);
+}
+
+/** Two signer pools, one per side, each holding its side's node key as the node does. */
+async function signerPoolKeys(nodeKeyLane: boolean) {
+  const dirs = [0, 1].map((i) => mkdtempSync(join(tmpdir(), `lnkit-bench-${i}-`)));
+  const pools = dirs.map((dataDir) => {
+    loadOrCreateSeed(dataDir);
+    return new ChannelSignerPool({ dataDir, threads: 1, nodeKeyLane });
+  });
+  const [a, b] = await Promise.all(pools.map((p) => p.nodeKey()));
+  return {
+    keys: [a!, b!] as [NodeKeyEcdh, NodeKeyEcdh],
+    close: async () => {
+      await Promise.all(pools.map((p) => p.close()));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+type Placement = 'in-thread' | 'signer-pool' | 'signer-pool-tasks';
+
+async function placements() {
+  const lane = await signerPoolKeys(true);
+  const tasks = await signerPoolKeys(false);
+  const keys: Record<Placement, [NodeKeyEcdh, NodeKeyEcdh]> = {
+    'in-thread': [nodeKeyEcdh(randomBytes(32)), nodeKeyEcdh(randomBytes(32))],
+    'signer-pool': lane.keys,
+    'signer-pool-tasks': tasks.keys,
+  };
+  return { keys, close: () => Promise.all([lane.close(), tasks.close()]) };
+}
+
+const PLACEMENT_NOTE: Record<Placement, string> = {
+  'in-thread': 'node key in the peer thread',
+  'signer-pool': 'node key in the signer pool, ECDH through its shared-memory lane',
+  'signer-pool-tasks': 'node key in the signer pool, one pool task per ECDH',
+};
+
+function emitHandshakes(
+  emit: Emit,
+  transport: 'memory' | 'tcp',
+  includes: string,
+  rounds: Record<string, number[]>,
+): void {
+  const ldkRounds = rounds.ldk!;
+  for (const placement of ['in-thread', 'signer-pool', 'signer-pool-tasks'] as Placement[]) {
+    const mine = rounds[placement]!;
+    emit({
+      name: 'peer-net.handshakes',
+      value: round(median(mine)),
+      unit: 'handshakes/s',
+      transport,
+      includes,
+      nodeKey: placement,
+      note: PLACEMENT_NOTE[placement],
+      ldk: round(median(ldkRounds)),
+      ratio: round(medianRatio(mine, ldkRounds), 2),
+      rounds: mine.length,
+      perRound: mine.map((v) => round(v)).join(' '),
+      ldkPerRound: ldkRounds.map((v) => round(v)).join(' '),
+      loadAverage: round(loadavg()[0]!, 1),
+    });
+  }
+}
+
+async function memoryHandshakes(
+  emit: Emit,
+  keys: Record<Placement, [NodeKeyEcdh, NodeKeyEcdh]>,
+): Promise<void> {
+  const ldkA = await LdkPeer.create();
+  const ldkB = await LdkPeer.create();
+  try {
+    const sides = Object.fromEntries(
+      Object.entries(keys).map(([p, [a, b]]) => [p, [memorySide(a), memorySide(b)]]),
+    ) as Record<Placement, [MemorySide, MemorySide]>;
+    const rounds = await interleaved(
+      {
+        ldk: () => ldkMemoryHandshake(ldkA, ldkB),
+        'in-thread': () => lnkitMemoryHandshake(...sides['in-thread']),
+        'signer-pool': () => lnkitMemoryHandshake(...sides['signer-pool']),
+        'signer-pool-tasks': () => lnkitMemoryHandshake(...sides['signer-pool-tasks']),
+      },
+      ROUNDS,
+      ROUND_MS,
+    );
+    emitHandshakes(emit, 'memory', 'noise+init+directory', rounds);
+  } finally {
+    await ldkA.stop();
+    await ldkB.stop();
+  }
 }
 
 async function lnkitPair(keyA: NodeKeyEcdh, keyB: NodeKeyEcdh, frameSealer?: FrameSealer) {
@@ -45,38 +268,48 @@ async function lnkitPair(keyA: NodeKeyEcdh, keyB: NodeKeyEcdh, frameSealer?: Fra
   return { a, b, port, close: async () => Promise.all([a.close(), b.close()]) };
 }
 
-async function lnkitHandshakes(keyA: NodeKeyEcdh, keyB: NodeKeyEcdh): Promise<number> {
-  const { a, b, port, close } = await lnkitPair(keyA, keyB);
-  try {
-    return await opsPerSecond(async () => {
-      const aGone =
-        a.listPeers().length === 0
-          ? null
-          : firstValueFrom(a.events$.pipe(filter((e) => e.type === 'disconnected')));
-      await b.connect(a.nodeId, '127.0.0.1', port);
-      await b.disconnect(a.nodeId);
-      // The listener must have dropped the old connection before the next one (as LDK below).
-      if (a.listPeers().length > 0)
-        await (aGone ?? firstValueFrom(a.events$.pipe(filter((e) => e.type === 'disconnected'))));
-    }, MS);
-  } finally {
-    await close();
-  }
+/** One TCP handshake: b dials a, init both ways, b disconnects, and a has dropped it too. */
+async function lnkitTcpHandshake(pair: Awaited<ReturnType<typeof lnkitPair>>): Promise<void> {
+  const { a, b, port } = pair;
+  const aGone =
+    a.listPeers().length === 0
+      ? null
+      : firstValueFrom(a.events$.pipe(filter((e) => e.type === 'disconnected')));
+  await b.connect(a.nodeId, '127.0.0.1', port);
+  await b.disconnect(a.nodeId);
+  // The listener must have dropped the old connection before the next one (as LDK below).
+  if (a.listPeers().length > 0)
+    await (aGone ?? firstValueFrom(a.events$.pipe(filter((e) => e.type === 'disconnected'))));
 }
 
-async function ldkHandshakes(): Promise<number> {
-  const a = await LdkPeer.create();
-  const b = await LdkPeer.create();
-  const port = await b.start();
+async function tcpHandshakes(emit: Emit, keys: Record<Placement, [NodeKeyEcdh, NodeKeyEcdh]>): Promise<void> {
+  const ldkA = await LdkPeer.create();
+  const ldkB = await LdkPeer.create();
+  const ldkPort = await ldkB.start();
+  const pairs = await Promise.all(
+    (Object.keys(keys) as Placement[]).map(async (p) => [p, await lnkitPair(...keys[p])] as const),
+  );
   try {
-    return await opsPerSecond(async () => {
-      await a.connect(b.nodeId, '127.0.0.1', port);
-      a.disconnect(b.nodeId);
-      await b.waitFor(() => b.listPeers().length === 0, 5000, 'LDK listener drops the peer');
-    }, MS);
+    const byPlacement = Object.fromEntries(pairs) as Record<Placement, Awaited<ReturnType<typeof lnkitPair>>>;
+    const rounds = await interleaved(
+      {
+        ldk: async () => {
+          await ldkA.connect(ldkB.nodeId, '127.0.0.1', ldkPort);
+          ldkA.disconnect(ldkB.nodeId);
+          await ldkB.waitFor(() => ldkB.listPeers().length === 0, 5000, 'LDK listener drops the peer');
+        },
+        'in-thread': () => lnkitTcpHandshake(byPlacement['in-thread']),
+        'signer-pool': () => lnkitTcpHandshake(byPlacement['signer-pool']),
+        'signer-pool-tasks': () => lnkitTcpHandshake(byPlacement['signer-pool-tasks']),
+      },
+      ROUNDS,
+      ROUND_MS,
+    );
+    emitHandshakes(emit, 'tcp', 'tcp+noise+init', rounds);
   } finally {
-    await a.stop();
-    await b.stop();
+    await Promise.all(pairs.map(([, p]) => p.close()));
+    await ldkA.stop();
+    await ldkB.stop();
   }
 }
 
@@ -181,61 +414,14 @@ async function frameEncryption(emit: Emit, pool: CryptoPool): Promise<number> {
 
 export default async function peerNetBench(emit: Emit): Promise<void> {
   const pool = new CryptoPool({ threads: 2 });
+  const { keys, close } = await placements();
   try {
-    const lnkitHs = await lnkitHandshakes(nodeKeyEcdh(randomBytes(32)), nodeKeyEcdh(randomBytes(32)));
-    const ldkHs = await ldkHandshakes();
-    emit({
-      name: 'peer-net.handshakes',
-      value: round(lnkitHs),
-      unit: 'handshakes/s',
-      includes: 'tcp+noise+init',
-      nodeKey: 'in-thread',
-      ldk: round(ldkHs),
-      ratio: round(lnkitHs / ldkHs, 2),
-    });
-    // The node key's ECDH through the pool (where the key would live in production).
-    const poolHs = await lnkitHandshakes(
-      nodeKeyEcdh(randomBytes(32), pool),
-      nodeKeyEcdh(randomBytes(32), pool),
-    );
-    emit({
-      name: 'peer-net.handshakes',
-      value: round(poolHs),
-      unit: 'handshakes/s',
-      includes: 'tcp+noise+init',
-      nodeKey: 'crypto-pool',
-      inThread: round(lnkitHs),
-      ldk: round(ldkHs),
-      ratio: round(poolHs / ldkHs, 2),
-    });
-
-    // As the node runs it: each side's node key in its own keys signer pool (seed read there).
-    const dirs = [
-      mkdtempSync(join(tmpdir(), 'lnkit-bench-a-')),
-      mkdtempSync(join(tmpdir(), 'lnkit-bench-b-')),
-    ];
-    const signerPools = dirs.map((dataDir) => {
-      loadOrCreateSeed(dataDir);
-      return new ChannelSignerPool({ dataDir, threads: 1 });
-    });
-    try {
-      const [keyA, keyB] = await Promise.all(signerPools.map((p) => p.nodeKey()));
-      const signerHs = await lnkitHandshakes(keyA!, keyB!);
-      emit({
-        name: 'peer-net.handshakes',
-        value: round(signerHs),
-        unit: 'handshakes/s',
-        includes: 'tcp+noise+init',
-        nodeKey: 'signer-pool',
-        inThread: round(lnkitHs),
-        ldk: round(ldkHs),
-        ratio: round(signerHs / ldkHs, 2),
-      });
-    } finally {
-      await Promise.all(signerPools.map((p) => p.close()));
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    }
-
+    await memoryHandshakes(emit, keys);
+    await tcpHandshakes(emit, keys);
+  } finally {
+    await close();
+  }
+  try {
     const ldkMb = await ldkThroughput();
     const lnkitMb = await lnkitThroughput();
     emit({

@@ -189,6 +189,8 @@ export class Connection {
   private closeError: PeerNetError | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private leftover: Uint8Array;
+  /** Act three waits corked in the socket, to leave in one segment with our init (see outbound). */
+  private handshakeCorked = false;
   /** Bytes of the messages in `queue` and `inflight` (not yet handed to the socket). */
   private pendingBytes = 0;
   private readonly maxQueueBytes: number;
@@ -227,8 +229,13 @@ export class Connection {
       socket.write(hs.actOne());
       const actTwo = await reader.read(ACT_TWO_SIZE);
       const { actThree, keys } = await hs.actTwo(actTwo);
+      // Corked: act three goes out with the first frames (our init, BOLT 1) in one write, so
+      // the responder reads both at once rather than waking twice.
+      socket.cork();
       socket.write(actThree);
-      return new Connection(socket, keys, false, reader.detach(), options);
+      const connection = new Connection(socket, keys, false, reader.detach(), options);
+      connection.handshakeCorked = true;
+      return connection;
     };
     try {
       return await withTimeout(run(), options.handshakeTimeoutMs, () =>
@@ -294,6 +301,14 @@ export class Connection {
     if (first.length > 0) this.receive(first);
     if (socket.destroyed) this.finish(this.closeError);
     else socket.resume();
+    // Act three leaves with the first flush; if nothing is sent this turn, on its own.
+    if (this.handshakeCorked) setImmediate(() => this.releaseHandshakeCork());
+  }
+
+  private releaseHandshakeCork(): void {
+    if (!this.handshakeCorked) return;
+    this.handshakeCorked = false;
+    this.socket.uncork();
   }
 
   get isClosed(): boolean {
@@ -438,6 +453,7 @@ export class Connection {
       }
     } finally {
       socket.uncork();
+      this.releaseHandshakeCork();
     }
   }
 

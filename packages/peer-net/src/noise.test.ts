@@ -232,3 +232,26 @@ test('random ciphertext never throws anything but a PeerNetError', () => {
     }
   }
 });
+
+test('a key that is not a curve point (valid prefix, x beyond the field) is handshake-bad-pubkey in every act', async () => {
+  const offCurve = Uint8Array.of(0x02, ...new Uint8Array(32).fill(0xff));
+  const alice = nodeKeyEcdh(hex('1111111111111111111111111111111111111111111111111111111111111111'));
+  const bob = nodeKeyEcdh(hex('2121212121212121212121212121212121212121212121212121212121212121'));
+  // Act one (and its node key ECDH, asked for before the check) from a bad initiator.
+  const badActOne = new Uint8Array(50);
+  badActOne.set(offCurve, 1);
+  await assert.rejects(new HandshakeResponder(bob).actOne(badActOne), isCode('handshake-bad-pubkey'));
+  // Act two from a bad responder.
+  const initiator = new HandshakeInitiator(alice, bob.publicKey);
+  initiator.actOne();
+  await assert.rejects(initiator.actTwo(badActOne), isCode('handshake-bad-pubkey'));
+  // Act three: an initiator whose static key is not a point.
+  const impostor = {
+    publicKey: offCurve,
+    ecdh: async (p: Uint8Array) => hkdf(p.subarray(1), p.subarray(1))[0],
+  };
+  const responder = new HandshakeResponder(bob);
+  const liar = new HandshakeInitiator(impostor, bob.publicKey);
+  const { actThree } = await liar.actTwo(await responder.actOne(liar.actOne()));
+  assert.throws(() => responder.actThree(actThree), isCode('handshake-bad-pubkey'));
+});

@@ -1,17 +1,20 @@
 /**
  * BOLT 8: Noise_XK_secp256k1_ChaChaPoly_SHA256 — the three-act handshake and the
  * transport cipher with its key rotation. Pure: no sockets, no timers. The node's static
- * key is reached only through `NodeKeyEcdh`, so it can live in the crypto pool; the
- * ephemeral key's ECDH runs in-thread (it is created and dropped with the connection).
+ * key is reached only through `NodeKeyEcdh`, so it can live in the signer pool; the
+ * ephemeral key (created and dropped with the connection) and its ECDH run in-thread, on
+ * libsecp256k1 (`secp`): a handshake is one key generation and three ECDH per side, and each
+ * of them on noble cost as much as everything else in the handshake together.
  */
 import {
   type CryptoService,
   decryptWithAd,
   encryptWithAd,
+  generateKeyPair,
   hmacSha256,
   inThreadCrypto,
   isValidPublicKey,
-  randomBytes,
+  type KeyPair,
   secp,
   sha256,
 } from '@lnkit/crypto';
@@ -39,6 +42,17 @@ const PROTOCOL_NAME = new TextEncoder().encode('Noise_XK_secp256k1_ChaChaPoly_SH
 const PROLOGUE = new TextEncoder().encode('lightning');
 const EMPTY = new Uint8Array(0);
 const ZERO_NONCE = 0;
+const ONE = Uint8Array.of(1);
+const TWO = Uint8Array.of(2);
+/** BOLT 8: h = SHA-256(protocolName); ck = h — the same for every handshake. */
+const INITIAL_CK = sha256(PROTOCOL_NAME);
+/** …then h = SHA-256(h || prologue), also the same for every handshake. */
+const H_AFTER_PROLOGUE = sha256(INITIAL_CK, PROLOGUE);
+/**
+ * …then h = SHA-256(h || rs.pub): for a responder always its own key, so computed once per
+ * node key rather than once per inbound connection.
+ */
+const hAfterOwnKey = new WeakMap<NodeKeyEcdh, Uint8Array>();
 
 export const ACT_ONE_SIZE = 50;
 export const ACT_TWO_SIZE = 50;
@@ -51,34 +65,32 @@ export const MAX_MESSAGE_SIZE = 65535;
 /** BOLT 8: a key is rotated after it has been used for 1000 encryptions or decryptions. */
 const ROTATE_AFTER = 1000;
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 /** BOLT 8: HKDF(salt, ikm) with a zero-length info, 64 bytes split in two 32-byte halves (RFC 5869). */
 export function hkdf(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
   const prk = hmacSha256(salt, ikm);
-  const t1 = hmacSha256(prk, Uint8Array.of(1));
-  const t2 = hmacSha256(prk, concat(t1, Uint8Array.of(2)));
+  const t1 = hmacSha256(prk, ONE);
+  const t2 = hmacSha256(prk, t1, TWO);
   return [t1, t2];
 }
 
-function ephemeralEcdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return secp.ecdh(privateKey, publicKey);
+/**
+ * ECDH with our ephemeral key. It is also the check that the peer's key is a point (BOLT 8:
+ * "If the bytes of re are not a valid secp256k1 point, abort"): libsecp256k1 parses the point
+ * for the multiplication, and parsing it a second time beforehand would only cost as much again.
+ */
+function ephemeralEcdh(privateKey: Uint8Array, publicKey: Uint8Array, what: string): Uint8Array {
+  try {
+    return secp.ecdh(privateKey, publicKey);
+  } catch {
+    throw new PeerNetError('handshake-bad-pubkey', `${what} does not parse`);
+  }
 }
 
-function newEphemeralKey(): Uint8Array {
-  // A random 32-byte string is a valid secp256k1 scalar with overwhelming probability; retry otherwise.
-  for (;;) {
-    const k = randomBytes(32);
-    try {
-      secp.publicKey(k);
-      return k;
-    } catch {}
-  }
+/** The ephemeral key pair: fresh, or (BOLT 8 test vectors only) the given private key. */
+function ephemeralKeyPair(privateKey: Uint8Array | undefined): KeyPair {
+  if (!privateKey) return generateKeyPair();
+  const key = privateKey.slice();
+  return { privateKey: key, publicKey: secp.publicKey(key) };
 }
 
 /** The keys a completed handshake leaves: one cipher each way, sharing the final chaining key. */
@@ -93,16 +105,26 @@ export interface TransportKeys {
 /** Shared state of both roles: h (handshake hash), ck (chaining key), temp_k. */
 class SymmetricState {
   h: Uint8Array;
-  ck: Uint8Array;
-  constructor(responderStatic: Uint8Array) {
-    // BOLT 8: h = SHA-256(protocolName); ck = h; h = SHA-256(h || prologue); h = SHA-256(h || rs.pub)
-    this.h = sha256(PROTOCOL_NAME);
-    this.ck = this.h;
-    this.mixHash(PROLOGUE);
-    this.mixHash(responderStatic);
+  ck: Uint8Array = INITIAL_CK;
+  /** `h` after the responder's static key is mixed in (see SymmetricState.forResponder). */
+  constructor(h: Uint8Array) {
+    this.h = h;
+  }
+  /** BOLT 8: h = SHA-256(protocolName); ck = h; h = SHA-256(h || prologue); h = SHA-256(h || rs.pub) */
+  static forResponder(responderStatic: Uint8Array): SymmetricState {
+    return new SymmetricState(sha256(H_AFTER_PROLOGUE, responderStatic));
+  }
+  /** The same, from the responder's side: its own key, whose `h` is computed once per node key. */
+  static forOwnKey(localStatic: NodeKeyEcdh): SymmetricState {
+    let h = hAfterOwnKey.get(localStatic);
+    if (!h) {
+      h = sha256(H_AFTER_PROLOGUE, localStatic.publicKey);
+      hAfterOwnKey.set(localStatic, h);
+    }
+    return new SymmetricState(h);
   }
   mixHash(data: Uint8Array): void {
-    this.h = sha256(concat(this.h, data));
+    this.h = sha256(this.h, data);
   }
   mixKey(ikm: Uint8Array): Uint8Array {
     const [ck, tempK] = hkdf(this.ck, ikm);
@@ -114,6 +136,15 @@ class SymmetricState {
   }
 }
 
+/**
+ * A promise that is awaited later, after code that may throw: marked handled now, so that its
+ * rejection in the meantime is not an unhandled one. The caller's `await` still sees it.
+ */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 /** Checks version byte and key of act one or act two; returns the ephemeral key and the tag. */
 function parseEphemeralAct(act: Uint8Array, size: number): { re: Uint8Array; c: Uint8Array } {
   if (!(act instanceof Uint8Array) || act.length !== size) {
@@ -122,7 +153,8 @@ function parseEphemeralAct(act: Uint8Array, size: number): { re: Uint8Array; c: 
   // BOLT 8: if v is an unrecognized handshake version, the responder MUST abort the connection attempt.
   if (act[0] !== 0) throw new PeerNetError('handshake-bad-version', `unknown handshake version ${act[0]}`);
   const re = act.subarray(1, 34);
-  if (!isValidPublicKey(re) || re.length !== 33)
+  // A compressed point, checked on the curve by the ECDH that uses it (ephemeralEcdh).
+  if (re[0] !== 2 && re[0] !== 3)
     throw new PeerNetError('handshake-bad-pubkey', 'ephemeral key does not parse');
   return { re: re.slice(), c: act.subarray(34) };
 }
@@ -147,7 +179,7 @@ function decryptOrThrow(
 /** BOLT 8 initiator: knows the responder's node id up front (the "K" of XK). */
 export class HandshakeInitiator {
   private readonly state: SymmetricState;
-  private readonly ephemeralPrivate: Uint8Array;
+  private readonly ephemeral: KeyPair;
   private step: 'act-one' | 'act-two' | 'done' | 'failed' = 'act-one';
   private tempK2: Uint8Array = EMPTY;
 
@@ -160,17 +192,17 @@ export class HandshakeInitiator {
     if (!isValidPublicKey(remoteStatic) || remoteStatic.length !== 33) {
       throw new PeerNetError('invalid-argument', 'remote node id must be a 33-byte compressed public key');
     }
-    this.state = new SymmetricState(remoteStatic);
-    this.ephemeralPrivate = ephemeralPrivateKey?.slice() ?? newEphemeralKey();
+    this.state = SymmetricState.forResponder(remoteStatic);
+    this.ephemeral = ephemeralKeyPair(ephemeralPrivateKey);
   }
 
   /** Act one: 50 bytes to send. */
   actOne(): Uint8Array {
     if (this.step !== 'act-one') throw new PeerNetError('handshake-state', 'act one already sent');
     const s = this.state;
-    const e = secp.publicKey(this.ephemeralPrivate);
+    const e = this.ephemeral.publicKey;
     s.mixHash(e);
-    const tempK1 = s.mixKey(ephemeralEcdh(this.ephemeralPrivate, this.remoteStatic));
+    const tempK1 = s.mixKey(ephemeralEcdh(this.ephemeral.privateKey, this.remoteStatic, 'remote node id'));
     const c = encryptWithAd(tempK1, ZERO_NONCE, s.h, EMPTY);
     s.mixHash(c);
     this.step = 'act-two';
@@ -187,15 +219,18 @@ export class HandshakeInitiator {
     this.step = 'failed';
     const s = this.state;
     const { re, c } = parseEphemeralAct(act, ACT_TWO_SIZE);
+    // se = ECDH(s.priv, re) depends on re alone: ask for it now, so that the node key (perhaps
+    // in another thread) works while ee and the MAC are done here. If the MAC fails, the
+    // answer is dropped unused.
+    const se = settled(this.localStatic.ecdh(re));
     s.mixHash(re);
-    this.tempK2 = s.mixKey(ephemeralEcdh(this.ephemeralPrivate, re));
+    this.tempK2 = s.mixKey(ephemeralEcdh(this.ephemeral.privateKey, re, 'ephemeral key'));
     decryptOrThrow(this.tempK2, ZERO_NONCE, s.h, c, 'handshake-bad-tag');
     s.mixHash(c);
-    // Act three: the static key encrypted with temp_k2 and nonce 1, then se = ECDH(s.priv, re).
+    // Act three: the static key encrypted with temp_k2 and nonce 1, then se.
     const encryptedStatic = encryptWithAd(this.tempK2, 1, s.h, this.localStatic.publicKey);
     s.mixHash(encryptedStatic);
-    const se = await this.localStatic.ecdh(re);
-    const tempK3 = s.mixKey(se);
+    const tempK3 = s.mixKey(await se);
     const t = encryptWithAd(tempK3, ZERO_NONCE, s.h, EMPTY);
     const [sk, rk] = s.split();
     const actThree = new Uint8Array(ACT_THREE_SIZE);
@@ -213,7 +248,7 @@ export class HandshakeInitiator {
 /** BOLT 8 responder: learns the initiator's node id from act three. */
 export class HandshakeResponder {
   private readonly state: SymmetricState;
-  private readonly ephemeralPrivate: Uint8Array;
+  private readonly ephemeral: KeyPair;
   private step: 'act-one' | 'act-three' | 'done' | 'failed' = 'act-one';
   private tempK2: Uint8Array = EMPTY;
 
@@ -221,8 +256,8 @@ export class HandshakeResponder {
     private readonly localStatic: NodeKeyEcdh,
     ephemeralPrivateKey?: Uint8Array,
   ) {
-    this.state = new SymmetricState(localStatic.publicKey);
-    this.ephemeralPrivate = ephemeralPrivateKey?.slice() ?? newEphemeralKey();
+    this.state = SymmetricState.forOwnKey(localStatic);
+    this.ephemeral = ephemeralKeyPair(ephemeralPrivateKey);
   }
 
   /** Takes act one (50 bytes), returns act two (50 bytes). */
@@ -231,15 +266,19 @@ export class HandshakeResponder {
     this.step = 'failed';
     const s = this.state;
     const { re, c } = parseEphemeralAct(act, ACT_ONE_SIZE);
-    s.mixHash(re);
     // BOLT 8: es = ECDH(s.priv, re) — the one ECDH of the responder that needs the node key.
-    const tempK1 = s.mixKey(await this.localStatic.ecdh(re));
+    // Asked for first, so that act two's ee = ECDH(e.priv, re) is computed here meanwhile
+    // (it needs only re; if act one's MAC fails it is dropped unused).
+    const es = settled(this.localStatic.ecdh(re));
+    const ee = ephemeralEcdh(this.ephemeral.privateKey, re, 'ephemeral key');
+    s.mixHash(re);
+    const tempK1 = s.mixKey(await es);
     decryptOrThrow(tempK1, ZERO_NONCE, s.h, c, 'handshake-bad-tag');
     s.mixHash(c);
     // Act two.
-    const e = secp.publicKey(this.ephemeralPrivate);
+    const e = this.ephemeral.publicKey;
     s.mixHash(e);
-    this.tempK2 = s.mixKey(ephemeralEcdh(this.ephemeralPrivate, re));
+    this.tempK2 = s.mixKey(ee);
     const c2 = encryptWithAd(this.tempK2, ZERO_NONCE, s.h, EMPTY);
     s.mixHash(c2);
     this.step = 'act-three';
@@ -265,10 +304,11 @@ export class HandshakeResponder {
     const c = act.subarray(1, 50);
     const t = act.subarray(50);
     const rs = decryptOrThrow(this.tempK2, 1, s.h, c, 'handshake-bad-ciphertext');
-    if (!isValidPublicKey(rs) || rs.length !== 33)
+    if (rs.length !== 33 || (rs[0] !== 2 && rs[0] !== 3))
       throw new PeerNetError('handshake-bad-pubkey', 'static key does not parse');
     s.mixHash(c);
-    const tempK3 = s.mixKey(ephemeralEcdh(this.ephemeralPrivate, rs));
+    // On the curve: checked by this ECDH (see ephemeralEcdh).
+    const tempK3 = s.mixKey(ephemeralEcdh(this.ephemeral.privateKey, rs, 'static key'));
     decryptOrThrow(tempK3, ZERO_NONCE, s.h, t, 'handshake-bad-tag');
     const [rk, sk] = s.split();
     this.step = 'done';
