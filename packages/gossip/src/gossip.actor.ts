@@ -8,6 +8,12 @@
  * Placement: in a worker by default. The store is opened here from the data dir (a worker
  * cannot be handed the node's Store object); in-process, a `store` object may be given instead.
  * Signatures are checked in a CryptoPool of `verifyThreads` threads (0: in this thread).
+ *
+ * The router lives here too, beside the graph it searches (a search reads the graph's columns
+ * without a copy, so it cannot run in another thread): `findRoutes` answers a RouteQuery with
+ * DefaultRouter over the graph and the ProbabilisticScorer kept in the store's `scorer` db (read
+ * at create, written by `saveScorer` and at close). In-process, a node may give its own scorer
+ * (never loaded or saved here: it is the node's) or its own router, made from the graph.
  */
 
 import { BitcoindRpcClient, type BlockSource, type RpcAuth, RpcBlockSource } from '@lnkit/chain-sync';
@@ -16,12 +22,18 @@ import { defineActor } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
 import { parseShortChannelId } from '@lnkit/wire';
 import { type Observable, Subject } from 'rxjs';
+import { DefaultRouter } from './default-router.ts';
 import { GossipError } from './errors.ts';
 import { GossipSync, type GossipSyncOptions, type GossipTransport } from './gossip-sync.ts';
 import { NetworkGraph } from './graph.ts';
 import { type LmdbGraphStore, loadGraph } from './graph-store.ts';
+import type { GraphView } from './graph-view.ts';
 import { channelJson, nodeJson } from './json.ts';
+import { ProbabilisticScorer, type ProbabilisticScorerOptions } from './probabilistic-scorer.ts';
 import { forgetSpent, fundingSpent, unspendFrom } from './prune.ts';
+import type { Route, RouteQuery, Router } from './router.ts';
+import type { ScoredPath, Scorer } from './scorer.ts';
+import { loadScorer, SCORER_DB, saveScorer } from './scorer-record.ts';
 import { ChainUtxoLookup, rpcUtxoSource, type UtxoSource } from './utxo.ts';
 
 export interface GossipActorConfig {
@@ -41,6 +53,12 @@ export interface GossipActorConfig {
   utxoSource?: UtxoSource;
   /** How often the actor runs GossipSync.tick(). Default 1 s. */
   tickMs?: number;
+  /** The default scorer's parameters (the ProbabilisticScorer kept in the store). */
+  scorerOptions?: Omit<ProbabilisticScorerOptions, 'entries'>;
+  /** In-process only: the scorer the router uses, in place of the stored ProbabilisticScorer; not saved here. */
+  scorer?: Scorer;
+  /** In-process only: the router, made from the graph and the scorer, in place of DefaultRouter. */
+  router?: (graph: GraphView, scorer: Scorer) => Router;
   options?: Omit<
     GossipSyncOptions,
     'graph' | 'transport' | 'store' | 'crypto' | 'utxo' | 'logger' | 'lastActiveAt'
@@ -64,6 +82,11 @@ export default defineActor({
       throw new GossipError(
         'invalid-argument',
         'a Store object cannot cross threads: give dataDir in a worker',
+      );
+    if ((config.scorer || config.router || config.utxoSource) && ctx.placement === 'worker')
+      throw new GossipError(
+        'invalid-argument',
+        'a scorer, router or UTXO source object cannot cross threads: run the gossip actor in-process',
       );
     const ownStore =
       !config.store && config.dataDir
@@ -99,6 +122,30 @@ export default defineActor({
       utxoSource = rpcUtxoSource(new RpcBlockSource(rpc) as BlockSource, rpc);
     }
     const utxo = utxoSource ? new ChainUtxoLookup(utxoSource) : undefined;
+
+    // What the scorer learned is worth keeping, not worth refusing to start over: a record this
+    // lnkit cannot read is logged and the scorer starts knowing nothing.
+    let ownScorer: ProbabilisticScorer | undefined;
+    if (!config.scorer) {
+      try {
+        ownScorer = store
+          ? loadScorer(store.db(SCORER_DB), config.scorerOptions)
+          : new ProbabilisticScorer(config.scorerOptions);
+      } catch (e) {
+        ctx.logger.warn(
+          { err: (e as Error).message },
+          'gossip: the stored scorer was not read; starting afresh',
+        );
+        ownScorer = new ProbabilisticScorer(config.scorerOptions);
+      }
+    }
+    const scorer: Scorer = config.scorer ?? ownScorer!;
+    const router: Router = config.router?.(graph, scorer) ?? new DefaultRouter({ graph, scorer });
+    const writeScorer = async (): Promise<boolean> => {
+      if (!store || !ownScorer) return false;
+      await saveScorer(store.db(SCORER_DB), ownScorer, Date.now());
+      return true;
+    };
 
     const out = new Subject<GossipOutbound>();
     const waiting = new Map<
@@ -192,6 +239,10 @@ export default defineActor({
         const n = graph.node(nodeIdHex);
         return n ? nodeJson(n) : undefined;
       },
+      /** `getnode`: the node's channels (unknown node: none). */
+      channelsOf(nodeIdHex: string) {
+        return [...graph.channelsOf(nodeIdHex)].map(channelJson);
+      },
       /** `listnodes`: in index order, from `after` (an index), at most `limit`. */
       listNodes(options: { limit?: number; after?: number } = {}) {
         const out: ReturnType<typeof nodeJson>[] = [];
@@ -217,6 +268,32 @@ export default defineActor({
         }
         return out;
       },
+      /**
+       * `queryroutes`: one path for the amount, or a multi-part split when no one path carries it
+       * (Router.findRoutes). Throws GossipError: no-route, route-fee-limit, route-cltv-limit,
+       * invalid-argument.
+       */
+      findRoutes(query: RouteQuery): Route[] {
+        return router.findRoutes(query);
+      },
+      /** The best single path (Router.findRoute); the same errors. */
+      findRoute(query: RouteQuery): Route {
+        return router.findRoute(query);
+      },
+      /** A payment's HTLC over `path` failed at `failedShortChannelId` for want of liquidity (ScoreUpdate). */
+      pathFailed(path: ScoredPath, failedShortChannelId: bigint): void {
+        scorer.pathFailed(path, failedShortChannelId, Date.now());
+      },
+      /** A payment over `path` settled. */
+      pathSucceeded(path: ScoredPath): void {
+        scorer.pathSucceeded(path, Date.now());
+      },
+      /** A probe over `path` reached the payee. */
+      probeSucceeded(path: ScoredPath): void {
+        scorer.probeSucceeded(path, Date.now());
+      },
+      /** Writes the default scorer's snapshot (db `scorer`); false when there is none to write here. */
+      saveScorer: (): Promise<boolean> => writeScorer(),
       /** Writes what is pending (and a snapshot, if asked) now. */
       async flush(snapshot = false): Promise<void> {
         await messages?.flush(snapshot ? { snapshot: () => graph.toSnapshot() } : {});
@@ -226,6 +303,9 @@ export default defineActor({
         closed = true;
         clearInterval(timer);
         await sync.close();
+        await writeScorer().catch((e: unknown) =>
+          ctx.logger.error({ err: (e as Error).message }, 'gossip: the scorer could not be written'),
+        );
         for (const w of waiting.values()) {
           clearTimeout(w.timer);
           w.resolve();

@@ -72,6 +72,8 @@ export class LmdbGraphStore implements GossipMessageStore {
   private readonly db: NamedDb<Uint8Array>;
   private pending = new Map<string, PendingWrite>();
   private flushing: Promise<void> | undefined;
+  /** Writes in the transaction a flush is committing. */
+  private committing = 0;
   /** The last journal entry written, and the first one not covered by a snapshot. */
   private journalSeq = 0n;
   private journalStart = 1n;
@@ -87,9 +89,12 @@ export class LmdbGraphStore implements GossipMessageStore {
     this.db = store.db(dbName);
   }
 
-  /** Writes waiting for `flush()`. */
+  /**
+   * Writes not on disk yet: waiting for `flush()`, or in the transaction it is committing (so 0
+   * means that what the graph shows would survive a crash).
+   */
   get pendingWrites(): number {
-    return this.pending.size;
+    return this.pending.size + this.committing;
   }
 
   /** Journal entries a load would replay (those after the last snapshot). */
@@ -185,6 +190,7 @@ export class LmdbGraphStore implements GossipMessageStore {
     if (this.pending.size === 0 && !options.snapshot) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.committing = batch.size;
     const seqBefore = this.journalSeq;
     const startBefore = this.journalStart;
     this.flushing = (async () => {
@@ -221,6 +227,7 @@ export class LmdbGraphStore implements GossipMessageStore {
         for (const [k, w] of batch) if (!this.pending.has(k)) this.pending.set(k, w);
         throw new GossipError('store-failed', `the graph could not be written: ${(e as Error).message}`);
       } finally {
+        this.committing = 0;
         this.flushing = undefined;
       }
     })();

@@ -19,6 +19,7 @@ export {
 export { GossipError, type GossipErrorCode } from './errors.ts';
 export { type FixedChannel, FixedGraph, type FixedGraphOptions, type FixedPolicy } from './fixed-graph.ts';
 export type { GossipActorConfig, GossipOutbound } from './gossip.actor.ts';
+export { gossipActor } from './gossip.module.ts';
 export {
   GOSSIP_MESSAGE_TYPES,
   GossipSync,
@@ -101,6 +102,7 @@ export type { FirstHop, Route, RouteHint, RouteHintHop, RouteHop, RouteQuery, Ro
 export type { ScoredHop, ScoredPath, ScoreLookUp, Scorer, ScoreUpdate } from './scorer.ts';
 export {
   loadScorer,
+  SCORER_DB,
   SCORER_SNAPSHOT_KEY,
   type ScorerSnapshot,
   saveScorer,

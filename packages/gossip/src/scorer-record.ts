@@ -40,6 +40,9 @@ export const scorerSnapshotRecord = defineRecord<ScorerSnapshot>({
   fields: { entries: { type: 0, codec: f.list(entryCodec) } },
 });
 
+/** The store's database of the scorer's snapshot (DESIGN.md's `scorer`). */
+export const SCORER_DB = 'scorer';
+
 /** The key of the snapshot in the `scorer` database. */
 export const SCORER_SNAPSHOT_KEY = 'probabilistic-scorer';
 
