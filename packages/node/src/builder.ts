@@ -3,12 +3,13 @@
  * guide's steps in order (steps/index.ts) and returns a running LnkitNode.
  */
 import type { BlockSource, Broadcaster, FeeEstimator } from '@lnkit/chain-sync';
+import type { Router, Scorer } from '@lnkit/gossip';
 import type { MonitorPersister } from '@lnkit/monitor';
 import type { Logger } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
 import { startComponents } from './component.ts';
 import type { NodeConfig } from './config.ts';
-import { NodeContext, type SuppliedPieces } from './context.ts';
+import { NodeContext, type RouterFactory, type SuppliedPieces } from './context.ts';
 import { LnkitNode } from './node.ts';
 import { rootLogger } from './steps/02-logger.ts';
 import { nodeSteps } from './steps/index.ts';
@@ -54,6 +55,27 @@ export class NodeBuilder {
   /** Steps 10 and 15: where blocks come from, in place of bitcoind's JSON-RPC. */
   withBlockSource(source: BlockSource): this {
     this.supplied.blockSource = source;
+    return this;
+  }
+
+  /**
+   * Step 12: the router, in place of DefaultRouter over the node's graph. Either a Router of
+   * your own, called on the node's thread (it reads whatever graph it has), or a factory given
+   * the node's graph and scorer, whose router runs in the gossip actor beside the graph (which
+   * then runs on the node's thread: a function cannot cross threads).
+   */
+  withRouter(router: Router | RouterFactory): this {
+    this.supplied.router = router;
+    return this;
+  }
+
+  /**
+   * Step 12: the scorer the router weighs channels with (one fed from outside, say), in place of
+   * the ProbabilisticScorer the node keeps in its store. The node neither loads nor saves it. The
+   * gossip actor then runs on the node's thread, as the scorer is called inside each search.
+   */
+  withScorer(scorer: Scorer): this {
+    this.supplied.scorer = scorer;
     return this;
   }
 

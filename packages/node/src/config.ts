@@ -39,6 +39,8 @@ export interface NodeConfig {
    * defaults apply to what is not given); each hit is counted in metrics().peers.
    */
   peerLimits?: Partial<Pick<PeerManagerOptions, PeerLimitName>>;
+  /** Threads of the gossip actor's pool for BOLT 7 signature checks (0: in its own thread). Default 2. */
+  gossipVerifyThreads?: number;
   /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
   storageRetry?: StorageRetryOptions;
   peerTimers?: {

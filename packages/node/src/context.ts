@@ -16,6 +16,7 @@ import {
   type JsonRpc,
   type ListenerAtBlock,
 } from '@lnkit/chain-sync';
+import type { GraphView, gossipActor, Route, RouteQuery, Router, ScoredPath, Scorer } from '@lnkit/gossip';
 import type { chainMonitorActor, MonitorPersister, MonitorSyncListener } from '@lnkit/monitor';
 import type { peerManagerActor } from '@lnkit/peer-net';
 import {
@@ -29,7 +30,8 @@ import {
 } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
 import type { Wallet } from '@lnkit/wallet';
-import { Subject } from 'rxjs';
+import type { Features } from '@lnkit/wire';
+import { Subject, type Subscription } from 'rxjs';
 import type { ChainStatus } from './chain-status.ts';
 import type { NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
@@ -44,6 +46,37 @@ type HandleOf<M> = M extends ActorModule<infer D> ? ActorHandle<ApiOf<D>> : neve
 export type PeerActor = HandleOf<typeof peerManagerActor>;
 export type ChainActor = HandleOf<typeof chainSyncActor>;
 export type ChainMonitorActor = HandleOf<typeof chainMonitorActor>;
+export type GossipActor = HandleOf<typeof gossipActor>;
+
+/** Step 12: makes the router from the node's graph and scorer (it then runs in the gossip actor's thread). */
+export type RouterFactory = (graph: GraphView, scorer: Scorer) => Router;
+
+/**
+ * Routes over the graph, wherever the router runs (the gossip actor, or the node's thread for a
+ * user's Router), and what payments teach its scorer (LDK's ScoreUpdate; the scorer lives in the
+ * gossip actor, the user's or the default one).
+ */
+export interface NodeRouter {
+  /** One path, or a multi-part split when no one path carries the amount (Router.findRoutes). */
+  findRoutes(query: RouteQuery): Promise<Route[]>;
+  findRoute(query: RouteQuery): Promise<Route>;
+  /** An HTLC over `path` failed at `failedShortChannelId` for want of liquidity there. */
+  pathFailed(path: ScoredPath, failedShortChannelId: bigint): Promise<void>;
+  pathSucceeded(path: ScoredPath): Promise<void>;
+  probeSucceeded(path: ScoredPath): Promise<void>;
+}
+
+/**
+ * A message handler step 13 wires to the PeerManager before step 14 lets any peer in, as LDK's
+ * PeerManager is given its MessageHandler (step 12's gossip sync is one).
+ */
+export interface PeerMessageHandler {
+  name: string;
+  /** BOLT 9 init features the handler needs advertised, added to the PeerManager's. */
+  initFeatures?: Features;
+  /** Wires it to the peer actor; the subscription ends when step 13 stops. */
+  attach(peers: PeerActor): Subscription;
+}
 
 /** The pieces a user can give the builder in place of the defaults (`with...` methods). */
 export interface SuppliedPieces {
@@ -54,6 +87,10 @@ export interface SuppliedPieces {
   blockSource?: BlockSource;
   /** Step 4: where channel monitors are made durable, in place of the MonitorStore on the node's store. */
   monitorPersister?: MonitorPersister;
+  /** Step 12: the router, in place of DefaultRouter over the node's graph (a Router of its own, or made from the graph). */
+  router?: Router | RouterFactory;
+  /** Step 12: the scorer the default router weighs channels with, in place of the ProbabilisticScorer in the store. */
+  scorer?: Scorer;
 }
 
 /** Parts provided by the steps, by the step that provides each. */
@@ -84,6 +121,10 @@ export interface NodeParts {
   tip: TipListener;
   /** step 10: where every listener is after synchronizing */
   syncedTo: BestBlock;
+  /** step 12: the GossipSync actor, holder of the network graph */
+  gossip: GossipActor;
+  /** step 12: routes over the graph (the gossip actor's router, or the user's) */
+  router: NodeRouter;
   /** step 13 */
   peers: PeerActor;
   /** step 14 */
@@ -119,6 +160,8 @@ export class NodeContext {
   readonly chainListeners: { name: string; listener: ChainListener }[] = [];
   /** Periodic tasks the components ask for; step 18 runs them. */
   readonly background: BackgroundTask[] = [];
+  /** Message handlers step 13 wires to the PeerManager (step 12's gossip). */
+  readonly peerHandlers: PeerMessageHandler[] = [];
   private readonly parts: Partial<NodeParts> = {};
   private rpc: JsonRpc | undefined;
 

@@ -1,8 +1,20 @@
 export { NodeBuilder } from './builder.ts';
 export { type ChainRpcConfig, DEFAULT_PEER_LIMITS, type NodeConfig, type PeerLimitName } from './config.ts';
+export type { NodeRouter, PeerMessageHandler, RouterFactory } from './context.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
+export {
+  DEFAULT_FINAL_CLTV_EXPIRY_DELTA,
+  DEFAULT_GRAPH_PAGE,
+  type GraphChannel,
+  type GraphInfo,
+  type GraphNode,
+  type GraphPage,
+  type GraphPageOptions,
+  type QueryRoutesOptions,
+  routeJson,
+} from './graph-api.ts';
 export { nodePrometheus } from './metrics.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
 export { LNKIT_VERSION, LnkitNode, type NodeBalance, type NodeInfo, type NodeMetrics } from './node.ts';

@@ -6,16 +6,30 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
+import type { Route } from '@lnkit/gossip';
 import type { PeerInfo, PeerNetStats } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
 import type { Observable } from 'rxjs';
 import { type NodeComponent, stopComponents } from './component.ts';
 import type { NodeConfig } from './config.ts';
-import type { ChainMonitorActor, NodeContext } from './context.ts';
+import type { ChainMonitorActor, NodeContext, NodeRouter } from './context.ts';
 import { NodeError } from './errors.ts';
 import type { NodeEvent } from './events.ts';
 import type { NodeFault, NodeFaultKind } from './faults.ts';
+import {
+  type GraphChannel,
+  type GraphInfo,
+  type GraphNode,
+  type GraphPage,
+  type GraphPageOptions,
+  getNode,
+  graphInfo,
+  listChannels,
+  listNodes,
+  type QueryRoutesOptions,
+  queryRoutes,
+} from './graph-api.ts';
 import type { Network } from './network.ts';
 
 export const LNKIT_VERSION = '0.1.0';
@@ -128,6 +142,14 @@ export class LnkitNode {
     return this.ctx.get('chainMonitor').ref;
   }
 
+  /**
+   * The node's router (step 12): routes over the graph, and what payments teach its scorer
+   * (`pathFailed`, `pathSucceeded`, `probeSucceeded`).
+   */
+  get router(): NodeRouter {
+    return this.ctx.get('router');
+  }
+
   /** A new receive address of the wallet (BIP 84, bech32), durably given out. */
   newAddress(): Promise<string> {
     this.assertRunning();
@@ -196,6 +218,41 @@ export class LnkitNode {
   feeratePerKw(target: ConfirmationTarget): bigint {
     this.assertRunning();
     return this.ctx.get('feeEstimator').feeratePerKw(target);
+  }
+
+  /** The network graph (step 12): its size, its memory, its last sync, what gossip it took in. */
+  graphInfo(): Promise<GraphInfo> {
+    this.assertRunning();
+    return graphInfo(this.ctx.get('gossip'));
+  }
+
+  /** The graph's nodes in index order, a page at a time (`next` → `after`). */
+  listNodes(options?: GraphPageOptions): Promise<GraphPage<GraphNode>> {
+    this.assertRunning();
+    return listNodes(this.ctx.get('gossip'), options);
+  }
+
+  /** The graph's channels with both directions' policies, a page at a time. */
+  listGraphChannels(options?: GraphPageOptions): Promise<GraphPage<GraphChannel>> {
+    this.assertRunning();
+    return listChannels(this.ctx.get('gossip'), options);
+  }
+
+  /** A node of the graph (hex id) with its channels; undefined if the graph does not know it. */
+  getNode(nodeId: string): Promise<{ node: GraphNode; channels: GraphChannel[] } | undefined> {
+    this.assertRunning();
+    return getNode(this.ctx.get('gossip'), nodeId);
+  }
+
+  /**
+   * Routes from this node to `payee` for `amountMsat` at the current block height, through the
+   * node's router (step 12): one path, or parts when no one path carries it. Rejects with the
+   * router's GossipError: `no-route`, `route-fee-limit`, `route-cltv-limit`, `invalid-argument`.
+   */
+  queryRoutes(payee: string, amountMsat: bigint, options?: QueryRoutesOptions): Promise<Route[]> {
+    this.assertRunning();
+    const height = this.ctx.get('tip').best.height;
+    return queryRoutes(this.ctx.get('router'), this.nodeId, height, payee, amountMsat, options);
   }
 
   /** Every actor's metrics, the peer limits and their hit counters, and the faults (see nodePrometheus). */

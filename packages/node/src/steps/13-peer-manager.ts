@@ -3,14 +3,15 @@
  * thread by default. The node secret never reaches that thread, which parses peer input: the
  * actor is given the data dir, and a signer pool it starts reads `keys_seed` in its own worker
  * and does the BOLT 8 ECDH there. The node subscribes to its events before step 14 lets any
- * peer in (Eclair's "subscriptions before work").
+ * peer in (Eclair's "subscriptions before work"), and so do the message handlers earlier steps
+ * gave (`ctx.peerHandlers`: step 12's gossip), whose init features are added to lnkit's.
  *
  * Peer connections and disconnections are logged, but anyone who can reach the port can make
  * inbound ones as fast as handshakes go: those are logged at info at most once per kind per
  * minute (with how many were held back), at debug otherwise. The node's own dials are few
  * and always logged.
  */
-import { LogLimiter, type PeerEvent, peerManagerActor } from '@lnkit/peer-net';
+import { LNKIT_INIT_FEATURES, LogLimiter, type PeerEvent, peerManagerActor } from '@lnkit/peer-net';
 import type { Logger } from '@lnkit/runtime';
 import type { Subscription } from 'rxjs';
 import type { NodeComponent } from '../component.ts';
@@ -24,17 +25,23 @@ export const INBOUND_PEER_LOG_INTERVAL_MS = 60_000;
 export function peerManagerStep(): NodeComponent {
   let peers: PeerActor | undefined;
   let events: Subscription | undefined;
+  const handlers: Subscription[] = [];
   return {
     step: 13,
     name: 'peer manager',
     async start(ctx) {
       const cfg = ctx.config;
+      const features = ctx.peerHandlers.reduce(
+        (f, h) => (h.initFeatures ? f.or(h.initFeatures) : f),
+        LNKIT_INIT_FEATURES,
+      );
       peers = await ctx.supervisor.spawn(peerManagerActor, {
         name: 'peer-manager',
         ...ctx.actorOptions(),
         config: {
           nodeKeyDataDir: cfg.dataDir,
           chainHashes: [chainHash(cfg.network)],
+          featuresHex: Buffer.from(features.toMinimalBytes()).toString('hex'),
           ...(cfg.peerTimers || cfg.peerLimits ? { options: { ...cfg.peerTimers, ...cfg.peerLimits } } : {}),
         },
       });
@@ -54,9 +61,11 @@ export function peerManagerStep(): NodeComponent {
         },
         error: (err) => ctx.log.error({ err }, 'peer event stream failed'),
       });
+      for (const h of ctx.peerHandlers) handlers.push(h.attach(peers));
       ctx.set('peers', peers);
     },
     async stop() {
+      for (const h of handlers) h.unsubscribe();
       events?.unsubscribe();
       await peers?.stop();
     },

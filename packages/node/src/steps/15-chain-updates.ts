@@ -2,7 +2,8 @@
  * Step 15, chain updates: the chain-sync actor (chain-sync's chainSyncActor) polls the block source
  * from where step 10 left every listener and streams connected / disconnected blocks. Each
  * listener — the chain tip, then those of `ctx.chainListeners`: the broadcaster (step 3), the
- * ChainMonitor (step 6), the wallet (step 7) — is fed through chain-sync's own
+ * ChainMonitor (step 6), the wallet (step 7), the gossip actor (step 12: spent funding outputs
+ * close channels in the graph) — is fed through chain-sync's own
  * subscribeListener: one block at a time, in stream order, so no listener's writes overlap
  * or reorder; and the others get a block only once the tip has stored it (after-tip.ts), so
  * while the tip waits on the disk nothing else writes. The chain tip waits out a disk that

@@ -1,10 +1,10 @@
 /**
  * Step 18, background processing: the node's own timers, one per task the components asked for
- * (ctx.background): today the default fee estimator's refresh (step 1) and the default
- * broadcaster's rebroadcast (step 3); the manager and graph snapshots (step 17) and graph
- * pruning join them. A round starts only when the one before has finished (chain-sync's
- * timerScheduler), a failing round is logged and the task runs again at its next turn, and
- * stop() waits for a round under way.
+ * (ctx.background): today the default fee estimator's refresh (step 1), the default
+ * broadcaster's rebroadcast (step 3), and the scorer and the graph snapshot (step 12's gossip);
+ * the manager's snapshot (step 17) joins them. A round starts only when the one before has
+ * finished (chain-sync's timerScheduler), a failing round is logged and the task runs again at
+ * its next turn, and stop() waits for a round under way.
  */
 import { type IntervalScheduler, timerScheduler } from '@lnkit/chain-sync';
 import type { NodeComponent } from '../component.ts';

@@ -19,6 +19,7 @@ import { walletStep } from './07-wallet.ts';
 import { readMonitorsStep } from './08-read-monitors.ts';
 import { chainSyncStep } from './10-chain-sync.ts';
 import { watchChannelsStep } from './11-watch-channels.ts';
+import { gossipStep } from './12-gossip.ts';
 import { peerManagerStep } from './13-peer-manager.ts';
 import { networkingStep } from './14-networking.ts';
 import { chainUpdatesStep } from './15-chain-updates.ts';
@@ -39,6 +40,7 @@ export function nodeSteps(): NodeComponent[] {
     readMonitorsStep(),
     chainSyncStep(),
     watchChannelsStep(),
+    gossipStep(),
     peerManagerStep(),
     networkingStep(),
     chainUpdatesStep(),
@@ -56,11 +58,6 @@ export const PLANNED_STEPS = [
     name: 'ChannelManager',
     where:
       "steps/09-channel-manager.ts: spawn the ChannelManager actor (@lnkit/manager) from its snapshot, with ctx.get('chainMonitor') as its persister and ctx.get('wallet') for fundings; its listener onto ctx.syncListeners and ctx.chainListeners",
-  },
-  {
-    step: 12,
-    name: 'gossip handler',
-    where: 'steps/12-gossip.ts: the GossipSync actor, NetworkGraph and Router (@lnkit/gossip)',
   },
   {
     step: 16,
