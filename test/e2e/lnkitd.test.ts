@@ -122,8 +122,14 @@ describe('two lnkitd on one regtest chain', () => {
   test('metrics and a profile of one actor', () => {
     const m = a.json<{ actors: { actor: string; placement: string; messagesIn: number }[] }>('metrics');
     const names = m.actors.map((x) => x.actor).sort();
-    assert.deepEqual(names, ['chain-sync', 'peer-manager']);
-    assert.ok(m.actors.every((x) => x.placement === 'worker'));
+    assert.deepEqual(names, ['chain-monitor', 'chain-sync', 'peer-manager']);
+    // The chain monitor runs on the node's thread: its persister is the node's open store.
+    const placement = Object.fromEntries(m.actors.map((x) => [x.actor, x.placement]));
+    assert.deepEqual(placement, {
+      'chain-monitor': 'in-process',
+      'chain-sync': 'worker',
+      'peer-manager': 'worker',
+    });
     const prom = a.cli('metrics', '--prometheus');
     assert.match(prom.stdout, /lnkit_actor_messages_in_total\{actor="peer-manager"\} \d+/);
     const p = a.json<{ path: string; samples: number }>('profile', 'peer-manager', '--seconds', '1');
