@@ -7,6 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import {
+  getNodeText,
+  graphInfoText,
+  listChannelsText,
+  listNodesText,
+  queryRoutesText,
+} from './graph-text.ts';
 import { forTerminal, jsonForTerminal } from './terminal.ts';
 
 const USAGE = `usage: lnkit-cli [--datadir DIR] [--json] <command> [args]
@@ -22,6 +29,11 @@ commands:
   newaddress                       a new on-chain receive address of the wallet
   balance                          on-chain (confirmed, unconfirmed) and lightning balances
   decodeinvoice BOLT11             decode and check a BOLT 11 invoice (payee, amount, hash, expiry...)
+  graphinfo                        the network graph: nodes, channels, directions, memory, last sync
+  listnodes [--limit N] [--after I]          the graph's nodes, a page at a time
+  listgraphchannels [--limit N] [--after I]  the graph's channels with both directions' fees
+  getnode NODEID                   a node of the graph and its channels
+  queryroutes NODEID MSAT [--max-fee-msat N]  routes from this node paying NODEID MSAT
 
 options:
   --datadir DIR    lnkitd's data directory (default ~/.lnkit, or LNKIT_DATADIR)
@@ -30,11 +42,25 @@ options:
 
 class UsageError extends Error {}
 
+/** Options that take a value, sent to the API as typed (it checks them), and the commands they go with. */
+const VALUE_OPTIONS = {
+  '--max-fee-msat': ['queryroutes'],
+  '--limit': ['listnodes', 'listgraphchannels'],
+  '--after': ['listnodes', 'listgraphchannels'],
+} as const;
+type ValueOption = keyof typeof VALUE_OPTIONS;
+
+function valueOption(arg: string): ValueOption | undefined {
+  const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+  return Object.hasOwn(VALUE_OPTIONS, name) ? (name as ValueOption) : undefined;
+}
+
 interface Args {
   dataDir: string;
   json: boolean;
   prometheus: boolean;
   seconds?: string;
+  values: Partial<Record<ValueOption, string>>;
   command: string;
   rest: string[];
 }
@@ -44,6 +70,7 @@ function parse(argv: string[]): Args {
   let json = false;
   let prometheus = false;
   let seconds: string | undefined;
+  const values: Args['values'] = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -58,13 +85,29 @@ function parse(argv: string[]): Args {
       seconds = argv[++i];
       if (!seconds) throw new UsageError('--seconds needs a number');
     } else if (a.startsWith('--seconds=')) seconds = a.slice(10);
-    else if (a === '--help' || a === '-h') positional.unshift('help');
+    else if (valueOption(a)) {
+      const name = valueOption(a)!;
+      const v = a.includes('=') ? a.slice(name.length + 1) : argv[++i];
+      if (!v) throw new UsageError(`${name} needs a number`);
+      values[name] = v;
+    } else if (a === '--help' || a === '-h') positional.unshift('help');
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else positional.push(a);
   }
   const [command, ...rest] = positional;
   if (!command) throw new UsageError('no command given');
-  return { dataDir: resolve(dataDir), json, prometheus, ...(seconds ? { seconds } : {}), command, rest };
+  for (const name of Object.keys(values) as ValueOption[])
+    if (!(VALUE_OPTIONS[name] as readonly string[]).includes(command))
+      throw new UsageError(`${name} goes with ${VALUE_OPTIONS[name].join(' or ')}, not ${command}`);
+  return {
+    dataDir: resolve(dataDir),
+    json,
+    prometheus,
+    ...(seconds ? { seconds } : {}),
+    values,
+    command,
+    rest,
+  };
 }
 
 function need(rest: string[], count: number, what: string): void {
@@ -188,6 +231,16 @@ function human(command: string, out: Json): string {
       return invoiceText(out);
     case 'mine':
       return `mined ${out.blocks} block(s); tip ${(out.hashes as string[]).at(-1) ?? ''}`;
+    case 'graphinfo':
+      return graphInfoText(out);
+    case 'listnodes':
+      return listNodesText(out);
+    case 'listgraphchannels':
+      return listChannelsText(out);
+    case 'getnode':
+      return getNodeText(out);
+    case 'queryroutes':
+      return queryRoutesText(out);
     case 'newaddress':
       return String(out.address);
     case 'balance': {
@@ -341,6 +394,37 @@ async function run(argv: string[]): Promise<number> {
       need(rest, 0, 'no arguments');
       request = { method: 'GET', path: '/v1/balance' };
       break;
+    case 'graphinfo':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: '/v1/graphinfo' };
+      break;
+    case 'listnodes':
+    case 'listgraphchannels': {
+      need(rest, 0, 'no arguments (and --limit N, --after I)');
+      const q = new URLSearchParams();
+      if (args.values['--limit'] !== undefined) q.set('limit', args.values['--limit']);
+      if (args.values['--after'] !== undefined) q.set('after', args.values['--after']);
+      request = { method: 'GET', path: `/v1/${args.command}${q.size ? `?${q}` : ''}` };
+      break;
+    }
+    case 'getnode':
+      need(rest, 1, 'one argument: NODEID');
+      request = { method: 'POST', path: '/v1/getnode', body: { nodeId: rest[0] } };
+      break;
+    case 'queryroutes': {
+      need(rest, 2, 'two arguments: NODEID MSAT (and --max-fee-msat N)');
+      const maxFee = args.values['--max-fee-msat'];
+      request = {
+        method: 'POST',
+        path: '/v1/queryroutes',
+        body: {
+          nodeId: rest[0],
+          amountMsat: rest[1],
+          ...(maxFee !== undefined ? { maxFeeMsat: maxFee } : {}),
+        },
+      };
+      break;
+    }
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }

@@ -2,8 +2,10 @@
  * The REST API, on loopback under /v1/, authenticated by `Authorization: Bearer <token>`.
  * Answers JSON; errors are `{ "error": { "code", "message" } }` with 400 for bad parameters
  * (the message names the parameter), 401 for a missing or wrong token, 404 / 405 for an
- * unknown endpoint or method, 409 when the request cannot apply (e.g. mine off regtest),
- * 502 when a peer could not be reached, 500 otherwise.
+ * unknown endpoint or method, and for what is not there (a node the graph does not know, no
+ * route: the router's code, `no-route`, `route-fee-limit`, `route-cltv-limit`), 409 when the
+ * request cannot apply (e.g. mine off regtest), 502 when a peer could not be reached, 500
+ * otherwise.
  *
  * Every request is answered, whatever its target, before any work that needs the token: 400 for
  * a target that is not a path (`//`, `//[`), 408 for a client too slow to send its request, 413
@@ -14,7 +16,13 @@ import { ECDH, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { decodeInvoice, InvoiceError, invoiceJson } from '@lnkit/invoice';
-import { type LnkitNode, nodePrometheus } from '@lnkit/node';
+import {
+  DEFAULT_GRAPH_PAGE,
+  type GraphPageOptions,
+  type LnkitNode,
+  nodePrometheus,
+  routeJson,
+} from '@lnkit/node';
 import type { LogFileStats, Logger } from '@lnkit/runtime';
 import { type FaultLog, faultLog } from './fault-log.ts';
 
@@ -114,6 +122,67 @@ export function intParam(body: Record<string, unknown>, param: string, min: numb
   return n;
 }
 
+/** A node id: 33 bytes of hex that are a point on secp256k1 (BOLT 8's static key). */
+export function nodeIdParam(body: Record<string, unknown>, param: string): string {
+  const raw = body[param];
+  if (raw === undefined || raw === null)
+    throw badParam(param, 'is required: a 33-byte compressed public key in hex (66 characters)');
+  if (typeof raw !== 'string' || !NODE_ID.test(raw))
+    throw badParam(
+      param,
+      `must be a 33-byte compressed public key in hex (02 or 03, 66 characters); got ${JSON.stringify(raw).slice(0, 80)}`,
+    );
+  try {
+    ECDH.convertKey(raw, 'secp256k1', 'hex', 'hex', 'uncompressed');
+  } catch {
+    throw badParam(param, 'is not a point on secp256k1');
+  }
+  return raw.toLowerCase();
+}
+
+/** The largest amount the router computes exactly (it searches in doubles): 2^53 - 1 msat, about 9 million BTC. */
+const MAX_MSAT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * An amount in msat from `min` up to 2^53 - 1: a string of decimal digits (how the API writes
+ * amounts) or a whole JSON number. Absent: `undefined` unless required.
+ */
+export function msatParam(
+  body: Record<string, unknown>,
+  param: string,
+  opts: { min: bigint; required: boolean },
+): bigint | undefined {
+  const raw = body[param];
+  if (raw === undefined || raw === null) {
+    if (opts.required) throw badParam(param, 'is required: an amount in msat, in decimal digits');
+    return undefined;
+  }
+  const v =
+    typeof raw === 'string' && /^[0-9]{1,16}$/.test(raw)
+      ? BigInt(raw)
+      : typeof raw === 'number' && Number.isSafeInteger(raw)
+        ? BigInt(raw)
+        : undefined;
+  if (v === undefined || v < opts.min || v > MAX_MSAT)
+    throw badParam(
+      param,
+      `must be an amount in msat from ${opts.min} to ${MAX_MSAT} in decimal digits; got ${JSON.stringify(raw).slice(0, 80)}`,
+    );
+  return v;
+}
+
+/** `limit` and `after` of a list's query string: a page of the graph. */
+function pageParams(query: URLSearchParams): GraphPageOptions {
+  const q = Object.fromEntries(query);
+  return {
+    limit: q.limit === undefined ? DEFAULT_GRAPH_PAGE : intParam(q, 'limit', 1, 100_000),
+    ...(q.after !== undefined ? { after: intParam(q, 'after', 0, 0xffff_ffff) } : {}),
+  };
+}
+
+/** The router's refusals: the request was fine, no route is (its `code` names why). */
+const ROUTE_REFUSALS = new Set(['no-route', 'route-fee-limit', 'route-cltv-limit']);
+
 function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
   const { node } = ctx;
   return {
@@ -142,6 +211,47 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
           throw badParam('nodeId', 'must be a 33-byte compressed public key in hex (66 characters)');
         }
         return { nodeId: nodeId.toLowerCase(), wasConnected: await node.disconnect(nodeId) };
+      },
+    },
+    '/v1/graphinfo': { GET: () => node.graphInfo() },
+    '/v1/listnodes': {
+      GET: async (_b, query) => {
+        const page = await node.listNodes(pageParams(query));
+        return { nodes: page.items, next: page.next };
+      },
+    },
+    '/v1/listgraphchannels': {
+      GET: async (_b, query) => {
+        const page = await node.listGraphChannels(pageParams(query));
+        return { channels: page.items, next: page.next };
+      },
+    },
+    '/v1/getnode': {
+      POST: async (body) => {
+        const nodeId = nodeIdParam(body, 'nodeId');
+        const found = await node.getNode(nodeId);
+        if (!found) throw new ApiError(404, 'unknown-node', `node ${nodeId} is not in the network graph`);
+        return found;
+      },
+    },
+    '/v1/queryroutes': {
+      POST: async (body) => {
+        const nodeId = nodeIdParam(body, 'nodeId');
+        const amountMsat = msatParam(body, 'amountMsat', { min: 1n, required: true })!;
+        const maxFeeMsat = msatParam(body, 'maxFeeMsat', { min: 0n, required: false });
+        try {
+          const found = await node.queryRoutes(
+            nodeId,
+            amountMsat,
+            maxFeeMsat !== undefined ? { maxFeeMsat } : {},
+          );
+          return { routes: found.map(routeJson) };
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          if (err.code && ROUTE_REFUSALS.has(err.code)) throw new ApiError(404, err.code, err.message);
+          if (err.code === 'invalid-argument') throw new ApiError(400, 'invalid-parameter', err.message);
+          throw e;
+        }
       },
     },
     '/v1/metrics': {
