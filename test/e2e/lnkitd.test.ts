@@ -122,12 +122,13 @@ describe('two lnkitd on one regtest chain', () => {
   test('metrics and a profile of one actor', () => {
     const m = a.json<{ actors: { actor: string; placement: string; messagesIn: number }[] }>('metrics');
     const names = m.actors.map((x) => x.actor).sort();
-    assert.deepEqual(names, ['chain-monitor', 'chain-sync', 'peer-manager']);
+    assert.deepEqual(names, ['chain-monitor', 'chain-sync', 'gossip', 'peer-manager']);
     // The chain monitor runs on the node's thread: its persister is the node's open store.
     const placement = Object.fromEntries(m.actors.map((x) => [x.actor, x.placement]));
     assert.deepEqual(placement, {
       'chain-monitor': 'in-process',
       'chain-sync': 'worker',
+      gossip: 'worker',
       'peer-manager': 'worker',
     });
     const prom = a.cli('metrics', '--prometheus');
