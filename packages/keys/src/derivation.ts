@@ -6,6 +6,7 @@ import {
   CryptoError,
   isValidPublicKey,
   pointAdd,
+  pointAddScalar,
   pointMultiply,
   privateAdd,
   privateMultiply,
@@ -46,7 +47,8 @@ export function derivePublicKey(basepoint: Uint8Array, perCommitmentPoint: Uint8
   checkPoint(basepoint, 'basepoint');
   checkPoint(perCommitmentPoint, 'per_commitment_point');
   const tweak = sha256(concat(perCommitmentPoint, basepoint));
-  return pointMath('derived pubkey', () => pointAdd(basepoint, secp.publicKey(tweak)));
+  // One native P + t·G rather than t·G then an addition: three per commitment (BOLT 3 keys).
+  return pointMath('derived pubkey', () => pointAddScalar(basepoint, tweak));
 }
 
 /** BOLT 3: privkey = basepoint_secret + SHA256(per_commitment_point || basepoint) */

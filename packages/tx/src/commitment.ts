@@ -7,16 +7,16 @@
 import { sha256 } from '@lnkit/crypto';
 import { derivePublicKey, deriveRevocationPublicKey, KeysError } from '@lnkit/keys';
 import { Transaction } from 'bitcoinjs-lib';
+import { type OneInputTx, oneInputTxid, serializeOutpoint, serializeOutputs } from './bip143.ts';
 import { checkBytes, checkOutPoint, TxError } from './errors.ts';
 import { ANCHOR_OUTPUT_SAT, type ChannelType, commitmentFeeSat, isAnchors, isHtlcTrimmed } from './fees.ts';
 import {
   anchorScript,
   compareBytes,
   fundingScript,
-  offeredHtlcScript,
+  HtlcScripts,
   p2wpkh,
   p2wsh,
-  receivedHtlcScript,
   toLocalScript,
   toRemoteAnchorsScript,
 } from './scripts.ts';
@@ -127,8 +127,11 @@ export interface CommitmentOutput {
 
 export interface CommitmentTransaction {
   params: CommitmentParams;
-  /** Unsigned: the funding input's witness is added by `finalizeCommitment`. */
-  tx: Transaction;
+  /**
+   * Unsigned: the funding input's witness is added by `finalizeCommitment`. Built on first
+   * read: sighashes and the HTLC transactions do not need it (see bip143.ts).
+   */
+  readonly tx: Transaction;
   fundingScript: Uint8Array;
   /** In transaction order. */
   outputs: CommitmentOutput[];
@@ -180,17 +183,14 @@ export function buildCommitmentTransaction(params: CommitmentParams): Commitment
   else toRemoteSat = toRemoteSat > funderCharge ? toRemoteSat - funderCharge : 0n;
 
   const outputs: CommitmentOutput[] = [];
-  const htlcKeys = {
-    revocationPubkey: keys.revocationPubkey,
-    localHtlcPubkey: keys.localHtlcPubkey,
-    remoteHtlcPubkey: keys.remoteHtlcPubkey,
-  };
-  // Steps 4-5: HTLC outputs, amounts rounded down to whole satoshis.
+  // Steps 4-5: HTLC outputs, amounts rounded down to whole satoshis. The keys part of every
+  // HTLC script is compiled once for the commitment.
+  const htlcScripts = untrimmed.length > 0 ? new HtlcScripts(keys, anchors) : undefined;
   for (const htlc of untrimmed) {
     const witnessScript =
       htlc.direction === 'offered'
-        ? offeredHtlcScript(htlcKeys, htlc.paymentHash, anchors)
-        : receivedHtlcScript(htlcKeys, htlc.paymentHash, htlc.cltvExpiry, anchors);
+        ? htlcScripts!.offered(htlc.paymentHash)
+        : htlcScripts!.received(htlc.paymentHash, htlc.cltvExpiry);
     outputs.push({
       kind: 'htlc',
       valueSat: htlc.amountMsat / 1000n,
@@ -252,28 +252,71 @@ export function buildCommitmentTransaction(params: CommitmentParams): Commitment
   // Step 9: BIP 69 order, cltv_expiry breaking ties between identical HTLC outputs.
   outputs.sort(compareOutputs);
 
-  const tx = new Transaction();
-  tx.version = 2;
   const obscured = (params.commitmentNumber ^ params.obscuringFactor) & 0xffffffffffffn;
-  // BOLT 3: locktime upper 8 bits 0x20, lower 24 bits of the obscured number;
-  // sequence upper 8 bits 0x80, the upper 24 bits of the obscured number.
-  tx.locktime = Number((0x20n << 24n) | (obscured & 0xffffffn));
-  tx.addInput(
-    params.fundingOutpoint.txid,
-    params.fundingOutpoint.vout,
-    Number((0x80n << 24n) | (obscured >> 24n)),
-  );
-  for (const o of outputs) tx.addOutput(o.scriptPubKey, o.valueSat);
+  const parts: OneInputTx = {
+    version: 2,
+    outpoint: serializeOutpoint(params.fundingOutpoint.txid, params.fundingOutpoint.vout),
+    // BOLT 3: sequence upper 8 bits 0x80, the upper 24 bits of the obscured number;
+    // locktime upper 8 bits 0x20, lower 24 bits of the obscured number.
+    sequence: Number((0x80n << 24n) | (obscured >> 24n)),
+    outputs: serializeOutputs(outputs),
+    outputCount: outputs.length,
+    locktime: Number((0x20n << 24n) | (obscured & 0xffffffn)),
+  };
 
   const outSum = outputs.reduce((s, o) => s + o.valueSat, 0n);
-  return {
+  let tx: Transaction | undefined;
+  const commitment = {
     params,
-    tx,
     fundingScript: fundingScript(params.localFundingPubkey, params.remoteFundingPubkey),
     outputs,
     baseFeeSat,
     feeSat: params.fundingSat - outSum,
-  };
+  } as CommitmentTransaction;
+  Object.defineProperty(commitment, 'tx', {
+    enumerable: true,
+    get: () => {
+      tx ??= toTransaction(params.fundingOutpoint, parts, outputs);
+      return tx;
+    },
+  });
+  commitmentParts.set(commitment, { tx: parts, txid: undefined, sighash: undefined });
+  return commitment;
+}
+
+function toTransaction(
+  outpoint: OutPoint,
+  parts: OneInputTx,
+  outputs: readonly CommitmentOutput[],
+): Transaction {
+  const tx = new Transaction();
+  tx.version = parts.version;
+  tx.locktime = parts.locktime;
+  tx.addInput(outpoint.txid, outpoint.vout, parts.sequence);
+  for (const o of outputs) tx.addOutput(o.scriptPubKey, o.valueSat);
+  return tx;
+}
+
+/**
+ * What a built commitment keeps for its sighash and its HTLC transactions: its serialised
+ * parts, and (once asked) its txid and funding-input sighash. Keyed by the object, so the
+ * public shape stays as it was; a CommitmentTransaction made elsewhere has none, and the
+ * functions that use this fall back to bitcoinjs-lib.
+ */
+export interface CommitmentParts {
+  tx: OneInputTx;
+  txid: Uint8Array | undefined;
+  sighash: Uint8Array | undefined;
+}
+
+export const commitmentParts = new WeakMap<CommitmentTransaction, CommitmentParts>();
+
+/** The commitment's txid in internal byte order (what an HTLC transaction's input names). */
+export function commitmentTxid(commitment: CommitmentTransaction): Uint8Array {
+  const parts = commitmentParts.get(commitment);
+  if (!parts) return new Uint8Array(commitment.tx.getHash());
+  parts.txid ??= oneInputTxid(parts.tx);
+  return parts.txid;
 }
 
 /** BOLT 3 "Transaction Output Ordering". */

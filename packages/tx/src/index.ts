@@ -14,6 +14,7 @@ export {
   type CommitmentOutputKind,
   type CommitmentParams,
   type CommitmentTransaction,
+  commitmentTxid,
   compareOutputs,
   deriveCommitmentKeys,
   type OutPoint,
@@ -48,6 +49,7 @@ export {
   toRemoteAnchorsScript,
 } from './scripts.ts';
 export {
+  type CommitmentSignaturesCheck,
   commitmentSighash,
   encodeSignature,
   finalizeCommitment,
@@ -55,8 +57,11 @@ export {
   finalizeHtlcTransaction,
   htlcSighash,
   htlcSighashType,
+  type ReceivedCommitmentSignatures,
   SIGHASH_ALL,
   SIGHASH_SINGLE_ANYONECANPAY,
   signCounterpartyCommitment,
   signHolderCommitment,
+  type VerifyOptions,
+  verifyCounterpartySignatures,
 } from './sign.ts';

@@ -32,7 +32,11 @@ export function fundingScript(fundingPubkeyA: Uint8Array, fundingPubkeyB: Uint8A
 
 /** OP_0 <sha256(script)> */
 export function p2wsh(witnessScript: Uint8Array): Uint8Array {
-  return bscript.compile([OPS.OP_0, sha256(witnessScript)]);
+  const out = new Uint8Array(34);
+  out[0] = OPS.OP_0;
+  out[1] = 32;
+  out.set(sha256(witnessScript), 2);
+  return out;
 }
 
 /** OP_0 <hash160(pubkey)> */
@@ -169,4 +173,130 @@ export function receivedHtlcScript(
     ...(anchors ? [OPS.OP_1, OPS.OP_CHECKSEQUENCEVERIFY, OPS.OP_DROP] : []),
     OPS.OP_ENDIF,
   ]);
+}
+
+/**
+ * A script number pushed the way bitcoinjs-lib's `script.compile` pushes
+ * `script.number.encode(n)` (minimal: OP_0, OP_1..OP_16, else its little-endian bytes with a
+ * sign byte when the top bit is set), for 0 <= n < 2^31.
+ */
+function pushScriptNumber(n: number): Uint8Array {
+  if (n === 0) return Uint8Array.of(OPS.OP_0);
+  if (n <= 16) return Uint8Array.of(OPS.OP_1 + n - 1);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.push(v % 256);
+  if ((bytes[bytes.length - 1]! & 0x80) !== 0) bytes.push(0);
+  return Uint8Array.of(bytes.length, ...bytes);
+}
+
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The HTLC witness scripts of one commitment. Everything but the payment hash (and, for a
+ * received HTLC, cltv_expiry) is fixed by the commitment's keys, so it is compiled once here
+ * and each HTLC only fills in its own bytes: the same bytes as offeredHtlcScript and
+ * receivedHtlcScript (tested), without compiling 30-odd chunks and hashing the revocation key
+ * again per HTLC.
+ */
+export class HtlcScripts {
+  private readonly offeredHead: Uint8Array;
+  private readonly offeredTail: Uint8Array;
+  private readonly receivedHead: Uint8Array;
+  private readonly receivedMiddle: Uint8Array;
+  private readonly receivedTail: Uint8Array;
+
+  constructor(keys: HtlcScriptKeys, anchors: boolean) {
+    const revocationHash = btcCrypto.hash160(checkBytes(keys.revocationPubkey, 33, 'revocationpubkey'));
+    const remote = checkBytes(keys.remoteHtlcPubkey, 33, 'remote_htlcpubkey');
+    const local = checkBytes(keys.localHtlcPubkey, 33, 'local_htlcpubkey');
+    const anchorsCsv = anchors ? [OPS.OP_1, OPS.OP_CHECKSEQUENCEVERIFY, OPS.OP_DROP] : [];
+    const common = [
+      OPS.OP_DUP,
+      OPS.OP_HASH160,
+      revocationHash,
+      OPS.OP_EQUAL,
+      OPS.OP_IF,
+      OPS.OP_CHECKSIG,
+      OPS.OP_ELSE,
+      remote,
+      OPS.OP_SWAP,
+      OPS.OP_SIZE,
+      num(32),
+      OPS.OP_EQUAL,
+    ];
+    // Each ends just before the 20-byte push of RIPEMD160(payment_hash).
+    this.offeredHead = bscript.compile([
+      ...common,
+      OPS.OP_NOTIF,
+      OPS.OP_DROP,
+      OPS.OP_2,
+      OPS.OP_SWAP,
+      local,
+      OPS.OP_2,
+      OPS.OP_CHECKMULTISIG,
+      OPS.OP_ELSE,
+      OPS.OP_HASH160,
+    ]);
+    this.offeredTail = bscript.compile([
+      OPS.OP_EQUALVERIFY,
+      OPS.OP_CHECKSIG,
+      OPS.OP_ENDIF,
+      ...anchorsCsv,
+      OPS.OP_ENDIF,
+    ]);
+    this.receivedHead = bscript.compile([...common, OPS.OP_IF, OPS.OP_HASH160]);
+    // …then cltv_expiry.
+    this.receivedMiddle = bscript.compile([
+      OPS.OP_EQUALVERIFY,
+      OPS.OP_2,
+      OPS.OP_SWAP,
+      local,
+      OPS.OP_2,
+      OPS.OP_CHECKMULTISIG,
+      OPS.OP_ELSE,
+      OPS.OP_DROP,
+    ]);
+    this.receivedTail = bscript.compile([
+      OPS.OP_CHECKLOCKTIMEVERIFY,
+      OPS.OP_DROP,
+      OPS.OP_CHECKSIG,
+      OPS.OP_ENDIF,
+      ...anchorsCsv,
+      OPS.OP_ENDIF,
+    ]);
+  }
+
+  /** BOLT 3 "Offered HTLC Outputs". */
+  offered(paymentHash: Uint8Array): Uint8Array {
+    return join([this.offeredHead, paymentHashPush(paymentHash), this.offeredTail]);
+  }
+
+  /** BOLT 3 "Received HTLC Outputs". */
+  received(paymentHash: Uint8Array, cltvExpiry: number): Uint8Array {
+    return join([
+      this.receivedHead,
+      paymentHashPush(paymentHash),
+      this.receivedMiddle,
+      pushScriptNumber(cltvExpiry),
+      this.receivedTail,
+    ]);
+  }
+}
+
+/** <RIPEMD160(payment_hash)> as a 20-byte push. */
+function paymentHashPush(paymentHash: Uint8Array): Uint8Array {
+  const out = new Uint8Array(21);
+  out[0] = 20;
+  out.set(btcCrypto.ripemd160(checkBytes(paymentHash, 32, 'payment_hash')), 1);
+  return out;
 }
