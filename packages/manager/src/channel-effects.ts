@@ -3,11 +3,12 @@
  * channel (what to tell the peer, the wallet and the monitor in each phase), and the first
  * monitor update.
  */
+
+import type { ChannelMonitorUpdate } from '@lnkit/monitor';
 import { type ErrorMessage, printableData } from '@lnkit/wire';
 import type { ChannelEffect, ChannelState, ClosureReason, Commitments, Step } from './channel-state.ts';
 import { type Refusal, refusalText } from './checks.ts';
 import { commitmentObscure } from './commitments.ts';
-import type { ChannelMonitorUpdate } from './monitor-update.ts';
 
 const encoder = new TextEncoder();
 
@@ -118,7 +119,7 @@ export function describeClosure(r: ClosureReason): string {
   }
 }
 
-/** The first monitor update: everything the monitor must know (monitor-update.ts). */
+/** The first monitor update: everything the monitor must know (@lnkit/monitor's ChannelOpened). */
 export function channelOpenedUpdate(s: ChannelState, c: Commitments): ChannelMonitorUpdate {
   const remote = s.remote;
   const funding = s.funding;

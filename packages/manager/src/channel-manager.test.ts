@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { randomBytes } from '@lnkit/crypto';
 import { KeysManager } from '@lnkit/keys';
+import { type ChannelMonitorUpdate, decodeMonitorUpdate, encodeMonitorUpdate } from '@lnkit/monitor';
 import { createRootLogger } from '@lnkit/runtime';
 import { PersistStatus, Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
@@ -26,8 +27,6 @@ import { ManagerError } from './errors.ts';
 import { MANAGER_INIT_FEATURES } from './features.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import { LmdbMonitorPersister, type MonitorPersister, type PersistCompletion } from './monitor-persister.ts';
-import type { ChannelMonitorUpdate } from './monitor-update.ts';
-import { monitorUpdateRecord } from './monitor-update-record.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 import { fakeFundingTx } from './test-fixtures.ts';
 
@@ -203,10 +202,7 @@ test('two managers: open, accept, persist, broadcast, confirm, ready — the dir
   const opened1 = stored[0]?.steps[0];
   assert.ok(opened1?.kind === 'channel-opened');
   assert.equal(Buffer.from(opened1.channelId).toString('hex'), opened.channelId);
-  assert.deepEqual(
-    monitorUpdateRecord.decode(monitorUpdateRecord.encode(stored[0] as ChannelMonitorUpdate)),
-    stored[0],
-  );
+  assert.deepEqual(decodeMonitorUpdate(encodeMonitorUpdate(stored[0] as ChannelMonitorUpdate)), stored[0]);
 });
 
 test('openChannel refuses what cannot work, naming the problem', async () => {

@@ -8,17 +8,17 @@
  * the revocation steps.
  */
 import type { ChannelPublicKeys } from '@lnkit/keys';
-import type { PersistStatus } from '@lnkit/store';
-import type { Message } from '@lnkit/wire';
-import type { NegotiatedChannelType } from './channel-type.ts';
-import type { Refusal } from './checks.ts';
 import type {
   ChannelMonitorUpdate,
   ChannelSideParams,
   CommitmentData,
   HolderCommitmentData,
   OutPointData,
-} from './monitor-update.ts';
+} from '@lnkit/monitor';
+import type { PersistStatus } from '@lnkit/store';
+import type { Message } from '@lnkit/wire';
+import type { NegotiatedChannelType } from './channel-type.ts';
+import type { Refusal } from './checks.ts';
 
 /** Our keys for one channel: public points only (the secrets stay in the signer). */
 export interface LocalChannelKeys {

@@ -7,12 +7,12 @@
  * shell does goes through `ChannelServices`, which the manager builds for each channel.
  */
 import type { ChannelSigner } from '@lnkit/keys';
+import type { ChannelMonitorUpdate, OutPointData } from '@lnkit/monitor';
 import { defineActor, type Logger } from '@lnkit/runtime';
 import { PersistStatus } from '@lnkit/store';
 import type { Message } from '@lnkit/wire';
 import { type ChannelContext, step } from './channel.ts';
 import type { ChannelEffect, ChannelEvent, ChannelInput, ChannelState } from './channel-state.ts';
-import type { ChannelMonitorUpdate, OutPointData } from './monitor-update.ts';
 
 export interface ChannelServices {
   send(message: Message): Promise<void>;

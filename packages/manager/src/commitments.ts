@@ -4,6 +4,7 @@
  * balances go where.
  */
 import { secp } from '@lnkit/crypto';
+import type { ChannelSideParams, CommitmentData, OutPointData } from '@lnkit/monitor';
 import {
   buildCommitmentTransaction,
   type CommitmentTransaction,
@@ -14,7 +15,6 @@ import {
   obscuringFactor,
 } from '@lnkit/tx';
 import type { ChannelState } from './channel-state.ts';
-import type { ChannelSideParams, CommitmentData, OutPointData } from './monitor-update.ts';
 
 const CURVE_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 

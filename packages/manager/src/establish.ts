@@ -20,6 +20,7 @@
  */
 import { isValidPublicKey } from '@lnkit/crypto';
 import type { ChannelPublicKeys } from '@lnkit/keys';
+import type { ChannelSideParams } from '@lnkit/monitor';
 import { commitmentSighash, Transaction } from '@lnkit/tx';
 import {
   type AcceptChannel,
@@ -48,7 +49,6 @@ import {
   verifyCommitmentSignature,
 } from './commitments.ts';
 import { type ChannelConfig, percentOf, reserveFor } from './config.ts';
-import type { ChannelSideParams } from './monitor-update.ts';
 
 /** What both roles need to start a channel. */
 interface NewChannelCommon {

@@ -67,16 +67,5 @@ export {
   type MonitorPersister,
   type PersistCompletion,
 } from './monitor-persister.ts';
-export type {
-  ChannelClosedStep,
-  ChannelMonitorUpdate,
-  ChannelOpened,
-  ChannelSideParams,
-  CommitmentData,
-  HolderCommitmentData,
-  MonitorUpdateStep,
-  OutPointData,
-} from './monitor-update.ts';
-export { monitorUpdateRecord } from './monitor-update-record.ts';
 export type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 export { isValidShutdownScript } from './shutdown-script.ts';

@@ -1,14 +1,15 @@
 /**
- * MonitorPersister (guide step 4, LDK's Persist / chain::Watch as the manager sees it): where a
- * channel's monitor updates go, answering one of three (DESIGN.md, the durability rule):
- * completed (durable now), in progress (the channel pauses until `completed$` reports it),
- * failed (the channel stops). The ChainMonitor of @lnkit/monitor implements it; so does the
- * lmdb default below, which keeps the updates until that package takes them over.
+ * MonitorPersister (guide step 4, LDK's chain::Watch as the manager sees it): where a channel's
+ * monitor updates go, answering one of three (DESIGN.md, the durability rule): completed
+ * (durable now), in progress (the channel pauses until `completed$` reports it), failed (the
+ * channel stops). It is the channel's side, not @lnkit/monitor's MonitorPersister (LDK's
+ * Persist, which writes whole monitors): the ChainMonitor implements this one. The update shape
+ * and its record are @lnkit/monitor's, the one declaration of what is persisted.
  */
+
+import { type ChannelMonitorUpdate, decodeMonitorUpdate, encodeMonitorUpdate } from '@lnkit/monitor';
 import { type NamedDb, PersistStatus, persistWith, type Store } from '@lnkit/store';
 import type { Observable } from 'rxjs';
-import type { ChannelMonitorUpdate } from './monitor-update.ts';
-import { monitorUpdateRecord } from './monitor-update-record.ts';
 
 /** A persist that answered in-progress has completed. `channelId` in hex. */
 export interface PersistCompletion {
@@ -30,7 +31,8 @@ const keyOf = (channelIdHex: string, updateId: bigint) =>
   `${channelIdHex}/${updateId.toString().padStart(20, '0')}`;
 
 /**
- * Every update as a versioned record in one lmdb database; a put resolves only once it is
+ * An interim default for a manager without a ChainMonitor (tests, interop): every update as
+ * @lnkit/monitor's channel-monitor-update record in one lmdb database; a put resolves only once it is
  * flushed to disk, so `completed` means durable. It never answers in-progress. It refuses an
  * update whose id is not the next of its channel (a monitor applies them in order).
  */
@@ -51,7 +53,7 @@ export class LmdbMonitorPersister implements MonitorPersister {
         `monitor update ${update.updateId} of ${id} is out of order (last was ${last})`,
       );
     const status = await persistWith(() =>
-      this.#db.put(keyOf(id, update.updateId), monitorUpdateRecord.encode(update)),
+      this.#db.put(keyOf(id, update.updateId), encodeMonitorUpdate(update)),
     );
     if (status.status === 'completed') this.#lastId.set(id, update.updateId);
     return status;
@@ -60,7 +62,7 @@ export class LmdbMonitorPersister implements MonitorPersister {
   /** Every update stored, in channel then update order. */
   readAll(): ChannelMonitorUpdate[] {
     const out: ChannelMonitorUpdate[] = [];
-    for (const { value } of this.#db.entries()) out.push(monitorUpdateRecord.decode(value));
+    for (const { value } of this.#db.entries()) out.push(decodeMonitorUpdate(value));
     return out;
   }
 }

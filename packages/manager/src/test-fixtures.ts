@@ -6,6 +6,7 @@
  */
 import { randomBytes } from '@lnkit/crypto';
 import { type DefaultChannelSigner, KeysManager } from '@lnkit/keys';
+import type { ChannelMonitorUpdate } from '@lnkit/monitor';
 import { PersistStatus } from '@lnkit/store';
 import { buildFundingTransaction, p2wpkh } from '@lnkit/tx';
 import { decodeMessage, encodeMessage, type Message, type OpenChannel } from '@lnkit/wire';
@@ -23,7 +24,6 @@ import type { NegotiatedChannelType } from './channel-type.ts';
 import type { PeerFeatures } from './checks.ts';
 import { type ChannelConfig, channelConfig } from './config.ts';
 import { acceptChannel, openChannel } from './establish.ts';
-import type { ChannelMonitorUpdate } from './monitor-update.ts';
 
 export const CHAIN_HASH = new Uint8Array(32).fill(6);
 export const ALL_FEATURES: PeerFeatures = {

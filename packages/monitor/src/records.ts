@@ -13,9 +13,9 @@
  * A new update step kind takes a new even type in the step envelope, so an older lnkit refuses
  * an update it cannot apply rather than skipping it.
  *
- * The update record's numbers are those of @lnkit/manager's monitor-update-record.ts for the
- * steps it writes (channel-opened at 0, channel-closed at 2, and every field inside them), so
- * updates its interim persister stored read here unchanged; the other steps follow at 4..10.
+ * The update record is the only one (@lnkit/manager's interim persister writes it too). Its numbers
+ * for channel-opened (0), channel-closed (2) and every field inside them are those the manager's
+ * own record used before, so updates stored then read here unchanged; the other steps follow at 4..10.
  */
 import { defineRecord, type FieldCodec, fieldCodec as f, type RecordFields } from '@lnkit/store';
 import { channelParameters, fundingKeyOf } from './commitment.ts';

@@ -21,9 +21,8 @@ export type FundingKey = string;
 export const ANTI_REORG_DELAY = 6;
 
 /**
- * The update shape the channel core emits (@lnkit/manager's monitor-update.ts declares the same
- * structures; TypeScript compares them, so the manager's updates are these). The monitor owns
- * what it makes of them.
+ * The update shape the channel core emits, declared only here: @lnkit/manager imports it, so the
+ * persisted record has one source of truth. The monitor owns what it makes of them.
  */
 export interface OutPointData {
   /** Internal byte order (as BOLT 2 funding_created carries it). */
