@@ -21,7 +21,12 @@ export type SignerPoolTask =
       channelIndex: bigint;
       /** Absent in the tasks that carry only HTLC sighashes (a large commitment is split). */
       commitmentSighash: Uint8Array | undefined;
-      htlcSighashes: Uint8Array[];
+      /**
+       * The HTLC sighashes end to end, 32 bytes each: one buffer crosses the thread boundary
+       * rather than one per HTLC (structured clone measured here at about 40 us for 31 small
+       * arrays against 2-5 us for one of the same bytes).
+       */
+      htlcSighashes: Uint8Array;
       htlcPerCommitmentPoint: Uint8Array | undefined;
     }
   | { op: 'sign-funding'; channelIndex: bigint; sighash: Uint8Array }
@@ -94,10 +99,16 @@ export function runSignerTask(seedFile: string, task: SignerPoolTask): SignerPoo
       case 'secret':
         return { ok: true, value: generateFromSeed(keys.commitmentSeed, secretIndex(task.commitmentNumber)) };
       case 'sign-commitment': {
-        const requests = htlcSignRequests(keys, task.htlcSighashes, task.htlcPerCommitmentPoint);
+        const sighashes: Uint8Array[] = [];
+        for (let at = 0; at < task.htlcSighashes.length; at += 32)
+          sighashes.push(task.htlcSighashes.subarray(at, at + 32));
+        const requests = htlcSignRequests(keys, sighashes, task.htlcPerCommitmentPoint);
         if (task.commitmentSighash)
           requests.unshift({ digest: task.commitmentSighash, privateKey: keys.fundingSecret });
-        return { ok: true, value: requests.map((r) => secp.sign(r.digest, r.privateKey)) };
+        // The signatures end to end, 64 bytes each, in request order (one buffer back).
+        const signatures = new Uint8Array(64 * requests.length);
+        for (const [i, r] of requests.entries()) signatures.set(secp.sign(r.digest, r.privateKey), 64 * i);
+        return { ok: true, value: signatures };
       }
       case 'sign-funding':
         return { ok: true, value: secp.sign(task.sighash, keys.fundingSecret) };

@@ -169,18 +169,25 @@ class PooledKeyHolder implements ChannelKeyHolder {
     return (await Promise.all(tasks)).flat();
   }
 
-  #signTask(
+  async #signTask(
     commitmentSighash: Uint8Array | undefined,
-    htlcSighashes: Uint8Array[],
+    htlcSighashes: readonly Uint8Array[],
     htlcPerCommitmentPoint: Uint8Array | undefined,
   ): Promise<Uint8Array[]> {
-    return this.#run({
+    // End to end, one buffer each way (see the task's definition).
+    const packed = new Uint8Array(32 * htlcSighashes.length);
+    for (const [i, sighash] of htlcSighashes.entries())
+      packed.set(checkLength(sighash, 32, 'HTLC sighash'), 32 * i);
+    const signatures = await this.#run<Uint8Array>({
       op: 'sign-commitment',
       channelIndex: this.#channelIndex,
       commitmentSighash,
-      htlcSighashes,
+      htlcSighashes: packed,
       htlcPerCommitmentPoint: htlcSighashes.length > 0 ? htlcPerCommitmentPoint : undefined,
     });
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < signatures.length; at += 64) out.push(signatures.slice(at, at + 64));
+    return out;
   }
 
   signWithFundingKey(sighash: Uint8Array): Promise<Uint8Array> {
