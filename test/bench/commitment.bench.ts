@@ -33,9 +33,9 @@ import { type Emit, interleaved, median, medianRatio, round } from './harness.ts
 
 const FUNDING_SAT = 10_000_000n;
 const HTLC_COUNTS = [0, 30, 100];
-const ROUNDS = 3;
+const ROUNDS = 5;
 /** Each arm's time per round, by HTLC count (the 100-HTLC arms run at a few dozen per second). */
-const ROUND_MS: Record<number, number> = { 0: 800, 30: 1200, 100: 2000 };
+const ROUND_MS: Record<number, number> = { 0: 600, 30: 1000, 100: 1500 };
 /** Per-commitment points cycled through, as each new commitment brings a new one. */
 const POINTS = 8;
 

@@ -53,8 +53,8 @@ const MESSAGE_SIZE = 1024;
 const MESSAGES = 20_000;
 const MS = 2000;
 /** Rounds of the interleaved handshake figures, and each arm's time per round. */
-const ROUNDS = 3;
-const ROUND_MS = 1500;
+const ROUNDS = 5;
+const ROUND_MS = 1000;
 
 function customMessage(): Uint8Array {
   const m = new Uint8Array(MESSAGE_SIZE);
