@@ -83,7 +83,10 @@ export class Daemon {
 
   kill(signal: NodeJS.Signals): Promise<number | null> {
     return new Promise((resolve) => {
-      if (!this.proc || this.proc.exitCode !== null) return resolve(this.proc?.exitCode ?? null);
+      // A process ended by a signal has exitCode null and its signalCode set: it is gone too,
+      // and its 'exit' has been and will not come again.
+      if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
+        return resolve(this.proc?.exitCode ?? null);
       this.proc.once('exit', (code) => resolve(code));
       this.proc.kill(signal);
     });
