@@ -3,6 +3,7 @@
 // signatures, malformed replies, floods) warned about, counted, never applied.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { inThreadCrypto } from '@lnkit/crypto';
 import { waitFor } from '@lnkit/test-support';
 import { Features } from '@lnkit/wire';
 import { GossipSync, type GossipSyncOptions, type GossipTransport } from './gossip-sync.ts';
@@ -14,6 +15,7 @@ import {
   REGTEST_CHAIN_HASH,
   signChannelAnnouncement,
   signChannelUpdate,
+  signNodeAnnouncement,
   signRing,
   testKey,
 } from './testing.ts';
@@ -253,6 +255,42 @@ describe('GossipSync', () => {
     await net.settle();
     assert.equal(node.counters.snapshot().signaturesChecked, checked + 4);
     assert.equal(node.counters.get('channel_announcement', 'accepted'), 11);
+  });
+
+  test('a node_announcement queued ahead of its channel, then again after it: the second copy is taken', async () => {
+    // Signature checks held back, so everything below waits in the inbox together, as it does
+    // while earlier batches wait on the chain.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const net = new Network();
+    const node = net.add('node', {
+      crypto: {
+        ...inThreadCrypto,
+        verifyBatch: async (r) => {
+          await gate;
+          return inThreadCrypto.verifyBatch(r);
+        },
+      },
+      pipelineDepth: 1,
+    });
+    const [n1, n2] = orderedNodes({ nodeA: testKey(1), nodeB: testKey(2) });
+    const scid = (700_000n << 40n) | 1n;
+    const t = T0 / 1000 - 60;
+    const announcement = signNodeAnnouncement({ node: n1, timestamp: t, alias: 'early' });
+    node.receive('peer', signChannelAnnouncement({ scid: 1n << 40n, nodeA: testKey(3), nodeB: testKey(4) }));
+    node.receive('peer', announcement); // a filter's answer: the node, alone
+    node.receive('peer', signChannelAnnouncement({ scid, nodeA: n1, nodeB: n2 })); // a range sync's answer
+    node.receive('peer', signChannelUpdate({ scid, signer: n1, direction: 0, timestamp: t }));
+    node.receive('peer', new Uint8Array(announcement));
+    release();
+    await waitFor(() => node.stats().inbox === 0 && node.stats().batchesInFlight === 0, {
+      what: 'the inbox done',
+    });
+    assert.equal(node.counters.get('node_announcement', 'unknown-node'), 1);
+    assert.equal(node.counters.get('node_announcement', 'accepted'), 1);
+    assert.equal(node.graph.node(n1.publicKey)?.announcement?.alias, 'early');
   });
 
   test('close() lets batches in flight finish; nothing is taken afterwards', async () => {

@@ -331,7 +331,12 @@ export class GossipSync {
         this.validator.count(type, 'rate-limited');
         return;
       }
-      if (!queued) this.queuedCopies.set(key, raw);
+      // A node_announcement of a node the graph does not have yet may be ahead of its channel
+      // (a peer's answer to a filter sends the nodes in its range whatever their channels'
+      // timestamps), and be refused as unknown-node in its turn: a copy coming after the
+      // channel (a range sync's answer) must not be dropped as its copy. So such ones are not
+      // kept as copies; refusing one again costs a map lookup, no signature.
+      if (!queued && (type !== 257 || this.validator.knowsNodeOf(raw))) this.queuedCopies.set(key, raw);
       state.queued++;
       this.inbox.push({ peer, raw });
       this.pump();

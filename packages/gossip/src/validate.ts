@@ -223,6 +223,12 @@ export class GossipValidator {
     return 'malformed';
   }
 
+  /** Whether a node_announcement (screened: well formed) is of a node the graph has. */
+  knowsNodeOf(raw: Uint8Array): boolean {
+    const o = nodeAnnouncementOffsets(raw);
+    return o !== undefined && this.graph.nodeIndexAt(raw, o.nodeId) !== NO_INDEX;
+  }
+
   /** Counts an outcome decided outside a batch (screening). */
   count(type: number, outcome: Outcome): void {
     if (type >= 256 && type <= 258) this.counters.count(kindIndex(type), OUTCOME_INDEX[outcome]);
