@@ -112,7 +112,7 @@ async function verifier(htlcCount: number, crypto?: CryptoPool) {
   const ourPoints = await points(ours);
   const htlcs = htlcsOf(htlcCount);
   // What the counterparty sent for each of our commitments.
-  const received = [];
+  const received: Awaited<ReturnType<typeof signCounterpartyCommitment>>[] = [];
   for (let n = 0; n < POINTS; n++) {
     const commitment = buildCommitmentTransaction(
       commitmentParams(ours, theirs, ourPoints[n]!, BigInt(n), htlcs),
