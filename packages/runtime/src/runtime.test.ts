@@ -17,6 +17,7 @@ import {
 } from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
 import { counterActor } from './test-actors/counter.module.ts';
+import { crashSoon } from './test-actors/crash.ts';
 import { CreateGate } from './test-actors/create-gate.ts';
 
 type CounterApi = ApiOf<typeof counterDef>;
@@ -229,7 +230,7 @@ describe('supervision', () => {
       const openStream = errorOf(lastValueFrom(h.ref.ticks$()));
       // The stream's producer runs (and hang(), sent before it, has arrived) before the crash.
       await waitFor(async () => (await h.ref.activeTicks()) === 1, { what: 'the tick stream to open' });
-      await h.ref.crashSoon();
+      await crashSoon(h);
       const e = await errorOf(waiting);
       assert.equal(e.code, 'actor-crashed');
       assert.match(String(e.message), /deliberate uncaught exception/);
@@ -282,7 +283,7 @@ describe('supervision', () => {
     h.events$.subscribe((e) => events.push(e.type));
     try {
       const gaveUp = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'stopped')));
-      await h.ref.crashSoon();
+      await crashSoon(h);
       assert.deepEqual(await gaveUp, { type: 'stopped', actor: 'counter', reason: 'gave-up' });
       assert.equal(events.filter((e) => e === 'crashed').length, 3);
       assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
@@ -299,7 +300,7 @@ describe('supervision', () => {
     });
     try {
       const crashed = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'crashed')));
-      await h.ref.crashSoon();
+      await crashSoon(h);
       await crashed;
       // Made while the actor is down; three restarts fail after it.
       assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
@@ -318,7 +319,7 @@ describe('supervision', () => {
     });
     try {
       await h.ref.add(5);
-      await h.ref.crashSoon();
+      await crashSoon(h);
       await gate.reached(1); // the new thread is up, its create() is not
       const answer = h.ref.get();
       gate.release('ok');
@@ -336,7 +337,7 @@ describe('supervision', () => {
       restart: { initialBackoffMs: 5000 },
     });
     const crashed = firstValueFrom(h.events$.pipe(filter((e) => e.type === 'crashed')));
-    await h.ref.crashSoon();
+    await crashSoon(h);
     await crashed;
     const waiting = errorOf(h.ref.get());
     await new Promise((r) => setImmediate(r)); // the call has reached the supervisor and waits
@@ -352,10 +353,10 @@ describe('supervision', () => {
     });
     try {
       const restarted = nextEvent(h.events$, (e) => e.type === 'started' && e.restarts === 1);
-      await h.ref.crashSoon();
+      await crashSoon(h);
       await restarted;
       const gaveUp = nextEvent(h.events$, (e) => e.type === 'stopped');
-      await h.ref.crashSoon();
+      await crashSoon(h);
       assert.deepEqual(await gaveUp, { type: 'stopped', actor: 'counter', reason: 'gave-up' });
       assert.equal((await errorOf(h.ref.get())).code, 'actor-stopped');
     } finally {
@@ -533,7 +534,7 @@ describe('logging', () => {
       const restarted = firstValueFrom(
         h.events$.pipe(filter((e) => e.type === 'started' && e.restarts === 1)),
       );
-      await h.ref.crashSoon();
+      await crashSoon(h);
       await restarted;
       assert.ok(lines.some((l) => l.actor === 'fragile' && l.msg === 'actor crashed'));
       assert.ok(lines.some((l) => l.actor === 'fragile' && l.msg === 'actor restarted' && l.restarts === 1));

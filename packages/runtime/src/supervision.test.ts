@@ -22,6 +22,7 @@ import {
 } from './index.ts';
 import type counterDef from './test-actors/counter.actor.ts';
 import { counterActor } from './test-actors/counter.module.ts';
+import { crashSoon } from './test-actors/crash.ts';
 import { CreateGate } from './test-actors/create-gate.ts';
 import { ManualScheduler } from './test-actors/manual-scheduler.ts';
 
@@ -60,7 +61,7 @@ const is =
 /** Crashes the actor and returns once the supervisor has decided what to do about it. */
 async function crash({ h }: Rig, then: 'restart-scheduled' | 'stopped' = 'restart-scheduled'): Promise<void> {
   const decided = nextEvent(h.events$, is(then), { what: `${then} after the crash` });
-  await h.ref.crashSoon();
+  await crashSoon(h);
   await decided;
 }
 
