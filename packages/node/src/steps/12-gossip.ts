@@ -13,9 +13,9 @@
  *   node follows bitcoind; the user's block source when it can say whether an output is
  *   unspent (gossip's UtxoSource); none otherwise, never a bitcoind behind the user's back.
  * - Peers: a message handler step 13 wires to the PeerManager before step 14 lets any peer in
- *   (`connectGossip`), with `gossip_queries` in the init features: LDK queries, and answers
- *   the queries of, only peers that offer it. `gossip_queries_ex` too, as the sync answers and
- *   asks with timestamps and checksums.
+ *   (`connectGossip`, again whenever the supervisor restarts the actor), with `gossip_queries`
+ *   in the init features: LDK queries, and answers the queries of, only peers that offer it.
+ *   `gossip_queries_ex` too, as the sync answers and asks with timestamps and checksums.
  * - Blocks: `gossipChainListener` on the chain listeners step 15 feeds (spent funding outputs
  *   mark channels spent, and remove them 72 blocks later).
  * - The router: `DefaultRouter` over the graph inside the actor, with the ProbabilisticScorer
@@ -26,9 +26,11 @@
  */
 import type { BlockSource } from '@lnkit/chain-sync';
 import { connectGossip, gossipActor, gossipChainListener, type Router, type UtxoSource } from '@lnkit/gossip';
+import type { Logger } from '@lnkit/runtime';
 import { Features } from '@lnkit/wire';
+import { Subscription } from 'rxjs';
 import type { NodeComponent } from '../component.ts';
-import type { GossipActor, NodeContext, NodeRouter } from '../context.ts';
+import type { GossipActor, NodeContext, NodeRouter, PeerActor } from '../context.ts';
 import { chainHash } from '../network.ts';
 import { SCHEMA_VERSION } from '../store-schema.ts';
 
@@ -85,7 +87,7 @@ export function gossipStep(): NodeComponent {
       ctx.peerHandlers.push({
         name: 'gossip',
         initFeatures: GOSSIP_INIT_FEATURES,
-        attach: (peers) => connectGossip(g.ref, peers.ref, ctx.log),
+        attach: (peers) => wireGossip(g, peers, ctx.log),
       });
       ctx.chainListeners.push({ name: 'gossip', listener: gossipChainListener(g.ref) });
       addBackgroundTasks(ctx, g, !scorer);
@@ -95,6 +97,24 @@ export function gossipStep(): NodeComponent {
       await gossip?.stop();
     },
   };
+}
+
+/**
+ * connectGossip, and again each time the supervisor restarts the gossip actor: a restarted
+ * worker has new streams, and knows no peer until it is told (connectGossip lists them).
+ */
+function wireGossip(g: GossipActor, peers: PeerActor, log: Logger): Subscription {
+  let wiring = connectGossip(g.ref, peers.ref, log);
+  const all = new Subscription(() => wiring.unsubscribe());
+  all.add(
+    g.events$.subscribe((e) => {
+      if (e.type !== 'started' || e.restarts === 0) return;
+      wiring.unsubscribe();
+      wiring = connectGossip(g.ref, peers.ref, log);
+      log.info({ restarts: e.restarts }, 'gossip: wired to the peers again after the gossip actor restarted');
+    }),
+  );
+  return all;
 }
 
 /** The user's block source as the funding output check's UtxoSource, when it is one. */
