@@ -40,13 +40,20 @@ function writeVarInt(out: Uint8Array, at: number, n: number): number {
   return at + 5;
 }
 
-/** An amount in satoshis, little-endian: below 2^53 (all the bitcoin there is) without a bigint conversion. */
-function writeU64(view: DataView, at: number, value: bigint): void {
-  if (value >= 0n && value <= 0x1f_ffff_ffff_ffffn) {
-    const n = Number(value);
-    view.setUint32(at, n % 0x1_0000_0000, true);
-    view.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true);
-  } else view.setBigUint64(at, value, true);
+/**
+ * An amount in satoshis, 8 bytes little-endian. Below 2^53 (all the bitcoin there is) the
+ * bytes are written from a number; a bigint that does not fit one goes through a DataView.
+ */
+function writeU64(out: Uint8Array, at: number, value: bigint): void {
+  const n = Number(value);
+  if (n >= 0 && Number.isSafeInteger(n)) {
+    let low = n % 0x1_0000_0000;
+    let high = (n - low) / 0x1_0000_0000;
+    for (let i = 0; i < 4; i++, low >>>= 8, high >>>= 8) {
+      out[at + i] = low & 0xff;
+      out[at + 4 + i] = high & 0xff;
+    }
+  } else new DataView(out.buffer, out.byteOffset).setBigUint64(at, value, true);
 }
 
 export interface TxOut {
@@ -54,15 +61,24 @@ export interface TxOut {
   scriptPubKey: Uint8Array;
 }
 
+/** One output with a script under 253 bytes, serialised (an HTLC transaction's). */
+export function serializeOutput(valueSat: bigint, scriptPubKey: Uint8Array): Uint8Array {
+  if (scriptPubKey.length >= 0xfd) return serializeOutputs([{ valueSat, scriptPubKey }]);
+  const out = new Uint8Array(9 + scriptPubKey.length);
+  writeU64(out, 0, valueSat);
+  out[8] = scriptPubKey.length;
+  out.set(scriptPubKey, 9);
+  return out;
+}
+
 /** Outputs serialised as in a transaction (value, script length, script), without their count. */
 export function serializeOutputs(outputs: readonly TxOut[]): Uint8Array {
   let size = 0;
   for (const o of outputs) size += 8 + varIntLength(o.scriptPubKey.length) + o.scriptPubKey.length;
   const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
   let at = 0;
   for (const o of outputs) {
-    writeU64(view, at, o.valueSat);
+    writeU64(out, at, o.valueSat);
     at = writeVarInt(out, at + 8, o.scriptPubKey.length);
     out.set(o.scriptPubKey, at);
     at += o.scriptPubKey.length;
@@ -132,6 +148,14 @@ export function sighashAllParts(tx: Pick<OneInputTx, 'outpoint' | 'sequence' | '
  * The BIP 143 digest of a one-input transaction's input. `parts` are zero hashes for
  * ANYONECANPAY (hashPrevouts, hashSequence) and, for SINGLE, hashOutputs covers output 0.
  */
+/**
+ * The preimage is hashed as soon as it is written, so one buffer serves every sighash (a
+ * commitment asks for 1 + HTLCs of them): no allocation per signature. Scripts this package
+ * signs are under 200 bytes; a longer one gets a buffer of its own.
+ */
+const PREIMAGE = new Uint8Array(1024);
+const PREIMAGE_VIEW = new DataView(PREIMAGE.buffer);
+
 export function witnessV0Sighash(args: {
   version: number;
   hashPrevouts: Uint8Array;
@@ -146,8 +170,8 @@ export function witnessV0Sighash(args: {
 }): Uint8Array {
   const script = args.scriptCode;
   const size = 4 + 32 + 32 + 36 + varIntLength(script.length) + script.length + 8 + 4 + 32 + 4 + 4;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const out = size <= PREIMAGE.length ? PREIMAGE : new Uint8Array(size);
+  const view = out === PREIMAGE ? PREIMAGE_VIEW : new DataView(out.buffer);
   view.setUint32(0, args.version, true);
   out.set(args.hashPrevouts, 4);
   out.set(args.hashSequence, 36);
@@ -155,12 +179,12 @@ export function witnessV0Sighash(args: {
   let at = writeVarInt(out, 104, script.length);
   out.set(script, at);
   at += script.length;
-  writeU64(view, at, args.amountSat);
+  writeU64(out, at, args.amountSat);
   view.setUint32(at + 8, args.sequence >>> 0, true);
   out.set(args.hashOutputs, at + 12);
   view.setUint32(at + 44, args.locktime >>> 0, true);
   view.setUint32(at + 48, args.sighashType >>> 0, true);
-  return sha256d(out);
+  return sha256d(out.subarray(0, size));
 }
 
 /** hashPrevouts and hashSequence under ANYONECANPAY. */

@@ -9,7 +9,14 @@ import { derivePublicKey, deriveRevocationPublicKey, KeysError } from '@lnkit/ke
 import { Transaction } from 'bitcoinjs-lib';
 import { type OneInputTx, oneInputTxid, serializeOutpoint, serializeOutputs } from './bip143.ts';
 import { checkBytes, checkOutPoint, TxError } from './errors.ts';
-import { ANCHOR_OUTPUT_SAT, type ChannelType, commitmentFeeSat, isAnchors, isHtlcTrimmed } from './fees.ts';
+import {
+  ANCHOR_OUTPUT_SAT,
+  type ChannelType,
+  commitmentFeeSat,
+  htlcSuccessFeeSat,
+  htlcTimeoutFeeSat,
+  isAnchors,
+} from './fees.ts';
 import {
   anchorScript,
   compareBytes,
@@ -167,10 +174,12 @@ export function buildCommitmentTransaction(params: CommitmentParams): Commitment
   const anchors = isAnchors(params.channelType);
   const { keys, feeratePerKw, dustLimitSat } = params;
 
-  // Step 1: trim HTLCs whose second-stage transaction would leave dust.
+  // Step 1: trim HTLCs whose second-stage transaction would leave dust (isHtlcTrimmed, with
+  // the two second-stage fees computed once for the commitment).
+  const timeoutFeeSat = htlcTimeoutFeeSat(params.channelType, feeratePerKw);
+  const successFeeSat = htlcSuccessFeeSat(params.channelType, feeratePerKw);
   const untrimmed = params.htlcs.filter(
-    (h) =>
-      !isHtlcTrimmed(params.channelType, h.direction === 'offered', h.amountMsat, feeratePerKw, dustLimitSat),
+    (h) => h.amountMsat / 1000n - (h.direction === 'offered' ? timeoutFeeSat : successFeeSat) >= dustLimitSat,
   );
   // Steps 2-3: the base fee (and with anchors both anchor amounts) come out of the funder's balance.
   const baseFeeSat = commitmentFeeSat(params.channelType, feeratePerKw, untrimmed.length);

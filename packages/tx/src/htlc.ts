@@ -6,7 +6,7 @@
  * (see bip143.ts for the sighashes). The bitcoinjs-lib Transaction is built on first read.
  */
 import { Transaction } from 'bitcoinjs-lib';
-import { serializeOutpoint, serializeOutputs } from './bip143.ts';
+import { serializeOutpoint, serializeOutput } from './bip143.ts';
 import {
   type CommitmentHtlc,
   type CommitmentTransaction,
@@ -95,7 +95,7 @@ export function buildHtlcTransactions(commitment: CommitmentTransaction): HtlcTr
         outpoint: serializeOutpoint(commitmentTxidBytes, index),
         sequence,
         locktime,
-        output: serializeOutputs([output]),
+        output: serializeOutput(output.valueSat, output.scriptPubKey),
         hashOutputs: undefined,
         hashPrevouts: undefined,
       });

@@ -189,18 +189,6 @@ function pushScriptNumber(n: number): Uint8Array {
   return Uint8Array.of(bytes.length, ...bytes);
 }
 
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * The HTLC witness scripts of one commitment. Everything but the payment hash (and, for a
  * received HTLC, cltv_expiry) is fixed by the commitment's keys, so it is compiled once here
@@ -278,25 +266,33 @@ export class HtlcScripts {
 
   /** BOLT 3 "Offered HTLC Outputs". */
   offered(paymentHash: Uint8Array): Uint8Array {
-    return join([this.offeredHead, paymentHashPush(paymentHash), this.offeredTail]);
+    const head = this.offeredHead;
+    const out = new Uint8Array(head.length + 21 + this.offeredTail.length);
+    out.set(head, 0);
+    writePaymentHashPush(out, head.length, paymentHash);
+    out.set(this.offeredTail, head.length + 21);
+    return out;
   }
 
   /** BOLT 3 "Received HTLC Outputs". */
   received(paymentHash: Uint8Array, cltvExpiry: number): Uint8Array {
-    return join([
-      this.receivedHead,
-      paymentHashPush(paymentHash),
-      this.receivedMiddle,
-      pushScriptNumber(cltvExpiry),
-      this.receivedTail,
-    ]);
+    const cltv = pushScriptNumber(cltvExpiry);
+    const head = this.receivedHead;
+    const middle = this.receivedMiddle;
+    const out = new Uint8Array(head.length + 21 + middle.length + cltv.length + this.receivedTail.length);
+    out.set(head, 0);
+    let at = writePaymentHashPush(out, head.length, paymentHash);
+    out.set(middle, at);
+    at += middle.length;
+    out.set(cltv, at);
+    out.set(this.receivedTail, at + cltv.length);
+    return out;
   }
 }
 
-/** <RIPEMD160(payment_hash)> as a 20-byte push. */
-function paymentHashPush(paymentHash: Uint8Array): Uint8Array {
-  const out = new Uint8Array(21);
-  out[0] = 20;
-  out.set(btcCrypto.ripemd160(checkBytes(paymentHash, 32, 'payment_hash')), 1);
-  return out;
+/** Writes <RIPEMD160(payment_hash)> as a 20-byte push at `at`; returns the offset after it. */
+function writePaymentHashPush(out: Uint8Array, at: number, paymentHash: Uint8Array): number {
+  out[at] = 20;
+  out.set(btcCrypto.ripemd160(checkBytes(paymentHash, 32, 'payment_hash')), at + 1);
+  return at + 21;
 }
