@@ -36,6 +36,7 @@ import { GossipSync, type GossipTransport, LmdbGraphStore, loadGraph, NetworkGra
 import { REGTEST_CHAIN_HASH, signTopology, type Topology } from '@lnkit/gossip/testing';
 import { Store } from '@lnkit/store';
 import * as ldk from 'lightningdevkit';
+import { feedLdkGossip } from '../support/ldk/ldk-gossip.ts';
 import { initLdk } from '../support/ldk/ldk-peer.ts';
 import { type Emit, median, round } from './harness.ts';
 
@@ -89,27 +90,8 @@ function ldkIngest(messages: readonly Uint8Array[]): {
   const graph = ldk.NetworkGraph.constructor_new(ldk.Network.LDKNetwork_Regtest, logger);
   const sync = ldk.P2PGossipSync.constructor_new(graph, ldk.Option_UtxoLookupZ.constructor_none(), logger);
   const handler = sync.as_RoutingMessageHandler();
-  let applied = 0;
   const t0 = performance.now();
-  for (const m of messages) {
-    const type = (m[0]! << 8) | m[1]!;
-    const body = m.subarray(2);
-    let r: ldk.Result_boolLightningErrorZ | undefined;
-    if (type === 256) {
-      const p = ldk.ChannelAnnouncement.constructor_read(body);
-      if (p instanceof ldk.Result_ChannelAnnouncementDecodeErrorZ_OK)
-        r = handler.handle_channel_announcement(null, p.res);
-    } else if (type === 258) {
-      const p = ldk.ChannelUpdate.constructor_read(body);
-      if (p instanceof ldk.Result_ChannelUpdateDecodeErrorZ_OK)
-        r = handler.handle_channel_update(null, p.res);
-    } else if (type === 257) {
-      const p = ldk.NodeAnnouncement.constructor_read(body);
-      if (p instanceof ldk.Result_NodeAnnouncementDecodeErrorZ_OK)
-        r = handler.handle_node_announcement(null, p.res);
-    }
-    if (r instanceof ldk.Result_boolLightningErrorZ_OK) applied++;
-  }
+  const applied = feedLdkGossip(handler, messages);
   return { ms: performance.now() - t0, applied, graph };
 }
 

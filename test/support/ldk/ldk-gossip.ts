@@ -36,27 +36,7 @@ export async function ldkGossipPeer(
     peer,
     graph,
     feed(messages) {
-      let ok = 0;
-      for (const m of messages) {
-        const type = (m[0]! << 8) | m[1]!;
-        const body = m.subarray(2);
-        let r: ldk.Result_boolLightningErrorZ | undefined;
-        if (type === 256) {
-          const p = ldk.ChannelAnnouncement.constructor_read(body);
-          if (p instanceof ldk.Result_ChannelAnnouncementDecodeErrorZ_OK)
-            r = handler.handle_channel_announcement(null, p.res);
-        } else if (type === 258) {
-          const p = ldk.ChannelUpdate.constructor_read(body);
-          if (p instanceof ldk.Result_ChannelUpdateDecodeErrorZ_OK)
-            r = handler.handle_channel_update(null, p.res);
-        } else if (type === 257) {
-          const p = ldk.NodeAnnouncement.constructor_read(body);
-          if (p instanceof ldk.Result_NodeAnnouncementDecodeErrorZ_OK)
-            r = handler.handle_node_announcement(null, p.res);
-        }
-        if (r instanceof ldk.Result_boolLightningErrorZ_OK) ok++;
-      }
-      return ok;
+      return feedLdkGossip(handler, messages);
     },
     channels: () => {
       const ro = readOnly();
@@ -112,4 +92,32 @@ export function attachGossip(pm: PeerManager): {
       ];
     },
   };
+}
+
+/**
+ * Hands BOLT 7 messages (wire bytes with their type) to an LDK RoutingMessageHandler, as its
+ * peer handler would; returns how many it applied.
+ */
+export function feedLdkGossip(handler: ldk.RoutingMessageHandler, messages: readonly Uint8Array[]): number {
+  let ok = 0;
+  for (const m of messages) {
+    const type = (m[0]! << 8) | m[1]!;
+    const body = m.subarray(2);
+    let r: ldk.Result_boolLightningErrorZ | undefined;
+    if (type === 256) {
+      const p = ldk.ChannelAnnouncement.constructor_read(body);
+      if (p instanceof ldk.Result_ChannelAnnouncementDecodeErrorZ_OK)
+        r = handler.handle_channel_announcement(null, p.res);
+    } else if (type === 258) {
+      const p = ldk.ChannelUpdate.constructor_read(body);
+      if (p instanceof ldk.Result_ChannelUpdateDecodeErrorZ_OK)
+        r = handler.handle_channel_update(null, p.res);
+    } else if (type === 257) {
+      const p = ldk.NodeAnnouncement.constructor_read(body);
+      if (p instanceof ldk.Result_NodeAnnouncementDecodeErrorZ_OK)
+        r = handler.handle_node_announcement(null, p.res);
+    }
+    if (r instanceof ldk.Result_boolLightningErrorZ_OK) ok++;
+  }
+  return ok;
 }
