@@ -23,6 +23,8 @@ export const channelManagerActor = defineActor({
       openChannel: (nodeId: string, amountSat: bigint, opts?: OpenChannelOptions) =>
         manager.openChannel(nodeId, amountSat, opts),
       listChannels: () => manager.listChannels(),
+      closeChannel: (channelIdHex: string, options?: Parameters<ChannelManager['closeChannel']>[1]) =>
+        manager.closeChannel(channelIdHex, options),
       blockConnected: (block: { txdata: readonly Transaction[] }, height: number) =>
         manager.blockConnected(block, height),
       blockDisconnected: (header: unknown, height: number) => manager.blockDisconnected(header, height),
