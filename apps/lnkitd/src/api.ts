@@ -3,9 +3,10 @@
  * Answers JSON; errors are `{ "error": { "code", "message" } }` with 400 for bad parameters
  * (the message names the parameter), 401 for a missing or wrong token, 404 / 405 for an
  * unknown endpoint or method, and for what is not there (a node the graph does not know, no
- * route: the router's code, `no-route`, `route-fee-limit`, `route-cltv-limit`), 409 when the
- * request cannot apply (e.g. mine off regtest), 502 when a peer could not be reached, 500
- * otherwise.
+ * route: the router's code, `no-route`, `route-fee-limit`, `route-cltv-limit`; a channel,
+ * `unknown-channel`), 409 when the request cannot apply (e.g. mine off regtest, a channel to a
+ * peer not connected, too little in the wallet), 502 when a peer could not be reached, 503 while
+ * the node cannot write, 500 otherwise. GET /v1/events is a stream of server-sent events.
  *
  * Every request is answered, whatever its target, before any work that needs the token: 400 for
  * a target that is not a path (`//`, `//[`), 408 for a client too slow to send its request, 413
@@ -24,6 +25,9 @@ import {
   routeJson,
 } from '@lnkit/node';
 import type { LogFileStats, Logger } from '@lnkit/runtime';
+import { channelRoutes } from './channel-api.ts';
+import type { ChannelNode } from './channel-node.ts';
+import { type EventStreamOptions, EventStreamStart, replayFrom, streamEvents } from './event-stream.ts';
 import { type FaultLog, faultLog } from './fault-log.ts';
 
 export class ApiError extends Error {
@@ -77,9 +81,18 @@ export interface ApiContext {
   faultIntervalMs?: number;
   /** The log file's counters (lines dropped on a full disk, rotations), for /v1/metrics. */
   logStats?: () => LogFileStats;
+  /** GET /v1/events: heartbeat interval, how much a slow client may leave unread. */
+  eventStream?: EventStreamOptions;
 }
 
-type Handler = (body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown>;
+type Handler = (
+  body: Record<string, unknown>,
+  query: URLSearchParams,
+  req: IncomingMessage,
+) => Promise<unknown>;
+
+/** The node's channel API as the daemon reads it (channel-node.ts). */
+const channelNode = (node: LnkitNode): ChannelNode => node as unknown as ChannelNode;
 
 const NODE_ID = /^(02|03)[0-9a-f]{64}$/i;
 
@@ -305,6 +318,16 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
     '/v1/newaddress': { POST: async () => ({ address: await node.newAddress() }) },
     // Amounts are bigints, written as strings (send()).
     '/v1/balance': { GET: async () => node.balance() },
+    ...channelRoutes(channelNode(node), {
+      apiError: (status, code, message) => new ApiError(status, code, message),
+      badParam,
+      nodeIdParam,
+    }),
+    // Server-sent events (event-stream.ts): answered by streaming, not by send().
+    '/v1/events': {
+      GET: async (_b, query, req) =>
+        new EventStreamStart(replayFrom(req.headers['last-event-id'], query.get('since'), badParam)),
+    },
     '/v1/mine': {
       POST: async (body) => {
         if (!ctx.mine) {
@@ -484,7 +507,10 @@ export function createApiServer(ctx: ApiContext): Server {
         throw e;
       }
     }
-    send(res, 200, await handler(body, query));
+    const answer = await handler(body, query, req);
+    if (answer instanceof EventStreamStart)
+      await streamEvents(res, channelNode(ctx.node).events, answer.afterSeq, ctx.eventStream);
+    else send(res, 200, answer);
   };
 
   const server = createServer(
@@ -501,7 +527,9 @@ export function createApiServer(ctx: ApiContext): Server {
           send(res, e.status, { error: { code: e.code, message: e.message } });
           return;
         }
-        if (req.destroyed || res.destroyed) {
+        // The connection, not the request: a request whose body was read to its end is
+        // destroyed by then (autoDestroy), and its client is still waiting for the answer.
+        if (res.destroyed || req.socket.destroyed) {
           faults.fault('client-gone', 'debug', 'API clients that went away before their answer');
           res.destroy();
           return;
