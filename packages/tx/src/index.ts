@@ -1,5 +1,27 @@
 export { Transaction } from 'bitcoinjs-lib';
 export {
+  buildClaimTransaction,
+  CLAIM_INPUT_WEIGHT,
+  type ClaimInput,
+  type ClaimTransaction,
+  type ClaimTransactionParams,
+  type ClaimWitnessKind,
+  claimInputWeight,
+  claimSequence,
+  claimSighashes,
+  claimTransactionWeight,
+  claimWitnessWeight,
+  dustLimitSatFor,
+  finalizeClaimTransaction,
+} from './claim.ts';
+export {
+  ChannelKeysClaimSigner,
+  type ClaimKey,
+  type ClaimSigner,
+  type ClaimSignRequest,
+  claimPrivateKey,
+} from './claim-signer.ts';
+export {
   buildClosingTransaction,
   buildLegacyClosingTransaction,
   type ClosingParams,
