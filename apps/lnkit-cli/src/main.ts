@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { channelListText, closeChannelText, eventLine, openChannelText, SseParser } from './channel-text.ts';
 import {
   getNodeText,
   graphInfoText,
@@ -34,6 +35,11 @@ commands:
   listgraphchannels [--limit N] [--after I]  the graph's channels with both directions' fees
   getnode NODEID                   a node of the graph and its channels
   queryroutes NODEID MSAT [--max-fee-msat N]  routes from this node paying NODEID MSAT
+  openchannel NODEID SATS [--push-msat N] [--type anchors|static-remotekey] [--public]
+                                   open a channel of SATS to a connected peer, funded by the wallet
+  listchannels                     this node's channels: state, balances, funding and closing
+  closechannel CHANNEL_ID [--force]  close a channel cooperatively (--force: our commitment on chain)
+  events [--since SEQ]             follow the node's events, one line each (the pending ones first)
 
 options:
   --datadir DIR    lnkitd's data directory (default ~/.lnkit, or LNKIT_DATADIR)
@@ -47,7 +53,18 @@ const VALUE_OPTIONS = {
   '--max-fee-msat': ['queryroutes'],
   '--limit': ['listnodes', 'listgraphchannels'],
   '--after': ['listnodes', 'listgraphchannels'],
+  '--push-msat': ['openchannel'],
+  '--type': ['openchannel'],
+  '--since': ['events'],
 } as const;
+/** What an option's value is, for the message when it is missing. */
+const VALUE_WANTED: Partial<Record<keyof typeof VALUE_OPTIONS, string>> = {
+  '--type': 'anchors or static-remotekey',
+  '--since': 'an event seq (a whole number)',
+};
+/** Options that are flags, and the command each goes with. */
+const FLAG_OPTIONS = { '--public': 'openchannel', '--force': 'closechannel' } as const;
+type FlagOption = keyof typeof FLAG_OPTIONS;
 type ValueOption = keyof typeof VALUE_OPTIONS;
 
 function valueOption(arg: string): ValueOption | undefined {
@@ -61,6 +78,7 @@ interface Args {
   prometheus: boolean;
   seconds?: string;
   values: Partial<Record<ValueOption, string>>;
+  flags: Set<FlagOption>;
   command: string;
   rest: string[];
 }
@@ -71,6 +89,7 @@ function parse(argv: string[]): Args {
   let prometheus = false;
   let seconds: string | undefined;
   const values: Args['values'] = {};
+  const flags = new Set<FlagOption>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -88,9 +107,10 @@ function parse(argv: string[]): Args {
     else if (valueOption(a)) {
       const name = valueOption(a)!;
       const v = a.includes('=') ? a.slice(name.length + 1) : argv[++i];
-      if (!v) throw new UsageError(`${name} needs a number`);
+      if (!v) throw new UsageError(`${name} needs ${VALUE_WANTED[name] ?? 'a number'}`);
       values[name] = v;
-    } else if (a === '--help' || a === '-h') positional.unshift('help');
+    } else if (Object.hasOwn(FLAG_OPTIONS, a)) flags.add(a as FlagOption);
+    else if (a === '--help' || a === '-h') positional.unshift('help');
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else positional.push(a);
   }
@@ -99,12 +119,16 @@ function parse(argv: string[]): Args {
   for (const name of Object.keys(values) as ValueOption[])
     if (!(VALUE_OPTIONS[name] as readonly string[]).includes(command))
       throw new UsageError(`${name} goes with ${VALUE_OPTIONS[name].join(' or ')}, not ${command}`);
+  for (const name of flags)
+    if (FLAG_OPTIONS[name] !== command)
+      throw new UsageError(`${name} goes with ${FLAG_OPTIONS[name]}, not ${command}`);
   return {
     dataDir: resolve(dataDir),
     json,
     prometheus,
     ...(seconds ? { seconds } : {}),
     values,
+    flags,
     command,
     rest,
   };
@@ -133,6 +157,19 @@ class Client {
       throw new ConnectError(`cannot read the API token in ${dataDir}: ${(e as Error).message}`);
     }
     this.base = info.api;
+  }
+
+  /** A GET whose body is read as it comes (the event stream). */
+  async stream(path: string): Promise<Response> {
+    try {
+      return await fetch(`${this.base}${path}`, {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+      });
+    } catch (e) {
+      throw new ConnectError(
+        `cannot reach lnkitd at ${this.base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
+      );
+    }
   }
 
   async call(
@@ -241,6 +278,12 @@ function human(command: string, out: Json): string {
       return getNodeText(out);
     case 'queryroutes':
       return queryRoutesText(out);
+    case 'openchannel':
+      return openChannelText(out);
+    case 'listchannels':
+      return channelListText(out);
+    case 'closechannel':
+      return closeChannelText(out);
     case 'newaddress':
       return String(out.address);
     case 'balance': {
@@ -339,6 +382,41 @@ function invoiceText(out: Json): string {
   return lines.join('\n');
 }
 
+/** The node's refusal: its JSON with --json, else its message on stderr; exit code 1. */
+function refused(text: string, json: boolean): number {
+  let message = text;
+  try {
+    const e = (JSON.parse(text) as { error: { message: string } }).error;
+    message = e.message;
+  } catch {
+    /* not JSON */
+  }
+  if (json) process.stdout.write(`${jsonForTerminal(text)}\n`);
+  else process.stderr.write(`lnkit-cli: ${forTerminal(message)}\n`);
+  return 1;
+}
+
+/**
+ * Follows GET /v1/events until lnkitd ends it (it stopped) or the connection drops: exit code 3,
+ * as for a lnkitd not reachable. Each event is a line: its JSON record with --json.
+ */
+async function follow(client: Client, path: string, json: boolean): Promise<number> {
+  const res = await client.stream(path);
+  if (res.status !== 200) return refused(await res.text(), json);
+  const parser = new SseParser();
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      for (const e of parser.push(decoder.decode(chunk, { stream: true })))
+        process.stdout.write(json ? `${jsonForTerminal(e.data)}\n` : `${forTerminal(eventLine(e))}\n`);
+    }
+  } catch (e) {
+    throw new ConnectError(`the event stream from lnkitd at ${client.base} broke: ${(e as Error).message}`);
+  }
+  process.stderr.write(`lnkit-cli: lnkitd at ${client.base} ended the event stream (it is stopping)\n`);
+  return 3;
+}
+
 async function run(argv: string[]): Promise<number> {
   const args = parse(argv);
   if (args.command === 'help') {
@@ -425,23 +503,51 @@ async function run(argv: string[]): Promise<number> {
       };
       break;
     }
+    case 'openchannel': {
+      need(rest, 2, 'two arguments: NODEID SATS (and --push-msat N, --type T, --public)');
+      const push = args.values['--push-msat'];
+      const type = args.values['--type'];
+      request = {
+        method: 'POST',
+        path: '/v1/openchannel',
+        // Sent as typed: the API checks each and names the one that is wrong.
+        body: {
+          nodeId: rest[0],
+          amountSat: rest[1],
+          ...(push !== undefined ? { pushMsat: push } : {}),
+          ...(type !== undefined ? { type } : {}),
+          ...(args.flags.has('--public') ? { public: true } : {}),
+        },
+      };
+      break;
+    }
+    case 'listchannels':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: '/v1/listchannels' };
+      break;
+    case 'closechannel':
+      need(rest, 1, 'one argument: CHANNEL_ID (and --force)');
+      request = {
+        method: 'POST',
+        path: '/v1/closechannel',
+        body: { channelId: rest[0], ...(args.flags.has('--force') ? { force: true } : {}) },
+      };
+      break;
+    case 'events': {
+      need(rest, 0, 'no arguments (and --since SEQ)');
+      const since = args.values['--since'];
+      return follow(
+        new Client(args.dataDir),
+        `/v1/events${since !== undefined ? `?since=${encodeURIComponent(since)}` : ''}`,
+        args.json,
+      );
+    }
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }
   const client = new Client(args.dataDir);
   const { status, text } = await client.call(request.method, request.path, request.body);
-  if (status !== 200) {
-    let message = text;
-    try {
-      const e = (JSON.parse(text) as { error: { message: string } }).error;
-      message = e.message;
-    } catch {
-      /* not JSON */
-    }
-    if (args.json) process.stdout.write(`${jsonForTerminal(text)}\n`);
-    else process.stderr.write(`lnkit-cli: ${forTerminal(message)}\n`);
-    return 1;
-  }
+  if (status !== 200) return refused(text, args.json);
   if (args.prometheus) process.stdout.write(forTerminal(text.endsWith('\n') ? text : `${text}\n`));
   else if (args.json) process.stdout.write(`${jsonForTerminal(text)}\n`);
   else process.stdout.write(`${forTerminal(human(args.command, JSON.parse(text) as Json))}\n`);
