@@ -4,6 +4,7 @@
  */
 import type { BlockSource, Broadcaster, FeeEstimator } from '@lnkit/chain-sync';
 import type { Router, Scorer } from '@lnkit/gossip';
+import type { ChannelKeysSource } from '@lnkit/manager';
 import type { MonitorPersister } from '@lnkit/monitor';
 import type { Logger } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
@@ -49,6 +50,16 @@ export class NodeBuilder {
    */
   withMonitorPersister(persister: MonitorPersister): this {
     this.supplied.monitorPersister = persister;
+    return this;
+  }
+
+  /**
+   * Step 9, the channels' signer (LDK's SignerProvider): `nodeId`, `getSecureRandomBytes` and
+   * `createChannelSigner(channelIndex)`, in place of the signer pool over the node's seed (a
+   * remote signer, a hardware device). Its nodeId must be the node's. The node does not stop it.
+   */
+  withSignerProvider(provider: ChannelKeysSource): this {
+    this.supplied.signerProvider = provider;
     return this;
   }
 

@@ -4,7 +4,7 @@ import { createRootLogger } from '@lnkit/runtime';
 import { type NodeComponent, startComponents, stopComponents } from './component.ts';
 import { NodeContext } from './context.ts';
 import { NodeError } from './errors.ts';
-import { nodeSteps, PLANNED_STEPS, STEPS_OUTSIDE_THE_LIST } from './steps/index.ts';
+import { nodeSteps, PLANNED_STEPS, STEPS_OUTSIDE_THE_LIST, STEPS_STARTED_LATE } from './steps/index.ts';
 
 const context = () =>
   new NodeContext(
@@ -66,10 +66,15 @@ test("every one of the guide's 19 steps is in exactly one place, the built ones 
   const built = nodeSteps()
     .map((c) => c.step)
     .filter((s) => s > 0);
+  const late = new Set<number>(STEPS_STARTED_LATE.map((s) => s.step));
+  const inOrder = built.filter((s) => !late.has(s));
   assert.deepEqual(
-    built,
-    [...built].sort((a, b) => a - b),
+    inOrder,
+    [...inOrder].sort((a, b) => a - b),
   );
+  // Each step started late comes right after the step it waits for.
+  for (const { step, after } of STEPS_STARTED_LATE)
+    assert.equal(built[built.indexOf(step) - 1], after, `step ${step} starts right after step ${after}`);
   // A step may take several components (step 4: the store, then the monitors' persister).
   const all = [
     ...new Set(built),

@@ -17,6 +17,7 @@ import {
   type ListenerAtBlock,
 } from '@lnkit/chain-sync';
 import type { GraphView, gossipActor, Route, RouteQuery, Router, ScoredPath, Scorer } from '@lnkit/gossip';
+import type { ChannelKeysSource, channelManagerActor } from '@lnkit/manager';
 import type { chainMonitorActor, MonitorPersister, MonitorSyncListener } from '@lnkit/monitor';
 import type { peerManagerActor } from '@lnkit/peer-net';
 import {
@@ -35,6 +36,7 @@ import { Subject, type Subscription } from 'rxjs';
 import type { ChainStatus } from './chain-status.ts';
 import type { NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
+import type { NodeEventLog } from './event-log.ts';
 import type { NodeEvent } from './events.ts';
 import { NodeFaults } from './faults.ts';
 import type { PersistentPeers } from './persistent-peers.ts';
@@ -47,6 +49,8 @@ export type PeerActor = HandleOf<typeof peerManagerActor>;
 export type ChainActor = HandleOf<typeof chainSyncActor>;
 export type ChainMonitorActor = HandleOf<typeof chainMonitorActor>;
 export type GossipActor = HandleOf<typeof gossipActor>;
+/** Step 9's ChannelManager, an in-thread actor (spawnLocal: its options are live objects). */
+export type ChannelManagerActor = ActorHandle<ApiOf<typeof channelManagerActor>>;
 
 /** Step 12: makes the router from the node's graph and scorer (it then runs in the gossip actor's thread). */
 export type RouterFactory = (graph: GraphView, scorer: Scorer) => Router;
@@ -91,6 +95,11 @@ export interface SuppliedPieces {
   router?: Router | RouterFactory;
   /** Step 12: the scorer the default router weighs channels with, in place of the ProbabilisticScorer in the store. */
   scorer?: Scorer;
+  /**
+   * Step 9: where the channels' keys and signatures come from (LDK's SignerProvider), in place of
+   * the signer pool over the node's seed. Its nodeId must be the node's.
+   */
+  signerProvider?: ChannelKeysSource;
 }
 
 /** Parts provided by the steps, by the step that provides each. */
@@ -117,10 +126,14 @@ export interface NodeParts {
   wallet: Wallet;
   /** step 8: each monitor read from the persister, as the listener step 10 brings to the tip */
   channelMonitors: MonitorSyncListener[];
+  /** step 9: the ChannelManager actor (started after steps 10 and 11) */
+  channelManager: ChannelManagerActor;
   /** step 10: the node's own chain listener (the durable chain tip) */
   tip: TipListener;
   /** step 10: where every listener is after synchronizing */
   syncedTo: BestBlock;
+  /** step 16: the durable event log (opened before the manager, which writes to it) */
+  eventLog: NodeEventLog;
   /** step 12: the GossipSync actor, holder of the network graph */
   gossip: GossipActor;
   /** step 12: routes over the graph (the gossip actor's router, or the user's) */

@@ -11,7 +11,17 @@ export type NodeErrorCode =
   /** keys_seed gives another node id than the one the data dir belongs to. */
   | 'seed-mismatch'
   /** The data dir's storage refuses writes (a full disk, an I/O error): what needs a durable write waits. */
-  | 'storage-unavailable';
+  | 'storage-unavailable'
+  /** openChannel: the peer is not connected (connect first; the channel is opened over the connection). */
+  | 'peer-not-connected'
+  /** openChannel: the wallet cannot pay the funding amount and its fee (the message gives both). */
+  | 'insufficient-funds'
+  /** The peer refused the channel, or it failed before its funding went out (the message says why). */
+  | 'channel-failed'
+  /** closeChannel: the node has no open channel with that id. */
+  | 'unknown-channel'
+  /** The request needs something this node does not do yet (the message says what). */
+  | 'not-supported';
 
 /** Failures of the node as a whole; `code` is stable, the message names what is wrong. */
 export class NodeError extends Error {

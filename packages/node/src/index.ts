@@ -1,7 +1,17 @@
 export { NodeBuilder } from './builder.ts';
+export type { ClosedChannel, OpenChannelOptions, OpenedChannel } from './channel-api.ts';
+export { describeReason } from './channel-events.ts';
 export { type ChainRpcConfig, DEFAULT_PEER_LIMITS, type NodeConfig, type PeerLimitName } from './config.ts';
 export type { NodeRouter, PeerMessageHandler, RouterFactory } from './context.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
+export {
+  KEEP_HANDLED_EVENTS,
+  type NodeEventData,
+  NodeEventLog,
+  type NodeEventLogOptions,
+  type NodeEventRecord,
+  type NodeEvents,
+} from './event-log.ts';
 export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
 export {
@@ -21,12 +31,15 @@ export { LNKIT_VERSION, LnkitNode, type NodeBalance, type NodeInfo, type NodeMet
 export {
   CHAIN_TIP,
   chainTipRecord,
+  EVENTS_DB,
   NODE_ID,
   type NodeIdentity,
+  nodeEventRecord,
   nodeIdentityRecord,
   PERSISTENT_PEERS_DB,
   type PeerAddress,
   persistentPeerRecord,
+  type StoredNodeEvent,
 } from './records.ts';
 export { isStorageFault, type StorageRetryOptions, StorageStatus } from './storage-status.ts';
 export { migrateNodeStore, nodeStoreOptions, SCHEMA_VERSION } from './store-schema.ts';

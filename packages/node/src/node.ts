@@ -7,14 +7,25 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
 import type { Route } from '@lnkit/gossip';
+import type { ChannelSummary } from '@lnkit/manager';
 import type { PeerInfo, PeerNetStats } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
 import type { Observable } from 'rxjs';
+import {
+  type ClosedChannel,
+  closeChannel,
+  lightningBalanceMsat,
+  listChannels as listNodeChannels,
+  type OpenChannelOptions,
+  type OpenedChannel,
+  openChannel,
+} from './channel-api.ts';
 import { type NodeComponent, stopComponents } from './component.ts';
 import type { NodeConfig } from './config.ts';
 import type { ChainMonitorActor, NodeContext, NodeRouter } from './context.ts';
 import { NodeError } from './errors.ts';
+import type { NodeEvents } from './event-log.ts';
 import type { NodeEvent } from './events.ts';
 import type { NodeFault, NodeFaultKind } from './faults.ts';
 import {
@@ -63,7 +74,7 @@ export interface NodeBalance {
     unconfirmedSat: bigint;
   };
   lightning: {
-    /** Our side of every channel; 0 until the channel manager runs. */
+    /** Our side of every channel not closed (opening ones included), in msat. */
     localMsat: bigint;
   };
 }
@@ -165,10 +176,52 @@ export class LnkitNode {
   }
 
   /** What the node holds, as its wallet and channels know it now (the chain up to the wallet's last block). */
-  balance(): NodeBalance {
+  async balance(): Promise<NodeBalance> {
     this.assertRunning();
     const { confirmedSat, unconfirmedSat } = this.ctx.get('wallet').balance();
-    return { onchain: { confirmedSat, unconfirmedSat }, lightning: { localMsat: 0n } };
+    const localMsat = await lightningBalanceMsat(this.ctx);
+    return { onchain: { confirmedSat, unconfirmedSat }, lightning: { localMsat } };
+  }
+
+  /**
+   * Opens a channel of `amountSat` to a connected peer, funded by the node's wallet; resolves
+   * once the funding transaction is broadcast (ChannelPending). Refused before anything is sent,
+   * with a NodeError: `invalid-argument` (a bad node id, an amount outside the limits it names,
+   * a push above the amount, anchors the peer does not offer), `peer-not-connected`,
+   * `insufficient-funds` (what the wallet can spend and what the channel needs),
+   * `storage-unavailable`; after the open started: `channel-failed` (the peer refused, or the
+   * channel failed before its funding went out), `insufficient-funds`.
+   */
+  openChannel(nodeId: string, amountSat: bigint, opts?: OpenChannelOptions): Promise<OpenedChannel> {
+    this.assertRunning();
+    return openChannel(this.ctx, nodeId, amountSat, opts);
+  }
+
+  /** Every channel the manager holds, and those closed since the node started. */
+  listChannels(): Promise<ChannelSummary[]> {
+    this.assertRunning();
+    return listNodeChannels(this.ctx);
+  }
+
+  /**
+   * Starts closing a channel: cooperatively (BOLT 2 shutdown, then closing_signed), or with
+   * `force` by broadcasting our latest commitment. Resolves once the close has started;
+   * `closingTxid` is null until the closing transaction is known (listChannels shows it then),
+   * and ChannelClosed comes on `events` when it confirms. `unknown-channel` for an id the node
+   * has no open channel with.
+   */
+  closeChannel(channelId: string, opts?: { force?: boolean }): Promise<ClosedChannel> {
+    this.assertRunning();
+    return closeChannel(this.ctx, channelId, opts);
+  }
+
+  /**
+   * The durable event log (guide step 16): every channel event, written before anything hears
+   * of it, `pending` until handled (the node's own handler handles each), the last handled ones
+   * kept for `since` (a replay from the last seq a client saw), new ones on `stream$`.
+   */
+  get events(): NodeEvents {
+    return this.ctx.get('eventLog');
   }
 
   /** Connects and remembers the peer, so it is redialled after a drop or a restart. */

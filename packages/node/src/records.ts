@@ -59,3 +59,36 @@ export const persistentPeerRecord = defineRecord<PeerAddress>({
     port: { type: 2, codec: f.u16 },
   },
 });
+
+/**
+ * The durable event log (event-log.ts, guide step 16): db `events`, key the event's `seq` (a
+ * number, so lmdb keeps them in order). An event is written before anything is told of it, and
+ * stays until handled; the last handled ones stay for replay (server-sent events' Last-Event-ID).
+ */
+export const EVENTS_DB = 'events';
+
+export interface StoredNodeEvent {
+  seq: number;
+  /** ISO 8601 time of writing. */
+  at: string;
+  kind: string;
+  /**
+   * The event's fields as JSON text of a flat object (strings, numbers, booleans, null): each
+   * kind has its own fields, and a new field must not need a new record version.
+   */
+  dataJson: string;
+  handled: boolean;
+}
+
+export const nodeEventRecord = defineRecord<StoredNodeEvent>({
+  kind: 'node-event',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    seq: { type: 0, codec: f.u32 },
+    at: { type: 2, codec: f.utf8 },
+    kind: { type: 4, codec: f.utf8 },
+    dataJson: { type: 6, codec: f.utf8 },
+    handled: { type: 8, codec: f.bool },
+  },
+});

@@ -5,6 +5,11 @@
  * through it. A step may take more than one component, each in its own file, in start order:
  * step 4 the store then the monitors' persister on it, step 7 the keys then the on-chain
  * wallet (which the guide leaves to the user, and which needs the seed the keys check).
+ *
+ * Two steps start out of their number's order, for the guide's own rule that nothing calls the
+ * ChannelManager before the chain is synced: step 9, the manager, starts after steps 10 and 11
+ * (synced, every monitor watched), at the height step 10 reached; and step 16's event log opens
+ * just before it, since the manager writes every event it reports there first.
  */
 import type { NodeComponent } from '../component.ts';
 import { chainSourceStep } from './00-chain-source.ts';
@@ -17,12 +22,14 @@ import { chainMonitorStep } from './06-chain-monitor.ts';
 import { keysStep } from './07-keys.ts';
 import { walletStep } from './07-wallet.ts';
 import { readMonitorsStep } from './08-read-monitors.ts';
+import { channelManagerStep } from './09-channel-manager.ts';
 import { chainSyncStep } from './10-chain-sync.ts';
 import { watchChannelsStep } from './11-watch-channels.ts';
 import { gossipStep } from './12-gossip.ts';
 import { peerManagerStep } from './13-peer-manager.ts';
 import { networkingStep } from './14-networking.ts';
 import { chainUpdatesStep } from './15-chain-updates.ts';
+import { eventsStep } from './16-events.ts';
 import { backgroundStep } from './18-background.ts';
 
 /** Fresh components for one build, in start order (each holds what it started, to stop it). */
@@ -40,6 +47,8 @@ export function nodeSteps(): NodeComponent[] {
     readMonitorsStep(),
     chainSyncStep(),
     watchChannelsStep(),
+    eventsStep(),
+    channelManagerStep(),
     gossipStep(),
     peerManagerStep(),
     networkingStep(),
@@ -48,22 +57,20 @@ export function nodeSteps(): NodeComponent[] {
   ];
 }
 
+/**
+ * Steps that start later than their number says, each after the step named (see above): the
+ * rest of the list is in the guide's order.
+ */
+export const STEPS_STARTED_LATE = [
+  { step: 16, after: 11, why: 'the event log opens just before the manager, which writes to it' },
+  { step: 9, after: 16, why: 'the manager starts once the chain is synced and every monitor is watched' },
+] as const;
+
 /** Steps made outside the list of components. */
 export const STEPS_OUTSIDE_THE_LIST = [{ step: 2, name: 'Logger', file: 'steps/02-logger.ts' }] as const;
 
 /** Steps not built yet: where each will go when its package lands. */
 export const PLANNED_STEPS = [
-  {
-    step: 9,
-    name: 'ChannelManager',
-    where:
-      "steps/09-channel-manager.ts: spawn the ChannelManager actor (@lnkit/manager) from its snapshot, with ctx.get('chainMonitor') as its persister and ctx.get('wallet') for fundings; its listener onto ctx.syncListeners and ctx.chainListeners",
-  },
-  {
-    step: 16,
-    name: 'EventHandler',
-    where: "steps/16-events.ts: the manager's typed Event stream, handled on this thread",
-  },
   {
     step: 17,
     name: 'Persister',

@@ -1,0 +1,199 @@
+/**
+ * Step 9, ChannelManager: @lnkit/manager's actor, spawned in this thread (spawnLocal: its
+ * options are live objects). It is given
+ * - the keys: a ChannelSignerPool over the node's seed (the channel secrets live in its
+ *   workers, never on this thread), or the user's signer provider (withSignerProvider);
+ * - the peers: a link step 13 attaches the peer actor to (peer-link.ts), with
+ *   MANAGER_INIT_FEATURES added to the node's init features;
+ * - the ChainMonitor (step 6) as its persister: every monitor update goes through it, and it
+ *   answers each (completed, in progress, failed) as the durability rule wants;
+ * - the wallet (step 7) to fund channels, and a fresh wallet script to close each to;
+ * - the broadcaster (step 3, tracked by the wallet), the fee estimator (step 1), the chain hash.
+ *
+ * It starts after steps 10 and 11 (DESIGN.md: nothing calls the manager before the chain is
+ * synced and every monitor is watched), at the height step 10 reached, which is where the block
+ * stream (step 15) starts: no block is missed or seen twice. Its blocks come right after the
+ * ChainMonitor's, on the same listener: a channel learns of a block only once its monitor has.
+ *
+ * Its events go to the event log (step 16) before anything else hears of them.
+ */
+import { availableParallelism } from 'node:os';
+import type { ChainListener } from '@lnkit/chain-sync';
+import { randomBytes } from '@lnkit/crypto';
+import { ChannelSignerPool } from '@lnkit/keys';
+import {
+  type ChannelKeysSource,
+  channelManagerActor,
+  MANAGER_INIT_FEATURES,
+  type MonitorPersister,
+} from '@lnkit/manager';
+import { spawnLocal } from '@lnkit/runtime';
+import type { Wallet } from '@lnkit/wallet';
+import type { Subscription } from 'rxjs';
+import { channelEventData } from '../channel-events.ts';
+import type { NodeComponent } from '../component.ts';
+import type { ChainMonitorActor, ChannelManagerActor, NodeContext } from '../context.ts';
+import { NodeError } from '../errors.ts';
+import { chainHash } from '../network.ts';
+import { DeferredPeerLink } from '../peer-link.ts';
+
+/** Signer workers: a commitment's signatures are split across them; two is plenty without HTLCs. */
+const SIGNER_THREADS = Math.min(2, availableParallelism());
+
+export function channelManagerStep(): NodeComponent {
+  let manager: ChannelManagerActor | undefined;
+  let pool: (ChannelSignerPool & ChannelKeysSource) | undefined;
+  let events: Subscription | undefined;
+  return {
+    step: 9,
+    name: 'channel manager',
+    async start(ctx) {
+      const nodeId = ctx.get('nodeId');
+      if (!ctx.supplied.signerProvider) pool = await signerPool(ctx.config.dataDir, nodeId);
+      const keys: ChannelKeysSource = ctx.supplied.signerProvider ?? (pool as ChannelKeysSource);
+      if (Buffer.from(keys.nodeId).toString('hex') !== nodeId)
+        throw new NodeError(
+          'invalid-config',
+          `the signer provider is of node ${Buffer.from(keys.nodeId).toString('hex')}, not of this node ${nodeId}`,
+        );
+      const link = new DeferredPeerLink();
+      ctx.peerHandlers.push({
+        name: 'channel manager',
+        initFeatures: MANAGER_INIT_FEATURES,
+        attach: (peers) => link.attach(peers.ref),
+      });
+      const wallet = ctx.get('wallet');
+      const shutdownScript = await freshScripts(wallet);
+      manager = await spawnLocal(channelManagerActor, {
+        name: 'channel-manager',
+        logger: ctx.root,
+        config: {
+          keys,
+          peers: link,
+          persister: monitorPersisterOf(ctx.get('chainMonitor')),
+          broadcaster: ctx.get('broadcaster'),
+          feeEstimator: ctx.get('feeEstimator'),
+          wallet,
+          chainHash: chainHash(ctx.config.network),
+          bestHeight: ctx.get('syncedTo').height,
+          shutdownScript,
+          logger: ctx.root.child({ actor: 'channel-manager' }),
+        },
+      });
+      const log = ctx.get('eventLog');
+      events = manager.ref.events$().subscribe({
+        next: (e) => {
+          const { kind, data } = channelEventData(e);
+          // The log waits out a full disk (storage.untilDurable): only a stopping node ends the wait.
+          log.append(kind, data).catch((err: Error) => {
+            ctx.log.error(
+              { kind, data, err: err.message },
+              `a ${kind} event could not be written: ${err.message}`,
+            );
+          });
+        },
+        error: (err: Error) =>
+          ctx.log.error({ err: err.message }, `the channel manager's events failed: ${err.message}`),
+      });
+      afterChainMonitor(ctx, managerListener(manager));
+      ctx.set('channelManager', manager);
+    },
+    async stop() {
+      await manager?.stop();
+      events?.unsubscribe();
+      await pool?.close();
+    },
+  };
+}
+
+/** The signer pool over `keys_seed`, checked to be this node's (it reads the file in its workers). */
+async function signerPool(dataDir: string, nodeId: string): Promise<ChannelSignerPool & ChannelKeysSource> {
+  const pool = new ChannelSignerPool({ dataDir, threads: SIGNER_THREADS });
+  try {
+    const key = await pool.nodeKey();
+    if (Buffer.from(key.publicKey).toString('hex') !== nodeId)
+      throw new NodeError('seed-mismatch', `keys_seed in ${dataDir} changed while the node started`);
+    // Randomness needs no secret: temporary channel ids, key indexes and aliases.
+    return Object.assign(pool, { nodeId: key.publicKey, getSecureRandomBytes: () => randomBytes(32) });
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+}
+
+/** The ChainMonitor actor as the manager's MonitorPersister (its `persist` and `completed$`). */
+function monitorPersisterOf(cm: ChainMonitorActor): MonitorPersister {
+  return { persist: (update) => cm.ref.persist(update), completed$: cm.ref.completed$() };
+}
+
+/**
+ * Where each channel closes to: a fresh wallet script, given out durably ahead of need (the
+ * manager asks synchronously), the next one fetched as soon as one is taken.
+ */
+async function freshScripts(wallet: Wallet): Promise<() => Uint8Array> {
+  let next = await wallet.coinbaseScript();
+  return () => {
+    const script = next;
+    wallet.coinbaseScript().then(
+      (s) => {
+        next = s;
+      },
+      () => {}, // the wallet failed or closed: the last script is used again
+    );
+    return script;
+  };
+}
+
+function managerListener(manager: ChannelManagerActor): ChainListener {
+  return {
+    blockConnected: (block, height) => manager.ref.blockConnected(block, height),
+    blockDisconnected: (header, height) => manager.ref.blockDisconnected(header, height),
+  };
+}
+
+/**
+ * The manager's blocks on the ChainMonitor's listener, after it: one block at a time, the
+ * monitor first. A failure of the manager's part is reported as its own and ends only its feed:
+ * the monitors keep watching the chain.
+ */
+function afterChainMonitor(ctx: NodeContext, listener: ChainListener): void {
+  const i = ctx.chainListeners.findIndex((l) => l.name === 'chain-monitor');
+  const entry = ctx.chainListeners[i];
+  if (!entry) throw new NodeError('not-running', 'the chain monitor is not among the chain listeners');
+  const monitor = entry.listener;
+  let failed = false;
+  const then = async (what: string, height: number, hashHex: string, call: () => Promise<void> | void) => {
+    if (failed) return;
+    try {
+      await call();
+    } catch (err) {
+      failed = true;
+      const message = `channel-manager failed on ${what} at height ${height}: ${(err as Error).message}`;
+      ctx.log.error({ height, err: (err as Error).message }, message);
+      ctx.events.next({
+        type: 'chain-listener-failed',
+        listener: 'channel-manager',
+        message,
+        height,
+        hashHex,
+      });
+    }
+  };
+  ctx.chainListeners[i] = {
+    name: entry.name,
+    listener: {
+      async blockConnected(block, height) {
+        await monitor.blockConnected(block, height);
+        await then('blockConnected', height, block.header.hashHex, () =>
+          listener.blockConnected(block, height),
+        );
+      },
+      async blockDisconnected(header, height) {
+        await monitor.blockDisconnected(header, height);
+        await then('blockDisconnected', height, header.hashHex, () =>
+          listener.blockDisconnected(header, height),
+        );
+      },
+    },
+  };
+}
