@@ -5,6 +5,24 @@ export type { ChainMonitorActorConfig } from './chain-monitor.actor.ts';
 export { chainMonitorActor } from './chain-monitor.module.ts';
 export { ChainMonitor, type ChainMonitorOptions } from './chain-monitor.ts';
 export {
+  type ChainResolution,
+  type ClaimOptions,
+  type ClaimPlan,
+  type ClaimSource,
+  type ClaimToSign,
+  claimsToBroadcast,
+  commitmentKeysOf,
+  type HolderHtlcTransaction,
+  type PendingOutput,
+  type ResolvedOutput,
+  resolveCommitment,
+  resolveSpend,
+  SECURITY_DELAY,
+  type SignedClaim,
+  type SpendResult,
+  signClaim,
+} from './claims/index.ts';
+export {
   channelParameters,
   commitmentData,
   commitmentNumberOf,
