@@ -91,8 +91,8 @@ type Handler = (
   req: IncomingMessage,
 ) => Promise<unknown>;
 
-/** The node's channel API as the daemon reads it (channel-node.ts). */
-const channelNode = (node: LnkitNode): ChannelNode => node as unknown as ChannelNode;
+/** The node's channel API as the daemon reads it (channel-node.ts); checked against LnkitNode here. */
+const channelNode = (node: LnkitNode): ChannelNode => node;
 
 const NODE_ID = /^(02|03)[0-9a-f]{64}$/i;
 

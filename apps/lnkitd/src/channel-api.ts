@@ -3,7 +3,8 @@
  * (each bad one a 400 naming it); amounts are strings of decimal digits both ways; the node's
  * refusals keep their code, with the status that says whose move it is: 400 for what the caller
  * must change, 404 for a channel the node does not have, 409 for what cannot apply now (a peer
- * not connected, too little in the wallet), 503 while the node cannot write.
+ * not connected, too little in the wallet, a channel the peer refused), 501 for what the node
+ * does not do yet, 503 while the node cannot write.
  */
 import type { ChannelNode, ChannelView, OpenChannelOptions } from './channel-node.ts';
 
@@ -104,7 +105,9 @@ const NODE_REFUSALS: Record<string, [number, string]> = {
   'peer-not-connected': [409, 'peer-not-connected'],
   'insufficient-funds': [409, 'insufficient-funds'],
   'unknown-channel': [404, 'unknown-channel'],
-  'channel-closed': [409, 'channel-closed'],
+  // The peer refused the channel, or it failed before its funding went out.
+  'channel-failed': [409, 'channel-failed'],
+  'not-supported': [501, 'not-supported'],
   'storage-unavailable': [503, 'storage-unavailable'],
   'not-running': [503, 'not-running'],
 };
