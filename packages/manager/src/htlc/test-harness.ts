@@ -187,8 +187,11 @@ export async function reconnect(a: HtlcNode, b: HtlcNode): Promise<void> {
   a.connected = b.connected = true;
   for (const n of [a, b]) {
     await n.input({ kind: 'peer-reconnected' });
-    n.sent.push(reestablishMessage(n.state));
-    n.other.inbox.push(decodeMessage(encodeMessage(reestablishMessage(n.state))));
+    const ours = reestablishMessage(n.state);
+    n.sent.push(ours);
+    const decoded = decodeMessage(encodeMessage(ours));
+    if (decoded.kind === 'unknown') throw new Error('unknown message');
+    n.other.inbox.push(decoded);
   }
 }
 
