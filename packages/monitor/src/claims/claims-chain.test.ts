@@ -14,13 +14,17 @@ import { KeysManager } from '@lnkit/keys';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import {
   buildFundingTransaction,
+  buildHtlcTransactions,
   ChannelKeysClaimSigner,
   type CommitmentHtlc,
   encodeSignature,
+  finalizeHtlcTransaction,
   htlcSuccessFeeSat,
   htlcTimeoutFeeSat,
   p2wpkh,
   SIGHASH_ALL,
+  signCounterpartyCommitment,
+  signHolderCommitment,
   Transaction,
 } from '@lnkit/tx';
 import { script as bscript, crypto as btcCrypto, opcodes as OPS } from 'bitcoinjs-lib';
@@ -336,6 +340,177 @@ test('our commitment: to_local after to_self_delay, HTLC-success and HTLC-timeou
 
   // Every satoshi of the holder's: to_local and the HTLC outputs, less each transaction's fee.
   const outputs = resolution.pending.reduce((sum, p) => sum + p.valueSat, 0n);
+  const fees = c.confirmed.reduce((sum, s) => sum + s.feeSat, 0n);
+  assert.equal(c.paidSat, outputs - fees);
+});
+
+test('their commitment: to_remote at once, their offered HTLCs with the preimage, ours back after cltv_expiry', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 20;
+  const holderMsat = 600_000_000n;
+  const theirMsat = FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT;
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: theirMsat,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+    [
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
+    ],
+  ]);
+  const commitment = await theirs.signed();
+  const height = await broadcastAndMine(commitment);
+  const resolution = resolveCommitment(monitor, commitment, height);
+  assert.equal(resolution.kind, 'counterparty-commitment');
+  // to_remote; HTLCs 1 and 4 they offered (0 is trimmed at their dust limit); 2 and 3 the holder offered.
+  const byHtlc = (id: bigint) => resolution.pending.find((p) => p.htlc?.id === id);
+  assert.equal(byHtlc(0n), undefined);
+  assert.equal(byHtlc(1n)?.input?.witness, 'offered-htlc-preimage');
+  assert.equal(byHtlc(2n)?.input?.witness, 'received-htlc-timeout');
+  assert.equal(byHtlc(2n)?.locktime, base + 2);
+  assert.equal(byHtlc(2n)?.spendableAtHeight, base + 3);
+  const toRemote = resolution.pending.find((p) => p.output === 'to_remote');
+  assert.equal(toRemote?.input?.witness, 'to-remote');
+  assert.equal(toRemote?.spendableAtHeight, height + 1);
+
+  const c = claimerOf(fx, monitor, resolution);
+  const now = await claimNext(c);
+  assert.equal(now.length, 3, 'to_remote and the two preimage claims at once');
+  await claimNext(c); // HTLC 2 after base + 2
+  await claimNext(c); // HTLC 3 after base + 3
+  assert.equal(c.resolution.pending.length, 0);
+  assert.ok(
+    c.refusedEarly.includes(byHtlc(2n)?.id as string),
+    'the timeout claim is refused before cltv_expiry',
+  );
+  assert.ok(c.resolution.resolved.every((r) => r.byHolder));
+  const outputs = resolution.pending.reduce((sum, p) => sum + p.valueSat, 0n);
+  const fees = c.confirmed.reduce((sum, s) => sum + s.feeSat, 0n);
+  assert.equal(c.paidSat, outputs - fees);
+});
+
+/** A counterparty commitment 1 with the Appendix C HTLCs, signed by both, then revoked (2 replaces it). */
+async function revokedCommitment(fx: ChannelFixture, base: number) {
+  const first = await fx.initialUpdate();
+  const holderMsat = 600_000_000n;
+  const theirMsat = FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT;
+  const cheat = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: theirMsat,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  // What the counterparty keeps to cheat with: its commitment and its HTLC transactions, fully signed.
+  const cheatTx = await cheat.signed();
+  const htlcTxs = buildHtlcTransactions(cheat.built);
+  const point = cheat.commitment.perCommitmentPoint;
+  const ourHtlcSigs = (await signCounterpartyCommitment(fx.holder, cheat.built, htlcTxs, point))
+    .htlcSignatures;
+  const theirHtlcSigs = (await signHolderCommitment(fx.counterparty, cheat.built, htlcTxs)).htlcSignatures;
+  const steps: MonitorUpdateStep[][] = [[{ kind: 'counterparty-commitment', commitment: cheat.commitment }]];
+  steps.push([{ kind: 'commitment-secret', commitmentNumber: 0n, secret: await fx.counterpartySecret(0n) }]);
+  const next = await fx.counterpartyCommitment(2n, {
+    toLocalMsat: theirMsat + HTLC_TOTAL_MSAT,
+    toRemoteMsat: holderMsat,
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  steps.push([{ kind: 'counterparty-commitment', commitment: next.commitment }]);
+  steps.push([{ kind: 'commitment-secret', commitmentNumber: 1n, secret: await fx.counterpartySecret(1n) }]);
+  return {
+    monitor: monitorOf(fx, first.update, steps),
+    cheatTx,
+    /** The counterparty's HTLC-success of HTLC `id` (one the holder offered), with its preimage. */
+    htlcSuccess: (id: bigint, preimage: Uint8Array) => {
+      const i = htlcTxs.findIndex((h) => h.kind === 'htlc-success' && h.htlc.id === id);
+      return finalizeHtlcTransaction(
+        htlcTxs[i] as (typeof htlcTxs)[number],
+        theirHtlcSigs[i] as Uint8Array,
+        ourHtlcSigs[i] as Uint8Array,
+        preimage,
+      );
+    },
+  };
+}
+
+test('their revoked commitment: one justice transaction takes every output, at BOLT 5’s penalty weights', async () => {
+  const fx = await fundedChannel();
+  const base = (await chain.height()) + 100;
+  const { monitor, cheatTx } = await revokedCommitment(fx, base);
+  const height = await broadcastAndMine(cheatTx);
+  const resolution = resolveCommitment(monitor, cheatTx, height);
+  assert.equal(resolution.kind, 'counterparty-revoked-commitment');
+  const c = claimerOf(fx, monitor, resolution);
+  const plan = claimsToBroadcast(resolution, monitor, height, opts(c));
+  assert.equal(plan.claims.length, 1, 'no deadline is near: one justice transaction');
+  const justice = plan.claims[0];
+  assert.ok(justice?.kind === 'sweep');
+  // It spends every output of the revoked commitment.
+  assert.deepEqual(
+    justice.inputs.map((i) => i.vout).sort(),
+    cheatTx.outs.map((_, vout) => vout),
+  );
+  // BOLT 5 weights: 53 bytes of non-witness data with a P2WSH output's 34-byte script (22 for this P2WPKH one),
+  // the 2-byte witness header, to_local_penalty_input_weight 324, offered 407, accepted 413,
+  // and the to_remote P2WPKH input (164 + 109).
+  const offered = justice.inputs.filter((i) => i.witness === 'offered-htlc-revocation').length;
+  const received = justice.inputs.filter((i) => i.witness === 'received-htlc-revocation').length;
+  assert.deepEqual([offered, received], [2, 2]);
+  assert.equal(
+    justice.expectedWeight,
+    4 * (53 - 34 + 22) + 2 + 324 + 407 * offered + 413 * received + 164 + 109,
+  );
+  await claimNext(c);
+  assert.equal(c.resolution.pending.length, 0);
+  const outputs = cheatTx.outs.reduce((sum, o) => sum + o.value, 0n);
+  assert.equal(c.paidSat, outputs - (justice.feeSat as bigint));
+});
+
+test('their revoked commitment with an HTLC-success of theirs confirmed first: its output is taken too, HTLCs near their deadline alone', async () => {
+  const fx = await fundedChannel();
+  // Expiries within SECURITY_DELAY (18) blocks of the close: each HTLC is claimed on its own.
+  const base = (await chain.height()) + 8;
+  const { monitor, cheatTx, htlcSuccess } = await revokedCommitment(fx, base);
+  const height = await broadcastAndMine(cheatTx);
+  // They take HTLC 2 (the holder offered it) with its preimage before the justice transaction.
+  const theirSecondStage = htlcSuccess(2n, preimageOf(0x02));
+  const secondHeight = await broadcastAndMine(theirSecondStage);
+
+  const resolution = resolveCommitment(monitor, cheatTx, height);
+  const spend = resolveSpend(resolution, monitor, theirSecondStage, secondHeight);
+  assert.deepEqual(spend.preimages, [preimageOf(0x02)], 'the preimage is learnt from their witness');
+  const r = spend.resolution;
+  assert.deepEqual(
+    r.resolved.map((x) => x.byHolder),
+    [false],
+  );
+  const output = r.pending.find((p) => p.source === 'revoked-htlc-transaction');
+  assert.equal(output?.txidHex, theirSecondStage.getId());
+  assert.equal(output?.input?.witness, 'to-local-revocation');
+  assert.equal(output?.deadlineHeight, secondHeight + fx.channel.counterpartyToSelfDelay);
+
+  const c = claimerOf(fx, monitor, r);
+  const plan = claimsToBroadcast(r, monitor, secondHeight, opts(c));
+  const alone = plan.claims.filter((x) => x.kind === 'sweep' && x.inputs.length === 1);
+  const shared = plan.claims.filter((x) => x.kind === 'sweep' && x.inputs.length > 1);
+  assert.equal(alone.length, 3, 'HTLCs 1, 3 and 4, each alone');
+  assert.equal(shared.length, 1);
+  assert.deepEqual(shared[0]?.kind === 'sweep' ? shared[0].inputs.map((i) => i.witness).sort() : [], [
+    'to-local-revocation',
+    'to-local-revocation',
+    'to-remote',
+  ]);
+  await claimNext(c);
+  assert.equal(c.resolution.pending.length, 0);
+  // Every output of theirs but HTLC 2's, and HTLC 2's second-stage output instead.
+  const outputs =
+    cheatTx.outs.reduce((sum, o) => sum + o.value, 0n) -
+    (resolution.pending.find((p) => p.htlc?.id === 2n)?.valueSat as bigint) +
+    (theirSecondStage.outs[0]?.value as bigint);
   const fees = c.confirmed.reduce((sum, s) => sum + s.feeSat, 0n);
   assert.equal(c.paidSat, outputs - fees);
 });
