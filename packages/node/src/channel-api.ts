@@ -100,16 +100,21 @@ export async function openChannel(
   checkFunds(ctx, amountSat);
 
   ctx.get('storage').assertAvailable('opening a channel');
+  const log = ctx.get('eventLog');
+  const from = log.lastSeq;
+  let opened: { channelId: string; fundingTxid: string };
   try {
-    const opened = await ctx.get('channelManager').ref.openChannel(peer, amountSat, {
+    opened = await ctx.get('channelManager').ref.openChannel(peer, amountSat, {
       pushMsat,
       ...(opts.type ? { type: opts.type } : {}),
       public: opts.public ?? false,
     });
-    return { channelId: opened.channelId, fundingTxid: opened.fundingTxid };
   } catch (err) {
     throw nodeErrorOf(err);
   }
+  // The user hears of the channel no sooner than the event log has its ChannelPending.
+  await log.written((e) => e.kind === 'ChannelPending' && e.data.channelId === opened.channelId, from);
+  return { channelId: opened.channelId, fundingTxid: opened.fundingTxid };
 }
 
 export async function listChannels(ctx: NodeContext): Promise<ChannelSummary[]> {

@@ -128,6 +128,39 @@ export class NodeEventLog implements NodeEvents {
     });
   }
 
+  /**
+   * The first event in the log (from `afterSeq` on) that `match` takes, once it is durable: what
+   * a call that reports an event's outcome (openChannel) waits for, so that the user hears of
+   * it no sooner than the log has it. Rejects with not-running if the log closes first.
+   */
+  written(match: (e: NodeEventRecord) => boolean, afterSeq = 0): Promise<NodeEventRecord> {
+    return new Promise((resolve, reject) => {
+      // Subscribed before the log is read: one written in between is seen live.
+      const sub = this.#live.subscribe({
+        next: (e) => {
+          if (e.seq > afterSeq && match(e)) {
+            sub.unsubscribe();
+            resolve(e);
+          }
+        },
+        complete: () => reject(new NodeError('not-running', 'the node stopped before the event was written')),
+      });
+      const found = this.#db
+        .entries({ start: afterSeq + 1 })
+        .map(({ value }) => toRecord(value))
+        .find(match);
+      if (found) {
+        sub.unsubscribe();
+        resolve(found);
+      }
+    });
+  }
+
+  /** The seq of the last event written (0 for none). */
+  get lastSeq(): number {
+    return this.#nextSeq - 1;
+  }
+
   /** Waits for the writes under way; the store stays open (it is the node's). */
   async close(): Promise<void> {
     this.#closed = true;
