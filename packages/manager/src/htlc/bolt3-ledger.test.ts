@@ -1,5 +1,5 @@
 /**
- * BOLT 3 Appendix C through the ledger: for each vector, a channel whose ledger holds the
+ * BOLT 3 Appendix C (and F, anchors) through the ledger: for each vector, a channel whose ledger holds the
  * appendix's HTLCs and balances, and whose last update_fee (ours: the local side opened)
  * brings the vector's feerate, receives a commitment_signed carrying the appendix's remote
  * signatures. The core must accept them — which it can only do if the commitment and HTLC
@@ -13,13 +13,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { sha256 } from '@lnkit/crypto';
+import { secp, sha256 } from '@lnkit/crypto';
 import { CounterpartyCommitmentSecrets } from '@lnkit/keys';
 import type { ChannelSideParams, HolderCommitmentData } from '@lnkit/monitor';
 import {
   buildHtlcTransactions,
+  type ChannelType,
+  commitmentSighash,
   finalizeCommitment,
   finalizeHtlcTransaction,
+  htlcSighash,
   obscuringFactor,
   Transaction,
 } from '@lnkit/tx';
@@ -124,7 +127,6 @@ const NUMBER = BigInt(c.commitment_number as string);
 
 /** The appendix's HTLCs, committed in both commitments; "same amount and preimage" uses #1, #5 and #6. */
 function ledgerHtlcs(name: string): LedgerHtlc[] {
-  if (name === 'simple commitment tx with no HTLCs') return [];
   const ids = name.includes('same amount and preimage') ? [1, 5, 6] : [0, 1, 2, 3, 4];
   return C.htlcs
     .filter((h) => ids.includes(h.index))
@@ -142,18 +144,36 @@ function ledgerHtlcs(name: string): LedgerHtlc[] {
     });
 }
 
-function stateFor(v: (typeof C.vectors)[number]): NormalState {
-  const htlcs = ledgerHtlcs(v.name);
+interface Vector {
+  name: string;
+  channelType: ChannelType;
+  dustLimitSat: bigint;
+  toLocalMsat: bigint;
+  toRemoteMsat: bigint;
+  feeratePerKw: number;
+  useHtlcs: boolean;
+}
+
+function paramsFor(v: Vector): HtlcChannelParams {
+  return {
+    ...params,
+    channelType: v.channelType,
+    local: { ...local, dustLimitSat: v.dustLimitSat },
+  };
+}
+
+function stateFor(v: Vector): NormalState {
+  const htlcs = v.useHtlcs ? ledgerHtlcs(v.name) : [];
   // The settled balances give each HTLC back to its offerer.
   const offered = htlcs.filter((h) => h.direction === 'offered').reduce((s, h) => s + h.amountMsat, 0n);
   const received = htlcs.filter((h) => h.direction === 'received').reduce((s, h) => s + h.amountMsat, 0n);
   const base = emptyLedger({
     feeratePerKw: 253,
-    toLocalMsat: BigInt(v.toLocalMsat) + offered,
-    toRemoteMsat: BigInt(v.toRemoteMsat) + received,
+    toLocalMsat: v.toLocalMsat + offered,
+    toRemoteMsat: v.toRemoteMsat + received,
   });
   return {
-    params,
+    params: paramsFor(v),
     // Our update_fee to the vector's feerate, acknowledged by their revocation: their next
     // commitment_signed brings it into ours.
     ledger: {
@@ -191,7 +211,15 @@ test('Appendix C has 16 vectors', () => assert.equal(C.vectors.length, 16));
 
 for (const v of C.vectors) {
   test(`Appendix C through the ledger: ${v.name}`, () => {
-    const state = stateFor(v);
+    const state = stateFor({
+      name: v.name,
+      channelType: 'static_remotekey',
+      dustLimitSat: local.dustLimitSat,
+      toLocalMsat: BigInt(v.toLocalMsat),
+      toRemoteMsat: BigInt(v.toRemoteMsat),
+      feeratePerKw: Number(v.feeratePerKw),
+      useHtlcs: v.name !== 'simple commitment tx with no HTLCs',
+    });
     const htlcTxs = [...v.htlcTxs].sort((x, y) => x.outputIndex - y.outputIndex);
     const message: CommitmentSigned = {
       type: 132,
@@ -203,7 +231,11 @@ for (const v of C.vectors) {
     const step = normalStep(state, { kind: 'message', message }, CTX);
     assert.equal(step.failure, undefined, JSON.stringify(step.failure));
     assert.equal(step.state.commitments.holder.number, NUMBER);
-    assert.equal(step.state.ledger.feeratePerKw, v.feeratePerKw, 'our update_fee committed on both sides');
+    assert.equal(
+      step.state.ledger.feeratePerKw,
+      Number(v.feeratePerKw),
+      'our update_fee committed on both sides',
+    );
 
     // The commitment persisted for the monitor is the appendix's, unsigned.
     const update = step.effects.find((e) => e.kind === 'persist-monitor');
@@ -214,8 +246,11 @@ for (const v of C.vectors) {
     const expected = Transaction.fromHex(v.commitTx);
     assert.equal(record.txid, expected.getId());
     assert.equal(record.commitmentNumber, NUMBER);
-    assert.equal(record.feeratePerKw, v.feeratePerKw);
-    assert.equal(record.htlcs?.length, ledgerHtlcs(v.name).length);
+    assert.equal(record.feeratePerKw, Number(v.feeratePerKw));
+    assert.equal(
+      record.htlcs?.length,
+      v.name === 'simple commitment tx with no HTLCs' ? 0 : ledgerHtlcs(v.name).length,
+    );
 
     // Rebuilt from the new ledger and completed with the local signature: byte for byte.
     const commitment = buildCommitment(
@@ -240,6 +275,78 @@ for (const v of C.vectors) {
         h.kind === 'htlc-success' ? hex(preimage) : undefined,
       );
       assert.equal(tx.toHex(), want.tx, `HTLC transaction ${i}`);
+    }
+  });
+}
+
+const F = JSON.parse(
+  readFileSync(new URL('../../../tx/src/fixtures/bolt03-commitment-anchors.json', import.meta.url), 'utf8'),
+) as {
+  vectors: {
+    Name: string;
+    LocalBalance: string;
+    RemoteBalance: string;
+    DustLimitSatoshis: string;
+    FeePerKw: string;
+    UseTestHtlcs: string | boolean;
+    HtlcDescs: { RemoteSigHex: string; ResolutionTxHex: string }[];
+    ExpectedCommitmentTxHex: string;
+    RemoteSigHex: string;
+  }[];
+};
+
+test('Appendix F has 9 vectors', () => assert.equal(F.vectors.length, 9));
+
+for (const v of F.vectors) {
+  test(`Appendix F (anchors) through the ledger: ${v.Name}`, () => {
+    const vector: Vector = {
+      name: v.Name,
+      channelType: 'anchors_zero_fee_htlc_tx',
+      dustLimitSat: BigInt(v.DustLimitSatoshis),
+      toLocalMsat: BigInt(v.LocalBalance),
+      toRemoteMsat: BigInt(v.RemoteBalance),
+      feeratePerKw: Number(v.FeePerKw),
+      useHtlcs: v.UseTestHtlcs === true || v.UseTestHtlcs === 'True',
+    };
+    const state = stateFor(vector);
+    const message: CommitmentSigned = {
+      type: 132,
+      kind: 'commitment_signed',
+      channelId: params.channelId,
+      signature: compact(v.RemoteSigHex),
+      // With anchors they sign our HTLC transactions SIGHASH_SINGLE|ANYONECANPAY: the check must know.
+      htlcSignatures: v.HtlcDescs.map((h) => compact(h.RemoteSigHex)),
+    };
+    const step = normalStep(state, { kind: 'message', message }, CTX);
+    assert.equal(step.failure, undefined, JSON.stringify(step.failure));
+    const commitment = buildCommitment(
+      paramsFor(vector),
+      commitmentSpec(step.state.ledger, 'local'),
+      NUMBER,
+      point('local_per_commitment_point'),
+    );
+    const localSig = secp.sign(commitmentSighash(commitment), hex(c.local_funding_privkey));
+    assert.equal(
+      finalizeCommitment(commitment, localSig, message.signature).toHex(),
+      v.ExpectedCommitmentTxHex,
+    );
+    const update = step.effects.find((e) => e.kind === 'persist-monitor');
+    assert.ok(update?.kind === 'persist-monitor' && update.update.steps[0]?.kind === 'holder-commitment');
+    assert.equal(
+      update.update.steps[0].commitment.txid,
+      Transaction.fromHex(v.ExpectedCommitmentTxHex).getId(),
+    );
+    for (const [i, h] of buildHtlcTransactions(commitment).entries()) {
+      const want = v.HtlcDescs[i];
+      assert.ok(want);
+      const preimage = C.htlcs.find((x) => BigInt(x.index) === h.htlc.id)?.paymentPreimage;
+      const tx = finalizeHtlcTransaction(
+        h,
+        secp.sign(htlcSighash(h, 'owner'), hex(c.local_privkey)),
+        compact(want.RemoteSigHex),
+        h.kind === 'htlc-success' ? hex(preimage) : undefined,
+      );
+      assert.equal(tx.toHex(), want.ResolutionTxHex, `HTLC transaction ${i}`);
     }
   });
 }
