@@ -44,9 +44,9 @@ export class HtlcNode {
 
   constructor(
     readonly name: string,
-    readonly keysManager = new KeysManager(randomBytes(32)),
+    signer?: DefaultChannelSigner,
   ) {
-    this.signer = keysManager.createChannelSigner(0n);
+    this.signer = signer ?? new KeysManager(randomBytes(32)).createChannelSigner(0n);
   }
 
   async input(input: NormalInput): Promise<NormalStep> {
