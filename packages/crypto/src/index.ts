@@ -2,6 +2,7 @@ export { type AeadEncryptRequest, bolt8Nonce, decryptWithAd, encryptBatch, encry
 export { generateKeyPair, type KeyPair, type Secp256k1, secp } from './default.ts';
 export { CryptoError, type CryptoErrorCode, checkBytes } from './errors.ts';
 export { hmacSha256, randomBytes, sha256, sha256d } from './hash.ts';
+export { hkdfSha256 } from './hkdf.ts';
 export {
   isValidPublicKey,
   pointAdd,

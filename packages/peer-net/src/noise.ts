@@ -11,7 +11,7 @@ import {
   decryptWithAd,
   encryptWithAd,
   generateKeyPair,
-  hmacSha256,
+  hkdfSha256,
   inThreadCrypto,
   isValidPublicKey,
   type KeyPair,
@@ -42,8 +42,6 @@ const PROTOCOL_NAME = new TextEncoder().encode('Noise_XK_secp256k1_ChaChaPoly_SH
 const PROLOGUE = new TextEncoder().encode('lightning');
 const EMPTY = new Uint8Array(0);
 const ZERO_NONCE = 0;
-const ONE = Uint8Array.of(1);
-const TWO = Uint8Array.of(2);
 /** BOLT 8: h = SHA-256(protocolName); ck = h — the same for every handshake. */
 const INITIAL_CK = sha256(PROTOCOL_NAME);
 /** …then h = SHA-256(h || prologue), also the same for every handshake. */
@@ -65,12 +63,12 @@ export const MAX_MESSAGE_SIZE = 65535;
 /** BOLT 8: a key is rotated after it has been used for 1000 encryptions or decryptions. */
 const ROTATE_AFTER = 1000;
 
-/** BOLT 8: HKDF(salt, ikm) with a zero-length info, 64 bytes split in two 32-byte halves (RFC 5869). */
+/**
+ * BOLT 8: HKDF(salt, ikm) with a zero-length info, 64 bytes split in two 32-byte halves (RFC 5869).
+ * @lnkit/crypto's runs in JavaScript, without the three native HMAC objects it would otherwise take.
+ */
 export function hkdf(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
-  const prk = hmacSha256(salt, ikm);
-  const t1 = hmacSha256(prk, ONE);
-  const t2 = hmacSha256(prk, t1, TWO);
-  return [t1, t2];
+  return hkdfSha256(salt, ikm);
 }
 
 /**
