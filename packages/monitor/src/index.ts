@@ -12,6 +12,7 @@ export {
   type ClaimToSign,
   claimsToBroadcast,
   commitmentKeysOf,
+  type FeeInputSigner,
   type HolderHtlcTransaction,
   type PendingOutput,
   type ResolvedOutput,

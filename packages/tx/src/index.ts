@@ -60,6 +60,15 @@ export {
 } from './funding.ts';
 export { buildHtlcTransactions, type HtlcTransaction } from './htlc.ts';
 export {
+  ANCHORS_HTLC_SUCCESS_WEIGHT,
+  ANCHORS_HTLC_TIMEOUT_WEIGHT,
+  addHtlcFeeInput,
+  type FeeInput,
+  type FundedHtlcTransaction,
+  feeInputSighash,
+  finalizeFeeInput,
+} from './htlc-fee-input.ts';
+export {
   anchorScript,
   fundingScript,
   type HtlcScriptKeys,

@@ -16,8 +16,10 @@ import {
   buildFundingTransaction,
   buildHtlcTransactions,
   ChannelKeysClaimSigner,
+  type ChannelType,
   type CommitmentHtlc,
   encodeSignature,
+  type FeeInput,
   finalizeHtlcTransaction,
   htlcSuccessFeeSat,
   htlcTimeoutFeeSat,
@@ -33,6 +35,7 @@ import { ChannelFixture } from '../test-fixtures.ts';
 import type { ChannelMonitor, ChannelMonitorUpdate, MonitorUpdateStep } from '../types.ts';
 import { claimsToBroadcast } from './plan.ts';
 import { resolveCommitment } from './resolve.ts';
+import type { FeeInputSigner } from './sign.ts';
 import { signClaim } from './sign.ts';
 import { resolveSpend } from './spends.ts';
 import type { ChainResolution, SignedClaim } from './types.ts';
@@ -96,10 +99,10 @@ const p2wpkhScriptCode = (pubkey: Uint8Array) =>
   ]);
 
 /** A channel funded on chain by the holder: the fixture's signers on the real funding outpoint. */
-async function fundedChannel(): Promise<ChannelFixture> {
+async function fundedChannel(channelType: ChannelType = 'static_remotekey'): Promise<ChannelFixture> {
   const holderSeed = new Uint8Array(randomBytes(32));
   const counterpartySeed = new Uint8Array(randomBytes(32));
-  const keys = new ChannelFixture({ holderSeed, counterpartySeed });
+  const keys = new ChannelFixture({ holderSeed, counterpartySeed, channelType });
   const walletKeys = new KeysManager(holderSeed);
   const walletPub = walletKeys.walletPublicKey(0n);
   const coin = await chain.fundScript(p2wpkh(walletPub), FUNDING_SAT + 100_000n);
@@ -121,6 +124,7 @@ async function fundedChannel(): Promise<ChannelFixture> {
   return new ChannelFixture({
     holderSeed,
     counterpartySeed,
+    channelType,
     fundingSat: FUNDING_SAT,
     fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
   });
@@ -169,6 +173,10 @@ interface Claimer {
   paidSat: bigint;
   /** Claims the mempool refused one block before their timelock matured. */
   refusedEarly: string[];
+  /** Wallet outputs for anchors HTLC transactions' fees, and what those used were worth. */
+  feeInputs: FeeInput[];
+  feeInputSat: bigint;
+  wallet: FeeInputSigner;
 }
 
 function claimerOf(fx: ChannelFixture, monitor: ChannelMonitor, resolution: ChainResolution): Claimer {
@@ -181,10 +189,43 @@ function claimerOf(fx: ChannelFixture, monitor: ChannelMonitor, resolution: Chai
     confirmed: [],
     paidSat: 0n,
     refusedEarly: [],
+    feeInputs: [],
+    feeInputSat: 0n,
+    wallet: {
+      signFeeInput: (input, sighash) => {
+        const index = FEE_INPUT_KEYS.findIndex((i) =>
+          Buffer.from(fx.holderKeys.walletPublicKey(i)).equals(input.pubkey),
+        );
+        assert.ok(index >= 0, 'a fee input of the wallet');
+        return fx.holderKeys.signWithWalletKey(FEE_INPUT_KEYS[index] as bigint, sighash);
+      },
+    },
   };
 }
 
-const opts = (c: Claimer) => ({ feeratePerKw: CLAIM_FEERATE_PER_KW, destinationScript: c.destination });
+/** Wallet key indexes of the fee inputs. */
+const FEE_INPUT_KEYS = [10n, 11n, 12n, 13n, 14n];
+
+/** One confirmed 20,000 sat wallet output per fee input key, for anchors HTLC transactions. */
+async function fundFeeInputs(c: Claimer): Promise<void> {
+  for (const index of FEE_INPUT_KEYS) {
+    const pubkey = c.fx.holderKeys.walletPublicKey(index);
+    const coin = await chain.fundScript(p2wpkh(pubkey), 20_000n);
+    c.feeInputs.push({
+      txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(),
+      vout: coin.vout,
+      valueSat: coin.valueSat,
+      pubkey,
+    });
+  }
+  await chain.mine(1);
+}
+
+const opts = (c: Claimer) => ({
+  feeratePerKw: CLAIM_FEERATE_PER_KW,
+  destinationScript: c.destination,
+  feeInputs: c.feeInputs,
+});
 
 /**
  * Claims everything due at the earliest pending maturity S: the plan at tip S - 2 holds none
@@ -207,7 +248,7 @@ async function claimNext(c: Claimer): Promise<SignedClaim[]> {
   }
   const plan = claimsToBroadcast(c.resolution, c.monitor, Math.max(s - 1, tip), opts(c));
   assert.equal(plan.skipped.length, 0, JSON.stringify(plan.skipped));
-  const signed = await Promise.all(plan.claims.map((claim) => signClaim(claim, c.signer)));
+  const signed = await Promise.all(plan.claims.map((claim) => signClaim(claim, c.signer, c.wallet)));
   if (s - 2 >= tip) {
     for (const claim of signed.filter((x) => x.spendableAtHeight === s)) {
       const timelocked = c.resolution.pending.some(
@@ -255,6 +296,26 @@ async function claimNext(c: Claimer): Promise<SignedClaim[]> {
         `weight ${claim.weight} near ${expectedWeight}`,
       );
       c.paidSat += inSat - fee;
+    }
+    const toSign = plan.claims.find((x) => x.outputIds[0] === claim.outputIds[0]);
+    if (toSign?.kind === 'htlc-transaction' && toSign.feeInput) {
+      // Anchors: the fee input pays feerate × expected weight, its change returns to the destination.
+      const feeInput = toSign.feeInput;
+      const expectedWeight = toSign.expectedWeight as number;
+      assert.equal(claim.feeSat, (CLAIM_FEERATE_PER_KW * BigInt(expectedWeight)) / 1000n);
+      assert.deepEqual(
+        tx.outs.map((o) => o.value),
+        [toSign.htlcTransaction.outputValueSat, feeInput.valueSat - claim.feeSat],
+      );
+      assert.equal(
+        tx.outs[0]?.value,
+        toSign.htlcTransaction.htlcValueSat,
+        'zero-fee: the HTLC keeps its whole value',
+      );
+      assert.ok(claim.weight <= expectedWeight, `weight ${claim.weight} within ${expectedWeight}`);
+      c.paidSat += feeInput.valueSat - claim.feeSat;
+      c.feeInputSat += feeInput.valueSat;
+      c.feeInputs = c.feeInputs.filter((f) => f !== feeInput);
     }
     let m = c.resolution;
     const r = resolveSpend(m, c.monitor, tx, height);
@@ -513,4 +574,92 @@ test('their revoked commitment with an HTLC-success of theirs confirmed first: i
     (theirSecondStage.outs[0]?.value as bigint);
   const fees = c.confirmed.reduce((sum, s) => sum + s.feeSat, 0n);
   assert.equal(c.paidSat, outputs - fees);
+});
+
+test('anchors, our commitment: zero-fee HTLC transactions paid by wallet inputs, then every delayed output', async () => {
+  const fx = await fundedChannel('anchors_zero_fee_htlc_tx');
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 20;
+  const toLocalMsat = 600_000_000n;
+  const toRemoteMsat = FUNDING_SAT * 1000n - toLocalMsat - HTLC_TOTAL_MSAT;
+  const ours = await fx.holderCommitment(1n, {
+    toLocalMsat,
+    toRemoteMsat,
+    htlcs: appendixCHtlcs('holder', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'holder-commitment', commitment: ours.commitment }],
+    [0x00, 0x01, 0x04].map((b) => ({ kind: 'payment-preimage', paymentPreimage: preimageOf(b) }) as const),
+  ]);
+  const commitment = await ours.signed();
+  const height = await broadcastAndMine(commitment);
+  const resolution = resolveCommitment(monitor, commitment, height);
+  // Zero-fee HTLC transactions trim nothing: all five HTLCs have outputs.
+  assert.equal(resolution.pending.filter((p) => p.output === 'htlc').length, 5);
+  const c = claimerOf(fx, monitor, resolution);
+  await fundFeeInputs(c);
+  const successes = await claimNext(c);
+  assert.equal(successes.length, 3, 'the three HTLC-success transactions, each with a fee input');
+  while (c.resolution.pending.length > 0) await claimNext(c);
+  assert.equal(c.feeInputs.length, 0, 'one fee input per HTLC transaction');
+  assert.ok(c.resolution.resolved.every((r) => r.byHolder));
+  assert.ok(c.refusedEarly.includes(resolution.pending.find((p) => p.output === 'to_local')?.id as string));
+  const outputs = resolution.pending.reduce((sum, p) => sum + p.valueSat, 0n);
+  const fees = c.confirmed.reduce((sum, s) => sum + s.feeSat, 0n);
+  assert.equal(c.paidSat, outputs + c.feeInputSat - fees);
+});
+
+test('anchors, their commitment and a revoked one: 1-block CSV claims, HTLCs by preimage and timeout, justice', async () => {
+  const fx = await fundedChannel('anchors_zero_fee_htlc_tx');
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 20;
+  const holderMsat = 600_000_000n;
+  const theirMsat = FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT;
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: theirMsat,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+    [0x00, 0x01, 0x04].map((b) => ({ kind: 'payment-preimage', paymentPreimage: preimageOf(b) }) as const),
+  ]);
+  const commitment = await theirs.signed();
+  const height = await broadcastAndMine(commitment);
+  const resolution = resolveCommitment(monitor, commitment, height);
+  assert.ok(
+    resolution.pending.every((p) => p.input?.csvDelay === 1),
+    'every claim waits one block (BOLT 3 anchors)',
+  );
+  const c = claimerOf(fx, monitor, resolution);
+  // nSequence 1 on each: with 0 the script's `1 OP_CSV` fails and bcoin refuses the claims below.
+  const plan = claimsToBroadcast(resolution, monitor, height, opts(c));
+  assert.equal(plan.claims.length, 4, 'to_remote and the three preimage claims');
+  while (c.resolution.pending.length > 0) await claimNext(c);
+  const outputs = resolution.pending.reduce((sum, p) => sum + p.valueSat, 0n);
+  const fees = c.confirmed.reduce((sum, s) => sum + s.feeSat, 0n);
+  assert.equal(c.paidSat, outputs - fees);
+
+  // A revoked anchors commitment: one justice transaction, anchors' 3 longer HTLC scripts.
+  const fx2 = await fundedChannel('anchors_zero_fee_htlc_tx');
+  const { monitor: m2, cheatTx } = await revokedCommitment(fx2, (await chain.height()) + 100);
+  const h2 = await broadcastAndMine(cheatTx);
+  const r2 = resolveCommitment(m2, cheatTx, h2);
+  const c2 = claimerOf(fx2, m2, r2);
+  const justice = claimsToBroadcast(r2, m2, h2, opts(c2)).claims;
+  assert.equal(justice.length, 1);
+  const j = justice[0];
+  assert.ok(j?.kind === 'sweep');
+  // Every output but the two 330 sat anchors (not claimed here).
+  assert.equal(j.inputs.length, cheatTx.outs.length - 2);
+  const offered = j.inputs.filter((i) => i.witness === 'offered-htlc-revocation').length;
+  const received = j.inputs.filter((i) => i.witness === 'received-htlc-revocation').length;
+  assert.equal(
+    j.expectedWeight,
+    4 * (4 + 1 + 1 + 31 + 4) + 2 + 324 + (407 + 3) * offered + (413 + 3) * received + 164 + 1 + 74 + 1 + 37,
+  );
+  await claimNext(c2);
+  assert.equal(c2.resolution.pending.length, 0);
 });

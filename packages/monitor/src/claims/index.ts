@@ -2,7 +2,7 @@
 // signed transactions that claim it.
 export { type ClaimPlan, claimsToBroadcast } from './plan.ts';
 export { commitmentKeysOf, holderDelayedScript, resolveCommitment } from './resolve.ts';
-export { signClaim } from './sign.ts';
+export { type FeeInputSigner, signClaim } from './sign.ts';
 export { resolveSpend, type SpendResult } from './spends.ts';
 export {
   type ChainResolution,

@@ -11,13 +11,21 @@
  * point the counterparty can take them. Every other claim is its own transaction: their
  * timelocks differ, and batching them into the wallet is the sweeper's work.
  */
-import { buildClaimTransaction, type ClaimInput, type ClaimKey, TxError } from '@lnkit/tx';
+import {
+  addHtlcFeeInput,
+  buildClaimTransaction,
+  type ClaimInput,
+  type ClaimKey,
+  Transaction,
+  TxError,
+} from '@lnkit/tx';
 import { preimageFor } from '../monitor.ts';
 import type { ChannelMonitor, HtlcData } from '../types.ts';
 import {
   type ChainResolution,
   type ClaimOptions,
   type ClaimToSign,
+  type HolderHtlcTransaction,
   type PendingOutput,
   SECURITY_DELAY,
 } from './types.ts';
@@ -42,31 +50,12 @@ export function claimsToBroadcast(
   const claims: ClaimToSign[] = [];
   const skipped: ClaimPlan['skipped'] = [];
   const shared: PendingOutput[] = [];
+  const feeInputs = options.feeInputs ?? [];
+  let nextFeeInput = 0;
 
   for (const p of due) {
     if (p.htlcTransaction) {
-      const h = p.htlcTransaction;
-      if (h.anchors) {
-        skipped.push({ outputIds: [p.id], reason: `${h.kind} is zero-fee (anchors): it needs a fee input` });
-        continue;
-      }
-      const preimage =
-        h.kind === 'htlc-success' ? preimageFor(monitor, (p.htlc as HtlcData).paymentHash) : undefined;
-      if (h.kind === 'htlc-success' && !preimage) {
-        skipped.push({ outputIds: [p.id], reason: 'HTLC-success needs the payment preimage' });
-        continue;
-      }
-      claims.push({
-        kind: 'htlc-transaction',
-        outputIds: [p.id],
-        source: 'holder-commitment',
-        htlcTransaction: h,
-        htlc: p.htlc as HtlcData,
-        ...(preimage ? { paymentPreimage: preimage } : {}),
-        perCommitmentPoint: resolution.perCommitmentPoint,
-        feeSat: h.htlcValueSat - h.outputValueSat,
-        spendableAtHeight: p.spendableAtHeight,
-      });
+      htlcTransaction(p, p.htlcTransaction);
       continue;
     }
     if (!p.input || !p.key) continue;
@@ -92,6 +81,55 @@ export function claimsToBroadcast(
       undefined,
     );
   return { claims, skipped };
+
+  function htlcTransaction(p: PendingOutput, h: HolderHtlcTransaction): void {
+    const htlc = p.htlc as HtlcData;
+    const preimage = h.kind === 'htlc-success' ? preimageFor(monitor, htlc.paymentHash) : undefined;
+    if (h.kind === 'htlc-success' && !preimage) {
+      skipped.push({ outputIds: [p.id], reason: 'HTLC-success needs the payment preimage' });
+      return;
+    }
+    const common = {
+      kind: 'htlc-transaction' as const,
+      outputIds: [p.id] as [string],
+      source: 'holder-commitment' as const,
+      htlcTransaction: h,
+      htlc,
+      ...(preimage ? { paymentPreimage: preimage } : {}),
+      perCommitmentPoint: resolution.perCommitmentPoint,
+      spendableAtHeight: p.spendableAtHeight,
+    };
+    if (!h.anchors) {
+      claims.push({ ...common, tx: h.tx, feeSat: h.htlcValueSat - h.outputValueSat });
+      return;
+    }
+    // Zero-fee (anchors): a wallet input pays, and its change returns to the destination.
+    const feeInput = feeInputs[nextFeeInput];
+    if (!feeInput) {
+      skipped.push({ outputIds: [p.id], reason: `${h.kind} is zero-fee (anchors): it needs a fee input` });
+      return;
+    }
+    try {
+      const funded = addHtlcFeeInput({
+        htlcTx: Transaction.fromBuffer(Buffer.from(h.tx)),
+        kind: h.kind,
+        feeInput,
+        changeScript: options.destinationScript,
+        feeratePerKw: options.feeratePerKw,
+      });
+      nextFeeInput++;
+      claims.push({
+        ...common,
+        tx: new Uint8Array(funded.tx.toBuffer()),
+        feeInput,
+        expectedWeight: funded.expectedWeight,
+        feeSat: funded.feeSat,
+      });
+    } catch (e) {
+      if (!(e instanceof TxError) || e.code !== 'invalid-amounts') throw e;
+      skipped.push({ outputIds: [p.id], reason: e.message });
+    }
+  }
 
   function sweep(outputs: PendingOutput[], inputs: ClaimInput[], locktime: number | undefined): void {
     const outputIds = outputs.map((p) => p.id);

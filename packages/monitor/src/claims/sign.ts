@@ -6,15 +6,28 @@ import {
   type ClaimSigner,
   type ClaimTransaction,
   claimSighashes,
+  type FeeInput,
+  feeInputSighash,
   finalizeClaimTransaction,
+  finalizeFeeInput,
   finalizeHtlcTransaction,
   type HtlcTransaction,
   htlcSighash,
   Transaction,
 } from '@lnkit/tx';
+import { MonitorError } from '../errors.ts';
 import type { ClaimToSign, SignedClaim } from './types.ts';
 
-export async function signClaim(claim: ClaimToSign, signer: ClaimSigner): Promise<SignedClaim> {
+/** Signs a wallet output spent as an anchors HTLC transaction's fee input (the wallet holds its key). */
+export interface FeeInputSigner {
+  signFeeInput(input: FeeInput, sighash: Uint8Array): Promise<Uint8Array>;
+}
+
+export async function signClaim(
+  claim: ClaimToSign,
+  signer: ClaimSigner,
+  wallet?: FeeInputSigner,
+): Promise<SignedClaim> {
   if (claim.kind === 'sweep') {
     const built: ClaimTransaction = {
       tx: Transaction.fromBuffer(Buffer.from(claim.tx)),
@@ -41,7 +54,7 @@ export async function signClaim(claim: ClaimToSign, signer: ClaimSigner): Promis
     };
   }
   const h = claim.htlcTransaction;
-  const parsed = Transaction.fromBuffer(Buffer.from(h.tx));
+  const parsed = Transaction.fromBuffer(Buffer.from(claim.tx));
   // The shape @lnkit/tx signs and completes (its sighash falls back to the transaction itself).
   const htlcTx = {
     kind: h.kind,
@@ -58,12 +71,24 @@ export async function signClaim(claim: ClaimToSign, signer: ClaimSigner): Promis
       sighash: htlcSighash(htlcTx, 'owner'),
     },
   ]);
-  const tx = finalizeHtlcTransaction(
+  let tx = finalizeHtlcTransaction(
     htlcTx,
     signature as Uint8Array,
     h.counterpartySignature,
     claim.paymentPreimage,
   );
+  if (claim.feeInput) {
+    if (!wallet)
+      throw new MonitorError(
+        'invalid-argument',
+        'an anchors HTLC transaction needs a wallet to sign its fee input',
+      );
+    tx = finalizeFeeInput(
+      tx,
+      claim.feeInput,
+      await wallet.signFeeInput(claim.feeInput, feeInputSighash(tx, claim.feeInput)),
+    );
+  }
   return {
     kind: 'htlc-transaction',
     source: claim.source,
@@ -71,6 +96,7 @@ export async function signClaim(claim: ClaimToSign, signer: ClaimSigner): Promis
     tx: new Uint8Array(tx.toBuffer()),
     txidHex: tx.getId(),
     weight: tx.weight(),
+    ...(claim.expectedWeight !== undefined ? { expectedWeight: claim.expectedWeight } : {}),
     feeSat: claim.feeSat,
     spendableAtHeight: claim.spendableAtHeight,
   };

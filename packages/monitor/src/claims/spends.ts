@@ -57,24 +57,31 @@ export function resolveSpend(
       )
         preimages.push(preimage);
     }
-    const holderHtlcTx = p.htlcTransaction?.txidHex === txid;
+    // The holder's HTLC transaction (with a fee input or without): its output at the input's
+    // index pays the holder's delayed script the HTLC's value less the pre-signed fee.
+    const out = tx.outs[index];
+    const holderHtlcTx =
+      p.htlcTransaction !== undefined &&
+      out !== undefined &&
+      out.value === p.htlcTransaction.outputValueSat &&
+      equal(new Uint8Array(out.script), p2wsh(p.htlcTransaction.outputWitnessScript));
     const byHolder = holderHtlcTx || spentByHolderClaim(p, witness);
     resolved.push({ id: p.id, spentByTxidHex: txid, height, byHolder });
     if (holderHtlcTx && p.htlcTransaction) {
       const h = p.htlcTransaction;
       const delay = channel.holderToSelfDelay;
       added.push({
-        id: `${txid}:0`,
+        id: `${txid}:${index}`,
         source: 'holder-htlc-transaction',
         txidHex: txid,
-        vout: 0,
+        vout: index,
         valueSat: h.outputValueSat,
         output: 'htlc-transaction-output',
         spendableAtHeight: height + Math.max(delay, 1),
         ...(p.htlc ? { htlc: p.htlc } : {}),
         input: {
           txid: new Uint8Array(tx.getHash()),
-          vout: 0,
+          vout: index,
           valueSat: h.outputValueSat,
           witness: 'to-local-delayed',
           witnessScript: h.outputWitnessScript,
@@ -92,7 +99,6 @@ export function resolveSpend(
         channel.counterpartyToSelfDelay,
         keys.localDelayedPubkey,
       );
-      const out = tx.outs[index];
       if (out && equal(new Uint8Array(out.script), p2wsh(script)) && p.key)
         added.push({
           id: `${txid}:${index}`,

@@ -9,7 +9,7 @@
  * `claimsToBroadcast` says which claims are due, built at the caller's feerate, and
  * `signClaim` makes each one a transaction for the Broadcaster.
  */
-import type { ClaimInput, ClaimKey } from '@lnkit/tx';
+import type { ClaimInput, ClaimKey, FeeInput } from '@lnkit/tx';
 import type { FundingSpendKind, HtlcData } from '../types.ts';
 
 /** BOLT 5: split a revoked output out of the shared justice transaction this many blocks before its deadline. */
@@ -115,6 +115,11 @@ export interface ClaimOptions {
   destinationScript: Uint8Array;
   /** Default SECURITY_DELAY. */
   securityDelay?: number;
+  /**
+   * Wallet outputs (P2WPKH) that may pay the fees of zero-fee anchors HTLC transactions, one
+   * each, in order; change goes to `destinationScript`. Without one such a claim is skipped.
+   */
+  feeInputs?: readonly FeeInput[];
 }
 
 /** A claim ready to sign: a sweep of one or more outputs, or a holder HTLC transaction. */
@@ -140,11 +145,16 @@ export type ClaimToSign =
       source: 'holder-commitment';
       htlcTransaction: HolderHtlcTransaction;
       htlc: HtlcData;
+      /** What is signed: the HTLC transaction, or (anchors) it with `feeInput` and a change output. */
+      tx: Uint8Array;
+      feeInput?: FeeInput;
+      /** With a fee input: the weight its fee was computed from. */
+      expectedWeight?: number;
       /** HTLC-success: the preimage (from the monitor). */
       paymentPreimage?: Uint8Array;
       /** The holder's per_commitment_point: its htlc key signs. */
       perCommitmentPoint: Uint8Array;
-      /** Paid by the commitment's feerate when it was signed (static_remotekey). */
+      /** Paid by the commitment's feerate when it was signed (static_remotekey), or by the fee input (anchors). */
       feeSat: bigint;
       spendableAtHeight: number;
     };
