@@ -9,6 +9,7 @@ import { type ErrorMessage, printableData } from '@lnkit/wire';
 import type { ChannelEffect, ChannelState, ClosureReason, Commitments, Step } from './channel-state.ts';
 import { type Refusal, refusalText } from './checks.ts';
 import { commitmentObscure } from './commitments.ts';
+import { canForceClose, forceClose } from './force-close.ts';
 
 const encoder = new TextEncoder();
 
@@ -49,10 +50,21 @@ export interface FailOptions {
 /**
  * Fails the channel (BOLT 1 "fail the channel", BOLT 5 "Failing a Channel"): an `error` to
  * the peer, the funder's coins back to its wallet if the funding never went out, and, once a
- * monitor exists, a closing update — with a broadcast of our commitment when the funding
- * may be on chain.
+ * monitor exists, a closing update. When the funding may be on chain it is a force close
+ * (force-close.ts): our commitment signed and broadcast, the channel `closing` until the
+ * funding spend confirms — except once a mutual closing transaction is out, which already
+ * spends the funding better than our commitment would.
  */
 export function failChannel(s: ChannelState, reason: ClosureReason, o: FailOptions = {}): Step {
+  // Already force-closing: our commitment is out or on its way; a later failure changes nothing.
+  if (s.forceClose)
+    return {
+      state: s,
+      effects: [{ kind: 'log', level: 'info', message: `while force-closing: ${describeClosure(reason)}` }],
+    };
+  const broadcast = o.broadcast ?? FUNDING_OUT.has(s.phase);
+  if (broadcast && s.phase !== 'closing' && canForceClose(s))
+    return forceClose(s, reason, { errorText: o.errorText, refusal: o.refusal, skipMonitor: o.skipMonitor });
   const effects: ChannelEffect[] = [];
   const id = peerChannelId(s);
   effects.push({
@@ -72,7 +84,7 @@ export function failChannel(s: ChannelState, reason: ClosureReason, o: FailOptio
         {
           kind: 'channel-closed',
           reason: reason.kind,
-          broadcastHolderCommitment: o.broadcast ?? FUNDING_OUT.has(s.phase),
+          broadcastHolderCommitment: broadcast,
         },
       ],
     };
@@ -116,6 +128,14 @@ export function describeClosure(r: ClosureReason): string {
       return `internal error: ${r.message}`;
     case 'cooperative':
       return `closed cooperatively (started by the ${r.initiator === 'local' ? 'local node' : 'peer'}), closing transaction ${r.closingTxid}`;
+    case 'holder-force-closed':
+      return r.commitmentTxid
+        ? `force-closed by this node, commitment transaction ${r.commitmentTxid}`
+        : 'force-closed by this node before the funding was out';
+    case 'funding-spent':
+      return `the funding output was spent by ${r.spendingTxid}, a transaction this node did not make`;
+    case 'not-resumed':
+      return `not resumed at start: ${r.message}`;
   }
 }
 

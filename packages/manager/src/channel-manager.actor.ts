@@ -8,7 +8,12 @@
 import { defineActor } from '@lnkit/runtime';
 import type { Transaction } from '@lnkit/tx';
 import type { Observable } from 'rxjs';
-import { ChannelManager, type ChannelManagerOptions, type OpenChannelOptions } from './channel-manager.ts';
+import {
+  ChannelManager,
+  type ChannelManagerOptions,
+  type CloseChannelOptions,
+  type OpenChannelOptions,
+} from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
 
 export const channelManagerActor = defineActor({

@@ -19,16 +19,13 @@ import { PersistStatus, Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
 import { Features } from '@lnkit/wire';
-import { type Observable, Subject } from 'rxjs';
+import { Subject } from 'rxjs';
 import { ChannelManager, type ChannelManagerOptions } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
 import { channelConfig } from './config.ts';
 import { ManagerError } from './errors.ts';
-import { MANAGER_INIT_FEATURES } from './features.ts';
-import type { FundingWallet } from './funding-wallet.ts';
+import { FakeWallet, MemoryLink } from './manager-test-kit.ts';
 import { LmdbMonitorPersister, type MonitorPersister, type PersistCompletion } from './monitor-persister.ts';
-import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
-import { fakeFundingTx } from './test-fixtures.ts';
 
 const logger = createRootLogger({ level: 'silent' });
 const dirs: string[] = [];
@@ -37,48 +34,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-const FEATURES_HEX = Buffer.from(MANAGER_INIT_FEATURES.toBytes()).toString('hex');
-
-/** Two ends of an in-memory connection; each delivers on a later tick, as a socket would. */
-class MemoryLink implements PeerLink {
-  readonly messages = new Subject<{ nodeId: string; raw: Uint8Array }>();
-  readonly events = new Subject<PeerLinkEvent>();
-  other!: MemoryLink;
-  connected = true;
-  constructor(readonly nodeId: string) {}
-  async send(nodeId: string, raw: Uint8Array): Promise<void> {
-    if (!this.connected || nodeId !== this.other.nodeId) throw new Error('not-connected');
-    setImmediate(() => this.other.messages.next({ nodeId: this.nodeId, raw }));
-  }
-  messages$(): Observable<{ nodeId: string; raw: Uint8Array }> {
-    return this.messages.asObservable();
-  }
-  events$(): Observable<PeerLinkEvent> {
-    return this.events.asObservable();
-  }
-  listPeers(): PeerLinkInfo[] {
-    return this.connected ? [{ nodeId: this.other.nodeId, features: { hex: FEATURES_HEX } }] : [];
-  }
-  disconnect(): void {
-    this.connected = this.other.connected = false;
-    this.events.next({ type: 'disconnected', nodeId: this.other.nodeId });
-    this.other.events.next({ type: 'disconnected', nodeId: this.nodeId });
-  }
-}
-
-class FakeWallet implements FundingWallet<string> {
-  released: string[] = [];
-  fail = false;
-  async fundingTransaction(r: { outputScript: Uint8Array; amountSat: bigint }) {
-    if (this.fail) throw new Error('insufficient funds: 0 sat spendable');
-    const tx = Transaction.fromBuffer(Buffer.from(fakeFundingTx(r.outputScript, r.amountSat)));
-    return { tx, reservation: tx.getId() };
-  }
-  async release(reservation: string) {
-    this.released.push(reservation);
-  }
-}
 
 /** A persister that records, and answers what the test says. */
 class ScriptedPersister implements MonitorPersister {

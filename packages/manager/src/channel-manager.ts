@@ -10,11 +10,12 @@
  * mailbox then keeps that order for its inputs, so a slow persist of one channel does not
  * hold up the others.
  */
-import type { ChannelSigner } from '@lnkit/keys';
+import type { ChannelSigner, SignerState } from '@lnkit/keys';
+import { type ChannelMonitor, signerStateOf } from '@lnkit/monitor';
 import { type ActorHandle, type ApiOf, type Logger, spawnLocal } from '@lnkit/runtime';
 import { Transaction } from '@lnkit/tx';
 import { decodeMessage, encodeMessage, Features, type Message, type OpenChannel } from '@lnkit/wire';
-import { type Observable, Subject, type Subscription } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
 import type { Broadcaster } from './broadcaster.ts';
 import { type ChannelServices, channelActor } from './channel.actor.ts';
 import type { ChannelContext } from './channel.ts';
@@ -38,12 +39,15 @@ import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
+import { restoreChannel } from './restore.ts';
+import { type ChannelSnapshotStore, encodeChannelSnapshot, snapshotOf } from './snapshot.ts';
 
 /** The keys a manager needs: KeysManager, or the signer pool behind the same three members. */
 export interface ChannelKeysSource {
   readonly nodeId: Uint8Array;
   getSecureRandomBytes(): Uint8Array;
-  createChannelSigner(channelIndex: bigint): ChannelSigner | Promise<ChannelSigner>;
+  /** `state`: the signer state a channel's monitor implies (signerStateOf), for a channel rebuilt at start. */
+  createChannelSigner(channelIndex: bigint, state?: SignerState): ChannelSigner | Promise<ChannelSigner>;
 }
 
 export interface ChannelManagerOptions {
@@ -64,6 +68,36 @@ export interface ChannelManagerOptions {
   /** Where our side of a mutual close goes (a wallet address's script). */
   shutdownScript?: () => Uint8Array;
   logger: Logger;
+  /**
+   * Where the channels' snapshot is written (guide step 17; `LmdbChannelSnapshotStore` on the
+   * node's Store). Without it the channels live in memory only and nothing is restored.
+   */
+  snapshot?: ChannelSnapshotStore | undefined;
+  /**
+   * The monitors read at start (steps 8, 10, 11: synced to the tip and watched), or a lookup of
+   * them: `start()` rebuilds a channel from each open monitor and its snapshot, checked against
+   * the monitor. A snapshot without a monitor is not resurrected.
+   */
+  monitors?:
+    | readonly ChannelMonitor[]
+    | (() => readonly ChannelMonitor[] | Promise<readonly ChannelMonitor[]>);
+  /** The hash of the block at `bestHeight` (display order), kept in the snapshot with it. */
+  bestBlockHash?: string | undefined;
+}
+
+/** What closeChannel() answers: `closingTxid` (display order) is null until the closing transaction is known. */
+export interface ClosingChannel {
+  channelId: string;
+  closingTxid: string | null;
+}
+
+export interface CloseChannelOptions {
+  /** Force close: our latest commitment, signed by both sides, broadcast now. */
+  force?: boolean;
+  /** Cooperative close only: the closing feerate we aim at. */
+  feeratePerKw?: number;
+  /** Cooperative close only: where our output goes. */
+  scriptPubKey?: Uint8Array;
 }
 
 export interface OpenChannelOptions {
@@ -90,6 +124,8 @@ interface PendingOpen {
 interface Channel {
   handle: ActorHandle<ApiOf<typeof channelActor>>;
   state: ChannelState;
+  /** The encoded snapshot last written, so an unchanged one is not written again. */
+  savedSnapshot?: Uint8Array | undefined;
   /** The wallet's reservation of the funding coins (funder). */
   reservation?: unknown;
   /** The user's openChannel() call, settled at ChannelPending or ChannelClosed. */
@@ -112,28 +148,49 @@ export class ChannelManager {
   readonly #peers = new Map<string, PeerFeatures>();
   /** Display-order funding txid → the channel watching it. */
   readonly #watched = new Map<string, { id: number; vout: number }>();
+  /** Funding outpoint (`<display-order txid>:<vout>`) → the channel: a block's inputs spending it. */
+  readonly #fundingOutpoints = new Map<string, number>();
   /** Display-order closing txid → the channel that broadcast it. */
   readonly #watchedClosings = new Map<string, number>();
   readonly #closed: ChannelSummary[] = [];
   readonly #events = new Subject<ChannelEvent>();
+  /** Events said before anyone subscribed (those of start(): restored channels), for the first subscriber. */
+  readonly #unheard: ChannelEvent[] = [];
   readonly #subscriptions: Subscription[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #bestHeight: number;
+  #bestBlockHash: string | undefined;
   #stopped = false;
 
-  /** ChannelPending, ChannelReady, ChannelClosed, for every channel. */
-  readonly events$: Observable<ChannelEvent> = this.#events.asObservable();
+  /**
+   * ChannelPending, ChannelReady, ChannelClosed, for every channel. Those said before the first
+   * subscription (by start(), about restored channels) are given to the first subscriber.
+   */
+  readonly events$: Observable<ChannelEvent> = new Observable<ChannelEvent>((subscriber) => {
+    for (const e of this.#unheard.splice(0)) subscriber.next(e);
+    return this.#events.subscribe(subscriber);
+  });
 
   constructor(options: ChannelManagerOptions) {
     this.#o = options;
     this.#config = options.config ?? DEFAULT_CHANNEL_CONFIG;
     this.#localFeatures = options.localFeatures ?? MANAGER_INIT_FEATURES;
     this.#bestHeight = options.bestHeight;
+    this.#bestBlockHash = options.bestBlockHash;
+  }
+
+  /**
+   * The last block the manager handled: after start() with a snapshot, the snapshot's. The
+   * node's chain sync (step 10) brings the manager from here to the tip (a ListenerAtBlock).
+   */
+  get bestBlock(): { height: number; hashHex: string | undefined } {
+    return { height: this.#bestHeight, hashHex: this.#bestBlockHash };
   }
 
   /** Subscribes to peers and persist completions. Call once, after the chain is synced (DESIGN.md). */
   async start(): Promise<void> {
     const { peers, persister } = this.#o;
+    await this.#restore();
     this.#subscriptions.push(
       peers.events$().subscribe((e) => this.#enqueue(() => this.#onPeerEvent(e))),
       peers
@@ -154,7 +211,68 @@ export class ChannelManager {
           }),
         ),
       );
-    for (const p of await peers.listPeers()) this.#peerConnected(p.nodeId, p.features.hex);
+    for (const p of await peers.listPeers()) {
+      this.#peerConnected(p.nodeId, p.features.hex);
+      // A restored channel whose peer is already connected reestablishes now.
+      for (const { id } of this.#directory.byNodeId(p.nodeId)) this.#dispatch(id, { kind: 'peer-connected' });
+    }
+  }
+
+  /**
+   * Rebuilds the channels from the monitors and the snapshot (restore.ts): each open monitor
+   * with its snapshot, checked against it; a channel that cannot be resumed safely is said (a
+   * warning, and ChannelClosed with reason not-resumed) and left to its monitor, with nothing
+   * broadcast. Snapshots without a monitor and tombstones of closed channels are removed.
+   */
+  async #restore(): Promise<void> {
+    const store = this.#o.snapshot;
+    const given = this.#o.monitors;
+    const monitors = typeof given === 'function' ? await given() : (given ?? []);
+    const loaded = store ? await store.load() : { channels: [] };
+    if (loaded.bestBlock) {
+      this.#bestHeight = loaded.bestBlock.height;
+      this.#bestBlockHash = loaded.bestBlock.hashHex;
+    }
+    const snapshots = new Map(loaded.channels.map((c) => [hex(c.channelId), c]));
+    const log = this.#o.logger;
+    for (const monitor of monitors) {
+      const idHex = hex(monitor.info.channelId);
+      const snapshot = snapshots.get(idHex);
+      snapshots.delete(idHex);
+      const channelKeyIndex = monitor.info.channelKeyIndex;
+      const signer = await this.#o.keys.createChannelSigner(channelKeyIndex, signerStateOf(monitor));
+      const r = restoreChannel({
+        monitor,
+        snapshot,
+        keys: await this.#localKeys(channelKeyIndex, signer),
+        chainHash: this.#o.chainHash,
+        bestHeight: this.#bestHeight,
+        newAlias: this.#newAlias(),
+      });
+      const clog = log.child({ peer: monitor.info.counterpartyNodeId, channel: idHex });
+      if (!r.ok) {
+        if (snapshot) await store?.removeChannel(idHex);
+        if (r.quiet) continue;
+        clog.warn({ reason: r.reason }, `channel not resumed: ${describeClosure(r.reason)}`);
+        const event: ChannelEvent = {
+          type: 'ChannelClosed',
+          channelId: monitor.info.channelId,
+          counterpartyNodeId: monitor.info.counterpartyNodeId,
+          reason: r.reason,
+        };
+        this.#emit(event);
+        continue;
+      }
+      for (const note of r.notes) clog.warn({}, `channel restored: ${note}`);
+      clog.info({ phase: r.state.phase }, 'channel restored');
+      await this.#spawn(r.state, r.effects, signer);
+    }
+    // A snapshot whose monitor is gone is not resurrected (the monitor is the channel).
+    for (const [idHex, s] of snapshots) {
+      if (s.phase !== 'closed')
+        log.warn({ channel: idHex, phase: s.phase }, 'a channel snapshot without a monitor: not restored');
+      await store?.removeChannel(idHex);
+    }
   }
 
   async stop(): Promise<void> {
@@ -184,20 +302,25 @@ export class ChannelManager {
   }
 
   /**
-   * Starts a cooperative close (BOLT 2 shutdown, then closing_signed). Resolves once the
-   * shutdown is sent; the closing transaction shows in listChannels() (`closingTxid`) once
-   * agreed, and ChannelClosed comes when it confirms.
+   * Closes a channel. Cooperative (default): BOLT 2 shutdown, then closing_signed; resolves
+   * once the shutdown is sent, with `closingTxid` null until a closing transaction is agreed
+   * (listChannels() shows it then), and ChannelClosed comes when it confirms. `force`: our
+   * latest commitment, signed by both sides, is broadcast (then an `error` tells the peer);
+   * resolves with its txid, the channel is `closing` until a block spends the funding, then
+   * `closed` (ChannelClosed, reason holder-force-closed). A channel whose funding is not out
+   * yet has nothing to broadcast: it fails at once and `closingTxid` is null.
    */
-  closeChannel(
-    channelIdHex: string,
-    options: { feeratePerKw?: number; scriptPubKey?: Uint8Array } = {},
-  ): Promise<void> {
+  closeChannel(channelIdHex: string, options: CloseChannelOptions = {}): Promise<ClosingChannel> {
     return this.#enqueue(async () => {
       const found = /^[0-9a-f]{64}$/.test(channelIdHex)
         ? this.#directory.byChannelId(Buffer.from(channelIdHex, 'hex'))
         : undefined;
       if (!found) throw new ManagerError('unknown-channel', `no open channel ${channelIdHex}`);
       const state = found.handle.state;
+      if (options.force) {
+        const after = await found.handle.handle.ref.handle({ kind: 'force-close' });
+        return { channelId: channelIdHex, closingTxid: after.forceClose?.commitmentTxid ?? null };
+      }
       if (state.phase !== 'ready' && state.phase !== 'awaiting-confirmation')
         throw new ManagerError(
           'invalid-argument',
@@ -209,24 +332,40 @@ export class ChannelManager {
           'no script to close to: give the manager a shutdownScript, or pass one',
         );
       const feeratePerKw = options.feeratePerKw ?? Number(this.#o.feeEstimator.feeratePerKw('background'));
-      await found.handle.handle.ref.handle({
+      const after = await found.handle.handle.ref.handle({
         kind: 'close',
         feeratePerKw,
         scriptPubKey: options.scriptPubKey,
       });
+      return { channelId: channelIdHex, closingTxid: after.close?.closingTxid ?? null };
     });
   }
 
-  /** A block connected to the tip (chain-sync's ChainListener). */
-  blockConnected(block: { txdata: readonly Transaction[] }, height: number): Promise<void> {
+  /**
+   * A block connected to the tip (chain-sync's ChainListener). Every channel sees it before
+   * the next input, and the manager's best block is written only once they all have (so a
+   * restart never skips a block a channel had not handled).
+   */
+  blockConnected(
+    block: { txdata: readonly Transaction[]; header?: { hashHex: string } | undefined },
+    height: number,
+  ): Promise<void> {
     return this.#enqueue(async () => {
       this.#bestHeight = height;
+      this.#bestBlockHash = block.header?.hashHex;
       const found = new Map<number, ChannelInput>();
       const closings: number[] = [];
+      const spends: { id: number; txid: string }[] = [];
       block.txdata.forEach((tx, txIndex) => {
         const txid = tx.getId();
         const closing = this.#watchedClosings.get(txid);
         if (closing !== undefined) closings.push(closing);
+        for (const input of tx.ins) {
+          const spent = this.#fundingOutpoints.get(
+            `${hex(Uint8Array.from(input.hash).reverse())}:${input.index}`,
+          );
+          if (spent !== undefined) spends.push({ id: spent, txid });
+        }
         const w = this.#watched.get(txid);
         const out = w && tx.outs[w.vout];
         if (w && out)
@@ -236,18 +375,37 @@ export class ChannelManager {
             funding: { txIndex, valueSat: BigInt(out.value), scriptPubKey: new Uint8Array(out.script) },
           });
       });
+      const handled: Promise<unknown>[] = [];
       for (const { id } of this.#directory.all())
-        this.#dispatch(id, found.get(id) ?? { kind: 'block-connected', height });
-      for (const id of closings) this.#dispatch(id, { kind: 'closing-confirmed', height });
+        handled.push(this.#dispatch(id, found.get(id) ?? { kind: 'block-connected', height }));
+      for (const id of closings) handled.push(this.#dispatch(id, { kind: 'closing-confirmed', height }));
+      for (const { id, txid } of spends)
+        handled.push(this.#dispatch(id, { kind: 'funding-spent', height, txid }));
+      await Promise.all(handled);
+      await this.#saveBestBlock();
     });
   }
 
   /** The tip block at `height` was disconnected (chain-sync's ChainListener). */
-  blockDisconnected(_header: unknown, height: number): Promise<void> {
+  blockDisconnected(header: { prevHashHex?: string } | unknown, height: number): Promise<void> {
     return this.#enqueue(async () => {
       this.#bestHeight = height - 1;
-      for (const { id } of this.#directory.all()) this.#dispatch(id, { kind: 'block-disconnected', height });
+      const prev = (header as { prevHashHex?: unknown } | undefined)?.prevHashHex;
+      this.#bestBlockHash = typeof prev === 'string' ? prev : undefined;
+      await Promise.all(
+        this.#directory.all().map(({ id }) => this.#dispatch(id, { kind: 'block-disconnected', height })),
+      );
+      await this.#saveBestBlock();
     });
+  }
+
+  async #saveBestBlock(): Promise<void> {
+    const store = this.#o.snapshot;
+    const hashHex = this.#bestBlockHash;
+    if (!store || hashHex === undefined) return;
+    await store
+      .saveBestBlock({ hashHex, height: this.#bestHeight })
+      .catch((err: unknown) => this.#o.logger.error({ err }, 'the manager best block could not be written'));
   }
 
   /** Resolves when every input received so far has been routed and handled by its channel. */
@@ -265,10 +423,11 @@ export class ChannelManager {
     return run;
   }
 
-  #dispatch(id: number, input: ChannelInput): void {
+  /** Hands a channel an input; resolves once the channel has handled it (never rejects). */
+  #dispatch(id: number, input: ChannelInput): Promise<unknown> {
     const channel = this.#directory.get(id);
-    if (!channel) return;
-    void channel.handle.ref
+    if (!channel) return Promise.resolve();
+    return channel.handle.ref
       .handle(input)
       .catch((err: unknown) => this.#o.logger.error({ err }, 'channel input failed'));
   }
@@ -509,6 +668,7 @@ export class ChannelManager {
           .catch((err: unknown) => logger.error({ err }, 'could not release the funding coins'));
       },
       broadcast: async (tx, what) => {
+        // A rebroadcast (after a restart) of a transaction already in the chain is refused; harmless.
         if (what === 'closing')
           this.#watchedClosings.set(Transaction.fromBuffer(Buffer.from(tx)).getId(), id);
         const results = await o.broadcaster.broadcastTransactions([tx]).catch((err: unknown) => {
@@ -517,29 +677,55 @@ export class ChannelManager {
         });
         for (const r of results)
           if (!r.accepted)
-            logger.warn(
-              { txid: r.txid, reason: r.reason },
-              'funding transaction not accepted (it is rebroadcast)',
-            );
+            logger.warn({ txid: r.txid, reason: r.reason }, `${what} transaction not accepted`);
       },
       watchFunding: (outpoint) => {
-        this.#watched.set(hex(Uint8Array.from(outpoint.txid).reverse()), { id, vout: outpoint.vout });
+        const txid = hex(Uint8Array.from(outpoint.txid).reverse());
+        this.#watched.set(txid, { id, vout: outpoint.vout });
+        this.#fundingOutpoints.set(`${txid}:${outpoint.vout}`, id);
       },
       emit: (event) => {
         this.#settleOpen(channel, event);
-        this.#events.next(event);
+        this.#emit(event);
       },
       changed: (state) => {
         channel.state = state;
         if (state.phase === 'closed') this.#forget(id, state);
         else this.#directory.index(id, state);
+        return this.#saveSnapshot(channel, state, logger);
       },
       logger,
     };
   }
 
+  #emit(event: ChannelEvent): void {
+    if (this.#events.observed) this.#events.next(event);
+    else this.#unheard.push(event);
+  }
+
+  /**
+   * Writes the channel's snapshot when it changed (the actor awaits it before the step's
+   * effects). A failed write is logged, not fatal: the monitor is the source of truth, and a
+   * stale snapshot is checked against it at start.
+   */
+  async #saveSnapshot(channel: Channel, state: ChannelState, logger: Logger): Promise<void> {
+    const store = this.#o.snapshot;
+    const snapshot = store && snapshotOf(state);
+    if (!store || !snapshot) return;
+    const bytes = encodeChannelSnapshot(snapshot);
+    const last = channel.savedSnapshot;
+    if (last && Buffer.from(last).equals(bytes)) return;
+    try {
+      await store.saveChannel(snapshot);
+      channel.savedSnapshot = bytes;
+    } catch (err) {
+      logger.error({ err }, 'the channel snapshot could not be written');
+    }
+  }
+
   #forget(id: number, state: ChannelState): void {
     this.#directory.remove(id);
+    for (const [key, w] of this.#fundingOutpoints) if (w === id) this.#fundingOutpoints.delete(key);
     for (const [txid, w] of this.#watched) if (w.id === id) this.#watched.delete(txid);
     for (const [txid, w] of this.#watchedClosings) if (w === id) this.#watchedClosings.delete(txid);
     this.#closed.push(summarize(state, state.closure ? describeClosure(state.closure) : undefined));

@@ -168,6 +168,24 @@ export interface ChannelState {
    */
   readonly link: 'connected' | 'disconnected' | 'reestablishing';
   readonly close?: CloseState | undefined;
+  /** Our commitment is being (or was) broadcast: a force close, waiting for the funding spend to confirm. */
+  readonly forceClose?: ForceCloseState | undefined;
+  /**
+   * Rebuilt from its monitor alone (no snapshot): the funding may have confirmed in a block
+   * this manager never saw, so the fundee's 2016-block timeout does not apply — a channel is
+   * never forgotten on a guess.
+   */
+  readonly confirmationUnknown?: boolean | undefined;
+}
+
+/** A force close (BOLT 5 "unilateral close"): our latest commitment, signed by both, broadcast. */
+export interface ForceCloseState {
+  /** The `error` for the peer, sent once our commitment is out (none when the peer failed the channel). */
+  errorText?: string | undefined;
+  /** Display order, once signed. */
+  commitmentTxid?: string | undefined;
+  /** The fully signed commitment (rebroadcast after a restart). */
+  commitmentTx?: Uint8Array | undefined;
 }
 
 /** Why a channel closed (or was never opened). */
@@ -187,7 +205,19 @@ export type ClosureReason =
   /** The signer or the shell failed (not the peer): the channel stops. */
   | { kind: 'internal-error'; message: string }
   /** Closed by mutual agreement: the closing transaction confirmed. */
-  | { kind: 'cooperative'; initiator: 'local' | 'remote'; closingTxid: string };
+  | { kind: 'cooperative'; initiator: 'local' | 'remote'; closingTxid: string }
+  /**
+   * The user force-closed it: our commitment was broadcast and the funding spend confirmed
+   * (`commitmentTxid` null when the channel had no funding out yet, so nothing to broadcast).
+   */
+  | { kind: 'holder-force-closed'; commitmentTxid: string | null }
+  /** The funding output was spent by a transaction this channel did not make (the peer's commitment, most likely). */
+  | { kind: 'funding-spent'; spendingTxid: string }
+  /**
+   * At start, the channel could not be resumed safely from its monitor and snapshot: the manager
+   * leaves it, nothing is broadcast, and its monitor keeps watching the chain.
+   */
+  | { kind: 'not-resumed'; message: string };
 
 export type ChannelEvent =
   | {
@@ -263,6 +293,12 @@ export type ChannelInput =
   | { kind: 'close'; feeratePerKw: number; scriptPubKey?: Uint8Array | undefined }
   /** The signer's answer to a `sign-closing` effect. */
   | { kind: 'closing-signature'; signature: Uint8Array }
+  /** The user asks for a force close: our latest commitment is signed and broadcast. */
+  | { kind: 'force-close' }
+  /** The signer's answer to a `sign-holder-commitment` effect. */
+  | { kind: 'holder-commitment-signed'; signature: Uint8Array }
+  /** A block at `height` holds a transaction spending the funding output. */
+  | { kind: 'funding-spent'; height: number; txid: string }
   /** The broadcast closing transaction was seen in a block. */
   | { kind: 'closing-confirmed'; height: number }
   /** Something outside the core failed while performing this channel's effects (the signer, say). */
@@ -287,8 +323,10 @@ export type ChannelEffect =
   | { kind: 'persist-monitor'; update: ChannelMonitorUpdate }
   /** Sign a closing transaction's funding input (ChannelSigner.signClosingTransaction); answer with `closing-signature`. */
   | { kind: 'sign-closing'; sighash: Uint8Array }
+  /** Sign our own commitment's funding input (ChannelSigner.signHolderCommitment); answer with `holder-commitment-signed`. */
+  | { kind: 'sign-holder-commitment'; commitmentNumber: bigint; sighash: Uint8Array }
   /** A closing broadcast is watched by the shell, which reports `closing-confirmed` when a block has it. */
-  | { kind: 'broadcast'; tx: Uint8Array; what: 'funding' | 'closing' }
+  | { kind: 'broadcast'; tx: Uint8Array; what: 'funding' | 'closing' | 'commitment' }
   /** Watch the chain for the funding output; feed `block-connected` with it once seen. */
   | { kind: 'watch-funding'; outpoint: OutPointData; scriptPubKey: Uint8Array; minimumDepth: number }
   | { kind: 'event'; event: ChannelEvent }

@@ -69,7 +69,7 @@ export function summarize(s: ChannelState, closedReason?: string): ChannelSummar
     fundingTxid: s.funding ? hex(Uint8Array.from(s.funding.outpoint.txid).reverse()) : null,
     confirmations: fundingDepth(s),
     minimumDepth: s.minimumDepth,
-    closingTxid: s.close?.closingTxid ?? null,
+    closingTxid: s.forceClose?.commitmentTxid ?? s.close?.closingTxid ?? null,
     closedReason,
   };
 }

@@ -26,11 +26,15 @@ export interface ChannelServices {
   }): Promise<{ ok: true; tx: Uint8Array } | { ok: false; message: string }>;
   releaseFunding(): Promise<void>;
   /** Hands the transaction to the broadcaster; a closing transaction is then watched for in blocks. */
-  broadcast(tx: Uint8Array, what: 'funding' | 'closing'): Promise<void>;
+  broadcast(tx: Uint8Array, what: 'funding' | 'closing' | 'commitment'): Promise<void>;
   watchFunding(outpoint: OutPointData, scriptPubKey: Uint8Array): void;
   emit(event: ChannelEvent): void;
-  /** Called after every step, with the new state (the manager re-indexes its directory). */
-  changed(state: ChannelState): void;
+  /**
+   * Called after every step, with the new state, before its effects are performed (the manager
+   * re-indexes its directory and writes the channel's snapshot: awaited, so the snapshot is
+   * never behind a monitor update or a message that followed from the step).
+   */
+  changed(state: ChannelState): void | Promise<void>;
   logger: Logger;
 }
 
@@ -89,6 +93,14 @@ export const channelActor = defineActor({
         case 'broadcast':
           await services.broadcast(e.tx, e.what);
           return undefined;
+        case 'sign-holder-commitment': {
+          const sigs = await services.signer.signHolderCommitment({
+            commitmentNumber: e.commitmentNumber,
+            commitmentSighash: e.sighash,
+            htlcSighashes: [],
+          });
+          return { kind: 'holder-commitment-signed', signature: sigs.signature };
+        }
         case 'sign-closing':
           return {
             kind: 'closing-signature',
@@ -118,7 +130,7 @@ export const channelActor = defineActor({
     async function apply(input: ChannelInput): Promise<void> {
       const next = step(state, input, ctx);
       state = next.state;
-      services.changed(state);
+      await services.changed(state);
       await run(next.effects);
     }
 
@@ -133,7 +145,7 @@ export const channelActor = defineActor({
           log.error({ err, input: input.kind }, 'channel failed on an internal error');
           const failed = step(state, { kind: 'internal-error', message: (err as Error).message }, ctx);
           state = failed.state;
-          services.changed(state);
+          await Promise.resolve(services.changed(state)).catch(() => {});
           await run(failed.effects).catch(() => {});
         }
         return state;

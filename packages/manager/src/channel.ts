@@ -30,6 +30,7 @@ import {
   onFundingCreated,
   onFundingSigned,
 } from './establish.ts';
+import { forceClose, onFundingSpent, onHolderCommitmentSigned } from './force-close.ts';
 import { onChannelReestablish, onPeerConnected, onPeerDisconnectedKept } from './reestablish.ts';
 
 export interface ChannelContext {
@@ -76,6 +77,12 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
       return onClosingSignature(state, input.signature);
     case 'closing-confirmed':
       return onClosingConfirmed(state);
+    case 'force-close':
+      return onForceCloseRequested(state);
+    case 'holder-commitment-signed':
+      return onHolderCommitmentSigned(state, input.signature);
+    case 'funding-spent':
+      return onFundingSpent(state, input.txid);
     case 'internal-error':
       return failChannel(
         state,
@@ -152,6 +159,21 @@ function onMessage(state: ChannelState, m: ChannelMessage, ctx: ChannelContext):
     case 'channel_reestablish':
       return onChannelReestablish(state, m);
   }
+}
+
+/**
+ * The user's force close: once the funding is out, our commitment (failChannel's force close);
+ * before, there is nothing to broadcast and the channel just fails (the funder's coins back).
+ * A force close already under way is not started twice.
+ */
+function onForceCloseRequested(state: ChannelState): Step {
+  if (state.forceClose) return unchanged(state);
+  const reason = { kind: 'holder-force-closed', commitmentTxid: null } as const;
+  const errorText = 'force-closed at the request of its operator';
+  if (state.phase === 'closing' && state.close?.closingTxid)
+    // A mutual closing transaction is out: ours would only race it. Still, the user asked.
+    return forceClose(state, reason, { errorText });
+  return failChannel(state, reason, { errorText });
 }
 
 function unexpected(state: ChannelState, kind: string): Step {

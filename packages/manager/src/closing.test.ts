@@ -183,7 +183,8 @@ test('a legacy counter-proposal not strictly between the last two fees is refuse
   await funder.input({ kind: 'message', message: peerClosingSigned(funder, fundee, max * 3n) });
   // Back up, out of the interval (first, 3 max).
   await funder.input({ kind: 'message', message: peerClosingSigned(funder, fundee, max * 4n) });
-  assert.equal(funder.state?.phase, 'closed');
+  // A failure once the funding is out is a force close: `closing` until the funding spend confirms.
+  assert.equal(funder.state?.phase, 'closing');
   assert.equal(
     funder.state?.closure?.kind === 'protocol-violation' && funder.state.closure.field,
     'fee_satoshis',
@@ -211,7 +212,7 @@ test('fee_range: a funder refuses a fee outside the overlap; no overlap is a war
     kind: 'message',
     message: peerClosingSigned(funder, fundee, ours.maxFeeSatoshis + 50n, near),
   });
-  assert.equal(funder.state?.phase, 'closed');
+  assert.equal(funder.state?.phase, 'closing');
   assert.equal(
     funder.state?.closure?.kind === 'protocol-violation' && funder.state.closure.field,
     'fee_satoshis',
@@ -227,10 +228,11 @@ test('a closing_signed whose signature is for other scripts fails the channel, a
   const good = peerClosingSigned(funder, fundee, 500n);
   const bad = { ...good, signature: Uint8Array.from(good.signature).fill(7, 10, 12) };
   await funder.input({ kind: 'message', message: bad });
-  assert.equal(funder.state?.phase, 'closed');
-  assert.equal(funder.broadcasts.length, 1, 'only the funding');
+  assert.equal(funder.state?.phase, 'closing');
+  assert.equal(funder.broadcasts.length, 2, 'the funding, then our commitment (no closing transaction)');
   const last = funder.persisted.at(-1)?.steps[0];
   assert.ok(last?.kind === 'channel-closed' && last.broadcastHolderCommitment, 'a force close');
+  assert.equal(funder.sent.at(-1)?.kind, 'error', 'the peer is told, after the broadcast');
 });
 
 test('the closing fee estimate follows the feerate and the scripts', () => {

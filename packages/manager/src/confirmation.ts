@@ -30,7 +30,7 @@ export function onBlockConnected(s: ChannelState, height: number, funding: Fundi
         field: 'funding_txid',
         reason: 'the confirmed funding output does not pay funding_satoshis to the 2-of-2 script',
       });
-    state = { ...state, confirmation: { height, txIndex: funding.txIndex } };
+    state = { ...state, confirmation: { height, txIndex: funding.txIndex }, confirmationUnknown: undefined };
   }
   return afterTipMoved(state);
 }
@@ -50,7 +50,12 @@ function afterTipMoved(s: ChannelState): Step {
   if (s.confirmation && fundingDepth(s) >= s.minimumDepth) return sendChannelReady(s);
   // BOLT 2: "A non-funding node (fundee): SHOULD forget the channel if it does not see the
   // correct funding transaction after a timeout of 2016 blocks."
-  if (s.role === 'fundee' && !s.confirmation && s.bestHeight - s.createdAtHeight >= FUNDING_TIMEOUT_BLOCKS)
+  if (
+    s.role === 'fundee' &&
+    !s.confirmation &&
+    !s.confirmationUnknown &&
+    s.bestHeight - s.createdAtHeight >= FUNDING_TIMEOUT_BLOCKS
+  )
     return failChannel(
       s,
       { kind: 'funding-timed-out', blocks: FUNDING_TIMEOUT_BLOCKS },

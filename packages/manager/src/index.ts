@@ -9,6 +9,8 @@ export {
   type ChannelKeysSource,
   ChannelManager,
   type ChannelManagerOptions,
+  type CloseChannelOptions,
+  type ClosingChannel,
   type OpenChannelOptions,
   type OpenedChannel,
 } from './channel-manager.ts';
@@ -21,6 +23,7 @@ export type {
   ChannelState,
   ClosureReason,
   Commitments,
+  ForceCloseState,
   FundingConfirmation,
   FundingInBlock,
   LocalChannelKeys,
@@ -60,6 +63,7 @@ export {
 } from './establish.ts';
 export { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 export { type ConfirmationTarget, FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
+export { canForceClose, forceClose, onFundingSpent } from './force-close.ts';
 export type { FundingRequest, FundingWallet } from './funding-wallet.ts';
 export {
   LmdbMonitorPersister,
@@ -68,4 +72,16 @@ export {
   type PersistCompletion,
 } from './monitor-persister.ts';
 export type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
+export { type RestoreInput, type RestoreResult, restoreChannel } from './restore.ts';
 export { isValidShutdownScript } from './shutdown-script.ts';
+export {
+  CHANNEL_SNAPSHOT_DB,
+  type ChannelSnapshot,
+  type ChannelSnapshotStore,
+  type CloseSnapshot,
+  decodeChannelSnapshot,
+  encodeChannelSnapshot,
+  type ForceCloseSnapshot,
+  LmdbChannelSnapshotStore,
+  snapshotOf,
+} from './snapshot.ts';

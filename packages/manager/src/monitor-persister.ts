@@ -7,7 +7,15 @@
  * and its record are @lnkit/monitor's, the one declaration of what is persisted.
  */
 
-import { type ChannelMonitorUpdate, decodeMonitorUpdate, encodeMonitorUpdate } from '@lnkit/monitor';
+import {
+  applyMonitorUpdate,
+  type BestBlock,
+  type ChannelMonitor,
+  type ChannelMonitorUpdate,
+  createMonitor,
+  decodeMonitorUpdate,
+  encodeMonitorUpdate,
+} from '@lnkit/monitor';
 import { type NamedDb, PersistStatus, persistWith, type Store } from '@lnkit/store';
 import type { Observable } from 'rxjs';
 
@@ -64,5 +72,20 @@ export class LmdbMonitorPersister implements MonitorPersister {
     const out: ChannelMonitorUpdate[] = [];
     for (const { value } of this.#db.entries()) out.push(decodeMonitorUpdate(value));
     return out;
+  }
+
+  /**
+   * The monitors these updates make (each channel's updates applied in order from its first),
+   * at `bestBlock`: what a restart hands the manager (`monitors`) when this interim persister
+   * stands in for the ChainMonitor. They have not seen the chain; the ChainMonitor's have.
+   */
+  readMonitors(bestBlock: BestBlock): ChannelMonitor[] {
+    const byChannel = new Map<string, ChannelMonitor>();
+    for (const u of this.readAll()) {
+      const id = Buffer.from(u.channelId).toString('hex');
+      const m = byChannel.get(id);
+      byChannel.set(id, m ? applyMonitorUpdate(m, u) : createMonitor(u, bestBlock));
+    }
+    return [...byChannel.values()];
   }
 }

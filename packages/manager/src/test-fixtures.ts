@@ -124,6 +124,15 @@ export class Side {
             signature: await this.signer.signClosingTransaction(e.sighash),
           });
           break;
+        case 'sign-holder-commitment': {
+          const sigs = await this.signer.signHolderCommitment({
+            commitmentNumber: e.commitmentNumber,
+            commitmentSighash: e.sighash,
+            htlcSighashes: [],
+          });
+          answers.push({ kind: 'holder-commitment-signed', signature: sigs.signature });
+          break;
+        }
         case 'holder-commitment-validated':
           await this.signer.validateHolderCommitment(e.commitmentNumber);
           break;

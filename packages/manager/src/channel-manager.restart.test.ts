@@ -1,0 +1,236 @@
+/**
+ * The ChannelManager across a restart and a force close, two managers over an in-memory link
+ * and lmdb (no sockets): a ready channel's snapshot and monitor rebuild it in a new manager on
+ * the same data dir, it reestablishes when the peer comes back and closes cooperatively; a
+ * snapshot whose monitor is gone is not resurrected; a force close broadcasts our commitment,
+ * answers its txid, and the channel is closed when a block spends the funding.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { randomBytes } from '@lnkit/crypto';
+import { KeysManager } from '@lnkit/keys';
+import { createRootLogger } from '@lnkit/runtime';
+import { Store } from '@lnkit/store';
+import { waitFor } from '@lnkit/test-support';
+import { p2wpkh, Transaction } from '@lnkit/tx';
+import { ChannelManager, type ChannelManagerOptions } from './channel-manager.ts';
+import type { ChannelEvent } from './channel-state.ts';
+import { FakeWallet, MemoryLink } from './manager-test-kit.ts';
+import { LmdbMonitorPersister } from './monitor-persister.ts';
+import { LmdbChannelSnapshotStore } from './snapshot.ts';
+
+const logger = createRootLogger({ level: 'silent' });
+const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const BLOCK_HASH = (h: number) => h.toString(16).padStart(64, '0');
+
+interface Node {
+  keys: KeysManager;
+  nodeId: string;
+  manager: ChannelManager;
+  link: MemoryLink;
+  broadcasts: Uint8Array[];
+  events: ChannelEvent[];
+  store: Store;
+  dir: string;
+}
+
+async function startNode(
+  keys: KeysManager,
+  link: MemoryLink,
+  dir: string,
+  o: { restart?: boolean; overrides?: Partial<ChannelManagerOptions> } = {},
+): Promise<Node> {
+  const store = await Store.open(dir, { schemaVersion: 1 });
+  const persister = new LmdbMonitorPersister(store);
+  const broadcasts: Uint8Array[] = [];
+  const shutdown = p2wpkh(keys.walletPublicKey(0n));
+  const manager = new ChannelManager({
+    keys,
+    peers: link,
+    persister,
+    broadcaster: {
+      broadcastTransactions: async (txs) => {
+        broadcasts.push(...txs);
+        return txs.map((t) => ({
+          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
+          accepted: true as const,
+        }));
+      },
+    },
+    feeEstimator: { feeratePerKw: () => 253n },
+    wallet: new FakeWallet(),
+    chainHash: new Uint8Array(32).fill(6),
+    bestHeight: 500,
+    bestBlockHash: BLOCK_HASH(500),
+    shutdownScript: () => shutdown,
+    logger,
+    snapshot: new LmdbChannelSnapshotStore(store),
+    monitors: () => persister.readMonitors({ hashHex: BLOCK_HASH(500), height: 500 }),
+    ...o.overrides,
+  });
+  const events: ChannelEvent[] = [];
+  manager.events$.subscribe((e) => events.push(e));
+  await manager.start();
+  const n = { keys, nodeId: link.nodeId, manager, link, broadcasts, events, store, dir };
+  cleanups.push(() => stopNode(n));
+  return n;
+}
+
+const stopped = new WeakSet<Node>();
+async function stopNode(n: Node): Promise<void> {
+  if (stopped.has(n)) return;
+  stopped.add(n);
+  await n.manager.stop();
+  await n.store.close();
+}
+
+function links(a: string, b: string): [MemoryLink, MemoryLink] {
+  const la = new MemoryLink(a);
+  const lb = new MemoryLink(b);
+  la.other = lb;
+  lb.other = la;
+  return [la, lb];
+}
+
+async function twoNodes(): Promise<[Node, Node]> {
+  const ka = new KeysManager(randomBytes(32));
+  const kb = new KeysManager(randomBytes(32));
+  const [la, lb] = links(Buffer.from(ka.nodeId).toString('hex'), Buffer.from(kb.nodeId).toString('hex'));
+  const dir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'lnkit-manager-restart-'));
+    dirs.push(d);
+    return d;
+  };
+  return [await startNode(ka, la, dir()), await startNode(kb, lb, dir())];
+}
+
+async function mine(nodes: Node[], from: number, count: number, tx?: Uint8Array): Promise<void> {
+  for (let h = from; h < from + count; h++) {
+    const txdata = h === from && tx ? [Transaction.fromBuffer(Buffer.from(tx))] : [];
+    for (const n of nodes) await n.manager.blockConnected({ txdata, header: { hashHex: BLOCK_HASH(h) } }, h);
+  }
+  for (const n of nodes) await n.manager.idle();
+}
+
+async function readyPair(): Promise<[Node, Node, string]> {
+  const [a, b] = await twoNodes();
+  const opened = await a.manager.openChannel(b.nodeId, 250_000n, { pushMsat: 1_000_000n });
+  await waitFor(() => b.events.some((e) => e.type === 'ChannelPending'), { what: 'pending at the fundee' });
+  await mine([a, b], 501, 3, a.broadcasts[0]);
+  await waitFor(
+    () => a.manager.listChannels()[0]?.state === 'ready' && b.manager.listChannels()[0]?.state === 'ready',
+    { what: 'ready on both' },
+  );
+  return [a, b, opened.channelId];
+}
+
+test('restart: a new manager on the same data dir rebuilds the ready channel, reestablishes, and closes cooperatively', async () => {
+  const [a, b, channelId] = await readyPair();
+  const before = a.manager.listChannels()[0];
+  a.link.disconnect();
+  await waitFor(() => b.manager.listChannels()[0]?.state === 'ready', { what: 'b keeps the channel' });
+  await stopNode(a);
+
+  // The same node, restarted: a new link end for the same node id, not connected yet.
+  const [la2] = [new MemoryLink(a.nodeId)];
+  la2.other = b.link;
+  b.link.other = la2;
+  la2.connected = false;
+  const a2 = await startNode(a.keys, la2, a.dir);
+  assert.equal(
+    a2.manager.bestBlock.height,
+    503,
+    'the snapshot’s best block: where the chain sync resumes it',
+  );
+  assert.equal(a2.manager.bestBlock.hashHex, BLOCK_HASH(503));
+  const restored = a2.manager.listChannels()[0];
+  assert.deepEqual(
+    { ...restored, confirmations: 0 },
+    { ...before, confirmations: 0 },
+    'the same channel: ids, balances, short_channel_id, funding',
+  );
+  assert.equal(a2.broadcasts.length, 0, 'nothing broadcast at start');
+  assert.ok(!a2.events.some((e) => e.type === 'ChannelClosed'));
+
+  la2.connect();
+  await waitFor(() => la2.sentTypes.includes(136) && b.link.sentTypes.includes(136), {
+    what: 'channel_reestablish both ways',
+  });
+  await a2.manager.idle();
+  await b.manager.idle();
+  assert.equal(a2.manager.listChannels()[0]?.state, 'ready');
+  assert.ok(la2.sentTypes.includes(36), 'channel_ready retransmitted (next_commitment_number 1 both ways)');
+
+  const closing = await a2.manager.closeChannel(channelId);
+  assert.deepEqual(closing, { channelId, closingTxid: null });
+  const closingTxid = await waitFor(() => a2.manager.listChannels()[0]?.closingTxid ?? undefined, {
+    what: 'a closing transaction',
+  });
+  // Listed as soon as agreed; broadcast by the step's effects just after.
+  const closingTx = await waitFor(
+    () => a2.broadcasts.find((t) => Transaction.fromBuffer(Buffer.from(t)).getId() === closingTxid),
+    { what: 'the closing transaction broadcast' },
+  );
+  await mine([a2, b], 504, 1, closingTx);
+  await waitFor(() => a2.events.some((e) => e.type === 'ChannelClosed'), { what: 'closed' });
+  const closed = a2.events.find((e) => e.type === 'ChannelClosed');
+  assert.equal(closed?.type === 'ChannelClosed' && closed.reason.kind, 'cooperative');
+
+  // Closed: a further restart restores nothing (its snapshot is a tombstone, then gone).
+  await stopNode(a2);
+  const la3 = new MemoryLink(a.nodeId);
+  la3.other = b.link;
+  la3.connected = false;
+  const a3 = await startNode(a.keys, la3, a.dir);
+  assert.deepEqual(a3.manager.listChannels(), []);
+  assert.ok(!a3.events.some((e) => e.type === 'ChannelClosed'), 'said once, before the restart');
+});
+
+test('a snapshot whose monitor is gone is not resurrected', async () => {
+  const [a, b] = await readyPair();
+  a.link.disconnect();
+  await stopNode(a);
+  const la2 = new MemoryLink(a.nodeId);
+  la2.other = b.link;
+  la2.connected = false;
+  const a2 = await startNode(a.keys, la2, a.dir, { overrides: { monitors: [] } });
+  assert.deepEqual(a2.manager.listChannels(), []);
+  assert.equal(a2.broadcasts.length, 0);
+  assert.deepEqual(
+    (await new LmdbChannelSnapshotStore(a2.store).load()).channels,
+    [],
+    'the snapshot removed',
+  );
+});
+
+test('force close: our commitment broadcast, its txid answered, closing, then closed when a block spends the funding', async () => {
+  const [a, b, channelId] = await readyPair();
+  const r = await a.manager.closeChannel(channelId, { force: true });
+  assert.equal(r.channelId, channelId);
+  const commitment = a.broadcasts.at(-1) as Uint8Array;
+  assert.equal(r.closingTxid, Transaction.fromBuffer(Buffer.from(commitment)).getId());
+  assert.equal(a.manager.listChannels()[0]?.state, 'closing');
+  assert.equal(a.manager.listChannels()[0]?.closingTxid, r.closingTxid);
+  await waitFor(() => b.link.sentTypes.length > 0 && b.manager.listChannels()[0]?.state === 'closing', {
+    what: 'the peer heard the error and force-closes too',
+  });
+  assert.ok(a.link.sentTypes.includes(17), 'an error sent');
+  await mine([a, b], 504, 1, commitment);
+  await waitFor(() => a.events.some((e) => e.type === 'ChannelClosed'), { what: 'closed at a' });
+  const closed = a.events.find((e) => e.type === 'ChannelClosed');
+  assert.deepEqual(closed?.type === 'ChannelClosed' && closed.reason, {
+    kind: 'holder-force-closed',
+    commitmentTxid: r.closingTxid,
+  });
+  await waitFor(() => b.manager.listChannels()[0]?.state === 'closed', { what: 'closed at b' });
+  await assert.rejects(a.manager.closeChannel(channelId, { force: true }), /no open channel/);
+});

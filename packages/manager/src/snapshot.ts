@@ -1,0 +1,270 @@
+/**
+ * The manager's snapshot (LDK guide step 17): for each channel that has a monitor, what the
+ * manager knows beyond it — its phase, the funding's confirmation, channel_ready both ways, the
+ * aliases, the peer's points, the close under way — plus the commitment numbers and the last
+ * monitor update id it had sent, so that at start it can be checked against its monitor (the
+ * source of truth: restore.ts). The commitments themselves are not here: they are the
+ * monitor's, and a restart takes them from it.
+ *
+ * Versioned TLV records (@lnkit/store's defineRecord; DESIGN.md: even = required, odd =
+ * optional), one per channel, and one for the best block the manager has handled, which is
+ * where the chain sync (step 10) resumes it.
+ */
+import type { BestBlock, OutPointData } from '@lnkit/monitor';
+import { defineRecord, type FieldCodec, fieldCodec as f, type NamedDb, type Store } from '@lnkit/store';
+import type { ChannelPhase, ChannelState, FundingConfirmation } from './channel-state.ts';
+
+/** What the snapshot keeps of a cooperative close: the negotiation itself restarts at reestablish (BOLT 2). */
+export interface CloseSnapshot {
+  initiator: 'local' | 'remote';
+  localScript: Uint8Array;
+  remoteScript?: Uint8Array | undefined;
+  shutdownSent: boolean;
+  feeratePerKw: number;
+  closingTxid?: string | undefined;
+  closingTx?: Uint8Array | undefined;
+}
+
+export interface ForceCloseSnapshot {
+  errorText?: string | undefined;
+  commitmentTxid?: string | undefined;
+  commitmentTx?: Uint8Array | undefined;
+}
+
+export interface ChannelSnapshot {
+  channelId: Uint8Array;
+  temporaryChannelId: Uint8Array;
+  counterpartyNodeId: string;
+  phase: ChannelPhase;
+  role: 'funder' | 'fundee';
+  fundingOutpoint: OutPointData;
+  scidAlias: boolean;
+  pushMsat: bigint;
+  /** The initial commitment feerate (open_channel's). */
+  feeratePerKw: number;
+  localCommitmentNumber: bigint;
+  remoteCommitmentNumber: bigint;
+  /** The last monitor update the channel had emitted (its nextMonitorUpdateId - 1). */
+  lastMonitorUpdateId: bigint;
+  channelReadySent: boolean;
+  channelReadyReceived: boolean;
+  localAlias: bigint;
+  remoteFirstPerCommitmentPoint?: Uint8Array | undefined;
+  remoteNextPerCommitmentPoint?: Uint8Array | undefined;
+  confirmation?: FundingConfirmation | undefined;
+  remoteAlias?: bigint | undefined;
+  shortChannelId?: bigint | undefined;
+  localShutdownScript?: Uint8Array | undefined;
+  close?: CloseSnapshot | undefined;
+  forceClose?: ForceCloseSnapshot | undefined;
+  /**
+   * Why the channel is closing or closed, as the ClosureReason's JSON (its fields are strings,
+   * numbers and null). A closed channel's snapshot is a tombstone, removed at the next start.
+   */
+  closure?: string | undefined;
+  confirmationUnknown?: boolean | undefined;
+}
+
+/**
+ * Where the manager writes its snapshot. `LmdbChannelSnapshotStore` is the default (the node
+ * passes its Store); any store that keeps these four calls' data across a restart will do.
+ * A write resolves once it is durable.
+ */
+export interface ChannelSnapshotStore {
+  load(): Promise<{ channels: ChannelSnapshot[]; bestBlock?: BestBlock | undefined }>;
+  saveChannel(snapshot: ChannelSnapshot): Promise<void>;
+  removeChannel(channelIdHex: string): Promise<void>;
+  saveBestBlock(bestBlock: BestBlock): Promise<void>;
+}
+
+function enumCodec<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
+  return {
+    name,
+    encode: (v) => {
+      const i = values.indexOf(v);
+      if (i < 0) throw new RangeError(`not a ${name}`);
+      return Uint8Array.of(i);
+    },
+    decode: (b) => {
+      const v = b.length === 1 ? values[b[0] as number] : undefined;
+      if (v === undefined) throw new RangeError(`not a known ${name}`);
+      return v;
+    },
+  };
+}
+
+/** Never reorder; append only (the index is what is stored). */
+const PHASES: readonly ChannelPhase[] = [
+  'awaiting-accept',
+  'awaiting-funding-tx',
+  'signing',
+  'awaiting-funding-signed',
+  'awaiting-funding-created',
+  'awaiting-persist',
+  'awaiting-confirmation',
+  'ready',
+  'shutdown',
+  'negotiating',
+  'closing',
+  'closed',
+];
+
+const snapshotRecord = defineRecord<ChannelSnapshot>({
+  kind: 'channel-snapshot',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    channelId: { type: 0, codec: f.bytes32 },
+    temporaryChannelId: { type: 2, codec: f.bytes32 },
+    counterpartyNodeId: { type: 4, codec: f.hex(33) },
+    phase: { type: 6, codec: enumCodec('channel phase', PHASES) },
+    role: { type: 8, codec: enumCodec('channel role', ['funder', 'fundee'] as const) },
+    fundingOutpoint: {
+      type: 10,
+      codec: f.struct<OutPointData>('outpoint', {
+        txid: { type: 0, codec: f.bytes32 },
+        vout: { type: 2, codec: f.u16 },
+      }),
+    },
+    scidAlias: { type: 12, codec: f.bool },
+    pushMsat: { type: 14, codec: f.u64 },
+    feeratePerKw: { type: 16, codec: f.u32 },
+    localCommitmentNumber: { type: 18, codec: f.u64 },
+    remoteCommitmentNumber: { type: 20, codec: f.u64 },
+    lastMonitorUpdateId: { type: 22, codec: f.u64 },
+    channelReadySent: { type: 24, codec: f.bool },
+    channelReadyReceived: { type: 26, codec: f.bool },
+    localAlias: { type: 28, codec: f.u64 },
+    remoteFirstPerCommitmentPoint: { type: 30, codec: f.point, optional: true },
+    remoteNextPerCommitmentPoint: { type: 32, codec: f.point, optional: true },
+    confirmation: {
+      type: 34,
+      codec: f.struct<FundingConfirmation>('funding confirmation', {
+        height: { type: 0, codec: f.u32 },
+        txIndex: { type: 2, codec: f.u32 },
+      }),
+      optional: true,
+    },
+    remoteAlias: { type: 36, codec: f.u64, optional: true },
+    shortChannelId: { type: 38, codec: f.u64, optional: true },
+    localShutdownScript: { type: 40, codec: f.bytes, optional: true },
+    close: {
+      type: 42,
+      codec: f.struct<CloseSnapshot>('cooperative close', {
+        initiator: { type: 0, codec: enumCodec('close initiator', ['local', 'remote'] as const) },
+        localScript: { type: 2, codec: f.bytes },
+        remoteScript: { type: 4, codec: f.bytes, optional: true },
+        shutdownSent: { type: 6, codec: f.bool },
+        feeratePerKw: { type: 8, codec: f.u32 },
+        closingTxid: { type: 10, codec: f.hex(32), optional: true },
+        closingTx: { type: 12, codec: f.bytes, optional: true },
+      }),
+      optional: true,
+    },
+    forceClose: {
+      type: 44,
+      codec: f.struct<ForceCloseSnapshot>('force close', {
+        errorText: { type: 1, codec: f.utf8, optional: true },
+        commitmentTxid: { type: 2, codec: f.hex(32), optional: true },
+        commitmentTx: { type: 4, codec: f.bytes, optional: true },
+      }),
+      optional: true,
+    },
+    closure: { type: 46, codec: f.utf8, optional: true },
+    confirmationUnknown: { type: 48, codec: f.bool, optional: true },
+  },
+});
+
+const bestBlockRecord = defineRecord<BestBlock>({
+  kind: 'channel-manager-best-block',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    hashHex: { type: 0, codec: f.hex(32) },
+    height: { type: 2, codec: f.u32 },
+  },
+});
+
+export const encodeChannelSnapshot = (s: ChannelSnapshot): Uint8Array => snapshotRecord.encode(s);
+export const decodeChannelSnapshot = (b: Uint8Array): ChannelSnapshot => snapshotRecord.decode(b);
+
+/**
+ * The snapshot of a channel, or undefined for one that has no monitor yet (nothing before the
+ * first monitor update survives a restart: BOLT 2 lets both sides forget such a channel).
+ */
+export function snapshotOf(s: ChannelState): ChannelSnapshot | undefined {
+  if (!s.channelId || !s.funding || s.nextMonitorUpdateId <= 1n) return undefined;
+  const c = s.commitments;
+  return {
+    channelId: s.channelId,
+    temporaryChannelId: s.temporaryChannelId,
+    counterpartyNodeId: s.counterpartyNodeId,
+    phase: s.phase,
+    role: s.role,
+    fundingOutpoint: s.funding.outpoint,
+    scidAlias: s.channelType.scidAlias,
+    pushMsat: s.pushMsat,
+    feeratePerKw: s.feeratePerKw,
+    localCommitmentNumber: c?.localCommitmentNumber ?? 0n,
+    remoteCommitmentNumber: c?.remoteCommitmentNumber ?? 0n,
+    lastMonitorUpdateId: s.nextMonitorUpdateId - 1n,
+    channelReadySent: s.channelReadySent,
+    channelReadyReceived: s.channelReadyReceived,
+    localAlias: s.localAlias,
+    remoteFirstPerCommitmentPoint: s.remoteFirstPerCommitmentPoint,
+    remoteNextPerCommitmentPoint: s.remoteNextPerCommitmentPoint,
+    confirmation: s.confirmation,
+    remoteAlias: s.remoteAlias,
+    shortChannelId: s.shortChannelId,
+    localShutdownScript: s.localShutdownScript,
+    close: s.close && {
+      initiator: s.close.initiator,
+      localScript: s.close.localScript,
+      remoteScript: s.close.remoteScript,
+      shutdownSent: s.close.shutdownSent,
+      feeratePerKw: s.close.feeratePerKw,
+      closingTxid: s.close.closingTxid,
+      closingTx: s.close.closingTx,
+    },
+    forceClose: s.forceClose && { ...s.forceClose },
+    closure: s.closure ? JSON.stringify(s.closure) : undefined,
+    confirmationUnknown: s.confirmationUnknown,
+  };
+}
+
+/** The database the default store writes: `channel/<channel id hex>` and `best-block`. */
+export const CHANNEL_SNAPSHOT_DB = 'channel-manager';
+const BEST_BLOCK_KEY = 'best-block';
+const channelKey = (idHex: string) => `channel/${idHex}`;
+
+/** The default ChannelSnapshotStore, in the node's lmdb Store; each write resolves once flushed. */
+export class LmdbChannelSnapshotStore implements ChannelSnapshotStore {
+  readonly #db: NamedDb<Uint8Array>;
+
+  constructor(store: Store) {
+    this.#db = store.db(CHANNEL_SNAPSHOT_DB);
+  }
+
+  async load(): Promise<{ channels: ChannelSnapshot[]; bestBlock?: BestBlock | undefined }> {
+    const channels = this.#db
+      .entries({ start: 'channel/', end: 'channel0' })
+      .map(({ value }) => decodeChannelSnapshot(value));
+    const best = this.#db.get(BEST_BLOCK_KEY);
+    return { channels, bestBlock: best ? bestBlockRecord.decode(best) : undefined };
+  }
+
+  saveChannel(snapshot: ChannelSnapshot): Promise<void> {
+    return this.#db.put(
+      channelKey(Buffer.from(snapshot.channelId).toString('hex')),
+      encodeChannelSnapshot(snapshot),
+    );
+  }
+
+  removeChannel(channelIdHex: string): Promise<void> {
+    return this.#db.remove(channelKey(channelIdHex));
+  }
+
+  saveBestBlock(bestBlock: BestBlock): Promise<void> {
+    return this.#db.put(BEST_BLOCK_KEY, bestBlockRecord.encode(bestBlock));
+  }
+}
