@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { randomBytes } from '@lnkit/crypto';
+import { KeysManager, readSeed } from '@lnkit/keys';
 import { createRootLogger } from '@lnkit/runtime';
 import { waitFor } from '@lnkit/test-support';
 import { type LnkitNode, NodeBuilder, NodeError } from './index.ts';
@@ -176,4 +178,43 @@ test('an open with a push: pending, then ready on both sides after the depth, ba
   await waitFor(() => b.wallet.balance().confirmedSat === pushMsat / 1000n, {
     what: "B's wallet to hold its side of the close",
   });
+});
+
+test("a node built with the user's signer provider signs its channels with it; one of another node is refused", async () => {
+  await twoNodes();
+  const name = 'own-signer';
+  // The first start makes the data dir's seed; the user's signer is built from it.
+  await (await build(name)).stop();
+  const found = readSeed(dir(name));
+  assert.ok(found);
+  const keys = new KeysManager(found.seed);
+  const asked: bigint[] = [];
+  const provider = {
+    nodeId: keys.nodeId,
+    getSecureRandomBytes: () => keys.getSecureRandomBytes(),
+    createChannelSigner: (index: bigint) => {
+      asked.push(index);
+      return keys.createChannelSigner(index);
+    },
+  };
+  const config = nodeConfig(chain(), dir(name), { listen: { host: '127.0.0.1', port: 0 } });
+  const c = await new NodeBuilder(config).withLogger(silent()).withSignerProvider(provider).build();
+  try {
+    await chain().fundScript(await c.coinbaseScript(), 500_000n);
+    await chain().mine(1);
+    await waitFor(() => c.wallet.balance().spendableSat === 500_000n, { what: "C's wallet funded" });
+    await c.connect(b.nodeId, '127.0.0.1', (await b.info()).listening!.port);
+    const opened = await c.openChannel(b.nodeId, 200_000n);
+    assert.equal(asked.length, 1, 'the channel signer came from the provider');
+    const monitor = await c.chainMonitor.monitor(opened.channelId);
+    assert.equal(monitor?.info.channelKeyIndex, asked[0], "the monitor keeps the provider's key index");
+  } finally {
+    await c.stop();
+  }
+
+  const other = new KeysManager(randomBytes(32));
+  await assert.rejects(
+    new NodeBuilder(config).withLogger(silent()).withSignerProvider(other).build(),
+    refused('invalid-config', /the signer provider is of node [0-9a-f]{66}, not of this node/),
+  );
 });
