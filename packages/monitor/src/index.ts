@@ -12,6 +12,7 @@ export {
   type ClaimToSign,
   claimsToBroadcast,
   commitmentKeysOf,
+  disconnectResolution,
   type FeeInputSigner,
   type HolderHtlcTransaction,
   type PendingOutput,

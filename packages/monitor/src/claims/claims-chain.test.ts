@@ -364,6 +364,10 @@ test('our commitment: to_local after to_self_delay, HTLC-success and HTLC-timeou
       ['to_local', null],
     ].sort(),
   );
+  assert.deepEqual(
+    resolution.htlcsWithoutOutput.map((h) => h.id),
+    [0n],
+  );
   const toLocal = resolution.pending.find((p) => p.output === 'to_local');
   assert.equal(toLocal?.spendableAtHeight, height + fx.channel.holderToSelfDelay);
   assert.equal(toLocal?.input?.csvDelay, 144);

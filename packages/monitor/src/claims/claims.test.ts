@@ -12,7 +12,7 @@ import { ChannelFixture } from '../test-fixtures.ts';
 import type { ChannelMonitor } from '../types.ts';
 import { claimsToBroadcast } from './plan.ts';
 import { resolveCommitment } from './resolve.ts';
-import { resolveSpend } from './spends.ts';
+import { disconnectResolution, resolveSpend } from './spends.ts';
 
 const preimage = new Uint8Array(32).fill(0x04);
 const paymentHash = new Uint8Array(createHash('sha256').update(preimage).digest());
@@ -130,4 +130,52 @@ test('a resolution is plain data, and a transaction that spends none of it chang
   const unrelated = resolveSpend(resolution, monitor, tx, 210);
   assert.equal(unrelated.relevant, false);
   assert.equal(unrelated.resolution, resolution);
+});
+
+test('a reorg undoes the spends above it: outputs pending again, their second stages gone', async () => {
+  const { fx, monitor, resolution } = await holderClose();
+  const m = withPreimage(fx, monitor);
+  const htlcTx = claimsToBroadcast(resolution, m, 200, opts).claims[0];
+  assert.ok(htlcTx?.kind === 'htlc-transaction');
+  const tx = Transaction.fromBuffer(Buffer.from(htlcTx.tx));
+  const spent = resolveSpend(resolution, m, tx, 201).resolution;
+  assert.equal(spent.resolved[0]?.byHolder, true);
+  assert.ok(spent.pending.some((p) => p.source === 'holder-htlc-transaction'));
+  // A block above the spend changes nothing; the spend's own block undoes it.
+  assert.equal(disconnectResolution(spent, 202), spent);
+  const undone = disconnectResolution(spent, 201);
+  assert.deepEqual(undone?.resolved, []);
+  assert.deepEqual(undone?.pending.map((p) => p.id).sort(), resolution.pending.map((p) => p.id).sort());
+  assert.deepEqual(
+    undone?.pending.find((p) => p.htlc),
+    resolution.pending.find((p) => p.htlc),
+  );
+  // The commitment's own block: the funding output is unspent again, nothing to claim.
+  assert.equal(disconnectResolution(spent, 200), undefined);
+});
+
+test('an HTLC trimmed from the commitment is named, for the manager to fail or fulfil upstream', async () => {
+  const fx = new ChannelFixture();
+  const first = await fx.initialUpdate();
+  const dust: CommitmentHtlc = { ...received, amountMsat: 1_000_000n, id: 0n };
+  const ours = await fx.holderCommitment(1n, {
+    toLocalMsat: 600_000_000n,
+    toRemoteMsat: 395_000_000n,
+    htlcs: [dust, received],
+    feeratePerKw: 1000n,
+  });
+  const monitor = applyMonitorUpdate(createMonitor(first.update, fx.bestBlock), {
+    channelId: fx.info.channelId,
+    updateId: 2n,
+    steps: [{ kind: 'holder-commitment', commitment: ours.commitment }],
+  });
+  const r = resolveCommitment(monitor, await ours.signed(), 200);
+  assert.deepEqual(
+    r.htlcsWithoutOutput.map((h) => h.id),
+    [0n],
+  );
+  assert.deepEqual(
+    r.pending.filter((p) => p.htlc).map((p) => p.htlc?.id),
+    [4n],
+  );
 });

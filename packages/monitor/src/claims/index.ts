@@ -3,7 +3,7 @@
 export { type ClaimPlan, claimsToBroadcast } from './plan.ts';
 export { commitmentKeysOf, holderDelayedScript, resolveCommitment } from './resolve.ts';
 export { type FeeInputSigner, signClaim } from './sign.ts';
-export { resolveSpend, type SpendResult } from './spends.ts';
+export { disconnectResolution, resolveSpend, type SpendResult } from './spends.ts';
 export {
   type ChainResolution,
   type ClaimOptions,

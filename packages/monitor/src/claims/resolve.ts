@@ -69,6 +69,7 @@ export function resolveCommitment(monitor: ChannelMonitor, tx: Transaction, heig
     commitmentNumber: spend.commitmentNumber ?? -1n,
     height,
     resolved: [],
+    htlcsWithoutOutput: [],
   };
   const { channel } = monitor;
   switch (spend.kind) {
@@ -93,6 +94,7 @@ export function resolveCommitment(monitor: ChannelMonitor, tx: Transaction, heig
       );
       return {
         ...base,
+        htlcsWithoutOutput: withoutOutput(theirs.htlcs, outputs),
         perCommitmentPoint: theirs.perCommitmentPoint,
         pending: counterpartyClaims(channel, theirs.perCommitmentPoint, outputs, spend.txidHex, height),
         notes: [],
@@ -107,6 +109,7 @@ export function resolveCommitment(monitor: ChannelMonitor, tx: Transaction, heig
       const unknownOutputs = tx.outs.length - outputs.length - (isAnchors(channel) ? 2 : 0);
       return {
         ...base,
+        htlcsWithoutOutput: withoutOutput(kept?.htlcs, outputs),
         perCommitmentPoint: point,
         pending,
         notes:
@@ -144,6 +147,10 @@ export function resolveCommitment(monitor: ChannelMonitor, tx: Transaction, heig
     }
   }
 }
+
+/** The HTLCs that have no output in the commitment (trimmed). */
+const withoutOutput = (htlcs: readonly HtlcData[] | undefined, outputs: readonly DescribedOutput[]) =>
+  (htlcs ?? []).filter((h) => !outputs.some((o) => o.htlc === h));
 
 function pendingOf(
   source: ClaimSource,
@@ -190,7 +197,7 @@ function holderCommitmentClaims(
   holder: HolderCommitmentData,
   tx: Transaction,
   height: number,
-): Omit<ChainResolution, 'commitmentTxidHex' | 'kind' | 'commitmentNumber' | 'height' | 'resolved'> {
+): Pick<ChainResolution, 'perCommitmentPoint' | 'pending' | 'notes' | 'htlcsWithoutOutput'> {
   const { channel } = monitor;
   const anchors = isAnchors(channel);
   const point = holder.perCommitmentPoint;
@@ -223,11 +230,18 @@ function holderCommitmentClaims(
         }),
       );
       if (anchors)
-        notes.push(`${htlcTx.kind} of ${o.vout}: zero-fee (anchors), needs a fee input before it is signed`);
+        notes.push(
+          `${htlcTx.kind} of output ${o.vout} is zero-fee (anchors): it is claimed with a wallet fee input`,
+        );
     }
     // to_remote is the counterparty's; the holder's anchor (CPFP, or swept after 16 blocks) is not claimed here yet.
   }
-  return { perCommitmentPoint: point, pending, notes };
+  return {
+    perCommitmentPoint: point,
+    pending,
+    notes,
+    htlcsWithoutOutput: withoutOutput(holder.htlcs, outputs),
+  };
 }
 
 /**

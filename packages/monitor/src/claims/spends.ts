@@ -45,18 +45,10 @@ export function resolveSpend(
     if (!p) return;
     const witness = input.witness.map((w) => new Uint8Array(w));
     spentIds.add(p.id);
-    if (p.htlc) {
-      const preimage = witness.find(
-        (w) =>
-          w.length === 32 && equal(btcCrypto.sha256(w), (p.htlc as { paymentHash: Uint8Array }).paymentHash),
-      );
-      if (
-        preimage &&
-        !monitor.preimages.some((q) => equal(q, preimage)) &&
-        !preimages.some((q) => equal(q, preimage))
-      )
-        preimages.push(preimage);
-    }
+    const hash = p.htlc?.paymentHash;
+    const preimage = hash && witness.find((w) => w.length === 32 && equal(btcCrypto.sha256(w), hash));
+    if (preimage && ![...monitor.preimages, ...preimages].some((q) => equal(q, preimage)))
+      preimages.push(preimage);
     // The holder's HTLC transaction (with a fee input or without): its output at the input's
     // index pays the holder's delayed script the HTLC's value less the pre-signed fee.
     const out = tx.outs[index];
@@ -66,7 +58,14 @@ export function resolveSpend(
       out.value === p.htlcTransaction.outputValueSat &&
       equal(new Uint8Array(out.script), p2wsh(p.htlcTransaction.outputWitnessScript));
     const byHolder = holderHtlcTx || spentByHolderClaim(p, witness);
-    resolved.push({ id: p.id, spentByTxidHex: txid, height, byHolder });
+    resolved.push({
+      id: p.id,
+      spentByTxidHex: txid,
+      height,
+      byHolder,
+      output: p,
+      ...(preimage ? { paymentPreimage: preimage } : {}),
+    });
     if (holderHtlcTx && p.htlcTransaction) {
       const h = p.htlcTransaction;
       const delay = channel.holderToSelfDelay;
@@ -132,6 +131,30 @@ export function resolveSpend(
     },
     preimages,
     relevant: true,
+  };
+}
+
+/**
+ * The resolution as it was before the block at `height` (BOLT 5 "MUST be prepared to resolve
+ * outputs multiple times, in case of blockchain reorganizations"): spends confirmed at or
+ * above it are undone (their outputs pending again, the second-stage outputs they made gone),
+ * so the claims are made again on the new chain. Undefined when the commitment itself was in a
+ * disconnected block: the funding output is unspent again.
+ */
+export function disconnectResolution(
+  resolution: ChainResolution,
+  height: number,
+): ChainResolution | undefined {
+  if (resolution.height >= height) return undefined;
+  const undone = resolution.resolved.filter((r) => r.height >= height);
+  if (undone.length === 0) return resolution;
+  const undoneTxids = new Set(undone.map((r) => r.spentByTxidHex));
+  // An output made by an undone spend (a second stage) goes with it, even if it was spent too.
+  const restored = undone.map((r) => r.output).filter((p) => !undoneTxids.has(p.txidHex));
+  return {
+    ...resolution,
+    pending: [...resolution.pending.filter((p) => !undoneTxids.has(p.txidHex)), ...restored],
+    resolved: resolution.resolved.filter((r) => r.height < height),
   };
 }
 

@@ -88,6 +88,13 @@ export interface ResolvedOutput {
   height: number;
   /** Whether the spend was the holder's own claim (or its own HTLC transaction). */
   byHolder: boolean;
+  /**
+   * The output as it was pending: for an HTLC, whether the counterparty took it (a timeout:
+   * the upstream HTLC is failed; with the preimage: fulfilled), and what a reorg puts back.
+   */
+  output: PendingOutput;
+  /** The HTLC's preimage, when the spend revealed it. */
+  paymentPreimage?: Uint8Array;
 }
 
 export interface ChainResolution {
@@ -101,6 +108,12 @@ export interface ChainResolution {
   perCommitmentPoint: Uint8Array;
   pending: PendingOutput[];
   resolved: ResolvedOutput[];
+  /**
+   * HTLCs of the commitment with no output in it (trimmed as dust): nothing to claim on chain;
+   * BOLT 5: fulfil the upstream HTLC if the preimage is known, else fail it once the
+   * commitment is deep enough.
+   */
+  htlcsWithoutOutput: HtlcData[];
   /**
    * Things the node must be told: outputs it cannot claim (an HTLC whose preimage it lacks
    * on a holder commitment is the counterparty's after expiry, not the holder's loss), an
