@@ -1,7 +1,9 @@
 /**
  * The lnkit side of the channel interop tests: a PeerManager on loopback, a ChannelManager
- * with an lmdb monitor persister in a temporary data dir, the test funding source as its
- * wallet, a broadcaster into the bcoin chain's mempool, and blocks fed from the chain's RPC.
+ * with an lmdb monitor persister and channel snapshot in a temporary data dir, the test
+ * funding source as its wallet, a broadcaster into the bcoin chain's mempool, and blocks fed
+ * from the chain's RPC. `restart()` stops it and builds a new one from the same data dir and
+ * seed (the channels come back from their snapshot and monitors).
  * Test code only; the node package wires the real thing (its step 9).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import {
   type ChannelEvent,
   ChannelManager,
   type ChannelManagerOptions,
+  LmdbChannelSnapshotStore,
   LmdbMonitorPersister,
   MANAGER_INIT_FEATURES,
   type PeerLink,
@@ -28,6 +31,8 @@ import { TestFunding } from './test-funding.ts';
 export interface LnkitNodeOptions {
   chain: TestChain;
   manager?: Partial<ChannelManagerOptions>;
+  /** Reopen this node (restart): its seed, data dir and funding source. */
+  from?: { seed: Uint8Array; dir: string; funding: TestFunding } | undefined;
 }
 
 /** A PeerManager in this thread as the manager's PeerLink (the actor's ref is one as it is). */
@@ -53,6 +58,8 @@ export class LnkitNode {
   height = 0;
 
   private constructor(
+    private readonly seed: Uint8Array,
+    private readonly options: LnkitNodeOptions,
     readonly keys: KeysManager,
     readonly pm: PeerManager,
     readonly manager: ChannelManager,
@@ -64,7 +71,7 @@ export class LnkitNode {
   ) {}
 
   static async create(o: LnkitNodeOptions): Promise<LnkitNode> {
-    const seed = randomBytes(32);
+    const seed = o.from?.seed ?? randomBytes(32);
     const keys = new KeysManager(seed);
     const pm = new PeerManager({
       nodeKey: nodeKeyEcdh(nodeSecretFromSeed(seed)),
@@ -72,16 +79,21 @@ export class LnkitNode {
       timerMs: 50,
     });
     const { port } = await pm.listen('127.0.0.1', 0);
-    const dir = mkdtempSync(join(tmpdir(), 'lnkit-interop-'));
+    const dir = o.from?.dir ?? mkdtempSync(join(tmpdir(), 'lnkit-interop-'));
     const store = await Store.open(dir, { schemaVersion: 1 });
-    const funding = new TestFunding(o.chain);
+    const funding = o.from?.funding ?? new TestFunding(o.chain);
     const genesis = (await o.chain.rpc('getblockhash', [0])) as string;
     const height = await o.chain.height();
+    const tipHash = (await o.chain.rpc('getblockhash', [height])) as string;
+    const persister = new LmdbMonitorPersister(store);
     let node: LnkitNode | undefined;
     const manager = new ChannelManager({
       keys,
       peers: peerLinkOf(pm),
-      persister: new LmdbMonitorPersister(store),
+      persister,
+      snapshot: new LmdbChannelSnapshotStore(store),
+      // The interim persister's monitors, rebuilt from its updates (they have not seen the chain).
+      monitors: () => persister.readMonitors({ hashHex: tipHash, height }),
       broadcaster: {
         broadcastTransactions: async (txs) => {
           const out = [];
@@ -103,14 +115,16 @@ export class LnkitNode {
       wallet: funding,
       chainHash: Uint8Array.from(Buffer.from(genesis, 'hex')).reverse(),
       bestHeight: height,
+      bestBlockHash: tipHash,
       shutdownScript: () => funding.script,
       logger: createRootLogger({ level: (process.env.LNKIT_TEST_LOG as 'info' | undefined) ?? 'silent' }),
       ...o.manager,
     });
-    node = new LnkitNode(keys, pm, manager, funding, store, dir, o.chain, port);
-    node.height = height;
+    node = new LnkitNode(seed, o, keys, pm, manager, funding, store, dir, o.chain, port);
     manager.events$.subscribe((e) => node?.events.push(e));
     await manager.start();
+    // After a restart, the manager resumes from its snapshot's best block: syncToTip feeds it from there.
+    node.height = manager.bestBlock.height;
     return node;
   }
 
@@ -124,16 +138,40 @@ export class LnkitNode {
     for (let h = this.height + 1; h <= tip; h++) {
       const hash = (await this.chain.rpc('getblockhash', [h])) as string;
       const raw = (await this.chain.rpc('getblock', [hash, false])) as string;
-      await this.manager.blockConnected({ txdata: Block.fromHex(raw).transactions ?? [] }, h);
+      await this.manager.blockConnected(
+        { txdata: Block.fromHex(raw).transactions ?? [], header: { hashHex: hash } },
+        h,
+      );
       this.height = h;
     }
     await this.manager.idle();
   }
 
-  async stop(): Promise<void> {
+  #closed = false;
+  /** Restarted: the data dir is the new node's now. */
+  #handedOver = false;
+
+  /** Stops the manager, the peers and the store, and leaves the data dir. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.manager.stop();
     await this.pm.close();
     await this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A new node from the same seed and data dir, as after a process restart (on a new port). */
+  async restart(): Promise<LnkitNode> {
+    await this.shutdown();
+    this.#handedOver = true;
+    return LnkitNode.create({
+      ...this.options,
+      from: { seed: this.seed, dir: this.dir, funding: this.funding },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.shutdown();
+    if (!this.#handedOver) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * A restart with LDK 0.1.0 (WASM) as the peer, over TCP on the bcoin regtest chain: a channel
+ * ready on both sides; the lnkit node stops (LDK sees the connection drop), a block is mined
+ * while it is down, and a new node is built from the same data dir and seed — the channel comes
+ * back from its snapshot checked against its monitor, the manager catches up from its
+ * snapshot's best block, and when LDK reconnects both send channel_reestablish and the channel
+ * is usable at LDK again and `ready` at lnkit; a cooperative close then ends in a closing
+ * transaction bcoin mines.
+ * Run: node scripts/test.mjs test/interop/ldk-channel-restart.test.ts
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { waitFor } from '@lnkit/test-support';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
+import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+
+let chain: TestChain;
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  await initLdk();
+  chain = await startTestChain();
+  await chain.activateSegwit();
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await chain?.stop();
+});
+
+const WAIT_MS = 60_000;
+
+async function mine(ldk: LdkNode, lnkit: LnkitNode | undefined, n: number): Promise<void> {
+  await chain.mine(n);
+  await ldk.syncToTip();
+  await lnkit?.syncToTip();
+}
+
+for (const { anchors, opener } of [
+  { anchors: false, opener: 'lnkit' },
+  { anchors: true, opener: 'ldk' },
+] as const) {
+  const typeName = anchors ? 'anchors' : 'static-remotekey';
+  test(`${typeName}, opened by ${opener}: lnkit restarts from its data dir, reestablishes with LDK, and closes cooperatively`, async () => {
+    const lnkit = await LnkitNode.create({ chain });
+    cleanups.push(() => lnkit.stop());
+    const ldk = await LdkNode.create({ chain, funding: lnkit.funding, anchors, minimumDepth: 3 });
+    cleanups.push(() => ldk.stop());
+    await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
+    await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), {
+      what: 'lnkit sees LDK',
+    });
+    await lnkit.funding.addCoins(1, 1_200_000n);
+    await mine(ldk, lnkit, 1);
+    if (opener === 'ldk') ldk.openChannel(lnkit.nodeId, 1_000_000n, 50_000_000n);
+    else await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 50_000_000n });
+    await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
+      what: 'ChannelPending',
+      timeoutMs: WAIT_MS,
+    });
+    await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
+    await mine(ldk, lnkit, 3);
+    await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
+      what: 'ready at lnkit',
+      timeoutMs: WAIT_MS,
+    });
+    await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+    const before = lnkit.manager.listChannels()[0];
+    assert.ok(before);
+    const heightBefore = lnkit.height;
+
+    // Stop lnkit; a block comes while it is down.
+    const restarting = lnkit.restart();
+    await ldk.waitFor(
+      () => ldk.channels()[0]?.isUsable === false,
+      WAIT_MS,
+      'not usable at LDK while lnkit is down',
+    );
+    const lnkit2 = await restarting;
+    cleanups.push(() => lnkit2.stop());
+    await mine(ldk, undefined, 1);
+    assert.equal(lnkit2.nodeId, lnkit.nodeId, 'the same node');
+    const restored = lnkit2.manager.listChannels()[0];
+    assert.equal(restored?.channelId, before.channelId);
+    assert.equal(restored?.state, 'ready', 'ready from its snapshot, waiting for LDK');
+    assert.equal(restored?.shortChannelId, before.shortChannelId);
+    assert.equal(restored?.localBalanceMsat, before.localBalanceMsat);
+    assert.equal(restored?.remoteBalanceMsat, before.remoteBalanceMsat);
+    assert.equal(lnkit2.height, heightBefore, 'resumes from its snapshot’s best block');
+    await lnkit2.syncToTip();
+    assert.equal(lnkit2.manager.listChannels()[0]?.confirmations, 4, 'the block mined while down was seen');
+    assert.deepEqual(lnkit2.broadcasts, [], 'nothing broadcast at start');
+
+    await ldk.connect(lnkit2.nodeId, '127.0.0.1', lnkit2.port);
+    await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK after reestablish');
+    await waitFor(() => lnkit2.manager.listChannels()[0]?.state === 'ready', { what: 'ready at lnkit' });
+    assert.ok(
+      ldk.logs.some((l) => /Received message ChannelReestablish/.test(l)),
+      'LDK got our channel_reestablish',
+    );
+
+    const closing = await lnkit2.manager.closeChannel(before.channelId);
+    assert.equal(closing.channelId, before.channelId);
+    const closingTxid = await waitFor(() => lnkit2.manager.listChannels()[0]?.closingTxid ?? undefined, {
+      what: 'a closing transaction agreed',
+      timeoutMs: WAIT_MS,
+    });
+    await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelClosed'), WAIT_MS, 'closed at LDK');
+    await ldk.settled();
+    await waitFor(
+      () => [...lnkit2.broadcasts, ...ldk.broadcasts].some((b) => b.accepted && b.txid === closingTxid),
+      { what: 'bcoin accepted the closing transaction', timeoutMs: WAIT_MS },
+    );
+    await mine(ldk, lnkit2, 1);
+    const tx = (await chain.rpc('getrawtransaction', [closingTxid, true])) as { confirmations?: number };
+    assert.ok((tx.confirmations ?? 0) >= 1, 'mined');
+    await waitFor(() => lnkit2.events.find((e) => e.type === 'ChannelClosed'), {
+      what: 'ChannelClosed at lnkit',
+      timeoutMs: WAIT_MS,
+    });
+    const closed = lnkit2.events.find((e) => e.type === 'ChannelClosed');
+    assert.deepEqual(closed?.type === 'ChannelClosed' && closed.reason, {
+      kind: 'cooperative',
+      initiator: 'local',
+      closingTxid,
+    });
+    const loud = ldk.logs.filter((l) => /^(ERROR|WARN)|Received message Error/.test(l));
+    assert.deepEqual(loud, []);
+  });
+}
