@@ -37,7 +37,7 @@ import { claimsToBroadcast } from './plan.ts';
 import { resolveCommitment } from './resolve.ts';
 import type { FeeInputSigner } from './sign.ts';
 import { signClaim } from './sign.ts';
-import { resolveSpend } from './spends.ts';
+import { disconnectResolution, resolveSpend } from './spends.ts';
 import type { ChainResolution, SignedClaim } from './types.ts';
 
 /**
@@ -666,4 +666,44 @@ test('anchors, their commitment and a revoked one: 1-block CSV claims, HTLCs by 
   );
   await claimNext(c2);
   assert.equal(c2.resolution.pending.length, 0);
+});
+
+test('a depth-2 reorg under a claim: the claim is made again, the same transaction, and confirms on the new chain', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: 400_000_000n,
+    toRemoteMsat: 600_000_000n,
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+  ]);
+  const commitment = await theirs.signed();
+  const height = await broadcastAndMine(commitment);
+  const c = claimerOf(fx, monitor, resolveCommitment(monitor, commitment, height));
+  const [claim] = await claimNext(c);
+  assert.equal(c.resolution.resolved[0]?.height, height + 1);
+  await chain.mine(1);
+  await chain.reorg(2);
+  assert.equal(await confirmations(claim?.txidHex as string), 0, 'the claim is unconfirmed again');
+  const undone = disconnectResolution(c.resolution, height + 1);
+  assert.ok(undone);
+  assert.equal(undone.pending.length, 1);
+  const again = claimsToBroadcast(undone, monitor, await chain.height(), opts(c)).claims[0];
+  assert.ok(again);
+  const signed = await signClaim(again, c.signer);
+  assert.equal(signed.txidHex, claim?.txidHex, 'the same claim: no second spend to race the first');
+  await chain.sendRawTransaction(Buffer.from(signed.tx).toString('hex'));
+  await chain.mine(1);
+  assert.equal(await confirmations(signed.txidHex), 1);
+  const after = resolveSpend(
+    undone,
+    monitor,
+    Transaction.fromBuffer(Buffer.from(signed.tx)),
+    await chain.height(),
+  );
+  assert.equal(after.resolution.pending.length, 0);
+  // The commitment's own block disconnected: nothing is left to claim from it.
+  assert.equal(disconnectResolution(after.resolution, height), undefined);
 });
