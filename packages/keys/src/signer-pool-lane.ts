@@ -15,7 +15,8 @@
  * answer). `posted` counts requests, so a worker that waits on it never misses one: it reads
  * the count, scans, and waits only while the count is unchanged. Workers wait with
  * Atomics.waitAsync, so the same threads keep running ordinary pool tasks (the pool runs with
- * `atomics: 'async'` for this). The caller never blocks: it waits with waitAsync too.
+ * `atomics: 'async'` for this). The caller never blocks: it waits with waitAsync too, and only
+ * once its own synchronous work is done, so an answer that came meanwhile costs it no wake-up.
  */
 import { KeysError, type KeysErrorCode } from './errors.ts';
 
@@ -122,6 +123,11 @@ export class NodeKeyLane {
 
   async #answer(slot: number): Promise<Uint8Array> {
     const { header, states, bytes } = this.#v;
+    // Not waiting yet: the caller has its own work to do first (a handshake computes its
+    // in-thread ECDH meanwhile), and a worker that answers before anyone waits wakes no one —
+    // no task on this thread's event loop, no cross-thread wake-up. This await resumes at the
+    // first microtask checkpoint, when the caller's synchronous work is done.
+    await undefined;
     for (;;) {
       const state = Atomics.load(states, slot);
       if (state === DONE || state === FAILED) break;

@@ -246,16 +246,17 @@ export class HandshakeInitiator {
 /** BOLT 8 responder: learns the initiator's node id from act three. */
 export class HandshakeResponder {
   private readonly state: SymmetricState;
-  private readonly ephemeral: KeyPair;
+  /** Made in act one, while the node key's ECDH is under way (see actOne). */
+  private ephemeral: KeyPair | undefined;
   private step: 'act-one' | 'act-three' | 'done' | 'failed' = 'act-one';
   private tempK2: Uint8Array = EMPTY;
 
+  /** `ephemeralPrivateKey` exists for the BOLT 8 test vectors only; leave it out otherwise. */
   constructor(
     private readonly localStatic: NodeKeyEcdh,
-    ephemeralPrivateKey?: Uint8Array,
+    private readonly ephemeralPrivateKey?: Uint8Array,
   ) {
     this.state = SymmetricState.forOwnKey(localStatic);
-    this.ephemeral = ephemeralKeyPair(ephemeralPrivateKey);
   }
 
   /** Takes act one (50 bytes), returns act two (50 bytes). */
@@ -265,16 +266,18 @@ export class HandshakeResponder {
     const s = this.state;
     const { re, c } = parseEphemeralAct(act, ACT_ONE_SIZE);
     // BOLT 8: es = ECDH(s.priv, re) — the one ECDH of the responder that needs the node key.
-    // Asked for first, so that act two's ee = ECDH(e.priv, re) is computed here meanwhile
-    // (it needs only re; if act one's MAC fails it is dropped unused).
+    // Asked for first, so that our ephemeral key and act two's ee = ECDH(e.priv, re) are
+    // computed here meanwhile (they need only re; if act one's MAC fails they are dropped).
     const es = settled(this.localStatic.ecdh(re));
-    const ee = ephemeralEcdh(this.ephemeral.privateKey, re, 'ephemeral key');
+    const ephemeral = ephemeralKeyPair(this.ephemeralPrivateKey);
+    this.ephemeral = ephemeral;
+    const ee = ephemeralEcdh(ephemeral.privateKey, re, 'ephemeral key');
     s.mixHash(re);
     const tempK1 = s.mixKey(await es);
     decryptOrThrow(tempK1, ZERO_NONCE, s.h, c, 'handshake-bad-tag');
     s.mixHash(c);
     // Act two.
-    const e = this.ephemeral.publicKey;
+    const e = ephemeral.publicKey;
     s.mixHash(e);
     this.tempK2 = s.mixKey(ee);
     const c2 = encryptWithAd(this.tempK2, ZERO_NONCE, s.h, EMPTY);
@@ -306,7 +309,8 @@ export class HandshakeResponder {
       throw new PeerNetError('handshake-bad-pubkey', 'static key does not parse');
     s.mixHash(c);
     // On the curve: checked by this ECDH (see ephemeralEcdh).
-    const tempK3 = s.mixKey(ephemeralEcdh(this.ephemeral.privateKey, rs, 'static key'));
+    // this.ephemeral is set: act one passed (step).
+    const tempK3 = s.mixKey(ephemeralEcdh(this.ephemeral!.privateKey, rs, 'static key'));
     decryptOrThrow(tempK3, ZERO_NONCE, s.h, t, 'handshake-bad-tag');
     const [rk, sk] = s.split();
     this.step = 'done';
