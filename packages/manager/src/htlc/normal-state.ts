@@ -192,9 +192,15 @@ export type NormalEffect =
   | { kind: 'release-commitment-secret'; commitmentNumber: bigint; nextPointNumber: bigint }
   | { kind: 'event'; event: HtlcEvent };
 
-/** How a step went wrong: the peer broke a rule (fail the channel), the caller asked for too much, or a persist failed. */
+/**
+ * How a step went wrong: the peer broke a rule (fail the channel, broadcasting our commitment),
+ * the peer proved a newer state than ours (`behind`: we lost data; fail the channel and never
+ * broadcast — BOLT 2 "MUST NOT broadcast its commitment transaction"), the caller asked for too
+ * much (nothing happened), or a persist failed (the channel stops).
+ */
 export type NormalFailure =
   | { kind: 'protocol'; message: string; refusal: Refusal }
+  | { kind: 'behind'; refusal: Refusal }
   | { kind: 'refused'; command: string; refusal: Refusal }
   | { kind: 'persist-failed'; reason: string };
 

@@ -200,7 +200,10 @@ export function normalStep(s: NormalState, input: NormalInput, ctx: NormalContex
       return { state: { ...s, link: 'reestablishing' }, effects: [] };
     case 'channel-reestablish': {
       const plan = planRetransmission(s, input.message);
-      if (!plan.ok) return protocol(s, 'channel_reestablish', plan.refusal);
+      if (!plan.ok)
+        return plan.behind
+          ? { state: s, effects: [], failure: { kind: 'behind', refusal: plan.refusal } }
+          : protocol(s, 'channel_reestablish', plan.refusal);
       const next: NormalState = { ...s, link: 'connected', outbox: plan.entries };
       return finish(maybeCommit({ s: next, effects: [] }));
     }
