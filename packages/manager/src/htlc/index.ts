@@ -38,6 +38,8 @@ export {
   checkOfferedFee,
   checkReceivedAdd,
   checkReceivedFee,
+  dustExposureMsat,
+  exceedsDustExposure,
   type FeeBounds,
 } from './limits.ts';
 export { BADONION, type NormalStart, normalStep, startNormal } from './normal.ts';

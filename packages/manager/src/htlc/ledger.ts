@@ -87,6 +87,11 @@ export interface LedgerHtlc {
   /** The order in which we sent our own update for it (add or removal): retransmission keeps it. */
   readonly addSeq?: number | undefined;
   readonly removeSeq?: number | undefined;
+  /**
+   * Received while the trimmed HTLCs were already at max_dust_htlc_exposure_msat: BOLT 2
+   * "SHOULD fail this HTLC once it's committed, SHOULD NOT reveal a preimage for this HTLC".
+   */
+  readonly dustExposureExceeded?: boolean | undefined;
 }
 
 export interface FeeUpdate {

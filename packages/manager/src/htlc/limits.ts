@@ -4,6 +4,8 @@
  * caller's error, and nothing is sent). Checked against the commitments "after adding that
  * HTLC": every update proposed so far counted in (ledger.ts `projected`).
  */
+
+import { isHtlcTrimmed } from '@lnkit/tx';
 import type { Refusal } from '../checks.ts';
 import { commitmentSpec, funderChargeMsat, type HtlcChannelParams } from './build.ts';
 import { type CommitmentSide, type HtlcLedger, type LedgerHtlc, placeIn } from './ledger.ts';
@@ -152,7 +154,7 @@ export function checkOfferedAdd(
   p: HtlcChannelParams,
   ledger: HtlcLedger,
   add: AddRequest,
-  o: { shutdownSent: boolean },
+  o: { shutdownSent: boolean; maxDustHtlcExposureMsat?: bigint | undefined },
 ): Refusal | undefined {
   if (o.shutdownSent) return refuse('shutdown', 'no HTLC may be added after our shutdown');
   const common = commonAddChecks(add, p.remote.htlcMinimumMsat);
@@ -160,6 +162,12 @@ export function checkOfferedAdd(
   const counts = countAndValueChecks(ledger, 'offered', 'remote', add, p.remote);
   if (counts) return counts;
   const after = withAdd(ledger, 'offered', add);
+  // BOLT 2 "Bounding exposure to trimmed in-flight HTLCs": "SHOULD NOT send this HTLC".
+  if (o.maxDustHtlcExposureMsat !== undefined && exceedsDustExposure(p, after, o.maxDustHtlcExposureMsat))
+    return refuse(
+      'max_dust_htlc_exposure_msat',
+      `${add.amountMsat} msat of dust would take the trimmed HTLCs beyond ${o.maxDustHtlcExposureMsat} msat`,
+    );
   // Anchors commitments' fees are not in a hurry to follow the market: no doubling there.
   const multiple = p.channelType === 'anchors_zero_fee_htlc_tx' ? 1 : 2;
   for (const side of ['local', 'remote'] as const) {
@@ -238,4 +246,22 @@ export function checkOfferedFee(
       );
   }
   return undefined;
+}
+
+/**
+ * BOLT 2 "Bounding exposure to trimmed in-flight HTLCs": the HTLCs trimmed from a commitment
+ * at its feerate (they go to fees if it is broadcast), in msat.
+ */
+export function dustExposureMsat(p: HtlcChannelParams, ledger: HtlcLedger, side: CommitmentSide): bigint {
+  const spec = commitmentSpec(ledger, side, true);
+  const dustLimitSat = side === 'local' ? p.local.dustLimitSat : p.remote.dustLimitSat;
+  const rate = BigInt(spec.feeratePerKw);
+  return spec.htlcs
+    .filter((h) => isHtlcTrimmed(p.channelType, h.direction === 'offered', h.amountMsat, rate, dustLimitSat))
+    .reduce((s, h) => s + h.amountMsat, 0n);
+}
+
+/** Whether either commitment's dust exposure is beyond `maxMsat` (the ledger with the HTLC in question). */
+export function exceedsDustExposure(p: HtlcChannelParams, ledger: HtlcLedger, maxMsat: bigint): boolean {
+  return dustExposureMsat(p, ledger, 'local') > maxMsat || dustExposureMsat(p, ledger, 'remote') > maxMsat;
 }

@@ -112,6 +112,8 @@ export type HtlcEvent =
       cltvExpiry: number;
       onionRoutingPacket: Uint8Array;
       blindedPathKey?: Uint8Array | undefined;
+      /** It took the trimmed HTLCs beyond max_dust_htlc_exposure_msat: fail it (a fulfill is refused). */
+      dustExposureExceeded?: boolean | undefined;
     }
   /** They fulfilled our HTLC; the preimage is durable in the monitor. */
   | { type: 'htlc-fulfilled'; id: bigint; paymentHash: Uint8Array; paymentPreimage: Uint8Array }
@@ -214,4 +216,6 @@ export interface NormalStep {
 export interface NormalContext {
   /** Bounds on the peer's update_fee (and ours). */
   feeBounds: FeeBounds;
+  /** BOLT 2 max_dust_htlc_exposure_msat (node policy); no bound when absent. */
+  maxDustHtlcExposureMsat?: bigint | undefined;
 }

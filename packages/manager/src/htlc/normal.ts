@@ -43,7 +43,13 @@ import {
   replaceHtlc,
   reverseUncommittedRemote,
 } from './ledger.ts';
-import { checkOfferedAdd, checkOfferedFee, checkReceivedAdd, checkReceivedFee } from './limits.ts';
+import {
+  checkOfferedAdd,
+  checkOfferedFee,
+  checkReceivedAdd,
+  checkReceivedFee,
+  exceedsDustExposure,
+} from './limits.ts';
 import { addMessage, feeMessage, removeMessage } from './messages.ts';
 import type {
   HeldEvent,
@@ -130,7 +136,7 @@ export function normalStep(s: NormalState, input: NormalInput, ctx: NormalContex
     case 'message':
       return onMessage(s, input.message, ctx);
     case 'add-htlc':
-      return sendAdd(s, input);
+      return sendAdd(s, input, ctx);
     case 'fulfill-htlc':
       return sendRemoval(s, input.id, { kind: 'fulfill', paymentPreimage: input.paymentPreimage });
     case 'fail-htlc':
@@ -225,7 +231,11 @@ function onMessage(s: NormalState, m: NormalMessage, ctx: NormalContext): Normal
         blindedPathKey: m.blindedPathKey,
         state: 'rcvd-add-htlc',
       };
-      const ledger = { ...s.ledger, htlcs: [...s.ledger.htlcs, h], nextReceivedId: m.id + 1n };
+      let ledger: HtlcLedger = { ...s.ledger, htlcs: [...s.ledger.htlcs, h], nextReceivedId: m.id + 1n };
+      // Not a channel failure: the HTLC is taken, and failed back once committed (BOLT 2).
+      const max = ctx.maxDustHtlcExposureMsat;
+      if (max !== undefined && exceedsDustExposure(s.params, ledger, max))
+        ledger = replaceHtlc(ledger, { ...h, dustExposureExceeded: true });
       return { state: { ...s, ledger }, effects: [] };
     }
     case 'update_fulfill_htlc': {
@@ -464,10 +474,17 @@ function maybeCommit(d: Draft): Draft {
   return d;
 }
 
-function sendAdd(s: NormalState, input: Extract<NormalInput, { kind: 'add-htlc' }>): NormalStep {
+function sendAdd(
+  s: NormalState,
+  input: Extract<NormalInput, { kind: 'add-htlc' }>,
+  ctx: NormalContext,
+): NormalStep {
   if (s.link !== 'connected')
     return refused(s, 'add-htlc', { field: 'peer', reason: 'the peer is not connected' });
-  const refusal = checkOfferedAdd(s.params, s.ledger, input, { shutdownSent: s.shutdownSent });
+  const refusal = checkOfferedAdd(s.params, s.ledger, input, {
+    shutdownSent: s.shutdownSent,
+    maxDustHtlcExposureMsat: ctx.maxDustHtlcExposureMsat,
+  });
   if (refusal) return refused(s, 'add-htlc', refusal);
   const [seq, ledger] = takeSeq(s.ledger);
   const h: LedgerHtlc = {
@@ -504,6 +521,11 @@ function sendRemoval(s: NormalState, id: bigint, removal: HtlcRemoval): NormalSt
     return refused(s, command, {
       field: 'id',
       reason: `HTLC ${id} is not irrevocably committed, or already removed`,
+    });
+  if (removal.kind === 'fulfill' && h.dustExposureExceeded)
+    return refused(s, command, {
+      field: 'max_dust_htlc_exposure_msat',
+      reason: `HTLC ${id} took the dust exposure beyond its bound: fail it, do not reveal the preimage`,
     });
   if (removal.kind === 'fulfill' && !bytesEqual(sha256(removal.paymentPreimage), h.paymentHash))
     return refused(s, command, {
@@ -578,6 +600,7 @@ function holdMoveEvents(d: Draft, moved: MoveResult, updateId: bigint): void {
         cltvExpiry: h.cltvExpiry,
         onionRoutingPacket: h.onionRoutingPacket,
         blindedPathKey: h.blindedPathKey,
+        ...(h.dustExposureExceeded ? { dustExposureExceeded: true } : {}),
       },
       updateId,
     );

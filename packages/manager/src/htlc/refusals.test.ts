@@ -259,3 +259,30 @@ test('our own commands beyond the limits are refused and send nothing', async ()
   const r5 = await a.add(10_000n, preimageOf(3));
   assert.ok(r5.failure?.kind === 'refused' && r5.failure.refusal.field === 'shutdown');
 });
+
+test('max_dust_htlc_exposure_msat: we do not offer beyond it; one received beyond it is taken, then only failed', async () => {
+  const { a, b } = await htlcPair();
+  // At 2500 sat/kw an HTLC under 546 + 1657 sat is trimmed from A's commitment.
+  a.ctx = { ...a.ctx, maxDustHtlcExposureMsat: 1_000_000n };
+  assert.equal((await a.add(900_000n, preimageOf(1))).failure, undefined);
+  const over = await a.add(200_000n, preimageOf(2));
+  assert.ok(over.failure?.kind === 'refused' && over.failure.refusal.field === 'max_dust_htlc_exposure_msat');
+  // Not dust: no bound.
+  assert.equal((await a.add(3_000_000n, preimageOf(3))).failure, undefined);
+  a.ctx = { ...a.ctx, maxDustHtlcExposureMsat: undefined };
+  assert.equal((await a.add(200_000n, preimageOf(2))).failure, undefined);
+  b.ctx = { ...b.ctx, maxDustHtlcExposureMsat: 1_000_000n };
+  await a.input({ kind: 'commit' });
+  await pump(a, b);
+  assert.deepEqual([...a.failures, ...b.failures].filter((f) => f.kind !== 'refused'), []);
+  const committed = b.events.filter((e) => e.type === 'htlc-committed');
+  assert.deepEqual(
+    committed.map((e) => e.type === 'htlc-committed' && (e.dustExposureExceeded ?? false)),
+    [false, false, true],
+  );
+  const reveal = await b.input({ kind: 'fulfill-htlc', id: 2n, paymentPreimage: preimageOf(2) });
+  assert.ok(
+    reveal.failure?.kind === 'refused' && reveal.failure.refusal.field === 'max_dust_htlc_exposure_msat',
+  );
+  assert.equal((await b.input({ kind: 'fail-htlc', id: 2n, reason: new Uint8Array(4) })).failure, undefined);
+});

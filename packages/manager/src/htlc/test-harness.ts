@@ -41,6 +41,7 @@ export class HtlcNode {
   /** Hold persists (answer in-progress) until `complete(id)`. */
   holdPersists = false;
   readonly held: bigint[] = [];
+  ctx: NormalContext = CTX;
 
   constructor(
     readonly name: string,
@@ -50,7 +51,7 @@ export class HtlcNode {
   }
 
   async input(input: NormalInput): Promise<NormalStep> {
-    const step = normalStep(this.state, input, CTX);
+    const step = normalStep(this.state, input, this.ctx);
     if (step.failure) this.failures.push(step.failure);
     await this.perform(step);
     return step;
