@@ -92,6 +92,8 @@ export interface LedgerHtlc {
    * "SHOULD fail this HTLC once it's committed, SHOULD NOT reveal a preimage for this HTLC".
    */
   readonly dustExposureExceeded?: boolean | undefined;
+  /** Ours: its preimage came (and went to the monitor) in a fulfill since reversed by a disconnection. */
+  readonly preimageKnown?: boolean | undefined;
 }
 
 export interface FeeUpdate {
@@ -352,9 +354,14 @@ export function reverseUncommittedRemote(ledger: HtlcLedger): HtlcLedger {
       if (h.id < nextReceivedId) nextReceivedId = h.id;
       continue;
     }
-    htlcs.push(
-      h.state === 'rcvd-remove-htlc' ? { ...h, state: 'sent-add-ack-revocation', removal: undefined } : h,
-    );
+    if (h.state !== 'rcvd-remove-htlc') {
+      htlcs.push(h);
+      continue;
+    }
+    // "a node MAY have already used the payment_preimage value from the update_fulfill_htlc,
+    // so the effects of update_fulfill_htlc are not completely reversed".
+    const preimageKnown = h.preimageKnown || h.removal?.kind === 'fulfill' || undefined;
+    htlcs.push({ ...h, state: 'sent-add-ack-revocation', removal: undefined, preimageKnown });
   }
   const feeUpdates = ledger.feeUpdates.filter((f) => f.state !== 'rcvd-add-htlc');
   return { ...ledger, htlcs, feeUpdates, nextReceivedId };

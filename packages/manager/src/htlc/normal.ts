@@ -248,6 +248,8 @@ function onMessage(s: NormalState, m: NormalMessage, ctx: NormalContext): Normal
           reason: `payment_preimage does not hash to the payment_hash of HTLC ${m.id}`,
         });
       const d: Draft = { s: { ...s, ledger: removedBy(s.ledger, h, m) }, effects: [] };
+      // Sent again after a reconnection: the monitor has it and the payer heard of it.
+      if (h.preimageKnown) return finish(d);
       // The preimage is the proof of payment, and what claims the HTLC on chain: durable
       // before anyone hears of it.
       const updateId = persist(d, [{ kind: 'payment-preimage', paymentPreimage: m.paymentPreimage }]);

@@ -274,7 +274,10 @@ test('max_dust_htlc_exposure_msat: we do not offer beyond it; one received beyon
   b.ctx = { ...b.ctx, maxDustHtlcExposureMsat: 1_000_000n };
   await a.input({ kind: 'commit' });
   await pump(a, b);
-  assert.deepEqual([...a.failures, ...b.failures].filter((f) => f.kind !== 'refused'), []);
+  assert.deepEqual(
+    [...a.failures, ...b.failures].filter((f) => f.kind !== 'refused'),
+    [],
+  );
   const committed = b.events.filter((e) => e.type === 'htlc-committed');
   assert.deepEqual(
     committed.map((e) => e.type === 'htlc-committed' && (e.dustExposureExceeded ?? false)),

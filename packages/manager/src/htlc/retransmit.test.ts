@@ -147,11 +147,15 @@ test('an update never signed for is sent again after the retransmission', async 
   await disconnect(a, b);
   // A reverses the fulfill it had no commitment_signed for (it keeps the preimage).
   assert.equal(a.state.ledger.htlcs[0]?.state, 'sent-add-ack-revocation');
+  assert.equal(a.state.ledger.htlcs[0]?.preimageKnown, true);
   const r = await reestablish(a, b);
   // Sent again, and (nothing waiting on a revocation) signed for at once.
   assert.deepEqual(r.b, ['update_fulfill_htlc', 'commitment_signed']);
   assert.deepEqual([...a.failures, ...b.failures], []);
   assert.deepEqual(a.balances(), { toLocalMsat: 680_000_000n, toRemoteMsat: 320_000_000n });
+  // The payer heard of the preimage once, and the monitor got it once.
+  assert.equal(a.events.filter((e) => e.type === 'htlc-fulfilled').length, 1);
+  assert.equal(a.persisted.filter((u) => u.steps.some((s) => s.kind === 'payment-preimage')).length, 1);
   assert.deepEqual(b.balances(), { toLocalMsat: 320_000_000n, toRemoteMsat: 680_000_000n });
 });
 
