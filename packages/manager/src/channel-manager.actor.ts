@@ -28,10 +28,15 @@ export const channelManagerActor = defineActor({
       openChannel: (nodeId: string, amountSat: bigint, opts?: OpenChannelOptions) =>
         manager.openChannel(nodeId, amountSat, opts),
       listChannels: () => manager.listChannels(),
-      closeChannel: (channelIdHex: string, options?: Parameters<ChannelManager['closeChannel']>[1]) =>
+      /** Cooperative by default; `{ force: true }` broadcasts our commitment and answers its txid. */
+      closeChannel: (channelIdHex: string, options?: CloseChannelOptions) =>
         manager.closeChannel(channelIdHex, options),
-      blockConnected: (block: { txdata: readonly Transaction[] }, height: number) =>
-        manager.blockConnected(block, height),
+      /** The last block the manager handled (its snapshot's after a restart): where the chain sync resumes it. */
+      bestBlock: () => manager.bestBlock,
+      blockConnected: (
+        block: { txdata: readonly Transaction[]; header?: { hashHex: string } | undefined },
+        height: number,
+      ) => manager.blockConnected(block, height),
       blockDisconnected: (header: unknown, height: number) => manager.blockDisconnected(header, height),
       idle: () => manager.idle(),
       events$: (): Observable<ChannelEvent> => manager.events$,

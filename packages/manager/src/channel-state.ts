@@ -249,6 +249,14 @@ export type ChannelEvent =
       reason: ClosureReason;
     };
 
+/**
+ * Each event on its own (the node's durable event log converts them: ids to hex, amounts and
+ * aliases to decimal strings or BOLTxTXxOUT; ClosureReason is already plain strings and numbers).
+ */
+export type ChannelPendingEvent = Extract<ChannelEvent, { type: 'ChannelPending' }>;
+export type ChannelReadyEvent = Extract<ChannelEvent, { type: 'ChannelReady' }>;
+export type ChannelClosedEvent = Extract<ChannelEvent, { type: 'ChannelClosed' }>;
+
 /** Messages a channel handles (everything else from the peer is the manager's). */
 export type ChannelMessage = Extract<
   Message,

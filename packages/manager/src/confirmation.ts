@@ -20,7 +20,8 @@ const watching = (s: ChannelState) => s.phase === 'awaiting-confirmation' || s.p
 
 export function onBlockConnected(s: ChannelState, height: number, funding: FundingInBlock | undefined): Step {
   let state: ChannelState = { ...s, bestHeight: height };
-  if (funding && watching(s)) {
+  // A force close keeps following the funding too: one that never confirms ends it (below).
+  if (funding && (watching(s) || s.phase === 'closing')) {
     // BOLT 2 channel_ready: "MUST NOT send channel_ready unless outpoint of given by
     // funding_txid and funding_output_index in the funding_created message pays exactly
     // funding_satoshis to the scriptpubkey specified in BOLT 3."
@@ -43,6 +44,7 @@ export function onBlockDisconnected(s: ChannelState, height: number): Step {
 }
 
 function afterTipMoved(s: ChannelState): Step {
+  if (s.phase === 'closing' && s.forceClose) return forceClosedFundingTimedOut(s);
   if (!watching(s)) return { state: s, effects: [] };
   // Reconfirmed after a reorg, in another block: the real short_channel_id moves with it.
   if (s.channelReadySent)
@@ -146,4 +148,31 @@ export function onChannelReady(s: ChannelState, m: ChannelReady): Step {
     remoteAlias: m.shortChannelIdAlias ?? s.remoteAlias,
   };
   return becomeReadyIfBoth(state, []);
+}
+
+/**
+ * A fundee's force close whose funding was never seen in a block: its commitment can never
+ * confirm either. After the same 2016 blocks the channel is closed (its monitor keeps
+ * watching, and was told to broadcast if the funding ever shows up).
+ */
+function forceClosedFundingTimedOut(s: ChannelState): Step {
+  const channelId = s.channelId;
+  if (
+    s.role !== 'fundee' ||
+    s.confirmation ||
+    s.confirmationUnknown ||
+    !channelId ||
+    s.bestHeight - s.createdAtHeight < FUNDING_TIMEOUT_BLOCKS
+  )
+    return { state: s, effects: [] };
+  const reason = { kind: 'funding-timed-out', blocks: FUNDING_TIMEOUT_BLOCKS } as const;
+  return {
+    state: { ...s, phase: 'closed', closure: reason },
+    effects: [
+      {
+        kind: 'event',
+        event: { type: 'ChannelClosed', channelId, counterpartyNodeId: s.counterpartyNodeId, reason },
+      },
+    ],
+  };
 }

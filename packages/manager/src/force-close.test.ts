@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { secp } from '@lnkit/crypto';
 import { encodeSignature, SIGHASH_ALL, Transaction } from '@lnkit/tx';
 import type { ChannelEffect } from './channel-state.ts';
-import { openToReady, pair, pump } from './test-fixtures.ts';
+import { FUNDING_TIMEOUT_BLOCKS } from './config.ts';
+import { accept, openToReady, pair, pump } from './test-fixtures.ts';
 
 const kinds = (effects: ChannelEffect[]) => effects.map((e) => e.kind);
 
@@ -120,5 +121,21 @@ test('the funding spent by a transaction the channel did not make: closed, and t
   assert.deepEqual(fundee.state?.closure, { kind: 'funding-spent', spendingTxid: 'ab'.repeat(32) });
   const last = fundee.persisted.at(-1)?.steps[0];
   assert.ok(last?.kind === 'channel-closed' && !last.broadcastHolderCommitment);
+  assert.equal(fundee.events.at(-1)?.type, 'ChannelClosed');
+});
+
+test('a fundee force-closing before its funding was ever seen: closed after the same 2016 blocks, not closing for ever', async () => {
+  const { funder, fundee } = await pair();
+  await accept(fundee);
+  await pump(funder, fundee);
+  assert.equal(fundee.state?.phase, 'awaiting-confirmation');
+  await fundee.input({ kind: 'force-close' });
+  assert.equal(fundee.state?.phase, 'closing');
+  assert.equal(fundee.broadcasts.length, 1, 'our commitment, in case the funder broadcast its funding');
+  await fundee.input({ kind: 'block-connected', height: 500 + FUNDING_TIMEOUT_BLOCKS - 1 });
+  assert.equal(fundee.state?.phase, 'closing');
+  await fundee.input({ kind: 'block-connected', height: 500 + FUNDING_TIMEOUT_BLOCKS });
+  assert.equal(fundee.state?.phase, 'closed');
+  assert.deepEqual(fundee.state?.closure, { kind: 'funding-timed-out', blocks: FUNDING_TIMEOUT_BLOCKS });
   assert.equal(fundee.events.at(-1)?.type, 'ChannelClosed');
 });

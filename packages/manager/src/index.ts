@@ -15,11 +15,14 @@ export {
   type OpenedChannel,
 } from './channel-manager.ts';
 export type {
+  ChannelClosedEvent,
   ChannelEffect,
   ChannelEvent,
   ChannelInput,
   ChannelMessage,
+  ChannelPendingEvent,
   ChannelPhase,
+  ChannelReadyEvent,
   ChannelState,
   ClosureReason,
   Commitments,
