@@ -146,3 +146,65 @@ export function request(
     req.end(init.body);
   });
 }
+
+/** One event of GET /v1/events, as lnkitd writes it: `id`, `event`, and the record as `data`. */
+export interface StreamedEvent {
+  id: string;
+  event: string;
+  record: { seq: number; at: string; kind: string; data: Record<string, string | number | boolean | null> };
+}
+
+/**
+ * GET /v1/events held open: the events as they come (in `events`), its comments counted
+ * (heartbeats), and a way to hang up. Resolves once the answer's head is in, with its status.
+ */
+export function eventStream(
+  url: string,
+  token: string,
+  opts: { since?: number; lastEventId?: number } = {},
+): Promise<{
+  status: number;
+  events: StreamedEvent[];
+  comments: number;
+  ended: Promise<void>;
+  close(): void;
+}> {
+  return new Promise((resolve, reject) => {
+    const query = opts.since === undefined ? '' : `?since=${opts.since}`;
+    const req = httpRequest(`${url}/v1/events${query}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(opts.lastEventId === undefined ? {} : { 'last-event-id': String(opts.lastEventId) }),
+      },
+      agent: false,
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const out = {
+        status: res.statusCode ?? 0,
+        events: [] as StreamedEvent[],
+        comments: 0,
+        ended: new Promise<void>((r) => res.once('close', r)),
+        close: () => req.destroy(),
+      };
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('error', () => {}); // a hang-up by close() is expected
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const fields: Record<string, string> = {};
+          for (const line of buffer.slice(0, end).split('\n')) {
+            if (line.startsWith(':')) out.comments++;
+            else fields[line.slice(0, line.indexOf(':'))] = line.slice(line.indexOf(':') + 2);
+          }
+          buffer = buffer.slice(end + 2);
+          if (fields.data !== undefined)
+            out.events.push({ id: fields.id!, event: fields.event!, record: JSON.parse(fields.data) });
+        }
+      });
+      resolve(out);
+    });
+    req.end();
+  });
+}
