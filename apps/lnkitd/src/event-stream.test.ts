@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { type IncomingMessage, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { LnkitNode } from '@lnkit/node';
 import { captureLogger, nextEvent, waitFor } from '@lnkit/test-support';
@@ -239,6 +239,43 @@ test('a client that does not read is cut once it leaves too much unread, and uns
   await waitFor(() => events.observers.size === 0 || undefined, { what: 'the slow client cut' });
   s.res.resume();
   await s.ended;
+});
+
+test("a stream outlives the API's request timeouts (they bound receiving a request, not answering it)", async () => {
+  const own = new FakeEvents();
+  const server = createApiServer({
+    node: { nodeId: `02${'11'.repeat(32)}`, events: own } as unknown as LnkitNode,
+    token: TOKEN,
+    logger: captureLogger().logger,
+    limits: { headersTimeoutMs: 100, requestTimeoutMs: 200, keepAliveTimeoutMs: 100 },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const req = request(`http://127.0.0.1:${port}/v1/events`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      agent: false,
+    });
+    req.end();
+    const res = await nextEvent<IncomingMessage>(req, 'response', undefined, { what: 'the stream' });
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    await waitFor(() => own.observers.size === 1 || undefined, { what: 'the stream subscribed' });
+    // Held until a connection that sent nothing was cut: the timeouts have been checked since.
+    const idle = connect(port, '127.0.0.1');
+    idle.on('error', () => {});
+    idle.resume();
+    await nextEvent(idle, 'close', undefined, { what: 'an idle connection to be cut' });
+    own.record('ChannelReady', { channelId: 'aa' });
+    await waitFor(() => text.includes('event: ChannelReady') || undefined, {
+      what: 'the event, after the timeouts',
+    });
+    req.destroy();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test('sseEvent: a kind cannot end the event early', () => {
