@@ -42,7 +42,7 @@ export {
   exceedsDustExposure,
   type FeeBounds,
 } from './limits.ts';
-export { BADONION, type NormalStart, normalStep, startNormal } from './normal.ts';
+export { BADONION, type NormalStart, normalStep, settledForClose, startNormal } from './normal.ts';
 export type {
   CommitmentPair,
   CounterpartyCommitment,

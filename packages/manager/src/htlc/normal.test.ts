@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256 } from '@lnkit/crypto';
 import type { CommitmentData, HolderCommitmentData } from '@lnkit/monitor';
-import { htlcPair, preimageOf, pump } from './test-harness.ts';
+import { settledForClose } from './normal.ts';
+import { deliverOne, htlcPair, preimageOf, pump } from './test-harness.ts';
 
 const FUNDING_MSAT = 1_000_000_000n;
 
@@ -247,4 +248,32 @@ test('update_fee from the funder: committed on both sides, the commitments at th
   // The fundee may not send one.
   const r = await b.input({ kind: 'update-fee', feeratePerKw: 3000 });
   assert.equal(r.failure?.kind, 'refused');
+});
+
+test('the state is plain data: a structured clone carries on the dance; settled for close only at the end', async () => {
+  const { a, b } = await htlcPair();
+  assert.ok(settledForClose(a.state) && settledForClose(b.state));
+  await a.add(10_000_000n, preimageOf(1));
+  assert.ok(!settledForClose(a.state));
+  await a.input({ kind: 'commit' });
+  await deliverOne(b);
+  await deliverOne(b);
+  // As a snapshot would be written and read (structured clone: no classes, no functions).
+  for (const n of [a, b]) {
+    const copy = structuredClone(n.state);
+    assert.deepEqual(copy, n.state);
+    n.state = copy;
+  }
+  assert.ok(!settledForClose(b.state));
+  await pump(a, b);
+  await b.input({ kind: 'fulfill-htlc', id: 0n, paymentPreimage: preimageOf(1) });
+  await b.input({ kind: 'commit' });
+  // B's last revoke_and_ack is still to come: not settled yet on A's side.
+  await deliverOne(a);
+  await deliverOne(a);
+  assert.ok(!settledForClose(a.state));
+  await pump(a, b);
+  assert.deepEqual([...a.failures, ...b.failures], []);
+  assert.ok(settledForClose(a.state) && settledForClose(b.state));
+  assert.deepEqual(b.balances(), { toLocalMsat: 310_000_000n, toRemoteMsat: 690_000_000n });
 });

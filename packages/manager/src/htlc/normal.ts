@@ -216,6 +216,22 @@ export function normalStep(s: NormalState, input: NormalInput, ctx: NormalContex
   }
 }
 
+/**
+ * BOLT 2 shutdown: "if no HTLCs remain in either commitment transaction (including dust HTLCs)
+ * and neither side has a pending revoke_and_ack to send: MUST NOT send any update message
+ * after that point" — and closing_signed may start. True when the ledger is empty, no fee
+ * change is on its way, no revocation is awaited from the peer, and ours has gone.
+ */
+export function settledForClose(s: NormalState): boolean {
+  return (
+    s.ledger.htlcs.length === 0 &&
+    s.ledger.feeUpdates.length === 0 &&
+    !s.commitments.counterparty.awaitingRevoke &&
+    s.commitments.holder.nextPerCommitmentPoint !== undefined &&
+    !s.outbox.some((e) => e.kind === 'revoke_and_ack')
+  );
+}
+
 function onMessage(s: NormalState, m: NormalMessage, ctx: NormalContext): NormalStep {
   switch (m.kind) {
     case 'update_add_htlc': {
