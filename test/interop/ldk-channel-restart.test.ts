@@ -80,6 +80,11 @@ for (const { anchors, opener } of [
     cleanups.push(() => lnkit2.stop());
     await mine(ldk, undefined, 1);
     assert.equal(lnkit2.nodeId, lnkit.nodeId, 'the same node');
+    assert.equal(
+      lnkit2.chainMonitor.monitors().length,
+      1,
+      'its monitor read from the MonitorStore and watched',
+    );
     const restored = lnkit2.manager.listChannels()[0];
     assert.equal(restored?.channelId, before.channelId);
     assert.equal(restored?.state, 'ready', 'ready from its snapshot, waiting for LDK');

@@ -120,6 +120,10 @@ for (const { anchors, opener } of [
       commitmentTxid: r.closingTxid,
     });
     assert.equal(lnkit.manager.listChannels()[0]?.state, 'closed');
+    // The ChainMonitor, the manager's persister, recognised the spend as our commitment.
+    const spend = lnkit.chainMonitor.monitor(channelId)?.fundingSpend;
+    assert.equal(spend?.kind, 'holder-commitment');
+    assert.equal(spend?.txidHex, r.closingTxid);
     await ldk.waitFor(() => ldk.channels().length === 0, WAIT_MS, 'LDK lists no channel');
   });
 }

@@ -1,9 +1,11 @@
 /**
  * The lnkit side of the channel interop tests: a PeerManager on loopback, a ChannelManager
- * with an lmdb monitor persister and channel snapshot in a temporary data dir, the test
- * funding source as its wallet, a broadcaster into the bcoin chain's mempool, and blocks fed
- * from the chain's RPC. `restart()` stops it and builds a new one from the same data dir and
- * seed (the channels come back from their snapshot and monitors).
+ * whose persister is a ChainMonitor over the lmdb MonitorStore (the node's persistence path)
+ * and whose snapshot is in the same temporary data dir, the test funding source as its
+ * wallet, a broadcaster into the bcoin chain's mempool, and blocks fed from the chain's RPC to
+ * the ChainMonitor, then the manager. `restart()` stops it and builds a new one from the same
+ * data dir and seed, in the guide's order: monitors read (step 8), each brought to the tip
+ * (10) and watched (11), then the manager rebuilt from its snapshot checked against them.
  * Test code only; the node package wires the real thing (its step 9).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,10 +18,10 @@ import {
   ChannelManager,
   type ChannelManagerOptions,
   LmdbChannelSnapshotStore,
-  LmdbMonitorPersister,
   MANAGER_INIT_FEATURES,
   type PeerLink,
 } from '@lnkit/manager';
+import { ChainMonitor, type ChannelMonitor, MonitorStore, MonitorSyncListener } from '@lnkit/monitor';
 import { LNKIT_INIT_FEATURES, nodeKeyEcdh, PeerManager } from '@lnkit/peer-net';
 import { createRootLogger } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
@@ -63,6 +65,7 @@ export class LnkitNode {
     readonly keys: KeysManager,
     readonly pm: PeerManager,
     readonly manager: ChannelManager,
+    readonly chainMonitor: ChainMonitor,
     readonly funding: TestFunding,
     readonly store: Store,
     private readonly dir: string,
@@ -85,15 +88,27 @@ export class LnkitNode {
     const genesis = (await o.chain.rpc('getblockhash', [0])) as string;
     const height = await o.chain.height();
     const tipHash = (await o.chain.rpc('getblockhash', [height])) as string;
-    const persister = new LmdbMonitorPersister(store);
+    const logger = createRootLogger({
+      level: (process.env.LNKIT_TEST_LOG as 'info' | undefined) ?? 'silent',
+    });
+    // Steps 8, 10, 11: every monitor read, brought from its own best block to the tip, watched.
+    const monitorStore = new MonitorStore(store);
+    const chainMonitor = new ChainMonitor({
+      persister: monitorStore,
+      bestBlock: { hashHex: tipHash, height },
+      logger,
+    });
+    for (const read of await monitorStore.readAll()) {
+      const monitor = await catchUp(o.chain, read, height);
+      await chainMonitor.watchChannel(monitor);
+    }
     let node: LnkitNode | undefined;
     const manager = new ChannelManager({
       keys,
       peers: peerLinkOf(pm),
-      persister,
+      persister: chainMonitor,
       snapshot: new LmdbChannelSnapshotStore(store),
-      // The interim persister's monitors, rebuilt from its updates (they have not seen the chain).
-      monitors: () => persister.readMonitors({ hashHex: tipHash, height }),
+      monitors: () => chainMonitor.monitors(),
       broadcaster: {
         broadcastTransactions: async (txs) => {
           const out = [];
@@ -117,10 +132,11 @@ export class LnkitNode {
       bestHeight: height,
       bestBlockHash: tipHash,
       shutdownScript: () => funding.script,
-      logger: createRootLogger({ level: (process.env.LNKIT_TEST_LOG as 'info' | undefined) ?? 'silent' }),
+      logger,
       ...o.manager,
     });
-    node = new LnkitNode(seed, o, keys, pm, manager, funding, store, dir, o.chain, port);
+    node = new LnkitNode(seed, o, keys, pm, manager, chainMonitor, funding, store, dir, o.chain, port);
+    node.monitorHeight = height;
     manager.events$.subscribe((e) => node?.events.push(e));
     await manager.start();
     // After a restart, the manager resumes from its snapshot's best block: syncToTip feeds it from there.
@@ -132,17 +148,22 @@ export class LnkitNode {
     return this.pm.nodeId;
   }
 
-  /** Feeds the chain's blocks above our height to the manager, in order. */
+  /** The last block the ChainMonitor was given (the manager's is `height`: after a restart it may be lower). */
+  monitorHeight = 0;
+
+  /** Feeds the chain's blocks to the ChainMonitor, then the manager, each from where it is, in order. */
   async syncToTip(): Promise<void> {
     const tip = await this.chain.height();
-    for (let h = this.height + 1; h <= tip; h++) {
-      const hash = (await this.chain.rpc('getblockhash', [h])) as string;
-      const raw = (await this.chain.rpc('getblock', [hash, false])) as string;
-      await this.manager.blockConnected(
-        { txdata: Block.fromHex(raw).transactions ?? [], header: { hashHex: hash } },
-        h,
-      );
-      this.height = h;
+    for (let h = Math.min(this.height, this.monitorHeight) + 1; h <= tip; h++) {
+      const { header, txdata } = await blockAt(this.chain, h);
+      if (h > this.monitorHeight) {
+        await this.chainMonitor.blockConnected(header, h, txdata);
+        this.monitorHeight = h;
+      }
+      if (h > this.height) {
+        await this.manager.blockConnected({ txdata, header }, h);
+        this.height = h;
+      }
     }
     await this.manager.idle();
   }
@@ -156,6 +177,7 @@ export class LnkitNode {
     if (this.#closed) return;
     this.#closed = true;
     await this.manager.stop();
+    await this.chainMonitor.stop();
     await this.pm.close();
     await this.store.close();
   }
@@ -174,4 +196,26 @@ export class LnkitNode {
     await this.shutdown();
     if (!this.#handedOver) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+async function blockAt(chain: TestChain, height: number) {
+  const hashHex = (await chain.rpc('getblockhash', [height])) as string;
+  const block = Block.fromHex((await chain.rpc('getblock', [hashHex, false])) as string);
+  const prevHashHex = Buffer.from(block.prevHash ?? new Uint8Array(32))
+    .reverse()
+    .toString('hex');
+  return { header: { hashHex, prevHashHex }, txdata: block.transactions ?? [] };
+}
+
+/** Step 10 for one monitor read at start: the blocks after its own best block, up to `tip` (the test chain does not reorg). */
+async function catchUp(chain: TestChain, monitor: ChannelMonitor, tip: number): Promise<ChannelMonitor> {
+  const listener = new MonitorSyncListener(monitor);
+  for (let h = monitor.bestBlock.height + 1; h <= tip; h++) {
+    const { header, txdata } = await blockAt(chain, h);
+    listener.blockConnected(
+      { header: { ...header, height: h, header: new Uint8Array(80), time: 0 }, txdata },
+      h,
+    );
+  }
+  return listener.monitor;
 }
