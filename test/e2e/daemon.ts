@@ -75,7 +75,9 @@ export class Daemon {
           const text = readFileSync(runtime, 'utf8');
           return text !== before && JSON.parse(text).pid === this.proc!.pid ? true : undefined;
         },
-        { what: 'lnkitd to be ready', intervalMs: 50 },
+        // A start loads every worker's TypeScript through tsx: about 3 s on a quiet machine, and
+        // more than 30 s was seen on 2 cores at a load average of 28.
+        { what: 'lnkitd to be ready', intervalMs: 50, timeoutMs: 180_000 },
       ),
       exited,
     ]);
