@@ -3,7 +3,18 @@
 export { type ChainStep, monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
 export type { ChainMonitorActorConfig } from './chain-monitor.actor.ts';
 export { chainMonitorActor } from './chain-monitor.module.ts';
-export { ChainMonitor, type ChainMonitorOptions } from './chain-monitor.ts';
+export { ChainMonitor, type ChainMonitorOptions, type ClaimBroadcaster } from './chain-monitor.ts';
+export {
+  type ClaimableBalance,
+  type ClaimEvent,
+  claimableBalance,
+  type PendingBalance,
+  type ResolutionState,
+  startResolution,
+  type TrackStep,
+  trackBlock,
+  trackDisconnect,
+} from './claim-tracker.ts';
 export {
   type ChainResolution,
   type ClaimOptions,
@@ -54,6 +65,7 @@ export {
   MONITOR_RECORD_KIND,
   MONITOR_RECORD_VERSION,
 } from './records.ts';
+export { decodeResolution, encodeResolution } from './resolution-records.ts';
 export { MonitorSyncListener } from './sync-listener.ts';
 export {
   ANTI_REORG_DELAY,

@@ -19,6 +19,7 @@
  */
 import { defineRecord, type FieldCodec, fieldCodec as f, type RecordFields } from '@lnkit/store';
 import { channelParameters, fundingKeyOf } from './commitment.ts';
+import { decodeResolution, encodeResolution } from './resolution-records.ts';
 import type {
   BestBlock,
   ChannelInfo,
@@ -191,6 +192,8 @@ interface MonitorRecord {
   bestBlock: BestBlock;
   closed?: { reason: string; broadcastHolderCommitment: boolean } | undefined;
   fundingSpend?: FundingSpend | undefined;
+  /** A nested versioned record (resolution-records.ts). */
+  resolution?: Uint8Array | undefined;
 }
 
 const monitorRecord = defineRecord<MonitorRecord>({
@@ -217,6 +220,8 @@ const monitorRecord = defineRecord<MonitorRecord>({
       optional: true,
     },
     fundingSpend: { type: 20, codec: fundingSpend, optional: true },
+    // Even: a reader that cannot read it must not watch the channel without it.
+    resolution: { type: 22, codec: f.bytes, optional: true },
   },
 });
 
@@ -224,9 +229,10 @@ export const MONITOR_RECORD_KIND = monitorRecord.kind;
 export const MONITOR_RECORD_VERSION = monitorRecord.version;
 
 export function encodeMonitor(m: ChannelMonitor): Uint8Array {
-  const { fundingKey: _k, channel: _c, ...rest } = m;
+  const { fundingKey: _k, channel: _c, resolution, ...rest } = m;
   return monitorRecord.encode({
     ...rest,
+    ...(resolution ? { resolution: encodeResolution(resolution) } : {}),
     counterpartyCommitments: [...m.counterpartyCommitments],
     revokedCounterpartyHtlcs: [...m.revokedCounterpartyHtlcs],
     preimages: [...m.preimages],
@@ -235,8 +241,13 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
 
 /** Reads a monitor record; StoreError for bytes it cannot read, MonitorError for a channel it refuses. */
 export function decodeMonitor(bytes: Uint8Array): ChannelMonitor {
-  const r = monitorRecord.decode(bytes);
-  return { ...r, fundingKey: fundingKeyOf(r.info.fundingOutpoint), channel: channelParameters(r.info) };
+  const { resolution, ...r } = monitorRecord.decode(bytes);
+  return {
+    ...r,
+    ...(resolution ? { resolution: decodeResolution(resolution) } : {}),
+    fundingKey: fundingKeyOf(r.info.fundingOutpoint),
+    channel: channelParameters(r.info),
+  };
 }
 
 /** One update step: exactly one of these fields is present. */

@@ -8,9 +8,11 @@
  * a commitment's `txid` and every `...Hex` field are display-order hex (as bitcoind prints
  * them), as in @lnkit/chain-sync.
  */
+
 import type { BestBlock } from '@lnkit/chain-sync';
 import type { ChannelPublicKeys } from '@lnkit/keys';
 import type { ChannelType } from '@lnkit/tx';
+import type { ClaimEvent, ResolutionState } from './claim-tracker.ts';
 
 export type { BestBlock, ChannelPublicKeys, ChannelType };
 
@@ -287,6 +289,8 @@ export interface ChannelMonitor {
   /** Set by a `channel-closed` step: no commitment update is accepted after it. */
   readonly closed?: { reason: string; broadcastHolderCommitment: boolean } | undefined;
   readonly fundingSpend?: FundingSpend | undefined;
+  /** The on-chain resolution once the funding output is spent (BOLT 5): what is claimed, what is pending. */
+  readonly resolution?: ResolutionState | undefined;
 }
 
 interface ChannelEvent {
@@ -304,4 +308,6 @@ export type MonitorEvent =
   /** Every update up to `updateId` is durable (an in-progress persist completed). */
   | (ChannelEvent & { type: 'MonitorUpdateCompleted'; updateId: bigint })
   /** A persist failed: the channel must stop, and the node says why. */
-  | (ChannelEvent & { type: 'MonitorUpdateFailed'; updateId: bigint; reason: string });
+  | (ChannelEvent & { type: 'MonitorUpdateFailed'; updateId: bigint; reason: string })
+  /** Claims broadcast and confirmed, preimages learnt on chain, a resolution done (claim-tracker.ts). */
+  | ClaimEvent;

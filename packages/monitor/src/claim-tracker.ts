@@ -1,0 +1,214 @@
+/**
+ * A closed channel's on-chain resolution as the ChainMonitor keeps it (BOLT 5): made when the
+ * funding spend confirms, moved on by every block's transactions, stepped back by a
+ * disconnected block, and done once nothing is pending and every spend it saw (the commitment
+ * included) is ANTI_REORG_DELAY deep. Pure: state + block → new state + what to say; the
+ * ChainMonitor persists the state with the monitor before it broadcasts the claims.
+ */
+import type { Transaction } from '@lnkit/tx';
+import { crypto as btcCrypto } from 'bitcoinjs-lib';
+import { resolveCommitment } from './claims/resolve.ts';
+import { disconnectResolution, resolveSpend } from './claims/spends.ts';
+import type { ChainResolution, ClaimSource, PendingOutput, ResolvedOutput } from './claims/types.ts';
+import { ANTI_REORG_DELAY, type ChannelMonitor, type FundingKey, type FundingSpendKind } from './types.ts';
+
+export interface ResolutionState {
+  resolution: ChainResolution;
+  /**
+   * Where every claim pays (a wallet script), fixed when the resolution is made: a claim is
+   * then the same transaction after a restart, never a second one racing the first.
+   * Empty: no destination was given yet, nothing is claimed.
+   */
+  destinationScript: Uint8Array;
+  /** The height at which it was done: every output resolved and ANTI_REORG_DELAY deep. */
+  doneAtHeight?: number | undefined;
+}
+
+interface ChannelIds {
+  fundingKey: FundingKey;
+  channelId: Uint8Array;
+}
+
+/** What the ChainMonitor says about claims (part of MonitorEvent). */
+export type ClaimEvent =
+  /** A claim was handed to the Broadcaster (the first time this process did; it is rebroadcast each block until it confirms). */
+  | (ChannelIds & {
+      type: 'ClaimBroadcast';
+      txidHex: string;
+      outputIds: string[];
+      source: ClaimSource;
+      feeSat: bigint;
+      height: number;
+    })
+  /** An output of the resolution was spent in a block: by the holder's claim, or by the counterparty. */
+  | (ChannelIds & {
+      type: 'ClaimConfirmed';
+      outputId: string;
+      spentByTxidHex: string;
+      height: number;
+      byHolder: boolean;
+      valueSat: bigint;
+    })
+  /** A preimage an on-chain spend revealed (BOLT 5 "MUST extract the payment preimage"): fulfil upstream. */
+  | (ChannelIds & {
+      type: 'PaymentPreimageLearnt';
+      paymentHash: Uint8Array;
+      paymentPreimage: Uint8Array;
+      txidHex: string;
+      height: number;
+    })
+  /** Every output resolved and ANTI_REORG_DELAY deep: the monitor may be archived. */
+  | (ChannelIds & { type: 'ChannelResolved'; commitmentTxidHex: string; height: number });
+
+export interface TrackStep {
+  state: ResolutionState;
+  /** Preimages learnt in this block, with the spend that revealed each. */
+  preimages: { paymentHash: Uint8Array; paymentPreimage: Uint8Array; txidHex: string }[];
+  /** Outputs this block resolved. */
+  resolved: ResolvedOutput[];
+  /** The state changed: persist it before broadcasting. */
+  changed: boolean;
+  /** It became done at this block. */
+  done: boolean;
+}
+
+const internalHex = (txidHex: string) => Buffer.from(txidHex, 'hex').reverse().toString('hex');
+
+/** The resolution of the funding spend `tx` confirmed at `height`. */
+export function startResolution(
+  monitor: ChannelMonitor,
+  tx: Transaction,
+  height: number,
+  destinationScript: Uint8Array,
+): ResolutionState {
+  return { resolution: resolveCommitment(monitor, tx, height), destinationScript };
+}
+
+/**
+ * Block `height`'s transactions (in block order: a second stage after the commitment it spends,
+ * in the same block too) moved through the resolution, then whether it is done at this height.
+ */
+export function trackBlock(
+  state: ResolutionState,
+  monitor: ChannelMonitor,
+  txs: readonly Transaction[],
+  height: number,
+): TrackStep {
+  const preimages: TrackStep['preimages'] = [];
+  const resolved: ResolvedOutput[] = [];
+  if (state.doneAtHeight !== undefined) return { state, preimages, resolved, changed: false, done: false };
+  let resolution = state.resolution;
+  let changed = false;
+  // Outputs by internal-order outpoint: most transactions of a block spend none of them.
+  let watched = outpointsOf(resolution.pending);
+  for (const tx of txs) {
+    if (!tx.ins.some((i) => watched.has(`${Buffer.from(i.hash).toString('hex')}:${i.index}`))) continue;
+    const before = resolution.resolved.length;
+    const r = resolveSpend(resolution, monitor, tx, height);
+    if (!r.relevant) continue;
+    resolution = r.resolution;
+    changed = true;
+    resolved.push(...resolution.resolved.slice(before));
+    for (const p of r.preimages)
+      preimages.push({
+        paymentHash: new Uint8Array(btcCrypto.sha256(p)),
+        paymentPreimage: p,
+        txidHex: tx.getId(),
+      });
+    watched = outpointsOf(resolution.pending);
+  }
+  let next: ResolutionState = changed ? { ...state, resolution } : state;
+  const done = isFinal(resolution, height);
+  if (done) {
+    next = { ...next, doneAtHeight: height };
+    changed = true;
+  }
+  return { state: next, preimages, resolved, changed, done };
+}
+
+/**
+ * Block `height` disconnected: the spends in it and above are undone (their outputs claimed
+ * again on the new chain). Undefined: the commitment itself is gone, the funding output is
+ * unspent again. A done resolution is kept: deeper reorgs than ANTI_REORG_DELAY are not
+ * handled (BOLT 5, as LDK).
+ */
+export function trackDisconnect(state: ResolutionState, height: number): ResolutionState | undefined {
+  if (state.doneAtHeight !== undefined) return state;
+  const resolution = disconnectResolution(state.resolution, height);
+  if (!resolution) return undefined;
+  return resolution === state.resolution ? state : { ...state, resolution };
+}
+
+/** Nothing pending, and the commitment and every spend ANTI_REORG_DELAY deep at `height`. */
+function isFinal(r: ChainResolution, height: number): boolean {
+  if (r.pending.length > 0) return false;
+  const last = Math.max(r.height, ...r.resolved.map((x) => x.height));
+  return height - last + 1 >= ANTI_REORG_DELAY;
+}
+
+function outpointsOf(pending: readonly PendingOutput[]): Set<string> {
+  return new Set(pending.map((p) => `${internalHex(p.txidHex)}:${p.vout}`));
+}
+
+/** One output still to take (or waiting on the counterparty), for `listchannels` and `balance`. */
+export interface PendingBalance {
+  outputId: string;
+  source: ClaimSource;
+  output: PendingOutput['output'];
+  valueSat: bigint;
+  /** The first block that may include its claim. */
+  claimableAtHeight: number;
+  /** The counterparty can take it from this height (a revoked output, an HTLC's expiry). */
+  deadlineHeight?: number;
+  /** An HTLC the holder can take only with its preimage (not yet known). */
+  needsPreimage?: boolean;
+}
+
+export interface ClaimableBalance {
+  fundingKey: FundingKey;
+  channelIdHex: string;
+  kind: FundingSpendKind;
+  commitmentTxidHex: string;
+  commitmentHeight: number;
+  pending: PendingBalance[];
+  /** Outputs resolved on chain: by the holder's claims (`byHolder`) or by the counterparty. */
+  claimed: {
+    outputId: string;
+    spentByTxidHex: string;
+    height: number;
+    valueSat: bigint;
+    byHolder: boolean;
+  }[];
+  /** The sum of the pending outputs' values (before the claims' fees). */
+  pendingSat: bigint;
+  doneAtHeight?: number;
+}
+
+export function claimableBalance(monitor: ChannelMonitor, state: ResolutionState): ClaimableBalance {
+  const r = state.resolution;
+  return {
+    fundingKey: monitor.fundingKey,
+    channelIdHex: Buffer.from(monitor.channel.channelId).toString('hex'),
+    kind: r.kind,
+    commitmentTxidHex: r.commitmentTxidHex,
+    commitmentHeight: r.height,
+    pending: r.pending.map((p) => ({
+      outputId: p.id,
+      source: p.source,
+      output: p.output,
+      valueSat: p.valueSat,
+      claimableAtHeight: p.spendableAtHeight,
+      ...(p.deadlineHeight !== undefined ? { deadlineHeight: p.deadlineHeight } : {}),
+      ...(p.needsPreimage ? { needsPreimage: true } : {}),
+    })),
+    claimed: r.resolved.map((x) => ({
+      outputId: x.id,
+      spentByTxidHex: x.spentByTxidHex,
+      height: x.height,
+      valueSat: x.output.valueSat,
+      byHolder: x.byHolder,
+    })),
+    pendingSat: r.pending.reduce((sum, p) => sum + p.valueSat, 0n),
+    ...(state.doneAtHeight !== undefined ? { doneAtHeight: state.doneAtHeight } : {}),
+  };
+}
