@@ -135,19 +135,15 @@ export async function closeChannel(
   const manager = ctx.get('channelManager').ref;
   const open = (await manager.listChannels()).find((c) => c.channelId === id && c.state !== 'closed');
   if (!open) throw new NodeError('unknown-channel', `the node has no open channel ${id} (see listChannels)`);
-  if (opts.force)
-    throw new NodeError(
-      'not-supported',
-      'a force close on request is not built yet; close the channel cooperatively',
-    );
+  if (opts.force !== undefined && typeof opts.force !== 'boolean')
+    throw new NodeError('invalid-argument', `force must be true or false; got ${String(opts.force)}`);
   ctx.get('storage').assertAvailable('closing a channel');
   try {
-    await manager.closeChannel(id);
+    const closing = await manager.closeChannel(id, { force: opts.force ?? false });
+    return { channelId: id, closingTxid: closing.closingTxid };
   } catch (err) {
     throw nodeErrorOf(err);
   }
-  const now = (await manager.listChannels()).find((c) => c.channelId === id);
-  return { channelId: id, closingTxid: now?.closingTxid ?? null };
 }
 
 /** Our side of every channel not closed, in msat. */

@@ -82,6 +82,12 @@ export function describeReason(r: ClosureReason): string {
       return `internal error: ${r.message}`;
     case 'cooperative':
       return `closed cooperatively (started by the ${r.initiator} side) by ${r.closingTxid}`;
+    case 'holder-force-closed':
+      return `force-closed by us${r.commitmentTxid ? ` with ${r.commitmentTxid}` : ''}`;
+    case 'funding-spent':
+      return `the funding output was spent by ${r.spendingTxid}`;
+    case 'not-resumed':
+      return `not resumed after the restart: ${r.message}`;
     default:
       return (r as { kind: string }).kind;
   }

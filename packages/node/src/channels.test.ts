@@ -218,3 +218,61 @@ test("a node built with the user's signer provider signs its channels with it; o
     refused('invalid-config', /the signer provider is of node [0-9a-f]{66}, not of this node/),
   );
 });
+
+test('a channel survives a restart of both nodes: the same channel, ready again after reestablish with the same balances; then a force close the chain confirms', async () => {
+  await twoNodes();
+  const opened = await a.openChannel(b.nodeId, 300_000n, { pushMsat: 1_000_000n, type: 'anchors' });
+  await chain().mine(3);
+  const ready = async (n: LnkitNode) =>
+    (await n.listChannels()).find((c) => c.channelId === opened.channelId && c.state === 'ready');
+  for (const n of [a, b]) await waitFor(() => ready(n), { what: 'the channel ready', timeoutMs: 60_000 });
+  const before = await Promise.all([ready(a), ready(b)]);
+  const seqBefore = (await b.events.since(0)).at(-1)?.seq ?? 0;
+
+  await Promise.all([a.stop(), b.stop()]);
+  // Mined while both are down: the manager's snapshot is behind, and is brought to the tip at start.
+  await chain().mine(2);
+  [a, b] = await Promise.all([build('a'), build('b')]);
+  // A redials B (a persistent peer); each channel reestablishes.
+  const after = await Promise.all(
+    [a, b].map((n) => waitFor(() => ready(n), { what: 'ready again after the restart', timeoutMs: 60_000 })),
+  );
+  for (const [i, was] of before.entries()) {
+    const now = after[i];
+    assert.equal(now?.type, 'anchors');
+    assert.equal(now?.localBalanceMsat, was?.localBalanceMsat);
+    assert.equal(now?.remoteBalanceMsat, was?.remoteBalanceMsat);
+    assert.equal(now?.shortChannelId, was?.shortChannelId);
+    assert.equal(now?.confirmations, (was?.confirmations ?? 0) + 2, 'the blocks mined while down were seen');
+  }
+  assert.equal((await b.balance()).lightning.localMsat, 1_000_000n);
+  assert.ok(
+    (await b.events.since(0)).some((e) => e.seq <= seqBefore && e.kind === 'ChannelReady'),
+    "B's log kept its events across the restart",
+  );
+
+  await assert.rejects(
+    a.closeChannel(opened.channelId, { force: 'yes' as unknown as boolean }),
+    refused('invalid-argument', /force must be true or false/),
+  );
+  const forced = await a.closeChannel(opened.channelId, { force: true });
+  assert.match(forced.closingTxid ?? '', /^[0-9a-f]{64}$/, 'our commitment is broadcast at once');
+  await chain().mine(1);
+  const confirmed = (await chain().rpc('getrawtransaction', [forced.closingTxid, true])) as {
+    confirmations?: number;
+  };
+  assert.ok((confirmed.confirmations ?? 0) >= 1, 'bcoin took our commitment into a block');
+  for (const n of [a, b])
+    await waitFor(
+      async () => (await n.listChannels()).find((c) => c.channelId === opened.channelId)?.state === 'closed',
+      { what: 'the channel closed once its funding is spent', timeoutMs: 60_000 },
+    );
+  const closed = await waitFor(
+    async () =>
+      (await a.events.since(0)).find(
+        (e) => e.kind === 'ChannelClosed' && e.data.channelId === opened.channelId,
+      ),
+    { what: "A's ChannelClosed" },
+  );
+  assert.equal(closed.data.reason, 'holder-force-closed');
+});

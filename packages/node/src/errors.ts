@@ -19,9 +19,7 @@ export type NodeErrorCode =
   /** The peer refused the channel, or it failed before its funding went out (the message says why). */
   | 'channel-failed'
   /** closeChannel: the node has no open channel with that id. */
-  | 'unknown-channel'
-  /** The request needs something this node does not do yet (the message says what). */
-  | 'not-supported';
+  | 'unknown-channel';
 
 /** Failures of the node as a whole; `code` is stable, the message names what is wrong. */
 export class NodeError extends Error {

@@ -11,19 +11,31 @@
  * - the broadcaster (step 3, tracked by the wallet), the fee estimator (step 1), the chain hash.
  *
  * It starts after steps 10 and 11 (DESIGN.md: nothing calls the manager before the chain is
- * synced and every monitor is watched), at the height step 10 reached, which is where the block
- * stream (step 15) starts: no block is missed or seen twice. Its blocks come right after the
- * ChainMonitor's, on the same listener: a channel learns of a block only once its monitor has.
+ * synced and every monitor is watched), and rebuilds its channels from those monitors and its
+ * snapshot (guide step 17: `LmdbChannelSnapshotStore` in the node's store, written by the
+ * manager on every change of a channel and every block, each write waiting out a full disk).
+ * The snapshot's best block is where it left the chain; it is brought from there to the block
+ * step 10 reached (walking back a reorg first) before any peer or block stream can reach it,
+ * and the block stream (step 15) starts from that block: no block is missed or seen twice. A
+ * first start begins at step 10's block. Its blocks come right after the ChainMonitor's, on
+ * the same listener: a channel learns of a block only once its monitor has.
  *
  * Its events go to the event log (step 16) before anything else hears of them.
  */
 import { availableParallelism } from 'node:os';
-import type { ChainListener } from '@lnkit/chain-sync';
+import {
+  type BestBlock,
+  type BlockSource,
+  type ChainListener,
+  synchronizeListeners,
+} from '@lnkit/chain-sync';
 import { randomBytes } from '@lnkit/crypto';
 import { ChannelSignerPool } from '@lnkit/keys';
 import {
   type ChannelKeysSource,
+  type ChannelSnapshotStore,
   channelManagerActor,
+  LmdbChannelSnapshotStore,
   MANAGER_INIT_FEATURES,
   type MonitorPersister,
 } from '@lnkit/manager';
@@ -64,18 +76,29 @@ export function channelManagerStep(): NodeComponent {
       });
       const wallet = ctx.get('wallet');
       const shutdownScript = await freshScripts(wallet);
+      const storage = ctx.get('storage');
+      const snapshot = durableSnapshots(new LmdbChannelSnapshotStore(ctx.get('store')), (w) =>
+        storage.untilDurable(w),
+      );
+      const syncedTo = ctx.get('syncedTo');
+      const left = (await snapshot.load()).bestBlock ?? syncedTo;
+      const chainMonitor = ctx.get('chainMonitor');
       manager = await spawnLocal(channelManagerActor, {
         name: 'channel-manager',
         logger: ctx.root,
         config: {
           keys,
           peers: link,
-          persister: monitorPersisterOf(ctx.get('chainMonitor')),
+          persister: monitorPersisterOf(chainMonitor),
           broadcaster: ctx.get('broadcaster'),
           feeEstimator: ctx.get('feeEstimator'),
           wallet,
           chainHash: chainHash(ctx.config.network),
-          bestHeight: ctx.get('syncedTo').height,
+          bestHeight: syncedTo.height,
+          bestBlockHash: syncedTo.hashHex,
+          snapshot,
+          // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
+          monitors: () => chainMonitor.ref.monitors(),
           shutdownScript,
           logger: ctx.root.child({ actor: 'channel-manager' }),
         },
@@ -95,7 +118,19 @@ export function channelManagerStep(): NodeComponent {
         error: (err: Error) =>
           ctx.log.error({ err: err.message }, `the channel manager's events failed: ${err.message}`),
       });
-      afterChainMonitor(ctx, managerListener(manager));
+      const listener = managerListener(manager);
+      if (left.hashHex !== syncedTo.hashHex) {
+        ctx.log.info(
+          { from: left.height, to: syncedTo.height },
+          `bringing the channel manager from block ${left.height} to ${syncedTo.height}`,
+        );
+        await synchronizeListeners(
+          pinnedTo(ctx.get('blockSource'), syncedTo),
+          [{ listener, bestBlockHash: left.hashHex, bestBlockHeight: left.height }],
+          ctx.log,
+        );
+      }
+      afterChainMonitor(ctx, listener);
       ctx.set('channelManager', manager);
     },
     async stop() {
@@ -119,6 +154,33 @@ async function signerPool(dataDir: string, nodeId: string): Promise<ChannelSigne
     await pool.close();
     throw err;
   }
+}
+
+/**
+ * The source as synchronizeListeners sees it, with its tip pinned at `tip`: the manager is
+ * brought exactly to where every other listener is and the block stream starts, not to a block
+ * found since.
+ */
+function pinnedTo(source: BlockSource, tip: BestBlock): BlockSource {
+  return {
+    description: source.description,
+    getBestBlock: async () => tip,
+    getHeader: (hashHex) => source.getHeader(hashHex),
+    getBlock: (hashHex) => source.getBlock(hashHex),
+  };
+}
+
+/** The snapshot's writes wait out a full disk (the channel waits with them) rather than fail. */
+function durableSnapshots(
+  inner: ChannelSnapshotStore,
+  durably: <T>(write: () => Promise<T>) => Promise<T>,
+): ChannelSnapshotStore {
+  return {
+    load: () => inner.load(),
+    saveChannel: (s) => durably(() => inner.saveChannel(s)),
+    removeChannel: (id) => durably(() => inner.removeChannel(id)),
+    saveBestBlock: (b) => durably(() => inner.saveBestBlock(b)),
+  };
 }
 
 /** The ChainMonitor actor as the manager's MonitorPersister (its `persist` and `completed$`). */
