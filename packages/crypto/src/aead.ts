@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { SMALL_AEAD_MAX_BYTES, smallDecrypt, smallEncrypt } from './aead-small.ts';
 import { CryptoError, checkBytes } from './errors.ts';
 
 const TAG_LENGTH = 16;
@@ -23,6 +24,8 @@ export function encryptWithAd(
   plaintext: Uint8Array,
 ): Uint8Array {
   checkBytes(key, 32, 'cipher key');
+  // Short plaintexts (handshake acts, frame lengths, init, ping): JavaScript, no native object.
+  if (plaintext.length <= SMALL_AEAD_MAX_BYTES) return smallEncrypt(key, bolt8Nonce(counter), ad, plaintext);
   const cipher = createCipheriv('chacha20-poly1305', key, bolt8Nonce(counter), { authTagLength: TAG_LENGTH });
   cipher.setAAD(ad, { plaintextLength: plaintext.length });
   const body = cipher.update(plaintext);
@@ -42,6 +45,11 @@ export function decryptWithAd(
 ): Uint8Array {
   checkBytes(key, 32, 'cipher key');
   if (ciphertext.length < TAG_LENGTH) throw new CryptoError('bad-mac', 'ciphertext shorter than its MAC');
+  if (ciphertext.length - TAG_LENGTH <= SMALL_AEAD_MAX_BYTES) {
+    const body = smallDecrypt(key, bolt8Nonce(counter), ad, ciphertext);
+    if (!body) throw new CryptoError('bad-mac', 'message authentication failed');
+    return body;
+  }
   const decipher = createDecipheriv('chacha20-poly1305', key, bolt8Nonce(counter), {
     authTagLength: TAG_LENGTH,
   });
