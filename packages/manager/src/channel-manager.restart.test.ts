@@ -47,7 +47,7 @@ async function startNode(
   keys: KeysManager,
   link: MemoryLink,
   dir: string,
-  o: { restart?: boolean; overrides?: Partial<ChannelManagerOptions> } = {},
+  o: { subscribeAfterStart?: boolean; overrides?: Partial<ChannelManagerOptions> } = {},
 ): Promise<Node> {
   const store = await Store.open(dir, { schemaVersion: 1 });
   const persister = new LmdbMonitorPersister(store);
@@ -78,8 +78,9 @@ async function startNode(
     ...o.overrides,
   });
   const events: ChannelEvent[] = [];
-  manager.events$.subscribe((e) => events.push(e));
+  if (!o.subscribeAfterStart) manager.events$.subscribe((e) => events.push(e));
   await manager.start();
+  if (o.subscribeAfterStart) manager.events$.subscribe((e) => events.push(e));
   const n = { keys, nodeId: link.nodeId, manager, link, broadcasts, events, store, dir };
   cleanups.push(() => stopNode(n));
   return n;
@@ -233,4 +234,38 @@ test('force close: our commitment broadcast, its txid answered, closing, then cl
   });
   await waitFor(() => b.manager.listChannels()[0]?.state === 'closed', { what: 'closed at b' });
   await assert.rejects(a.manager.closeChannel(channelId, { force: true }), /no open channel/);
+});
+
+test('a channel that cannot be resumed is said at start (ChannelClosed, not-resumed or funding-spent), even to a later subscriber; nothing broadcast', async () => {
+  const [a, b] = await readyPair();
+  a.link.disconnect();
+  await stopNode(a);
+  const la2 = new MemoryLink(a.nodeId);
+  la2.other = b.link;
+  la2.connected = false;
+  const store = await Store.open(a.dir, { schemaVersion: 1 });
+  const monitors = new LmdbMonitorPersister(store).readMonitors({ hashHex: BLOCK_HASH(500), height: 500 });
+  await store.close();
+  const spent = monitors.map((m) => ({
+    ...m,
+    fundingSpend: {
+      kind: 'counterparty-commitment' as const,
+      txidHex: 'cd'.repeat(32),
+      height: 504,
+      blockHashHex: BLOCK_HASH(504),
+      irrevocable: false,
+      claimableOutputs: [],
+    },
+  }));
+  const a2 = await startNode(a.keys, la2, a.dir, {
+    subscribeAfterStart: true,
+    overrides: { monitors: spent },
+  });
+  assert.deepEqual(a2.manager.listChannels(), []);
+  assert.equal(a2.broadcasts.length, 0);
+  const closed = a2.events.find((e) => e.type === 'ChannelClosed');
+  assert.deepEqual(closed?.type === 'ChannelClosed' && closed.reason, {
+    kind: 'funding-spent',
+    spendingTxid: 'cd'.repeat(32),
+  });
 });

@@ -251,8 +251,12 @@ export class ChannelManager {
       });
       const clog = log.child({ peer: monitor.info.counterpartyNodeId, channel: idHex });
       if (!r.ok) {
-        if (snapshot) await store?.removeChannel(idHex);
-        if (r.quiet) continue;
+        // A closed channel's tombstone goes; a channel not resumed keeps its snapshot (what the
+        // manager knew of it stays for a later version, or a person, to resume it from).
+        if (r.quiet) {
+          if (snapshot) await store?.removeChannel(idHex);
+          continue;
+        }
         clog.warn({ reason: r.reason }, `channel not resumed: ${describeClosure(r.reason)}`);
         const event: ChannelEvent = {
           type: 'ChannelClosed',

@@ -209,3 +209,30 @@ test('a snapshot for another funding than the monitor’s is ignored: rebuilt fr
   assert.equal(r.state.phase, 'awaiting-confirmation');
   assert.match(r.notes.join(' '), /another funding outpoint/);
 });
+
+test('a monitor that saw the funding spent, the snapshot not knowing: not resumed, said as a close, nothing broadcast', async () => {
+  const { funder } = await openToReady();
+  const monitor = monitorOf(funder);
+  const spent: ChannelMonitor = {
+    ...monitor,
+    fundingSpend: {
+      kind: 'counterparty-commitment',
+      txidHex: 'cd'.repeat(32),
+      height: 520,
+      blockHashHex: 'ee'.repeat(32),
+      irrevocable: false,
+      claimableOutputs: [],
+    },
+  };
+  const snapshot = snapshotOf(funder.state as ChannelState);
+  const r = restoreChannel({
+    monitor: spent,
+    snapshot,
+    keys: await funder.localKeys(),
+    chainHash: CHAIN_HASH,
+    bestHeight: 530,
+    newAlias: 1n,
+  });
+  assert.ok(!r.ok && !r.quiet);
+  assert.deepEqual(r.reason, { kind: 'funding-spent', spendingTxid: 'cd'.repeat(32) });
+});
