@@ -239,6 +239,11 @@ export class ChannelManager {
       const idHex = hex(monitor.info.channelId);
       const snapshot = snapshots.get(idHex);
       snapshots.delete(idHex);
+      // Closed before (every monitor of every channel ever stays watched): no signer needed.
+      if (monitor.closed && !snapshot?.forceClose) {
+        if (snapshot) await store?.removeChannel(idHex);
+        continue;
+      }
       const channelKeyIndex = monitor.info.channelKeyIndex;
       const signer = await this.#o.keys.createChannelSigner(channelKeyIndex, signerStateOf(monitor));
       const r = restoreChannel({
