@@ -1,0 +1,528 @@
+/**
+ * On-chain enforcement through the ChainMonitor's real block path, on bcoin: each block is read
+ * from the chain and given to `blockConnected` (a reorg to `blockDisconnected`), the ChainMonitor
+ * resolves the commitment, persists the resolution with the monitor (MonitorStore on a real
+ * Store), signs and broadcasts its claims, and says when the channel is resolved. Each test ends
+ * with every satoshi of the holder's at the destination script, less the fees its transactions
+ * paid on chain. Commitments are those of the claims core's tests (BOLT 3 Appendix C HTLCs).
+ * Run: node scripts/test.mjs packages/monitor/src/chain-monitor-claims.test.ts
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { KeysManager } from '@lnkit/keys';
+import { Store } from '@lnkit/store';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import {
+  buildFundingTransaction,
+  buildHtlcTransactions,
+  ChannelKeysClaimSigner,
+  type CommitmentHtlc,
+  encodeSignature,
+  finalizeHtlcTransaction,
+  p2wpkh,
+  SIGHASH_ALL,
+  signCounterpartyCommitment,
+  signHolderCommitment,
+  Transaction,
+} from '@lnkit/tx';
+import { Block, script as bscript, crypto as btcCrypto, opcodes as OPS } from 'bitcoinjs-lib';
+import { ChainMonitor, type ClaimBroadcaster } from './chain-monitor.ts';
+import type { ClaimEvent } from './claim-tracker.ts';
+import { applyMonitorUpdate, createMonitor } from './monitor.ts';
+import { MonitorStore } from './monitor-store.ts';
+import { ChannelFixture } from './test-fixtures.ts';
+import type {
+  BestBlock,
+  ChannelMonitor,
+  ChannelMonitorUpdate,
+  MonitorEvent,
+  MonitorUpdateStep,
+} from './types.ts';
+
+/** BOLT 3 Appendix C's five HTLCs (owner's view), expiries moved to `base + (expiry - 500)`. */
+const APPENDIX_C_HTLCS = [
+  { direction: 'received', amountMsat: 1_000_000n, cltvExpiry: 500, preimageByte: 0x00 },
+  { direction: 'received', amountMsat: 2_000_000n, cltvExpiry: 501, preimageByte: 0x01 },
+  { direction: 'offered', amountMsat: 2_000_000n, cltvExpiry: 502, preimageByte: 0x02 },
+  { direction: 'offered', amountMsat: 3_000_000n, cltvExpiry: 503, preimageByte: 0x03 },
+  { direction: 'received', amountMsat: 4_000_000n, cltvExpiry: 504, preimageByte: 0x04 },
+] as const;
+const HTLC_TOTAL_MSAT = 12_000_000n;
+const FUNDING_SAT = 1_000_000n;
+const COMMITMENT_FEERATE_PER_KW = 1000n;
+const CLAIM_FEERATE_PER_KW = 1000n;
+
+const preimageOf = (byte: number) => new Uint8Array(32).fill(byte);
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+
+function appendixCHtlcs(owner: 'holder' | 'counterparty', base: number): CommitmentHtlc[] {
+  return APPENDIX_C_HTLCS.map((h, i) => ({
+    direction:
+      owner === 'holder'
+        ? h.direction
+        : h.direction === 'offered'
+          ? ('received' as const)
+          : ('offered' as const),
+    amountMsat: h.amountMsat,
+    paymentHash: sha256(preimageOf(h.preimageByte)),
+    cltvExpiry: base + (h.cltvExpiry - 500),
+    id: BigInt(i),
+  }));
+}
+
+let chain: TestChain;
+const dirs: string[] = [];
+before(async () => {
+  chain = await startTestChain();
+  await chain.activateSegwit();
+});
+after(async () => {
+  await chain?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const p2wpkhScriptCode = (pubkey: Uint8Array) =>
+  bscript.compile([
+    OPS.OP_DUP,
+    OPS.OP_HASH160,
+    btcCrypto.hash160(pubkey),
+    OPS.OP_EQUALVERIFY,
+    OPS.OP_CHECKSIG,
+  ]);
+
+async function tip(): Promise<BestBlock> {
+  const height = await chain.height();
+  return { height, hashHex: (await chain.rpc('getblockhash', [height])) as string };
+}
+
+/** A channel funded on chain by the holder. */
+async function fundedChannel(): Promise<ChannelFixture> {
+  const holderSeed = new Uint8Array(randomBytes(32));
+  const counterpartySeed = new Uint8Array(randomBytes(32));
+  const keys = new ChannelFixture({ holderSeed, counterpartySeed });
+  const walletKeys = new KeysManager(holderSeed);
+  const walletPub = walletKeys.walletPublicKey(0n);
+  const coin = await chain.fundScript(p2wpkh(walletPub), FUNDING_SAT + 100_000n);
+  await chain.mine(1);
+  const funding = buildFundingTransaction({
+    inputs: [{ txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(), vout: coin.vout }],
+    fundingSat: FUNDING_SAT,
+    localFundingPubkey: keys.holder.pubkeys.fundingPubkey,
+    remoteFundingPubkey: keys.counterparty.pubkeys.fundingPubkey,
+    change: { scriptPubKey: p2wpkh(walletPub), valueSat: 98_000n },
+  });
+  const sighash = funding.tx.hashForWitnessV0(0, p2wpkhScriptCode(walletPub), coin.valueSat, SIGHASH_ALL);
+  funding.tx.setWitness(0, [
+    encodeSignature(await walletKeys.signWithWalletKey(0n, sighash), SIGHASH_ALL),
+    walletPub,
+  ]);
+  await chain.sendRawTransaction(funding.tx.toHex());
+  await chain.mine(1);
+  return new ChannelFixture({
+    holderSeed,
+    counterpartySeed,
+    fundingSat: FUNDING_SAT,
+    fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
+    bestBlock: await tip(),
+  });
+}
+
+function monitorOf(
+  fx: ChannelFixture,
+  first: ChannelMonitorUpdate,
+  steps: MonitorUpdateStep[][],
+): ChannelMonitor {
+  let m = createMonitor(first, fx.bestBlock);
+  let id = 2n;
+  for (const s of steps)
+    m = applyMonitorUpdate(m, { channelId: fx.info.channelId, updateId: id++, steps: s });
+  return m;
+}
+
+/** bcoin through the Broadcaster interface, recording what it was given. */
+function chainBroadcaster(): ClaimBroadcaster & { sent: string[] } {
+  const sent: string[] = [];
+  return {
+    sent,
+    async broadcastTransactions(txs) {
+      const out = [];
+      for (const raw of txs) {
+        const txid = Transaction.fromBuffer(Buffer.from(raw)).getId();
+        sent.push(txid);
+        try {
+          await chain.sendRawTransaction(Buffer.from(raw).toString('hex'));
+          out.push({ txid, accepted: true as const });
+        } catch (e) {
+          out.push({ txid, accepted: false as const, reason: (e as Error).message });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The holder's node, as far as the chain goes: a ChainMonitor over a MonitorStore in its own data
+ * dir, fed the chain's blocks from where it stands (its best block), as step 15 would; it can be
+ * stopped and built again from the same store (a restart).
+ */
+class Node {
+  readonly dir = mkdtempSync(join(tmpdir(), 'lnkit-claims-'));
+  readonly events: MonitorEvent[] = [];
+  readonly broadcaster = chainBroadcaster();
+  readonly destination: Uint8Array;
+  store!: Store;
+  cm!: ChainMonitor;
+  /** The blocks fed, by height: what a reorg is found against. */
+  readonly fed = new Map<number, { hashHex: string; prevHashHex: string }>();
+
+  constructor(readonly fx: ChannelFixture) {
+    dirs.push(this.dir);
+    this.destination = p2wpkh(fx.holderKeys.walletPublicKey(1n));
+  }
+
+  async start(bestBlock: BestBlock, watch?: ChannelMonitor): Promise<void> {
+    this.store = await Store.open(this.dir, { schemaVersion: 1 });
+    const persister = new MonitorStore(this.store);
+    const read = await persister.readAll();
+    this.cm = new ChainMonitor({
+      persister,
+      bestBlock,
+      broadcaster: this.broadcaster,
+      feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
+      destinationScript: async () => this.destination,
+      claimSigner: (m) =>
+        new ChannelKeysClaimSigner(this.fx.holderKeys.deriveChannelKeys(m.info.channelKeyIndex)),
+    });
+    this.cm.events$.subscribe((e) => this.events.push(e));
+    for (const m of read) await this.cm.watchChannel(m);
+    if (watch) await this.cm.watchChannel(watch);
+    await this.cm.settled();
+  }
+
+  async stop(): Promise<void> {
+    await this.cm.stop();
+    await this.store.close();
+  }
+
+  /** Brings the ChainMonitor to the chain's tip: disconnects what a reorg replaced, connects the rest. */
+  async sync(): Promise<void> {
+    let at = this.cm.bestBlock.height;
+    for (;;) {
+      const fed = this.fed.get(at);
+      if (!fed || at > (await chain.height()) || (await chain.rpc('getblockhash', [at])) === fed.hashHex)
+        break;
+      await this.cm.blockDisconnected(fed, at);
+      this.fed.delete(at);
+      at--;
+    }
+    const height = await chain.height();
+    for (let h = at + 1; h <= height; h++) {
+      const hashHex = (await chain.rpc('getblockhash', [h])) as string;
+      const block = Block.fromHex((await chain.rpc('getblock', [hashHex, false])) as string);
+      const header = {
+        hashHex,
+        prevHashHex: Buffer.from(block.prevHash as Uint8Array)
+          .reverse()
+          .toString('hex'),
+      };
+      await this.cm.blockConnected(header, h, block.transactions ?? []);
+      this.fed.set(h, header);
+    }
+    await this.cm.settled();
+  }
+
+  /** Mines a block and feeds it. */
+  async mine(n = 1): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      await chain.mine(1);
+      await this.sync();
+    }
+  }
+
+  claimEvents<T extends ClaimEvent['type']>(type: T): Extract<ClaimEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<ClaimEvent, { type: T }> => e.type === type);
+  }
+
+  resolved(): boolean {
+    return this.claimEvents('ChannelResolved').length > 0;
+  }
+
+  /** Mines until the ChainMonitor says the channel is resolved (at most `limit` blocks). */
+  async mineUntilResolved(limit = 400): Promise<void> {
+    for (let i = 0; i < limit && !this.resolved(); i++) await this.mine();
+    assert.ok(this.resolved(), `resolved within ${limit} blocks`);
+  }
+}
+
+interface ChainSpend {
+  txid: string;
+  paidToDestinationSat: bigint;
+  feeSat: bigint;
+}
+
+/**
+ * What the active chain shows from `fromHeight` on: each transaction spending an output of
+ * `parents` (the commitment, then what spends it, transitively), its fee from its inputs' values,
+ * and what it paid the destination.
+ */
+async function spendsOnChain(
+  fromHeight: number,
+  rootTxid: string,
+  destination: Uint8Array,
+): Promise<ChainSpend[]> {
+  const outputs = new Map<string, bigint>();
+  const out: ChainSpend[] = [];
+  const height = await chain.height();
+  for (let h = fromHeight; h <= height; h++) {
+    const hashHex = (await chain.rpc('getblockhash', [h])) as string;
+    const block = Block.fromHex((await chain.rpc('getblock', [hashHex, false])) as string);
+    for (const tx of block.transactions ?? []) {
+      const txid = tx.getId();
+      const ins = tx.ins.map((i) =>
+        outputs.get(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`),
+      );
+      const isRoot = txid === rootTxid;
+      if (!isRoot && !ins.some((v) => v !== undefined)) continue;
+      for (const [vout, o] of tx.outs.entries()) outputs.set(`${txid}:${vout}`, o.value);
+      if (isRoot) continue;
+      const paid = tx.outs
+        .filter((o) => Buffer.from(o.script).equals(Buffer.from(destination)))
+        .reduce((s, o) => s + o.value, 0n);
+      const inSat = ins.reduce<bigint>((s, v) => s + (v ?? 0n), 0n);
+      out.push({
+        txid,
+        paidToDestinationSat: paid,
+        feeSat: inSat - tx.outs.reduce((s, o) => s + o.value, 0n),
+      });
+    }
+  }
+  return out;
+}
+
+test('our commitment through the ChainMonitor: HTLC-success and HTLC-timeout, to_local after to_self_delay and every delayed output, with a restart in the middle', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 20;
+  const toLocalMsat = 600_000_000n;
+  const ours = await fx.holderCommitment(1n, {
+    toLocalMsat,
+    toRemoteMsat: FUNDING_SAT * 1000n - toLocalMsat - HTLC_TOTAL_MSAT,
+    htlcs: appendixCHtlcs('holder', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'holder-commitment', commitment: ours.commitment }],
+    [
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
+    ],
+  ]);
+  const node = new Node(fx);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+
+  // The manager's force close: our commitment broadcast and mined.
+  const commitment = await ours.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  await node.mine();
+  const height = await chain.height();
+  const [res] = node.cm.claimableBalances();
+  assert.equal(res?.kind, 'holder-commitment');
+  assert.equal(res?.commitmentHeight, height);
+  // Persisted before anything was broadcast: the store already holds the resolution.
+  const stored = (await new MonitorStore(node.store).readAll())[0];
+  assert.equal(stored?.resolution?.resolution.commitmentTxidHex, commitment.getId());
+  const toLocal = res?.pending.find((p) => p.output === 'to_local');
+  assert.equal(toLocal?.claimableAtHeight, height + 144);
+  // The two HTLC-success transactions (preimages held) went out at once.
+  assert.equal(node.claimEvents('ClaimBroadcast').length, 2);
+  await node.mine();
+  assert.equal(node.claimEvents('ClaimConfirmed').filter((e) => e.byHolder).length, 2);
+
+  // A restart in the middle: the node stops, blocks are mined while it is down (past the
+  // HTLC-timeouts' expiries, whose claims it must make on its way back), and a new
+  // ChainMonitor is built from the same store.
+  const downAt = node.cm.bestBlock;
+  await node.stop();
+  await chain.mine(base + 4 - (await chain.height()));
+  await node.start(downAt);
+  assert.equal(
+    node.cm.claimableBalances()[0]?.pending.length,
+    5,
+    'the to_local, two HTLCs and two HTLC outputs',
+  );
+  await node.sync();
+  const timeouts = node.claimEvents('ClaimBroadcast').filter((e) => e.height >= base);
+  assert.equal(timeouts.length, 2, 'both HTLC-timeouts broadcast after the restart');
+  await node.mineUntilResolved();
+
+  const spends = await spendsOnChain(height, commitment.getId(), node.destination);
+  const confirmed = node.claimEvents('ClaimConfirmed');
+  assert.ok(confirmed.every((e) => e.byHolder));
+  assert.equal(new Set(confirmed.map((e) => e.outputId)).size, 9, 'to_local, 4 HTLCs, 4 HTLC outputs');
+  assert.equal(spends.length, 9);
+  const outputs = (res?.pending ?? []).reduce((s, p) => s + p.valueSat, 0n);
+  const fees = spends.reduce((s, x) => s + x.feeSat, 0n);
+  const paid = spends.reduce((s, x) => s + x.paidToDestinationSat, 0n);
+  assert.equal(paid, outputs - fees, 'every satoshi of ours at the destination, less the fees paid');
+  // Each broadcast claim's fee is the one the chain shows.
+  for (const b of node.claimEvents('ClaimBroadcast')) {
+    const s = spends.find((x) => x.txid === b.txidHex);
+    if (s) assert.equal(s.feeSat, b.feeSat);
+  }
+  const done = node.cm.claimableBalances()[0];
+  assert.equal(done?.pending.length, 0);
+  assert.ok(done?.doneAtHeight !== undefined);
+  await node.stop();
+});
+
+test('their commitment through the ChainMonitor: to_remote, their HTLCs with the preimage, ours after expiry; a depth-2 reorg under the to_remote claim', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 12;
+  const holderMsat = 600_000_000n;
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+    [
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
+    ],
+  ]);
+  const node = new Node(fx);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+  const commitment = await theirs.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  await node.mine();
+  const height = await chain.height();
+  const res = node.cm.claimableBalances()[0];
+  assert.equal(res?.kind, 'counterparty-commitment');
+  assert.equal(node.claimEvents('ClaimBroadcast').length, 3, 'to_remote and the two preimage claims');
+  const toRemote = res?.pending.find((p) => p.output === 'to_remote');
+  const toRemoteClaim = node
+    .claimEvents('ClaimBroadcast')
+    .find((e) => e.outputIds.includes(toRemote?.outputId ?? ''));
+  assert.ok(toRemoteClaim);
+  await node.mine();
+  assert.equal(node.claimEvents('ClaimConfirmed').length, 3);
+  await node.mine();
+
+  // A depth-2 reorg: the block with the claims and the one after are replaced by three empty
+  // ones; the claims go back to pending and are broadcast again, the same transactions.
+  await chain.reorg(2);
+  await node.sync();
+  const back = node.cm.claimableBalances()[0];
+  assert.ok(
+    back?.pending.some((p) => p.outputId === toRemote?.outputId),
+    'to_remote pending again',
+  );
+  assert.ok(
+    node.broadcaster.sent.filter((t) => t === toRemoteClaim.txidHex).length >= 2,
+    'the same claim broadcast again',
+  );
+  await node.mineUntilResolved();
+  const confirmedToRemote = node
+    .claimEvents('ClaimConfirmed')
+    .filter((e) => e.outputId === toRemote?.outputId);
+  assert.equal(confirmedToRemote.length, 2, 'confirmed before the reorg and again after it');
+  assert.ok(confirmedToRemote.every((e) => e.spentByTxidHex === toRemoteClaim.txidHex));
+
+  const spends = await spendsOnChain(height, commitment.getId(), node.destination);
+  assert.equal(spends.length, 5, 'to_remote, two preimage claims, two timeouts');
+  const outputs = (res?.pending ?? []).reduce((s, p) => s + p.valueSat, 0n);
+  const fees = spends.reduce((s, x) => s + x.feeSat, 0n);
+  assert.equal(
+    spends.reduce((s, x) => s + x.paidToDestinationSat, 0n),
+    outputs - fees,
+  );
+  await node.stop();
+});
+
+test('their revoked commitment through the ChainMonitor, their HTLC-success confirmed first: the preimage is learnt, justice takes everything else and their second stage', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 100;
+  const holderMsat = 600_000_000n;
+  const theirMsat = FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT;
+  const cheat = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: theirMsat,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const cheatTx = await cheat.signed();
+  const htlcTxs = buildHtlcTransactions(cheat.built);
+  const point = cheat.commitment.perCommitmentPoint;
+  const ourSigs = (await signCounterpartyCommitment(fx.holder, cheat.built, htlcTxs, point)).htlcSignatures;
+  const theirSigs = (await signHolderCommitment(fx.counterparty, cheat.built, htlcTxs)).htlcSignatures;
+  const next = await fx.counterpartyCommitment(2n, {
+    toLocalMsat: theirMsat + HTLC_TOTAL_MSAT,
+    toRemoteMsat: holderMsat,
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: cheat.commitment }],
+    [{ kind: 'commitment-secret', commitmentNumber: 0n, secret: await fx.counterpartySecret(0n) }],
+    [{ kind: 'counterparty-commitment', commitment: next.commitment }],
+    [{ kind: 'commitment-secret', commitmentNumber: 1n, secret: await fx.counterpartySecret(1n) }],
+  ]);
+  const node = new Node(fx);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+
+  // They broadcast the revoked state, then their HTLC-success of HTLC 2 (one we offered) gets
+  // in before the node sees either block.
+  await chain.sendRawTransaction(cheatTx.toHex());
+  await chain.mine(1);
+  const height = await chain.height();
+  const i = htlcTxs.findIndex((h) => h.kind === 'htlc-success' && h.htlc.id === 2n);
+  const success = finalizeHtlcTransaction(
+    htlcTxs[i] as (typeof htlcTxs)[number],
+    theirSigs[i] as Uint8Array,
+    ourSigs[i] as Uint8Array,
+    preimageOf(0x02),
+  );
+  await chain.sendRawTransaction(success.toHex());
+  await chain.mine(1);
+  await node.sync();
+
+  const learnt = node.claimEvents('PaymentPreimageLearnt');
+  assert.equal(learnt.length, 1);
+  assert.deepEqual(learnt[0]?.paymentPreimage, preimageOf(0x02));
+  assert.deepEqual(learnt[0]?.paymentHash, sha256(preimageOf(0x02)));
+  assert.ok(
+    node.cm.monitor(monitor.fundingKey)?.preimages.some((p) => Buffer.from(p).equals(preimageOf(0x02))),
+    'the monitor keeps the preimage',
+  );
+  const theirSpend = node.claimEvents('ClaimConfirmed').find((e) => !e.byHolder);
+  assert.equal(theirSpend?.spentByTxidHex, success.getId());
+  await node.mineUntilResolved();
+  const res = node.cm.claimableBalances()[0];
+  assert.equal(res?.kind, 'counterparty-revoked-commitment');
+
+  const spends = (await spendsOnChain(height, cheatTx.getId(), node.destination)).filter(
+    (s) => s.txid !== success.getId(),
+  );
+  const outputs =
+    cheatTx.outs.reduce((s, o) => s + o.value, 0n) -
+    (htlcTxs[i]?.htlcValueSat as bigint) +
+    (success.outs[0]?.value as bigint);
+  const fees = spends.reduce((s, x) => s + x.feeSat, 0n);
+  assert.equal(
+    spends.reduce((s, x) => s + x.paidToDestinationSat, 0n),
+    outputs - fees,
+    'everything but HTLC 2, and HTLC 2 from their second stage, at the destination less the fees',
+  );
+  await node.stop();
+});
