@@ -7,7 +7,7 @@
  */
 import { defineActor } from '@lnkit/runtime';
 import type { Transaction } from '@lnkit/tx';
-import type { Observable } from 'rxjs';
+import { concat, from, type Observable } from 'rxjs';
 import {
   ChannelManager,
   type ChannelManagerOptions,
@@ -23,6 +23,10 @@ export const channelManagerActor = defineActor({
   concurrent: ['openChannel'],
   async create(_ctx, options: ChannelManagerOptions) {
     const manager = new ChannelManager(options);
+    // What start() says (a channel not resumed) comes before anyone can subscribe, as the ref
+    // exists only once create returns: kept for the first subscriber to events$.
+    let early: ChannelEvent[] | undefined = [];
+    const keeping = manager.events$.subscribe((e) => early?.push(e));
     await manager.start();
     return {
       openChannel: (nodeId: string, amountSat: bigint, opts?: OpenChannelOptions) =>
@@ -39,7 +43,12 @@ export const channelManagerActor = defineActor({
       ) => manager.blockConnected(block, height),
       blockDisconnected: (header: unknown, height: number) => manager.blockDisconnected(header, height),
       idle: () => manager.idle(),
-      events$: (): Observable<ChannelEvent> => manager.events$,
+      events$: (): Observable<ChannelEvent> => {
+        const held = early ?? [];
+        early = undefined;
+        keeping.unsubscribe();
+        return concat(from(held), manager.events$);
+      },
       stop: () => manager.stop(),
     };
   },

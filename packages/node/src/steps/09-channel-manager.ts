@@ -81,7 +81,6 @@ export function channelManagerStep(): NodeComponent {
         storage.untilDurable(w),
       );
       const syncedTo = ctx.get('syncedTo');
-      const left = (await snapshot.load()).bestBlock ?? syncedTo;
       const chainMonitor = ctx.get('chainMonitor');
       manager = await spawnLocal(channelManagerActor, {
         name: 'channel-manager',
@@ -119,6 +118,9 @@ export function channelManagerStep(): NodeComponent {
           ctx.log.error({ err: err.message }, `the channel manager's events failed: ${err.message}`),
       });
       const listener = managerListener(manager);
+      // Where the manager left the chain: its snapshot's best block, or step 10's on a first start.
+      const at = await manager.ref.bestBlock();
+      const left = at.hashHex === undefined ? syncedTo : { height: at.height, hashHex: at.hashHex };
       if (left.hashHex !== syncedTo.hashHex) {
         ctx.log.info(
           { from: left.height, to: syncedTo.height },
