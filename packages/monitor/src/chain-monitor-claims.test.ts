@@ -8,13 +8,16 @@
  * Run: node scripts/test.mjs packages/monitor/src/chain-monitor-claims.test.ts
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { KeysManager } from '@lnkit/keys';
 import { Store } from '@lnkit/store';
+import { waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import {
   buildFundingTransaction,
@@ -80,7 +83,9 @@ before(async () => {
   chain = await startTestChain();
   await chain.activateSegwit();
 });
+const children: ChildProcess[] = [];
 after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await chain?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -122,14 +127,19 @@ async function fundedChannel(): Promise<ChannelFixture> {
   ]);
   await chain.sendRawTransaction(funding.tx.toHex());
   await chain.mine(1);
-  return new ChannelFixture({
+  const fx = new ChannelFixture({
     holderSeed,
     counterpartySeed,
     fundingSat: FUNDING_SAT,
     fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
     bestBlock: await tip(),
   });
+  seeds.set(fx, holderSeed);
+  return fx;
 }
+
+/** The holder's seed of each channel: a child process derives its claim keys from it. */
+const seeds = new WeakMap<ChannelFixture, Uint8Array>();
 
 function monitorOf(
   fx: ChannelFixture,
@@ -449,10 +459,9 @@ test('their commitment through the ChainMonitor: to_remote, their HTLCs with the
   await node.stop();
 });
 
-test('their revoked commitment through the ChainMonitor, their HTLC-success confirmed first: the preimage is learnt, justice takes everything else and their second stage', async () => {
-  const fx = await fundedChannel();
+/** A revoked counterparty commitment with the Appendix C HTLCs, and their HTLC-success of HTLC 2 to cheat with. */
+async function revokedChannel(fx: ChannelFixture, base: number) {
   const first = await fx.initialUpdate();
-  const base = (await chain.height()) + 100;
   const holderMsat = 600_000_000n;
   const theirMsat = FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT;
   const cheat = await fx.counterpartyCommitment(1n, {
@@ -477,6 +486,19 @@ test('their revoked commitment through the ChainMonitor, their HTLC-success conf
     [{ kind: 'counterparty-commitment', commitment: next.commitment }],
     [{ kind: 'commitment-secret', commitmentNumber: 1n, secret: await fx.counterpartySecret(1n) }],
   ]);
+  const i = htlcTxs.findIndex((h) => h.kind === 'htlc-success' && h.htlc.id === 2n);
+  const success = finalizeHtlcTransaction(
+    htlcTxs[i] as (typeof htlcTxs)[number],
+    theirSigs[i] as Uint8Array,
+    ourSigs[i] as Uint8Array,
+    preimageOf(0x02),
+  );
+  return { monitor, cheatTx, success, htlc2ValueSat: htlcTxs[i]?.htlcValueSat as bigint };
+}
+
+test('their revoked commitment through the ChainMonitor, their HTLC-success confirmed first: the preimage is learnt, justice takes everything else and their second stage', async () => {
+  const fx = await fundedChannel();
+  const { monitor, cheatTx, success, htlc2ValueSat } = await revokedChannel(fx, (await chain.height()) + 100);
   const node = new Node(fx);
   await node.start(fx.bestBlock, monitor);
   await node.sync();
@@ -486,13 +508,6 @@ test('their revoked commitment through the ChainMonitor, their HTLC-success conf
   await chain.sendRawTransaction(cheatTx.toHex());
   await chain.mine(1);
   const height = await chain.height();
-  const i = htlcTxs.findIndex((h) => h.kind === 'htlc-success' && h.htlc.id === 2n);
-  const success = finalizeHtlcTransaction(
-    htlcTxs[i] as (typeof htlcTxs)[number],
-    theirSigs[i] as Uint8Array,
-    ourSigs[i] as Uint8Array,
-    preimageOf(0x02),
-  );
   await chain.sendRawTransaction(success.toHex());
   await chain.mine(1);
   await node.sync();
@@ -515,14 +530,171 @@ test('their revoked commitment through the ChainMonitor, their HTLC-success conf
     (s) => s.txid !== success.getId(),
   );
   const outputs =
-    cheatTx.outs.reduce((s, o) => s + o.value, 0n) -
-    (htlcTxs[i]?.htlcValueSat as bigint) +
-    (success.outs[0]?.value as bigint);
+    cheatTx.outs.reduce((s, o) => s + o.value, 0n) - htlc2ValueSat + (success.outs[0]?.value as bigint);
   const fees = spends.reduce((s, x) => s + x.feeSat, 0n);
   assert.equal(
     spends.reduce((s, x) => s + x.paidToDestinationSat, 0n),
     outputs - fees,
     'everything but HTLC 2, and HTLC 2 from their second stage, at the destination less the fees',
   );
+  await node.stop();
+});
+
+type ChildMessage =
+  | { type: 'ready' | 'ack'; bestBlock: BestBlock }
+  | { type: 'broadcast'; raws: Uint8Array[] }
+  | { type: 'event'; event: MonitorEvent };
+
+/**
+ * The holder's ChainMonitor in a child process (testing/claims.child.ts) over its own data dir:
+ * the parent feeds it blocks, sends what it broadcasts to the chain, and may SIGKILL it at a
+ * message of its choosing (`killAt`), before acting on that message.
+ */
+class ChildNode {
+  readonly dir = mkdtempSync(join(tmpdir(), 'lnkit-claims-kill-'));
+  readonly events: MonitorEvent[] = [];
+  /** Txids of what every run of the child broadcast, in order. */
+  readonly broadcast: string[] = [];
+  child: ChildProcess | undefined;
+  bestBlock: BestBlock | undefined;
+  acks = 0;
+  killAt: ((m: ChildMessage) => boolean) | undefined;
+  killed = false;
+  #forwarding: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly fx: ChannelFixture) {
+    dirs.push(this.dir);
+  }
+
+  async start(startBlock: BestBlock): Promise<void> {
+    this.bestBlock = undefined;
+    this.killed = false;
+    const child = fork(
+      fileURLToPath(new URL('./testing/claims.child.ts', import.meta.url)),
+      [this.dir, Buffer.from(seeds.get(this.fx) as Uint8Array).toString('hex'), JSON.stringify(startBlock)],
+      {
+        execArgv: ['--import', 'tsx'],
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
+    children.push(child);
+    this.child = child;
+    child.on('message', (m: ChildMessage) => {
+      if (this.killed || this.child !== child) return;
+      if (this.killAt?.(m)) {
+        this.killAt = undefined;
+        this.killed = true;
+        child.kill('SIGKILL');
+        return;
+      }
+      if (m.type === 'ready' || m.type === 'ack') {
+        this.bestBlock = m.bestBlock;
+        if (m.type === 'ack') this.acks++;
+      } else if (m.type === 'event') this.events.push(m.event);
+      else if (m.type === 'broadcast')
+        for (const raw of m.raws) {
+          this.broadcast.push(Transaction.fromBuffer(Buffer.from(raw)).getId());
+          this.#forwarding = this.#forwarding.then(() =>
+            chain.sendRawTransaction(Buffer.from(raw).toString('hex')).catch(() => undefined),
+          );
+        }
+    });
+    await waitFor(() => this.bestBlock, { what: 'the child ready', timeoutMs: 60_000 });
+  }
+
+  /** Waits for the child's exit after a SIGKILL. */
+  async dead(): Promise<void> {
+    const child = this.child as ChildProcess;
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, { what: 'the child killed' });
+  }
+
+  /** Feeds every block after the child's best block; false if the child was killed meanwhile. */
+  async feed(): Promise<boolean> {
+    const child = this.child as ChildProcess;
+    const height = await chain.height();
+    for (let h = (this.bestBlock as BestBlock).height + 1; h <= height; h++) {
+      const hashHex = (await chain.rpc('getblockhash', [h])) as string;
+      const block = Block.fromHex((await chain.rpc('getblock', [hashHex, false])) as string);
+      const header = {
+        hashHex,
+        prevHashHex: Buffer.from(block.prevHash as Uint8Array)
+          .reverse()
+          .toString('hex'),
+      };
+      const acks = this.acks;
+      child.send({
+        type: 'block',
+        header,
+        height: h,
+        rawTxs: (block.transactions ?? []).map((tx) => new Uint8Array(tx.toBuffer())),
+      });
+      await waitFor(() => this.killed || this.acks > acks, { what: `block ${h} taken`, timeoutMs: 60_000 });
+      if (this.killed) return false;
+    }
+    await this.#forwarding;
+    return true;
+  }
+
+  claimEvents<T extends ClaimEvent['type']>(type: T): Extract<ClaimEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<ClaimEvent, { type: T }> => e.type === type);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child as ChildProcess;
+    child.send({ type: 'stop' });
+    await waitFor(() => child.exitCode !== null, { what: 'the child stopped' });
+  }
+}
+
+test('SIGKILL in the middle of a justice claim, twice: after the resolution is written but before the claim left, and as the claim confirms — the restarted node claims it once and everything arrives', async () => {
+  const fx = await fundedChannel();
+  const { monitor, cheatTx } = await revokedChannel(fx, (await chain.height()) + 100);
+  const node = new ChildNode(fx);
+  await node.start(fx.bestBlock);
+  node.child?.send({ type: 'watch', monitor });
+  await waitFor(() => node.acks > 0, { what: 'the monitor watched' });
+  assert.ok(await node.feed());
+
+  // Killed as it hands the justice transaction to the broadcaster: it never reached the chain.
+  await chain.sendRawTransaction(cheatTx.toHex());
+  await chain.mine(1);
+  const height = await chain.height();
+  node.killAt = (m) => m.type === 'broadcast';
+  assert.equal(await node.feed(), false);
+  await node.dead();
+  assert.equal(node.broadcast.length, 0);
+
+  // Restarted from its data dir: the resolution was on disk, so the claim is made again at
+  // once, before any block (what a restart with no new block would do too).
+  await node.start(fx.bestBlock);
+  await waitFor(() => node.broadcast.length > 0, { what: 'the justice claim broadcast after the restart' });
+  assert.ok(await node.feed());
+  const justice = node.broadcast[0] as string;
+
+  // Killed again as the justice transaction's confirmation is being written.
+  await chain.mine(1);
+  node.killAt = (m) => m.type === 'event' && m.event.type === 'ClaimConfirmed';
+  assert.equal(await node.feed(), false);
+  await node.dead();
+  await node.start(fx.bestBlock);
+  for (let i = 0; i < 20 && node.claimEvents('ChannelResolved').length === 0; i++) {
+    assert.ok(await node.feed());
+    await chain.mine(1);
+  }
+  assert.ok(await node.feed());
+  assert.equal(node.claimEvents('ChannelResolved').length, 1, 'resolved after the restarts');
+  assert.ok(
+    node.broadcast.every((t) => t === justice),
+    'one justice transaction, never a second claim',
+  );
+
+  const spends = await spendsOnChain(height, cheatTx.getId(), p2wpkh(fx.holderKeys.walletPublicKey(1n)));
+  assert.deepEqual(
+    spends.map((s) => s.txid),
+    [justice],
+  );
+  const outputs = cheatTx.outs.reduce((s, o) => s + o.value, 0n);
+  assert.equal(spends[0]?.paidToDestinationSat, outputs - (spends[0]?.feeSat as bigint));
   await node.stop();
 });
