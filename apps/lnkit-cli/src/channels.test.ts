@@ -57,17 +57,14 @@ function answer(req: IncomingMessage, res: ServerResponse, body: unknown): void 
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(json));
   };
-  if (path === '/v1/openchannel') {
-    const b = body as { amountSat: string };
-    if (b.amountSat === '1')
-      return reply(400, {
-        error: { code: 'invalid-parameter', message: 'parameter "amountSat" is below the minimum' },
-      });
-    return reply(200, { channelId: CHANNEL, fundingTxid: TXID });
-  }
-  if (path === '/v1/listchannels') return reply(200, { channels: [channel] });
-  if (path === '/v1/closechannel') return reply(200, { channelId: CHANNEL, closingTxid: null });
-  reply(404, { error: { code: 'not-found', message: 'no endpoint' } });
+  if (path === '/v1/openchannel' && (body as { amountSat: string }).amountSat === '1')
+    reply(400, {
+      error: { code: 'invalid-parameter', message: 'parameter "amountSat" is below the minimum' },
+    });
+  else if (path === '/v1/openchannel') reply(200, { channelId: CHANNEL, fundingTxid: TXID });
+  else if (path === '/v1/listchannels') reply(200, { channels: [channel] });
+  else if (path === '/v1/closechannel') reply(200, { channelId: CHANNEL, closingTxid: null });
+  else reply(404, { error: { code: 'not-found', message: 'no endpoint' } });
 }
 
 before(async () => {
