@@ -5,14 +5,20 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isCompleted, type PersistStatus, PersistStatus as PS, Store } from '@lnkit/store';
 import { nextEvent } from '@lnkit/test-support';
-import type { Transaction } from '@lnkit/tx';
+import { ChannelKeysClaimSigner, p2wpkh, type Transaction, Transaction as TxClass } from '@lnkit/tx';
 import { Subject } from 'rxjs';
 import { ChainMonitor } from './chain-monitor.ts';
 import { MonitorError } from './errors.ts';
 import { MonitorStore } from './monitor-store.ts';
 import type { MonitorPersister, PersistCompletion } from './persister.ts';
 import { ChannelFixture, historyUpdates } from './test-fixtures.ts';
-import type { ChannelMonitor, ChannelMonitorUpdate, ChannelOpened, MonitorEvent } from './types.ts';
+import {
+  ANTI_REORG_DELAY,
+  type ChannelMonitor,
+  type ChannelMonitorUpdate,
+  type ChannelOpened,
+  type MonitorEvent,
+} from './types.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -236,4 +242,79 @@ test('chain state is written again once the best block is far past the last writ
     persister.writes.map((w) => w.updateId ?? 'whole'),
     ['whole', 'whole', 'whole'],
   );
+});
+
+test('a funding spend’s claims leave only once its resolution is written; confirmed, it is done after ANTI_REORG_DELAY and nothing more is sent', async () => {
+  const persister = new ScriptedPersister();
+  const fx = new ChannelFixture();
+  const sent: Transaction[] = [];
+  const destination = p2wpkh(fx.holderKeys.walletPublicKey(1n));
+  const cm = new ChainMonitor({
+    persister,
+    bestBlock: TIP,
+    broadcaster: {
+      async broadcastTransactions(txs) {
+        sent.push(...txs.map((raw) => TxClass.fromBuffer(Buffer.from(raw))));
+        return txs.map(() => ({ txid: '', accepted: true as const }));
+      },
+    },
+    feeEstimator: { feeratePerKw: () => 253n },
+    destinationScript: async () => destination,
+    claimSigner: (m) => new ChannelKeysClaimSigner(fx.holderKeys.deriveChannelKeys(m.info.channelKeyIndex)),
+  });
+  const seen = recorder(cm);
+  const first = await fx.initialUpdate();
+  await cm.updateChannel(first.update);
+  // Their commitment confirms while the disk refuses writes: nothing is broadcast.
+  persister.answer = PS.failed('disk full');
+  const commitment = first.counterparty.built.tx;
+  await mine(cm, [commitment]);
+  await cm.settled();
+  assert.equal(sent.length, 0, 'no claim before its resolution is on disk');
+  const [balance] = cm.claimableBalances();
+  assert.equal(balance?.kind, 'counterparty-commitment');
+  assert.deepEqual(
+    balance?.pending.map((p) => [p.output, p.claimableAtHeight]),
+    [['to_remote', 102]],
+  );
+  // Written at the next block: the to_remote claim goes, to the destination.
+  persister.answer = PS.completed();
+  await mine(cm);
+  await cm.settled();
+  assert.equal(sent.length, 1);
+  const claim = sent[0] as Transaction;
+  assert.deepEqual(new Uint8Array(claim.outs[0]?.script as Uint8Array), destination);
+  assert.equal(
+    Buffer.from(claim.ins[0]?.hash as Uint8Array)
+      .reverse()
+      .toString('hex'),
+    commitment.getId(),
+  );
+  assert.equal(seen.filter((e) => e.type === 'ClaimBroadcast').length, 1);
+  // Rebroadcast, the same transaction, while unconfirmed; said once.
+  await mine(cm);
+  await cm.settled();
+  assert.deepEqual(
+    sent.map((t) => t.getId()),
+    [claim.getId(), claim.getId()],
+  );
+  assert.equal(seen.filter((e) => e.type === 'ClaimBroadcast').length, 1);
+  await mine(cm, [claim]);
+  const confirmedAt = cm.bestBlock.height;
+  assert.deepEqual(
+    seen.filter((e) => e.type === 'ClaimConfirmed').map((e) => (e as { byHolder: boolean }).byHolder),
+    [true],
+  );
+  for (let i = 1; i < ANTI_REORG_DELAY - 1; i++) await mine(cm);
+  assert.equal(seen.filter((e) => e.type === 'ChannelResolved').length, 0, 'not before 6 confirmations');
+  await mine(cm);
+  assert.equal(seen.filter((e) => e.type === 'ChannelResolved').length, 1);
+  assert.equal(cm.claimableBalances()[0]?.doneAtHeight, confirmedAt + ANTI_REORG_DELAY - 1);
+  await mine(cm);
+  await cm.settled();
+  assert.equal(sent.length, 2, 'nothing sent once confirmed');
+  // A reorg deeper than that changes nothing any more.
+  await cm.blockDisconnected(header(confirmedAt), confirmedAt);
+  assert.equal(cm.claimableBalances()[0]?.pending.length, 0);
+  await cm.stop();
 });
