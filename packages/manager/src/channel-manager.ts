@@ -29,7 +29,7 @@ import type {
 } from './channel-state.ts';
 import { type ChannelSummary, summarize } from './channel-summary.ts';
 import type { NegotiatedChannelType } from './channel-type.ts';
-import type { PeerFeatures } from './checks.ts';
+import type { PeerFeatures, Refusal } from './checks.ts';
 import { type ChannelConfig, DEFAULT_CHANNEL_CONFIG, LARGE_CHANNEL_SAT } from './config.ts';
 import { ChannelDirectory } from './directory.ts';
 import { ManagerError } from './errors.ts';
@@ -38,6 +38,8 @@ import { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
+import type { Payments } from './payments/payments.ts';
+import { createPayments } from './payments/shell.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
 import { restoreChannel } from './restore.ts';
 import { type ChannelSnapshotStore, encodeChannelSnapshot, snapshotOf } from './snapshot.ts';
@@ -48,6 +50,9 @@ export interface ChannelKeysSource {
   getSecureRandomBytes(): Uint8Array;
   /** `state`: the signer state a channel's monitor implies (signerStateOf), for a channel rebuilt at start. */
   createChannelSigner(channelIndex: bigint, state?: SignerState): ChannelSigner | Promise<ChannelSigner>;
+  /** The node key, to sign our invoices and peel the onions of payments to us (KeysManager has both). */
+  signWithNodeKey?(digest: Uint8Array): Promise<Uint8Array>;
+  ecdhWithNodeKey?(publicKey: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface ChannelManagerOptions {
@@ -114,7 +119,9 @@ export interface OpenedChannel {
 }
 
 /** The BOLT 2 messages the manager takes from peers. */
-export const CHANNEL_MESSAGE_TYPES = [1, 17, 32, 33, 34, 35, 36, 38, 39, 136];
+export const CHANNEL_MESSAGE_TYPES = [
+  1, 17, 32, 33, 34, 35, 36, 38, 39, 128, 130, 131, 132, 133, 134, 135, 136,
+];
 
 interface PendingOpen {
   resolve(v: OpenedChannel): void;
@@ -130,6 +137,8 @@ interface Channel {
   reservation?: unknown;
   /** The user's openChannel() call, settled at ChannelPending or ChannelClosed. */
   pendingOpen?: PendingOpen | undefined;
+  /** The core's refusal of the last command handed to it (payments/shell.ts reads and clears it). */
+  refused?: Refusal | undefined;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -177,7 +186,33 @@ export class ChannelManager {
     this.#localFeatures = options.localFeatures ?? MANAGER_INIT_FEATURES;
     this.#bestHeight = options.bestHeight;
     this.#bestBlockHash = options.bestBlockHash;
+    this.payments = createPayments({
+      keys: options.keys,
+      chainHash: options.chainHash,
+      logger: options.logger,
+      channels: {
+        channelsWith: (nodeId) =>
+          this.#directory.byNodeId(nodeId).map(({ id, handle }) => ({ id, state: handle.state })),
+        command: (id, input) =>
+          this.#enqueue(async () => {
+            const channel = this.#directory.get(id);
+            if (!channel) return { field: 'channel', reason: 'the channel is gone' };
+            channel.refused = undefined;
+            await this.#dispatch(id, input);
+            const refused = channel.refused;
+            channel.refused = undefined;
+            return refused;
+          }),
+        bestHeight: () => this.#bestHeight,
+      },
+    });
   }
+
+  /**
+   * Payments over direct channels (payments/): sendPayment, keysend, createInvoice, and their
+   * events (PaymentSent, PaymentFailed, PaymentClaimable, PaymentClaimed) on `payments.events$`.
+   */
+  readonly payments: Payments;
 
   /**
    * The last block the manager handled: after start() with a snapshot, the snapshot's. The
@@ -503,6 +538,13 @@ export class ChannelManager {
       case 'shutdown':
       case 'closing_signed':
       case 'channel_reestablish':
+      case 'update_add_htlc':
+      case 'update_fulfill_htlc':
+      case 'update_fail_htlc':
+      case 'update_fail_malformed_htlc':
+      case 'commitment_signed':
+      case 'revoke_and_ack':
+      case 'update_fee':
         return own(this.#directory.byChannelId(m.channelId));
       default:
         return undefined;
@@ -641,6 +683,7 @@ export class ChannelManager {
     return {
       config: this.#config,
       features,
+      normal: { feeBounds: this.#feerateBounds() },
       get closeFeeratePerKw() {
         return Number(fees.feeratePerKw('background'));
       },
@@ -692,6 +735,10 @@ export class ChannelManager {
         const txid = hex(Uint8Array.from(outpoint.txid).reverse());
         this.#watched.set(txid, { id, vout: outpoint.vout });
         this.#fundingOutpoints.set(`${txid}:${outpoint.vout}`, id);
+      },
+      htlcEvent: (event) => this.payments.onHtlcEvent(id, event),
+      commandRefused: (_command, refusal) => {
+        channel.refused = refusal;
       },
       emit: (event) => {
         this.#settleOpen(channel, event);

@@ -19,6 +19,7 @@ import type { PersistStatus } from '@lnkit/store';
 import type { Message } from '@lnkit/wire';
 import type { NegotiatedChannelType } from './channel-type.ts';
 import type { Refusal } from './checks.ts';
+import type { HtlcEvent, NormalInput, NormalState } from './htlc/index.ts';
 
 /** Our keys for one channel: public points only (the secrets stay in the signer). */
 export interface LocalChannelKeys {
@@ -149,6 +150,11 @@ export interface ChannelState {
   readonly bestHeight: number;
   readonly createdAtHeight: number;
   readonly commitments?: Commitments | undefined;
+  /**
+   * BOLT 2 normal operation (htlc/): from `ready` on, the HTLC ledger and both commitments.
+   * `commitments` is kept in step with it (numbers, balances, the latest commitment data).
+   */
+  readonly normal?: NormalState | undefined;
   /** Fundee: our signature for funding_signed, held until the monitor is durable. */
   readonly fundingSignedSignature?: Uint8Array | undefined;
   readonly channelReadySent: boolean;
@@ -270,7 +276,14 @@ export type ChannelMessage = Extract<
       | 'warning'
       | 'shutdown'
       | 'closing_signed'
-      | 'channel_reestablish';
+      | 'channel_reestablish'
+      | 'update_add_htlc'
+      | 'update_fulfill_htlc'
+      | 'update_fail_htlc'
+      | 'commitment_signed'
+      | 'revoke_and_ack'
+      | 'update_fee'
+      | 'update_fail_malformed_htlc';
   }
 >;
 
@@ -287,8 +300,15 @@ export type ChannelInput =
   /** Funder: the wallet built and signed the funding transaction. */
   | { kind: 'funding-built'; tx: Uint8Array }
   | { kind: 'funding-failed'; message: string }
-  /** The signer's answer to a `sign-counterparty-commitment` effect. */
-  | { kind: 'counterparty-commitment-signed'; signature: Uint8Array }
+  /** The signer's answer to a `sign-counterparty-commitment` effect (normal operation: with its number and HTLC signatures). */
+  | {
+      kind: 'counterparty-commitment-signed';
+      signature: Uint8Array;
+      commitmentNumber?: bigint | undefined;
+      htlcSignatures?: readonly Uint8Array[] | undefined;
+    }
+  /** The user's or the router's HTLC commands, and the signer's revocation answer (htlc/normal-state.ts). */
+  | NormalCommand
   /** A persist's answer, or a later completion (status completed) of one that was in progress. */
   | { kind: 'persisted'; updateId: bigint; status: PersistStatus }
   /** A block at `height` became the tip; `funding` is set when it contains the funding transaction. */
@@ -320,7 +340,15 @@ export type ChannelEffect =
       commitmentNumber: bigint;
       sighash: Uint8Array;
       perCommitmentPoint: Uint8Array;
+      /** Normal operation: the counterparty's HTLC transactions, signed in the same request. */
+      htlcSighashes?: Uint8Array[] | undefined;
     }
+  /** ChannelSigner.releaseCommitmentSecret and getPerCommitmentPoint; answer with `commitment-secret-released`. */
+  | { kind: 'release-commitment-secret'; commitmentNumber: bigint; nextPointNumber: bigint }
+  /** What the payment layer hears of this channel's HTLCs. */
+  | { kind: 'htlc-event'; event: HtlcEvent }
+  /** A command (add-htlc, fulfill-htlc, ...) refused: nothing happened; the caller is told why. */
+  | { kind: 'command-refused'; command: string; refusal: Refusal }
   /** Tell the signer we hold a valid signed holder commitment (ChannelSigner.validateHolderCommitment). */
   | { kind: 'holder-commitment-validated'; commitmentNumber: bigint }
   /** Funder: ask the wallet for a funding transaction; answer with `funding-built` or `funding-failed`. */
@@ -340,6 +368,21 @@ export type ChannelEffect =
   | { kind: 'event'; event: ChannelEvent }
   /** A refusal or failure, for the log (the peer gets the `error` sent beside it). */
   | { kind: 'log'; level: 'info' | 'warn'; message: string; refusal?: Refusal | undefined };
+
+/** The inputs normal operation takes as they are (the commands, and the signer's revocation answer). */
+export type NormalCommand = Extract<
+  NormalInput,
+  {
+    kind:
+      | 'add-htlc'
+      | 'fulfill-htlc'
+      | 'fail-htlc'
+      | 'fail-malformed-htlc'
+      | 'update-fee'
+      | 'commit'
+      | 'commitment-secret-released';
+  }
+>;
 
 export interface Step {
   state: ChannelState;

@@ -13,6 +13,8 @@ import { PersistStatus } from '@lnkit/store';
 import type { Message } from '@lnkit/wire';
 import { type ChannelContext, step } from './channel.ts';
 import type { ChannelEffect, ChannelEvent, ChannelInput, ChannelState } from './channel-state.ts';
+import type { Refusal } from './checks.ts';
+import type { HtlcEvent } from './htlc/index.ts';
 
 export interface ChannelServices {
   send(message: Message): Promise<void>;
@@ -29,6 +31,10 @@ export interface ChannelServices {
   broadcast(tx: Uint8Array, what: 'funding' | 'closing' | 'commitment'): Promise<void>;
   watchFunding(outpoint: OutPointData, scriptPubKey: Uint8Array): void;
   emit(event: ChannelEvent): void;
+  /** What the payment layer hears of the channel's HTLCs (normal operation). */
+  htlcEvent?(event: HtlcEvent): void;
+  /** A command refused by the core (nothing happened): the caller's to hear. */
+  commandRefused?(command: string, refusal: Refusal): void;
   /**
    * Called after every step, with the new state, before its effects are performed (the manager
    * re-indexes its directory and writes the channel's snapshot: awaited, so the snapshot is
@@ -67,10 +73,34 @@ export const channelActor = defineActor({
             commitmentNumber: e.commitmentNumber,
             perCommitmentPoint: e.perCommitmentPoint,
             commitmentSighash: e.sighash,
-            htlcSighashes: [],
+            htlcSighashes: e.htlcSighashes ?? [],
           });
+          // Normal operation's requests carry HTLC sighashes, and the answer its number.
+          if (e.htlcSighashes)
+            return {
+              kind: 'counterparty-commitment-signed',
+              signature: sigs.signature,
+              commitmentNumber: e.commitmentNumber,
+              htlcSignatures: sigs.htlcSignatures,
+            };
           return { kind: 'counterparty-commitment-signed', signature: sigs.signature };
         }
+        case 'release-commitment-secret': {
+          const secret = await services.signer.releaseCommitmentSecret(e.commitmentNumber);
+          const nextPerCommitmentPoint = await services.signer.getPerCommitmentPoint(e.nextPointNumber);
+          return {
+            kind: 'commitment-secret-released',
+            commitmentNumber: e.commitmentNumber,
+            secret,
+            nextPerCommitmentPoint,
+          };
+        }
+        case 'htlc-event':
+          services.htlcEvent?.(e.event);
+          return undefined;
+        case 'command-refused':
+          services.commandRefused?.(e.command, e.refusal);
+          return undefined;
         case 'holder-commitment-validated':
           await services.signer.validateHolderCommitment(e.commitmentNumber);
           return undefined;

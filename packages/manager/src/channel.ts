@@ -31,6 +31,8 @@ import {
   onFundingSigned,
 } from './establish.ts';
 import { forceClose, onFundingSpent, onHolderCommitmentSigned } from './force-close.ts';
+import type { NormalContext } from './htlc/index.ts';
+import { normalOperationStep } from './normal-operation.ts';
 import { onChannelReestablish, onPeerConnected, onPeerDisconnectedKept } from './reestablish.ts';
 
 export interface ChannelContext {
@@ -38,6 +40,8 @@ export interface ChannelContext {
   features: PeerFeatures;
   /** The feerate a close the peer starts is aimed at (the fee estimator's, read when needed). */
   readonly closeFeeratePerKw: number;
+  /** Normal operation's fee bounds and dust policy (normal-operation.ts has a tolerant default). */
+  readonly normal?: NormalContext | undefined;
 }
 
 const unchanged = (state: ChannelState): Step => ({ state, effects: [] });
@@ -45,6 +49,9 @@ const REMEMBERED = new Set(['awaiting-confirmation', 'ready', 'shutdown', 'negot
 
 export function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {
   if (state.phase === 'closed') return unchanged(state);
+  // HTLC messages, commands and their answers: BOLT 2 normal operation (htlc/).
+  const normal = normalOperationStep(state, input, ctx.normal);
+  if (normal) return normal;
   switch (input.kind) {
     case 'message':
       return onMessage(state, input.message, ctx);
@@ -89,6 +96,15 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
         { kind: 'internal-error', message: input.message },
         { errorText: 'internal error' },
       );
+    // Normal operation's own (normalOperationStep above took them).
+    case 'add-htlc':
+    case 'fulfill-htlc':
+    case 'fail-htlc':
+    case 'fail-malformed-htlc':
+    case 'update-fee':
+    case 'commit':
+    case 'commitment-secret-released':
+      return unchanged(state);
   }
 }
 
@@ -158,6 +174,15 @@ function onMessage(state: ChannelState, m: ChannelMessage, ctx: ChannelContext):
       return onClosingSigned(state, m);
     case 'channel_reestablish':
       return onChannelReestablish(state, m);
+    // Normal operation's (normalOperationStep took them in ready and shutdown).
+    case 'update_add_htlc':
+    case 'update_fulfill_htlc':
+    case 'update_fail_htlc':
+    case 'commitment_signed':
+    case 'revoke_and_ack':
+    case 'update_fee':
+    case 'update_fail_malformed_htlc':
+      return unexpected(state, m.kind);
   }
 }
 

@@ -74,6 +74,15 @@ export {
   type MonitorPersister,
   type PersistCompletion,
 } from './monitor-persister.ts';
+export { networkOfChain } from './payments/network.ts';
+export {
+  type CreatedInvoice,
+  type PaymentChannels,
+  type PaymentEvent,
+  type PaymentOutcome,
+  Payments,
+} from './payments/payments.ts';
+export { decideReceive, type ReceiveDecision, type StoredInvoice } from './payments/receive.ts';
 export type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 export { type RestoreInput, type RestoreResult, restoreChannel } from './restore.ts';
 export { isValidShutdownScript } from './shutdown-script.ts';

@@ -8,6 +8,7 @@ import { bytesEqual, type ChannelReestablish } from '@lnkit/wire';
 import { failChannel, refuseChannel } from './channel-effects.ts';
 import type { ChannelEffect, ChannelState, Step } from './channel-state.ts';
 import { resumeClose } from './closing.ts';
+import { hasNormal, normalDisconnected, normalReconnected, normalReestablish } from './normal-operation.ts';
 
 /** Phases in which the channel is remembered across a disconnect and must be reestablished. */
 const REESTABLISHED = new Set(['awaiting-confirmation', 'ready', 'shutdown', 'negotiating']);
@@ -34,17 +35,24 @@ function ourReestablish(s: ChannelState): ChannelReestablish {
 
 export function onPeerConnected(s: ChannelState): Step {
   if (!REESTABLISHED.has(s.phase)) return { state: { ...s, link: 'connected' }, effects: [] };
+  // With HTLCs moved: the numbers are the ledger's (normal-operation.ts).
+  if (hasNormal(s)) {
+    const r = normalReconnected(s);
+    return { state: { ...r.state, link: 'reestablishing' }, effects: [{ kind: 'send', message: r.message }] };
+  }
   // "upon reconnection: MUST transmit channel_reestablish for each channel. MUST wait to
   // receive the other node's channel_reestablish message before sending any other messages for that channel."
   return { state: { ...s, link: 'reestablishing' }, effects: [{ kind: 'send', message: ourReestablish(s) }] };
 }
 
 export function onPeerDisconnectedKept(s: ChannelState): Step {
+  if (hasNormal(s)) return { state: { ...normalDisconnected(s), link: 'disconnected' }, effects: [] };
   return { state: { ...s, link: 'disconnected' }, effects: [] };
 }
 
 export function onChannelReestablish(s: ChannelState, m: ChannelReestablish): Step {
   if (!REESTABLISHED.has(s.phase)) return { state: s, effects: [] };
+  if (hasNormal(s)) return onNormalReestablish(s, m);
   const effects: ChannelEffect[] = [];
   // Theirs came first (their reconnect was seen before ours): ours goes now.
   if (s.link !== 'reestablishing') effects.push({ kind: 'send', message: ourReestablish(s) });
@@ -103,4 +111,21 @@ export function onChannelReestablish(s: ChannelState, m: ChannelReestablish): St
     });
   // "upon reconnection: if it has sent a previous shutdown: MUST retransmit shutdown."
   return resumeClose(state, effects);
+}
+
+/**
+ * The peer's channel_reestablish once HTLCs moved: the numbers and the secret checked, and what
+ * the peer missed retransmitted, by htlc/retransmit.ts; then a shutdown sent before, again.
+ */
+function onNormalReestablish(s: ChannelState, m: ChannelReestablish): Step {
+  const effects: ChannelEffect[] = [];
+  let state = s;
+  if (s.link !== 'reestablishing') {
+    const ours = normalReconnected(s);
+    state = ours.state;
+    effects.push({ kind: 'send', message: ours.message });
+  }
+  const r = normalReestablish(state, m);
+  if (r.state.phase === 'closed') return { state: r.state, effects: [...effects, ...r.effects] };
+  return resumeClose({ ...r.state, link: 'connected' }, [...effects, ...r.effects]);
 }

@@ -1,0 +1,520 @@
+/**
+ * Payments over a direct channel (BOLT 11 + BOLT 4 with one hop): the payer's onion, the HTLC
+ * through the channel, the outcome from the channel's HTLC events; the payee's invoices and
+ * the checks of what arrives. The channel core keeps the durability rule (a preimage is in the
+ * monitor before update_fulfill_htlc leaves, and before htlc-fulfilled reaches us); this layer
+ * decides and keeps its books in memory (the payments and invoices stores are to come).
+ */
+import { randomBytes, sha256 } from '@lnkit/crypto';
+import { createInvoice, decodeInvoice, type Invoice, type InvoiceSigner, type Network } from '@lnkit/invoice';
+import {
+  buildPaymentOnion,
+  decryptFailurePacket,
+  failPeeledHtlc,
+  failureName,
+  type NodeEcdh,
+  OnionError,
+  peelPaymentOnion,
+  type Recipient,
+  replyForOnionError,
+  routePayloads,
+} from '@lnkit/onion';
+import type { Logger } from '@lnkit/runtime';
+import { type Observable, Subject } from 'rxjs';
+import type { ChannelInput, ChannelState } from '../channel-state.ts';
+import type { Refusal } from '../checks.ts';
+import { ManagerError } from '../errors.ts';
+import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
+import { decideReceive, type StoredInvoice } from './receive.ts';
+
+/** What the payment layer says (the node's event log takes them as they are, hex and decimal). */
+export type PaymentEvent =
+  | {
+      type: 'PaymentSent';
+      paymentId: string;
+      paymentHash: string;
+      /** Hex: the proof of payment (the payer's, no longer a secret). */
+      preimage: string;
+      amountMsat: bigint;
+      feeMsat: bigint;
+    }
+  | { type: 'PaymentFailed'; paymentId: string; paymentHash: string; reason: string }
+  /** An HTLC to us passed the checks; it is being claimed with the invoice's preimage. */
+  | { type: 'PaymentClaimable'; paymentHash: string; amountMsat: bigint; keysend: boolean }
+  /** The HTLC is settled: our commitment pays us, the peer's too. */
+  | { type: 'PaymentClaimed'; paymentHash: string; amountMsat: bigint; keysend: boolean };
+
+/** What sendPayment / keysend answer once the payment ended. */
+export interface PaymentOutcome {
+  paymentId: string;
+  paymentHash: string;
+  status: 'succeeded' | 'failed';
+  amountMsat: bigint;
+  feeMsat: bigint;
+  preimage: string | null;
+  reason?: string | undefined;
+}
+
+export interface CreatedInvoice {
+  bolt11: string;
+  paymentHash: string;
+  /** Seconds since 1970. */
+  expiresAt: number;
+}
+
+/** The channels as payments see them (the ChannelManager gives these). */
+export interface PaymentChannels {
+  /** The live channels with a peer. */
+  channelsWith(nodeId: string): { id: number; state: ChannelState }[];
+  /** Hands a channel a command; resolves with what the core refused, if it did. */
+  command(id: number, input: ChannelInput): Promise<Refusal | undefined>;
+  bestHeight(): number;
+}
+
+export interface PaymentsOptions {
+  channels: PaymentChannels;
+  nodeId: Uint8Array;
+  network: Network | undefined;
+  /** The node key's signature of an invoice (KeysManager.signWithNodeKey through compactSigner). */
+  signInvoice?: InvoiceSigner | undefined;
+  /** The node key's ECDH, to peel the onions of HTLCs to us. */
+  ecdh?: NodeEcdh | undefined;
+  logger: Logger;
+  now?: () => number;
+}
+
+interface PayRequest {
+  paymentId: string;
+  payee: Uint8Array;
+  paymentHash: Uint8Array;
+  amountMsat: bigint;
+  finalCltvDelta: number;
+  recipient: Recipient;
+}
+
+interface Outgoing {
+  paymentId: string;
+  paymentHash: Uint8Array;
+  amountMsat: bigint;
+  sharedSecrets: Uint8Array[];
+  channel: number;
+  settle(outcome: PaymentOutcome): void;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** Blocks above the invoice's min_final_cltv_expiry_delta, for the blocks found while the HTLC travels. */
+const CLTV_MARGIN = 3;
+/** BOLT 11: "if the c field (min_final_cltv_expiry_delta) is not provided: MUST use an expiry delta of at least 18". */
+const KEYSEND_FINAL_CLTV_DELTA = 40;
+
+export class Payments {
+  readonly #o: PaymentsOptions;
+  readonly #events = new Subject<PaymentEvent>();
+  readonly #invoices = new Map<string, StoredInvoice>();
+  /** By payment hash: one HTLC in flight per hash. */
+  readonly #outgoing = new Map<string, Outgoing>();
+  /** By payment id: a retried id answers the first outcome instead of paying twice. */
+  readonly #byId = new Map<string, Promise<PaymentOutcome>>();
+  /** Received HTLCs being claimed: `<channel>:<htlc id>` → what PaymentClaimed will say. */
+  readonly #claiming = new Map<string, { paymentHash: string; amountMsat: bigint; keysend: boolean }>();
+
+  readonly events$: Observable<PaymentEvent> = this.#events.asObservable();
+
+  constructor(o: PaymentsOptions) {
+    this.#o = o;
+  }
+
+  #now(): number {
+    return Math.floor((this.#o.now?.() ?? Date.now()) / 1000);
+  }
+
+  /** A BOLT 11 invoice of ours (`amountMsat` null: any amount), signed with the node key. */
+  async createInvoice(
+    amountMsat: bigint | null,
+    options: { description?: string; expirySeconds?: number; minFinalCltvExpiryDelta?: number } = {},
+  ): Promise<CreatedInvoice> {
+    const { signInvoice, network } = this.#o;
+    if (!signInvoice || !network)
+      throw new ManagerError(
+        'invalid-argument',
+        'this node cannot sign invoices (no node key or unknown chain)',
+      );
+    if (amountMsat !== null && (typeof amountMsat !== 'bigint' || amountMsat <= 0n))
+      throw new ManagerError('invalid-argument', 'an invoice amount must be a positive number of msat');
+    const paymentPreimage = randomBytes(32);
+    const paymentSecret = randomBytes(32);
+    const paymentHash = sha256(paymentPreimage);
+    const timestamp = this.#now();
+    const expirySeconds = options.expirySeconds ?? 3600;
+    const minFinalCltvExpiryDelta = options.minFinalCltvExpiryDelta ?? 18;
+    const { invoice } = await createInvoice(
+      {
+        network,
+        amountMsat,
+        timestamp,
+        paymentHash,
+        paymentSecret,
+        description: options.description ?? '',
+        expirySeconds,
+        minFinalCltvExpiryDelta,
+      },
+      signInvoice,
+    );
+    this.#invoices.set(hex(paymentHash), {
+      bolt11: invoice,
+      paymentHash,
+      paymentPreimage,
+      paymentSecret,
+      amountMsat,
+      expiresAt: timestamp + expirySeconds,
+      minFinalCltvExpiryDelta,
+      status: 'unpaid',
+    });
+    return { bolt11: invoice, paymentHash: hex(paymentHash), expiresAt: timestamp + expirySeconds };
+  }
+
+  listInvoices(): {
+    bolt11: string;
+    paymentHash: string;
+    amountMsat: bigint | null;
+    status: string;
+    paidAt: number | null;
+  }[] {
+    return [...this.#invoices.values()].map((i) => ({
+      bolt11: i.bolt11,
+      paymentHash: hex(i.paymentHash),
+      amountMsat: i.amountMsat,
+      status: i.status === 'paid' ? 'paid' : this.#now() > i.expiresAt ? 'expired' : 'unpaid',
+      paidAt: i.paidAtSeconds ?? null,
+    }));
+  }
+
+  /**
+   * Pays a BOLT 11 invoice over a direct channel to its payee; resolves with the outcome. A
+   * refusal before anything is sent (expired, another network, no channel, too much) rejects
+   * with ManagerError naming it.
+   */
+  sendPayment(
+    bolt11: string,
+    options: { amountMsat?: bigint; paymentId?: string } = {},
+  ): Promise<PaymentOutcome> {
+    let invoice: Invoice;
+    try {
+      invoice = decodeInvoice(bolt11);
+    } catch (err) {
+      return Promise.reject(
+        new ManagerError('invalid-argument', `not a valid invoice: ${(err as Error).message}`),
+      );
+    }
+    if (this.#o.network && invoice.network !== this.#o.network)
+      return Promise.reject(
+        new ManagerError(
+          'invalid-argument',
+          `the invoice is for ${invoice.network}, this node is on ${this.#o.network}`,
+        ),
+      );
+    if (invoice.isExpired(this.#now()))
+      return Promise.reject(
+        new ManagerError(
+          'invalid-argument',
+          `the invoice expired at ${new Date(invoice.expiresAt * 1000).toISOString()}`,
+        ),
+      );
+    const amountMsat = invoice.amountMsat ?? options.amountMsat;
+    if (amountMsat === undefined)
+      return Promise.reject(
+        new ManagerError('invalid-argument', 'the invoice has no amount: give amountMsat'),
+      );
+    if (
+      invoice.amountMsat !== null &&
+      options.amountMsat !== undefined &&
+      options.amountMsat < invoice.amountMsat
+    )
+      return Promise.reject(new ManagerError('invalid-argument', 'amountMsat is less than the invoice asks'));
+    return this.#pay({
+      paymentId: options.paymentId ?? hex(invoice.paymentHash),
+      payee: invoice.payee,
+      paymentHash: invoice.paymentHash,
+      amountMsat: options.amountMsat ?? amountMsat,
+      finalCltvDelta: invoice.minFinalCltvExpiryDelta,
+      recipient: {
+        paymentSecret: invoice.paymentSecret,
+        totalMsat: options.amountMsat ?? amountMsat,
+        ...(invoice.paymentMetadata ? { paymentMetadata: invoice.paymentMetadata } : {}),
+      },
+    });
+  }
+
+  /** A spontaneous payment (keysend): our preimage in TLV 5482373484 of the final payload. */
+  keysend(
+    nodeIdHex: string,
+    amountMsat: bigint,
+    options: { paymentId?: string } = {},
+  ): Promise<PaymentOutcome> {
+    if (!/^0[23][0-9a-f]{64}$/.test(nodeIdHex))
+      return Promise.reject(new ManagerError('invalid-argument', `${nodeIdHex} is not a node id`));
+    if (typeof amountMsat !== 'bigint' || amountMsat <= 0n)
+      return Promise.reject(
+        new ManagerError('invalid-argument', 'a payment amount must be a positive number of msat'),
+      );
+    const preimage = randomBytes(32);
+    const paymentHash = sha256(preimage);
+    return this.#pay({
+      paymentId: options.paymentId ?? hex(paymentHash),
+      payee: Buffer.from(nodeIdHex, 'hex'),
+      paymentHash,
+      amountMsat,
+      finalCltvDelta: KEYSEND_FINAL_CLTV_DELTA,
+      recipient: { keysendPreimage: preimage },
+    });
+  }
+
+  #pay(p: PayRequest): Promise<PaymentOutcome> {
+    const known = this.#byId.get(p.paymentId);
+    if (known) return known;
+    const started = this.#start(p);
+    this.#byId.set(p.paymentId, started);
+    // A payment refused before anything left may be tried again under the same id.
+    started.catch(() => this.#byId.delete(p.paymentId));
+    return started;
+  }
+
+  async #start(p: PayRequest): Promise<PaymentOutcome> {
+    const payeeHex = hex(p.payee);
+    if (payeeHex === hex(this.#o.nodeId))
+      throw new ManagerError('invalid-argument', 'the payee is this node');
+    if (this.#outgoing.has(hex(p.paymentHash)))
+      throw new ManagerError('invalid-argument', 'a payment with this payment hash is already in flight');
+    const channel = this.#pickChannel(payeeHex, p.amountMsat);
+    const cltvExpiry = this.#o.channels.bestHeight() + p.finalCltvDelta + CLTV_MARGIN;
+    const onion = buildPaymentOnion({
+      sessionKey: randomBytes(32),
+      paymentHash: p.paymentHash,
+      hops: routePayloads(
+        [{ nodeId: p.payee, shortChannelId: 0n, amountMsat: p.amountMsat, cltvExpiry }],
+        p.recipient,
+      ),
+    });
+    const outcome = new Promise<PaymentOutcome>((settle) => {
+      this.#outgoing.set(hex(p.paymentHash), {
+        paymentId: p.paymentId,
+        paymentHash: p.paymentHash,
+        amountMsat: p.amountMsat,
+        sharedSecrets: onion.sharedSecrets,
+        channel,
+        settle,
+      });
+    });
+    const refused = await this.#o.channels.command(channel, {
+      kind: 'add-htlc',
+      amountMsat: p.amountMsat,
+      paymentHash: p.paymentHash,
+      cltvExpiry,
+      onionRoutingPacket: onion.packet,
+    });
+    if (refused) {
+      this.#outgoing.delete(hex(p.paymentHash));
+      throw new ManagerError('invalid-argument', `the channel cannot send this payment: ${refused.reason}`);
+    }
+    await this.#o.channels.command(channel, { kind: 'commit' });
+    return outcome;
+  }
+
+  /** A live, connected channel to the payee that can send the amount (the largest balance first). */
+  #pickChannel(payeeHex: string, amountMsat: bigint): number {
+    const channels = this.#o.channels
+      .channelsWith(payeeHex)
+      .filter(({ state }) => state.phase === 'ready' && state.link === 'connected');
+    if (channels.length === 0)
+      throw new ManagerError(
+        'invalid-argument',
+        `no ready channel with ${payeeHex}, the payee (routes through others are not supported yet)`,
+      );
+    const withBalance = channels
+      .map((c) => ({ id: c.id, localMsat: localBalanceMsat(c.state) }))
+      .sort((a, b) => (b.localMsat > a.localMsat ? 1 : b.localMsat < a.localMsat ? -1 : 0));
+    const best = withBalance[0];
+    if (!best || best.localMsat < amountMsat)
+      throw new ManagerError(
+        'invalid-argument',
+        `${amountMsat} msat is more than the channel with the payee holds on our side (${best?.localMsat ?? 0n} msat)`,
+      );
+    return best.id;
+  }
+
+  /** The channel's HTLC events (channel.actor.ts, in the channel's order). */
+  onHtlcEvent(channel: number, e: HtlcEvent): void {
+    switch (e.type) {
+      case 'htlc-committed':
+        void this.#onReceived(channel, e).catch((err: unknown) =>
+          this.#o.logger.error({ err }, 'a received HTLC could not be handled'),
+        );
+        return;
+      case 'htlc-fulfilled': {
+        const out = this.#outgoing.get(hex(e.paymentHash));
+        if (!out) return;
+        this.#outgoing.delete(hex(e.paymentHash));
+        const outcome: PaymentOutcome = {
+          paymentId: out.paymentId,
+          paymentHash: hex(out.paymentHash),
+          status: 'succeeded',
+          amountMsat: out.amountMsat,
+          feeMsat: 0n,
+          preimage: hex(e.paymentPreimage),
+        };
+        this.#events.next({
+          type: 'PaymentSent',
+          paymentId: out.paymentId,
+          paymentHash: outcome.paymentHash,
+          preimage: hex(e.paymentPreimage),
+          amountMsat: out.amountMsat,
+          feeMsat: 0n,
+        });
+        out.settle(outcome);
+        return;
+      }
+      case 'htlc-resolved':
+        if (e.direction === 'offered') this.#onOfferedResolved(e);
+        else this.#onReceivedResolved(channel, e);
+        return;
+    }
+  }
+
+  #onOfferedResolved(e: Extract<HtlcEvent, { type: 'htlc-resolved' }>): void {
+    if (e.removal.kind === 'fulfill') return; // htlc-fulfilled said it
+    const out = this.#outgoing.get(hex(e.paymentHash));
+    if (!out) return;
+    this.#outgoing.delete(hex(e.paymentHash));
+    let reason: string;
+    if (e.removal.kind === 'fail') {
+      try {
+        const d = decryptFailurePacket(out.sharedSecrets, e.removal.reason);
+        reason =
+          d.failureCode === undefined
+            ? 'an unreadable failure'
+            : (failureName(d.failureCode) ?? `failure ${d.failureCode}`);
+      } catch {
+        reason = 'a failure that does not decrypt';
+      }
+    } else reason = `malformed (${failureName(e.removal.failureCode) ?? e.removal.failureCode})`;
+    this.#events.next({
+      type: 'PaymentFailed',
+      paymentId: out.paymentId,
+      paymentHash: hex(out.paymentHash),
+      reason,
+    });
+    out.settle({
+      paymentId: out.paymentId,
+      paymentHash: hex(out.paymentHash),
+      status: 'failed',
+      amountMsat: out.amountMsat,
+      feeMsat: 0n,
+      preimage: null,
+      reason,
+    });
+  }
+
+  #onReceivedResolved(channel: number, e: Extract<HtlcEvent, { type: 'htlc-resolved' }>): void {
+    const key = `${channel}:${e.id}`;
+    const claim = this.#claiming.get(key);
+    if (!claim) return;
+    this.#claiming.delete(key);
+    if (e.removal.kind !== 'fulfill') return;
+    const invoice = this.#invoices.get(claim.paymentHash);
+    if (invoice) {
+      invoice.status = 'paid';
+      invoice.paidAtSeconds = this.#now();
+      invoice.receivedMsat = claim.amountMsat;
+    }
+    this.#events.next({ type: 'PaymentClaimed', ...claim });
+  }
+
+  /** BOLT 4 at the final node: peel, check against the invoice, fulfill or fail. */
+  async #onReceived(channel: number, e: Extract<HtlcEvent, { type: 'htlc-committed' }>): Promise<void> {
+    const ecdh = this.#o.ecdh;
+    const log = this.#o.logger;
+    const fail = async (input: ChannelInput) => {
+      await this.#o.channels.command(channel, input);
+      await this.#o.channels.command(channel, { kind: 'commit' });
+    };
+    if (!ecdh) {
+      log.warn({}, 'an HTLC to us, and no node key to peel its onion: failed');
+      // Without the onion's key no failure can be encrypted for the payer: a malformed one (BADONION|PERM|5).
+      await fail({
+        kind: 'fail-malformed-htlc',
+        id: e.id,
+        sha256OfOnion: sha256(e.onionRoutingPacket),
+        failureCode: 0xc005,
+      });
+      return;
+    }
+    const htlc = {
+      onionRoutingPacket: e.onionRoutingPacket,
+      paymentHash: e.paymentHash,
+      amountMsat: e.amountMsat,
+      cltvExpiry: e.cltvExpiry,
+      ...(e.blindedPathKey ? { pathKey: e.blindedPathKey } : {}),
+    };
+    let peeled: Awaited<ReturnType<typeof peelPaymentOnion>>;
+    try {
+      peeled = await peelPaymentOnion(htlc, ecdh);
+    } catch (err) {
+      const reply = err instanceof OnionError ? replyForOnionError(err) : undefined;
+      log.info({ reason: (err as Error).message }, 'an HTLC to us with a bad onion: failed');
+      if (reply?.kind === 'malformed')
+        await fail({
+          kind: 'fail-malformed-htlc',
+          id: e.id,
+          sha256OfOnion: reply.sha256OfOnion,
+          failureCode: reply.failureCode,
+        });
+      else if (reply) await fail({ kind: 'fail-htlc', id: e.id, reason: reply.reason });
+      else
+        await fail({
+          kind: 'fail-malformed-htlc',
+          id: e.id,
+          sha256OfOnion: sha256(e.onionRoutingPacket),
+          failureCode: 0xc005,
+        });
+      return;
+    }
+    const invoice = this.#invoices.get(hex(e.paymentHash));
+    const decision = decideReceive(e, peeled, invoice, this.#o.channels.bestHeight(), this.#now());
+    if (decision.kind === 'fail') {
+      log.info({ why: decision.why, failure: decision.failure.name }, 'an HTLC to us refused');
+      const reply = failPeeledHtlc(peeled, e.onionRoutingPacket, decision.failure);
+      if (reply.kind === 'malformed')
+        await fail({
+          kind: 'fail-malformed-htlc',
+          id: e.id,
+          sha256OfOnion: reply.sha256OfOnion,
+          failureCode: reply.failureCode,
+        });
+      else await fail({ kind: 'fail-htlc', id: e.id, reason: reply.reason });
+      return;
+    }
+    const claim = { paymentHash: hex(e.paymentHash), amountMsat: e.amountMsat, keysend: decision.keysend };
+    // Kept before the invoice is marked, so a second HTLC of the same hash is refused as paid.
+    if (invoice) invoice.status = 'paid';
+    this.#claiming.set(`${channel}:${e.id}`, claim);
+    this.#events.next({ type: 'PaymentClaimable', ...claim });
+    const refused = await this.#o.channels.command(channel, {
+      kind: 'fulfill-htlc',
+      id: e.id,
+      paymentPreimage: decision.paymentPreimage,
+    });
+    if (refused) {
+      log.warn({ refusal: refused }, 'the fulfill of an HTLC to us was refused');
+      this.#claiming.delete(`${channel}:${e.id}`);
+      if (invoice) invoice.status = 'unpaid';
+      return;
+    }
+    await this.#o.channels.command(channel, { kind: 'commit' });
+  }
+}
+
+function localBalanceMsat(s: ChannelState): bigint {
+  // Spendable now: our side of our own commitment, in-flight HTLCs taken out.
+  if (s.normal) return balancesOf(s.normal.ledger, 'local', true).toLocalMsat;
+  return s.commitments?.toLocalMsat ?? 0n;
+}

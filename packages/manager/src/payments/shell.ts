@@ -1,0 +1,30 @@
+/** Payments for a ChannelManager: the node key's invoice signer and ECDH, the chain's network. */
+import { compactSigner } from '@lnkit/invoice';
+import type { Logger } from '@lnkit/runtime';
+import { networkOfChain } from './network.ts';
+import { type PaymentChannels, Payments } from './payments.ts';
+
+export interface PaymentKeys {
+  readonly nodeId: Uint8Array;
+  signWithNodeKey?(digest: Uint8Array): Promise<Uint8Array>;
+  ecdhWithNodeKey?(publicKey: Uint8Array): Promise<Uint8Array>;
+}
+
+export function createPayments(o: {
+  keys: PaymentKeys;
+  chainHash: Uint8Array;
+  channels: PaymentChannels;
+  logger: Logger;
+}): Payments {
+  const { keys } = o;
+  const sign = keys.signWithNodeKey?.bind(keys);
+  const ecdh = keys.ecdhWithNodeKey?.bind(keys);
+  return new Payments({
+    channels: o.channels,
+    nodeId: keys.nodeId,
+    network: networkOfChain(o.chainHash),
+    signInvoice: sign ? compactSigner(sign, keys.nodeId) : undefined,
+    ecdh,
+    logger: o.logger.child({ component: 'payments' }),
+  });
+}
