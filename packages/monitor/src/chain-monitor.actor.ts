@@ -12,7 +12,7 @@ import type { BlockHeaderData } from '@lnkit/chain-sync';
 import { defineActor } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
 import { Transaction } from '@lnkit/tx';
-import { ChainMonitor } from './chain-monitor.ts';
+import { ChainMonitor, type ChainMonitorOptions } from './chain-monitor.ts';
 import { MonitorStore, type MonitorStoreOptions } from './monitor-store.ts';
 import type { MonitorPersister } from './persister.ts';
 import type { BestBlock, ChannelMonitor, ChannelMonitorUpdate, FundingKey } from './types.ts';
@@ -25,6 +25,14 @@ export interface ChainMonitorActorConfig {
   /** Or: the data dir to open, with the node's schema version (any placement). */
   store?: { dataDir: string; schemaVersion: number; network?: string; monitorStore?: MonitorStoreOptions };
   chainPersistIntervalBlocks?: number;
+  /**
+   * On-chain enforcement (in-process only: these are objects): the broadcaster, fee estimator,
+   * destination and claim signer a closed channel's claims need (ChainMonitorOptions).
+   */
+  enforcement?: Pick<
+    ChainMonitorOptions,
+    'broadcaster' | 'feeEstimator' | 'destinationScript' | 'claimSigner' | 'feeInputs' | 'feeInputSigner'
+  >;
 }
 
 type Header = Pick<BlockHeaderData, 'hashHex' | 'prevHashHex'>;
@@ -44,6 +52,7 @@ export default defineActor({
       persister,
       bestBlock: config.bestBlock,
       logger: ctx.logger,
+      ...config.enforcement,
       ...(config.chainPersistIntervalBlocks
         ? { chainPersistIntervalBlocks: config.chainPersistIntervalBlocks }
         : {}),
@@ -68,6 +77,10 @@ export default defineActor({
       monitor: (fundingKeyOrChannelId: string) => cm.monitor(fundingKeyOrChannelId),
       monitors: () => cm.monitors(),
       bestBlock: () => cm.bestBlock,
+      /** Closed channels' outputs on chain: pending (claimable from which height) and claimed. */
+      claimableBalances: () => cm.claimableBalances(),
+      /** Resolves once what is queued is done, the claims' broadcasts included. */
+      settled: () => cm.settled(),
       stop: async () => {
         await cm.stop();
         await opened?.close();

@@ -94,6 +94,8 @@ export class ChainMonitor {
   readonly #options: ChainMonitorOptions;
   /** Claims this process has broadcast, by txid: the event is said once, the rebroadcasts are quiet. */
   readonly #broadcast = new Set<string>();
+  /** Channels with claims due and no means to make them (warned once). */
+  readonly #unclaimed = new Set<FundingKey>();
   #bestBlock: BestBlock;
   #queue: Promise<unknown> = Promise.resolve();
   /** Signing and broadcasting run behind the main queue, so a slow bitcoind never holds a persist. */
@@ -396,6 +398,9 @@ export class ChainMonitor {
     const state = monitor.resolution;
     if (!state || state.doneAtHeight !== undefined || state.resolution.pending.length === 0) return;
     if (!broadcaster || !feeEstimator || !claimSigner || state.destinationScript.length === 0) {
+      // Said once per channel and process, not at every block.
+      if (this.#unclaimed.has(monitor.fundingKey)) return;
+      this.#unclaimed.add(monitor.fundingKey);
       this.#log?.warn(
         { channel: monitor.fundingKey },
         `channel ${monitor.fundingKey} has outputs to claim on chain, but no broadcaster, fee estimator, claim signer or destination`,

@@ -41,7 +41,20 @@ export function chainMonitorStep(): NodeComponent {
       chainMonitor = await ctx.supervisor.spawn(chainMonitorActor, {
         ...ctx.actorOptions(),
         placement: 'in-process',
-        config: { bestBlock, persister: ctx.get('monitorPersister') },
+        config: {
+          bestBlock,
+          persister: ctx.get('monitorPersister'),
+          // On-chain enforcement: read when a claim is made, so the wallet's wrapped broadcaster
+          // and its scripts (step 7) are the ones used. No claim signer yet: the channel secrets
+          // are in the signer pool, which does not sign claims; until it does, claims are not made.
+          enforcement: {
+            broadcaster: {
+              broadcastTransactions: (txs) => ctx.get('broadcaster').broadcastTransactions(txs),
+            },
+            feeEstimator: ctx.get('feeEstimator'),
+            destinationScript: () => ctx.get('wallet').coinbaseScript(),
+          },
+        },
       });
       // Subscribed before anything is watched or fed (the stream is hot).
       events = logMonitorEvents(ctx, chainMonitor);
