@@ -766,14 +766,18 @@ export class PeerManager {
           socket.destroy();
           reject(new PeerNetError('timeout', `TCP connect to ${host}:${port} timed out`));
         }, this.opts.connectTimeoutMs);
-        socket.once('connect', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        socket.once('close', () => {
+        const closed = () => {
           clearTimeout(timer);
           reject(new PeerNetError('connect-failed', `TCP connect to ${host}:${port} closed`));
+        };
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          // Or every connection's close, long after, would build this error (and its stack) for nothing.
+          socket.off('close', closed);
+          resolve();
         });
+        socket.once('close', closed);
+        // Left on: it fires only on an error, and keeps one listened for until the connection adds its own.
         socket.once('error', (e) => {
           clearTimeout(timer);
           reject(new PeerNetError('connect-failed', `TCP connect to ${host}:${port} failed: ${e.message}`));
