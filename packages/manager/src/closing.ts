@@ -13,6 +13,8 @@ import type { PeerFeatures } from './checks.ts';
 import { initialBalancesMsat, verifyFundingSignature } from './commitments.ts';
 import { maxOf, minOf } from './config.ts';
 import { FEERATE_FLOOR_PER_KW } from './fee-estimator.ts';
+import { settledForClose } from './htlc/index.ts';
+import { normalOf } from './normal-operation.ts';
 import { isValidShutdownScript } from './shutdown-script.ts';
 
 /** Where the funding output may still be spent cooperatively: a close may start from here. */
@@ -159,7 +161,18 @@ export function onShutdown(s: ChannelState, m: Shutdown, features: PeerFeatures,
     // shutdown: MUST reply to a shutdown message with a shutdown".
     state = sendShutdown({ ...s, close }, effects).state;
   }
-  state = { ...state, phase: 'negotiating', close: { ...close, remoteScript: m.scriptpubkey } };
+  state = { ...state, close: { ...close, remoteScript: m.scriptpubkey } };
+  // BOLT 2: closing_signed only once "no HTLCs remain in either commitment transaction ... and
+  // neither side has a pending revoke_and_ack": until then the channel stays in shutdown, and
+  // normal operation starts the negotiation when it settles (normal-operation.ts).
+  if (state.normal && !settledForClose(normalOf(state)))
+    return { state: { ...state, phase: 'shutdown' }, effects };
+  return startNegotiation(state, effects);
+}
+
+/** Both shutdowns in, nothing left in flight: closing_signed, the funder first. */
+export function startNegotiation(s: ChannelState, effects: ChannelEffect[]): Step {
+  const state: ChannelState = { ...s, phase: 'negotiating' };
   return s.role === 'funder' ? propose(state, effects) : { state, effects };
 }
 

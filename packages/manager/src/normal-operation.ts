@@ -17,6 +17,7 @@ import type {
   Commitments,
   Step,
 } from './channel-state.ts';
+import { startNegotiation } from './closing.ts';
 import { FEERATE_FLOOR_PER_KW } from './fee-estimator.ts';
 import { normalFromChannel } from './htlc/from-channel.ts';
 import {
@@ -30,6 +31,7 @@ import {
   type NormalState,
   normalStep,
   reestablishMessage,
+  settledForClose,
 } from './htlc/index.ts';
 
 const NORMAL_MESSAGES = new Set<string>([
@@ -140,7 +142,12 @@ function run(s: ChannelState, input: NormalInput, ctx: NormalContext | undefined
   const before = normalOf(s);
   const r = normalStep(before, input, ctx ?? DEFAULT_NORMAL_CONTEXT);
   if (r.failure) return onFailure(withNormal(s, before, []), r.failure);
-  return { state: withNormal(s, r.state, r.effects), effects: r.effects.map(channelEffect) };
+  const state = withNormal(s, r.state, r.effects);
+  const effects = r.effects.map(channelEffect);
+  // Both shutdowns were in while HTLCs were not settled: the negotiation starts once they are.
+  if (state.phase === 'shutdown' && state.close?.remoteScript && settledForClose(r.state))
+    return startNegotiation(state, effects);
+  return { state, effects };
 }
 
 function channelEffect(e: NormalEffect): ChannelEffect {

@@ -34,6 +34,11 @@ export interface LdkEvent {
   counterparty?: string;
   reason?: string;
   channelTypeLe?: string;
+  /** Payment events: hex hash and preimage, msat. */
+  paymentHash?: string;
+  preimage?: string;
+  amountMsat?: bigint;
+  feeMsat?: bigint;
 }
 
 export interface LdkChannel {
@@ -238,6 +243,44 @@ export class LdkNode {
         channelId: hex(e.channel_id.get_a()),
         reason: e.reason.to_str(),
       });
+    } else if (e instanceof ldk.Event_PendingHTLCsForwardable) {
+      this.events.push({ type: 'PendingHTLCsForwardable' });
+      this.chanMan.process_pending_htlc_forwards();
+    } else if (e instanceof ldk.Event_PaymentClaimable) {
+      const preimage = e.purpose.preimage();
+      this.events.push({
+        type: 'PaymentClaimable',
+        paymentHash: hex(e.payment_hash),
+        amountMsat: e.amount_msat,
+        preimage: preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some ? hex(preimage.some) : undefined,
+      });
+      // An invoice of LDK's own: it knows the preimage, and claims.
+      if (preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) this.chanMan.claim_funds(preimage.some);
+    } else if (e instanceof ldk.Event_PaymentClaimed) {
+      this.events.push({
+        type: 'PaymentClaimed',
+        paymentHash: hex(e.payment_hash),
+        amountMsat: e.amount_msat,
+      });
+    } else if (e instanceof ldk.Event_PaymentSent) {
+      const fee = e.fee_paid_msat;
+      this.events.push({
+        type: 'PaymentSent',
+        paymentHash: hex(e.payment_hash),
+        preimage: hex(e.payment_preimage),
+        feeMsat: fee instanceof ldk.Option_u64Z_Some ? fee.some : undefined,
+      });
+    } else if (e instanceof ldk.Event_PaymentFailed) {
+      const h = e.payment_hash;
+      const r = e.reason;
+      this.events.push({
+        type: 'PaymentFailed',
+        paymentHash: h instanceof ldk.Option_ThirtyTwoBytesZ_Some ? hex(h.some) : undefined,
+        reason:
+          r instanceof ldk.Option_PaymentFailureReasonZ_Some
+            ? String(ldk.PaymentFailureReason[r.some])
+            : undefined,
+      });
     } else {
       this.events.push({ type: e.constructor.name.replace(/^Event_/, '') });
     }
@@ -293,6 +336,44 @@ export class LdkNode {
     const r = this.chanMan.close_channel(c.get_channel_id(), c.get_counterparty().get_node_id());
     if (!(r instanceof ldk.Result_NoneAPIErrorZ_OK)) throw new Error('LDK refused close_channel');
     this.pump();
+  }
+
+  /** ChannelManager::create_bolt11_invoice: LDK's own payment hash and secret; PaymentClaimable is claimed. */
+  createInvoice(amountMsat: bigint, description = ''): string {
+    const d = ldk.Description.constructor_new(description);
+    if (!(d instanceof ldk.Result_DescriptionCreationErrorZ_OK))
+      throw new Error('LDK refused the description');
+    const res = this.chanMan.create_bolt11_invoice(
+      ldk.Option_u64Z.constructor_some(amountMsat),
+      ldk.Bolt11InvoiceDescription.constructor_direct(d.res),
+      ldk.Option_u32Z.constructor_none(),
+      ldk.Option_u16Z.constructor_none(),
+      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+    );
+    if (!(res instanceof ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK))
+      throw new Error('LDK could not create the invoice');
+    return res.res.to_str();
+  }
+
+  /** Pays a BOLT 11 invoice (payment_parameters_from_invoice + send_payment, no retries); the payment id is the hash. */
+  payInvoice(bolt11: string): string {
+    const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11);
+    if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK))
+      throw new Error('LDK could not parse the invoice');
+    const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
+    if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK))
+      throw new Error('LDK found no payment parameters in the invoice');
+    const hash = params.res.get_a();
+    const r = this.chanMan.send_payment(
+      hash,
+      params.res.get_b(),
+      hash,
+      params.res.get_c(),
+      ldk.Retry.constructor_attempts(0),
+    );
+    if (!(r instanceof ldk.Result_NoneRetryableSendFailureZ_OK)) throw new Error('LDK refused send_payment');
+    this.pump();
+    return hex(hash);
   }
 
   /** Drops the connection to a peer (LDK closes the socket). */

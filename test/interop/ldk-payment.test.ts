@@ -1,0 +1,259 @@
+/**
+ * Payments with LDK 0.1.0 (WASM) over a direct channel, TCP loopback, bcoin regtest: lnkit pays
+ * LDK's invoice (LDK's PaymentClaimable and PaymentClaimed, lnkit's PaymentSent with the
+ * preimage whose hash the invoice names), LDK pays lnkit's invoice (lnkit's PaymentClaimable
+ * and PaymentClaimed, LDK's PaymentSent), an unknown payment hash is failed back with
+ * incorrect_or_unknown_payment_details; both sides' balances exact to the msat after each; then
+ * a cooperative close of the settled channel is mined with our output what the payments left us.
+ * Run: node scripts/test.mjs test/interop/ldk-payment.test.ts
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { randomBytes, sha256 } from '@lnkit/crypto';
+import { compactSigner, createInvoice } from '@lnkit/invoice';
+import type { PaymentEvent } from '@lnkit/manager';
+import { waitFor } from '@lnkit/test-support';
+import { startTestChain, type TestChain } from '@lnkit/testchain';
+import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
+import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+
+let chain: TestChain;
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  await initLdk();
+  chain = await startTestChain();
+  await chain.activateSegwit();
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await chain?.stop();
+});
+
+const WAIT_MS = 60_000;
+const CAPACITY_SAT = 1_000_000n;
+const PUSH_MSAT = 50_000_000n;
+
+async function mine(ldk: LdkNode, lnkit: LnkitNode, n: number): Promise<void> {
+  await chain.mine(n);
+  await ldk.syncToTip();
+  await lnkit.syncToTip();
+}
+
+/** A ready channel between fresh nodes, opened by `opener` with a push to the other side. */
+async function readyChannel(anchors: boolean, opener: 'ldk' | 'lnkit') {
+  const lnkit = await LnkitNode.create({ chain });
+  cleanups.push(() => lnkit.stop());
+  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, anchors, minimumDepth: 3 });
+  cleanups.push(() => ldk.stop());
+  const payments: PaymentEvent[] = [];
+  lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
+  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
+  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
+  await lnkit.funding.addCoins(1, 1_200_000n);
+  await mine(ldk, lnkit, 1);
+  if (opener === 'ldk') ldk.openChannel(lnkit.nodeId, CAPACITY_SAT, PUSH_MSAT);
+  else await lnkit.manager.openChannel(ldk.nodeId, CAPACITY_SAT, { pushMsat: PUSH_MSAT });
+  await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
+    what: 'ChannelPending',
+    timeoutMs: WAIT_MS,
+  });
+  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
+  await mine(ldk, lnkit, 3);
+  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
+    what: 'ready at lnkit',
+    timeoutMs: WAIT_MS,
+  });
+  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+  const channelId = lnkit.manager.listChannels()[0]?.channelId as string;
+  return { ldk, lnkit, channelId, payments };
+}
+
+function lnkitBalances(lnkit: LnkitNode) {
+  const c = lnkit.manager.listChannels()[0];
+  assert.ok(c);
+  return { localMsat: c.localBalanceMsat, remoteMsat: c.remoteBalanceMsat };
+}
+
+/** LDK logged no error or warning, and no error message came from lnkit. */
+function assertLdkQuiet(ldk: LdkNode): void {
+  const loud = ldk.logs.filter((l) => /^(ERROR|WARN)|Received message Error/.test(l));
+  if (process.env.LNKIT_SHOW_LDK_LOGS) console.log(ldk.logs.join('\n'));
+  assert.deepEqual(loud, []);
+}
+
+for (const anchors of [false, true]) {
+  const typeName = anchors ? 'anchors' : 'static-remotekey';
+  for (const opener of ['lnkit', 'ldk'] as const) {
+    test(`${typeName}, opened by ${opener}: lnkit pays LDK's invoice, LDK pays lnkit's, balances exact; then a cooperative close`, async () => {
+      const { ldk, lnkit, channelId, payments } = await readyChannel(anchors, opener);
+      const start = lnkitBalances(lnkit);
+      const funderMsat = CAPACITY_SAT * 1000n - PUSH_MSAT;
+      assert.deepEqual(
+        start,
+        opener === 'lnkit'
+          ? { localMsat: funderMsat, remoteMsat: PUSH_MSAT }
+          : { localMsat: PUSH_MSAT, remoteMsat: funderMsat },
+      );
+      const startLdk = ldkCapacities(ldk);
+
+      // 1. lnkit pays LDK's invoice: 12,345,678 msat (not a whole sat; within LDK's 10% in flight).
+      const amount1 = 12_345_678n;
+      const invoice1 = ldk.createInvoice(amount1, 'lnkit pays LDK');
+      const outcome = await lnkit.manager.payments.sendPayment(invoice1);
+      assert.equal(outcome.status, 'succeeded', `payment failed: ${outcome.reason}`);
+      assert.ok(outcome.preimage);
+      assert.equal(
+        Buffer.from(sha256(Buffer.from(outcome.preimage, 'hex'))).toString('hex'),
+        outcome.paymentHash,
+      );
+      assert.equal(outcome.feeMsat, 0n);
+      await ldk.waitFor(
+        () => ldk.events.some((e) => e.type === 'PaymentClaimed' && e.paymentHash === outcome.paymentHash),
+        WAIT_MS,
+        'PaymentClaimed at LDK',
+      );
+      const claimable = ldk.events.find((e) => e.type === 'PaymentClaimable');
+      assert.equal(claimable?.paymentHash, outcome.paymentHash);
+      assert.equal(claimable?.amountMsat, amount1);
+      assert.equal(claimable?.preimage, outcome.preimage);
+      const sent = payments.find((e) => e.type === 'PaymentSent');
+      assert.ok(sent?.type === 'PaymentSent');
+      assert.equal(sent.preimage, outcome.preimage);
+      assert.equal(sent.amountMsat, amount1);
+      // Settled on both sides: the HTLC left both commitments.
+      await waitFor(() => lnkitBalances(lnkit).remoteMsat === start.remoteMsat + amount1, {
+        what: 'lnkit settled after paying',
+        timeoutMs: WAIT_MS,
+      });
+      await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled after being paid');
+      assert.deepEqual(ldkCapacities(ldk), {
+        outboundMsat: startLdk.outboundMsat + amount1,
+        inboundMsat: startLdk.inboundMsat - amount1,
+      });
+      const mid = lnkitBalances(lnkit);
+      assert.equal(mid.localMsat, start.localMsat - amount1);
+      assert.equal(mid.remoteMsat, start.remoteMsat + amount1);
+
+      // 2. LDK pays lnkit's invoice: 7,654,321 msat.
+      const amount2 = 7_654_321n;
+      const invoice2 = await lnkit.manager.payments.createInvoice(amount2, { description: 'LDK pays lnkit' });
+      ldk.payInvoice(invoice2.bolt11);
+      await ldk.waitFor(
+        () => ldk.events.some((e) => e.type === 'PaymentSent' && e.paymentHash === invoice2.paymentHash),
+        WAIT_MS,
+        'PaymentSent at LDK',
+      );
+      await waitFor(() => payments.some((e) => e.type === 'PaymentClaimed'), {
+        what: 'PaymentClaimed at lnkit',
+        timeoutMs: WAIT_MS,
+      });
+      const claimed = payments.find((e) => e.type === 'PaymentClaimed');
+      assert.ok(claimed?.type === 'PaymentClaimed');
+      assert.equal(claimed.paymentHash, invoice2.paymentHash);
+      assert.equal(claimed.amountMsat, amount2);
+      assert.ok(
+        payments.some((e) => e.type === 'PaymentClaimable' && e.paymentHash === invoice2.paymentHash),
+      );
+      const ldkSent = ldk.events.find(
+        (e) => e.type === 'PaymentSent' && e.paymentHash === invoice2.paymentHash,
+      );
+      assert.equal(
+        Buffer.from(sha256(Buffer.from(ldkSent?.preimage ?? '', 'hex'))).toString('hex'),
+        invoice2.paymentHash,
+      );
+      await waitFor(() => lnkitBalances(lnkit).localMsat === mid.localMsat + amount2, {
+        what: 'lnkit settled after being paid',
+        timeoutMs: WAIT_MS,
+      });
+      await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled after paying');
+      assert.deepEqual(ldkCapacities(ldk), {
+        outboundMsat: startLdk.outboundMsat + amount1 - amount2,
+        inboundMsat: startLdk.inboundMsat - amount1 + amount2,
+      });
+      const end = lnkitBalances(lnkit);
+      assert.equal(end.localMsat, start.localMsat - amount1 + amount2);
+      assert.equal(end.remoteMsat, start.remoteMsat + amount1 - amount2);
+      assert.equal(lnkit.manager.payments.listInvoices()[0]?.status, 'paid');
+      assertLdkQuiet(ldk);
+
+      // 3. The settled channel closes cooperatively: our output is what the payments left us.
+      await lnkit.manager.closeChannel(channelId);
+      await waitFor(() => lnkit.manager.listChannels()[0]?.closingTxid ?? undefined, {
+        what: 'a closing transaction agreed',
+        timeoutMs: WAIT_MS,
+      });
+      const closingTxid = lnkit.manager.listChannels()[0]?.closingTxid as string;
+      await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelClosed'), WAIT_MS, 'closed at LDK');
+      await ldk.settled();
+      await mine(ldk, lnkit, 1);
+      const tx = (await chain.rpc('getrawtransaction', [closingTxid, true])) as {
+        confirmations?: number;
+        vout: { value: number; scriptPubKey: { hex: string } }[];
+      };
+      assert.ok((tx.confirmations ?? 0) >= 1, 'the closing transaction is mined');
+      const ours = tx.vout.find(
+        (o) => o.scriptPubKey.hex === Buffer.from(lnkit.funding.script).toString('hex'),
+      );
+      assert.ok(ours, 'the closing transaction pays lnkit');
+      const oursSat = BigInt(Math.round(ours.value * 1e8));
+      const endSat = end.localMsat / 1000n;
+      // The funder pays the closing fee from its side (a few hundred sat at 253 sat/kW).
+      if (opener === 'lnkit')
+        assert.ok(oursSat < endSat && endSat - oursSat < 2_000n, `${oursSat} of ${endSat}`);
+      else assert.equal(oursSat, endSat);
+      await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelClosed'), {
+        what: 'ChannelClosed at lnkit',
+        timeoutMs: WAIT_MS,
+      });
+      assertLdkQuiet(ldk);
+    });
+  }
+}
+
+test('an HTLC for a payment hash lnkit never invoiced is failed back: LDK hears the payee rejected it', async () => {
+  const { ldk, lnkit } = await readyChannel(false, 'lnkit');
+  const start = lnkitBalances(lnkit);
+  const startLdk = ldkCapacities(ldk);
+  // Signed with lnkit's node key, but not one of its invoices: no preimage, no secret it knows.
+  const { invoice } = await createInvoice(
+    {
+      network: 'regtest',
+      amountMsat: 1_000_000n,
+      paymentHash: randomBytes(32),
+      paymentSecret: randomBytes(32),
+      description: 'never issued',
+    },
+    compactSigner((d) => lnkit.keys.signWithNodeKey(d), lnkit.keys.nodeId),
+  );
+  const hash = ldk.payInvoice(invoice);
+  await ldk.waitFor(
+    () => ldk.events.some((e) => e.type === 'PaymentFailed'),
+    WAIT_MS,
+    'PaymentFailed at LDK',
+  );
+  const failed = ldk.events.find((e) => e.type === 'PaymentFailed');
+  assert.equal(failed?.paymentHash, hash);
+  // incorrect_or_unknown_payment_details from the final node is LDK's RecipientRejected.
+  assert.match(failed?.reason ?? '', /RecipientRejected/);
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  assert.deepEqual(ldkCapacities(ldk), startLdk);
+  assert.deepEqual(lnkitBalances(lnkit), start);
+});
+
+/** LDK's capacities (exact: its balance less the reserve the peer set, with no HTLC pending). */
+function ldkCapacities(ldk: LdkNode) {
+  const c = ldk.channels()[0];
+  assert.ok(c);
+  return { outboundMsat: c.outboundCapacityMsat, inboundMsat: c.inboundCapacityMsat };
+}
+
+/** No HTLC pending in LDK's channel, either way. */
+function ldkSettled(ldk: LdkNode): boolean {
+  const d = ldk.chanMan.list_channels()[0];
+  return (
+    d !== undefined &&
+    d.get_pending_inbound_htlcs().length === 0 &&
+    d.get_pending_outbound_htlcs().length === 0
+  );
+}
