@@ -13,9 +13,9 @@ import { Store } from '@lnkit/store';
 import { captureLogger, waitFor } from '@lnkit/test-support';
 import { firstValueFrom } from 'rxjs';
 import { NodeEventLog } from './event-log.ts';
-import { NodeBuilder } from './index.ts';
+import { NodeBuilder, NodeError } from './index.ts';
 import { nodeStoreOptions } from './store-schema.ts';
-import { nodeConfig, useTestChain } from './test-fixtures.ts';
+import { gateWrites, nodeConfig, useTestChain } from './test-fixtures.ts';
 
 const { chain, dir } = useTestChain();
 
@@ -135,5 +135,27 @@ test('a node started on a data dir with an event left unhandled by a crash handl
     assert.match(String(line.msg), /^channel (cd){32} with 02(11){32} is ready \(500x1x0\)$/);
   } finally {
     await node.stop();
+  }
+});
+
+test('an event waits out a disk that refuses its write, and a node stopping meanwhile gives it up rather than hang', async () => {
+  const dataDir = dir('full-disk');
+  const store = await Store.open(dataDir, nodeStoreOptions('regtest'));
+  try {
+    const gate = gateWrites(store, 'events');
+    const node = await new NodeBuilder(nodeConfig(chain(), dataDir))
+      .withLogger(captureLogger().logger)
+      .withStore(store)
+      .build();
+    gate.mode = 'fail';
+    const written = (node.events as NodeEventLog).append('ChannelReady', { channelId: 'ef'.repeat(32) });
+    await waitFor(async () => (await node.info()).faults.some((f) => f.kind === 'storage-unavailable'), {
+      what: 'storage shown unavailable',
+    });
+    assert.ok(gate.refused >= 1);
+    await node.stop();
+    await assert.rejects(written, (e: Error) => e instanceof NodeError && e.code === 'not-running');
+  } finally {
+    await store.close();
   }
 });

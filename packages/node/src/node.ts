@@ -340,6 +340,8 @@ export class LnkitNode {
     this.stopped = true;
     const log = this.ctx.log;
     log.info('stopping');
+    // A component waiting on its last write gives up if the disk still refuses it (a full disk).
+    this.ctx.get('storage').stopping();
     await stopComponents(this.started, log);
     await this.ctx.supervisor.stopAll();
     this.ctx.events.complete();

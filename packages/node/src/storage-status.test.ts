@@ -92,3 +92,32 @@ test('untilDurable tries again after its backoff, throws what is not a fault of 
   slow.storage.close();
   await assert.rejects(waiting, (e: NodeError) => e.code === 'not-running');
 });
+
+test('once the node is stopping, a waiting write is tried once more: given up if refused again, kept if it succeeds', async () => {
+  const { storage } = status();
+  let tries = 0;
+  const write = async () => {
+    tries++;
+    throw full();
+  };
+  const given = storage.untilDurable(write);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(tries, 1);
+  storage.stopping();
+  await assert.rejects(given, (e: NodeError) => e.code === 'not-running' && /no space left/.test(e.message));
+  assert.equal(tries, 2, 'tried once more, at once (not after the 60 s backoff)');
+
+  // The disk takes writes again by the time the stop wakes a waiting write: it is kept.
+  const other = status();
+  let refused = false;
+  const kept = other.storage.untilDurable(async () => {
+    if (!refused) {
+      refused = true;
+      throw full();
+    }
+    return 'durable';
+  });
+  await new Promise((r) => setImmediate(r));
+  other.storage.stopping();
+  assert.equal(await kept, 'durable');
+});

@@ -34,6 +34,7 @@ export class StorageStatus {
   private failure: { error: StoreError; last: StoreError; since: number; refused: number } | undefined;
   private readonly waiting = new Set<() => void>();
   private closed = false;
+  private isStopping = false;
   private readonly initialRetryMs: number;
   private readonly maxRetryMs: number;
 
@@ -88,10 +89,22 @@ export class StorageStatus {
       } catch (e) {
         if (!isStorageFault(e)) throw e;
         this.writeRefused(e);
+        if (this.isStopping)
+          throw new NodeError('not-running', `the node stopped before the write was durable: ${e.message}`);
       }
       await this.wait(waitMs);
       waitMs = Math.min(this.maxRetryMs, waitMs * 2);
     }
+  }
+
+  /**
+   * The node is stopping: a write still waiting is tried once more, and given up (not-running)
+   * if the machine refuses it again, so that a full disk cannot hold the stop of a component
+   * that waits on its last write; a write that succeeds still does.
+   */
+  stopping(): void {
+    this.isStopping = true;
+    for (const wake of [...this.waiting]) wake();
   }
 
   /** Ends every wait of untilDurable (the node is stopping). */
