@@ -27,6 +27,10 @@ test('the peer limits set in the node config reach the peer actor, and metrics()
     node.reportFault('log-unwritable', 'cannot write the log file (ENOSPC) (test)');
     const m = await node.metrics();
     assert.ok(m.actors.some((a) => a.actor === 'peer-manager'));
+    assert.ok(
+      m.actors.some((a) => a.actor === 'channel-manager'),
+      'the in-thread channel manager too',
+    );
     assert.ok(m.peers, 'the peer manager answered');
     assert.equal(m.peers.limits.maxInboundConnections, 40);
     assert.equal(m.peers.limits.maxInboundPerIp, 3);

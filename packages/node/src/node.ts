@@ -311,7 +311,15 @@ export class LnkitNode {
   /** Every actor's metrics, the peer limits and their hit counters, and the faults (see nodePrometheus). */
   async metrics(): Promise<NodeMetrics> {
     const [actors, peers] = await Promise.all([
-      this.ctx.supervisor.metrics(),
+      // The channel manager is an in-thread actor of its own (spawnLocal), not the supervisor's.
+      Promise.all([
+        this.ctx.supervisor.metrics(),
+        this.ctx
+          .get('channelManager')
+          .metrics()
+          .then((m) => [m])
+          .catch(() => []),
+      ]).then(([supervised, local]) => [...supervised, ...local]),
       // A peer actor restarting or gone must not take the other metrics with it.
       this.ctx
         .get('peers')

@@ -1,7 +1,7 @@
 /**
- * Step 4, Persist: the lmdb store in the data dir, or the user's (withStore). The channel
- * monitors and the manager's snapshot will live here too; today it holds the node's chain tip
- * and its persistent peers, as versioned records (records.ts). Opening it migrates an older
+ * Step 4, Persist: the lmdb store in the data dir, or the user's (withStore). It holds the
+ * node's chain tip, its persistent peers and its event log as versioned records (records.ts),
+ * the wallet, the channel monitors (step 4's persister), the manager's snapshot and the graph. Opening it migrates an older
  * data dir and refuses a newer one, naming both schema versions (store-schema.ts). The node
  * closes the store it opened; a store the user opened is theirs to close.
  *

@@ -3,7 +3,8 @@
  * chainMonitorActor). It persists each monitor update through step 4's persister, and sees
  * every block: step 10 brings it to the chain tip with the other listeners, step 15 feeds it
  * the block stream, and step 11 hands it the monitors read at start. The channel manager
- * (step 9) will reach it from the context (`chainMonitor`) as its persister.
+ * (step 9) reaches it from the context (`chainMonitor`) as its persister, and takes each block
+ * on its listener, right after it.
  *
  * It runs in-process, on the node's thread, whatever `placement` says:
  * - its persister is an object (the MonitorStore over the node's open Store, or the user's
@@ -95,7 +96,7 @@ export function chainMonitorListener(cm: ChainMonitorActor): ChainListener {
   };
 }
 
-/** What the chain did to a channel, in the node's log (the manager acts on it once it exists). */
+/** What the chain did to a channel, in the node's log (the manager sees the spend in its own blocks). */
 function logMonitorEvents(ctx: NodeContext, cm: ChainMonitorActor): Subscription {
   return cm.ref.events$().subscribe({
     next(e: MonitorEvent) {

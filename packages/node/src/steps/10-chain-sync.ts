@@ -3,7 +3,8 @@
  * processed to the source's tip before anything else runs (the guide: no ChannelManager method
  * before this is done): the node's own chain tip (tip-listener.ts) and those the earlier steps
  * pushed onto `ctx.syncListeners` — the ChainMonitor (step 6), the wallet (step 7) and each
- * ChannelMonitor read in step 8; the ChannelManager (step 9) joins them. Each starts from its
+ * ChannelMonitor read in step 8; the ChannelManager (step 9, started after step 11) is brought
+ * from its snapshot's block to the same block by its own step. Each starts from its
  * own block, so one that fell behind (a crash between two listeners' writes) catches up
  * alone, and a listener whose block was reorged out while the node was down is walked back to
  * the fork first. Every one of them is at `syncedTo` when this step ends, which is where step

@@ -3,7 +3,8 @@
  * (step 10), is handed to the ChainMonitor with `watchChannel`, which writes it with its new
  * best block and says again a funding spend it had seen. This runs before anything could call
  * the ChannelManager (the peers come in steps 13 and 14), so no channel acts before its
- * monitor watches the chain; the manager's snapshot is to be checked against these monitors.
+ * monitor watches the chain; the manager (step 9, next) rebuilds its channels from these
+ * monitors, its snapshot checked against them.
  *
  * Then the fundings the wallet built before a restart (its reservations) are settled, as the
  * durability rule decides: the funder's monitor is durable before its funding transaction is

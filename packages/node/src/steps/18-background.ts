@@ -1,8 +1,8 @@
 /**
  * Step 18, background processing: the node's own timers, one per task the components asked for
  * (ctx.background): today the default fee estimator's refresh (step 1), the default
- * broadcaster's rebroadcast (step 3), and the scorer and the graph snapshot (step 12's gossip);
- * the manager's snapshot (step 17) joins them. A round starts only when the one before has
+ * broadcaster's rebroadcast (step 3), and the scorer and the graph snapshot (step 12's gossip).
+ * The manager's snapshot (step 17) needs no timer: the manager writes it on every change. A round starts only when the one before has
  * finished (chain-sync's timerScheduler), a failing round is logged and the task runs again at
  * its next turn, and stop() waits for a round under way.
  */
