@@ -1,13 +1,13 @@
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
-import { sha256 as jsSha256 } from '@noble/hashes/sha2.js';
+import { sha256Js } from './sha256-block.ts';
 
 /**
- * Up to this many bytes in all, SHA-256 runs in JavaScript (@noble/hashes): for one or two
+ * Up to this many bytes in all, SHA-256 runs in JavaScript (sha256-block.ts): for one to three
  * blocks Node's createHash costs more in its native object, its Buffer and their collection
- * than the hashing itself (measured here: 1.7-2 us against 1.6-5.9 us for 65 bytes, 2.7-7.8
- * against 7-20 us for a double SHA-256 of 43 bytes; at 200 bytes they are even). Hashes here
- * are of public data or, in BOLT 8, of a transcript: SHA-256 in JS has no secret-dependent
- * branch or table lookup. HMAC stays on Node's (noble's HMAC costs 3 to 5 times more).
+ * than the hashing itself (measured here: 1.7-2 us against 1.6-5.9 us for 65 bytes on
+ * @noble/hashes, which the compression on preallocated words now replaces; at 200 bytes they
+ * are even). SHA-256 in JS has no secret-dependent branch or table lookup. HMAC stays on Node's
+ * (noble's HMAC costs 3 to 5 times more); BOLT 8's HKDF has its own (hkdf.ts).
  */
 const JS_SHA256_MAX_BYTES = 128;
 
@@ -27,12 +27,7 @@ function own(b: Buffer): Uint8Array {
 export function sha256(data: Uint8Array, ...more: Uint8Array[]): Uint8Array {
   let size = data.length;
   for (const part of more) size += part.length;
-  if (size <= JS_SHA256_MAX_BYTES) {
-    if (more.length === 0) return jsSha256(data);
-    const h = jsSha256.create().update(data);
-    for (const part of more) h.update(part);
-    return h.digest();
-  }
+  if (size <= JS_SHA256_MAX_BYTES) return sha256Js(more.length === 0 ? [data] : [data, ...more]);
   const h = createHash('sha256').update(data);
   for (const part of more) h.update(part);
   return own(h.digest());
@@ -40,7 +35,7 @@ export function sha256(data: Uint8Array, ...more: Uint8Array[]): Uint8Array {
 
 /** Bitcoin's double SHA-256 (txids, block hashes, gossip checksums). */
 export function sha256d(data: Uint8Array): Uint8Array {
-  return jsSha256(sha256(data));
+  return sha256Js([sha256(data)]);
 }
 
 /** HMAC-SHA256 of the concatenation of `data` and `more`. */
