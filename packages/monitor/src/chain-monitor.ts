@@ -8,19 +8,11 @@
 import type { BlockHeaderData } from '@lnkit/chain-sync';
 import type { Logger } from '@lnkit/runtime';
 import { isCompleted, isFailed, isInProgress, PersistStatus } from '@lnkit/store';
-import type { ClaimSigner, FeeInput, Transaction } from '@lnkit/tx';
+import type { Transaction } from '@lnkit/tx';
 import { filter, map, type Observable, Subject, type Subscription } from 'rxjs';
 import { monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
-import {
-  type ClaimableBalance,
-  claimableBalance,
-  startResolution,
-  trackBlock,
-  trackDisconnect,
-} from './claim-tracker.ts';
-import { claimsToBroadcast } from './claims/plan.ts';
-import { type FeeInputSigner, signClaim } from './claims/sign.ts';
-import type { ClaimToSign } from './claims/types.ts';
+import { Claimer, type EnforcementOptions } from './claim-broadcast.ts';
+import { type ClaimableBalance, claimableBalance, resolveBlock, trackDisconnect } from './claim-tracker.ts';
 import { MonitorError } from './errors.ts';
 import { applyMonitorUpdate, createMonitor } from './monitor.ts';
 import type { MonitorPersister, PersistCompletion } from './persister.ts';
@@ -33,7 +25,8 @@ import {
   type MonitorEvent,
 } from './types.ts';
 
-export interface ChainMonitorOptions {
+/** With on-chain enforcement (claim-broadcast.ts): its claims are made with these. */
+export interface ChainMonitorOptions extends EnforcementOptions {
   persister: MonitorPersister;
   /** Where the block stream feeding this ChainMonitor starts (what synchronizeListeners returned). */
   bestBlock: BestBlock;
@@ -43,28 +36,6 @@ export interface ChainMonitorOptions {
    * restart replays few blocks to it (default 144, about a day).
    */
   chainPersistIntervalBlocks?: number;
-  /**
-   * On-chain enforcement (BOLT 5): with all four, the claims of a closed channel are signed and
-   * broadcast each block until they confirm. Without them the resolutions are still made,
-   * persisted and followed (claimableBalances), and nothing is broadcast.
-   */
-  broadcaster?: ClaimBroadcaster;
-  /** The claims' feerate: its `normal` target. */
-  feeEstimator?: { feeratePerKw(target: 'background' | 'normal' | 'highPriority'): bigint };
-  /** A wallet script every claim pays (the wallet watches it); asked once per resolution and kept with it. */
-  destinationScript?: () => Uint8Array | Promise<Uint8Array>;
-  /** The signer of a channel's claims (a ChannelKeysClaimSigner over its channel keys). */
-  claimSigner?: (monitor: ChannelMonitor) => ClaimSigner;
-  /** Wallet outputs paying the fees of zero-fee anchors HTLC transactions, and their signer. */
-  feeInputs?: () => readonly FeeInput[];
-  feeInputSigner?: FeeInputSigner;
-}
-
-/** The shape of @lnkit/chain-sync's Broadcaster (and @lnkit/manager's). */
-export interface ClaimBroadcaster {
-  broadcastTransactions(
-    txs: Uint8Array[],
-  ): Promise<({ txid: string; accepted: true } | { txid: string; accepted: false; reason: string })[]>;
 }
 
 type HeaderRef = Pick<BlockHeaderData, 'hashHex' | 'prevHashHex'>;
@@ -81,6 +52,8 @@ interface Watched {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+export type { ClaimBroadcaster } from './claim-broadcast.ts';
+
 export class ChainMonitor {
   readonly #persister: MonitorPersister;
   readonly #log: Logger | undefined;
@@ -91,22 +64,16 @@ export class ChainMonitor {
   readonly #byOutpoint = new Map<string, FundingKey>();
   readonly #events = new Subject<MonitorEvent>();
   readonly #completions: Subscription | undefined;
-  readonly #options: ChainMonitorOptions;
-  /** Claims this process has broadcast, by txid: the event is said once, the rebroadcasts are quiet. */
-  readonly #broadcast = new Set<string>();
-  /** Channels with claims due and no means to make them (warned once). */
-  readonly #unclaimed = new Set<FundingKey>();
+  readonly #claims: Claimer;
   #bestBlock: BestBlock;
   #queue: Promise<unknown> = Promise.resolve();
-  /** Signing and broadcasting run behind the main queue, so a slow bitcoind never holds a persist. */
-  #broadcasting: Promise<unknown> = Promise.resolve();
 
   /** Hot: subscribe before watching channels or feeding blocks. */
   readonly events$: Observable<MonitorEvent> = this.#events.asObservable();
 
   constructor(options: ChainMonitorOptions) {
     this.#persister = options.persister;
-    this.#options = options;
+    this.#claims = new Claimer(options, options.logger, (e) => this.#events.next(e));
     this.#log = options.logger;
     this.#interval = options.chainPersistIntervalBlocks ?? 144;
     this.#bestBlock = { ...options.bestBlock };
@@ -147,7 +114,7 @@ export class ChainMonitor {
       if (monitor.fundingSpend) this.#events.next({ type: 'FundingSpent', ...ids, ...monitor.fundingSpend });
       // A restart in the middle of a resolution: what is due is broadcast again now, not at the next block.
       if (monitor.resolution && !isFailed(status))
-        this.#claim(this.#watched.get(monitor.fundingKey) as Watched);
+        this.#claims.claim((this.#watched.get(monitor.fundingKey) as Watched).monitor);
       return status;
     });
   }
@@ -226,12 +193,12 @@ export class ChainMonitor {
         const r = monitorBlockConnected(w.monitor, header, height, spending.get(w.monitor.fundingKey) ?? []);
         w.monitor = r.monitor;
         if (r.spendChanged) w.dirty = true;
-        const claimEvents = fresh ? await this.#resolve(w, r.events, txs, height) : [];
+        const claimEvents = fresh ? await this.#resolveGuarded(w, r.events, txs, height) : [];
         if (w.dirty || height - w.persistedHeight >= this.#interval) await this.#persistChainState(w);
         for (const e of r.events) this.#events.next(e);
         for (const e of claimEvents) this.#events.next(e);
         // Persisted first: a claim never leaves before the resolution that knows of it is on disk.
-        if (fresh && w.monitor.resolution && !w.dirty) this.#claim(w);
+        if (fresh && w.monitor.resolution && !w.dirty) this.#claims.claim(w.monitor);
       }
       if (height > this.#bestBlock.height) this.#bestBlock = { hashHex: header.hashHex, height };
     });
@@ -286,7 +253,7 @@ export class ChainMonitor {
   /** Waits for what is queued, the claims' signing and broadcasting included. */
   async settled(): Promise<void> {
     await this.#serial(async () => undefined);
-    await this.#broadcasting;
+    await this.#claims.settled();
   }
 
   /** Updates waiting for an in-progress persist, per channel. */
@@ -297,7 +264,7 @@ export class ChainMonitor {
   /** Waits for what is running, then stops taking completions and ends the event stream. */
   async stop(): Promise<void> {
     await this.#serial(async () => undefined);
-    await this.#broadcasting;
+    await this.#claims.settled();
     this.#completions?.unsubscribe();
     this.#events.complete();
   }
@@ -314,6 +281,24 @@ export class ChainMonitor {
     this.#byOutpoint.set(`${hex(txid)}:${vout}`, monitor.fundingKey);
   }
 
+  /** One channel's resolution failing (a monitor that does not rebuild its commitment) never stops the block for the others. */
+  async #resolveGuarded(
+    w: Watched,
+    events: readonly MonitorEvent[],
+    txs: readonly Transaction[],
+    height: number,
+  ): Promise<MonitorEvent[]> {
+    try {
+      return await this.#resolve(w, events, txs, height);
+    } catch (e) {
+      this.#log?.error(
+        { channel: w.monitor.fundingKey, height, err: (e as Error).message },
+        `the on-chain resolution of channel ${w.monitor.fundingKey} failed at block ${height}: ${(e as Error).message}; its outputs must be claimed by hand`,
+      );
+      return [];
+    }
+  }
+
   /**
    * The block's transactions through the channel's resolution, made first if this block spent
    * the funding output. Returns what to say once the state is written.
@@ -324,144 +309,22 @@ export class ChainMonitor {
     txs: readonly Transaction[],
     height: number,
   ): Promise<MonitorEvent[]> {
-    const ids = { fundingKey: w.monitor.fundingKey, channelId: w.monitor.channel.channelId };
-    let state = w.monitor.resolution;
     const spent = events.find((e) => e.type === 'FundingSpent');
-    if (spent && spent.type === 'FundingSpent') {
-      const tx = txs.find((t) => t.getId() === spent.txidHex) as Transaction;
-      state = startResolution(w.monitor, tx, height, await this.#destination());
-      w.dirty = true;
-      for (const note of state.resolution.notes) this.#log?.warn({ channel: ids.fundingKey }, note);
-    }
-    if (!state) return [];
-    if (state.destinationScript.length === 0 && this.#options.destinationScript) {
-      state = { ...state, destinationScript: await this.#destination() };
-      w.dirty = true;
-    }
-    const step = trackBlock(state, w.monitor, txs, height);
-    if (!step.changed && state === w.monitor.resolution) return [];
-    const learnt = step.preimages.map((p) => p.paymentPreimage);
-    w.monitor = {
-      ...w.monitor,
-      resolution: step.state,
-      ...(learnt.length > 0 ? { preimages: [...w.monitor.preimages, ...learnt] } : {}),
-    };
+    const spender = spent ? txs.find((t) => t.getId() === spent.txidHex) : undefined;
+    if (!spender && !w.monitor.resolution) return [];
+    const needsDestination = spender !== undefined || w.monitor.resolution?.destinationScript.length === 0;
+    const destination = needsDestination ? await this.#claims.destination() : undefined;
+    const step = resolveBlock(w.monitor, spender, txs, height, destination);
+    for (const note of step.notes) this.#log?.warn({ channel: w.monitor.fundingKey }, note);
+    if (!step.changed) return [];
+    w.monitor = step.monitor;
     w.dirty = true;
-    const out: MonitorEvent[] = [];
-    for (const x of step.resolved)
-      out.push({
-        type: 'ClaimConfirmed',
-        ...ids,
-        outputId: x.id,
-        spentByTxidHex: x.spentByTxidHex,
-        height: x.height,
-        byHolder: x.byHolder,
-        valueSat: x.output.valueSat,
-      });
-    for (const p of step.preimages) out.push({ type: 'PaymentPreimageLearnt', ...ids, ...p, height });
-    if (step.done) {
+    if (step.events.some((e) => e.type === 'ChannelResolved'))
       this.#log?.info(
-        { channel: ids.fundingKey, height },
-        `channel ${ids.fundingKey} is resolved on chain: every output is ${ANTI_REORG_DELAY} blocks deep`,
+        { channel: w.monitor.fundingKey, height },
+        `channel ${w.monitor.fundingKey} is resolved on chain: every output is ${ANTI_REORG_DELAY} blocks deep`,
       );
-      out.push({
-        type: 'ChannelResolved',
-        ...ids,
-        commitmentTxidHex: step.state.resolution.commitmentTxidHex,
-        height,
-      });
-    }
-    return out;
-  }
-
-  /** The wallet's script for a new resolution; none (nothing claimed until one is given) if the wallet fails. */
-  async #destination(): Promise<Uint8Array> {
-    try {
-      return (await this.#options.destinationScript?.()) ?? new Uint8Array(0);
-    } catch (e) {
-      this.#log?.error(
-        { err: (e as Error).message },
-        `no destination script for claims: ${(e as Error).message}`,
-      );
-      return new Uint8Array(0);
-    }
-  }
-
-  /**
-   * Every claim due at the monitor's best block, signed and broadcast (again: a claim not yet
-   * confirmed is the same transaction each time, RFC 6979). Queued behind what is already being
-   * broadcast; a failure is logged and the claim is made again at the next block.
-   */
-  #claim(w: Watched): void {
-    const { broadcaster, feeEstimator, claimSigner } = this.#options;
-    const monitor = w.monitor;
-    const state = monitor.resolution;
-    if (!state || state.doneAtHeight !== undefined || state.resolution.pending.length === 0) return;
-    if (!broadcaster || !feeEstimator || !claimSigner || state.destinationScript.length === 0) {
-      // Said once per channel and process, not at every block.
-      if (this.#unclaimed.has(monitor.fundingKey)) return;
-      this.#unclaimed.add(monitor.fundingKey);
-      this.#log?.warn(
-        { channel: monitor.fundingKey },
-        `channel ${monitor.fundingKey} has outputs to claim on chain, but no broadcaster, fee estimator, claim signer or destination`,
-      );
-      return;
-    }
-    const height = monitor.bestBlock.height;
-    const plan = claimsToBroadcast(state.resolution, monitor, height, {
-      feeratePerKw: feeEstimator.feeratePerKw('normal'),
-      destinationScript: state.destinationScript,
-      ...(this.#options.feeInputs ? { feeInputs: this.#options.feeInputs() } : {}),
-    });
-    for (const s of plan.skipped)
-      this.#log?.debug({ channel: monitor.fundingKey, outputs: s.outputIds }, `not claimed yet: ${s.reason}`);
-    if (plan.claims.length === 0) return;
-    const run = this.#broadcasting.then(() =>
-      this.#signAndSend(monitor, plan.claims, claimSigner(monitor), height),
-    );
-    this.#broadcasting = run.catch((e: Error) => {
-      this.#log?.error(
-        { channel: monitor.fundingKey, err: e.message },
-        `the claims of channel ${monitor.fundingKey} could not be broadcast: ${e.message}; again at the next block`,
-      );
-    });
-  }
-
-  async #signAndSend(
-    monitor: ChannelMonitor,
-    claims: ClaimToSign[],
-    signer: ClaimSigner,
-    height: number,
-  ): Promise<void> {
-    const broadcaster = this.#options.broadcaster as ClaimBroadcaster;
-    const signed = [];
-    for (const c of claims) signed.push(await signClaim(c, signer, this.#options.feeInputSigner));
-    const results = await broadcaster.broadcastTransactions(signed.map((s) => s.tx));
-    const ids = { fundingKey: monitor.fundingKey, channelId: monitor.channel.channelId };
-    signed.forEach((s, i) => {
-      const r = results[i];
-      if (r && !r.accepted)
-        // Already in the mempool or spent by a confirmed claim is normal for a rebroadcast.
-        this.#log?.debug(
-          { channel: ids.fundingKey, txid: s.txidHex, reason: r.reason },
-          'claim not accepted',
-        );
-      if (this.#broadcast.has(s.txidHex)) return;
-      this.#broadcast.add(s.txidHex);
-      this.#log?.info(
-        { channel: ids.fundingKey, txid: s.txidHex, outputs: s.outputIds, feeSat: s.feeSat.toString() },
-        `claim ${s.txidHex} broadcast (${s.source}: ${s.outputIds.length} outputs)`,
-      );
-      this.#events.next({
-        type: 'ClaimBroadcast',
-        ...ids,
-        txidHex: s.txidHex,
-        outputIds: s.outputIds,
-        source: s.source,
-        feeSat: s.feeSat,
-        height,
-      });
-    });
+    return step.events;
   }
 
   #persisted(fundingKey: FundingKey): void {

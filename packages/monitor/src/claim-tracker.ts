@@ -212,3 +212,69 @@ export function claimableBalance(monitor: ChannelMonitor, state: ResolutionState
     ...(state.doneAtHeight !== undefined ? { doneAtHeight: state.doneAtHeight } : {}),
   };
 }
+
+/** What a block did to a monitor's resolution (made at the funding spend, moved on, done). */
+export interface BlockResolution {
+  monitor: ChannelMonitor;
+  /** To say once the monitor is written. */
+  events: ClaimEvent[];
+  /** The monitor changed: write it before any claim is broadcast. */
+  changed: boolean;
+  /** What the new resolution says the user must know (BOLT 5 "MUST warn the user"). */
+  notes: string[];
+}
+
+/**
+ * Block `height` for one monitor: the resolution made if `spender` (the funding spend) is in it,
+ * every transaction through it, preimages learnt added to the monitor. `destination`: the
+ * wallet script for a new resolution, or for one made without.
+ */
+export function resolveBlock(
+  monitor: ChannelMonitor,
+  spender: Transaction | undefined,
+  txs: readonly Transaction[],
+  height: number,
+  destination: Uint8Array | undefined,
+): BlockResolution {
+  const ids = { fundingKey: monitor.fundingKey, channelId: monitor.channel.channelId };
+  const fresh = spender
+    ? startResolution(monitor, spender, height, destination ?? new Uint8Array(0))
+    : undefined;
+  let state = fresh ?? monitor.resolution;
+  if (!state) return { monitor, events: [], changed: false, notes: [] };
+  let changed = fresh !== undefined;
+  if (state.destinationScript.length === 0 && destination && destination.length > 0) {
+    state = { ...state, destinationScript: destination };
+    changed = true;
+  }
+  const step = trackBlock(state, monitor, txs, height);
+  if (!step.changed && !changed) return { monitor, events: [], changed: false, notes: [] };
+  const learnt = step.preimages.map((p) => p.paymentPreimage);
+  const events: ClaimEvent[] = step.resolved.map((x) => ({
+    type: 'ClaimConfirmed',
+    ...ids,
+    outputId: x.id,
+    spentByTxidHex: x.spentByTxidHex,
+    height: x.height,
+    byHolder: x.byHolder,
+    valueSat: x.output.valueSat,
+  }));
+  for (const p of step.preimages) events.push({ type: 'PaymentPreimageLearnt', ...ids, ...p, height });
+  if (step.done)
+    events.push({
+      type: 'ChannelResolved',
+      ...ids,
+      commitmentTxidHex: step.state.resolution.commitmentTxidHex,
+      height,
+    });
+  return {
+    monitor: {
+      ...monitor,
+      resolution: step.state,
+      ...(learnt.length > 0 ? { preimages: [...monitor.preimages, ...learnt] } : {}),
+    },
+    events,
+    changed: true,
+    notes: fresh ? fresh.resolution.notes : [],
+  };
+}
