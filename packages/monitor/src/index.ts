@@ -3,13 +3,16 @@
 export { type ChainStep, monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
 export type { ChainMonitorActorConfig } from './chain-monitor.actor.ts';
 export { chainMonitorActor } from './chain-monitor.module.ts';
-export { ChainMonitor, type ChainMonitorOptions, type ClaimBroadcaster } from './chain-monitor.ts';
+export { ChainMonitor, type ChainMonitorOptions } from './chain-monitor.ts';
+export { type ClaimBroadcaster, Claimer, type EnforcementOptions } from './claim-broadcast.ts';
 export {
+  type BlockResolution,
   type ClaimableBalance,
   type ClaimEvent,
   claimableBalance,
   type PendingBalance,
   type ResolutionState,
+  resolveBlock,
   startResolution,
   type TrackStep,
   trackBlock,
