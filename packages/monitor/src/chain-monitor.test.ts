@@ -318,3 +318,28 @@ test('a funding spend’s claims leave only once its resolution is written; conf
   assert.equal(cm.claimableBalances()[0]?.pending.length, 0);
   await cm.stop();
 });
+
+test('a mutual close has nothing to claim: resolved once ANTI_REORG_DELAY deep, undone with its block before that', async () => {
+  const persister = new ScriptedPersister();
+  const fx = new ChannelFixture();
+  const cm = new ChainMonitor({ persister, bestBlock: TIP });
+  const seen = recorder(cm);
+  await cm.updateChannel((await fx.initialUpdate()).update);
+  // A closing transaction: spends the funding output, none of a commitment's locktime and sequence marks.
+  const closing = new TxClass();
+  closing.version = 2;
+  closing.addInput(Buffer.from(fx.info.fundingOutpoint.txid), fx.info.fundingOutpoint.vout, 0xffffffff);
+  closing.addOutput(p2wpkh(fx.holderKeys.walletPublicKey(1n)), 500_000n);
+  await mine(cm, [closing]);
+  assert.equal(cm.claimableBalances()[0]?.kind, 'mutual-close');
+  assert.equal(cm.claimableBalances()[0]?.pending.length, 0);
+  await cm.blockDisconnected(header(101), 101);
+  assert.deepEqual(cm.claimableBalances(), [], 'the resolution goes with its block');
+  await mine(cm, [closing]);
+  for (let i = 1; i < ANTI_REORG_DELAY; i++) await mine(cm);
+  assert.deepEqual(
+    seen.filter((e) => e.type === 'ChannelResolved').map((e) => (e as { height: number }).height),
+    [101 + ANTI_REORG_DELAY - 1],
+  );
+  await cm.stop();
+});
