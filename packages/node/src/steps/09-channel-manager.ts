@@ -68,7 +68,7 @@ export function channelManagerStep(): NodeComponent {
           'invalid-config',
           `the signer provider is of node ${Buffer.from(keys.nodeId).toString('hex')}, not of this node ${nodeId}`,
         );
-      const link = new DeferredPeerLink();
+      const link = new DeferredPeerLink(ctx.log);
       ctx.peerHandlers.push({
         name: 'channel manager',
         initFeatures: MANAGER_INIT_FEATURES,
