@@ -23,8 +23,10 @@ import {
   buildFundingTransaction,
   buildHtlcTransactions,
   ChannelKeysClaimSigner,
+  type ChannelType,
   type CommitmentHtlc,
   encodeSignature,
+  type FeeInput,
   finalizeHtlcTransaction,
   p2wpkh,
   SIGHASH_ALL,
@@ -58,6 +60,8 @@ const HTLC_TOTAL_MSAT = 12_000_000n;
 const FUNDING_SAT = 1_000_000n;
 const COMMITMENT_FEERATE_PER_KW = 1000n;
 const CLAIM_FEERATE_PER_KW = 1000n;
+/** Wallet key indexes of the coins that pay anchors HTLC transactions' fees. */
+const FEE_INPUT_KEYS = [10n, 11n, 12n, 13n, 14n];
 
 const preimageOf = (byte: number) => new Uint8Array(32).fill(byte);
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
@@ -105,10 +109,10 @@ async function tip(): Promise<BestBlock> {
 }
 
 /** A channel funded on chain by the holder. */
-async function fundedChannel(): Promise<ChannelFixture> {
+async function fundedChannel(channelType: ChannelType = 'static_remotekey'): Promise<ChannelFixture> {
   const holderSeed = new Uint8Array(randomBytes(32));
   const counterpartySeed = new Uint8Array(randomBytes(32));
-  const keys = new ChannelFixture({ holderSeed, counterpartySeed });
+  const keys = new ChannelFixture({ holderSeed, counterpartySeed, channelType });
   const walletKeys = new KeysManager(holderSeed);
   const walletPub = walletKeys.walletPublicKey(0n);
   const coin = await chain.fundScript(p2wpkh(walletPub), FUNDING_SAT + 100_000n);
@@ -130,6 +134,7 @@ async function fundedChannel(): Promise<ChannelFixture> {
   const fx = new ChannelFixture({
     holderSeed,
     counterpartySeed,
+    channelType,
     fundingSat: FUNDING_SAT,
     fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
     bestBlock: await tip(),
@@ -154,10 +159,13 @@ function monitorOf(
 }
 
 /** bcoin through the Broadcaster interface, recording what it was given. */
-function chainBroadcaster(): ClaimBroadcaster & { sent: string[] } {
+function chainBroadcaster(): ClaimBroadcaster & { sent: string[]; spent: Set<string> } {
   const sent: string[] = [];
+  /** Outpoints (display txid:vout) spent by what was accepted: a wallet marks its coins so. */
+  const spent = new Set<string>();
   return {
     sent,
+    spent,
     async broadcastTransactions(txs) {
       const out = [];
       for (const raw of txs) {
@@ -165,6 +173,8 @@ function chainBroadcaster(): ClaimBroadcaster & { sent: string[] } {
         sent.push(txid);
         try {
           await chain.sendRawTransaction(Buffer.from(raw).toString('hex'));
+          for (const i of Transaction.fromBuffer(Buffer.from(raw)).ins)
+            spent.add(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`);
           out.push({ txid, accepted: true as const });
         } catch (e) {
           out.push({ txid, accepted: false as const, reason: (e as Error).message });
@@ -190,6 +200,9 @@ class Node {
   /** The blocks fed, by height: what a reorg is found against. */
   readonly fed = new Map<number, { hashHex: string; prevHashHex: string }>();
 
+  /** Wallet coins for anchors HTLC transactions' fees: those not spent by what was broadcast. */
+  feeCoins: FeeInput[] = [];
+
   constructor(readonly fx: ChannelFixture) {
     dirs.push(this.dir);
     this.destination = p2wpkh(fx.holderKeys.walletPublicKey(1n));
@@ -207,6 +220,19 @@ class Node {
       destinationScript: async () => this.destination,
       claimSigner: (m) =>
         new ChannelKeysClaimSigner(this.fx.holderKeys.deriveChannelKeys(m.info.channelKeyIndex)),
+      feeInputs: () =>
+        this.feeCoins.filter(
+          (c) => !this.broadcaster.spent.has(`${Buffer.from(c.txid).reverse().toString('hex')}:${c.vout}`),
+        ),
+      feeInputSigner: {
+        signFeeInput: (input, sighash) => {
+          const index = FEE_INPUT_KEYS.find((i) =>
+            Buffer.from(this.fx.holderKeys.walletPublicKey(i)).equals(input.pubkey),
+          );
+          assert.ok(index !== undefined, 'a fee input of the wallet');
+          return this.fx.holderKeys.signWithWalletKey(index, sighash);
+        },
+      },
     });
     this.cm.events$.subscribe((e) => this.events.push(e));
     for (const m of read) await this.cm.watchChannel(m);
@@ -284,8 +310,9 @@ async function spendsOnChain(
   fromHeight: number,
   rootTxid: string,
   destination: Uint8Array,
+  known: ReadonlyMap<string, bigint> = new Map(),
 ): Promise<ChainSpend[]> {
-  const outputs = new Map<string, bigint>();
+  const outputs = new Map<string, bigint>(known);
   const out: ChainSpend[] = [];
   const height = await chain.height();
   for (let h = fromHeight; h <= height; h++) {
@@ -696,5 +723,64 @@ test('SIGKILL in the middle of a justice claim, twice: after the resolution is w
   );
   const outputs = cheatTx.outs.reduce((s, o) => s + o.value, 0n);
   assert.equal(spends[0]?.paidToDestinationSat, outputs - (spends[0]?.feeSat as bigint));
+  await node.stop();
+});
+
+test('anchors, our commitment through the ChainMonitor: zero-fee HTLC transactions paid by wallet coins, their change and every delayed output at the destination', async () => {
+  const fx = await fundedChannel('anchors_zero_fee_htlc_tx');
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 20;
+  const toLocalMsat = 600_000_000n;
+  const ours = await fx.holderCommitment(1n, {
+    toLocalMsat,
+    toRemoteMsat: FUNDING_SAT * 1000n - toLocalMsat - HTLC_TOTAL_MSAT,
+    htlcs: appendixCHtlcs('holder', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'holder-commitment', commitment: ours.commitment }],
+    [0x00, 0x01, 0x04].map((b) => ({ kind: 'payment-preimage', paymentPreimage: preimageOf(b) }) as const),
+  ]);
+  const node = new Node(fx);
+  const known = new Map<string, bigint>();
+  for (const index of FEE_INPUT_KEYS) {
+    const pubkey = fx.holderKeys.walletPublicKey(index);
+    const coin = await chain.fundScript(p2wpkh(pubkey), 20_000n);
+    node.feeCoins.push({
+      txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(),
+      vout: coin.vout,
+      valueSat: coin.valueSat,
+      pubkey,
+    });
+    known.set(`${coin.txid}:${coin.vout}`, coin.valueSat);
+  }
+  await chain.mine(1);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+  const commitment = await ours.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  await node.mine();
+  const height = await chain.height();
+  const res = node.cm.claimableBalances()[0];
+  assert.equal(res?.pending.filter((p) => p.output === 'htlc').length, 5, 'zero-fee: no HTLC trimmed');
+  assert.equal(
+    node.claimEvents('ClaimBroadcast').length,
+    3,
+    'the three HTLC-successes, each with a wallet coin',
+  );
+  await node.mineUntilResolved();
+
+  const spends = await spendsOnChain(height, commitment.getId(), node.destination, known);
+  assert.equal(spends.length, 11, 'five HTLC transactions, to_local and the five HTLC outputs');
+  const usedCoins = [...known.keys()].filter((k) => node.broadcaster.spent.has(k));
+  assert.equal(usedCoins.length, 5, 'one wallet coin per HTLC transaction');
+  const coinsSat = usedCoins.reduce((s, k) => s + (known.get(k) as bigint), 0n);
+  const outputs = (res?.pending ?? []).reduce((s, p) => s + p.valueSat, 0n);
+  const fees = spends.reduce((s, x) => s + x.feeSat, 0n);
+  assert.equal(
+    spends.reduce((s, x) => s + x.paidToDestinationSat, 0n),
+    outputs + coinsSat - fees,
+    'our outputs and the coins’ change at the destination, less every fee paid',
+  );
   await node.stop();
 });
