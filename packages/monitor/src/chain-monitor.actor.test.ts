@@ -48,6 +48,13 @@ for (const placement of ['in-process', 'worker'] as const) {
       const [m] = await handle.ref.monitors();
       assert.equal(m?.latestUpdateId, 4n);
       assert.equal(m?.fundingSpend?.height, 101);
+      // Its resolution, across the thread boundary too: to_local pending until to_self_delay.
+      const [balance] = await handle.ref.claimableBalances();
+      assert.equal(balance?.kind, 'holder-commitment');
+      assert.equal(
+        balance?.pending.find((p) => p.output === 'to_local')?.claimableAtHeight,
+        101 + fx.channel.holderToSelfDelay,
+      );
     } finally {
       await handle.stop();
       await store?.close();
@@ -56,6 +63,7 @@ for (const placement of ['in-process', 'worker'] as const) {
     const [back] = await new MonitorStore(reopened).readAll();
     assert.equal(back?.latestUpdateId, 4n);
     assert.equal(back?.fundingSpend?.kind, 'holder-commitment');
+    assert.equal(back?.resolution?.resolution.kind, 'holder-commitment');
     await reopened.close();
   });
 }
