@@ -3,8 +3,10 @@
  * LDK's invoice (LDK's PaymentClaimable and PaymentClaimed, lnkit's PaymentSent with the
  * preimage whose hash the invoice names), LDK pays lnkit's invoice (lnkit's PaymentClaimable
  * and PaymentClaimed, LDK's PaymentSent), an unknown payment hash is failed back with
- * incorrect_or_unknown_payment_details; both sides' balances exact to the msat after each; then
- * a cooperative close of the settled channel is mined with our output what the payments left us.
+ * incorrect_or_unknown_payment_details both ways; keysend both ways; a payment id paid once; a
+ * dropped connection reestablished after payments, and payments after it; both sides' balances
+ * exact to the msat after each; then a cooperative close of the settled channel is mined with
+ * our output what the payments left us.
  * Run: node scripts/test.mjs test/interop/ldk-payment.test.ts
  */
 import assert from 'node:assert/strict';
@@ -239,6 +241,103 @@ test('an HTLC for a payment hash lnkit never invoiced is failed back: LDK hears 
   await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
   assert.deepEqual(ldkCapacities(ldk), startLdk);
   assert.deepEqual(lnkitBalances(lnkit), start);
+});
+
+test('keysend both ways, an idempotent payment id, an HTLC LDK cannot claim failed back, and payments after a reconnection', async () => {
+  const { ldk, lnkit, payments } = await readyChannel(false, 'lnkit');
+  const start = lnkitBalances(lnkit);
+  const startLdk = ldkCapacities(ldk);
+  // lnkit keysends to LDK: its preimage in TLV 5482373484, LDK claims it.
+  const k1 = 3_000_001n;
+  const out = await lnkit.manager.payments.keysend(ldk.nodeId, k1);
+  assert.equal(out.status, 'succeeded', `keysend failed: ${out.reason}`);
+  await ldk.waitFor(
+    () => ldk.events.some((e) => e.type === 'PaymentClaimed' && e.paymentHash === out.paymentHash),
+    WAIT_MS,
+    'keysend claimed at LDK',
+  );
+  // LDK keysends to lnkit.
+  const k2 = 1_000_003n;
+  const hash = ldk.keysend(lnkit.nodeId, k2);
+  await waitFor(() => payments.some((e) => e.type === 'PaymentClaimed' && e.paymentHash === hash), {
+    what: 'keysend claimed at lnkit',
+    timeoutMs: WAIT_MS,
+  });
+  const claimed = payments.find((e) => e.type === 'PaymentClaimed' && e.paymentHash === hash);
+  assert.ok(claimed?.type === 'PaymentClaimed' && claimed.keysend && claimed.amountMsat === k2);
+  await ldk.waitFor(
+    () => ldk.events.some((e) => e.type === 'PaymentSent' && e.paymentHash === hash),
+    WAIT_MS,
+    'sent',
+  );
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  await waitFor(() => lnkitBalances(lnkit).localMsat === start.localMsat - k1 + k2, {
+    what: 'lnkit settled',
+  });
+  assert.deepEqual(lnkitBalances(lnkit), {
+    localMsat: start.localMsat - k1 + k2,
+    remoteMsat: start.remoteMsat + k1 - k2,
+  });
+  assert.deepEqual(ldkCapacities(ldk), {
+    outboundMsat: startLdk.outboundMsat + k1 - k2,
+    inboundMsat: startLdk.inboundMsat - k1 + k2,
+  });
+
+  // Idempotent: the same payment id answers the first outcome, paying nothing again.
+  const invoice = ldk.createInvoice(2_000_000n, 'once');
+  const first = await lnkit.manager.payments.sendPayment(invoice);
+  assert.equal(first.status, 'succeeded');
+  assert.deepEqual(await lnkit.manager.payments.sendPayment(invoice), first);
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  // An invoice for a hash whose preimage LDK does not know: LDK fails it back, lnkit says PaymentFailed.
+  const unknown = ldk.createInvoice(1_500_000n, 'no preimage', randomBytes(32));
+  const failed = await lnkit.manager.payments.sendPayment(unknown, { paymentId: 'refused' });
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.reason, 'incorrect_or_unknown_payment_details');
+  assert.equal(failed.preimage, null);
+  assert.ok(payments.some((e) => e.type === 'PaymentFailed' && e.paymentId === 'refused'));
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  const before = lnkitBalances(lnkit);
+  assert.equal(before.localMsat, start.localMsat - k1 + k2 - 2_000_000n);
+
+  // The connection drops; reestablished from the ledger's commitment numbers, payments go on.
+  ldk.disconnect(lnkit.nodeId);
+  await waitFor(() => lnkit.pm.listPeers().length === 0, { what: 'lnkit sees the disconnect' });
+  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
+  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable after reestablish');
+  await waitFor(() => lnkit.pm.listPeers().length === 1, { what: 'lnkit sees LDK again' });
+  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', { what: 'ready at lnkit' });
+  // LDK may call the channel usable before lnkit has read its channel_reestablish: until then
+  // the payment is refused with nothing sent, and tried again.
+  const invoiceAfter = ldk.createInvoice(1_111_111n, 'after');
+  const afterReconnect = await waitFor(
+    () =>
+      lnkit.manager.payments.sendPayment(invoiceAfter).catch((err: Error) => {
+        if (/not connected/.test(err.message)) return undefined;
+        throw err;
+      }),
+    { what: 'a payment once reestablished', timeoutMs: WAIT_MS },
+  );
+  assert.equal(afterReconnect.status, 'succeeded', `after reconnecting: ${afterReconnect.reason}`);
+  const back = await lnkit.manager.payments.createInvoice(2_222_222n, { description: 'back' });
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  ldk.payInvoice(back.bolt11);
+  await waitFor(
+    () => payments.some((e) => e.type === 'PaymentClaimed' && e.paymentHash === back.paymentHash),
+    {
+      what: 'claimed after reconnecting',
+      timeoutMs: WAIT_MS,
+    },
+  );
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  await waitFor(() => lnkitBalances(lnkit).localMsat === before.localMsat - 1_111_111n + 2_222_222n, {
+    what: 'lnkit balance after reconnecting',
+  });
+  assert.ok(
+    ldk.logs.some((l) => /Received message ChannelReestablish/.test(l)),
+    'reestablished',
+  );
+  assertLdkQuiet(ldk);
 });
 
 /** LDK's capacities (exact: its balance less the reserve the peer set, with no HTLC pending). */

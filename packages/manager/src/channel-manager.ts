@@ -746,6 +746,7 @@ export class ChannelManager {
       },
       changed: (state) => {
         channel.state = state;
+        this.payments.channelChanged(id, state);
         if (state.phase === 'closed') this.#forget(id, state);
         else this.#directory.index(id, state);
         return this.#saveSnapshot(channel, state, logger);

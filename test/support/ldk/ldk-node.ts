@@ -254,8 +254,10 @@ export class LdkNode {
         amountMsat: e.amount_msat,
         preimage: preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some ? hex(preimage.some) : undefined,
       });
-      // An invoice of LDK's own: it knows the preimage, and claims.
+      // An invoice of LDK's own: it knows the preimage, and claims; one for a hash it was given
+      // (no preimage) is failed back (incorrect_or_unknown_payment_details).
       if (preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) this.chanMan.claim_funds(preimage.some);
+      else this.chanMan.fail_htlc_backwards(e.payment_hash);
     } else if (e instanceof ldk.Event_PaymentClaimed) {
       this.events.push({
         type: 'PaymentClaimed',
@@ -339,7 +341,7 @@ export class LdkNode {
   }
 
   /** ChannelManager::create_bolt11_invoice: LDK's own payment hash and secret; PaymentClaimable is claimed. */
-  createInvoice(amountMsat: bigint, description = ''): string {
+  createInvoice(amountMsat: bigint, description = '', paymentHash?: Uint8Array): string {
     const d = ldk.Description.constructor_new(description);
     if (!(d instanceof ldk.Result_DescriptionCreationErrorZ_OK))
       throw new Error('LDK refused the description');
@@ -348,7 +350,9 @@ export class LdkNode {
       ldk.Bolt11InvoiceDescription.constructor_direct(d.res),
       ldk.Option_u32Z.constructor_none(),
       ldk.Option_u16Z.constructor_none(),
-      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+      paymentHash
+        ? ldk.Option_ThirtyTwoBytesZ.constructor_some(paymentHash)
+        : ldk.Option_ThirtyTwoBytesZ.constructor_none(),
     );
     if (!(res instanceof ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK))
       throw new Error('LDK could not create the invoice');
@@ -371,9 +375,29 @@ export class LdkNode {
       params.res.get_c(),
       ldk.Retry.constructor_attempts(0),
     );
-    if (!(r instanceof ldk.Result_NoneRetryableSendFailureZ_OK)) throw new Error('LDK refused send_payment');
+    if (!(r instanceof ldk.Result_NoneRetryableSendFailureZ_OK))
+      throw new Error(
+        `LDK refused send_payment: ${ldk.RetryableSendFailure[(r as ldk.Result_NoneRetryableSendFailureZ_Err).err]}`,
+      );
     this.pump();
     return hex(hash);
+  }
+
+  /** send_spontaneous_payment (keysend, LDK's own preimage, no retries): returns the payment hash (hex). */
+  keysend(nodeId: string, amountMsat: bigint): string {
+    const params = ldk.PaymentParameters.constructor_for_keysend(Buffer.from(nodeId, 'hex'), 40, false);
+    const id = crypto.getRandomValues(new Uint8Array(32));
+    const r = this.chanMan.send_spontaneous_payment(
+      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+      ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+      id,
+      ldk.RouteParameters.constructor_from_payment_params_and_value(params, amountMsat),
+      ldk.Retry.constructor_attempts(0),
+    );
+    if (!(r instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_OK))
+      throw new Error('LDK refused send_spontaneous_payment');
+    this.pump();
+    return hex(r.res);
   }
 
   /** Drops the connection to a peer (LDK closes the socket). */

@@ -117,6 +117,8 @@ export class Payments {
   readonly #byId = new Map<string, Promise<PaymentOutcome>>();
   /** Received HTLCs being claimed: `<channel>:<htlc id>` → what PaymentClaimed will say. */
   readonly #claiming = new Map<string, { paymentHash: string; amountMsat: bigint; keysend: boolean }>();
+  /** Fulfils and fails refused while the peer was away, by channel, to give again once connected. */
+  readonly #waiting = new Map<number, ChannelInput[]>();
 
   readonly events$: Observable<PaymentEvent> = this.#events.asObservable();
 
@@ -324,11 +326,12 @@ export class Payments {
   #pickChannel(payeeHex: string, amountMsat: bigint): number {
     const channels = this.#o.channels
       .channelsWith(payeeHex)
-      .filter(({ state }) => state.phase === 'ready' && state.link === 'connected');
+      // Reestablishing: the HTLC waits in the channel's outbox until the peer's channel_reestablish.
+      .filter(({ state }) => state.phase === 'ready' && state.link !== 'disconnected');
     if (channels.length === 0)
       throw new ManagerError(
         'invalid-argument',
-        `no ready channel with ${payeeHex}, the payee (routes through others are not supported yet)`,
+        `no ready channel with ${payeeHex}, the payee, whose peer is connected (routes through others are not supported yet)`,
       );
     const withBalance = channels
       .map((c) => ({ id: c.id, localMsat: localBalanceMsat(c.state) }))
@@ -433,10 +436,7 @@ export class Payments {
   async #onReceived(channel: number, e: Extract<HtlcEvent, { type: 'htlc-committed' }>): Promise<void> {
     const ecdh = this.#o.ecdh;
     const log = this.#o.logger;
-    const fail = async (input: ChannelInput) => {
-      await this.#o.channels.command(channel, input);
-      await this.#o.channels.command(channel, { kind: 'commit' });
-    };
+    const fail = (input: ChannelInput) => this.#settle(channel, input);
     if (!ecdh) {
       log.warn({}, 'an HTLC to us, and no node key to peel its onion: failed');
       // Without the onion's key no failure can be encrypted for the payer: a malformed one (BADONION|PERM|5).
@@ -498,7 +498,7 @@ export class Payments {
     if (invoice) invoice.status = 'paid';
     this.#claiming.set(`${channel}:${e.id}`, claim);
     this.#events.next({ type: 'PaymentClaimable', ...claim });
-    const refused = await this.#o.channels.command(channel, {
+    const refused = await this.#settle(channel, {
       kind: 'fulfill-htlc',
       id: e.id,
       paymentPreimage: decision.paymentPreimage,
@@ -507,9 +507,34 @@ export class Payments {
       log.warn({ refusal: refused }, 'the fulfill of an HTLC to us was refused');
       this.#claiming.delete(`${channel}:${e.id}`);
       if (invoice) invoice.status = 'unpaid';
-      return;
     }
-    await this.#o.channels.command(channel, { kind: 'commit' });
+  }
+
+  /**
+   * Fulfils or fails an HTLC to us and signs for it. While the peer is away the core refuses
+   * (nothing may leave before channel_reestablish): the answer is kept and given again when the
+   * channel is connected (`channelChanged`), so an HTLC we decided on is never left hanging.
+   */
+  async #settle(channel: number, input: ChannelInput): Promise<Refusal | undefined> {
+    const refused = await this.#o.channels.command(channel, input);
+    if (refused?.field === 'peer') {
+      const waiting = this.#waiting.get(channel) ?? [];
+      waiting.push(input);
+      this.#waiting.set(channel, waiting);
+      return undefined;
+    }
+    if (!refused) await this.#o.channels.command(channel, { kind: 'commit' });
+    return refused;
+  }
+
+  /** After each step of a channel: once it is connected again, the answers kept for it go. */
+  channelChanged(channel: number, state: ChannelState): void {
+    const waiting = this.#waiting.get(channel);
+    if (!waiting || state.normal?.link !== 'connected') return;
+    this.#waiting.delete(channel);
+    void (async () => {
+      for (const input of waiting) await this.#settle(channel, input);
+    })().catch((err: unknown) => this.#o.logger.error({ err }, 'a kept HTLC answer could not be given'));
   }
 }
 
