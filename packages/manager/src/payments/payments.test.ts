@@ -1,0 +1,225 @@
+/**
+ * Payments between two ChannelManagers over an in-memory link (no sockets, lmdb monitors):
+ * invoices and keysend both ways over their channel, the outcome and events on both sides,
+ * balances exact to the msat; a connection dropped in the middle of a payment, reestablished,
+ * the payment ending exactly once; and the payer's mistakes refused with a message naming
+ * them, nothing sent.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { randomBytes, sha256 } from '@lnkit/crypto';
+import { compactSigner, createInvoice } from '@lnkit/invoice';
+import { KeysManager } from '@lnkit/keys';
+import { createRootLogger } from '@lnkit/runtime';
+import { Store } from '@lnkit/store';
+import { waitFor } from '@lnkit/test-support';
+import { Transaction } from '@lnkit/tx';
+import { ChannelManager } from '../channel-manager.ts';
+import { ManagerError } from '../errors.ts';
+import { FakeWallet, MemoryLink } from '../manager-test-kit.ts';
+import { LmdbMonitorPersister } from '../monitor-persister.ts';
+import type { PaymentEvent } from './payments.ts';
+
+const logger = createRootLogger({ level: 'silent' });
+const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Regtest's genesis (internal byte order): invoices are lnbcrt. */
+const REGTEST = Uint8Array.from(
+  Buffer.from('0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206', 'hex'),
+).reverse();
+
+interface Node {
+  keys: KeysManager;
+  nodeId: string;
+  manager: ChannelManager;
+  link: MemoryLink;
+  broadcasts: Uint8Array[];
+  payments: PaymentEvent[];
+}
+
+async function node(link: MemoryLink, keys: KeysManager): Promise<Node> {
+  const dir = mkdtempSync(join(tmpdir(), 'lnkit-payments-'));
+  dirs.push(dir);
+  const store = await Store.open(dir, { schemaVersion: 1 });
+  const broadcasts: Uint8Array[] = [];
+  const manager = new ChannelManager({
+    keys,
+    peers: link,
+    persister: new LmdbMonitorPersister(store),
+    broadcaster: {
+      broadcastTransactions: async (txs) => {
+        broadcasts.push(...txs);
+        return txs.map((t) => ({
+          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
+          accepted: true as const,
+        }));
+      },
+    },
+    feeEstimator: { feeratePerKw: () => 253n },
+    wallet: new FakeWallet(),
+    chainHash: REGTEST,
+    bestHeight: 500,
+    logger,
+  });
+  const payments: PaymentEvent[] = [];
+  manager.payments.events$.subscribe((e) => payments.push(e));
+  await manager.start();
+  cleanups.push(async () => {
+    await manager.stop();
+    await store.close();
+  });
+  return { keys, nodeId: link.nodeId, manager, link, broadcasts, payments };
+}
+
+/** A ready channel of 1,000,000 sat from a to b, 100,000,000 msat pushed to b. */
+async function readyPair(type: 'anchors' | 'static-remotekey'): Promise<[Node, Node]> {
+  const ka = new KeysManager(randomBytes(32));
+  const kb = new KeysManager(randomBytes(32));
+  const la = new MemoryLink(Buffer.from(ka.nodeId).toString('hex'));
+  const lb = new MemoryLink(Buffer.from(kb.nodeId).toString('hex'));
+  la.other = lb;
+  lb.other = la;
+  const a = await node(la, ka);
+  const b = await node(lb, kb);
+  await a.manager.openChannel(b.nodeId, 1_000_000n, { pushMsat: 100_000_000n, type });
+  await waitFor(() => b.manager.listChannels()[0]?.state === 'awaiting-confirmation', {
+    what: 'pending at b',
+  });
+  const funding = a.broadcasts[0] as Uint8Array;
+  for (let h = 501; h < 504; h++)
+    for (const n of [a, b])
+      await n.manager.blockConnected(
+        { txdata: h === 501 ? [Transaction.fromBuffer(Buffer.from(funding))] : [] },
+        h,
+      );
+  await waitFor(
+    () => a.manager.listChannels()[0]?.state === 'ready' && b.manager.listChannels()[0]?.state === 'ready',
+    { what: 'ready on both' },
+  );
+  return [a, b];
+}
+
+const local = (n: Node) => n.manager.listChannels()[0]?.localBalanceMsat;
+const remote = (n: Node) => n.manager.listChannels()[0]?.remoteBalanceMsat;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+for (const type of ['anchors', 'static-remotekey'] as const) {
+  test(`${type}: invoices and keysend both ways; outcomes, events and balances exact to the msat`, async () => {
+    const [a, b] = await readyPair(type);
+    const A0 = 900_000_000n;
+    const B0 = 100_000_000n;
+    assert.equal(local(a), A0);
+
+    // a pays b's invoice.
+    const inv = await b.manager.payments.createInvoice(12_345_678n, { description: 'coffee' });
+    assert.match(inv.bolt11, /^lnbcrt/);
+    const paid = await a.manager.payments.sendPayment(inv.bolt11);
+    assert.equal(paid.status, 'succeeded');
+    assert.equal(paid.paymentHash, inv.paymentHash);
+    assert.equal(hex(sha256(Buffer.from(paid.preimage ?? '', 'hex'))), inv.paymentHash);
+    assert.ok(a.payments.some((e) => e.type === 'PaymentSent' && e.preimage === paid.preimage));
+    await waitFor(() => b.payments.some((e) => e.type === 'PaymentClaimed'), { what: 'claimed at b' });
+    assert.deepEqual(
+      b.payments.map((e) => e.type),
+      ['PaymentClaimable', 'PaymentClaimed'],
+    );
+    assert.equal(b.manager.payments.listInvoices()[0]?.status, 'paid');
+
+    // b pays a's invoice of any amount, with the amount given; then keysends to a.
+    const any = await a.manager.payments.createInvoice(null, { description: 'tip' });
+    const tip = await b.manager.payments.sendPayment(any.bolt11, { amountMsat: 2_000_001n });
+    assert.equal(tip.status, 'succeeded');
+    const ks = await b.manager.payments.keysend(a.nodeId, 999n * 1000n + 7n);
+    assert.equal(ks.status, 'succeeded');
+    await waitFor(() => a.payments.filter((e) => e.type === 'PaymentClaimed').length === 2, {
+      what: 'both claimed at a',
+    });
+    const keysendClaim = a.payments.find((e) => e.type === 'PaymentClaimed' && e.keysend);
+    assert.ok(keysendClaim?.type === 'PaymentClaimed' && keysendClaim.amountMsat === 999_007n);
+
+    const moved = 12_345_678n - 2_000_001n - 999_007n;
+    await waitFor(() => remote(a) === B0 + moved && local(b) === B0 + moved, { what: 'both settled' });
+    assert.equal(local(a), A0 - moved);
+    assert.equal(remote(b), A0 - moved);
+    // The same invoice paid again: refused by the payee (it is paid), so a's payment fails.
+    const again = await a.manager.payments.sendPayment(inv.bolt11, { paymentId: 'twice' });
+    assert.equal(again.status, 'failed');
+    assert.equal(again.reason, 'incorrect_or_unknown_payment_details');
+    await waitFor(() => local(a) === A0 - moved, { what: 'the failed HTLC gone' });
+    assert.equal(local(b), B0 + moved);
+  });
+}
+
+test('a connection dropped in the middle of a payment: reestablished, the payment ends once, balances exact', async () => {
+  const [a, b] = await readyPair('anchors');
+  for (let i = 0; i < 3; i++) {
+    const inv = await b.manager.payments.createInvoice(1_000_000n, { description: `drop ${i}` });
+    const paying = a.manager.payments.sendPayment(inv.bolt11);
+    // Dropped after 0, 1, 2 of the messages went: what is in flight is lost, then retransmitted.
+    await waitFor(() => a.link.sentTypes.filter((t) => t === 128).length > i, { what: 'the add sent' });
+    for (let k = 0; k < i; k++) await new Promise((r) => setImmediate(r));
+    a.link.disconnect();
+    await a.manager.idle();
+    await b.manager.idle();
+    a.link.connect();
+    const outcome = await paying;
+    assert.equal(outcome.status, 'succeeded', `payment ${i}: ${outcome.reason}`);
+  }
+  await waitFor(() => b.payments.filter((e) => e.type === 'PaymentClaimed').length === 3, {
+    what: 'three claimed',
+  });
+  await waitFor(() => local(b) === 103_000_000n && remote(a) === 103_000_000n, { what: 'settled on both' });
+  assert.equal(local(a), 897_000_000n);
+  assert.equal(a.payments.filter((e) => e.type === 'PaymentSent').length, 3);
+});
+
+test("the payer's mistakes are refused naming them, and nothing is sent", async () => {
+  const [a, b] = await readyPair('anchors');
+  const sent = a.link.sentTypes.length;
+  const refuses = async (p: Promise<unknown>, pattern: RegExp) => {
+    await assert.rejects(p, (err: unknown) => err instanceof ManagerError && pattern.test(err.message));
+  };
+  const bSigner = compactSigner((d) => b.keys.signWithNodeKey(d), b.keys.nodeId);
+  const invoice = (o: { network?: 'regtest' | 'bitcoin'; amountMsat?: bigint | null; timestamp?: number }) =>
+    createInvoice(
+      {
+        network: o.network ?? 'regtest',
+        amountMsat: o.amountMsat === undefined ? 1_000n : o.amountMsat,
+        timestamp: o.timestamp ?? Math.floor(Date.now() / 1000),
+        paymentHash: randomBytes(32),
+        paymentSecret: randomBytes(32),
+        description: 'x',
+        expirySeconds: 60,
+      },
+      bSigner,
+    ).then((r) => r.invoice);
+  await refuses(a.manager.payments.sendPayment('lnbcrt1nonsense'), /not a valid invoice/);
+  await refuses(
+    a.manager.payments.sendPayment(await invoice({ network: 'bitcoin' })),
+    /for bitcoin.*regtest/,
+  );
+  await refuses(a.manager.payments.sendPayment(await invoice({ timestamp: 1_000_000 })), /expired/);
+  await refuses(a.manager.payments.sendPayment(await invoice({ amountMsat: null })), /no amount/);
+  await refuses(
+    a.manager.payments.sendPayment(await invoice({ amountMsat: 2_000_000_000n })),
+    /more than the channel with the payee holds/,
+  );
+  // b cannot send more than its side holds less its reserve.
+  const big = await a.manager.payments.createInvoice(99_000_000n, { description: 'too much' });
+  await refuses(b.manager.payments.sendPayment(big.bolt11), /the channel cannot send this payment/);
+  await refuses(a.manager.payments.keysend('02ab', 1_000n), /not a node id/);
+  await refuses(
+    a.manager.payments.keysend(hex(randomBytes(1)).padEnd(66, '0').replace(/^../, '03'), 1_000n),
+    /no ready channel/,
+  );
+  assert.equal(a.link.sentTypes.length, sent, 'nothing sent');
+  assert.equal(local(a), 900_000_000n);
+});
