@@ -4,7 +4,8 @@
  * preimage whose hash the invoice names), LDK pays lnkit's invoice (lnkit's PaymentClaimable
  * and PaymentClaimed, LDK's PaymentSent), an unknown payment hash is failed back with
  * incorrect_or_unknown_payment_details both ways; keysend both ways; a payment id paid once; a
- * dropped connection reestablished after payments, and payments after it; both sides' balances
+ * dropped connection reestablished after payments, and payments after it; a force close after
+ * payments broadcasting the latest commitment; both sides' balances
  * exact to the msat after each; then a cooperative close of the settled channel is mined with
  * our output what the payments left us.
  * Run: node scripts/test.mjs test/interop/ldk-payment.test.ts
@@ -338,6 +339,47 @@ test('keysend both ways, an idempotent payment id, an HTLC LDK cannot claim fail
     'reestablished',
   );
   assertLdkQuiet(ldk);
+});
+
+test('after payments both ways, lnkit force-closes with its latest commitment: LDK paid its balance, the ChainMonitor recognises it', async () => {
+  const { ldk, lnkit, channelId, payments } = await readyChannel(false, 'lnkit');
+  const out = await lnkit.manager.payments.sendPayment(ldk.createInvoice(12_345_678n, 'before the close'));
+  assert.equal(out.status, 'succeeded');
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  const back = await lnkit.manager.payments.createInvoice(7_654_321n, { description: 'back' });
+  ldk.payInvoice(back.bolt11);
+  await waitFor(() => payments.some((e) => e.type === 'PaymentClaimed'), {
+    what: 'claimed',
+    timeoutMs: WAIT_MS,
+  });
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  const ldkMsat = PUSH_MSAT + 12_345_678n - 7_654_321n;
+  await waitFor(() => lnkitBalances(lnkit).remoteMsat === ldkMsat, { what: 'lnkit settled' });
+
+  const r = await lnkit.manager.closeChannel(channelId, { force: true });
+  const broadcast = await waitFor(() => lnkit.broadcasts.find((b) => b.txid === r.closingTxid), {
+    what: 'our commitment broadcast',
+  });
+  assert.ok(broadcast.accepted, JSON.stringify(lnkit.broadcasts));
+  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelClosed'), WAIT_MS, 'closed at LDK');
+  assert.match(
+    ldk.events.find((e) => e.type === 'ChannelClosed')?.reason ?? '',
+    /CounterpartyForceClosed|force-closed/i,
+  );
+  await ldk.settled();
+  await mine(ldk, lnkit, 1);
+  const tx = (await chain.rpc('getrawtransaction', [r.closingTxid, true])) as {
+    confirmations?: number;
+    vout: { value: number }[];
+  };
+  assert.ok((tx.confirmations ?? 0) >= 1, 'mined');
+  // static_remotekey: LDK's output is its balance after the payments, in whole sat (not the
+  // opening's 50,000 sat a stale commitment would pay).
+  const values = tx.vout.map((o) => BigInt(Math.round(o.value * 1e8)));
+  assert.ok(values.includes(ldkMsat / 1000n), `${values} holds ${ldkMsat / 1000n}`);
+  const spend = lnkit.chainMonitor.monitor(channelId)?.fundingSpend;
+  assert.equal(spend?.kind, 'holder-commitment');
+  assert.equal(spend?.txidHex, r.closingTxid);
 });
 
 /** LDK's capacities (exact: its balance less the reserve the peer set, with no HTLC pending). */
