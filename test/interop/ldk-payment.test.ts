@@ -382,6 +382,70 @@ test('after payments both ways, lnkit force-closes with its latest commitment: L
   assert.equal(spend?.txidHex, r.closingTxid);
 });
 
+test('both sides paying at once: ten payments each way in flight together, every one settled, balances exact', async () => {
+  const lnkit = await LnkitNode.create({ chain });
+  cleanups.push(() => lnkit.stop());
+  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, minimumDepth: 3 });
+  cleanups.push(() => ldk.stop());
+  const payments: PaymentEvent[] = [];
+  lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
+  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
+  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
+  await lnkit.funding.addCoins(1, 1_200_000n);
+  await mine(ldk, lnkit, 1);
+  const push = 400_000_000n;
+  await lnkit.manager.openChannel(ldk.nodeId, CAPACITY_SAT, { pushMsat: push });
+  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
+  await mine(ldk, lnkit, 3);
+  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
+    what: 'ready',
+    timeoutMs: WAIT_MS,
+  });
+  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+  const startLdk = ldkCapacities(ldk);
+
+  const N = 10;
+  // Above LDK's dust exposure bound for HTLCs it offers at 253 sat/kW (5,000 sat each, as the benchmark's).
+  const toLdk = Array.from({ length: N }, (_, i) => 5_000_000n + BigInt(i));
+  const toLnkit = Array.from({ length: N }, (_, i) => 5_100_000n + BigInt(i));
+  const ldkInvoices = toLdk.map((a, i) => ldk.createInvoice(a, `to LDK ${i}`));
+  const ours = await Promise.all(
+    toLnkit.map((a, i) => lnkit.manager.payments.createInvoice(a, { description: `to lnkit ${i}` })),
+  );
+  const sending = Promise.all(ldkInvoices.map((inv) => lnkit.manager.payments.sendPayment(inv)));
+  for (const inv of ours) ldk.payInvoice(inv.bolt11);
+  const outcomes = await sending;
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    toLdk.map(() => 'succeeded'),
+    JSON.stringify(outcomes.filter((o) => o.status !== 'succeeded')),
+  );
+  await waitFor(() => payments.filter((e) => e.type === 'PaymentClaimed').length === N, {
+    what: 'all claimed at lnkit',
+    timeoutMs: WAIT_MS,
+  });
+  await ldk.waitFor(
+    () => ldk.events.filter((e) => e.type === 'PaymentSent').length === N && ldkSettled(ldk),
+    WAIT_MS,
+    'LDK sent all and settled',
+  );
+  const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
+  const net = sum(toLdk) - sum(toLnkit);
+  await waitFor(() => lnkitBalances(lnkit).remoteMsat === push + net, {
+    what: 'lnkit settled',
+    timeoutMs: WAIT_MS,
+  });
+  assert.deepEqual(lnkitBalances(lnkit), {
+    localMsat: CAPACITY_SAT * 1000n - push - net,
+    remoteMsat: push + net,
+  });
+  assert.deepEqual(ldkCapacities(ldk), {
+    outboundMsat: startLdk.outboundMsat + net,
+    inboundMsat: startLdk.inboundMsat - net,
+  });
+  assertLdkQuiet(ldk);
+});
+
 /** LDK's capacities (exact: its balance less the reserve the peer set, with no HTLC pending). */
 function ldkCapacities(ldk: LdkNode) {
   const c = ldk.channels()[0];
