@@ -7,7 +7,8 @@
  * node goes on. Both are SIGKILLed with the channel open and started again on their data dirs:
  * the same channel, ready again once they reestablish. A closes it cooperatively, and B closes
  * a second one: each closing transaction is confirmed by bcoin, and each wallet holds exactly
- * what it should, the funding and closing fees read from the transactions themselves.
+ * what it should, the funding and closing fees read from the transactions themselves. Last, a
+ * static-remotekey channel that A force-closes: its commitment in a bcoin block.
  *
  * Every block after A's funding coinbases is mined to an address of nobody's, so the wallets
  * move only by the channels' transactions and by A's coinbases maturing (counted exactly).
@@ -556,5 +557,51 @@ describe('channels between two lnkitd on one chain', () => {
     for (const d of [a, b])
       await waitForChannel(d, opened.channelId, (c) => c.state === 'ready', 'the second channel ready');
     await cooperativeClose(b, opened.channelId, SECOND_PUSH_MSAT);
+  });
+
+  // Last: what the commitment's outputs become in the wallets is the on-chain claims' work.
+  test('a static-remotekey channel force-closed by A: its commitment, spending the funding, in a bcoin block', {
+    timeout: 300_000,
+  }, async () => {
+    const opened = a.json<{ channelId: string; fundingTxid: string }>(
+      'openchannel',
+      ib.nodeId,
+      String(CHANNEL_SAT),
+      '--type',
+      'static-remotekey',
+    );
+    await inMempool(opened.fundingTxid, 'the third funding broadcast');
+    await burn(channelOf(a, opened.channelId)!.minimumDepth);
+    for (const d of [a, b]) {
+      const c = await waitForChannel(
+        d,
+        opened.channelId,
+        (x) => x.state === 'ready',
+        'the third channel ready',
+      );
+      assert.equal(c.type, 'static-remotekey');
+    }
+    const forced = a.json<{ channelId: string; closingTxid: string | null }>(
+      'closechannel',
+      opened.channelId,
+      '--force',
+    );
+    assert.equal(forced.channelId, opened.channelId);
+    const closing = await waitForChannel(
+      a,
+      opened.channelId,
+      (c) => c.closingTxid !== null,
+      'the commitment known',
+    );
+    const commitmentTxid = closing.closingTxid!;
+    if (forced.closingTxid !== null) assert.equal(forced.closingTxid, commitmentTxid);
+    await inMempool(commitmentTxid, 'the commitment broadcast');
+    const tx = await rawTx(commitmentTxid);
+    assert.equal(tx.ins.length, 1);
+    assert.equal(Buffer.from(tx.ins[0]!.hash).reverse().toString('hex'), opened.fundingTxid);
+    const [block] = await burn(1);
+    const mined = await chainRpc<{ tx: string[] }>('getblock', [block, true]);
+    assert.ok(mined.tx.includes(commitmentTxid), "bcoin took A's commitment into a block");
+    assert.notEqual(channelOf(a, opened.channelId)!.state, 'ready');
   });
 });
