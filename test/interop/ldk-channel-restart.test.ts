@@ -133,3 +133,73 @@ for (const { anchors, opener } of [
     assert.deepEqual(loud, []);
   });
 }
+
+function ldkSettled(ldk: LdkNode): boolean {
+  const d = ldk.chanMan.list_channels()[0];
+  return (
+    d !== undefined &&
+    d.get_pending_inbound_htlcs().length === 0 &&
+    d.get_pending_outbound_htlcs().length === 0
+  );
+}
+
+test('after payments both ways, lnkit restarts: the channel resumes at its moved commitments, pays and is paid again, closes', async () => {
+  const lnkit = await LnkitNode.create({ chain });
+  cleanups.push(() => lnkit.stop());
+  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, minimumDepth: 3 });
+  cleanups.push(() => ldk.stop());
+  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
+  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
+  await lnkit.funding.addCoins(1, 1_200_000n);
+  await mine(ldk, lnkit, 1);
+  await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 50_000_000n });
+  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
+  await mine(ldk, lnkit, 3);
+  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
+    what: 'ready',
+    timeoutMs: WAIT_MS,
+  });
+  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+
+  const pay = async (node: LnkitNode, amountMsat: bigint) => {
+    const outcome = await node.manager.payments.sendPayment(ldk.createInvoice(amountMsat, 'lnkit pays'));
+    assert.equal(outcome.status, 'succeeded', `lnkit's payment: ${outcome.reason}`);
+    await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  };
+  const paid = async (node: LnkitNode, amountMsat: bigint) => {
+    const invoice = await node.manager.payments.createInvoice(amountMsat, { description: 'LDK pays' });
+    ldk.payInvoice(invoice.bolt11);
+    await ldk.waitFor(
+      () => ldk.events.some((e) => e.type === 'PaymentSent' && e.paymentHash === invoice.paymentHash),
+      WAIT_MS,
+      'PaymentSent at LDK',
+    );
+    await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  };
+  await pay(lnkit, 2_000_000n);
+  await paid(lnkit, 1_000_000n);
+  const before = lnkit.manager.listChannels()[0];
+  assert.ok(before);
+
+  const restarting = lnkit.restart();
+  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === false, WAIT_MS, 'not usable while lnkit is down');
+  const lnkit2 = await restarting;
+  cleanups.push(() => lnkit2.stop());
+  const restored = lnkit2.manager.listChannels()[0];
+  assert.equal(restored?.state, 'ready');
+  assert.equal(restored?.localBalanceMsat, before.localBalanceMsat, 'the balances the payments left');
+  assert.equal(restored?.remoteBalanceMsat, before.remoteBalanceMsat);
+  await ldk.connect(lnkit2.nodeId, '127.0.0.1', lnkit2.port);
+  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK after reestablish');
+
+  // The HTLC ids and both sides' points carried on: more payments both ways.
+  await pay(lnkit2, 3_000_000n);
+  await paid(lnkit2, 500_000n);
+  const after = lnkit2.manager.listChannels()[0];
+  assert.equal(after?.localBalanceMsat, (before.localBalanceMsat ?? 0n) - 3_000_000n + 500_000n);
+
+  await lnkit2.manager.closeChannel(before.channelId);
+  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelClosed'), WAIT_MS, 'closed at LDK');
+  const loud = ldk.logs.filter((l) => /^(ERROR|WARN)|Received message Error/.test(l));
+  assert.deepEqual(loud, []);
+});

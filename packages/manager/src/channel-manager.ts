@@ -281,10 +281,13 @@ export class ChannelManager {
       }
       const channelKeyIndex = monitor.info.channelKeyIndex;
       const signer = await this.#o.keys.createChannelSigner(channelKeyIndex, signerStateOf(monitor));
+      const holderNumber = monitor.holderCommitment.commitmentNumber;
+      const keys = await this.#localKeys(channelKeyIndex, signer, holderNumber);
       const r = restoreChannel({
         monitor,
         snapshot,
-        keys: await this.#localKeys(channelKeyIndex, signer),
+        keys,
+        holderRevocations: await this.#holderRevocations(signer, holderNumber, keys.perCommitmentPoints[1]),
         chainHash: this.#o.chainHash,
         bestHeight: this.#bestHeight,
         newAlias: this.#newAlias(),
@@ -822,15 +825,30 @@ export class ChannelManager {
     }).catch(() => {});
   }
 
-  async #localKeys(channelKeyIndex: bigint, signer: ChannelSigner) {
+  /** Our keys, with the points of holder commitment `current` (0 for a new channel) and the next. */
+  async #localKeys(channelKeyIndex: bigint, signer: ChannelSigner, current = 0n) {
     return {
       channelKeyIndex,
       pubkeys: signer.pubkeys,
       perCommitmentPoints: [
-        await signer.getPerCommitmentPoint(0n),
-        await signer.getPerCommitmentPoint(1n),
+        await signer.getPerCommitmentPoint(current),
+        await signer.getPerCommitmentPoint(current + 1n),
       ] as const,
     };
+  }
+
+  /**
+   * For a channel restored at holder commitment `current` > 0: the points of the two before it
+   * (revoked), and our revoke_and_ack of the one before, as the signer makes it again.
+   */
+  async #holderRevocations(signer: ChannelSigner, current: bigint, nextPoint: Uint8Array) {
+    if (current === 0n) return undefined;
+    const revokedPoints: Uint8Array[] = [];
+    for (const n of [current - 2n, current - 1n])
+      if (n >= 0n) revokedPoints.push(await signer.getPerCommitmentPoint(n));
+    const revokedNumber = current - 1n;
+    const secret = await signer.releaseCommitmentSecret(revokedNumber);
+    return { revokedPoints, last: { revokedNumber, secret, nextPerCommitmentPoint: nextPoint } };
   }
 
   /**

@@ -236,3 +236,45 @@ test('a monitor that saw the funding spent, the snapshot not knowing: not resume
   assert.ok(!r.ok && !r.quiet);
   assert.deepEqual(r.reason, { kind: 'funding-spent', spendingTxid: 'cd'.repeat(32) });
 });
+
+test('after payments (commitments moved on, no HTLC in flight): normal operation resumes at the monitor’s numbers with the snapshot’s HTLC ids and peer point', async () => {
+  const { funder } = await openToReady();
+  const monitor = monitorOf(funder);
+  const moved: ChannelMonitor = {
+    ...monitor,
+    holderCommitment: { ...monitor.holderCommitment, commitmentNumber: 4n },
+    counterpartyCommitments: [{ ...(monitor.counterpartyCommitments[0] as never), commitmentNumber: 5n }],
+  };
+  const snap = snapshotOf(funder.state as ChannelState);
+  assert.ok(snap);
+  const base = {
+    monitor: moved,
+    keys: await funder.localKeys(),
+    chainHash: CHAIN_HASH,
+    bestHeight: 510,
+    newAlias: 1n,
+  };
+  const without = restoreChannel({ ...base, snapshot: snap });
+  assert.ok(
+    !without.ok && without.reason.kind === 'not-resumed',
+    'without the peer’s next point it is not guessed',
+  );
+  const point = (await funder.localKeys()).perCommitmentPoints[1];
+  const r = restoreChannel({
+    ...base,
+    snapshot: {
+      ...snap,
+      normal: { nextOfferedId: 7n, nextReceivedId: 3n, remoteNextPerCommitmentPoint: point },
+    },
+  });
+  assert.ok(r.ok);
+  const n = r.state.normal;
+  assert.equal(n?.ledger.nextOfferedId, 7n);
+  assert.equal(n?.ledger.nextReceivedId, 3n);
+  assert.equal(n?.commitments.holder.number, 4n);
+  assert.equal(n?.commitments.counterparty.number, 5n);
+  assert.deepEqual(n?.commitments.counterparty.nextPerCommitmentPoint, point);
+  assert.deepEqual(n?.commitments.counterparty.secrets, moved.commitmentSecrets);
+  assert.equal(n?.link, 'disconnected');
+  assert.ok(!r.effects.some((e) => e.kind === 'broadcast'));
+});

@@ -21,13 +21,29 @@ import type {
   LocalChannelKeys,
 } from './channel-state.ts';
 import { signHolderCommitment } from './force-close.ts';
+import { normalFromChannel } from './htlc/from-channel.ts';
+import type { NormalState } from './htlc/normal-state.ts';
+import { normalDisconnected } from './normal-operation.ts';
 import type { ChannelSnapshot } from './snapshot.ts';
 
 export interface RestoreInput {
   monitor: ChannelMonitor;
   snapshot?: ChannelSnapshot | undefined;
-  /** Our keys for the channel, from the signer at the monitor's channelKeyIndex. */
+  /**
+   * Our keys for the channel, from the signer at the monitor's channelKeyIndex, with the points
+   * of our current holder commitment (the monitor's) and the next one.
+   */
   keys: LocalChannelKeys;
+  /**
+   * Once our commitment moved past 0: the points of the last two we revoked (oldest first), and
+   * our last revoke_and_ack, rebuilt by the signer, to retransmit if the peer never got it.
+   */
+  holderRevocations?:
+    | {
+        revokedPoints: Uint8Array[];
+        last: { revokedNumber: bigint; secret: Uint8Array; nextPerCommitmentPoint: Uint8Array };
+      }
+    | undefined;
   chainHash: Uint8Array;
   /** The manager's best block height (where its block stream resumes). */
   bestHeight: number;
@@ -178,6 +194,13 @@ export function restoreChannel(input: RestoreInput): RestoreResult {
     confirmationUnknown: snap ? snap.confirmationUnknown : true,
   };
   let state = state0;
+  const moved = holder.commitmentNumber > 0n || counterparty.commitmentNumber > 0n || snap?.normal;
+  if (moved && !snap?.forceClose && NORMAL_PHASES.has(phase)) {
+    const resumed = resumeNormal(state, monitor, snap, input);
+    if (!resumed)
+      return notResumed('its commitments moved on and its snapshot does not say the peer’s next point');
+    state = resumed;
+  }
   if (snap?.forceClose) {
     // A force close the channel had started: finish it (the monitor told first if it was not).
     state = { ...state, phase: 'closing', forceClose: { ...snap.forceClose } };
@@ -203,6 +226,47 @@ export function restoreChannel(input: RestoreInput): RestoreResult {
   } else if (phase === 'closing' && snap?.close?.closingTx)
     effects.push({ kind: 'broadcast', tx: snap.close.closingTx, what: 'closing' });
   return { ok: true, state, effects, notes };
+}
+
+const NORMAL_PHASES = new Set<ChannelPhase>(['ready', 'shutdown', 'negotiating']);
+
+/**
+ * Normal operation resumed after payments (no HTLC in flight): both commitments at the
+ * monitor's numbers and points, the peer's next point and the HTLC ids from the snapshot, the
+ * peer's revealed secrets from the monitor, our revoked points and last revoke_and_ack from
+ * the signer. Undefined when the snapshot cannot say the peer's next point.
+ */
+function resumeNormal(
+  s: ChannelState,
+  monitor: ChannelMonitor,
+  snap: ChannelSnapshot | undefined,
+  input: RestoreInput,
+): ChannelState | undefined {
+  const live = monitor.counterpartyCommitments;
+  const counterparty = live[live.length - 1];
+  const next = snap?.normal?.remoteNextPerCommitmentPoint;
+  if (!counterparty || !next || !snap?.normal) return undefined;
+  const base = normalFromChannel({
+    ...s,
+    remoteFirstPerCommitmentPoint: counterparty.perCommitmentPoint,
+    remoteNextPerCommitmentPoint: next,
+  });
+  const revocations = input.holderRevocations;
+  const normal: NormalState = {
+    ...base,
+    ledger: {
+      ...base.ledger,
+      nextOfferedId: snap.normal.nextOfferedId,
+      nextReceivedId: snap.normal.nextReceivedId,
+      nextSeq: 1,
+    },
+    commitments: {
+      holder: { ...base.commitments.holder, revokedPoints: revocations?.revokedPoints ?? [] },
+      counterparty: { ...base.commitments.counterparty, secrets: monitor.commitmentSecrets },
+    },
+    lastRevocation: revocations && { ...revocations.last, seq: 0, updateId: monitor.latestUpdateId },
+  };
+  return normalDisconnected({ ...s, normal });
 }
 
 function sameFunding(s: ChannelSnapshot, m: ChannelMonitor): boolean {

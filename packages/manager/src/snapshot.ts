@@ -31,6 +31,18 @@ export interface ForceCloseSnapshot {
   commitmentTx?: Uint8Array | undefined;
 }
 
+/**
+ * Normal operation (HTLCs) beyond the monitor: the ids both sides' next HTLCs take (BOLT 2:
+ * "MUST increase the value of id by 1 for each successive offer") and the peer's point for its
+ * next commitment (from its last revoke_and_ack). The rest is rebuilt from the monitor and the
+ * signer at start; a channel with HTLCs in flight is not resumed yet.
+ */
+export interface NormalSnapshot {
+  nextOfferedId: bigint;
+  nextReceivedId: bigint;
+  remoteNextPerCommitmentPoint?: Uint8Array | undefined;
+}
+
 export interface ChannelSnapshot {
   channelId: Uint8Array;
   temporaryChannelId: Uint8Array;
@@ -63,6 +75,7 @@ export interface ChannelSnapshot {
    */
   closure?: string | undefined;
   confirmationUnknown?: boolean | undefined;
+  normal?: NormalSnapshot | undefined;
 }
 
 /**
@@ -172,6 +185,15 @@ const snapshotRecord = defineRecord<ChannelSnapshot>({
     },
     closure: { type: 46, codec: f.utf8, optional: true },
     confirmationUnknown: { type: 48, codec: f.bool, optional: true },
+    normal: {
+      type: 50,
+      codec: f.struct<NormalSnapshot>('normal operation', {
+        nextOfferedId: { type: 0, codec: f.u64 },
+        nextReceivedId: { type: 2, codec: f.u64 },
+        remoteNextPerCommitmentPoint: { type: 4, codec: f.point, optional: true },
+      }),
+      optional: true,
+    },
   },
 });
 
@@ -229,6 +251,11 @@ export function snapshotOf(s: ChannelState): ChannelSnapshot | undefined {
     forceClose: s.forceClose && { ...s.forceClose },
     closure: s.closure ? JSON.stringify(s.closure) : undefined,
     confirmationUnknown: s.confirmationUnknown,
+    normal: s.normal && {
+      nextOfferedId: s.normal.ledger.nextOfferedId,
+      nextReceivedId: s.normal.ledger.nextReceivedId,
+      remoteNextPerCommitmentPoint: s.normal.commitments.counterparty.nextPerCommitmentPoint,
+    },
   };
 }
 
