@@ -30,7 +30,9 @@ export type KeysErrorCode =
   /** The signer pool is closed, or a worker failed. */
   | 'signer-unavailable'
   /** A signer pool worker failed on a task for a reason of its own (the message says which). */
-  | 'signer-failed';
+  | 'signer-failed'
+  /** A claim the signer's policy does not sign (claim-policy.ts): not a spend it recognises, or paying someone else. */
+  | 'claim-refused';
 
 export class KeysError extends Error {
   override readonly name = 'KeysError';

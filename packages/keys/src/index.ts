@@ -1,3 +1,4 @@
+export { type ClaimKeyName, type ClaimSpend, WalletKeyPaths } from './claim-policy.ts';
 export {
   derivePrivateKey,
   derivePublicKey,
@@ -36,3 +37,4 @@ export {
   type SignerState,
 } from './signer.ts';
 export { ChannelSignerPool, type ChannelSignerPoolOptions, type PooledNodeKey } from './signer-pool.ts';
+export { type PooledClaimRequest, PooledClaimSigner, type WalletPathOf } from './signer-pool-claims.ts';

@@ -4,6 +4,7 @@
  * except a per-commitment secret that the caller's PolicyChannelSigner has agreed to release.
  */
 import { secp } from '@lnkit/crypto';
+import { checkClaimRequest, type PolicyClaimRequest, WalletKeyPaths } from './claim-policy.ts';
 import { perCommitmentPointFromSecret } from './derivation.ts';
 import { KeysError } from './errors.ts';
 import { channelKeysFromSeed, nodeSecretFromSeed } from './keys-manager.ts';
@@ -30,6 +31,8 @@ export type SignerPoolTask =
       htlcPerCommitmentPoint: Uint8Array | undefined;
     }
   | { op: 'sign-funding'; channelIndex: bigint; sighash: Uint8Array }
+  /** On-chain claims (BOLT 5), each checked by claim-policy.ts's rule; 64-byte signatures end to end. */
+  | { op: 'sign-claim'; channelIndex: bigint; requests: PolicyClaimRequest[] }
   // The node key (node_id): BOLT 8 handshakes and BOLT 7 announcements.
   | { op: 'node-id' }
   | { op: 'node-ecdh'; publicKey: Uint8Array }
@@ -44,6 +47,7 @@ const CACHED_CHANNELS = 4096;
 
 let seed: Uint8Array | undefined;
 let nodeSecret: Uint8Array | undefined;
+let walletPaths: WalletKeyPaths | undefined;
 const cache = new Map<bigint, ChannelKeys>();
 
 function loadSeed(seedFile: string): Uint8Array {
@@ -112,6 +116,15 @@ export function runSignerTask(seedFile: string, task: SignerPoolTask): SignerPoo
       }
       case 'sign-funding':
         return { ok: true, value: secp.sign(task.sighash, keys.fundingSecret) };
+      case 'sign-claim': {
+        walletPaths ??= new WalletKeyPaths(loadSeed(seedFile));
+        const wallet = walletPaths;
+        // Every request checked before any is signed: a refused one signs nothing of the batch.
+        const checked = task.requests.map((r) => checkClaimRequest(keys, wallet, r));
+        const signatures = new Uint8Array(64 * checked.length);
+        for (const [i, c] of checked.entries()) signatures.set(secp.sign(c.digest, c.privateKey), 64 * i);
+        return { ok: true, value: signatures };
+      }
     }
   } catch (e) {
     // Errors cross as data (code and message; messages never carry key bytes).

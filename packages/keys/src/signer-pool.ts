@@ -20,6 +20,7 @@ import {
   PolicyChannelSigner,
   type SignerState,
 } from './signer.ts';
+import { PooledClaimSigner, type WalletPathOf } from './signer-pool-claims.ts';
 import { createLaneBuffer, NodeKeyLane } from './signer-pool-lane.ts';
 import type { SignerPoolResult, SignerPoolTask } from './signer-pool-tasks.ts';
 
@@ -118,6 +119,16 @@ export class ChannelSignerPool {
       new PooledKeyHolder(channelIndex, pubkeys, this.#run, this.#chunkSize),
       state,
     );
+  }
+
+  /**
+   * The ClaimSigner of channel `channelIndex`'s on-chain claims (BOLT 5), signed in the workers
+   * under claim-policy.ts's rule; `walletPathOf` names the wallet key each output pays.
+   */
+  claimSigner(channelIndex: bigint, walletPathOf: WalletPathOf): PooledClaimSigner {
+    if (typeof channelIndex !== 'bigint' || channelIndex < 0n || channelIndex >= 1n << 64n)
+      throw new KeysError('invalid-argument', 'channel index out of range');
+    return new PooledClaimSigner(channelIndex, this.#run, walletPathOf);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,19 @@ export interface ClaimSignRequest {
   key: ClaimKey;
   /** BIP 143 sighash (32 bytes). */
   sighash: Uint8Array;
+  /**
+   * The spend the sighash is of, for a signer that checks what it signs (the signer pool's
+   * workers recompute the sighash and check every output pays the node): the unsigned
+   * transaction, the input, its BIP 143 scriptCode and value, and for a holder HTLC
+   * transaction the witness script of its output 0.
+   */
+  spend?: {
+    tx: Uint8Array;
+    inputIndex: number;
+    scriptCode: Uint8Array;
+    valueSat: bigint;
+    outputWitnessScript?: Uint8Array;
+  };
 }
 
 export interface ClaimSigner {

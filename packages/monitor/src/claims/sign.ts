@@ -3,6 +3,7 @@
  * (which holds the keys; the monitor names them), one batch per claim.
  */
 import {
+  type ClaimInput,
   type ClaimSigner,
   type ClaimTransaction,
   claimSighashes,
@@ -15,6 +16,7 @@ import {
   htlcSighash,
   Transaction,
 } from '@lnkit/tx';
+import { crypto } from 'bitcoinjs-lib';
 import { MonitorError } from '../errors.ts';
 import type { ClaimToSign, SignedClaim } from './types.ts';
 
@@ -38,7 +40,16 @@ export async function signClaim(
     };
     const sighashes = claimSighashes(built);
     const signatures = await signer.signClaims(
-      claim.keys.map((key, i) => ({ key, sighash: sighashes[i] as Uint8Array })),
+      claim.keys.map((key, i) => ({
+        key,
+        sighash: sighashes[i] as Uint8Array,
+        spend: {
+          tx: claim.tx,
+          inputIndex: i,
+          scriptCode: claimScriptCode(claim.inputs[i] as ClaimInput),
+          valueSat: (claim.inputs[i] as ClaimInput).valueSat,
+        },
+      })),
     );
     const tx = finalizeClaimTransaction(built, signatures);
     return {
@@ -69,6 +80,13 @@ export async function signClaim(
     {
       key: { kind: 'htlc', perCommitmentPoint: claim.perCommitmentPoint },
       sighash: htlcSighash(htlcTx, 'owner'),
+      spend: {
+        tx: claim.tx,
+        inputIndex: 0,
+        scriptCode: h.htlcWitnessScript,
+        valueSat: h.htlcValueSat,
+        outputWitnessScript: h.outputWitnessScript,
+      },
     },
   ]);
   let tx = finalizeHtlcTransaction(
@@ -100,4 +118,11 @@ export async function signClaim(
     feeSat: claim.feeSat,
     spendableAtHeight: claim.spendableAtHeight,
   };
+}
+
+/** BIP 143 scriptCode of a claim input: its witness script, or a P2WPKH's P2PKH (as claimSighashes). */
+function claimScriptCode(i: ClaimInput): Uint8Array {
+  if (i.witness !== 'to-remote') return i.witnessScript as Uint8Array;
+  const hash = crypto.hash160(Buffer.from(i.pubkey as Uint8Array));
+  return Uint8Array.from([0x76, 0xa9, 0x14, ...hash, 0x88, 0xac]);
 }
