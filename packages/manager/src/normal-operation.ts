@@ -90,6 +90,15 @@ export function normalOperationStep(
           },
           { errorText: `unexpected ${m.kind}` },
         );
+      // BOLT 2: after a reconnect nothing but channel_reestablish comes first; and what arrives
+      // while the channel counts the peer as gone is from a connection already closed.
+      if (s.link !== 'connected')
+        return {
+          state: s,
+          effects: [
+            { kind: 'log', level: 'warn', message: `${m.kind} while the link is ${s.link}: ignored` },
+          ],
+        };
       return run(s, { kind: 'message', message: m }, ctx);
     }
     case 'counterparty-commitment-signed':

@@ -67,6 +67,7 @@ async function node(link: MemoryLink, keys: KeysManager): Promise<Node> {
     wallet: new FakeWallet(),
     chainHash: REGTEST,
     bestHeight: 500,
+    shutdownScript: () => Uint8Array.from([0x00, 0x14, ...randomBytes(20)]),
     logger,
   });
   const payments: PaymentEvent[] = [];
@@ -179,6 +180,30 @@ test('a connection dropped in the middle of a payment: reestablished, the paymen
   await waitFor(() => local(b) === 103_000_000n && remote(a) === 103_000_000n, { what: 'settled on both' });
   assert.equal(local(a), 897_000_000n);
   assert.equal(a.payments.filter((e) => e.type === 'PaymentSent').length, 3);
+});
+
+test('a cooperative close asked with a payment in flight: closing_signed waits for it to settle, the close pays what it left', async () => {
+  const [a, b] = await readyPair('static-remotekey');
+  const channelId = a.manager.listChannels()[0]?.channelId as string;
+  const inv = await b.manager.payments.createInvoice(7_000_000n, { description: 'in flight' });
+  const paying = a.manager.payments.sendPayment(inv.bolt11);
+  await waitFor(() => a.link.sentTypes.includes(128), { what: 'the add sent' });
+  await b.manager.closeChannel(channelId);
+  const outcome = await paying;
+  assert.equal(outcome.status, 'succeeded', outcome.reason);
+  const closing = await waitFor(() => a.broadcasts[1] ?? b.broadcasts[0], { what: 'a closing transaction' });
+  const tx = Transaction.fromBuffer(Buffer.from(closing));
+  const values = tx.outs.map((o) => BigInt(o.value)).sort((x, y) => (x < y ? -1 : 1));
+  // b (not the funder) gets exactly its balance after the payment; a pays the fee.
+  assert.equal(values[0], 107_000n);
+  assert.ok((values[1] ?? 0n) < 893_000n && (values[1] ?? 0n) > 890_000n, `${values}`);
+  // The shutdowns came before the HTLC settled; closing_signed only after.
+  const types = b.link.sentTypes;
+  assert.ok(types.indexOf(38) < types.lastIndexOf(133), `shutdown before the last revoke_and_ack: ${types}`);
+  assert.ok(
+    types.indexOf(39) > types.lastIndexOf(133) ||
+      a.link.sentTypes.indexOf(39) > a.link.sentTypes.lastIndexOf(133),
+  );
 });
 
 test("the payer's mistakes are refused naming them, and nothing is sent", async () => {
