@@ -18,7 +18,12 @@ import {
 } from '@lnkit/chain-sync';
 import type { GraphView, gossipActor, Route, RouteQuery, Router, ScoredPath, Scorer } from '@lnkit/gossip';
 import type { ChannelKeysSource, channelManagerActor } from '@lnkit/manager';
-import type { chainMonitorActor, MonitorPersister, MonitorSyncListener } from '@lnkit/monitor';
+import type {
+  ChannelMonitor,
+  chainMonitorActor,
+  MonitorPersister,
+  MonitorSyncListener,
+} from '@lnkit/monitor';
 import type { peerManagerActor } from '@lnkit/peer-net';
 import {
   type ActorHandle,
@@ -30,6 +35,7 @@ import {
   Supervisor,
 } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
+import type { ClaimSigner } from '@lnkit/tx';
 import type { Wallet } from '@lnkit/wallet';
 import type { Features } from '@lnkit/wire';
 import { Subject, type Subscription } from 'rxjs';
@@ -126,6 +132,8 @@ export interface NodeParts {
   wallet: Wallet;
   /** step 8: each monitor read from the persister, as the listener step 10 brings to the tip */
   channelMonitors: MonitorSyncListener[];
+  /** step 9: a channel's claim signer for step 6 (the signer pool's, checking each claim pays the wallet) */
+  claimSigner: (monitor: ChannelMonitor) => ClaimSigner;
   /** step 9: the ChannelManager actor (started after steps 10 and 11) */
   channelManager: ChannelManagerActor;
   /** step 10: the node's own chain listener (the durable chain tip) */

@@ -285,6 +285,12 @@ export class Wallet implements ChainListener {
     return addressFromScript(script, this.network);
   }
 
+  /** The BIP 32 path of the key a watched script pays (`m/84'/c'/a'/chain/index`): how a signer holding the seed checks it is ours. */
+  pathOf(script: Uint8Array): string | undefined {
+    const owner = this.#state.ownerOf(script);
+    return owner && `${this.#keys.path}/${owner.keychain}/${owner.index}`;
+  }
+
   /** True when the script is one of the wallet's watched scripts. */
   isMine(script: Uint8Array): boolean {
     return this.#state.ownerOf(script) !== undefined;

@@ -46,14 +46,14 @@ export function chainMonitorStep(): NodeComponent {
           bestBlock,
           persister: ctx.get('monitorPersister'),
           // On-chain enforcement: read when a claim is made, so the wallet's wrapped broadcaster
-          // and its scripts (step 7) are the ones used. No claim signer yet: the channel secrets
-          // are in the signer pool, which does not sign claims; until it does, claims are not made.
+          // and its scripts (step 7) and the signer pool's claim signer (step 9) are the ones used.
           enforcement: {
             broadcaster: {
               broadcastTransactions: (txs) => ctx.get('broadcaster').broadcastTransactions(txs),
             },
             feeEstimator: ctx.get('feeEstimator'),
             destinationScript: () => ctx.get('wallet').coinbaseScript(),
+            claimSigner: (m) => ctx.get('claimSigner')(m),
           },
         },
       });

@@ -75,6 +75,11 @@ export function channelManagerStep(): NodeComponent {
         attach: (peers) => link.attach(peers.ref),
       });
       const wallet = ctx.get('wallet');
+      // Claims (step 6) are signed in the pool's workers, which check every output is the wallet's.
+      ctx.set('claimSigner', (m) => {
+        if (!pool) throw new NodeError('invalid-config', 'a supplied signer provider signs no on-chain claims');
+        return pool.claimSigner(m.info.channelKeyIndex, (script) => wallet.pathOf(script));
+      });
       const shutdownScript = await freshScripts(wallet);
       const storage = ctx.get('storage');
       const snapshot = durableSnapshots(new LmdbChannelSnapshotStore(ctx.get('store')), (w) =>
