@@ -240,10 +240,12 @@ test('a monitor that saw the funding spent, the snapshot not knowing: not resume
 test('after payments (commitments moved on, no HTLC in flight): normal operation resumes at the monitor’s numbers with the snapshot’s HTLC ids and peer point', async () => {
   const { funder } = await openToReady();
   const monitor = monitorOf(funder);
+  const theirs = monitor.counterpartyCommitments[0];
+  assert.ok(theirs);
   const moved: ChannelMonitor = {
     ...monitor,
     holderCommitment: { ...monitor.holderCommitment, commitmentNumber: 4n },
-    counterpartyCommitments: [{ ...(monitor.counterpartyCommitments[0] as never), commitmentNumber: 5n }],
+    counterpartyCommitments: [{ ...theirs, commitmentNumber: 5n }],
   };
   const snap = snapshotOf(funder.state as ChannelState);
   assert.ok(snap);
