@@ -446,6 +446,39 @@ test('both sides paying at once: ten payments each way in flight together, every
   assertLdkQuiet(ldk);
 });
 
+test("LDK's update_fee as funder: taken within lnkit's bounds, the channel signs for it, and payments go on at the new feerate", async () => {
+  const { ldk, lnkit, payments } = await readyChannel(false, 'ldk');
+  assert.equal(ldk.channels()[0]?.isOutbound, true);
+  // 253 → 2,000 sat/kW: LDK (the funder) sends update_fee at its next timer tick.
+  ldk.feeratePerKw = 2_000;
+  ldk.timerTick();
+  await ldk.waitFor(
+    () => ldk.channels()[0]?.feeratePerKw === 2_000 && ldkSettled(ldk),
+    WAIT_MS,
+    'LDK at the new feerate',
+  );
+  assert.ok(
+    ldk.logs.some((l) => /UpdateFee|update_fee/i.test(l)),
+    'an update_fee went',
+  );
+  const start = lnkitBalances(lnkit);
+  const out = await lnkit.manager.payments.sendPayment(ldk.createInvoice(3_333_333n, 'after the fee'));
+  assert.equal(out.status, 'succeeded', out.reason);
+  const back = await lnkit.manager.payments.createInvoice(1_111_111n, { description: 'back' });
+  await ldk.waitFor(() => ldkSettled(ldk), WAIT_MS, 'LDK settled');
+  ldk.payInvoice(back.bolt11);
+  await waitFor(() => payments.some((e) => e.type === 'PaymentClaimed'), {
+    what: 'claimed',
+    timeoutMs: WAIT_MS,
+  });
+  await waitFor(() => lnkitBalances(lnkit).localMsat === start.localMsat - 3_333_333n + 1_111_111n, {
+    what: 'lnkit settled',
+    timeoutMs: WAIT_MS,
+  });
+  assert.equal(lnkitBalances(lnkit).remoteMsat, start.remoteMsat + 3_333_333n - 1_111_111n);
+  assertLdkQuiet(ldk);
+});
+
 /** LDK's capacities (exact: its balance less the reserve the peer set, with no HTLC pending). */
 function ldkCapacities(ldk: LdkNode) {
   const c = ldk.channels()[0];

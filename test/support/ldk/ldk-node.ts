@@ -58,6 +58,8 @@ export interface LdkChannel {
   inboundCapacityMsat: bigint;
   anchors: boolean;
   fundingTxid: string | undefined;
+  /** The commitment feerate the channel is at (sat per 1000 weight). */
+  feeratePerKw: number | undefined;
 }
 
 let nextDescriptorId = 1_000_000n;
@@ -83,6 +85,8 @@ export class LdkNode {
   private timers: NodeJS.Timeout[] = [];
   private readonly checks = new Set<() => void>();
   private work: Promise<unknown> = Promise.resolve();
+  /** What LDK's fee estimator answers for every target; change it, then `timerTick()` for an update_fee. */
+  feeratePerKw = 253;
 
   private constructor(private readonly o: LdkNodeOptions) {}
 
@@ -101,8 +105,8 @@ export class LdkNode {
         this.logs.push(`${level} ${r.get_args()}`);
       },
     });
-    const feerate = this.o.feeratePerKw ?? 253;
-    const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => feerate });
+    this.feeratePerKw = this.o.feeratePerKw ?? 253;
+    const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => this.feeratePerKw });
     const broadcaster = ldk.BroadcasterInterface.new_impl({
       broadcast_transactions: (txs: Uint8Array[]) => {
         for (const tx of txs) this.broadcast(tx);
@@ -400,6 +404,12 @@ export class LdkNode {
     return hex(r.res);
   }
 
+  /** ChannelManager::timer_tick_occurred: as funder, LDK sends update_fee when its estimate moved. */
+  timerTick(): void {
+    this.chanMan.timer_tick_occurred();
+    this.pump();
+  }
+
   /** Drops the connection to a peer (LDK closes the socket). */
   disconnect(nodeId: string): void {
     this.pm.disconnect_by_node_id(Buffer.from(nodeId, 'hex'));
@@ -426,6 +436,7 @@ export class LdkNode {
         inboundCapacityMsat: c.get_inbound_capacity_msat(),
         anchors: Boolean(type?.supports_anchors_zero_fee_htlc_tx()),
         fundingTxid: txo ? hex(Uint8Array.from(txo.get_txid()).reverse()) : undefined,
+        feeratePerKw: optNumber(c.get_feerate_sat_per_1000_weight()),
       };
     });
   }
