@@ -21,7 +21,13 @@ import {
   MANAGER_INIT_FEATURES,
   type PeerLink,
 } from '@lnkit/manager';
-import { ChainMonitor, type ChannelMonitor, MonitorStore, MonitorSyncListener } from '@lnkit/monitor';
+import {
+  ChainMonitor,
+  type ChannelMonitor,
+  type EnforcementOptions,
+  MonitorStore,
+  MonitorSyncListener,
+} from '@lnkit/monitor';
 import { LNKIT_INIT_FEATURES, nodeKeyEcdh, PeerManager } from '@lnkit/peer-net';
 import { createRootLogger } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
@@ -33,6 +39,8 @@ import { TestFunding } from './test-funding.ts';
 export interface LnkitNodeOptions {
   chain: TestChain;
   manager?: Partial<ChannelManagerOptions>;
+  /** On-chain enforcement for the ChainMonitor (its claims' broadcaster, feerate, destination, signer). */
+  enforcement?: EnforcementOptions;
   /** Reopen this node (restart): its seed, data dir and funding source. */
   from?: { seed: Uint8Array; dir: string; funding: TestFunding } | undefined;
 }
@@ -97,6 +105,7 @@ export class LnkitNode {
       persister: monitorStore,
       bestBlock: { hashHex: tipHash, height },
       logger,
+      ...o.enforcement,
     });
     for (const read of await monitorStore.readAll()) {
       const monitor = await catchUp(o.chain, read, height);
