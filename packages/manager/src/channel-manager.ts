@@ -79,6 +79,13 @@ export interface ChannelManagerOptions {
    */
   snapshot?: ChannelSnapshotStore | undefined;
   /**
+   * Where events are made durable (guide step 16; the node's event log). Each event of a
+   * channel's step is awaited here before that step's snapshot is written, so a crash never
+   * loses an event (at worst the next start repeats it). `events$` still tells live
+   * subscribers, in effect order. A sink that throws is logged and the channel goes on.
+   */
+  eventSink?: ((event: ChannelEvent) => Promise<void>) | undefined;
+  /**
    * The monitors read at start (steps 8, 10, 11: synced to the tip and watched), or a lookup of
    * them: `start()` rebuilds a channel from each open monitor and its snapshot, checked against
    * the monitor. A snapshot without a monitor is not resurrected.
@@ -307,6 +314,7 @@ export class ChannelManager {
           counterpartyNodeId: monitor.info.counterpartyNodeId,
           reason: r.reason,
         };
+        await this.#record(event);
         this.#emit(event);
         continue;
       }
@@ -743,6 +751,7 @@ export class ChannelManager {
       commandRefused: (_command, refusal) => {
         channel.refused = refusal;
       },
+      record: (event) => this.#record(event),
       emit: (event) => {
         this.#settleOpen(channel, event);
         this.#emit(event);
@@ -756,6 +765,16 @@ export class ChannelManager {
       },
       logger,
     };
+  }
+
+  async #record(event: ChannelEvent): Promise<void> {
+    const sink = this.#o.eventSink;
+    if (!sink) return;
+    try {
+      await sink(event);
+    } catch (err) {
+      this.#o.logger.error({ err, event: event.type }, `a ${event.type} event could not be made durable`);
+    }
   }
 
   #emit(event: ChannelEvent): void {

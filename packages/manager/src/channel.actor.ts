@@ -31,6 +31,8 @@ export interface ChannelServices {
   broadcast(tx: Uint8Array, what: 'funding' | 'closing' | 'commitment'): Promise<void>;
   watchFunding(outpoint: OutPointData, scriptPubKey: Uint8Array): void;
   emit(event: ChannelEvent): void;
+  /** Makes an event durable; awaited before the snapshot of the step that raised it. */
+  record?(event: ChannelEvent): Promise<void>;
   /** What the payment layer hears of the channel's HTLCs (normal operation). */
   htlcEvent?(event: HtlcEvent): void;
   /** A command refused by the core (nothing happened): the caller's to hear. */
@@ -157,16 +159,26 @@ export const channelActor = defineActor({
       for (const a of answers) await apply(a);
     }
 
+    /** The step's events, durable before its snapshot moves past them (a crash repeats, never loses, one). */
+    async function record(effects: ChannelEffect[]): Promise<void> {
+      if (!services.record) return;
+      for (const e of effects) if (e.kind === 'event') await services.record(e.event);
+    }
+
     async function apply(input: ChannelInput): Promise<void> {
       const next = step(state, input, ctx);
       state = next.state;
+      await record(next.effects);
       await services.changed(state);
       await run(next.effects);
     }
 
     return {
       /** Sends what the creating step produced (open_channel or accept_channel). */
-      start: () => run(config.initialEffects),
+      start: async () => {
+        await record(config.initialEffects);
+        await run(config.initialEffects);
+      },
       handle: async (input: ChannelInput): Promise<ChannelState> => {
         try {
           await apply(input);
@@ -175,6 +187,7 @@ export const channelActor = defineActor({
           log.error({ err, input: input.kind }, 'channel failed on an internal error');
           const failed = step(state, { kind: 'internal-error', message: (err as Error).message }, ctx);
           state = failed.state;
+          await record(failed.effects).catch(() => {});
           await Promise.resolve(services.changed(state)).catch(() => {});
           await run(failed.effects).catch(() => {});
         }

@@ -41,7 +41,6 @@ import {
 } from '@lnkit/manager';
 import { spawnLocal } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
-import type { Subscription } from 'rxjs';
 import { channelEventData } from '../channel-events.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainMonitorActor, ChannelManagerActor, NodeContext } from '../context.ts';
@@ -55,7 +54,6 @@ const SIGNER_THREADS = Math.min(2, availableParallelism());
 export function channelManagerStep(): NodeComponent {
   let manager: ChannelManagerActor | undefined;
   let pool: (ChannelSignerPool & ChannelKeysSource) | undefined;
-  let events: Subscription | undefined;
   return {
     step: 9,
     name: 'channel manager',
@@ -103,24 +101,14 @@ export function channelManagerStep(): NodeComponent {
           snapshot,
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),
+          // Each event is in the log before the snapshot of the step that raised it (step 16).
+          eventSink: async (e) => {
+            const { kind, data } = channelEventData(e);
+            await ctx.get('eventLog').append(kind, data);
+          },
           shutdownScript,
           logger: ctx.root.child({ actor: 'channel-manager' }),
         },
-      });
-      const log = ctx.get('eventLog');
-      events = manager.ref.events$().subscribe({
-        next: (e) => {
-          const { kind, data } = channelEventData(e);
-          // The log waits out a full disk (storage.untilDurable): only a stopping node ends the wait.
-          log.append(kind, data).catch((err: Error) => {
-            ctx.log.error(
-              { kind, data, err: err.message },
-              `a ${kind} event could not be written: ${err.message}`,
-            );
-          });
-        },
-        error: (err: Error) =>
-          ctx.log.error({ err: err.message }, `the channel manager's events failed: ${err.message}`),
       });
       const listener = managerListener(manager);
       // Where the manager left the chain: its snapshot's best block, or step 10's on a first start.
@@ -142,7 +130,6 @@ export function channelManagerStep(): NodeComponent {
     },
     async stop() {
       await manager?.stop();
-      events?.unsubscribe();
       await pool?.close();
     },
   };
