@@ -122,11 +122,13 @@ describe('two lnkitd on one regtest chain', () => {
   test('metrics and a profile of one actor', () => {
     const m = a.json<{ actors: { actor: string; placement: string; messagesIn: number }[] }>('metrics');
     const names = m.actors.map((x) => x.actor).sort();
-    assert.deepEqual(names, ['chain-monitor', 'chain-sync', 'gossip', 'peer-manager']);
-    // The chain monitor runs on the node's thread: its persister is the node's open store.
+    assert.deepEqual(names, ['chain-monitor', 'chain-sync', 'channel-manager', 'gossip', 'peer-manager']);
+    // The chain monitor and the channel manager run on the node's thread: the monitor's
+    // persister is the node's open store, and the manager's channels are in-thread state machines.
     const placement = Object.fromEntries(m.actors.map((x) => [x.actor, x.placement]));
     assert.deepEqual(placement, {
       'chain-monitor': 'in-process',
+      'channel-manager': 'in-process',
       'chain-sync': 'worker',
       gossip: 'worker',
       'peer-manager': 'worker',
