@@ -38,6 +38,7 @@ import { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
+import { tolerantFeeBounds } from './normal-operation.ts';
 import type { Payments } from './payments/payments.ts';
 import { createPayments } from './payments/shell.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
@@ -691,10 +692,14 @@ export class ChannelManager {
 
   #channelContext(features: PeerFeatures): ChannelContext {
     const fees = this.#o.feeEstimator;
+    const bounds = () => this.#feerateBounds();
     return {
       config: this.#config,
       features,
-      normal: { feeBounds: this.#feerateBounds() },
+      // Read at each use (estimates move); the floor a little tolerant (normal-operation.ts).
+      get normal() {
+        return { feeBounds: tolerantFeeBounds(bounds()) };
+      },
       get closeFeeratePerKw() {
         return Number(fees.feeratePerKw('background'));
       },

@@ -22,6 +22,7 @@ import { FEERATE_FLOOR_PER_KW } from './fee-estimator.ts';
 import { normalFromChannel } from './htlc/from-channel.ts';
 import {
   balancesOf,
+  type FeeBounds,
   feerateOf,
   type NormalContext,
   type NormalEffect,
@@ -61,6 +62,14 @@ const NORMAL_PHASES = new Set(['ready', 'shutdown']);
 export const DEFAULT_NORMAL_CONTEXT: NormalContext = {
   feeBounds: { minPerKw: FEERATE_FLOOR_PER_KW - 3, maxPerKw: 1_000_000 },
 };
+
+/**
+ * The peer's update_fee bounds from the node's commitment feerate bounds: the floor lowered by
+ * a few sat/kW, since a peer rounding its floor to 250 where ours is 253 is no reason to close.
+ */
+export function tolerantFeeBounds(b: { minPerKw: number; maxPerKw: number }): FeeBounds {
+  return { minPerKw: Math.min(b.minPerKw, FEERATE_FLOOR_PER_KW - 3), maxPerKw: b.maxPerKw };
+}
 
 export function isNormalMessage(m: ChannelMessage): m is Extract<ChannelMessage, NormalMessage> {
   return NORMAL_MESSAGES.has(m.kind);
