@@ -13,14 +13,16 @@ import { after, test } from 'node:test';
 import { randomBytes, sha256 } from '@lnkit/crypto';
 import { compactSigner, createInvoice } from '@lnkit/invoice';
 import { KeysManager } from '@lnkit/keys';
+import type { ChannelMonitorUpdate } from '@lnkit/monitor';
 import { createRootLogger } from '@lnkit/runtime';
-import { Store } from '@lnkit/store';
+import { PersistStatus, Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
+import { Subject } from 'rxjs';
 import { ChannelManager } from '../channel-manager.ts';
 import { ManagerError } from '../errors.ts';
 import { FakeWallet, MemoryLink } from '../manager-test-kit.ts';
-import { LmdbMonitorPersister } from '../monitor-persister.ts';
+import { LmdbMonitorPersister, type MonitorPersister, type PersistCompletion } from '../monitor-persister.ts';
 import type { PaymentEvent } from './payments.ts';
 
 const logger = createRootLogger({ level: 'silent' });
@@ -43,6 +45,27 @@ interface Node {
   link: MemoryLink;
   broadcasts: Uint8Array[];
   payments: PaymentEvent[];
+  persister: HeldPersister;
+}
+
+/** A persister whose answers can be held in progress and completed later (a remote backup, say). */
+class HeldPersister implements MonitorPersister {
+  hold = false;
+  readonly held: ChannelMonitorUpdate[] = [];
+  readonly #completions = new Subject<PersistCompletion>();
+  readonly completed$ = this.#completions.asObservable();
+  constructor(private readonly inner: LmdbMonitorPersister) {}
+  async persist(update: ChannelMonitorUpdate): Promise<PersistStatus> {
+    const status = await this.inner.persist(update);
+    if (!this.hold) return status;
+    this.held.push(update);
+    return PersistStatus.inProgress();
+  }
+  release(): void {
+    this.hold = false;
+    for (const u of this.held.splice(0))
+      this.#completions.next({ channelId: hex(u.channelId), updateId: u.updateId });
+  }
 }
 
 async function node(link: MemoryLink, keys: KeysManager): Promise<Node> {
@@ -50,10 +73,11 @@ async function node(link: MemoryLink, keys: KeysManager): Promise<Node> {
   dirs.push(dir);
   const store = await Store.open(dir, { schemaVersion: 1 });
   const broadcasts: Uint8Array[] = [];
+  const persister = new HeldPersister(new LmdbMonitorPersister(store));
   const manager = new ChannelManager({
     keys,
     peers: link,
-    persister: new LmdbMonitorPersister(store),
+    persister,
     broadcaster: {
       broadcastTransactions: async (txs) => {
         broadcasts.push(...txs);
@@ -77,7 +101,7 @@ async function node(link: MemoryLink, keys: KeysManager): Promise<Node> {
     await manager.stop();
     await store.close();
   });
-  return { keys, nodeId: link.nodeId, manager, link, broadcasts, payments };
+  return { keys, nodeId: link.nodeId, manager, link, broadcasts, payments, persister };
 }
 
 /** A ready channel of 1,000,000 sat from a to b, 100,000,000 msat pushed to b. */
@@ -180,6 +204,36 @@ test('a connection dropped in the middle of a payment: reestablished, the paymen
   await waitFor(() => local(b) === 103_000_000n && remote(a) === 103_000_000n, { what: 'settled on both' });
   assert.equal(local(a), 897_000_000n);
   assert.equal(a.payments.filter((e) => e.type === 'PaymentSent').length, 3);
+});
+
+test('the durability rule: while the payee’s monitor updates are in progress nothing that depends on them leaves; once complete, the payment ends', async () => {
+  const [a, b] = await readyPair('anchors');
+  const inv = await b.manager.payments.createInvoice(4_000_000n, { description: 'held' });
+  b.persister.hold = true;
+  const sentBefore = b.link.sentTypes.length;
+  const paying = a.manager.payments.sendPayment(inv.bolt11);
+  let settled = false;
+  void paying.then(() => {
+    settled = true;
+  });
+  // b took a's commitment_signed: its holder-commitment update is in progress, so no revoke_and_ack.
+  await waitFor(() => b.persister.held.some((u) => u.steps.some((st) => st.kind === 'holder-commitment')), {
+    what: 'the holder-commitment update held',
+  });
+  await a.manager.idle();
+  await b.manager.idle();
+  assert.ok(
+    !b.link.sentTypes.slice(sentBefore).includes(133),
+    'no revoke_and_ack before the update is durable',
+  );
+  assert.equal(settled, false);
+  b.persister.release();
+  const outcome = await paying;
+  assert.equal(outcome.status, 'succeeded');
+  await waitFor(() => b.payments.some((e) => e.type === 'PaymentClaimed'), { what: 'claimed at b' });
+  await waitFor(() => local(b) === 104_000_000n && remote(a) === 104_000_000n, { what: 'settled on both' });
+  // Each message b sent after the hold waited for the update it depends on.
+  assert.ok(b.link.sentTypes.slice(sentBefore).includes(130), 'the fulfill went');
 });
 
 test('a cooperative close asked with a payment in flight: closing_signed waits for it to settle, the close pays what it left', async () => {
