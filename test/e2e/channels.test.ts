@@ -63,6 +63,9 @@ const CHANNEL_SAT = 1_000_000n;
 /** Not a whole number of sat: the msat are kept in the channel, rounded down on chain. */
 const PUSH_MSAT = 123_456_789n;
 const SECOND_PUSH_MSAT = 50_000_500n;
+const THIRD_PUSH_MSAT = 200_000_000n;
+/** BOLT 3 "Fee Calculation": a static-remotekey commitment without HTLCs weighs 724. */
+const COMMITMENT_WEIGHT = 724n;
 
 const root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-channels-'));
 let a: Daemon;
@@ -567,6 +570,8 @@ describe('channels between two lnkitd on one chain', () => {
       'openchannel',
       ib.nodeId,
       String(CHANNEL_SAT),
+      '--push-msat',
+      String(THIRD_PUSH_MSAT),
       '--type',
       'static-remotekey',
     );
@@ -599,6 +604,21 @@ describe('channels between two lnkitd on one chain', () => {
     const tx = await rawTx(commitmentTxid);
     assert.equal(tx.ins.length, 1);
     assert.equal(Buffer.from(tx.ins[0]!.hash).reverse().toString('hex'), opened.fundingTxid);
+    // BOLT 3: B's to_remote is its balance in sat; A's to_local its own less the commitment fee,
+    // which is feerate_per_kw * 724 / 1000 rounded down for some feerate of at least 253.
+    const values = tx.outs.map((o) => BigInt(o.value));
+    assert.equal(values.length, 2, values.join(', '));
+    const toRemoteSat = THIRD_PUSH_MSAT / 1000n;
+    assert.ok(values.includes(toRemoteSat), `B's to_remote ${toRemoteSat}: ${values.join(', ')}`);
+    const commitFeeSat =
+      (CHANNEL_SAT * 1000n - THIRD_PUSH_MSAT) / 1000n - values.find((v) => v !== toRemoteSat)!;
+    const lowestPerKw = (commitFeeSat * 1000n + COMMITMENT_WEIGHT - 1n) / COMMITMENT_WEIGHT;
+    assert.equal(
+      (lowestPerKw * COMMITMENT_WEIGHT) / 1000n,
+      commitFeeSat,
+      `a commitment fee of ${commitFeeSat} sat`,
+    );
+    assert.ok(lowestPerKw >= 253n, `${lowestPerKw} sat/kw`);
     const [block] = await burn(1);
     const mined = await chainRpc<{ tx: string[] }>('getblock', [block, true]);
     assert.ok(mined.tx.includes(commitmentTxid), "bcoin took A's commitment into a block");
