@@ -15,12 +15,14 @@ import {
   type OpenChannelOptions,
 } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
+import type { PaymentEvent } from './payments/payments.ts';
 
 export const channelManagerActor = defineActor({
   name: 'channel-manager',
   // openChannel waits for the peer's answers and the wallet (seconds): queued, it would hold
   // every other call that long. The manager orders its own inputs in its serial queue.
-  concurrent: ['openChannel'],
+  // sendPayment and keysend wait for the payment's outcome (the peer's round trips).
+  concurrent: ['openChannel', 'sendPayment', 'keysend'],
   async create(_ctx, options: ChannelManagerOptions) {
     const manager = new ChannelManager(options);
     // What start() says (a channel not resumed) comes before anyone can subscribe, as the ref
@@ -43,6 +45,18 @@ export const channelManagerActor = defineActor({
       ) => manager.blockConnected(block, height),
       blockDisconnected: (header: unknown, height: number) => manager.blockDisconnected(header, height),
       idle: () => manager.idle(),
+      /** Payments over a direct channel (payments/README.md); a refusal rejects with a ManagerError. */
+      sendPayment: (bolt11: string, opts?: { amountMsat?: bigint; paymentId?: string }) =>
+        manager.payments.sendPayment(bolt11, opts),
+      keysend: (nodeIdHex: string, amountMsat: bigint, opts?: { paymentId?: string }) =>
+        manager.payments.keysend(nodeIdHex, amountMsat, opts),
+      createInvoice: (
+        amountMsat: bigint | null,
+        opts?: { description?: string; expirySeconds?: number; minFinalCltvExpiryDelta?: number },
+      ) => manager.payments.createInvoice(amountMsat, opts),
+      listInvoices: () => manager.payments.listInvoices(),
+      listPayments: () => manager.payments.listPayments(),
+      paymentEvents$: (): Observable<PaymentEvent> => manager.payments.events$,
       events$: (): Observable<ChannelEvent> => {
         const held = early ?? [];
         early = undefined;

@@ -41,6 +41,7 @@ import type { MonitorPersister } from './monitor-persister.ts';
 import { tolerantFeeBounds } from './normal-operation.ts';
 import type { Payments } from './payments/payments.ts';
 import { createPayments } from './payments/shell.ts';
+import type { PaymentsStore } from './payments/store.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
 import { restoreChannel } from './restore.ts';
 import { type ChannelSnapshotStore, encodeChannelSnapshot, snapshotOf } from './snapshot.ts';
@@ -79,6 +80,8 @@ export interface ChannelManagerOptions {
    * node's Store). Without it the channels live in memory only and nothing is restored.
    */
   snapshot?: ChannelSnapshotStore | undefined;
+  /** Where payments and invoices are kept (payments/store.ts); default in memory. */
+  paymentsStore?: PaymentsStore | undefined;
   /**
    * Where events are made durable (guide step 16; the node's event log). Each event of a
    * channel's step is awaited here before that step's snapshot is written, so a crash never
@@ -195,6 +198,7 @@ export class ChannelManager {
     this.#bestHeight = options.bestHeight;
     this.#bestBlockHash = options.bestBlockHash;
     this.payments = createPayments({
+      store: options.paymentsStore,
       keys: options.keys,
       chainHash: options.chainHash,
       logger: options.logger,

@@ -80,9 +80,18 @@ export {
   type PaymentChannels,
   type PaymentEvent,
   type PaymentOutcome,
+  type PaymentView,
   Payments,
 } from './payments/payments.ts';
 export { decideReceive, type ReceiveDecision, type StoredInvoice } from './payments/receive.ts';
+export {
+  LmdbPaymentsStore,
+  MemoryPaymentsStore,
+  PAYMENTS_DB,
+  type PaymentRecord,
+  type PaymentStatus,
+  type PaymentsStore,
+} from './payments/store.ts';
 export type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 export { type RestoreInput, type RestoreResult, restoreChannel } from './restore.ts';
 export { isValidShutdownScript } from './shutdown-script.ts';

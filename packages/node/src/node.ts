@@ -29,6 +29,17 @@ import type { NodeEvents } from './event-log.ts';
 import type { NodeEvent } from './events.ts';
 import type { NodeFault, NodeFaultKind } from './faults.ts';
 import {
+  type CreatedInvoice,
+  createInvoice,
+  type InvoiceView,
+  keysend,
+  listInvoices,
+  listPayments,
+  type PaymentOutcome,
+  type PaymentView,
+  pay,
+} from './payment-api.ts';
+import {
   type GraphChannel,
   type GraphInfo,
   type GraphNode,
@@ -213,6 +224,49 @@ export class LnkitNode {
   closeChannel(channelId: string, opts?: { force?: boolean }): Promise<ClosedChannel> {
     this.assertRunning();
     return closeChannel(this.ctx, channelId, opts);
+  }
+
+  /**
+   * A BOLT 11 invoice of this node (`amountMsat` null: any amount), durably kept before it is
+   * answered, so a payment to it is claimed after a restart too. Default expiry 3600 s.
+   */
+  createInvoice(
+    amountMsat: bigint | null,
+    opts?: { description?: string; expirySeconds?: number },
+  ): Promise<CreatedInvoice> {
+    this.assertRunning();
+    return createInvoice(this.ctx, amountMsat, opts);
+  }
+
+  /**
+   * Pays a BOLT 11 invoice over a direct channel to its payee; resolves with the outcome
+   * (`succeeded` with the preimage, or `failed` with the reason). The payment id is the
+   * payment hash unless given: paying it again answers the stored outcome, after a restart
+   * too, and never pays twice. Refused before anything is sent, with `invalid-argument`
+   * naming the problem: an expired invoice, another network, no ready channel to the payee,
+   * more than the channel can send, a payment id used by another payment.
+   */
+  pay(bolt11: string, opts?: { amountMsat?: bigint; paymentId?: string }): Promise<PaymentOutcome> {
+    this.assertRunning();
+    return pay(this.ctx, bolt11, opts);
+  }
+
+  /** A spontaneous payment (keysend) to a channel peer; the same outcome and refusals as `pay`. */
+  keysend(nodeId: string, amountMsat: bigint, opts?: { paymentId?: string }): Promise<PaymentOutcome> {
+    this.assertRunning();
+    return keysend(this.ctx, nodeId, amountMsat, opts);
+  }
+
+  /** Every payment of this node, oldest first (`pending` while in flight). */
+  listPayments(): Promise<PaymentView[]> {
+    this.assertRunning();
+    return listPayments(this.ctx);
+  }
+
+  /** Every invoice of this node: unpaid, paid (with when), or expired. */
+  listInvoices(): Promise<InvoiceView[]> {
+    this.assertRunning();
+    return listInvoices(this.ctx);
   }
 
   /**

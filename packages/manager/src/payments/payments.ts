@@ -3,7 +3,8 @@
  * through the channel, the outcome from the channel's HTLC events; the payee's invoices and
  * the checks of what arrives. The channel core keeps the durability rule (a preimage is in the
  * monitor before update_fulfill_htlc leaves, and before htlc-fulfilled reaches us); this layer
- * decides and keeps its books in memory (the payments and invoices stores are to come).
+ * decides and keeps its books in a PaymentsStore (store.ts: lmdb in the node), so a payment id
+ * answers its first outcome after a restart too, and never pays twice.
  */
 import { randomBytes, sha256 } from '@lnkit/crypto';
 import { createInvoice, decodeInvoice, type Invoice, type InvoiceSigner, type Network } from '@lnkit/invoice';
@@ -26,6 +27,7 @@ import type { Refusal } from '../checks.ts';
 import { ManagerError } from '../errors.ts';
 import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
 import { decideReceive, type StoredInvoice } from './receive.ts';
+import { MemoryPaymentsStore, type PaymentRecord, type PaymentsStore } from './store.ts';
 
 /** What the payment layer says (the node's event log takes them as they are, hex and decimal). */
 export type PaymentEvent =
@@ -81,9 +83,21 @@ export interface PaymentsOptions {
   ecdh?: NodeEcdh | undefined;
   logger: Logger;
   now?: () => number;
+  /** Where payments and invoices are kept; default in memory (a restart forgets them). */
+  store?: PaymentsStore | undefined;
+}
+
+/** One outgoing payment as listPayments shows it (`pending` while its HTLC is in flight). */
+export interface PaymentView extends Omit<PaymentOutcome, 'status'> {
+  status: PaymentRecord['status'];
+  kind: PaymentRecord['kind'];
+  createdAt: number;
+  updatedAt: number;
 }
 
 interface PayRequest {
+  kind: PaymentRecord['kind'];
+  bolt11?: string;
   paymentId: string;
   payee: Uint8Array;
   paymentHash: Uint8Array;
@@ -115,6 +129,9 @@ export class Payments {
   readonly #outgoing = new Map<string, Outgoing>();
   /** By payment id: a retried id answers the first outcome instead of paying twice. */
   readonly #byId = new Map<string, Promise<PaymentOutcome>>();
+  /** Every payment of ours by id, as the store has it (loaded at start). */
+  readonly #records = new Map<string, PaymentRecord>();
+  readonly #store: PaymentsStore;
   /** Received HTLCs being claimed: `<channel>:<htlc id>` → what PaymentClaimed will say. */
   readonly #claiming = new Map<string, { paymentHash: string; amountMsat: bigint; keysend: boolean }>();
   /** Fulfils and fails refused while the peer was away, by channel, to give again once connected. */
@@ -124,6 +141,10 @@ export class Payments {
 
   constructor(o: PaymentsOptions) {
     this.#o = o;
+    this.#store = o.store ?? new MemoryPaymentsStore();
+    const { payments, invoices } = this.#store.load();
+    for (const p of payments) this.#records.set(p.paymentId, p);
+    for (const i of invoices) this.#invoices.set(hex(i.paymentHash), i);
   }
 
   #now(): number {
@@ -162,7 +183,7 @@ export class Payments {
       },
       signInvoice,
     );
-    this.#invoices.set(hex(paymentHash), {
+    const stored: StoredInvoice = {
       bolt11: invoice,
       paymentHash,
       paymentPreimage,
@@ -171,7 +192,10 @@ export class Payments {
       expiresAt: timestamp + expirySeconds,
       minFinalCltvExpiryDelta,
       status: 'unpaid',
-    });
+    };
+    // Durable before the payer can have it: a payment to it after a restart is still claimed.
+    await this.#store.saveInvoice(stored);
+    this.#invoices.set(hex(paymentHash), stored);
     return { bolt11: invoice, paymentHash: hex(paymentHash), expiresAt: timestamp + expirySeconds };
   }
 
@@ -234,6 +258,8 @@ export class Payments {
     )
       return Promise.reject(new ManagerError('invalid-argument', 'amountMsat is less than the invoice asks'));
     return this.#pay({
+      kind: 'invoice',
+      bolt11,
       paymentId: options.paymentId ?? hex(invoice.paymentHash),
       payee: invoice.payee,
       paymentHash: invoice.paymentHash,
@@ -262,6 +288,7 @@ export class Payments {
     const preimage = randomBytes(32);
     const paymentHash = sha256(preimage);
     return this.#pay({
+      kind: 'keysend',
       paymentId: options.paymentId ?? hex(paymentHash),
       payee: Buffer.from(nodeIdHex, 'hex'),
       paymentHash,
@@ -271,17 +298,70 @@ export class Payments {
     });
   }
 
+  /** Our payments, oldest first, in the shape sendPayment answers (`pending` while in flight). */
+  listPayments(): PaymentView[] {
+    return [...this.#records.values()]
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((r) => ({
+        ...outcomeOf(r),
+        status: r.status,
+        kind: r.kind,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+      }));
+  }
+
   #pay(p: PayRequest): Promise<PaymentOutcome> {
-    const known = this.#byId.get(p.paymentId);
-    if (known) return known;
-    const started = this.#start(p);
+    const known = this.#records.get(p.paymentId);
+    if (known) {
+      // A keysend's hash is new at each try: its id alone says it is the same payment.
+      if (known.kind !== p.kind || (p.kind === 'invoice' && hex(known.paymentHash) !== hex(p.paymentHash)))
+        return Promise.reject(
+          new ManagerError(
+            'invalid-argument',
+            `payment id ${p.paymentId} is already used by another payment (payment hash ${hex(known.paymentHash)})`,
+          ),
+        );
+      const inFlight = this.#byId.get(p.paymentId);
+      if (inFlight) return inFlight;
+      if (known.status === 'pending')
+        return Promise.reject(
+          new ManagerError(
+            'invalid-argument',
+            `payment ${p.paymentId} is still in flight from before the restart: its outcome comes when the channel settles it`,
+          ),
+        );
+      return Promise.resolve(outcomeOf(known));
+    }
+    const now = this.#now();
+    const record: PaymentRecord = {
+      paymentId: p.paymentId,
+      paymentHash: p.paymentHash,
+      kind: p.kind,
+      status: 'pending',
+      amountMsat: p.amountMsat,
+      feeMsat: 0n,
+      bolt11: p.bolt11,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // Taken at once (before any await), so a second call with the id waits for this one.
+    this.#records.set(p.paymentId, record);
+    const started = this.#start(p, record);
     this.#byId.set(p.paymentId, started);
-    // A payment refused before anything left may be tried again under the same id.
-    started.catch(() => this.#byId.delete(p.paymentId));
+    started.then(
+      () => this.#byId.delete(p.paymentId),
+      () => {
+        this.#byId.delete(p.paymentId);
+        // Refused before anything left: the id may be tried again.
+        if (this.#records.get(p.paymentId) === record && record.status === 'pending')
+          this.#records.delete(p.paymentId);
+      },
+    );
     return started;
   }
 
-  async #start(p: PayRequest): Promise<PaymentOutcome> {
+  async #start(p: PayRequest, record: PaymentRecord): Promise<PaymentOutcome> {
     const payeeHex = hex(p.payee);
     if (payeeHex === hex(this.#o.nodeId))
       throw new ManagerError('invalid-argument', 'the payee is this node');
@@ -307,6 +387,8 @@ export class Payments {
         settle,
       });
     });
+    // The id is durable before its HTLC can leave: after a crash a retry answers, never pays again.
+    await this.#store.savePayment(record);
     const refused = await this.#o.channels.command(channel, {
       kind: 'add-htlc',
       amountMsat: p.amountMsat,
@@ -316,6 +398,7 @@ export class Payments {
     });
     if (refused) {
       this.#outgoing.delete(hex(p.paymentHash));
+      await this.#store.removePayment(p.paymentId);
       throw new ManagerError('invalid-argument', `the channel cannot send this payment: ${refused.reason}`);
     }
     await this.#o.channels.command(channel, { kind: 'commit' });
@@ -355,25 +438,10 @@ export class Payments {
         return;
       case 'htlc-fulfilled': {
         const out = this.#outgoing.get(hex(e.paymentHash));
-        if (!out) return;
+        const record = out ? this.#records.get(out.paymentId) : this.#pendingOf(e.paymentHash);
+        if (!record) return;
         this.#outgoing.delete(hex(e.paymentHash));
-        const outcome: PaymentOutcome = {
-          paymentId: out.paymentId,
-          paymentHash: hex(out.paymentHash),
-          status: 'succeeded',
-          amountMsat: out.amountMsat,
-          feeMsat: 0n,
-          preimage: hex(e.paymentPreimage),
-        };
-        this.#events.next({
-          type: 'PaymentSent',
-          paymentId: out.paymentId,
-          paymentHash: outcome.paymentHash,
-          preimage: hex(e.paymentPreimage),
-          amountMsat: out.amountMsat,
-          feeMsat: 0n,
-        });
-        out.settle(outcome);
+        this.#finish(record, { status: 'succeeded', preimage: e.paymentPreimage }, out);
         return;
       }
       case 'htlc-resolved':
@@ -383,11 +451,61 @@ export class Payments {
     }
   }
 
+  /** A payment of ours still pending with this hash (one in flight before a restart). */
+  #pendingOf(paymentHash: Uint8Array): PaymentRecord | undefined {
+    const h = hex(paymentHash);
+    for (const r of this.#records.values())
+      if (r.status === 'pending' && hex(r.paymentHash) === h && !this.#byId.has(r.paymentId)) return r;
+    return undefined;
+  }
+
+  /** The outcome kept (durably), then told: PaymentSent / PaymentFailed, and the caller's promise. */
+  #finish(
+    record: PaymentRecord,
+    end: { status: 'succeeded'; preimage: Uint8Array } | { status: 'failed'; reason: string },
+    out: Outgoing | undefined,
+  ): void {
+    record.status = end.status;
+    record.updatedAt = this.#now();
+    if (end.status === 'succeeded') record.preimage = end.preimage;
+    else record.reason = end.reason;
+    const outcome = outcomeOf(record);
+    void this.#store
+      .savePayment(record)
+      .catch((err: unknown) => this.#o.logger.error({ err }, 'a payment outcome could not be stored'))
+      .then(() => {
+        if (end.status === 'succeeded')
+          this.#events.next({
+            type: 'PaymentSent',
+            paymentId: record.paymentId,
+            paymentHash: outcome.paymentHash,
+            preimage: hex(end.preimage),
+            amountMsat: record.amountMsat,
+            feeMsat: record.feeMsat,
+          });
+        else
+          this.#events.next({
+            type: 'PaymentFailed',
+            paymentId: record.paymentId,
+            paymentHash: outcome.paymentHash,
+            reason: end.reason,
+          });
+        out?.settle(outcome);
+      });
+  }
+
   #onOfferedResolved(e: Extract<HtlcEvent, { type: 'htlc-resolved' }>): void {
     if (e.removal.kind === 'fulfill') return; // htlc-fulfilled said it
     const out = this.#outgoing.get(hex(e.paymentHash));
-    if (!out) return;
+    if (!out) {
+      // In flight before a restart: the onion's shared secrets are gone with it.
+      const record = this.#pendingOf(e.paymentHash);
+      if (record)
+        this.#finish(record, { status: 'failed', reason: 'failed by the peer (after a restart)' }, undefined);
+      return;
+    }
     this.#outgoing.delete(hex(e.paymentHash));
+    const record = this.#records.get(out.paymentId);
     let reason: string;
     if (e.removal.kind === 'fail') {
       try {
@@ -400,21 +518,7 @@ export class Payments {
         reason = 'a failure that does not decrypt';
       }
     } else reason = `malformed (${failureName(e.removal.failureCode) ?? e.removal.failureCode})`;
-    this.#events.next({
-      type: 'PaymentFailed',
-      paymentId: out.paymentId,
-      paymentHash: hex(out.paymentHash),
-      reason,
-    });
-    out.settle({
-      paymentId: out.paymentId,
-      paymentHash: hex(out.paymentHash),
-      status: 'failed',
-      amountMsat: out.amountMsat,
-      feeMsat: 0n,
-      preimage: null,
-      reason,
-    });
+    if (record) this.#finish(record, { status: 'failed', reason }, out);
   }
 
   #onReceivedResolved(channel: number, e: Extract<HtlcEvent, { type: 'htlc-resolved' }>): void {
@@ -424,12 +528,15 @@ export class Payments {
     this.#claiming.delete(key);
     if (e.removal.kind !== 'fulfill') return;
     const invoice = this.#invoices.get(claim.paymentHash);
-    if (invoice) {
-      invoice.status = 'paid';
-      invoice.paidAtSeconds = this.#now();
-      invoice.receivedMsat = claim.amountMsat;
-    }
-    this.#events.next({ type: 'PaymentClaimed', ...claim });
+    const claimed = () => this.#events.next({ type: 'PaymentClaimed', ...claim });
+    if (!invoice) return claimed();
+    invoice.status = 'paid';
+    invoice.paidAtSeconds = this.#now();
+    invoice.receivedMsat = claim.amountMsat;
+    void this.#store
+      .saveInvoice(invoice)
+      .catch((err: unknown) => this.#o.logger.error({ err }, 'a paid invoice could not be stored'))
+      .then(claimed);
   }
 
   /** BOLT 4 at the final node: peel, check against the invoice, fulfill or fail. */
@@ -542,4 +649,16 @@ function localBalanceMsat(s: ChannelState): bigint {
   // Spendable now: our side of our own commitment, in-flight HTLCs taken out.
   if (s.normal) return balancesOf(s.normal.ledger, 'local', true).toLocalMsat;
   return s.commitments?.toLocalMsat ?? 0n;
+}
+
+function outcomeOf(r: PaymentRecord): PaymentOutcome {
+  return {
+    paymentId: r.paymentId,
+    paymentHash: hex(r.paymentHash),
+    status: r.status === 'succeeded' ? 'succeeded' : 'failed',
+    amountMsat: r.amountMsat,
+    feeMsat: r.feeMsat,
+    preimage: r.preimage ? hex(r.preimage) : null,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+  };
 }

@@ -3,6 +3,7 @@ import { compactSigner } from '@lnkit/invoice';
 import type { Logger } from '@lnkit/runtime';
 import { networkOfChain } from './network.ts';
 import { type PaymentChannels, Payments } from './payments.ts';
+import type { PaymentsStore } from './store.ts';
 
 export interface PaymentKeys {
   readonly nodeId: Uint8Array;
@@ -15,6 +16,7 @@ export function createPayments(o: {
   chainHash: Uint8Array;
   channels: PaymentChannels;
   logger: Logger;
+  store?: PaymentsStore | undefined;
 }): Payments {
   const { keys } = o;
   const sign = keys.signWithNodeKey?.bind(keys);
@@ -26,5 +28,6 @@ export function createPayments(o: {
     signInvoice: sign ? compactSigner(sign, keys.nodeId) : undefined,
     ecdh,
     logger: o.logger.child({ component: 'payments' }),
+    store: o.store,
   });
 }

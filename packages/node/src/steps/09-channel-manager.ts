@@ -36,16 +36,19 @@ import {
   type ChannelSnapshotStore,
   channelManagerActor,
   LmdbChannelSnapshotStore,
+  LmdbPaymentsStore,
   MANAGER_INIT_FEATURES,
   type MonitorPersister,
 } from '@lnkit/manager';
 import { spawnLocal } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
+import type { Subscription } from 'rxjs';
 import { channelEventData } from '../channel-events.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainMonitorActor, ChannelManagerActor, NodeContext } from '../context.ts';
 import { NodeError } from '../errors.ts';
 import { chainHash } from '../network.ts';
+import { paymentEventData } from '../payment-events.ts';
 import { DeferredPeerLink } from '../peer-link.ts';
 
 /** Signer workers: a commitment's signatures are split across them; two is plenty without HTLCs. */
@@ -54,6 +57,7 @@ const SIGNER_THREADS = Math.min(2, availableParallelism());
 export function channelManagerStep(): NodeComponent {
   let manager: ChannelManagerActor | undefined;
   let pool: (ChannelSignerPool & ChannelKeysSource) | undefined;
+  let paymentEvents: Subscription | undefined;
   return {
     step: 9,
     name: 'channel manager',
@@ -75,7 +79,8 @@ export function channelManagerStep(): NodeComponent {
       const wallet = ctx.get('wallet');
       // Claims (step 6) are signed in the pool's workers, which check every output is the wallet's.
       ctx.set('claimSigner', (m) => {
-        if (!pool) throw new NodeError('invalid-config', 'a supplied signer provider signs no on-chain claims');
+        if (!pool)
+          throw new NodeError('invalid-config', 'a supplied signer provider signs no on-chain claims');
         return pool.claimSigner(m.info.channelKeyIndex, (script) => wallet.pathOf(script));
       });
       const shutdownScript = await freshScripts(wallet);
@@ -99,6 +104,8 @@ export function channelManagerStep(): NodeComponent {
           bestHeight: syncedTo.height,
           bestBlockHash: syncedTo.hashHex,
           snapshot,
+          // Payments and invoices (status, amounts, preimages) in the node's store, each write durable.
+          paymentsStore: new LmdbPaymentsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),
           // Each event is in the log before the snapshot of the step that raised it (step 16).
@@ -109,6 +116,20 @@ export function channelManagerStep(): NodeComponent {
           shutdownScript,
           logger: ctx.root.child({ actor: 'channel-manager' }),
         },
+      });
+      // Payment events into the log (on GET /v1/events): each written after the payment's
+      // record, which is what a retry or listPayments answers from.
+      const eventLog = ctx.get('eventLog');
+      paymentEvents = manager.ref.paymentEvents$().subscribe((e) => {
+        const { kind, data } = paymentEventData(e);
+        eventLog
+          .append(kind, data)
+          .catch((err: unknown) =>
+            ctx.log.error(
+              { err: (err as Error).message, event: kind },
+              'a payment event could not be logged',
+            ),
+          );
       });
       const listener = managerListener(manager);
       // Where the manager left the chain: its snapshot's best block, or step 10's on a first start.
@@ -129,6 +150,7 @@ export function channelManagerStep(): NodeComponent {
       ctx.set('channelManager', manager);
     },
     async stop() {
+      paymentEvents?.unsubscribe();
       await manager?.stop();
       await pool?.close();
     },
