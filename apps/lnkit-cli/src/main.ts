@@ -15,6 +15,7 @@ import {
   listNodesText,
   queryRoutesText,
 } from './graph-text.ts';
+import { PAYMENT_USAGE, paymentRequest, paymentText } from './payment-text.ts';
 import { forTerminal, jsonForTerminal } from './terminal.ts';
 
 const USAGE = `usage: lnkit-cli [--datadir DIR] [--json] <command> [args]
@@ -40,7 +41,7 @@ commands:
   listchannels                     this node's channels: state, balances, funding and closing
   closechannel CHANNEL_ID [--force]  close a channel cooperatively (--force: our commitment on chain)
   events [--since SEQ]             follow the node's events, one line each (the pending ones first)
-
+${PAYMENT_USAGE}
 options:
   --datadir DIR    lnkitd's data directory (default ~/.lnkit, or LNKIT_DATADIR)
   --json           print the API's JSON answer
@@ -56,11 +57,16 @@ const VALUE_OPTIONS = {
   '--push-msat': ['openchannel'],
   '--type': ['openchannel'],
   '--since': ['events'],
+  '--description': ['invoice'],
+  '--expiry': ['invoice'],
+  '--amount-msat': ['pay'],
 } as const;
 /** What an option's value is, for the message when it is missing. */
 const VALUE_WANTED: Partial<Record<keyof typeof VALUE_OPTIONS, string>> = {
   '--type': 'anchors or static-remotekey',
   '--since': 'an event seq (a whole number)',
+  '--description': 'a text',
+  '--expiry': 'a number of seconds',
 };
 /** Options that are flags, and the command each goes with. */
 const FLAG_OPTIONS = { '--public': 'openchannel', '--force': 'closechannel' } as const;
@@ -201,6 +207,8 @@ class ConnectError extends Error {}
 type Json = Record<string, unknown>;
 
 function human(command: string, out: Json): string {
+  const payment = paymentText(command, out);
+  if (payment !== undefined) return payment;
   switch (command) {
     case 'getinfo': {
       const listening = out.listening as { host: string; port: number } | null;
@@ -542,8 +550,20 @@ async function run(argv: string[]): Promise<number> {
         args.json,
       );
     }
-    default:
-      throw new UsageError(`unknown command "${args.command}"`);
+    default: {
+      const payment = paymentRequest(
+        args.command,
+        rest,
+        {
+          description: args.values['--description'],
+          expiry: args.values['--expiry'],
+          amountMsat: args.values['--amount-msat'],
+        },
+        need,
+      );
+      if (!payment) throw new UsageError(`unknown command "${args.command}"`);
+      request = payment;
+    }
   }
   const client = new Client(args.dataDir);
   const { status, text } = await client.call(request.method, request.path, request.body);

@@ -27,6 +27,7 @@ import {
 import type { LogFileStats, Logger } from '@lnkit/runtime';
 import { channelRoutes } from './channel-api.ts';
 import type { ChannelNode } from './channel-node.ts';
+import { type PaymentNode, paymentRoutes } from './payment-api.ts';
 import { type EventStreamOptions, EventStreamStart, replayFrom, streamEvents } from './event-stream.ts';
 import { type FaultLog, faultLog } from './fault-log.ts';
 
@@ -322,6 +323,12 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
       apiError: (status, code, message) => new ApiError(status, code, message),
       badParam,
       nodeIdParam,
+    }),
+    ...paymentRoutes(node satisfies PaymentNode, {
+      apiError: (status, code, message) => new ApiError(status, code, message),
+      badParam,
+      nodeIdParam,
+      msatParam,
     }),
     // Server-sent events (event-stream.ts): answered by streaming, not by send().
     '/v1/events': {

@@ -529,7 +529,10 @@ export class Payments {
     if (e.removal.kind !== 'fulfill') return;
     const invoice = this.#invoices.get(claim.paymentHash);
     const claimed = () => this.#events.next({ type: 'PaymentClaimed', ...claim });
-    if (!invoice) return claimed();
+    if (!invoice) {
+      claimed();
+      return;
+    }
     invoice.status = 'paid';
     invoice.paidAtSeconds = this.#now();
     invoice.receivedMsat = claim.amountMsat;
