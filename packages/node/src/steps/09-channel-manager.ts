@@ -165,7 +165,13 @@ async function signerPool(dataDir: string, nodeId: string): Promise<ChannelSigne
     if (Buffer.from(key.publicKey).toString('hex') !== nodeId)
       throw new NodeError('seed-mismatch', `keys_seed in ${dataDir} changed while the node started`);
     // Randomness needs no secret: temporary channel ids, key indexes and aliases.
-    return Object.assign(pool, { nodeId: key.publicKey, getSecureRandomBytes: () => randomBytes(32) });
+    // The node key in the pool's workers signs our invoices (BOLT 11) and peels onions to us (BOLT 4).
+    return Object.assign(pool, {
+      nodeId: key.publicKey,
+      getSecureRandomBytes: () => randomBytes(32),
+      signWithNodeKey: (digest: Uint8Array) => key.sign(digest),
+      ecdhWithNodeKey: (publicKey: Uint8Array) => key.ecdh(publicKey),
+    });
   } catch (err) {
     await pool.close();
     throw err;
