@@ -11,7 +11,7 @@
  * where the chain sync (step 10) resumes it.
  */
 import type { BestBlock, OutPointData } from '@lnkit/monitor';
-import { defineRecord, type FieldCodec, fieldCodec as f, type NamedDb, type Store } from '@lnkit/store';
+import { defineRecord, fieldCodec as f, type NamedDb, type Store } from '@lnkit/store';
 import type { ChannelPhase, ChannelState, FundingConfirmation } from './channel-state.ts';
 
 /** What the snapshot keeps of a cooperative close: the negotiation itself restarts at reestablish (BOLT 2). */
@@ -90,22 +90,6 @@ export interface ChannelSnapshotStore {
   saveBestBlock(bestBlock: BestBlock): Promise<void>;
 }
 
-function enumCodec<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
-  return {
-    name,
-    encode: (v) => {
-      const i = values.indexOf(v);
-      if (i < 0) throw new RangeError(`not a ${name}`);
-      return Uint8Array.of(i);
-    },
-    decode: (b) => {
-      const v = b.length === 1 ? values[b[0] as number] : undefined;
-      if (v === undefined) throw new RangeError(`not a known ${name}`);
-      return v;
-    },
-  };
-}
-
 /** Never reorder; append only (the index is what is stored). */
 const PHASES: readonly ChannelPhase[] = [
   'awaiting-accept',
@@ -130,8 +114,8 @@ const snapshotRecord = defineRecord<ChannelSnapshot>({
     channelId: { type: 0, codec: f.bytes32 },
     temporaryChannelId: { type: 2, codec: f.bytes32 },
     counterpartyNodeId: { type: 4, codec: f.hex(33) },
-    phase: { type: 6, codec: enumCodec('channel phase', PHASES) },
-    role: { type: 8, codec: enumCodec('channel role', ['funder', 'fundee'] as const) },
+    phase: { type: 6, codec: f.enum('channel phase', PHASES) },
+    role: { type: 8, codec: f.enum('channel role', ['funder', 'fundee'] as const) },
     fundingOutpoint: {
       type: 10,
       codec: f.struct<OutPointData>('outpoint', {
@@ -164,7 +148,7 @@ const snapshotRecord = defineRecord<ChannelSnapshot>({
     close: {
       type: 42,
       codec: f.struct<CloseSnapshot>('cooperative close', {
-        initiator: { type: 0, codec: enumCodec('close initiator', ['local', 'remote'] as const) },
+        initiator: { type: 0, codec: f.enum('close initiator', ['local', 'remote'] as const) },
         localScript: { type: 2, codec: f.bytes },
         remoteScript: { type: 4, codec: f.bytes, optional: true },
         shutdownSent: { type: 6, codec: f.bool },

@@ -40,26 +40,9 @@ import type {
   RevokedCommitmentHtlcs,
 } from './types.ts';
 
-/** A string enum stored as one byte: its index in `values`. Never reorder; append only. */
-function enumCodec<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
-  return {
-    name,
-    encode: (v) => {
-      const i = values.indexOf(v);
-      if (i < 0) throw new RangeError(`not a ${name}`);
-      return Uint8Array.of(i);
-    },
-    decode: (b) => {
-      const v = b.length === 1 ? values[b[0] as number] : undefined;
-      if (v === undefined) throw new RangeError(`not a known ${name}`);
-      return v;
-    },
-  };
-}
-
-const channelType = enumCodec<ChannelType>('channel type', ['static_remotekey', 'anchors_zero_fee_htlc_tx']);
-const direction = enumCodec<HtlcData['direction']>('HTLC direction', ['offered', 'received']);
-const spendKind = enumCodec<FundingSpendKind>('funding spend kind', [
+const channelType = f.enum<ChannelType>('channel type', ['static_remotekey', 'anchors_zero_fee_htlc_tx']);
+const direction = f.enum<HtlcData['direction']>('HTLC direction', ['offered', 'received']);
+const spendKind = f.enum<FundingSpendKind>('funding spend kind', [
   'mutual-close',
   'holder-commitment',
   'counterparty-commitment',
@@ -67,7 +50,7 @@ const spendKind = enumCodec<FundingSpendKind>('funding spend kind', [
   'counterparty-revoked-commitment',
   'unknown-commitment',
 ]);
-const claimKind = enumCodec<ClaimKind>('claim kind', [
+const claimKind = f.enum<ClaimKind>('claim kind', [
   'delayed',
   'payment',
   'revocation',

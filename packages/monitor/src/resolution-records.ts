@@ -17,24 +17,7 @@ import type {
 } from './claims/types.ts';
 import type { FundingSpendKind, HtlcData } from './types.ts';
 
-/** A string enum stored as one byte: its index in `values`. Never reorder; append only. */
-function enumCodec<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
-  return {
-    name,
-    encode: (v) => {
-      const i = values.indexOf(v);
-      if (i < 0) throw new RangeError(`not a ${name}`);
-      return Uint8Array.of(i);
-    },
-    decode: (b) => {
-      const v = b.length === 1 ? values[b[0] as number] : undefined;
-      if (v === undefined) throw new RangeError(`not a known ${name}`);
-      return v;
-    },
-  };
-}
-
-const spendKind = enumCodec<FundingSpendKind>('funding spend kind', [
+const spendKind = f.enum<FundingSpendKind>('funding spend kind', [
   'mutual-close',
   'holder-commitment',
   'counterparty-commitment',
@@ -42,20 +25,20 @@ const spendKind = enumCodec<FundingSpendKind>('funding spend kind', [
   'counterparty-revoked-commitment',
   'unknown-commitment',
 ]);
-const source = enumCodec<ClaimSource>('claim source', [
+const source = f.enum<ClaimSource>('claim source', [
   'holder-commitment',
   'holder-htlc-transaction',
   'counterparty-commitment',
   'revoked-commitment',
   'revoked-htlc-transaction',
 ]);
-const outputKind = enumCodec<PendingOutput['output']>('output kind', [
+const outputKind = f.enum<PendingOutput['output']>('output kind', [
   'to_local',
   'to_remote',
   'htlc',
   'htlc-transaction-output',
 ]);
-const witnessKind = enumCodec<ClaimWitnessKind>('claim witness', [
+const witnessKind = f.enum<ClaimWitnessKind>('claim witness', [
   'to-local-delayed',
   'to-local-revocation',
   'offered-htlc-revocation',
@@ -65,20 +48,15 @@ const witnessKind = enumCodec<ClaimWitnessKind>('claim witness', [
   'to-remote',
   'to-remote-anchors',
 ]);
-const htlcTxKind = enumCodec<HolderHtlcTransaction['kind']>('HTLC transaction kind', [
+const htlcTxKind = f.enum<HolderHtlcTransaction['kind']>('HTLC transaction kind', [
   'htlc-timeout',
   'htlc-success',
 ]);
-const keyKind = enumCodec<ClaimKey['kind']>('claim key', [
-  'delayed-payment',
-  'payment',
-  'htlc',
-  'revocation',
-]);
+const keyKind = f.enum<ClaimKey['kind']>('claim key', ['delayed-payment', 'payment', 'htlc', 'revocation']);
 
 const htlc = f.struct<HtlcData>('htlc', {
   id: { type: 0, codec: f.u64 },
-  direction: { type: 2, codec: enumCodec<HtlcData['direction']>('HTLC direction', ['offered', 'received']) },
+  direction: { type: 2, codec: f.enum<HtlcData['direction']>('HTLC direction', ['offered', 'received']) },
   amountMsat: { type: 4, codec: f.u64 },
   paymentHash: { type: 6, codec: f.bytes32 },
   cltvExpiry: { type: 8, codec: f.u32 },

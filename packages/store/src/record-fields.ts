@@ -75,6 +75,25 @@ export const fieldCodec = {
   fixed(n: number): FieldCodec<Uint8Array> {
     return fromTlv(`${n} bytes`, tlv.fixed(0n, n, `${n} bytes`));
   },
+  /**
+   * A string enum stored as one byte: its index in `values`. Never reorder `values`; append only
+   * (the index is what is stored, so a value's byte is fixed once written).
+   */
+  enum<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
+    return {
+      name,
+      encode: (v) => {
+        const i = values.indexOf(v);
+        if (i < 0) fail(`not a ${name}`);
+        return Uint8Array.of(i);
+      },
+      decode: (b) => {
+        const v = b.length === 1 ? values[b[0] as number] : undefined;
+        if (v === undefined) fail(`not a known ${name}`);
+        return v;
+      },
+    };
+  },
   /** A hex string of `n` bytes, stored as the bytes; read back in lower case. */
   hex(n: number): FieldCodec<string> {
     const re = new RegExp(`^(?:[0-9a-fA-F]{2}){${n}}$`);

@@ -365,6 +365,15 @@ describe('record codec', () => {
     );
   });
 
+  test("an enum field is the value's index in one byte; others are refused both ways", () => {
+    const side = f.enum('side', ['local', 'remote'] as const);
+    assert.deepEqual(side.encode('remote'), Uint8Array.of(1));
+    assert.equal(side.decode(Uint8Array.of(0)), 'local');
+    assert.throws(() => side.encode('neither' as 'local'), /not a side/);
+    assert.throws(() => side.decode(Uint8Array.of(2)), /not a known side/);
+    assert.throws(() => side.decode(Uint8Array.of(0, 0)), /not a known side/);
+  });
+
   test('a wrong declaration is refused when it is made', () => {
     const bad = (def: object) => codeOf(() => defineRecord(def as never));
     const fields = { a: { type: 0, codec: f.u8 } };
