@@ -8,62 +8,23 @@
  * Run: node scripts/test.mjs test/interop/ldk-channel-close.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
-import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+import { connectedPair, interopChain, mine, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
+import type { LdkNode } from '../support/ldk/ldk-node.ts';
+import type { LnkitNode } from '../support/ldk/lnkit-node.ts';
 
-let chain: TestChain;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  await initLdk();
-  chain = await startTestChain();
-  await chain.activateSegwit();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await chain?.stop();
-});
-
-const WAIT_MS = 60_000;
-
-async function mine(ldk: LdkNode, lnkit: LnkitNode, n: number): Promise<void> {
-  await chain.mine(n);
-  await ldk.syncToTip();
-  await lnkit.syncToTip();
-}
+const env = interopChain();
 
 /** A ready channel between a fresh LDK node and a fresh lnkit node; `opener` funds it. */
 async function readyChannel(anchors: boolean, opener: 'ldk' | 'lnkit') {
-  const lnkit = await LnkitNode.create({ chain });
-  cleanups.push(() => lnkit.stop());
-  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, anchors, minimumDepth: 3 });
-  cleanups.push(() => ldk.stop());
-  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
-  await lnkit.funding.addCoins(1, 1_200_000n);
-  await mine(ldk, lnkit, 1);
-  if (opener === 'ldk') ldk.openChannel(lnkit.nodeId, 1_000_000n, 50_000_000n);
-  else await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 50_000_000n });
-  await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
-    what: 'ChannelPending',
-    timeoutMs: WAIT_MS,
+  const pair = await connectedPair(env, { ldk: { anchors, minimumDepth: 3 } });
+  const channelId = await openedChannel(env, pair, {
+    opener,
+    capacitySat: 1_000_000n,
+    pushMsat: 50_000_000n,
   });
-  await ldk.waitFor(
-    () => ldk.events.some((e) => e.type === 'ChannelPending'),
-    WAIT_MS,
-    'ChannelPending at LDK',
-  );
-  await mine(ldk, lnkit, 3);
-  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-    what: 'ready at lnkit',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
-  const channelId = lnkit.manager.listChannels()[0]?.channelId as string;
-  return { ldk, lnkit, channelId };
+  return { ...pair, channelId };
 }
 
 /** Waits for the closing transaction, mines it, and checks both sides call the channel closed. */
@@ -92,8 +53,8 @@ async function closesOnChain(
     accepted.length >= 1,
     `bcoin accepted the closing transaction: ${JSON.stringify([...lnkit.broadcasts, ...ldk.broadcasts])}`,
   );
-  await mine(ldk, lnkit, 1);
-  const tx = (await chain.rpc('getrawtransaction', [closingTxid, true])) as {
+  await mine(env, ldk, lnkit, 1);
+  const tx = (await env.chain.rpc('getrawtransaction', [closingTxid, true])) as {
     confirmations?: number;
     vout: unknown[];
   };

@@ -7,38 +7,15 @@
  * Run: node scripts/test.mjs test/interop/ldk-channel-open.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { formatShortChannelId } from '@lnkit/wire';
-import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
-import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+import { connectedPair, interopChain, mine, WAIT_MS } from '../support/ldk/interop.ts';
+import type { LdkNode } from '../support/ldk/ldk-node.ts';
 
-let chain: TestChain;
-const cleanups: (() => Promise<void>)[] = [];
+const env = interopChain();
 
-before(async () => {
-  await initLdk();
-  chain = await startTestChain();
-  await chain.activateSegwit();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await chain?.stop();
-});
-
-/** Generous: the machine may be busy; a condition that holds returns at once. */
-const WAIT_MS = 60_000;
-
-async function nodes(o: { anchors: boolean }): Promise<{ ldk: LdkNode; lnkit: LnkitNode }> {
-  const lnkit = await LnkitNode.create({ chain });
-  cleanups.push(() => lnkit.stop());
-  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, anchors: o.anchors });
-  cleanups.push(() => ldk.stop());
-  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
-  return { ldk, lnkit };
-}
+const nodes = (o: { anchors: boolean }) => connectedPair(env, { ldk: { anchors: o.anchors } });
 
 /** LDK logged no error or warning, and no error message came from lnkit. */
 function assertLdkQuiet(ldk: LdkNode): void {
@@ -47,20 +24,13 @@ function assertLdkQuiet(ldk: LdkNode): void {
   assert.deepEqual(loud, []);
 }
 
-/** Mines `n` blocks and feeds them to both nodes. */
-async function mine(ldk: LdkNode, lnkit: LnkitNode, n: number): Promise<void> {
-  await chain.mine(n);
-  await ldk.syncToTip();
-  await lnkit.syncToTip();
-}
-
 for (const anchors of [false, true]) {
   const typeName = anchors ? 'anchors' : 'static-remotekey';
 
   test(`${typeName}: LDK opens to lnkit; both ready after lnkit's minimum_depth of 3`, async () => {
     const { ldk, lnkit } = await nodes({ anchors });
     await lnkit.funding.addCoins(1, 1_200_000n);
-    await mine(ldk, lnkit, 1);
+    await mine(env, ldk, lnkit, 1);
     ldk.openChannel(lnkit.nodeId, 1_000_000n, 10_000_000n);
     await waitFor(() => lnkit.events.find((e) => e.type === 'ChannelPending'), {
       what: 'ChannelPending at lnkit',
@@ -79,9 +49,9 @@ for (const anchors of [false, true]) {
     assert.equal(pending.fundingTxid, ldk.broadcasts[0]?.txid);
     assert.equal(pending.type, typeName, 'the type LDK asked for');
 
-    await mine(ldk, lnkit, 2);
+    await mine(env, ldk, lnkit, 2);
     assert.equal(lnkit.manager.listChannels()[0]?.state, 'awaiting-confirmation', 'not ready at depth 2');
-    await mine(ldk, lnkit, 1);
+    await mine(env, ldk, lnkit, 1);
     await waitFor(() => lnkit.events.find((e) => e.type === 'ChannelReady'), {
       what: 'ChannelReady at lnkit',
       timeoutMs: WAIT_MS,
@@ -114,7 +84,7 @@ for (const anchors of [false, true]) {
   test(`${typeName}: lnkit opens to LDK; both ready after LDK's minimum_depth of 6`, async () => {
     const { ldk, lnkit } = await nodes({ anchors });
     await lnkit.funding.addCoins(1, 1_200_000n);
-    await mine(ldk, lnkit, 1);
+    await mine(env, ldk, lnkit, 1);
     const opened = await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 2_000_000n });
     assert.deepEqual(
       lnkit.broadcasts.map((b) => b.accepted),
@@ -132,9 +102,9 @@ for (const anchors of [false, true]) {
     assert.equal(pending?.type, typeName, 'lnkit proposes anchors when both offer it');
     assert.equal(pending?.minimumDepth, 6, "LDK's minimum_depth");
 
-    await mine(ldk, lnkit, 5);
+    await mine(env, ldk, lnkit, 5);
     assert.equal(lnkit.manager.listChannels()[0]?.state, 'awaiting-confirmation', 'not ready at depth 5');
-    await mine(ldk, lnkit, 1);
+    await mine(env, ldk, lnkit, 1);
     await waitFor(() => lnkit.events.find((e) => e.type === 'ChannelReady'), {
       what: 'ChannelReady at lnkit',
       timeoutMs: WAIT_MS,

@@ -9,32 +9,13 @@
  * Run: node scripts/test.mjs test/interop/ldk-channel-restart.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
-import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+import { connectedPair, interopChain, mine, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
+import type { LdkNode } from '../support/ldk/ldk-node.ts';
+import type { LnkitNode } from '../support/ldk/lnkit-node.ts';
 
-let chain: TestChain;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  await initLdk();
-  chain = await startTestChain();
-  await chain.activateSegwit();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await chain?.stop();
-});
-
-const WAIT_MS = 60_000;
-
-async function mine(ldk: LdkNode, lnkit: LnkitNode | undefined, n: number): Promise<void> {
-  await chain.mine(n);
-  await ldk.syncToTip();
-  await lnkit?.syncToTip();
-}
+const env = interopChain();
 
 for (const { anchors, opener } of [
   { anchors: false, opener: 'lnkit' },
@@ -42,29 +23,9 @@ for (const { anchors, opener } of [
 ] as const) {
   const typeName = anchors ? 'anchors' : 'static-remotekey';
   test(`${typeName}, opened by ${opener}: lnkit restarts from its data dir, reestablishes with LDK, and closes cooperatively`, async () => {
-    const lnkit = await LnkitNode.create({ chain });
-    cleanups.push(() => lnkit.stop());
-    const ldk = await LdkNode.create({ chain, funding: lnkit.funding, anchors, minimumDepth: 3 });
-    cleanups.push(() => ldk.stop());
-    await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-    await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), {
-      what: 'lnkit sees LDK',
-    });
-    await lnkit.funding.addCoins(1, 1_200_000n);
-    await mine(ldk, lnkit, 1);
-    if (opener === 'ldk') ldk.openChannel(lnkit.nodeId, 1_000_000n, 50_000_000n);
-    else await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 50_000_000n });
-    await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
-      what: 'ChannelPending',
-      timeoutMs: WAIT_MS,
-    });
-    await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
-    await mine(ldk, lnkit, 3);
-    await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-      what: 'ready at lnkit',
-      timeoutMs: WAIT_MS,
-    });
-    await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+    const pair = await connectedPair(env, { ldk: { anchors, minimumDepth: 3 } });
+    const { ldk, lnkit } = pair;
+    await openedChannel(env, pair, { opener, capacitySat: 1_000_000n, pushMsat: 50_000_000n });
     const before = lnkit.manager.listChannels()[0];
     assert.ok(before);
     const heightBefore = lnkit.height;
@@ -77,8 +38,8 @@ for (const { anchors, opener } of [
       'not usable at LDK while lnkit is down',
     );
     const lnkit2 = await restarting;
-    cleanups.push(() => lnkit2.stop());
-    await mine(ldk, undefined, 1);
+    env.defer(() => lnkit2.stop());
+    await mine(env, ldk, undefined, 1);
     assert.equal(lnkit2.nodeId, lnkit.nodeId, 'the same node');
     assert.equal(
       lnkit2.chainMonitor.monitors().length,
@@ -116,8 +77,8 @@ for (const { anchors, opener } of [
       () => [...lnkit2.broadcasts, ...ldk.broadcasts].some((b) => b.accepted && b.txid === closingTxid),
       { what: 'bcoin accepted the closing transaction', timeoutMs: WAIT_MS },
     );
-    await mine(ldk, lnkit2, 1);
-    const tx = (await chain.rpc('getrawtransaction', [closingTxid, true])) as { confirmations?: number };
+    await mine(env, ldk, lnkit2, 1);
+    const tx = (await env.chain.rpc('getrawtransaction', [closingTxid, true])) as { confirmations?: number };
     assert.ok((tx.confirmations ?? 0) >= 1, 'mined');
     await waitFor(() => lnkit2.events.find((e) => e.type === 'ChannelClosed'), {
       what: 'ChannelClosed at lnkit',
@@ -144,22 +105,9 @@ function ldkSettled(ldk: LdkNode): boolean {
 }
 
 test('after payments both ways, lnkit restarts: the channel resumes at its moved commitments, pays and is paid again, closes', async () => {
-  const lnkit = await LnkitNode.create({ chain });
-  cleanups.push(() => lnkit.stop());
-  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, minimumDepth: 3 });
-  cleanups.push(() => ldk.stop());
-  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
-  await lnkit.funding.addCoins(1, 1_200_000n);
-  await mine(ldk, lnkit, 1);
-  await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 50_000_000n });
-  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
-  await mine(ldk, lnkit, 3);
-  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-    what: 'ready',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+  const pair = await connectedPair(env, { ldk: { minimumDepth: 3 } });
+  const { ldk, lnkit } = pair;
+  await openedChannel(env, pair, { opener: 'lnkit', capacitySat: 1_000_000n, pushMsat: 50_000_000n });
 
   const pay = async (node: LnkitNode, amountMsat: bigint) => {
     const outcome = await node.manager.payments.sendPayment(ldk.createInvoice(amountMsat, 'lnkit pays'));
@@ -184,7 +132,7 @@ test('after payments both ways, lnkit restarts: the channel resumes at its moved
   const restarting = lnkit.restart();
   await ldk.waitFor(() => ldk.channels()[0]?.isUsable === false, WAIT_MS, 'not usable while lnkit is down');
   const lnkit2 = await restarting;
-  cleanups.push(() => lnkit2.stop());
+  env.defer(() => lnkit2.stop());
   const restored = lnkit2.manager.listChannels()[0];
   assert.equal(restored?.state, 'ready');
   assert.equal(restored?.localBalanceMsat, before.localBalanceMsat, 'the balances the payments left');

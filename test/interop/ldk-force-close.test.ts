@@ -9,34 +9,13 @@
  * Run: node scripts/test.mjs test/interop/ldk-force-close.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { Transaction } from '@lnkit/tx';
-import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
-import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+import { connectedPair, interopChain, mine, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
 
-let chain: TestChain;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  await initLdk();
-  chain = await startTestChain();
-  await chain.activateSegwit();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await chain?.stop();
-});
-
-const WAIT_MS = 60_000;
+const env = interopChain();
 const FEERATE_PER_KW = 2_500;
-
-async function mine(ldk: LdkNode, lnkit: LnkitNode, n: number): Promise<void> {
-  await chain.mine(n);
-  await ldk.syncToTip();
-  await lnkit.syncToTip();
-}
 
 for (const { anchors, opener } of [
   { anchors: false, opener: 'lnkit' },
@@ -46,39 +25,16 @@ for (const { anchors, opener } of [
 ] as const) {
   const typeName = anchors ? 'anchors' : 'static-remotekey';
   test(`${typeName}, opened by ${opener}: lnkit force-closes, bcoin accepts and mines its commitment, LDK closes too`, async () => {
-    const lnkit = await LnkitNode.create({
-      chain,
-      manager: { feeEstimator: { feeratePerKw: () => BigInt(FEERATE_PER_KW) } },
+    const pair = await connectedPair(env, {
+      lnkit: { manager: { feeEstimator: { feeratePerKw: () => BigInt(FEERATE_PER_KW) } } },
+      ldk: { anchors, minimumDepth: 3, feeratePerKw: FEERATE_PER_KW },
     });
-    cleanups.push(() => lnkit.stop());
-    const ldk = await LdkNode.create({
-      chain,
-      funding: lnkit.funding,
-      anchors,
-      minimumDepth: 3,
-      feeratePerKw: FEERATE_PER_KW,
+    const { ldk, lnkit } = pair;
+    const channelId = await openedChannel(env, pair, {
+      opener,
+      capacitySat: 1_000_000n,
+      pushMsat: 50_000_000n,
     });
-    cleanups.push(() => ldk.stop());
-    await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-    await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), {
-      what: 'lnkit sees LDK',
-    });
-    await lnkit.funding.addCoins(1, 1_200_000n);
-    await mine(ldk, lnkit, 1);
-    if (opener === 'ldk') ldk.openChannel(lnkit.nodeId, 1_000_000n, 50_000_000n);
-    else await lnkit.manager.openChannel(ldk.nodeId, 1_000_000n, { pushMsat: 50_000_000n });
-    await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
-      what: 'ChannelPending',
-      timeoutMs: WAIT_MS,
-    });
-    await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
-    await mine(ldk, lnkit, 3);
-    await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-      what: 'ready at lnkit',
-      timeoutMs: WAIT_MS,
-    });
-    await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
-    const channelId = lnkit.manager.listChannels()[0]?.channelId as string;
 
     const r = await lnkit.manager.closeChannel(channelId, { force: true });
     assert.equal(r.channelId, channelId);
@@ -94,8 +50,8 @@ for (const { anchors, opener } of [
     assert.match(ldkClosed?.reason ?? '', /CounterpartyForceClosed|force-closed/i, ldkClosed?.reason);
     await ldk.settled();
 
-    await mine(ldk, lnkit, 1);
-    const tx = (await chain.rpc('getrawtransaction', [r.closingTxid, true])) as {
+    await mine(env, ldk, lnkit, 1);
+    const tx = (await env.chain.rpc('getrawtransaction', [r.closingTxid, true])) as {
       confirmations?: number;
       hex: string;
     };

@@ -16,31 +16,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ChannelSignerPool, loadOrCreateSeed } from '@lnkit/keys';
 import type { MonitorEvent } from '@lnkit/monitor';
 import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
 import { Transaction } from '@lnkit/tx';
 import { AccountKeys, networkParams, RECEIVE } from '@lnkit/wallet';
-import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
-import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+import { connectedPair, interopChain, mine, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
+import type { LdkNode } from '../support/ldk/ldk-node.ts';
+import type { LnkitNode } from '../support/ldk/lnkit-node.ts';
 import { TestFunding } from '../support/ldk/test-funding.ts';
 
-let chain: TestChain;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  await initLdk();
-  chain = await startTestChain();
-  await chain.activateSegwit();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await chain?.stop();
-});
-
-const WAIT_MS = 60_000;
+const env = interopChain();
 const FEERATE_PER_KW = 2_500;
 const CLAIM_FEERATE_PER_KW = 5_000n;
 const CAPACITY_SAT = 1_000_000n;
@@ -57,76 +44,48 @@ interface Setup {
   monitorEvents: MonitorEvent[];
 }
 
-async function mine(s: Pick<Setup, 'ldk' | 'lnkit'>, n: number): Promise<void> {
-  await chain.mine(n);
-  await s.ldk.syncToTip();
-  await s.lnkit.syncToTip();
-}
-
 /** lnkit with its seed in a data dir (the signer pool's workers read it) and a ready channel LDK opened. */
 async function setup(anchors: boolean): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'lnkit-onchain-'));
   const { seed } = loadOrCreateSeed(dir);
   const pool = new ChannelSignerPool({ dataDir: dir, threads: 1 });
-  cleanups.push(() => pool.close());
+  env.defer(() => pool.close());
   // The node's wallet scheme (BIP 84 of keys_seed): the script claims pay, and its path.
   const account = AccountKeys.fromSeed(seed, networkParams('regtest'));
   const destination = account.script(RECEIVE, 0);
   const destinationPath = `${account.path}/${RECEIVE}/0`;
-  const lnkit = await LnkitNode.create({
-    chain,
-    from: { seed, dir, funding: new TestFunding(chain) },
-    manager: { feeEstimator: { feeratePerKw: () => BigInt(FEERATE_PER_KW) } },
-    enforcement: {
-      broadcaster: {
-        broadcastTransactions: async (txs) => {
-          const out = [];
-          for (const tx of txs) {
-            try {
-              out.push({ txid: await chain.sendRawTransaction(hex(tx)), accepted: true as const });
-            } catch (err) {
-              out.push({ txid: '', accepted: false as const, reason: (err as Error).message });
+  const pair = await connectedPair(env, {
+    lnkit: {
+      from: { seed, dir, funding: new TestFunding(env.chain) },
+      manager: { feeEstimator: { feeratePerKw: () => BigInt(FEERATE_PER_KW) } },
+      enforcement: {
+        broadcaster: {
+          broadcastTransactions: async (txs) => {
+            const out = [];
+            for (const tx of txs) {
+              try {
+                out.push({ txid: await env.chain.sendRawTransaction(hex(tx)), accepted: true as const });
+              } catch (err) {
+                out.push({ txid: '', accepted: false as const, reason: (err as Error).message });
+              }
             }
-          }
-          return out;
+            return out;
+          },
         },
+        feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
+        destinationScript: () => destination,
+        claimSigner: (m) =>
+          pool.claimSigner(m.info.channelKeyIndex, (script) =>
+            hex(script) === hex(destination) ? destinationPath : undefined,
+          ),
       },
-      feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
-      destinationScript: () => destination,
-      claimSigner: (m) =>
-        pool.claimSigner(m.info.channelKeyIndex, (script) =>
-          hex(script) === hex(destination) ? destinationPath : undefined,
-        ),
     },
+    ldk: { anchors, minimumDepth: 3, feeratePerKw: FEERATE_PER_KW },
   });
-  cleanups.push(() => lnkit.stop());
+  const { ldk, lnkit } = pair;
   const monitorEvents: MonitorEvent[] = [];
   lnkit.chainMonitor.events$.subscribe((e) => monitorEvents.push(e));
-  const ldk = await LdkNode.create({
-    chain,
-    funding: lnkit.funding,
-    anchors,
-    minimumDepth: 3,
-    feeratePerKw: FEERATE_PER_KW,
-  });
-  cleanups.push(() => ldk.stop());
-  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
-  await lnkit.funding.addCoins(1, 1_200_000n);
-  await mine({ ldk, lnkit }, 1);
-  ldk.openChannel(lnkit.nodeId, CAPACITY_SAT, PUSH_SAT * 1000n);
-  await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
-    what: 'ChannelPending',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
-  await ldk.settled();
-  await mine({ ldk, lnkit }, 3);
-  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-    what: 'ready',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+  await openedChannel(env, pair, { opener: 'ldk', capacitySat: CAPACITY_SAT, pushMsat: PUSH_SAT * 1000n });
   const channel = lnkit.manager.listChannels()[0];
   assert.equal(channel?.localBalanceMsat, PUSH_SAT * 1000n);
   return { ldk, lnkit, channelId: channel?.channelId as string, destination, monitorEvents };
@@ -138,7 +97,10 @@ async function confirmedSweep(
   commitment: Transaction,
   destination: Uint8Array,
 ): Promise<{ paidSat: bigint; spentSat: bigint; feeSat: bigint }> {
-  const raw = (await chain.rpc('getrawtransaction', [txid, true])) as { confirmations?: number; hex: string };
+  const raw = (await env.chain.rpc('getrawtransaction', [txid, true])) as {
+    confirmations?: number;
+    hex: string;
+  };
   assert.ok((raw.confirmations ?? 0) >= 1, `the claim ${txid} confirmed`);
   const tx = Transaction.fromHex(raw.hex);
   assert.equal(tx.ins.length, 1);
@@ -156,7 +118,10 @@ async function confirmedSweep(
 }
 
 async function minedTx(txid: string): Promise<Transaction> {
-  const raw = (await chain.rpc('getrawtransaction', [txid, true])) as { confirmations?: number; hex: string };
+  const raw = (await env.chain.rpc('getrawtransaction', [txid, true])) as {
+    confirmations?: number;
+    hex: string;
+  };
   assert.ok((raw.confirmations ?? 0) >= 1, `${txid} confirmed`);
   return Transaction.fromHex(raw.hex);
 }
@@ -184,7 +149,7 @@ for (const anchors of [false, true]) {
     );
     await ldk.settled();
     const commitmentTxid = ldk.broadcasts.slice(before).find((b) => b.accepted)?.txid as string;
-    await mine(s, 1);
+    await mine(env, s.ldk, s.lnkit, 1);
     const commitment = await minedTx(commitmentTxid);
     const spend = await waitFor(() => lnkit.chainMonitor.monitor(channelId)?.fundingSpend, {
       what: 'the ChainMonitor saw the funding spend',
@@ -200,7 +165,7 @@ for (const anchors of [false, true]) {
     );
     assert.equal(broadcast.type, 'ClaimBroadcast');
     const claimTxid = broadcast.type === 'ClaimBroadcast' ? broadcast.txidHex : '';
-    await mine(s, 1);
+    await mine(env, s.ldk, s.lnkit, 1);
     const sweep = await confirmedSweep(claimTxid, commitment, s.destination);
     // lnkit's output of LDK's commitment is its whole balance (LDK opened and pays the fee).
     assert.equal(sweep.spentSat, PUSH_SAT);
@@ -225,9 +190,9 @@ for (const anchors of [false, true]) {
       what: 'our commitment in the mempool',
       timeoutMs: WAIT_MS,
     });
-    await mine(s, 1);
+    await mine(env, s.ldk, s.lnkit, 1);
     const commitment = await minedTx(closingTxid);
-    const confirmedAt = await chain.height();
+    const confirmedAt = await env.chain.height();
     const pending = await waitFor(
       () =>
         lnkit.chainMonitor
@@ -239,20 +204,20 @@ for (const anchors of [false, true]) {
     const delay = pending.spendableAtHeight - confirmedAt;
     assert.ok(delay >= 1, `to_self_delay ${delay}`);
     // Up to the block before the claim may be in one: nothing sent.
-    await mine(s, pending.spendableAtHeight - 1 - confirmedAt - 1);
+    await mine(env, s.ldk, s.lnkit, pending.spendableAtHeight - 1 - confirmedAt - 1);
     await lnkit.chainMonitor.settled();
     assert.equal(
       s.monitorEvents.some((e) => e.type === 'ClaimBroadcast'),
       false,
       'no sweep before to_self_delay',
     );
-    await mine(s, 1);
+    await mine(env, s.ldk, s.lnkit, 1);
     const broadcast = await waitFor(
       () => s.monitorEvents.find((e) => e.type === 'ClaimBroadcast' && e.source === 'holder-commitment'),
       { what: 'the to_local sweep broadcast', timeoutMs: WAIT_MS },
     );
     const claimTxid = broadcast.type === 'ClaimBroadcast' ? broadcast.txidHex : '';
-    await mine(s, 1);
+    await mine(env, s.ldk, s.lnkit, 1);
     const sweep = await confirmedSweep(claimTxid, commitment, s.destination);
     assert.equal(sweep.spentSat, PUSH_SAT);
     assert.equal(sweep.paidSat + sweep.feeSat, PUSH_SAT);

@@ -11,65 +11,26 @@
  * Run: node scripts/test.mjs test/interop/ldk-payment.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { randomBytes, sha256 } from '@lnkit/crypto';
 import { compactSigner, createInvoice } from '@lnkit/invoice';
 import type { PaymentEvent } from '@lnkit/manager';
 import { waitFor } from '@lnkit/test-support';
-import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { initLdk, LdkNode } from '../support/ldk/ldk-node.ts';
-import { LnkitNode } from '../support/ldk/lnkit-node.ts';
+import { connectedPair, interopChain, mine, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
+import type { LdkNode } from '../support/ldk/ldk-node.ts';
+import type { LnkitNode } from '../support/ldk/lnkit-node.ts';
 
-let chain: TestChain;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  await initLdk();
-  chain = await startTestChain();
-  await chain.activateSegwit();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await chain?.stop();
-});
-
-const WAIT_MS = 60_000;
+const env = interopChain();
 const CAPACITY_SAT = 1_000_000n;
 const PUSH_MSAT = 50_000_000n;
 
-async function mine(ldk: LdkNode, lnkit: LnkitNode, n: number): Promise<void> {
-  await chain.mine(n);
-  await ldk.syncToTip();
-  await lnkit.syncToTip();
-}
-
 /** A ready channel between fresh nodes, opened by `opener` with a push to the other side. */
-async function readyChannel(anchors: boolean, opener: 'ldk' | 'lnkit') {
-  const lnkit = await LnkitNode.create({ chain });
-  cleanups.push(() => lnkit.stop());
-  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, anchors, minimumDepth: 3 });
-  cleanups.push(() => ldk.stop());
+async function readyChannel(anchors: boolean, opener: 'ldk' | 'lnkit', pushMsat = PUSH_MSAT) {
+  const pair = await connectedPair(env, { ldk: { anchors, minimumDepth: 3 } });
   const payments: PaymentEvent[] = [];
-  lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
-  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
-  await lnkit.funding.addCoins(1, 1_200_000n);
-  await mine(ldk, lnkit, 1);
-  if (opener === 'ldk') ldk.openChannel(lnkit.nodeId, CAPACITY_SAT, PUSH_MSAT);
-  else await lnkit.manager.openChannel(ldk.nodeId, CAPACITY_SAT, { pushMsat: PUSH_MSAT });
-  await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
-    what: 'ChannelPending',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
-  await mine(ldk, lnkit, 3);
-  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-    what: 'ready at lnkit',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
-  const channelId = lnkit.manager.listChannels()[0]?.channelId as string;
-  return { ldk, lnkit, channelId, payments };
+  pair.lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
+  const channelId = await openedChannel(env, pair, { opener, capacitySat: CAPACITY_SAT, pushMsat });
+  return { ...pair, channelId, payments };
 }
 
 function lnkitBalances(lnkit: LnkitNode) {
@@ -189,8 +150,8 @@ for (const anchors of [false, true]) {
       const closingTxid = lnkit.manager.listChannels()[0]?.closingTxid as string;
       await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelClosed'), WAIT_MS, 'closed at LDK');
       await ldk.settled();
-      await mine(ldk, lnkit, 1);
-      const tx = (await chain.rpc('getrawtransaction', [closingTxid, true])) as {
+      await mine(env, ldk, lnkit, 1);
+      const tx = (await env.chain.rpc('getrawtransaction', [closingTxid, true])) as {
         confirmations?: number;
         vout: { value: number; scriptPubKey: { hex: string } }[];
       };
@@ -367,8 +328,8 @@ test('after payments both ways, lnkit force-closes with its latest commitment: L
     /CounterpartyForceClosed|force-closed/i,
   );
   await ldk.settled();
-  await mine(ldk, lnkit, 1);
-  const tx = (await chain.rpc('getrawtransaction', [r.closingTxid, true])) as {
+  await mine(env, ldk, lnkit, 1);
+  const tx = (await env.chain.rpc('getrawtransaction', [r.closingTxid, true])) as {
     confirmations?: number;
     vout: { value: number }[];
   };
@@ -383,25 +344,8 @@ test('after payments both ways, lnkit force-closes with its latest commitment: L
 });
 
 test('both sides paying at once: ten payments each way in flight together, every one settled, balances exact', async () => {
-  const lnkit = await LnkitNode.create({ chain });
-  cleanups.push(() => lnkit.stop());
-  const ldk = await LdkNode.create({ chain, funding: lnkit.funding, minimumDepth: 3 });
-  cleanups.push(() => ldk.stop());
-  const payments: PaymentEvent[] = [];
-  lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
-  await ldk.connect(lnkit.nodeId, '127.0.0.1', lnkit.port);
-  await waitFor(() => lnkit.pm.listPeers().some((p) => p.nodeId === ldk.nodeId), { what: 'lnkit sees LDK' });
-  await lnkit.funding.addCoins(1, 1_200_000n);
-  await mine(ldk, lnkit, 1);
   const push = 400_000_000n;
-  await lnkit.manager.openChannel(ldk.nodeId, CAPACITY_SAT, { pushMsat: push });
-  await ldk.waitFor(() => ldk.events.some((e) => e.type === 'ChannelPending'), WAIT_MS, 'pending at LDK');
-  await mine(ldk, lnkit, 3);
-  await waitFor(() => lnkit.manager.listChannels()[0]?.state === 'ready', {
-    what: 'ready',
-    timeoutMs: WAIT_MS,
-  });
-  await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK');
+  const { ldk, lnkit, payments } = await readyChannel(false, 'lnkit', push);
   const startLdk = ldkCapacities(ldk);
 
   const N = 10;
