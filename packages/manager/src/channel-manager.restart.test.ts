@@ -18,7 +18,7 @@ import { waitFor } from '@lnkit/test-support';
 import { p2wpkh, Transaction } from '@lnkit/tx';
 import { ChannelManager, type ChannelManagerOptions } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
-import { FakeWallet, MemoryLink } from './manager-test-kit.ts';
+import { MemoryLink, testManagerOptions } from './manager-test-kit.ts';
 import { LmdbMonitorPersister } from './monitor-persister.ts';
 import { LmdbChannelSnapshotStore } from './snapshot.ts';
 
@@ -51,28 +51,12 @@ async function startNode(
 ): Promise<Node> {
   const store = await Store.open(dir, { schemaVersion: 1 });
   const persister = new LmdbMonitorPersister(store);
-  const broadcasts: Uint8Array[] = [];
   const shutdown = p2wpkh(keys.walletPublicKey(0n));
+  const { options, broadcasts } = testManagerOptions({ keys, link, persister, logger });
   const manager = new ChannelManager({
-    keys,
-    peers: link,
-    persister,
-    broadcaster: {
-      broadcastTransactions: async (txs) => {
-        broadcasts.push(...txs);
-        return txs.map((t) => ({
-          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
-          accepted: true as const,
-        }));
-      },
-    },
-    feeEstimator: { feeratePerKw: () => 253n },
-    wallet: new FakeWallet(),
-    chainHash: new Uint8Array(32).fill(6),
-    bestHeight: 500,
+    ...options,
     bestBlockHash: BLOCK_HASH(500),
     shutdownScript: () => shutdown,
-    logger,
     snapshot: new LmdbChannelSnapshotStore(store),
     monitors: () => persister.readMonitors({ hashHex: BLOCK_HASH(500), height: 500 }),
     ...o.overrides,

@@ -24,7 +24,7 @@ import { ChannelManager, type ChannelManagerOptions } from './channel-manager.ts
 import type { ChannelEvent } from './channel-state.ts';
 import { channelConfig } from './config.ts';
 import { ManagerError } from './errors.ts';
-import { FakeWallet, MemoryLink } from './manager-test-kit.ts';
+import { FakeWallet, linkedPeers, type MemoryLink, testManagerOptions } from './manager-test-kit.ts';
 import { LmdbMonitorPersister, type MonitorPersister, type PersistCompletion } from './monitor-persister.ts';
 
 const logger = createRootLogger({ level: 'silent' });
@@ -67,27 +67,14 @@ async function node(
   dirs.push(dir);
   const store = await Store.open(dir, { schemaVersion: 1 });
   const wallet = new FakeWallet();
-  const broadcasts: Uint8Array[] = [];
-  const manager = new ChannelManager({
+  const { options, broadcasts } = testManagerOptions({
     keys,
-    peers: link,
+    link,
     persister: new LmdbMonitorPersister(store),
-    broadcaster: {
-      broadcastTransactions: async (txs) => {
-        broadcasts.push(...txs);
-        return txs.map((t) => ({
-          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
-          accepted: true as const,
-        }));
-      },
-    },
-    feeEstimator: { feeratePerKw: () => 253n },
-    wallet,
-    chainHash: new Uint8Array(32).fill(6),
-    bestHeight: 500,
     logger,
-    ...overrides,
+    wallet,
   });
+  const manager = new ChannelManager({ ...options, ...overrides });
   const events: ChannelEvent[] = [];
   manager.events$.subscribe((e) => events.push(e));
   await manager.start();
@@ -102,13 +89,8 @@ async function twoNodes(
   aOptions: Partial<ChannelManagerOptions> = {},
   bOptions: Partial<ChannelManagerOptions> = {},
 ): Promise<[Node, Node]> {
-  const ka = new KeysManager(randomBytes(32));
-  const kb = new KeysManager(randomBytes(32));
-  const la = new MemoryLink(Buffer.from(ka.nodeId).toString('hex'));
-  const lb = new MemoryLink(Buffer.from(kb.nodeId).toString('hex'));
-  la.other = lb;
-  lb.other = la;
-  return [await node(la, ka, aOptions), await node(lb, kb, bOptions)];
+  const [a, b] = linkedPeers(() => new KeysManager(randomBytes(32)));
+  return [await node(a.link, a.keys, aOptions), await node(b.link, b.keys, bOptions)];
 }
 
 /** Mines the broadcast funding into block `height`, then empty blocks, feeding both managers. */

@@ -18,7 +18,7 @@ import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
 import { ChannelManager } from './channel-manager.ts';
 import type { ChannelEvent, ChannelPhase } from './channel-state.ts';
-import { FakeWallet, MemoryLink } from './manager-test-kit.ts';
+import { linkedPeers, type MemoryLink, testManagerOptions } from './manager-test-kit.ts';
 import { LmdbMonitorPersister } from './monitor-persister.ts';
 import type { ChannelSnapshot, ChannelSnapshotStore } from './snapshot.ts';
 
@@ -55,27 +55,13 @@ async function manager(
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'lnkit-event-sink-'));
   const store = await Store.open(dir, { schemaVersion: 1 });
-  const broadcasts: Uint8Array[] = [];
-  const m = new ChannelManager({
+  const { options, broadcasts } = testManagerOptions({
     keys,
-    peers: link,
+    link,
     persister: new LmdbMonitorPersister(store),
-    broadcaster: {
-      broadcastTransactions: async (txs) => {
-        broadcasts.push(...txs);
-        return txs.map((t) => ({
-          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
-          accepted: true as const,
-        }));
-      },
-    },
-    feeEstimator: { feeratePerKw: () => 253n },
-    wallet: new FakeWallet(),
-    chainHash: new Uint8Array(32).fill(6),
-    bestHeight: 500,
     logger,
-    ...journaled(journal, sinkGate),
   });
+  const m = new ChannelManager({ ...options, ...journaled(journal, sinkGate) });
   const heard: ChannelEvent[] = [];
   m.events$.subscribe((e) => heard.push(e));
   await m.start();
@@ -95,12 +81,9 @@ function positions(journal: Entry[], type: ChannelEvent['type'], phases: Channel
 }
 
 test('ChannelPending and ChannelReady reach the sink before the snapshot that is past them, on both sides', async () => {
-  const ka = new KeysManager(randomBytes(32));
-  const kb = new KeysManager(randomBytes(32));
-  const la = new MemoryLink(Buffer.from(ka.nodeId).toString('hex'));
-  const lb = new MemoryLink(Buffer.from(kb.nodeId).toString('hex'));
-  la.other = lb;
-  lb.other = la;
+  const [{ keys: ka, link: la }, { keys: kb, link: lb }] = linkedPeers(
+    () => new KeysManager(randomBytes(32)),
+  );
   const ja: Entry[] = [];
   const jb: Entry[] = [];
   // The funder's sink is slow: a snapshot written without waiting for it would come first.
@@ -144,12 +127,9 @@ test('ChannelPending and ChannelReady reach the sink before the snapshot that is
 });
 
 test('a sink that throws is logged and the channel goes on to ready', async () => {
-  const ka = new KeysManager(randomBytes(32));
-  const kb = new KeysManager(randomBytes(32));
-  const la = new MemoryLink(Buffer.from(ka.nodeId).toString('hex'));
-  const lb = new MemoryLink(Buffer.from(kb.nodeId).toString('hex'));
-  la.other = lb;
-  lb.other = la;
+  const [{ keys: ka, link: la }, { keys: kb, link: lb }] = linkedPeers(
+    () => new KeysManager(randomBytes(32)),
+  );
   const a = await manager(la, ka, [], async () => {
     throw new Error('disk gone');
   });

@@ -1,11 +1,16 @@
 /**
  * What the ChannelManager tests share: an in-memory PeerLink pair (no sockets) that can drop
- * and come back, and a wallet that builds made-up funding transactions.
+ * and come back, a wallet that builds made-up funding transactions, and the options every test
+ * manager starts from.
  */
+import type { KeysManager } from '@lnkit/keys';
+import type { Logger } from '@lnkit/runtime';
 import { Transaction } from '@lnkit/tx';
 import { type Observable, Subject } from 'rxjs';
+import type { ChannelManagerOptions } from './channel-manager.ts';
 import { MANAGER_INIT_FEATURES } from './features.ts';
 import type { FundingWallet } from './funding-wallet.ts';
+import type { MonitorPersister } from './monitor-persister.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 import { fakeFundingTx } from './test-fixtures.ts';
 
@@ -58,4 +63,54 @@ export class FakeWallet implements FundingWallet<string> {
   async release(reservation: string) {
     this.released.push(reservation);
   }
+}
+
+/** Two nodes' keys and the two ends of one in-memory connection between them. */
+export function linkedPeers(
+  newKeys: () => KeysManager,
+): [{ keys: KeysManager; link: MemoryLink }, { keys: KeysManager; link: MemoryLink }] {
+  const ka = newKeys();
+  const kb = newKeys();
+  const la = new MemoryLink(Buffer.from(ka.nodeId).toString('hex'));
+  const lb = new MemoryLink(Buffer.from(kb.nodeId).toString('hex'));
+  la.other = lb;
+  lb.other = la;
+  return [
+    { keys: ka, link: la },
+    { keys: kb, link: lb },
+  ];
+}
+
+/**
+ * The options a test manager starts from: a broadcaster that keeps what it is given (in
+ * `broadcasts`) and calls each accepted, 253 sat/kW, a FakeWallet, a made-up chain at height 500.
+ */
+export function testManagerOptions(o: {
+  keys: KeysManager;
+  link: PeerLink;
+  persister: MonitorPersister;
+  logger: Logger;
+  wallet?: FakeWallet;
+}): { options: ChannelManagerOptions; broadcasts: Uint8Array[] } {
+  const broadcasts: Uint8Array[] = [];
+  const options: ChannelManagerOptions = {
+    keys: o.keys,
+    peers: o.link,
+    persister: o.persister,
+    broadcaster: {
+      broadcastTransactions: async (txs) => {
+        broadcasts.push(...txs);
+        return txs.map((t) => ({
+          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
+          accepted: true as const,
+        }));
+      },
+    },
+    feeEstimator: { feeratePerKw: () => 253n },
+    wallet: o.wallet ?? new FakeWallet(),
+    chainHash: new Uint8Array(32).fill(6),
+    bestHeight: 500,
+    logger: o.logger,
+  };
+  return { options, broadcasts };
 }
