@@ -139,6 +139,11 @@ test('after payments both ways, lnkit restarts: the channel resumes at its moved
   assert.equal(restored?.remoteBalanceMsat, before.remoteBalanceMsat);
   await ldk.connect(lnkit2.nodeId, '127.0.0.1', lnkit2.port);
   await ldk.waitFor(() => ldk.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK after reestablish');
+  // LDK is usable once it has our channel_reestablish; ours is usable once we have LDK's, which
+  // may still be on its way.
+  await waitFor(() => lnkit2.manager.listChannels()[0]?.usable, {
+    what: 'usable at lnkit after reestablish',
+  });
 
   // The HTLC ids and both sides' points carried on: more payments both ways.
   await pay(lnkit2, 3_000_000n);

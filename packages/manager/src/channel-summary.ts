@@ -30,6 +30,12 @@ export interface ChannelSummary {
   minimumDepth: number;
   /** Display order; null until a closing transaction is agreed. */
   closingTxid: string | null;
+  /**
+   * Ready and reestablished with a connected peer: payments can go. Right after a reconnect the
+   * channel is ready but not usable until the peer's channel_reestablish is handled (LDK's
+   * `is_usable`).
+   */
+  usable: boolean;
   /** Why it closed, in words. */
   closedReason?: string | undefined;
 }
@@ -70,6 +76,7 @@ export function summarize(s: ChannelState, closedReason?: string): ChannelSummar
     confirmations: fundingDepth(s),
     minimumDepth: s.minimumDepth,
     closingTxid: s.forceClose?.commitmentTxid ?? s.close?.closingTxid ?? null,
+    usable: s.phase === 'ready' && (s.normal?.link ?? s.link) === 'connected',
     closedReason,
   };
 }
