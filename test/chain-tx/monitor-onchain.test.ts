@@ -16,8 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ChainPoller, RpcBlockSource, subscribeListener } from '@lnkit/chain-sync';
-import { randomBytes } from '@lnkit/crypto';
-import { KeysManager } from '@lnkit/keys';
 import {
   ChainMonitor,
   finalizeHolderCommitment,
@@ -29,9 +27,7 @@ import { createRootLogger } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
-import { buildFundingTransaction, encodeSignature, p2wpkh, SIGHASH_ALL } from '@lnkit/tx';
-import { script as bscript, crypto as btcCrypto, opcodes as OPS } from 'bitcoinjs-lib';
-import { ChannelFixture } from '../../packages/monitor/src/test-fixtures.ts';
+import { fundOnChain } from '../../packages/monitor/src/claims/chain-test-kit.ts';
 
 const logger = createRootLogger({ level: 'silent' });
 let chain: TestChain;
@@ -45,48 +41,8 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const FUNDING_SAT = 1_000_000n;
-
-const p2wpkhScriptCode = (pubkey: Uint8Array) =>
-  bscript.compile([
-    OPS.OP_DUP,
-    OPS.OP_HASH160,
-    btcCrypto.hash160(pubkey),
-    OPS.OP_EQUALVERIFY,
-    OPS.OP_CHECKSIG,
-  ]);
-
 /** A channel funded on chain by the holder: the fixture's signers, with the real funding outpoint. */
-async function fundedChannel(): Promise<ChannelFixture> {
-  const holderSeed = new Uint8Array(randomBytes(32));
-  const counterpartySeed = new Uint8Array(randomBytes(32));
-  // The same seeds give the same signers: read the funding keys before the funding exists.
-  const keys = new ChannelFixture({ holderSeed, counterpartySeed });
-  const walletKeys = new KeysManager(holderSeed);
-  const walletPub = walletKeys.walletPublicKey(0n);
-  const coin = await chain.fundScript(p2wpkh(walletPub), FUNDING_SAT + 100_000n);
-  await chain.mine(1);
-  const funding = buildFundingTransaction({
-    inputs: [{ txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(), vout: coin.vout }],
-    fundingSat: FUNDING_SAT,
-    localFundingPubkey: keys.holder.pubkeys.fundingPubkey,
-    remoteFundingPubkey: keys.counterparty.pubkeys.fundingPubkey,
-    change: { scriptPubKey: p2wpkh(walletPub), valueSat: 98_000n },
-  });
-  const sighash = funding.tx.hashForWitnessV0(0, p2wpkhScriptCode(walletPub), coin.valueSat, SIGHASH_ALL);
-  funding.tx.setWitness(0, [
-    encodeSignature(await walletKeys.signWithWalletKey(0n, sighash), SIGHASH_ALL),
-    walletPub,
-  ]);
-  await chain.sendRawTransaction(funding.tx.toHex());
-  await chain.mine(1);
-  return new ChannelFixture({
-    holderSeed,
-    counterpartySeed,
-    fundingSat: FUNDING_SAT,
-    fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
-  });
-}
+const fundedChannel = async () => (await fundOnChain(chain)).fx;
 
 /** A ChainMonitor on lmdb, fed by a poller over the chain's JSON-RPC from the current tip. */
 async function watching() {

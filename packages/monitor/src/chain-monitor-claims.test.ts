@@ -9,77 +9,45 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { KeysManager } from '@lnkit/keys';
 import { Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import {
-  buildFundingTransaction,
   buildHtlcTransactions,
   ChannelKeysClaimSigner,
   type ChannelType,
-  type CommitmentHtlc,
-  encodeSignature,
   type FeeInput,
   finalizeHtlcTransaction,
   p2wpkh,
-  SIGHASH_ALL,
   signCounterpartyCommitment,
   signHolderCommitment,
   Transaction,
 } from '@lnkit/tx';
-import { Block, script as bscript, crypto as btcCrypto, opcodes as OPS } from 'bitcoinjs-lib';
+import { Block } from 'bitcoinjs-lib';
 import { ChainMonitor, type ClaimBroadcaster } from './chain-monitor.ts';
 import type { ClaimEvent } from './claim-tracker.ts';
-import { applyMonitorUpdate, createMonitor } from './monitor.ts';
+import {
+  appendixCHtlcs,
+  FUNDING_SAT,
+  fundOnChain,
+  HTLC_TOTAL_MSAT,
+  monitorOf,
+  preimageOf,
+  sha256,
+} from './claims/chain-test-kit.ts';
 import { MonitorStore } from './monitor-store.ts';
-import { ChannelFixture } from './test-fixtures.ts';
-import type {
-  BestBlock,
-  ChannelMonitor,
-  ChannelMonitorUpdate,
-  MonitorEvent,
-  MonitorUpdateStep,
-} from './types.ts';
+import type { ChannelFixture } from './test-fixtures.ts';
+import type { BestBlock, ChannelMonitor, MonitorEvent } from './types.ts';
 
-/** BOLT 3 Appendix C's five HTLCs (owner's view), expiries moved to `base + (expiry - 500)`. */
-const APPENDIX_C_HTLCS = [
-  { direction: 'received', amountMsat: 1_000_000n, cltvExpiry: 500, preimageByte: 0x00 },
-  { direction: 'received', amountMsat: 2_000_000n, cltvExpiry: 501, preimageByte: 0x01 },
-  { direction: 'offered', amountMsat: 2_000_000n, cltvExpiry: 502, preimageByte: 0x02 },
-  { direction: 'offered', amountMsat: 3_000_000n, cltvExpiry: 503, preimageByte: 0x03 },
-  { direction: 'received', amountMsat: 4_000_000n, cltvExpiry: 504, preimageByte: 0x04 },
-] as const;
-const HTLC_TOTAL_MSAT = 12_000_000n;
-const FUNDING_SAT = 1_000_000n;
 const COMMITMENT_FEERATE_PER_KW = 1000n;
 const CLAIM_FEERATE_PER_KW = 1000n;
 /** Wallet key indexes of the coins that pay anchors HTLC transactions' fees. */
 const FEE_INPUT_KEYS = [10n, 11n, 12n, 13n, 14n];
-
-const preimageOf = (byte: number) => new Uint8Array(32).fill(byte);
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
-
-function appendixCHtlcs(owner: 'holder' | 'counterparty', base: number): CommitmentHtlc[] {
-  return APPENDIX_C_HTLCS.map((h, i) => ({
-    direction:
-      owner === 'holder'
-        ? h.direction
-        : h.direction === 'offered'
-          ? ('received' as const)
-          : ('offered' as const),
-    amountMsat: h.amountMsat,
-    paymentHash: sha256(preimageOf(h.preimageByte)),
-    cltvExpiry: base + (h.cltvExpiry - 500),
-    id: BigInt(i),
-  }));
-}
 
 let chain: TestChain;
 const dirs: string[] = [];
@@ -94,69 +62,15 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const p2wpkhScriptCode = (pubkey: Uint8Array) =>
-  bscript.compile([
-    OPS.OP_DUP,
-    OPS.OP_HASH160,
-    btcCrypto.hash160(pubkey),
-    OPS.OP_EQUALVERIFY,
-    OPS.OP_CHECKSIG,
-  ]);
-
-async function tip(): Promise<BestBlock> {
-  const height = await chain.height();
-  return { height, hashHex: (await chain.rpc('getblockhash', [height])) as string };
-}
-
-/** A channel funded on chain by the holder. */
+/** A channel funded on chain by the holder, its best block the tip. */
 async function fundedChannel(channelType: ChannelType = 'static_remotekey'): Promise<ChannelFixture> {
-  const holderSeed = new Uint8Array(randomBytes(32));
-  const counterpartySeed = new Uint8Array(randomBytes(32));
-  const keys = new ChannelFixture({ holderSeed, counterpartySeed, channelType });
-  const walletKeys = new KeysManager(holderSeed);
-  const walletPub = walletKeys.walletPublicKey(0n);
-  const coin = await chain.fundScript(p2wpkh(walletPub), FUNDING_SAT + 100_000n);
-  await chain.mine(1);
-  const funding = buildFundingTransaction({
-    inputs: [{ txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(), vout: coin.vout }],
-    fundingSat: FUNDING_SAT,
-    localFundingPubkey: keys.holder.pubkeys.fundingPubkey,
-    remoteFundingPubkey: keys.counterparty.pubkeys.fundingPubkey,
-    change: { scriptPubKey: p2wpkh(walletPub), valueSat: 98_000n },
-  });
-  const sighash = funding.tx.hashForWitnessV0(0, p2wpkhScriptCode(walletPub), coin.valueSat, SIGHASH_ALL);
-  funding.tx.setWitness(0, [
-    encodeSignature(await walletKeys.signWithWalletKey(0n, sighash), SIGHASH_ALL),
-    walletPub,
-  ]);
-  await chain.sendRawTransaction(funding.tx.toHex());
-  await chain.mine(1);
-  const fx = new ChannelFixture({
-    holderSeed,
-    counterpartySeed,
-    channelType,
-    fundingSat: FUNDING_SAT,
-    fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
-    bestBlock: await tip(),
-  });
+  const { fx, holderSeed } = await fundOnChain(chain, { channelType, atTip: true });
   seeds.set(fx, holderSeed);
   return fx;
 }
 
 /** The holder's seed of each channel: a child process derives its claim keys from it. */
 const seeds = new WeakMap<ChannelFixture, Uint8Array>();
-
-function monitorOf(
-  fx: ChannelFixture,
-  first: ChannelMonitorUpdate,
-  steps: MonitorUpdateStep[][],
-): ChannelMonitor {
-  let m = createMonitor(first, fx.bestBlock);
-  let id = 2n;
-  for (const s of steps)
-    m = applyMonitorUpdate(m, { channelId: fx.info.channelId, updateId: id++, steps: s });
-  return m;
-}
 
 /** bcoin through the Broadcaster interface, recording what it was given. */
 function chainBroadcaster(): ClaimBroadcaster & { sent: string[]; spent: Set<string> } {

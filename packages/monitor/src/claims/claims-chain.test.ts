@@ -8,31 +8,31 @@
  * Run: node scripts/test.mjs packages/monitor/src/claims/claims-chain.test.ts
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { KeysManager } from '@lnkit/keys';
 import { startTestChain, type TestChain } from '@lnkit/testchain';
 import {
-  buildFundingTransaction,
   buildHtlcTransactions,
   ChannelKeysClaimSigner,
   type ChannelType,
-  type CommitmentHtlc,
-  encodeSignature,
   type FeeInput,
   finalizeHtlcTransaction,
   htlcSuccessFeeSat,
   htlcTimeoutFeeSat,
   p2wpkh,
-  SIGHASH_ALL,
   signCounterpartyCommitment,
   signHolderCommitment,
   Transaction,
 } from '@lnkit/tx';
-import { script as bscript, crypto as btcCrypto, opcodes as OPS } from 'bitcoinjs-lib';
-import { applyMonitorUpdate, createMonitor } from '../monitor.ts';
-import { ChannelFixture } from '../test-fixtures.ts';
-import type { ChannelMonitor, ChannelMonitorUpdate, MonitorUpdateStep } from '../types.ts';
+import type { ChannelFixture } from '../test-fixtures.ts';
+import type { ChannelMonitor, MonitorUpdateStep } from '../types.ts';
+import {
+  appendixCHtlcs,
+  FUNDING_SAT,
+  fundOnChain,
+  HTLC_TOTAL_MSAT,
+  monitorOf,
+  preimageOf,
+} from './chain-test-kit.ts';
 import { claimsToBroadcast } from './plan.ts';
 import { resolveCommitment } from './resolve.ts';
 import type { FeeInputSigner } from './sign.ts';
@@ -40,41 +40,6 @@ import { signClaim } from './sign.ts';
 import { disconnectResolution, resolveSpend } from './spends.ts';
 import type { ChainResolution, SignedClaim } from './types.ts';
 
-/**
- * BOLT 3 Appendix C "Commitment and HTLC Transaction Test Vectors": its five HTLCs (amounts,
- * preimages, expiries 500-504), directions from the commitment owner's view ("remote->local"
- * is received by the owner). Expiries are moved to `base + (expiry - 500)` on this chain.
- */
-const APPENDIX_C_HTLCS = [
-  { direction: 'received', amountMsat: 1_000_000n, cltvExpiry: 500, preimageByte: 0x00 },
-  { direction: 'received', amountMsat: 2_000_000n, cltvExpiry: 501, preimageByte: 0x01 },
-  { direction: 'offered', amountMsat: 2_000_000n, cltvExpiry: 502, preimageByte: 0x02 },
-  { direction: 'offered', amountMsat: 3_000_000n, cltvExpiry: 503, preimageByte: 0x03 },
-  { direction: 'received', amountMsat: 4_000_000n, cltvExpiry: 504, preimageByte: 0x04 },
-] as const;
-const HTLC_TOTAL_MSAT = 12_000_000n;
-
-const preimageOf = (byte: number) => new Uint8Array(32).fill(byte);
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
-
-/** The Appendix C HTLCs of a commitment whose owner is `owner`, with expiries from `base`. */
-function appendixCHtlcs(owner: 'holder' | 'counterparty', base: number): CommitmentHtlc[] {
-  return APPENDIX_C_HTLCS.map((h, i) => ({
-    // The vectors' owner is the holder; for the counterparty's commitment each is the other way.
-    direction:
-      owner === 'holder'
-        ? h.direction
-        : h.direction === 'offered'
-          ? ('received' as const)
-          : ('offered' as const),
-    amountMsat: h.amountMsat,
-    paymentHash: sha256(preimageOf(h.preimageByte)),
-    cltvExpiry: base + (h.cltvExpiry - 500),
-    id: BigInt(i),
-  }));
-}
-
-const FUNDING_SAT = 1_000_000n;
 /** The commitments' feerate: HTLC 0 (1,000 sat) is trimmed on both, the others have outputs. */
 const COMMITMENT_FEERATE_PER_KW = 1000n;
 /** The claims' feerate (4 sat/vB): above bcoin's 1 sat/vB relay floor, low enough that a 1,297 sat HTLC output pays for its sweep. */
@@ -89,59 +54,9 @@ after(async () => {
   await chain?.stop();
 });
 
-const p2wpkhScriptCode = (pubkey: Uint8Array) =>
-  bscript.compile([
-    OPS.OP_DUP,
-    OPS.OP_HASH160,
-    btcCrypto.hash160(pubkey),
-    OPS.OP_EQUALVERIFY,
-    OPS.OP_CHECKSIG,
-  ]);
-
-/** A channel funded on chain by the holder: the fixture's signers on the real funding outpoint. */
-async function fundedChannel(channelType: ChannelType = 'static_remotekey'): Promise<ChannelFixture> {
-  const holderSeed = new Uint8Array(randomBytes(32));
-  const counterpartySeed = new Uint8Array(randomBytes(32));
-  const keys = new ChannelFixture({ holderSeed, counterpartySeed, channelType });
-  const walletKeys = new KeysManager(holderSeed);
-  const walletPub = walletKeys.walletPublicKey(0n);
-  const coin = await chain.fundScript(p2wpkh(walletPub), FUNDING_SAT + 100_000n);
-  await chain.mine(1);
-  const funding = buildFundingTransaction({
-    inputs: [{ txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(), vout: coin.vout }],
-    fundingSat: FUNDING_SAT,
-    localFundingPubkey: keys.holder.pubkeys.fundingPubkey,
-    remoteFundingPubkey: keys.counterparty.pubkeys.fundingPubkey,
-    change: { scriptPubKey: p2wpkh(walletPub), valueSat: 98_000n },
-  });
-  const sighash = funding.tx.hashForWitnessV0(0, p2wpkhScriptCode(walletPub), coin.valueSat, SIGHASH_ALL);
-  funding.tx.setWitness(0, [
-    encodeSignature(await walletKeys.signWithWalletKey(0n, sighash), SIGHASH_ALL),
-    walletPub,
-  ]);
-  await chain.sendRawTransaction(funding.tx.toHex());
-  await chain.mine(1);
-  return new ChannelFixture({
-    holderSeed,
-    counterpartySeed,
-    channelType,
-    fundingSat: FUNDING_SAT,
-    fundingOutpoint: { txid: new Uint8Array(funding.tx.getHash()), vout: funding.fundingOutputIndex },
-  });
-}
-
-/** A monitor made of update 1 and then one update per group of steps. */
-function monitorOf(
-  fx: ChannelFixture,
-  first: ChannelMonitorUpdate,
-  steps: MonitorUpdateStep[][],
-): ChannelMonitor {
-  let m = createMonitor(first, fx.bestBlock);
-  let id = 2n;
-  for (const s of steps)
-    m = applyMonitorUpdate(m, { channelId: fx.info.channelId, updateId: id++, steps: s });
-  return m;
-}
+/** A channel funded on chain by the holder. */
+const fundedChannel = async (channelType: ChannelType = 'static_remotekey') =>
+  (await fundOnChain(chain, { channelType })).fx;
 
 /** Mines up to `height` (the tip). */
 async function mineTo(height: number): Promise<void> {
