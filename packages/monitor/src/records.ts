@@ -19,7 +19,12 @@
  */
 import { defineRecord, type FieldCodec, fieldCodec as f, type RecordFields } from '@lnkit/store';
 import { channelParameters, fundingKeyOf } from './commitment.ts';
-import { decodeResolution, encodeResolution } from './resolution-records.ts';
+import {
+  decodeResolution,
+  htlcDirection as direction,
+  encodeResolution,
+  spendKind,
+} from './resolution-records.ts';
 import type {
   BestBlock,
   ChannelInfo,
@@ -32,7 +37,6 @@ import type {
   ClaimKind,
   CommitmentData,
   FundingSpend,
-  FundingSpendKind,
   HolderCommitmentData,
   HtlcData,
   MonitorUpdateStep,
@@ -41,15 +45,6 @@ import type {
 } from './types.ts';
 
 const channelType = f.enum<ChannelType>('channel type', ['static_remotekey', 'anchors_zero_fee_htlc_tx']);
-const direction = f.enum<HtlcData['direction']>('HTLC direction', ['offered', 'received']);
-const spendKind = f.enum<FundingSpendKind>('funding spend kind', [
-  'mutual-close',
-  'holder-commitment',
-  'counterparty-commitment',
-  'counterparty-previous-commitment',
-  'counterparty-revoked-commitment',
-  'unknown-commitment',
-]);
 const claimKind = f.enum<ClaimKind>('claim kind', [
   'delayed',
   'payment',

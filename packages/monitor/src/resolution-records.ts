@@ -17,7 +17,8 @@ import type {
 } from './claims/types.ts';
 import type { FundingSpendKind, HtlcData } from './types.ts';
 
-const spendKind = f.enum<FundingSpendKind>('funding spend kind', [
+/** Also the monitor record's: one list, so both store a funding spend kind as the same byte. */
+export const spendKind = f.enum<FundingSpendKind>('funding spend kind', [
   'mutual-close',
   'holder-commitment',
   'counterparty-commitment',
@@ -25,6 +26,7 @@ const spendKind = f.enum<FundingSpendKind>('funding spend kind', [
   'counterparty-revoked-commitment',
   'unknown-commitment',
 ]);
+export const htlcDirection = f.enum<HtlcData['direction']>('HTLC direction', ['offered', 'received']);
 const source = f.enum<ClaimSource>('claim source', [
   'holder-commitment',
   'holder-htlc-transaction',
@@ -56,7 +58,7 @@ const keyKind = f.enum<ClaimKey['kind']>('claim key', ['delayed-payment', 'payme
 
 const htlc = f.struct<HtlcData>('htlc', {
   id: { type: 0, codec: f.u64 },
-  direction: { type: 2, codec: f.enum<HtlcData['direction']>('HTLC direction', ['offered', 'received']) },
+  direction: { type: 2, codec: htlcDirection },
   amountMsat: { type: 4, codec: f.u64 },
   paymentHash: { type: 6, codec: f.bytes32 },
   cltvExpiry: { type: 8, codec: f.u32 },
