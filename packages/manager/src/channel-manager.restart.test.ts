@@ -139,10 +139,11 @@ test('restart: a new manager on the same data dir rebuilds the ready channel, re
   assert.equal(a2.manager.bestBlock.hashHex, BLOCK_HASH(503));
   const restored = a2.manager.listChannels()[0];
   assert.deepEqual(
-    { ...restored, confirmations: 0 },
-    { ...before, confirmations: 0 },
+    { ...restored, confirmations: 0, usable: false },
+    { ...before, confirmations: 0, usable: false },
     'the same channel: ids, balances, short_channel_id, funding',
   );
+  assert.equal(restored?.usable, false, 'not usable until the peer reestablishes');
   assert.equal(a2.broadcasts.length, 0, 'nothing broadcast at start');
   assert.ok(!a2.events.some((e) => e.type === 'ChannelClosed'));
 
