@@ -541,7 +541,7 @@ class ChildNode {
           );
         }
     });
-    await waitFor(() => this.bestBlock, { what: 'the child ready', timeoutMs: 60_000 });
+    await waitFor(() => this.bestBlock, { what: 'the child ready', timeoutMs: 180_000 });
   }
 
   /** Waits for the child's exit after a SIGKILL. */
@@ -570,7 +570,7 @@ class ChildNode {
         height: h,
         rawTxs: (block.transactions ?? []).map((tx) => new Uint8Array(tx.toBuffer())),
       });
-      await waitFor(() => this.killed || this.acks > acks, { what: `block ${h} taken`, timeoutMs: 60_000 });
+      await waitFor(() => this.killed || this.acks > acks, { what: `block ${h} taken`, timeoutMs: 180_000 });
       if (this.killed) return false;
     }
     await this.#forwarding;
