@@ -82,6 +82,12 @@ function channel(
       feeBaseMsat: p.base,
       feeProportionalMillionths: p.ppm,
       cltvExpiryDelta: p.cltv,
+      // Three times the amount the tests route, not the helper's 990,000,000: a channel without
+      // a funding output is as large as its htlc_maximum_msat to the scorer, and what it learns
+      // of a failure fades toward that size (6-hour half-life). Toward 990,000,000 the failure
+      // at A - B was forgotten enough within ~11 s to send the route back through it, and a
+      // loaded machine took that long between the failure and the query after the restart.
+      htlcMaximumMsat: 3_000_000n,
     });
   return [
     signChannelAnnouncement({ scid: id, nodeA, nodeB }),
