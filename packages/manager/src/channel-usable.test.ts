@@ -15,7 +15,7 @@ import { Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
 import { ChannelManager } from './channel-manager.ts';
-import { FakeWallet, MemoryLink } from './manager-test-kit.ts';
+import { linkedPeers, type MemoryLink, testManagerOptions } from './manager-test-kit.ts';
 import { LmdbMonitorPersister } from './monitor-persister.ts';
 
 const logger = createRootLogger({ level: 'silent' });
@@ -27,26 +27,13 @@ after(async () => {
 async function manager(link: MemoryLink, keys: KeysManager) {
   const dir = mkdtempSync(join(tmpdir(), 'lnkit-usable-'));
   const store = await Store.open(dir, { schemaVersion: 1 });
-  const broadcasts: Uint8Array[] = [];
-  const m = new ChannelManager({
+  const { options, broadcasts } = testManagerOptions({
     keys,
-    peers: link,
+    link,
     persister: new LmdbMonitorPersister(store),
-    broadcaster: {
-      broadcastTransactions: async (txs) => {
-        broadcasts.push(...txs);
-        return txs.map((t) => ({
-          txid: Transaction.fromBuffer(Buffer.from(t)).getId(),
-          accepted: true as const,
-        }));
-      },
-    },
-    feeEstimator: { feeratePerKw: () => 253n },
-    wallet: new FakeWallet(),
-    chainHash: new Uint8Array(32).fill(6),
-    bestHeight: 500,
     logger,
   });
+  const m = new ChannelManager(options);
   await m.start();
   cleanups.push(async () => {
     await m.stop();
@@ -57,14 +44,10 @@ async function manager(link: MemoryLink, keys: KeysManager) {
 }
 
 test('a ready channel is usable; not after a disconnect; usable again after the reestablish', async () => {
-  const ka = new KeysManager(randomBytes(32));
-  const kb = new KeysManager(randomBytes(32));
-  const la = new MemoryLink(Buffer.from(ka.nodeId).toString('hex'));
-  const lb = new MemoryLink(Buffer.from(kb.nodeId).toString('hex'));
-  la.other = lb;
-  lb.other = la;
-  const a = await manager(la, ka);
-  const b = await manager(lb, kb);
+  const [pa, pb] = linkedPeers(() => new KeysManager(randomBytes(32)));
+  const la = pa.link;
+  const a = await manager(la, pa.keys);
+  const b = await manager(pb.link, pb.keys);
   await a.m.openChannel(b.nodeId, 250_000n, { pushMsat: 10_000_000n });
   await waitFor(() => b.m.listChannels()[0]?.state === 'awaiting-confirmation', {
     what: 'pending at the fundee',
