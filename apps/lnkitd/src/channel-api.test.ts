@@ -4,12 +4,9 @@
  * ways; the node's refusals keep their code, with the status that says what to do.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { LnkitNode } from '@lnkit/node';
-import { captureLogger } from '@lnkit/test-support';
-import { createApiServer } from './api.ts';
+import { type ApiTestServer, apiTestServer } from './api-test-server.ts';
 import type { ChannelNode, ChannelView, OpenChannelOptions } from './channel-node.ts';
 
 const TOKEN = 'ef'.repeat(32);
@@ -70,44 +67,12 @@ const fakeNode: ChannelNode = {
   events: { pending: () => [], since: () => [], stream$: { subscribe: () => ({ unsubscribe() {} }) } },
 };
 
-let base = '';
-let close: () => Promise<void>;
+let api: ApiTestServer;
 before(async () => {
-  const server = createApiServer({
-    node: fakeNode as unknown as LnkitNode,
-    token: TOKEN,
-    logger: captureLogger().logger,
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  };
+  api = await apiTestServer(fakeNode as unknown as LnkitNode, TOKEN);
 });
-after(() => close());
-
-function call(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}${path}`,
-      {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' },
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+after(() => api.close());
+const call = (path: string, body?: unknown) => api.call(path, body);
 
 const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; message: string };
 
