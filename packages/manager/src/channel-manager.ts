@@ -39,7 +39,7 @@ import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 import { tolerantFeeBounds } from './normal-operation.ts';
-import type { Payments } from './payments/payments.ts';
+import type { PaymentEvent, Payments } from './payments/payments.ts';
 import { createPayments } from './payments/shell.ts';
 import type { PaymentsStore } from './payments/store.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
@@ -89,6 +89,11 @@ export interface ChannelManagerOptions {
    * subscribers, in effect order. A sink that throws is logged and the channel goes on.
    */
   eventSink?: ((event: ChannelEvent) => Promise<void>) | undefined;
+  /**
+   * The same for the payment layer's events (payments/payments.ts): each awaited before what
+   * follows from it (the fulfil, the caller's outcome); what a crash left untold is told at start.
+   */
+  paymentEventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
   /**
    * The monitors read at start (steps 8, 10, 11: synced to the tip and watched), or a lookup of
    * them: `start()` rebuilds a channel from each open monitor and its snapshot, checked against
@@ -199,12 +204,17 @@ export class ChannelManager {
     this.#bestBlockHash = options.bestBlockHash;
     this.payments = createPayments({
       store: options.paymentsStore,
+      eventSink: options.paymentEventSink,
       keys: options.keys,
       chainHash: options.chainHash,
       logger: options.logger,
       channels: {
         channelsWith: (nodeId) =>
           this.#directory.byNodeId(nodeId).map(({ id, handle }) => ({ id, state: handle.state })),
+        channelIdOf: (id) => {
+          const channelId = this.#directory.get(id)?.state.channelId;
+          return channelId ? hex(channelId) : undefined;
+        },
         command: (id, input) =>
           this.#enqueue(async () => {
             const channel = this.#directory.get(id);
@@ -237,6 +247,8 @@ export class ChannelManager {
   /** Subscribes to peers and persist completions. Call once, after the chain is synced (DESIGN.md). */
   async start(): Promise<void> {
     const { peers, persister } = this.#o;
+    // What a crash left between the payments' books and their sink, told before any channel runs.
+    await this.payments.start();
     await this.#restore();
     this.#subscriptions.push(
       peers.events$().subscribe((e) => this.#enqueue(() => this.#onPeerEvent(e))),

@@ -2,6 +2,8 @@
  * The payment layer's events as the event log keeps them (event-log.ts): flat fields, hashes
  * in hex, amounts in decimal strings. A PaymentSent's preimage is left out: the log's lines go
  * to the node's log file, and the payer reads its proof of payment from `pay` and listPayments.
+ * The manager awaits each in its sink (ChannelManagerOptions.paymentEventSink) before what follows
+ * from it, as it does its channel events.
  */
 import type { PaymentEvent } from '@lnkit/manager';
 import type { NodeEventData } from './event-log.ts';
@@ -26,5 +28,7 @@ export function paymentEventData(e: PaymentEvent): { kind: PaymentEvent['type'];
         kind: e.type,
         data: { paymentHash: e.paymentHash, amountMsat: e.amountMsat.toString(), keysend: e.keysend },
       };
+    case 'PendingHTLCsForwardable':
+      return { kind: e.type, data: { htlcCount: e.htlcCount, timeForwardableMs: e.timeForwardableMs } };
   }
 }

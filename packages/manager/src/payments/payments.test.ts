@@ -154,8 +154,10 @@ for (const type of ['anchors', 'static-remotekey'] as const) {
     await waitFor(() => b.payments.some((e) => e.type === 'PaymentClaimed'), { what: 'claimed at b' });
     assert.deepEqual(
       b.payments.map((e) => e.type),
-      ['PaymentClaimable', 'PaymentClaimed'],
+      ['PendingHTLCsForwardable', 'PaymentClaimable', 'PaymentClaimed'],
     );
+    // lnkit takes the HTLCs at once: the event says so, for the one HTLC committed.
+    assert.deepEqual(b.payments[0], { type: 'PendingHTLCsForwardable', htlcCount: 1, timeForwardableMs: 0 });
     assert.equal(b.manager.payments.listInvoices()[0]?.status, 'paid');
 
     // b pays a's invoice of any amount, with the amount given; then keysends to a.

@@ -5,6 +5,13 @@
  * monitor before update_fulfill_htlc leaves, and before htlc-fulfilled reaches us); this layer
  * decides and keeps its books in a PaymentsStore (store.ts: lmdb in the node), so a payment id
  * answers its first outcome after a restart too, and never pays twice.
+ *
+ * Events, as the manager's channel events (ChannelManagerOptions.eventSink): each is awaited in
+ * `eventSink` (the node's durable event log) before what follows from it happens — PaymentClaimable
+ * before the fulfil leaves, PaymentSent / PaymentFailed before the caller hears the outcome — and
+ * the books keep an outbox so a crash between the books and the sink loses none: an outcome is
+ * stored `told: false` and a claimed HTLC as a `claimed` receipt, and `start()` tells again what
+ * a crash left untold (at worst a repeat, never a loss).
  */
 import { randomBytes, sha256 } from '@lnkit/crypto';
 import { createInvoice, decodeInvoice, type Invoice, type InvoiceSigner, type Network } from '@lnkit/invoice';
@@ -27,7 +34,7 @@ import type { Refusal } from '../checks.ts';
 import { ManagerError } from '../errors.ts';
 import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
 import { decideReceive, type StoredInvoice } from './receive.ts';
-import { MemoryPaymentsStore, type PaymentRecord, type PaymentsStore } from './store.ts';
+import { MemoryPaymentsStore, type PaymentRecord, type PaymentsStore, type ReceiptRecord } from './store.ts';
 
 /** What the payment layer says (the node's event log takes them as they are, hex and decimal). */
 export type PaymentEvent =
@@ -44,7 +51,14 @@ export type PaymentEvent =
   /** An HTLC to us passed the checks; it is being claimed with the invoice's preimage. */
   | { type: 'PaymentClaimable'; paymentHash: string; amountMsat: bigint; keysend: boolean }
   /** The HTLC is settled: our commitment pays us, the peer's too. */
-  | { type: 'PaymentClaimed'; paymentHash: string; amountMsat: bigint; keysend: boolean };
+  | { type: 'PaymentClaimed'; paymentHash: string; amountMsat: bigint; keysend: boolean }
+  /**
+   * LDK's: received HTLCs wait for process_pending_htlc_forwards. lnkit decides each HTLC to us
+   * as soon as it is irrevocably committed (no batching delay: there is no forwarding queue to
+   * hide timing behind yet), so it is raised once per batch of HTLCs committed together, with
+   * `timeForwardableMs` 0, and handled here at once: a handler needs to do nothing with it.
+   */
+  | { type: 'PendingHTLCsForwardable'; htlcCount: number; timeForwardableMs: number };
 
 /** What sendPayment / keysend answer once the payment ended. */
 export interface PaymentOutcome {
@@ -68,6 +82,8 @@ export interface CreatedInvoice {
 export interface PaymentChannels {
   /** The live channels with a peer. */
   channelsWith(nodeId: string): { id: number; state: ChannelState }[];
+  /** The channel id of a live channel (hex), the same across restarts. */
+  channelIdOf?(id: number): string | undefined;
   /** Hands a channel a command; resolves with what the core refused, if it did. */
   command(id: number, input: ChannelInput): Promise<Refusal | undefined>;
   bestHeight(): number;
@@ -85,6 +101,11 @@ export interface PaymentsOptions {
   now?: () => number;
   /** Where payments and invoices are kept; default in memory (a restart forgets them). */
   store?: PaymentsStore | undefined;
+  /**
+   * Where each event is made durable before what follows from it happens (the node's event
+   * log); `events$` hears of it after. A sink that throws is logged, and the payment goes on.
+   */
+  eventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
 }
 
 /** One outgoing payment as listPayments shows it (`pending` while its HTLC is in flight). */
@@ -132,8 +153,12 @@ export class Payments {
   /** Every payment of ours by id, as the store has it (loaded at start). */
   readonly #records = new Map<string, PaymentRecord>();
   readonly #store: PaymentsStore;
-  /** Received HTLCs being claimed: `<channel>:<htlc id>` → what PaymentClaimed will say. */
-  readonly #claiming = new Map<string, { paymentHash: string; amountMsat: bigint; keysend: boolean }>();
+  /** Received HTLCs being claimed: `<channel id hex>:<htlc id>` → their receipt (durable, store.ts). */
+  readonly #claiming = new Map<string, ReceiptRecord>();
+  /** What a crash left untold: outcomes stored `told: false`, receipts `claimed` (start() tells them). */
+  readonly #untold: { payments: PaymentRecord[]; receipts: ReceiptRecord[] } = { payments: [], receipts: [] };
+  /** HTLCs to us committed in this turn of the event loop: one PendingHTLCsForwardable for them. */
+  #arriving: { count: number; raised: Promise<void> } | undefined;
   /** Fulfils and fails refused while the peer was away, by channel, to give again once connected. */
   readonly #waiting = new Map<number, ChannelInput[]>();
 
@@ -142,9 +167,70 @@ export class Payments {
   constructor(o: PaymentsOptions) {
     this.#o = o;
     this.#store = o.store ?? new MemoryPaymentsStore();
-    const { payments, invoices } = this.#store.load();
-    for (const p of payments) this.#records.set(p.paymentId, p);
+    const { payments, invoices, receipts } = this.#store.load();
+    for (const p of payments) {
+      this.#records.set(p.paymentId, p);
+      if (p.told === false) this.#untold.payments.push(p);
+    }
     for (const i of invoices) this.#invoices.set(hex(i.paymentHash), i);
+    for (const r of receipts) {
+      if (r.status === 'claimed') {
+        this.#untold.receipts.push(r);
+        continue;
+      }
+      // Claimed before the restart, not settled yet: the restored channel's htlc-resolved ends it.
+      this.#claiming.set(r.key, r);
+      const invoice = this.#invoices.get(hex(r.paymentHash));
+      // A second HTLC of the hash is refused as paid meanwhile (in memory; durable when settled).
+      if (invoice) invoice.status = 'paid';
+    }
+  }
+
+  /**
+   * Tells what a crash left between the books and the sink: each outcome stored and not told
+   * (PaymentSent / PaymentFailed), each HTLC settled to us whose PaymentClaimed was not told.
+   * Call once at start, before the channels run (the ChannelManager's start does).
+   */
+  async start(): Promise<void> {
+    const { payments, receipts } = this.#untold;
+    this.#untold.payments = [];
+    this.#untold.receipts = [];
+    for (const record of payments) {
+      await this.#tell(outcomeEvent(record));
+      await this.#markTold(record);
+    }
+    for (const r of receipts) await this.#tellClaimed(r);
+  }
+
+  /** Durable in the sink first, then live on events$. */
+  async #tell(event: PaymentEvent): Promise<void> {
+    const sink = this.#o.eventSink;
+    if (sink)
+      await sink(event).catch((err: unknown) =>
+        this.#o.logger.error({ err, event: event.type }, `a ${event.type} event could not be made durable`),
+      );
+    this.#events.next(event);
+  }
+
+  /** The outbox emptied: the outcome's event is durable (a failed write only means a repeat at start). */
+  #markTold(record: PaymentRecord): Promise<void> {
+    record.told = undefined;
+    return this.#store
+      .savePayment({ ...record })
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'a told payment outcome could not be marked'));
+  }
+
+  /** PaymentClaimed durable, then the receipt goes (a failed removal only means a repeat at start). */
+  async #tellClaimed(r: ReceiptRecord): Promise<void> {
+    await this.#tell({
+      type: 'PaymentClaimed',
+      paymentHash: hex(r.paymentHash),
+      amountMsat: r.amountMsat,
+      keysend: r.keysend,
+    });
+    await this.#store
+      .removeReceipt(r.key)
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'a told receipt could not be removed'));
   }
 
   #now(): number {
@@ -432,7 +518,7 @@ export class Payments {
   onHtlcEvent(channel: number, e: HtlcEvent): void {
     switch (e.type) {
       case 'htlc-committed':
-        void this.#onReceived(channel, e).catch((err: unknown) =>
+        void this.#onReceived(channel, e, this.#forwardable()).catch((err: unknown) =>
           this.#o.logger.error({ err }, 'a received HTLC could not be handled'),
         );
         return;
@@ -451,6 +537,34 @@ export class Payments {
     }
   }
 
+  /**
+   * PendingHTLCsForwardable, once for the HTLCs committed to us in this turn of the event loop
+   * (one channel step's, usually); resolves once it is handed to the sink. Its durability is
+   * not waited for: the sink keeps call order, so it is durable before the PaymentClaimable of
+   * any of them, which is; and the HTLCs are handled at once (see the event).
+   */
+  #forwardable(): Promise<void> {
+    if (this.#arriving) {
+      this.#arriving.count++;
+      return this.#arriving.raised;
+    }
+    const batch = { count: 1, raised: Promise.resolve() };
+    batch.raised = new Promise((resolve) =>
+      setImmediate(() => {
+        this.#arriving = undefined;
+        void this.#tell({ type: 'PendingHTLCsForwardable', htlcCount: batch.count, timeForwardableMs: 0 });
+        resolve();
+      }),
+    );
+    this.#arriving = batch;
+    return batch.raised;
+  }
+
+  /** `<channel id hex>:<htlc id>`: an HTLC's key in the books, the same after a restart. */
+  #htlcKey(channel: number, id: bigint): string {
+    return `${this.#o.channels.channelIdOf?.(channel) ?? `#${channel}`}:${id}`;
+  }
+
   /** A payment of ours still pending with this hash (one in flight before a restart). */
   #pendingOf(paymentHash: Uint8Array): PaymentRecord | undefined {
     const h = hex(paymentHash);
@@ -459,39 +573,30 @@ export class Payments {
     return undefined;
   }
 
-  /** The outcome kept (durably), then told: PaymentSent / PaymentFailed, and the caller's promise. */
+  /**
+   * The outcome kept (durably, `told: false`), its PaymentSent / PaymentFailed made durable, then
+   * the caller's promise; then the outbox emptied. A payment ends once: a second end is ignored.
+   */
   #finish(
     record: PaymentRecord,
     end: { status: 'succeeded'; preimage: Uint8Array } | { status: 'failed'; reason: string },
     out: Outgoing | undefined,
   ): void {
+    if (record.status !== 'pending') return;
     record.status = end.status;
     record.updatedAt = this.#now();
+    record.told = false;
     if (end.status === 'succeeded') record.preimage = end.preimage;
     else record.reason = end.reason;
     const outcome = outcomeOf(record);
-    void this.#store
-      .savePayment(record)
-      .catch((err: unknown) => this.#o.logger.error({ err }, 'a payment outcome could not be stored'))
-      .then(() => {
-        if (end.status === 'succeeded')
-          this.#events.next({
-            type: 'PaymentSent',
-            paymentId: record.paymentId,
-            paymentHash: outcome.paymentHash,
-            preimage: hex(end.preimage),
-            amountMsat: record.amountMsat,
-            feeMsat: record.feeMsat,
-          });
-        else
-          this.#events.next({
-            type: 'PaymentFailed',
-            paymentId: record.paymentId,
-            paymentHash: outcome.paymentHash,
-            reason: end.reason,
-          });
-        out?.settle(outcome);
-      });
+    void (async () => {
+      await this.#store
+        .savePayment({ ...record })
+        .catch((err: unknown) => this.#o.logger.error({ err }, 'a payment outcome could not be stored'));
+      await this.#tell(outcomeEvent(record));
+      out?.settle(outcome);
+      await this.#markTold(record);
+    })();
   }
 
   #onOfferedResolved(e: Extract<HtlcEvent, { type: 'htlc-resolved' }>): void {
@@ -521,29 +626,46 @@ export class Payments {
     if (record) this.#finish(record, { status: 'failed', reason }, out);
   }
 
+  /**
+   * Our fulfilled HTLC left both commitments (before a restart or after it: the receipt is
+   * durable): the invoice marked paid and the receipt `claimed` in one write, PaymentClaimed
+   * made durable, the receipt removed. Once per HTLC: the receipt is taken from #claiming first.
+   */
   #onReceivedResolved(channel: number, e: Extract<HtlcEvent, { type: 'htlc-resolved' }>): void {
-    const key = `${channel}:${e.id}`;
+    const key = this.#htlcKey(channel, e.id);
     const claim = this.#claiming.get(key);
     if (!claim) return;
     this.#claiming.delete(key);
-    if (e.removal.kind !== 'fulfill') return;
-    const invoice = this.#invoices.get(claim.paymentHash);
-    const claimed = () => this.#events.next({ type: 'PaymentClaimed', ...claim });
-    if (!invoice) {
-      claimed();
+    const log = this.#o.logger;
+    const invoice = this.#invoices.get(hex(claim.paymentHash));
+    if (e.removal.kind !== 'fulfill') {
+      // Our fulfil was never given (the channel failed it instead): nothing was received.
+      if (invoice && invoice.paidAtSeconds === undefined) invoice.status = 'unpaid';
+      void this.#store
+        .removeReceipt(key)
+        .catch((err: unknown) => log.warn({ err }, 'a receipt could not be removed'));
       return;
     }
-    invoice.status = 'paid';
-    invoice.paidAtSeconds = this.#now();
-    invoice.receivedMsat = claim.amountMsat;
-    void this.#store
-      .saveInvoice(invoice)
-      .catch((err: unknown) => this.#o.logger.error({ err }, 'a paid invoice could not be stored'))
-      .then(claimed);
+    if (invoice) {
+      invoice.status = 'paid';
+      invoice.paidAtSeconds = this.#now();
+      invoice.receivedMsat = claim.amountMsat;
+    }
+    const claimed: ReceiptRecord = { ...claim, status: 'claimed', updatedAt: this.#now() };
+    void (async () => {
+      await this.#store
+        .saveClaimed(claimed, invoice)
+        .catch((err: unknown) => log.error({ err }, 'a paid invoice could not be stored'));
+      await this.#tellClaimed(claimed);
+    })();
   }
 
   /** BOLT 4 at the final node: peel, check against the invoice, fulfill or fail. */
-  async #onReceived(channel: number, e: Extract<HtlcEvent, { type: 'htlc-committed' }>): Promise<void> {
+  async #onReceived(
+    channel: number,
+    e: Extract<HtlcEvent, { type: 'htlc-committed' }>,
+    forwardable: Promise<void>,
+  ): Promise<void> {
     const ecdh = this.#o.ecdh;
     const log = this.#o.logger;
     const fail = (input: ChannelInput) => this.#settle(channel, input);
@@ -589,6 +711,18 @@ export class Payments {
       return;
     }
     const invoice = this.#invoices.get(hex(e.paymentHash));
+    const key = this.#htlcKey(channel, e.id);
+    if (this.#claiming.has(key)) {
+      // Claimed before a restart (its receipt durable, PaymentClaimable told) and given to us
+      // again by the restored channel: the fulfil again, no second event, no second check.
+      const preimage =
+        invoice?.paymentPreimage ?? (peeled.kind === 'receive' ? peeled.keysendPreimage : undefined);
+      if (preimage) {
+        await this.#settle(channel, { kind: 'fulfill-htlc', id: e.id, paymentPreimage: preimage });
+        return;
+      }
+    }
+    // (A forwarding branch goes here: a peeled onion for another hop is the router's, not decideReceive's.)
     const decision = decideReceive(e, peeled, invoice, this.#o.channels.bestHeight(), this.#now());
     if (decision.kind === 'fail') {
       log.info({ why: decision.why, failure: decision.failure.name }, 'an HTLC to us refused');
@@ -603,20 +737,43 @@ export class Payments {
       else await fail({ kind: 'fail-htlc', id: e.id, reason: reply.reason });
       return;
     }
-    const claim = { paymentHash: hex(e.paymentHash), amountMsat: e.amountMsat, keysend: decision.keysend };
-    // Kept before the invoice is marked, so a second HTLC of the same hash is refused as paid.
-    if (invoice) invoice.status = 'paid';
-    this.#claiming.set(`${channel}:${e.id}`, claim);
-    this.#events.next({ type: 'PaymentClaimable', ...claim });
-    const refused = await this.#settle(channel, {
+    const fulfill: ChannelInput = {
       kind: 'fulfill-htlc',
       id: e.id,
       paymentPreimage: decision.paymentPreimage,
-    });
+    };
+    const receipt: ReceiptRecord = {
+      key,
+      paymentHash: e.paymentHash,
+      amountMsat: e.amountMsat,
+      keysend: decision.keysend,
+      status: 'claiming',
+      updatedAt: this.#now(),
+    };
+    // Kept before the invoice is marked, so a second HTLC of the same hash is refused as paid.
+    if (invoice) invoice.status = 'paid';
+    this.#claiming.set(key, receipt);
+    // Both durable before the fulfil can leave: the event, and the receipt a restart ends the claim from.
+    await forwardable;
+    await Promise.all([
+      this.#tell({
+        type: 'PaymentClaimable',
+        paymentHash: hex(e.paymentHash),
+        amountMsat: e.amountMsat,
+        keysend: decision.keysend,
+      }),
+      this.#store
+        .saveReceipt(receipt)
+        .catch((err: unknown) => log.error({ err }, 'a receipt could not be stored')),
+    ]);
+    const refused = await this.#settle(channel, fulfill);
     if (refused) {
       log.warn({ refusal: refused }, 'the fulfill of an HTLC to us was refused');
-      this.#claiming.delete(`${channel}:${e.id}`);
+      this.#claiming.delete(key);
       if (invoice) invoice.status = 'unpaid';
+      await this.#store
+        .removeReceipt(key)
+        .catch((err: unknown) => log.warn({ err }, 'a receipt could not be removed'));
     }
   }
 
@@ -652,6 +809,25 @@ function localBalanceMsat(s: ChannelState): bigint {
   // Spendable now: our side of our own commitment, in-flight HTLCs taken out.
   if (s.normal) return balancesOf(s.normal.ledger, 'local', true).toLocalMsat;
   return s.commitments?.toLocalMsat ?? 0n;
+}
+
+/** The event an ended payment's record says. */
+function outcomeEvent(r: PaymentRecord): PaymentEvent {
+  return r.status === 'succeeded'
+    ? {
+        type: 'PaymentSent',
+        paymentId: r.paymentId,
+        paymentHash: hex(r.paymentHash),
+        preimage: r.preimage ? hex(r.preimage) : '',
+        amountMsat: r.amountMsat,
+        feeMsat: r.feeMsat,
+      }
+    : {
+        type: 'PaymentFailed',
+        paymentId: r.paymentId,
+        paymentHash: hex(r.paymentHash),
+        reason: r.reason ?? 'failed',
+      };
 }
 
 function outcomeOf(r: PaymentRecord): PaymentOutcome {

@@ -2,7 +2,7 @@
 import { compactSigner } from '@lnkit/invoice';
 import type { Logger } from '@lnkit/runtime';
 import { networkOfChain } from './network.ts';
-import { type PaymentChannels, Payments } from './payments.ts';
+import { type PaymentChannels, type PaymentEvent, Payments } from './payments.ts';
 import type { PaymentsStore } from './store.ts';
 
 export interface PaymentKeys {
@@ -17,6 +17,8 @@ export function createPayments(o: {
   channels: PaymentChannels;
   logger: Logger;
   store?: PaymentsStore | undefined;
+  /** Where each payment event is made durable first (payments.ts). */
+  eventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
 }): Payments {
   const { keys } = o;
   const sign = keys.signWithNodeKey?.bind(keys);
@@ -29,5 +31,6 @@ export function createPayments(o: {
     ecdh,
     logger: o.logger.child({ component: 'payments' }),
     store: o.store,
+    eventSink: o.eventSink,
   });
 }

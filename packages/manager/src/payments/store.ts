@@ -37,15 +37,40 @@ export interface PaymentRecord {
   /** Seconds since 1970. */
   createdAt: number;
   updatedAt: number;
+  /**
+   * false: the outcome is kept but PaymentSent / PaymentFailed may not have reached the event
+   * sink yet (the outbox): a start tells it again. Absent once told (and in records from before).
+   */
+  told?: boolean | undefined;
+}
+
+/**
+ * An HTLC to us being claimed (`claiming`: the fulfil decided, the HTLC not yet out of both
+ * commitments) or claimed with PaymentClaimed not yet told: what a restart needs to mark the
+ * invoice paid and raise PaymentClaimed once. Removed once PaymentClaimed is durable.
+ */
+export interface ReceiptRecord {
+  /** `<channel id hex>:<htlc id>`: the HTLC, the same across restarts. */
+  key: string;
+  paymentHash: Uint8Array;
+  amountMsat: bigint;
+  keysend: boolean;
+  status: 'claiming' | 'claimed';
+  /** Seconds since 1970. */
+  updatedAt: number;
 }
 
 export interface PaymentsStore {
-  load(): { payments: PaymentRecord[]; invoices: StoredInvoice[] };
+  load(): { payments: PaymentRecord[]; invoices: StoredInvoice[]; receipts: ReceiptRecord[] };
   /** Resolves once the record is durable. */
   savePayment(p: PaymentRecord): Promise<void>;
   /** A payment refused before its HTLC left: the id is free again. */
   removePayment(paymentId: string): Promise<void>;
   saveInvoice(i: StoredInvoice): Promise<void>;
+  saveReceipt(r: ReceiptRecord): Promise<void>;
+  /** The invoice marked paid and the receipt `claimed`, together (one durable write): never one without the other. */
+  saveClaimed(r: ReceiptRecord, invoice: StoredInvoice | undefined): Promise<void>;
+  removeReceipt(key: string): Promise<void>;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -54,11 +79,13 @@ const clone = <T extends object>(v: T): T => ({ ...v });
 export class MemoryPaymentsStore implements PaymentsStore {
   readonly payments = new Map<string, PaymentRecord>();
   readonly invoices = new Map<string, StoredInvoice>();
+  readonly receipts = new Map<string, ReceiptRecord>();
 
   load() {
     return {
       payments: [...this.payments.values()].map(clone),
       invoices: [...this.invoices.values()].map(clone),
+      receipts: [...this.receipts.values()].map(clone),
     };
   }
 
@@ -72,6 +99,19 @@ export class MemoryPaymentsStore implements PaymentsStore {
 
   async saveInvoice(i: StoredInvoice): Promise<void> {
     this.invoices.set(hex(i.paymentHash), clone(i));
+  }
+
+  async saveReceipt(r: ReceiptRecord): Promise<void> {
+    this.receipts.set(r.key, clone(r));
+  }
+
+  async saveClaimed(r: ReceiptRecord, invoice: StoredInvoice | undefined): Promise<void> {
+    if (invoice) this.invoices.set(hex(invoice.paymentHash), clone(invoice));
+    this.receipts.set(r.key, clone(r));
+  }
+
+  async removeReceipt(key: string): Promise<void> {
+    this.receipts.delete(key);
   }
 }
 
@@ -107,6 +147,21 @@ const paymentRecord = defineRecord<PaymentRecord>({
     preimage: { type: 17, codec: f.bytes32, optional: true },
     reason: { type: 19, codec: f.utf8, optional: true },
     bolt11: { type: 21, codec: f.utf8, optional: true },
+    told: { type: 23, codec: f.bool, optional: true },
+  },
+});
+
+const receiptRecord = defineRecord<ReceiptRecord>({
+  kind: 'receipt',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    key: { type: 0, codec: f.utf8 },
+    paymentHash: { type: 2, codec: f.bytes32 },
+    amountMsat: { type: 4, codec: f.u64 },
+    keysend: { type: 6, codec: f.bool },
+    status: { type: 8, codec: enumCodec('receipt status', ['claiming', 'claimed'] as const) },
+    updatedAt: { type: 10, codec: f.u32 },
   },
 });
 
@@ -142,18 +197,22 @@ const invoiceRecord = defineRecord<InvoiceRow>({
   },
 });
 
-/** The database the payments' books are in: `payment/<id>` and `invoice/<hash hex>`. */
+/** The database the payments' books are in: `payment/<id>`, `invoice/<hash hex>` and `receipt/<channel id hex>:<htlc id>`. */
 export const PAYMENTS_DB = 'payments';
 
 export class LmdbPaymentsStore implements PaymentsStore {
   readonly #payments: NamedDb<PaymentRecord>;
   readonly #invoices: NamedDb<InvoiceRow>;
+  readonly #receipts: NamedDb<ReceiptRecord>;
+  readonly #store: Store;
   readonly #durably: <T>(write: () => Promise<T>) => Promise<T>;
 
   /** `durably`: how each write is made durable (the node's waits out a full disk). */
   constructor(store: Store, durably: <T>(write: () => Promise<T>) => Promise<T> = (w) => w()) {
     this.#payments = recordDb(store.db(PAYMENTS_DB), paymentRecord);
     this.#invoices = recordDb(store.db(PAYMENTS_DB), invoiceRecord);
+    this.#receipts = recordDb(store.db(PAYMENTS_DB), receiptRecord);
+    this.#store = store;
     this.#durably = durably;
   }
 
@@ -173,7 +232,8 @@ export class LmdbPaymentsStore implements PaymentsStore {
         receivedMsat: r.receivedMsat,
       }),
     );
-    return { payments, invoices };
+    const receipts = this.#receipts.entries({ start: 'receipt/', end: 'receipt0' }).map((e) => e.value);
+    return { payments, invoices, receipts };
   }
 
   savePayment(p: PaymentRecord): Promise<void> {
@@ -185,18 +245,40 @@ export class LmdbPaymentsStore implements PaymentsStore {
   }
 
   saveInvoice(i: StoredInvoice): Promise<void> {
-    const row: InvoiceRow = {
-      bolt11: i.bolt11,
-      paymentHash: i.paymentHash,
-      paymentPreimage: i.paymentPreimage,
-      paymentSecret: i.paymentSecret,
-      amountMsat: i.amountMsat ?? undefined,
-      expiresAt: i.expiresAt,
-      minFinalCltvExpiryDelta: i.minFinalCltvExpiryDelta,
-      paid: i.status === 'paid',
-      paidAtSeconds: i.paidAtSeconds,
-      receivedMsat: i.receivedMsat,
-    };
-    return this.#durably(() => this.#invoices.put(`invoice/${hex(i.paymentHash)}`, row));
+    return this.#durably(() => this.#invoices.put(`invoice/${hex(i.paymentHash)}`, invoiceRow(i)));
   }
+
+  saveReceipt(r: ReceiptRecord): Promise<void> {
+    return this.#durably(() => this.#receipts.put(`receipt/${r.key}`, r));
+  }
+
+  saveClaimed(r: ReceiptRecord, invoice: StoredInvoice | undefined): Promise<void> {
+    const receipt = receiptRecord.encode(r);
+    const row = invoice && invoiceRecord.encode(invoiceRow(invoice));
+    return this.#durably(() =>
+      this.#store.transaction((txn) => {
+        if (invoice && row) txn.put(PAYMENTS_DB, `invoice/${hex(invoice.paymentHash)}`, row);
+        txn.put(PAYMENTS_DB, `receipt/${r.key}`, receipt);
+      }),
+    );
+  }
+
+  removeReceipt(key: string): Promise<void> {
+    return this.#durably(() => this.#receipts.remove(`receipt/${key}`));
+  }
+}
+
+function invoiceRow(i: StoredInvoice): InvoiceRow {
+  return {
+    bolt11: i.bolt11,
+    paymentHash: i.paymentHash,
+    paymentPreimage: i.paymentPreimage,
+    paymentSecret: i.paymentSecret,
+    amountMsat: i.amountMsat ?? undefined,
+    expiresAt: i.expiresAt,
+    minFinalCltvExpiryDelta: i.minFinalCltvExpiryDelta,
+    paid: i.status === 'paid',
+    paidAtSeconds: i.paidAtSeconds,
+    receivedMsat: i.receivedMsat,
+  };
 }

@@ -42,7 +42,6 @@ import {
 } from '@lnkit/manager';
 import { spawnLocal } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
-import type { Subscription } from 'rxjs';
 import { channelEventData } from '../channel-events.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainMonitorActor, ChannelManagerActor, NodeContext } from '../context.ts';
@@ -57,7 +56,6 @@ const SIGNER_THREADS = Math.min(2, availableParallelism());
 export function channelManagerStep(): NodeComponent {
   let manager: ChannelManagerActor | undefined;
   let pool: (ChannelSignerPool & ChannelKeysSource) | undefined;
-  let paymentEvents: Subscription | undefined;
   return {
     step: 9,
     name: 'channel manager',
@@ -113,23 +111,15 @@ export function channelManagerStep(): NodeComponent {
             const { kind, data } = channelEventData(e);
             await ctx.get('eventLog').append(kind, data);
           },
+          // The payments' events likewise: each in the log before the fulfil, or the caller's
+          // outcome, that follows from it; what a crash left untold is told at the manager's start.
+          paymentEventSink: async (e) => {
+            const { kind, data } = paymentEventData(e);
+            await ctx.get('eventLog').append(kind, data);
+          },
           shutdownScript,
           logger: ctx.root.child({ actor: 'channel-manager' }),
         },
-      });
-      // Payment events into the log (on GET /v1/events): each written after the payment's
-      // record, which is what a retry or listPayments answers from.
-      const eventLog = ctx.get('eventLog');
-      paymentEvents = manager.ref.paymentEvents$().subscribe((e) => {
-        const { kind, data } = paymentEventData(e);
-        eventLog
-          .append(kind, data)
-          .catch((err: unknown) =>
-            ctx.log.error(
-              { err: (err as Error).message, event: kind },
-              'a payment event could not be logged',
-            ),
-          );
       });
       const listener = managerListener(manager);
       // Where the manager left the chain: its snapshot's best block, or step 10's on a first start.
@@ -150,7 +140,6 @@ export function channelManagerStep(): NodeComponent {
       ctx.set('channelManager', manager);
     },
     async stop() {
-      paymentEvents?.unsubscribe();
       await manager?.stop();
       await pool?.close();
     },

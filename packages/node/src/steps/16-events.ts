@@ -3,7 +3,8 @@
  * handling of each event in it. The log is opened before the ChannelManager (step 9), which
  * writes every event it reports to it before anything hears of it; this step's handler then
  * takes each event in order, logs it at info, does what the node itself must do with it (today
- * nothing more: the manager settles its fundings itself), and marks it handled.
+ * nothing more: the manager settles its fundings itself, claims what its invoices are paid and
+ * handles the HTLCs a PendingHTLCsForwardable names at once), and marks it handled.
  *
  * Events written but not handled before a crash are still pending at the next start: the
  * handler takes them first, before any new one, so none is lost and their order holds.
@@ -68,6 +69,17 @@ function describe(e: NodeEventRecord, channel: string | undefined): string {
       return `channel ${channel} with ${d.peer} is ready (${d.shortChannelId})`;
     case 'ChannelClosed':
       return `channel ${channel} with ${d.peer} closed: ${d.reasonText}`;
+    case 'PaymentSent':
+      return `payment ${d.paymentId} sent: ${d.amountMsat} msat (fee ${d.feeMsat} msat) for ${d.paymentHash}`;
+    case 'PaymentFailed':
+      return `payment ${d.paymentId} failed: ${d.reason}`;
+    case 'PaymentClaimable':
+      return `a payment of ${d.amountMsat} msat to us for ${d.paymentHash} is being claimed`;
+    case 'PaymentClaimed':
+      return `a payment of ${d.amountMsat} msat to us for ${d.paymentHash} is claimed`;
+    case 'PendingHTLCsForwardable':
+      // LDK's caller would call process_pending_htlc_forwards; the manager already took them.
+      return `${d.htlcCount} HTLC(s) to us committed, handled at once by the channel manager`;
     default:
       return `event ${e.kind}`;
   }
