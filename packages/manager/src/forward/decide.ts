@@ -5,6 +5,7 @@
  * the outgoing channel as a view (found by short_channel_id or alias; undefined when none).
  */
 import type { FailureMessage } from '@lnkit/onion';
+import { formatShortChannelId } from '@lnkit/wire';
 import { type ForwardPolicy, forwardFeeMsat } from './policy.ts';
 
 /** The incoming HTLC's update_add_htlc fields the checks read. */
@@ -160,5 +161,5 @@ export function withChannelUpdate(failure: FailureMessage, channelUpdate: Uint8A
 
 /** BOLT 7's `block x tx x output` form. */
 export function scidText(scid: bigint): string {
-  return `${scid >> 40n}x${(scid >> 16n) & 0xffffffn}x${scid & 0xffffn}`;
+  return formatShortChannelId(scid);
 }

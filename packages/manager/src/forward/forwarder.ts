@@ -1,0 +1,594 @@
+/**
+ * Forwarding (BOLT 4 intermediate node): an incoming HTLC whose onion names a next channel is
+ * checked (decide.ts) and offered on that channel with the next onion; the downstream fulfil
+ * goes upstream with the preimage, the downstream failure goes upstream wrapped with our
+ * shared secret (BOLT 4 "Returning Errors"), and PaymentForwarded says the fee earned.
+ *
+ * The durability rule across the two channels:
+ * - the pairing (upstream channel + HTLC id ↔ downstream channel + HTLC id) is durable in the
+ *   ForwardsStore before the downstream HTLC is offered (`offer`'s `before`, inside the
+ *   manager's queue, so the id it names is the one the add takes);
+ * - the upstream HTLC is failed only once the downstream one can no longer be claimed: on the
+ *   downstream's `htlc-resolved` (the failure irrevocably committed on both sides) or when the
+ *   add was refused (nothing was offered);
+ * - the upstream fulfil uses the preimage the downstream channel already made durable in its
+ *   monitor (`htlc-fulfilled`), and the upstream core persists it again before
+ *   update_fulfill_htlc leaves.
+ *
+ * `sendToRoute` is the origin's side of the same machinery: an onion built for a given route,
+ * the HTLC offered, the failure decrypted with the route's shared secrets.
+ */
+import { randomBytes } from '@lnkit/crypto';
+import {
+  buildPaymentOnion,
+  type DecryptedFailure,
+  decodeFailureMessage,
+  decryptFailurePacket,
+  type FailureMessage,
+  type FailureName,
+  type ForwardPayment,
+  failPeeledHtlc,
+  failureFromMalformed,
+  failureName,
+  type Recipient,
+  type RouteHop,
+  routePayloads,
+  wrapFailurePacket,
+} from '@lnkit/onion';
+import type { Logger } from '@lnkit/runtime';
+import { type Observable, Subject } from 'rxjs';
+import type { ChannelInput, ChannelState } from '../channel-state.ts';
+import type { Refusal } from '../checks.ts';
+import { ManagerError } from '../errors.ts';
+import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
+import { type NodeKeySigner, signedChannelUpdate } from './channel-update.ts';
+import { decideForward, type OutgoingChannelView, scidText, withChannelUpdate } from './decide.ts';
+import { DEFAULT_FORWARD_POLICY, effectivePolicy, type ForwardPolicy } from './policy.ts';
+import { type ForwardRecord, type ForwardsStore, MemoryForwardsStore } from './store.ts';
+
+type AddHtlc = Extract<ChannelInput, { kind: 'add-htlc' }>;
+type Committed = Extract<HtlcEvent, { type: 'htlc-committed' }>;
+type Resolved = Extract<HtlcEvent, { type: 'htlc-resolved' }>;
+
+/** The channels as forwarding sees them (the ChannelManager gives these). */
+export interface ForwardChannels {
+  /** By real short_channel_id or one of our aliases. */
+  byShortChannelId(scid: bigint): { id: number; state: ChannelState } | undefined;
+  byChannelId(channelId: Uint8Array): { id: number; state: ChannelState } | undefined;
+  /** The first channel with this peer (sendToRoute's first hop). */
+  channelsWith(nodeId: string): { id: number; state: ChannelState }[];
+  stateOf(id: number): ChannelState | undefined;
+  /** Hands a channel a command; resolves with what the core refused, if it did. */
+  command(id: number, input: ChannelInput): Promise<Refusal | undefined>;
+  /**
+   * add-htlc, with `before(htlcId)` awaited first in the same turn of the manager's queue:
+   * `htlcId` is the id the add takes if the core accepts it.
+   */
+  offer(id: number, input: AddHtlc, before: (htlcId: bigint) => Promise<void>): Promise<Refusal | undefined>;
+  bestHeight(): number;
+}
+
+export interface ForwarderOptions {
+  channels: ForwardChannels;
+  nodeId: Uint8Array;
+  chainHash: Uint8Array;
+  /** The node key's signature, for our channel_update in failures; without it they carry none. */
+  signWithNodeKey?: NodeKeySigner | undefined;
+  store?: ForwardsStore | undefined;
+  /** Our policy for every channel that has none of its own (setPolicy); LDK's defaults otherwise. */
+  policy?: ForwardPolicy | undefined;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type ForwardEvent =
+  /** A forward settled on both channels: the upstream HTLC paid us, we paid the downstream. */
+  | {
+      type: 'PaymentForwarded';
+      inChannelId: string;
+      outChannelId: string;
+      paymentHash: string;
+      amountInMsat: bigint;
+      amountOutMsat: bigint;
+      feeMsat: bigint;
+    }
+  /** A forward failed back upstream: refused here (`local`) or failed downstream. */
+  | {
+      type: 'ForwardFailed';
+      inChannelId: string;
+      outShortChannelId: string;
+      paymentHash: string;
+      failure: string;
+      local: boolean;
+    };
+
+/** One forward as forwardinghistory shows it. */
+export interface ForwardView {
+  inChannel: string;
+  /** The channel id, or the short_channel_id the onion named when we have no such channel. */
+  outChannel: string;
+  paymentHash: string;
+  amountInMsat: bigint;
+  amountOutMsat: bigint;
+  /** What we earn (amountIn − amountOut), once fulfilled; 0 otherwise. */
+  feeMsat: bigint;
+  status: 'in-flight' | 'settled' | 'failed';
+  failure: string | null;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+/** What sendToRoute answers. */
+export interface RouteOutcome {
+  status: 'succeeded' | 'failed';
+  preimage?: Uint8Array;
+  /** The failure as the erring hop made it (decrypted with the route's shared secrets). */
+  failure?: {
+    /** 0 = the first hop after us. */
+    hopIndex: number;
+    name: FailureName | 'unknown';
+    message: FailureMessage | undefined;
+    code: number | undefined;
+  };
+  /** The first hop refused it (update_fail_malformed_htlc): BOLT 4 name of its code. */
+  malformed?: string;
+}
+
+interface Origin {
+  sharedSecrets: Uint8Array[];
+  settle(o: RouteOutcome): void;
+}
+
+const CLOSING_PHASES = new Set<ChannelState['phase']>(['shutdown', 'negotiating', 'closing', 'closed']);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const htlcKey = (channelId: Uint8Array, htlcId: bigint) => `${hex(channelId)}:${htlcId}`;
+
+export class Forwarder {
+  readonly #o: ForwarderOptions;
+  readonly #store: ForwardsStore;
+  readonly #events = new Subject<ForwardEvent>();
+  /** By upstream `<channel id>:<htlc id>`. */
+  readonly #byIn = new Map<string, ForwardRecord>();
+  /** By downstream `<channel id>:<htlc id>`. */
+  readonly #byOut = new Map<string, ForwardRecord>();
+  /** Our own HTLCs sent by sendToRoute, by `<channel id>:<htlc id>`. */
+  readonly #origins = new Map<string, Origin>();
+  /** Policies set per channel (channel id hex); the default for the rest. */
+  readonly #policies = new Map<string, ForwardPolicy>();
+  #defaultPolicy: ForwardPolicy;
+  /** Signed channel_updates by `<scid>:<policy>`: one signature per channel and policy. */
+  readonly #updates = new Map<string, Promise<Uint8Array>>();
+  /** Fulfils and fails refused while the upstream peer was away, by channel, to give again once connected. */
+  readonly #waiting = new Map<number, ChannelInput[]>();
+
+  readonly events$: Observable<ForwardEvent> = this.#events.asObservable();
+
+  constructor(o: ForwarderOptions) {
+    this.#o = o;
+    this.#store = o.store ?? new MemoryForwardsStore();
+    this.#defaultPolicy = o.policy ?? DEFAULT_FORWARD_POLICY;
+    for (const r of this.#store.load()) this.#index(r);
+  }
+
+  #now(): number {
+    return Math.floor((this.#o.now?.() ?? Date.now()) / 1000);
+  }
+
+  #index(r: ForwardRecord): void {
+    this.#byIn.set(htlcKey(r.inChannelId, r.inHtlcId), r);
+    if (r.outChannelId && r.outHtlcId !== undefined) this.#byOut.set(htlcKey(r.outChannelId, r.outHtlcId), r);
+  }
+
+  /** Our policy for a channel (channel id hex), as set or the default. */
+  policyOf(channelIdHex: string): ForwardPolicy {
+    return this.#policies.get(channelIdHex) ?? this.#defaultPolicy;
+  }
+
+  /** Sets the policy of one channel (channel id hex) or of all (`'all'`: the default, and every channel's). */
+  setPolicy(channel: string, change: Partial<ForwardPolicy>): ForwardPolicy {
+    if (channel === 'all') {
+      this.#defaultPolicy = { ...this.#defaultPolicy, ...change };
+      for (const [id, p] of this.#policies) this.#policies.set(id, { ...p, ...change });
+      return this.#defaultPolicy;
+    }
+    if (!/^[0-9a-f]{64}$/.test(channel) || !this.#o.channels.byChannelId(Buffer.from(channel, 'hex')))
+      throw new ManagerError('unknown-channel', `no open channel ${channel}`);
+    const next = { ...this.policyOf(channel), ...change };
+    this.#policies.set(channel, next);
+    return next;
+  }
+
+  /** Forwards oldest first; `sinceSeconds`: those created from then on. */
+  listForwards(sinceSeconds = 0): ForwardView[] {
+    return [...this.#byIn.values()]
+      .filter((r) => r.createdAt >= sinceSeconds)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((r) => ({
+        inChannel: hex(r.inChannelId),
+        outChannel: r.outChannelId ? hex(r.outChannelId) : scidText(r.outShortChannelId),
+        paymentHash: hex(r.paymentHash),
+        amountInMsat: r.amountInMsat,
+        amountOutMsat: r.amountOutMsat,
+        feeMsat: r.status === 'fulfilled' ? r.amountInMsat - r.amountOutMsat : 0n,
+        status:
+          r.status === 'failed'
+            ? 'failed'
+            : r.status === 'fulfilled' && r.resolvedAt
+              ? 'settled'
+              : 'in-flight',
+        failure: r.failure ?? null,
+        createdAt: r.createdAt,
+        resolvedAt: r.resolvedAt ?? null,
+      }));
+  }
+
+  /** The view of the outgoing channel decide.ts checks against. */
+  #outgoingView(state: ChannelState): OutgoingChannelView {
+    const remote = state.remote;
+    const policy = effectivePolicy(this.policyOf(state.channelId ? hex(state.channelId) : ''), {
+      remoteHtlcMinimumMsat: remote?.htlcMinimumMsat ?? 0n,
+      remoteMaxInFlightMsat: remote?.maxHtlcValueInFlightMsat ?? state.fundingSat * 1000n,
+      capacityMsat: state.fundingSat * 1000n,
+    });
+    const normal = state.normal;
+    return {
+      policy,
+      closing: CLOSING_PHASES.has(state.phase) || state.forceClose !== undefined,
+      usable:
+        state.phase === 'ready' &&
+        state.link === 'connected' &&
+        (normal?.link ?? 'connected') === 'connected' &&
+        !normal?.shutdownSent &&
+        !normal?.shutdownReceived,
+      availableMsat: normal
+        ? balancesOf(normal.ledger, 'local', true).toLocalMsat
+        : (state.commitments?.toLocalMsat ?? 0n),
+    };
+  }
+
+  /** Our channel_update for the outgoing channel, named by the scid the onion used (cached per policy). */
+  #channelUpdate(state: ChannelState, scid: bigint, policy: ForwardPolicy): Promise<Uint8Array> {
+    const sign = this.#o.signWithNodeKey;
+    if (!sign) return Promise.resolve(new Uint8Array(0));
+    const key = `${scid}:${JSON.stringify(policy, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`;
+    let update = this.#updates.get(key);
+    if (!update) {
+      update = signedChannelUpdate(
+        {
+          chainHash: this.#o.chainHash,
+          shortChannelId: scid,
+          localNodeId: this.#o.nodeId,
+          remoteNodeId: Buffer.from(state.counterpartyNodeId, 'hex'),
+          policy,
+          timestamp: this.#now(),
+          isPrivate: !state.announce,
+        },
+        sign,
+      );
+      this.#updates.set(key, update);
+      update.catch(() => this.#updates.delete(key));
+    }
+    return update;
+  }
+
+  /**
+   * An HTLC committed on `channel` whose onion asks to forward (payments.ts hands it over
+   * after the peel). Refused: failed back at once with the failure BOLT 4 names; otherwise
+   * paired durably, then offered on the outgoing channel.
+   */
+  async forward(channel: number, e: Committed, peeled: ForwardPayment): Promise<void> {
+    const inState = this.#o.channels.stateOf(channel);
+    const inChannelId = inState?.channelId;
+    if (!inChannelId) return;
+    const log = this.#o.logger;
+    const known = this.#byIn.get(htlcKey(inChannelId, e.id));
+    if (known) {
+      // Told again (after a reconnect or restart): the forward is under way or ended already.
+      log.debug({ htlc: `${e.id}`, status: known.status }, 'a forward heard again');
+      return;
+    }
+    const scid = 'shortChannelId' in peeled.next ? peeled.next.shortChannelId : undefined;
+    const out = scid === undefined ? undefined : this.#o.channels.byShortChannelId(scid);
+    const record: ForwardRecord = {
+      inChannelId,
+      inHtlcId: e.id,
+      outShortChannelId: scid ?? 0n,
+      outChannelId: out?.state.channelId,
+      paymentHash: e.paymentHash,
+      amountInMsat: e.amountMsat,
+      amountOutMsat: peeled.amtToForwardMsat,
+      inCltvExpiry: e.cltvExpiry,
+      outCltvExpiry: peeled.outgoingCltvValue,
+      sharedSecret: peeled.sharedSecret,
+      status: 'offered',
+      createdAt: this.#now(),
+    };
+    this.#byIn.set(htlcKey(inChannelId, e.id), record);
+    const view = out && out.id !== channel ? this.#outgoingView(out.state) : undefined;
+    const decision = decideForward(
+      e,
+      {
+        shortChannelId: scid ?? 0n,
+        amtToForwardMsat: peeled.amtToForwardMsat,
+        outgoingCltvValue: peeled.outgoingCltvValue,
+      },
+      // A forward back on the channel it came from is not a forward (nor a next peer).
+      view,
+      this.#o.channels.bestHeight(),
+    );
+    if (decision.kind === 'fail') {
+      let failure = decision.failure;
+      if (decision.needsChannelUpdate && out && view && scid !== undefined)
+        failure = withChannelUpdate(failure, await this.#channelUpdate(out.state, scid, view.policy));
+      log.info({ why: decision.why, failure: failure.name, htlc: `${e.id}` }, 'a forward refused');
+      await this.#failLocally(channel, record, peeled, e.onionRoutingPacket, failure);
+      return;
+    }
+    if (!out) return;
+    const refused = await this.#o.channels.offer(
+      out.id,
+      {
+        kind: 'add-htlc',
+        amountMsat: peeled.amtToForwardMsat,
+        paymentHash: e.paymentHash,
+        cltvExpiry: peeled.outgoingCltvValue,
+        onionRoutingPacket: peeled.nextPacket,
+        blindedPathKey: peeled.nextPathKey,
+      },
+      async (htlcId) => {
+        record.outHtlcId = htlcId;
+        // Durable before the downstream HTLC can leave: a restart finds what to settle upstream.
+        await this.#store.save(record);
+        this.#index(record);
+      },
+    );
+    if (refused) {
+      // Nothing was offered: failing upstream is safe (BOLT 4: "channel capacity reached").
+      if (record.outChannelId && record.outHtlcId !== undefined)
+        this.#byOut.delete(htlcKey(record.outChannelId, record.outHtlcId));
+      record.outHtlcId = undefined;
+      log.info({ refusal: refused, htlc: `${e.id}` }, 'the outgoing channel refused a forward');
+      const policy = view?.policy ?? this.#defaultPolicy;
+      const update =
+        scid === undefined ? new Uint8Array(0) : await this.#channelUpdate(out.state, scid, policy);
+      await this.#failLocally(channel, record, peeled, e.onionRoutingPacket, {
+        name: 'temporary_channel_failure',
+        channelUpdate: update,
+      });
+      return;
+    }
+    await this.#o.channels.command(out.id, { kind: 'commit' });
+  }
+
+  async #failLocally(
+    channel: number,
+    record: ForwardRecord,
+    peeled: ForwardPayment,
+    onion: Uint8Array,
+    failure: FailureMessage,
+  ): Promise<void> {
+    record.status = 'failed';
+    record.failure = failure.name;
+    record.sharedSecret = undefined;
+    await this.#store.save(record);
+    const reply = failPeeledHtlc(peeled, onion, failure);
+    await this.#settle(
+      channel,
+      reply.kind === 'malformed'
+        ? {
+            kind: 'fail-malformed-htlc',
+            id: record.inHtlcId,
+            sha256OfOnion: reply.sha256OfOnion,
+            failureCode: reply.failureCode,
+          }
+        : { kind: 'fail-htlc', id: record.inHtlcId, reason: reply.reason },
+    );
+    this.#events.next({
+      type: 'ForwardFailed',
+      inChannelId: hex(record.inChannelId),
+      outShortChannelId: scidText(record.outShortChannelId),
+      paymentHash: hex(record.paymentHash),
+      failure: failure.name,
+      local: true,
+    });
+  }
+
+  /** The channel's HTLC events (channel.actor.ts, in the channel's order). */
+  onHtlcEvent(channel: number, e: HtlcEvent): void {
+    const channelId = this.#o.channels.stateOf(channel)?.channelId;
+    if (!channelId || e.type === 'htlc-committed') return;
+    const key = htlcKey(channelId, e.id);
+    if (e.type === 'htlc-fulfilled') {
+      const origin = this.#origins.get(key);
+      if (origin) {
+        this.#origins.delete(key);
+        origin.settle({ status: 'succeeded', preimage: e.paymentPreimage });
+        return;
+      }
+      const r = this.#byOut.get(key);
+      if (r?.status === 'offered') void this.#fulfilUpstream(r, e.paymentPreimage).catch(this.#logError);
+      return;
+    }
+    if (e.direction === 'offered') {
+      const origin = this.#origins.get(key);
+      if (origin && e.removal.kind !== 'fulfill') {
+        this.#origins.delete(key);
+        origin.settle(originFailure(origin.sharedSecrets, e.removal));
+        return;
+      }
+      const r = this.#byOut.get(key);
+      if (r?.status === 'offered' && e.removal.kind !== 'fulfill')
+        void this.#failUpstream(r, e.removal).catch(this.#logError);
+      return;
+    }
+    const r = this.#byIn.get(key);
+    if (r && r.resolvedAt === undefined && r.status !== 'offered')
+      void this.#resolved(r).catch(this.#logError);
+  }
+
+  readonly #logError = (err: unknown) => this.#o.logger.error({ err }, 'a forward could not be settled');
+
+  async #fulfilUpstream(r: ForwardRecord, preimage: Uint8Array): Promise<void> {
+    r.status = 'fulfilled';
+    r.preimage = preimage;
+    r.sharedSecret = undefined;
+    const upstream = this.#o.channels.byChannelId(r.inChannelId);
+    if (!upstream) {
+      // Closed meanwhile: claiming the upstream HTLC on chain is its monitor's job.
+      this.#o.logger.warn({ channel: hex(r.inChannelId) }, 'the upstream channel of a forward is gone');
+      await this.#store.save(r);
+      return;
+    }
+    await this.#settle(upstream.id, { kind: 'fulfill-htlc', id: r.inHtlcId, paymentPreimage: preimage });
+    await this.#store.save(r);
+  }
+
+  async #failUpstream(r: ForwardRecord, removal: Resolved['removal']): Promise<void> {
+    const secret = r.sharedSecret;
+    if (!secret) return;
+    let reason: Uint8Array;
+    if (removal.kind === 'fail') {
+      // BOLT 4: "the intermediate hop... obfuscates the packet with ammag" and passes it back.
+      reason = wrapFailurePacket(secret, removal.reason);
+      r.failure = 'downstream';
+    } else if (removal.kind === 'fail-malformed') {
+      // BOLT 2: the next node could not read the onion we sent; we make the failure for it.
+      reason = failureFromMalformed(secret, {
+        failureCode: removal.failureCode,
+        sha256OfOnion: removal.sha256OfOnion,
+      }).reason;
+      r.failure = `downstream ${failureName(removal.failureCode) ?? removal.failureCode}`;
+    } else return;
+    r.status = 'failed';
+    r.sharedSecret = undefined;
+    await this.#store.save(r);
+    const upstream = this.#o.channels.byChannelId(r.inChannelId);
+    if (upstream) await this.#settle(upstream.id, { kind: 'fail-htlc', id: r.inHtlcId, reason });
+    this.#events.next({
+      type: 'ForwardFailed',
+      inChannelId: hex(r.inChannelId),
+      outShortChannelId: scidText(r.outShortChannelId),
+      paymentHash: hex(r.paymentHash),
+      failure: r.failure,
+      local: false,
+    });
+  }
+
+  /** The upstream HTLC left both commitments: the forward is over. */
+  async #resolved(r: ForwardRecord): Promise<void> {
+    r.resolvedAt = this.#now();
+    await this.#store.save(r);
+    if (r.status === 'fulfilled' && r.outChannelId)
+      this.#events.next({
+        type: 'PaymentForwarded',
+        inChannelId: hex(r.inChannelId),
+        outChannelId: hex(r.outChannelId),
+        paymentHash: hex(r.paymentHash),
+        amountInMsat: r.amountInMsat,
+        amountOutMsat: r.amountOutMsat,
+        feeMsat: r.amountInMsat - r.amountOutMsat,
+      });
+  }
+
+  /**
+   * Fulfils or fails an upstream HTLC and signs for it. While the peer is away the core refuses
+   * (nothing may leave before channel_reestablish): the answer is kept and given again when the
+   * channel is connected (`channelChanged`).
+   */
+  async #settle(channel: number, input: ChannelInput): Promise<void> {
+    const refused = await this.#o.channels.command(channel, input);
+    if (refused?.field === 'peer') {
+      const waiting = this.#waiting.get(channel) ?? [];
+      waiting.push(input);
+      this.#waiting.set(channel, waiting);
+      return;
+    }
+    if (refused) {
+      this.#o.logger.warn(
+        { refusal: refused, command: input.kind },
+        'an upstream answer to a forward was refused',
+      );
+      return;
+    }
+    await this.#o.channels.command(channel, { kind: 'commit' });
+  }
+
+  /** After each step of a channel: once it is connected again, the answers kept for it go. */
+  channelChanged(channel: number, state: ChannelState): void {
+    const waiting = this.#waiting.get(channel);
+    if (!waiting || state.normal?.link !== 'connected') return;
+    this.#waiting.delete(channel);
+    void (async () => {
+      for (const input of waiting) await this.#settle(channel, input);
+    })().catch(this.#logError);
+  }
+
+  /**
+   * Sends an HTLC along `route` (each hop the node that receives it, with the amount and expiry
+   * of the HTLC it receives and the channel it comes in by, as @lnkit/onion's routePayloads
+   * takes it); the first hop is a peer we have a ready channel with. Resolves with the preimage
+   * or the failure the erring hop made. No retry, no payment record: a building block (tests,
+   * probing), not `pay`.
+   */
+  async sendToRoute(route: RouteHop[], paymentHash: Uint8Array, recipient: Recipient): Promise<RouteOutcome> {
+    const first = route[0];
+    if (!first) throw new ManagerError('invalid-argument', 'a route needs at least one hop');
+    const channel = this.#o.channels
+      .channelsWith(hex(first.nodeId))
+      .find(({ state }) => state.phase === 'ready' && state.link !== 'disconnected');
+    const channelId = channel?.state.channelId;
+    if (!channel || !channelId)
+      throw new ManagerError(
+        'invalid-argument',
+        `no ready channel with ${hex(first.nodeId)}, the route's first hop`,
+      );
+    const onion = buildPaymentOnion({
+      sessionKey: randomBytes(32),
+      paymentHash,
+      hops: routePayloads(route, recipient),
+    });
+    let settle!: (o: RouteOutcome) => void;
+    const outcome = new Promise<RouteOutcome>((s) => {
+      settle = s;
+    });
+    const refused = await this.#o.channels.offer(
+      channel.id,
+      {
+        kind: 'add-htlc',
+        amountMsat: first.amountMsat,
+        paymentHash,
+        cltvExpiry: first.cltvExpiry,
+        onionRoutingPacket: onion.packet,
+      },
+      async (htlcId) => {
+        this.#origins.set(htlcKey(channelId, htlcId), { sharedSecrets: onion.sharedSecrets, settle });
+      },
+    );
+    if (refused) {
+      for (const [k, o] of this.#origins) if (o.settle === settle) this.#origins.delete(k);
+      throw new ManagerError('invalid-argument', `the channel cannot send this HTLC: ${refused.reason}`);
+    }
+    await this.#o.channels.command(channel.id, { kind: 'commit' });
+    return outcome;
+  }
+}
+
+function originFailure(sharedSecrets: Uint8Array[], removal: Resolved['removal']): RouteOutcome {
+  if (removal.kind === 'fail-malformed')
+    return { status: 'failed', malformed: failureName(removal.failureCode) ?? `${removal.failureCode}` };
+  if (removal.kind !== 'fail') return { status: 'failed' };
+  let d: DecryptedFailure;
+  try {
+    d = decryptFailurePacket(sharedSecrets, removal.reason);
+  } catch {
+    return { status: 'failed' };
+  }
+  let message: FailureMessage | undefined;
+  try {
+    message = decodeFailureMessage(d.message);
+  } catch {
+    message = undefined;
+  }
+  const name = d.failureCode === undefined ? 'unknown' : (failureName(d.failureCode) ?? 'unknown');
+  return { status: 'failed', failure: { hopIndex: d.hopIndex, name, message, code: d.failureCode } };
+}
