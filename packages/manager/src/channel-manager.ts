@@ -36,6 +36,9 @@ import { ManagerError } from './errors.ts';
 import { acceptChannel, openChannel } from './establish.ts';
 import { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
+import { Forwarder } from './forward/forwarder.ts';
+import type { ForwardPolicy } from './forward/policy.ts';
+import type { ForwardsStore } from './forward/store.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 import { tolerantFeeBounds } from './normal-operation.ts';
@@ -82,6 +85,10 @@ export interface ChannelManagerOptions {
   snapshot?: ChannelSnapshotStore | undefined;
   /** Where payments and invoices are kept (payments/store.ts); default in memory. */
   paymentsStore?: PaymentsStore | undefined;
+  /** Where forwards are kept (forward/store.ts); default in memory. */
+  forwardsStore?: ForwardsStore | undefined;
+  /** Our relay policy for every channel (forward/policy.ts); LDK 0.1.0's defaults otherwise. */
+  forwardPolicy?: ForwardPolicy | undefined;
   /**
    * Where events are made durable (guide step 16; the node's event log). Each event of a
    * channel's step is awaited here before that step's snapshot is written, so a crash never
@@ -228,7 +235,59 @@ export class ChannelManager {
         bestHeight: () => this.#bestHeight,
       },
     });
+    const stateOf = (found: { id: number; handle: Channel } | undefined) =>
+      found && { id: found.id, state: found.handle.state };
+    this.forwards = new Forwarder({
+      nodeId: options.keys.nodeId,
+      chainHash: options.chainHash,
+      signWithNodeKey: options.keys.signWithNodeKey?.bind(options.keys),
+      store: options.forwardsStore,
+      policy: options.forwardPolicy,
+      logger: options.logger.child({ component: 'forwards' }),
+      channels: {
+        byShortChannelId: (scid) => stateOf(this.#directory.byShortChannelId(scid)),
+        byChannelId: (channelId) => stateOf(this.#directory.byChannelId(channelId)),
+        channelsWith: (nodeId) =>
+          this.#directory.byNodeId(nodeId).map(({ id, handle }) => ({ id, state: handle.state })),
+        stateOf: (id) => this.#directory.get(id)?.state,
+        command: (id, input) => this.#command(id, input),
+        offer: (id, input, before) => this.#command(id, input, before),
+        bestHeight: () => this.#bestHeight,
+      },
+    });
+    this.payments.setForwarder((channel, e, peeled) => this.forwards.forward(channel, e, peeled));
   }
+
+  /**
+   * A command to a channel, in the manager's queue; resolves with what the core refused. An
+   * add-htlc's `before(htlcId)` is awaited first, in the same turn, with the id the add takes
+   * (forward/: the pairing durable before the HTLC is offered).
+   */
+  #command(
+    id: number,
+    input: ChannelInput,
+    before?: (htlcId: bigint) => Promise<void>,
+  ): Promise<Refusal | undefined> {
+    return this.#enqueue(async () => {
+      const channel = this.#directory.get(id);
+      if (!channel) return { field: 'channel', reason: 'the channel is gone' };
+      if (before) {
+        const state = await channel.handle.ref.state();
+        await before(state.normal?.ledger.nextOfferedId ?? 0n);
+      }
+      channel.refused = undefined;
+      await this.#dispatch(id, input);
+      const refused = channel.refused;
+      channel.refused = undefined;
+      return refused;
+    });
+  }
+
+  /**
+   * Forwarding (forward/): HTLCs whose onion names a next channel are checked against our
+   * policy and offered on it; `forwards.events$` says PaymentForwarded and ForwardFailed.
+   */
+  readonly forwards: Forwarder;
 
   /**
    * Payments over direct channels (payments/): sendPayment, keysend, createInvoice, and their
@@ -768,7 +827,10 @@ export class ChannelManager {
         this.#watched.set(txid, { id, vout: outpoint.vout });
         this.#fundingOutpoints.set(`${txid}:${outpoint.vout}`, id);
       },
-      htlcEvent: (event) => this.payments.onHtlcEvent(id, event),
+      htlcEvent: (event) => {
+        this.payments.onHtlcEvent(id, event);
+        this.forwards.onHtlcEvent(id, event);
+      },
       commandRefused: (_command, refusal) => {
         channel.refused = refusal;
       },
@@ -780,6 +842,7 @@ export class ChannelManager {
       changed: (state) => {
         channel.state = state;
         this.payments.channelChanged(id, state);
+        this.forwards.channelChanged(id, state);
         if (state.phase === 'closed') this.#forget(id, state);
         else this.#directory.index(id, state);
         return this.#saveSnapshot(channel, state, logger);

@@ -1,0 +1,294 @@
+/**
+ * Forwarding between three ChannelManagers in memory (lmdb monitors and forwards), A–B–C:
+ * A sends along a two-hop route it builds itself (sendToRoute), B forwards, C claims its
+ * invoice; the preimage flows back, balances are exact on all three and B earned its fee.
+ * Each failure B can return is returned and decoded at A as that failure (with B's
+ * channel_update where BOLT 4 asks for one), and C's final-hop failure comes back through B
+ * wrapped. The pairing is durable before the downstream HTLC leaves B, and B fails upstream
+ * only after the downstream HTLC is gone.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { inspect } from 'node:util';
+import { randomBytes, sha256 } from '@lnkit/crypto';
+import { decodeInvoice } from '@lnkit/invoice';
+import { parseFailureChannelUpdate, type RouteHop } from '@lnkit/onion';
+import { createRootLogger } from '@lnkit/runtime';
+import { waitFor } from '@lnkit/test-support';
+import {
+  channelWith,
+  connectLinks,
+  disconnectLinks,
+  type LineNode,
+  lineNode,
+  openLine,
+  scidOf,
+} from './forward-test-kit.ts';
+import type { RouteOutcome } from './forwarder.ts';
+import type { ForwardRecord } from './store.ts';
+
+const logger = createRootLogger({ level: 'silent' });
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const CAPACITY_MSAT = 1_000_000_000n;
+/** LDK 0.1.0's defaults, lnkit's too: 1000 msat base, 0 ppm, cltv_expiry_delta 72. */
+const FEE_MSAT = 1000n;
+const DELTA = 72;
+const HEIGHT = 503;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+interface Line {
+  a: LineNode;
+  b: LineNode;
+  c: LineNode;
+  /** B's forwards store writes, with how many update_add_htlc B had sent C at each. */
+  bSaves: { record: ForwardRecord; addsToC: number }[];
+}
+
+async function line(): Promise<Line> {
+  const bSaves: Line['bSaves'] = [];
+  let b!: LineNode;
+  let cId = '';
+  const a = await lineNode(logger, cleanups);
+  b = await lineNode(logger, cleanups, (store) => {
+    const save = store.save.bind(store);
+    store.save = (r) => {
+      bSaves.push({ record: { ...r }, addsToC: b.link.sentTo(cId, 128) });
+      return save(r);
+    };
+    return store;
+  });
+  const c = await lineNode(logger, cleanups);
+  cId = c.nodeId;
+  await openLine(
+    [
+      [a, b],
+      [b, c],
+    ],
+    [a, b, c],
+  );
+  return { a, b, c, bSaves };
+}
+
+/** A's route to C through B, for `amountMsat` at C; each field can be made wrong. */
+function route(
+  { a, b, c }: Line,
+  amountMsat: bigint,
+  o: { feeMsat?: bigint; delta?: number; outCltv?: number; bcScid?: bigint } = {},
+): RouteHop[] {
+  const outCltv = o.outCltv ?? HEIGHT + 18 + 3;
+  return [
+    {
+      nodeId: b.keys.nodeId,
+      shortChannelId: scidOf(a, b),
+      amountMsat: amountMsat + (o.feeMsat ?? FEE_MSAT),
+      cltvExpiry: outCltv + (o.delta ?? DELTA),
+    },
+    { nodeId: c.keys.nodeId, shortChannelId: o.bcScid ?? scidOf(b, c), amountMsat, cltvExpiry: outCltv },
+  ];
+}
+
+async function invoiceOf(c: LineNode, amountMsat: bigint) {
+  const inv = await c.manager.payments.createInvoice(amountMsat, { description: 'through B' });
+  const d = decodeInvoice(inv.bolt11);
+  return { paymentHash: d.paymentHash, recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat } };
+}
+
+const balances = (n: LineNode, peer: LineNode) => {
+  const ch = channelWith(n, peer);
+  return { local: ch.localBalanceMsat, remote: ch.remoteBalanceMsat };
+};
+
+test('A pays C through B: B forwards, C claims, the preimage flows back; balances exact, B earned its fee', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const amount = 5_000_000n;
+  const { paymentHash, recipient } = await invoiceOf(c, amount);
+  const outcome = await a.manager.forwards.sendToRoute(route(l, amount), paymentHash, recipient);
+  assert.equal(outcome.status, 'succeeded', inspect(outcome.failure));
+  assert.equal(hex(sha256(outcome.preimage as Uint8Array)), hex(paymentHash));
+
+  await waitFor(() => b.forwards.some((e) => e.type === 'PaymentForwarded'), {
+    what: 'PaymentForwarded at B',
+  });
+  const fwd = b.forwards.find((e) => e.type === 'PaymentForwarded');
+  assert.deepEqual(fwd, {
+    type: 'PaymentForwarded',
+    inChannelId: channelWith(b, a).channelId,
+    outChannelId: channelWith(b, c).channelId,
+    paymentHash: hex(paymentHash),
+    amountInMsat: amount + FEE_MSAT,
+    amountOutMsat: amount,
+    feeMsat: FEE_MSAT,
+  });
+  await waitFor(() => c.payments.some((e) => e.type === 'PaymentClaimed'), { what: 'PaymentClaimed at C' });
+  await waitFor(
+    () => balances(a, b).local === CAPACITY_MSAT - amount - FEE_MSAT && balances(c, b).local === amount,
+    {
+      what: 'settled on every channel',
+    },
+  );
+  assert.deepEqual(balances(a, b), { local: CAPACITY_MSAT - amount - FEE_MSAT, remote: amount + FEE_MSAT });
+  assert.deepEqual(balances(b, a), { local: amount + FEE_MSAT, remote: CAPACITY_MSAT - amount - FEE_MSAT });
+  assert.deepEqual(balances(b, c), { local: CAPACITY_MSAT - amount, remote: amount });
+  assert.deepEqual(balances(c, b), { local: amount, remote: CAPACITY_MSAT - amount });
+
+  // The pairing was durable before B offered the downstream HTLC (no update_add_htlc to C yet).
+  const first = l.bSaves[0];
+  assert.ok(first);
+  assert.equal(first.record.status, 'offered');
+  assert.equal(first.record.outHtlcId, 0n);
+  assert.equal(hex(first.record.outChannelId as Uint8Array), channelWith(b, c).channelId);
+  assert.equal(first.addsToC, 0);
+
+  const history = b.manager.forwards.listForwards();
+  assert.equal(history.length, 1);
+  assert.deepEqual(
+    { ...history[0], createdAt: 0, resolvedAt: history[0]?.resolvedAt !== null },
+    {
+      inChannel: channelWith(b, a).channelId,
+      outChannel: channelWith(b, c).channelId,
+      paymentHash: hex(paymentHash),
+      amountInMsat: amount + FEE_MSAT,
+      amountOutMsat: amount,
+      feeMsat: FEE_MSAT,
+      status: 'settled',
+      failure: null,
+      createdAt: 0,
+      resolvedAt: true,
+    },
+  );
+  // A second payment the same way: B's HTLC ids go on, and the fee is earned again.
+  const second = await invoiceOf(c, 7_000_000n);
+  const again = await a.manager.forwards.sendToRoute(
+    route(l, 7_000_000n),
+    second.paymentHash,
+    second.recipient,
+  );
+  assert.equal(again.status, 'succeeded');
+  await waitFor(() => b.forwards.filter((e) => e.type === 'PaymentForwarded').length === 2, {
+    what: 'two forwarded',
+  });
+  await waitFor(
+    () => balances(b, a).local === 12_000_000n + 2n * FEE_MSAT && balances(b, c).remote === 12_000_000n,
+    {
+      what: 'the second settled',
+    },
+  );
+});
+
+test('each failure B can return is decoded at A as that failure; C’s failure comes back through B; balances unchanged', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const bc = channelWith(b, c);
+  const startA = balances(a, b);
+  const send = async (amount: bigint, o: Parameters<typeof route>[2] = {}): Promise<RouteOutcome> => {
+    const { paymentHash, recipient } = await invoiceOf(c, amount);
+    return a.manager.forwards.sendToRoute(route(l, amount, o), paymentHash, recipient);
+  };
+  /** The failure came from B (hop 0) with that name; its channel_update names the onion's scid. */
+  const fromB = (o: RouteOutcome, name: string) => {
+    assert.equal(o.status, 'failed');
+    assert.equal(o.failure?.hopIndex, 0, inspect(o));
+    assert.equal(o.failure?.name, name);
+    const m = o.failure?.message;
+    assert.ok(m && m.name === name);
+    return m;
+  };
+  const updateIn = (m: unknown) => {
+    const bytes = (m as { channelUpdate: Uint8Array }).channelUpdate;
+    const u = parseFailureChannelUpdate(bytes);
+    assert.ok(u, 'a channel_update in the failure');
+    assert.equal(u.shortChannelId, scidOf(b, c));
+    return u;
+  };
+
+  // fee_insufficient: one msat short; the incoming amount and our fee in the update.
+  const fee = fromB(await send(4_000_000n, { feeMsat: FEE_MSAT - 1n }), 'fee_insufficient');
+  assert.ok(fee.name === 'fee_insufficient');
+  assert.equal(fee.htlcMsat, 4_000_000n + FEE_MSAT - 1n);
+  const u = updateIn(fee);
+  assert.equal(u.feeBaseMsat, 1000);
+  assert.equal(u.feeProportionalMillionths, 0);
+  assert.equal(u.cltvExpiryDelta, DELTA);
+
+  // incorrect_cltv_expiry: one block short of the delta; the outgoing expiry reported.
+  const cltv = fromB(await send(4_000_000n, { delta: DELTA - 1 }), 'incorrect_cltv_expiry');
+  assert.ok(cltv.name === 'incorrect_cltv_expiry');
+  assert.equal(cltv.cltvExpiry, HEIGHT + 21);
+  updateIn(cltv);
+
+  // expiry_too_soon: the outgoing HTLC would expire within 3 blocks.
+  updateIn(fromB(await send(4_000_000n, { outCltv: HEIGHT + 3 }), 'expiry_too_soon'));
+
+  // unknown_next_peer: no channel with that scid.
+  fromB(await send(4_000_000n, { bcScid: (700_000n << 40n) | 1n }), 'unknown_next_peer');
+
+  // amount_below_minimum: B's minimum for B–C raised to 10,000 msat; 5,000 asked.
+  b.manager.forwards.setPolicy(bc.channelId, { htlcMinimumMsat: 10_000n });
+  const min = fromB(await send(5_000n), 'amount_below_minimum');
+  assert.ok(min.name === 'amount_below_minimum');
+  assert.equal(min.htlcMsat, 5_000n);
+  assert.equal(updateIn(min).htlcMinimumMsat, 10_000n);
+  b.manager.forwards.setPolicy(bc.channelId, { htlcMinimumMsat: 1n });
+
+  // channel_disabled: B disables B–C; the update has the disable bit.
+  b.manager.forwards.setPolicy(bc.channelId, { enabled: false });
+  const disabled = fromB(await send(4_000_000n), 'channel_disabled');
+  assert.equal(updateIn(disabled).channelFlags & 2, 2);
+  b.manager.forwards.setPolicy(bc.channelId, { enabled: true });
+
+  // temporary_channel_failure: C is away; then more than B can send on B–C.
+  disconnectLinks(b.link, c.link);
+  await waitFor(() => !channelWith(b, c).usable, { what: 'B–C down at B' });
+  updateIn(fromB(await send(4_000_000n), 'temporary_channel_failure'));
+  connectLinks(b.link, c.link);
+  await waitFor(() => channelWith(b, c).usable && channelWith(c, b).usable, { what: 'B–C back' });
+  b.manager.forwards.setPolicy(bc.channelId, { htlcMaximumMsat: 3_000_000n });
+  updateIn(fromB(await send(4_000_000n), 'temporary_channel_failure'));
+  b.manager.forwards.setPolicy(bc.channelId, { htlcMaximumMsat: 0xffff_ffff_ffff_ffffn });
+
+  // C's own failure (a payment secret it never gave): hop 1, wrapped by B on the way back;
+  // B fails upstream only once the downstream HTLC left B's commitment.
+  let bcLocalWhenFailedUp: bigint | undefined;
+  b.link.onSend = (to, type) => {
+    if (to === a.nodeId && type === 131) bcLocalWhenFailedUp = channelWith(b, c).localBalanceMsat;
+  };
+  const { paymentHash } = await invoiceOf(c, 4_000_000n);
+  const wrong = await a.manager.forwards.sendToRoute(route(l, 4_000_000n), paymentHash, {
+    paymentSecret: randomBytes(32),
+    totalMsat: 4_000_000n,
+  });
+  b.link.onSend = undefined;
+  assert.equal(wrong.status, 'failed');
+  assert.equal(wrong.failure?.hopIndex, 1);
+  assert.equal(wrong.failure?.name, 'incorrect_or_unknown_payment_details');
+  assert.equal(bcLocalWhenFailedUp, CAPACITY_MSAT);
+  const failed = b.forwards.filter((e) => e.type === 'ForwardFailed');
+  assert.deepEqual(
+    failed.map((e) => e.type === 'ForwardFailed' && [e.failure, e.local]),
+    [
+      ['fee_insufficient', true],
+      ['incorrect_cltv_expiry', true],
+      ['expiry_too_soon', true],
+      ['unknown_next_peer', true],
+      ['amount_below_minimum', true],
+      ['channel_disabled', true],
+      ['temporary_channel_failure', true],
+      ['temporary_channel_failure', true],
+      ['downstream', false],
+    ],
+  );
+  assert.ok(b.manager.forwards.listForwards().every((f) => f.status === 'failed' && f.feeMsat === 0n));
+  assert.equal(b.forwards.filter((e) => e.type === 'PaymentForwarded').length, 0);
+
+  // Every HTLC failed back: nobody paid anything.
+  await waitFor(() => balances(a, b).local === startA.local && balances(b, c).local === CAPACITY_MSAT, {
+    what: 'every failed HTLC gone',
+  });
+  assert.deepEqual(balances(a, b), { local: CAPACITY_MSAT, remote: 0n });
+  assert.deepEqual(balances(c, b), { local: 0n, remote: CAPACITY_MSAT });
+});
