@@ -25,6 +25,8 @@ export interface LdkNodeOptions {
   minimumDepth?: number;
   /** sat per 1000 weight for every target (default 253). */
   feeratePerKw?: number;
+  /** LDK's monitor persister (default: in memory, every update completed at once). */
+  persister?: ldk.Persist;
 }
 
 /** What the test looks at in one of LDK's events. */
@@ -113,11 +115,13 @@ export class LdkNode {
       },
     });
     const completed = ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
-    const persister = ldk.Persist.new_impl({
-      persist_new_channel: () => completed,
-      update_persisted_channel: () => completed,
-      archive_persisted_channel: () => {},
-    });
+    const persister =
+      this.o.persister ??
+      ldk.Persist.new_impl({
+        persist_new_channel: () => completed,
+        update_persisted_channel: () => completed,
+        archive_persisted_channel: () => {},
+      });
     this.chainMonitor = ldk.ChainMonitor.constructor_new(
       ldk.Option_FilterZ.constructor_none(),
       broadcaster,

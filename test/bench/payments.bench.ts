@@ -1,0 +1,361 @@
+/**
+ * Payments over a direct channel, lnkit beside LDK 0.1.0 in the same run, every node with
+ * durable persistence (payments-nodes.ts) over TCP loopback on one bcoin regtest chain:
+ * - payments/s and p50/p99 latency (the pay call to its success: the preimage back), 5,000 sat
+ *   each, a fresh invoice each (made before the clock starts):
+ *   sequential (the next payment when the last succeeded), and IN_FLIGHT at once (batches of
+ *   IN_FLIGHT paid together; between batches, untimed, the channel settles: lnkit allows 30
+ *   HTLCs in flight, LDK 50, and a removed HTLC holds its slot until the peer revokes);
+ * - arms: lnkit→lnkit with the node's actors in worker threads (its default: the peer manager,
+ *   chain sync and gossip each in a worker; the channel manager and the ChainMonitor are on the
+ *   node's thread in both placements) and with every actor in this thread (`in-process`);
+ *   LDK→LDK; lnkit→LDK and LDK→lnkit. Each round runs every arm in turn, so that the machine's
+ *   load falls on all alike, and `ratio` is the median of the round-by-round ratios to LDK→LDK;
+ * - the data dir's size after STORE_PAYMENTS payments on one channel (lnkit→lnkit, worker
+ *   placement, paid both ways in turn), and the time to restart that node from it: build()
+ *   until it serves, and until the channel is usable again with its peer.
+ * Counts (env): LNKIT_BENCH_QUICK=1 for a quick run; LNKIT_BENCH_ROUNDS, LNKIT_BENCH_SEQUENTIAL
+ * (payments per arm per round), LNKIT_BENCH_BATCHES (batches per arm per round),
+ * LNKIT_BENCH_IN_FLIGHT, LNKIT_BENCH_STORE_PAYMENTS.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@lnkit/test-support';
+import { startTestChain } from '@lnkit/testchain';
+import { initLdk } from '../support/ldk/ldk-node.ts';
+import { type Emit, median, medianRatio, round } from './harness.ts';
+import { LdkSide, LnkitSide, openChannel, type Side, WAIT_MS } from './payments-nodes.ts';
+import { dirSize, percentile } from './payments-stats.ts';
+
+const QUICK = process.env.LNKIT_BENCH_QUICK === '1';
+function count(name: string, full: number, quick: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return QUICK ? quick : full;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number; got ${v}`);
+  return n;
+}
+
+const AMOUNT_MSAT = 5_000_000n;
+const ROUNDS = count('LNKIT_BENCH_ROUNDS', 3, 1);
+const SEQUENTIAL = count('LNKIT_BENCH_SEQUENTIAL', 100, 20);
+const BATCHES = count('LNKIT_BENCH_BATCHES', 4, 2);
+const IN_FLIGHT = count('LNKIT_BENCH_IN_FLIGHT', 30, 5);
+const STORE_PAYMENTS = count('LNKIT_BENCH_STORE_PAYMENTS', 10_000, 200);
+/** Under 2^24 sat (LDK's limit without large channels); half pushed, so either side can pay ~1,600 times. */
+const CAPACITY_SAT = 16_000_000n;
+const PUSH_MSAT = 8_000_000_000n;
+
+/** One channel and the msat each end holds on it, as the payments so far left them. */
+class Channel {
+  constructor(
+    readonly a: Side,
+    readonly b: Side,
+    public aMsat: bigint,
+    public bMsat: bigint,
+  ) {}
+  payments = 0;
+
+  paid(from: Side, msat: bigint, n: number): void {
+    if (from === this.a) {
+      this.aMsat -= msat;
+      this.bMsat += msat;
+    } else {
+      this.aMsat += msat;
+      this.bMsat -= msat;
+    }
+    this.payments += n;
+  }
+
+  /** Until neither end has an HTLC pending (lnkit's end: its balance where the payments put it). */
+  async settled(): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const [side, peer, msat] of [
+          [this.a, this.b, this.aMsat],
+          [this.b, this.a, this.bMsat],
+        ] as const) {
+          const done =
+            side instanceof LnkitSide
+              ? await side.settledWith(peer.nodeId, msat)
+              : await side.settledWith(peer.nodeId);
+          if (!done) return false;
+        }
+        return true;
+      },
+      { what: `${this.a.label} - ${this.b.label} settled`, timeoutMs: WAIT_MS, intervalMs: 5 },
+    );
+  }
+}
+
+interface Arm {
+  name: string;
+  payer: Side;
+  payee: Side;
+  channel: Channel;
+  placement?: string;
+}
+
+interface Measured {
+  /** payments/s of each round */
+  perRound: number[];
+  latenciesMs: number[];
+}
+
+async function invoices(arm: Arm, n: number, tag: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await arm.payee.invoice(AMOUNT_MSAT, `${arm.name} ${tag} ${i}`));
+  return out;
+}
+
+/** `n` payments one after the other: the wall time, and each one's latency. */
+async function sequential(arm: Arm, n: number): Promise<{ ms: number; latenciesMs: number[] }> {
+  const list = await invoices(arm, n, 'sequential');
+  const latenciesMs: number[] = [];
+  const start = performance.now();
+  for (const bolt11 of list) {
+    const t = performance.now();
+    await arm.payer.pay(bolt11);
+    latenciesMs.push(performance.now() - t);
+  }
+  const ms = performance.now() - start;
+  arm.channel.paid(arm.payer, AMOUNT_MSAT * BigInt(n), n);
+  await arm.channel.settled();
+  return { ms, latenciesMs };
+}
+
+/** `batches` batches of `inFlight` payments at once, the channel settled (untimed) after each. */
+async function concurrent(
+  arm: Arm,
+  batches: number,
+  inFlight: number,
+): Promise<{ ms: number; latenciesMs: number[] }> {
+  let ms = 0;
+  const latenciesMs: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const list = await invoices(arm, inFlight, `batch ${b}`);
+    const start = performance.now();
+    await Promise.all(
+      list.map(async (bolt11) => {
+        const t = performance.now();
+        await arm.payer.pay(bolt11);
+        latenciesMs.push(performance.now() - t);
+      }),
+    );
+    ms += performance.now() - start;
+    arm.channel.paid(arm.payer, AMOUNT_MSAT * BigInt(inFlight), inFlight);
+    await arm.channel.settled();
+  }
+  return { ms, latenciesMs };
+}
+
+function progress(text: string): void {
+  process.stderr.write(`#   ${text}\n`);
+}
+
+/** Runs every arm in turn, round after round, sequential then in flight. */
+async function measure(
+  arms: Arm[],
+): Promise<{ seq: Record<string, Measured>; par: Record<string, Measured> }> {
+  const empty = () =>
+    Object.fromEntries(arms.map((a) => [a.name, { perRound: [], latenciesMs: [] } as Measured]));
+  const seq = empty();
+  const par = empty();
+  // Warm-up (untimed): the JIT, the first invoice and payment code paths of each node.
+  for (const arm of arms) {
+    await sequential(arm, Math.min(5, SEQUENTIAL));
+    await concurrent(arm, 1, IN_FLIGHT);
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const arm of arms) {
+      const s = await sequential(arm, SEQUENTIAL);
+      seq[arm.name]!.perRound.push((SEQUENTIAL * 1000) / s.ms);
+      seq[arm.name]!.latenciesMs.push(...s.latenciesMs);
+      progress(`round ${r + 1} ${arm.name} sequential: ${round((SEQUENTIAL * 1000) / s.ms)} payments/s`);
+    }
+    for (const arm of arms) {
+      const p = await concurrent(arm, BATCHES, IN_FLIGHT);
+      const n = BATCHES * IN_FLIGHT;
+      par[arm.name]!.perRound.push((n * 1000) / p.ms);
+      par[arm.name]!.latenciesMs.push(...p.latenciesMs);
+      progress(`round ${r + 1} ${arm.name} ${IN_FLIGHT} in flight: ${round((n * 1000) / p.ms)} payments/s`);
+    }
+  }
+  return { seq, par };
+}
+
+const LDK_ARM = 'LDK→LDK';
+
+function emitFigures(emit: Emit, arms: Arm[], byArm: Record<string, Measured>, inFlight: number): string[] {
+  const base = byArm[LDK_ARM]!;
+  const lines: string[] = [];
+  for (const arm of arms) {
+    const m = byArm[arm.name]!;
+    const figure = {
+      name: inFlight === 1 ? 'payments.sequential' : 'payments.in-flight',
+      value: round(median(m.perRound)),
+      unit: 'payments/s',
+      arm: arm.name,
+      ...(arm.placement ? { placement: arm.placement } : {}),
+      inFlight,
+      amountSat: Number(AMOUNT_MSAT / 1000n),
+      p50Ms: round(percentile(m.latenciesMs, 50), 1),
+      p99Ms: round(percentile(m.latenciesMs, 99), 1),
+      payments: m.latenciesMs.length,
+      ldk: round(median(base.perRound)),
+      ldkP50Ms: round(percentile(base.latenciesMs, 50), 1),
+      ldkP99Ms: round(percentile(base.latenciesMs, 99), 1),
+      ratio: round(medianRatio(m.perRound, base.perRound), 2),
+      rounds: m.perRound.length,
+      perRound: m.perRound.map((v) => round(v)).join(' '),
+      loadAverage: round(loadavg()[0]!, 1),
+    };
+    emit(figure);
+    lines.push(
+      `${(arm.name + (arm.placement ? ` (${arm.placement})` : '')).padEnd(30)} ${String(figure.value).padStart(8)}/s  p50 ${String(figure.p50Ms).padStart(7)} ms  p99 ${String(figure.p99Ms).padStart(7)} ms  ×${figure.ratio} LDK→LDK`,
+    );
+  }
+  return lines;
+}
+
+/** Payments on the channel until it carried `total`, IN_FLIGHT at once, each batch the other way. */
+async function fillChannel(channel: Channel, total: number): Promise<void> {
+  const ab: Arm = { name: 'store a→b', payer: channel.a, payee: channel.b, channel };
+  const ba: Arm = { name: 'store b→a', payer: channel.b, payee: channel.a, channel };
+  let batch = 0;
+  let last = performance.now();
+  while (channel.payments < total) {
+    const n = Math.min(IN_FLIGHT, total - channel.payments);
+    await concurrent(batch % 2 === 0 ? ab : ba, 1, n);
+    batch++;
+    if (performance.now() - last > 10_000) {
+      last = performance.now();
+      progress(`${channel.payments} of ${total} payments on the channel`);
+    }
+  }
+}
+
+async function storeAndRestart(emit: Emit, a: LnkitSide, b: LnkitSide, channel: Channel) {
+  const before = { payments: channel.payments, size: dirSize(a.config.dataDir) };
+  const start = performance.now();
+  await fillChannel(channel, STORE_PAYMENTS);
+  const fillS = (performance.now() - start) / 1000;
+  // Stopped, so that what is measured is what a restart reads.
+  await a.node.stop();
+  const size = dirSize(a.config.dataDir);
+  const peerSize = dirSize(b.config.dataDir);
+  const t = performance.now();
+  a.node = await LnkitSide.build(a.config);
+  const buildMs = performance.now() - t;
+  await waitFor(async () => (await a.channelWith(b.nodeId))?.usable, {
+    what: 'the channel usable after the restart',
+    timeoutMs: WAIT_MS,
+    intervalMs: 5,
+  });
+  const usableMs = performance.now() - t;
+  // And it pays: one more payment after the restart.
+  const arm: Arm = { name: 'after restart', payer: a, payee: b, channel };
+  const after = await sequential(arm, 1);
+  emit({
+    name: 'payments.data-dir',
+    value: size.bytes,
+    unit: 'bytes',
+    payments: channel.payments - 1,
+    diskBytes: size.diskBytes,
+    files: size.files,
+    peerBytes: peerSize.bytes,
+    peerDiskBytes: peerSize.diskBytes,
+    bytesPerPayment: round(
+      (size.diskBytes - before.size.diskBytes) / (channel.payments - 1 - before.payments),
+      1,
+    ),
+    fillSeconds: round(fillS, 1),
+    note: 'lnkit→lnkit (worker placement), paid both ways in turn, IN_FLIGHT at once; the payer node’s data dir, stopped',
+  });
+  emit({
+    name: 'payments.restart',
+    value: round(buildMs, 0),
+    unit: 'ms',
+    payments: channel.payments - 1,
+    untilUsableMs: round(usableMs, 0),
+    firstPaymentMs: round(after.latenciesMs[0]!, 1),
+    note: 'build() from the data dir until the node serves; untilUsableMs: until the channel is usable with its peer again',
+  });
+  return { size, peerSize, buildMs, usableMs };
+}
+
+export default async function paymentsBench(emit: Emit): Promise<void> {
+  await initLdk();
+  const root = mkdtempSync(join(tmpdir(), 'lnkit-bench-payments-'));
+  const chain = await startTestChain();
+  const stops: (() => Promise<void>)[] = [];
+  const ldkNodes: LdkSide[] = [];
+  try {
+    await chain.activateSegwit();
+    progress(
+      `rounds ${ROUNDS}, ${SEQUENTIAL} sequential and ${BATCHES}×${IN_FLIGHT} in flight per arm per round, ${STORE_PAYMENTS} on the store channel`,
+    );
+    const lnkit = async (label: string, placement: 'worker' | 'in-process') => {
+      const s = await LnkitSide.create(label, chain, join(root, label), placement);
+      stops.push(() => s.node.stop());
+      return s;
+    };
+    const ldkNode = async (label: string) => {
+      const s = await LdkSide.create(label, chain, join(root, label));
+      stops.push(() => s.node.stop());
+      ldkNodes.push(s);
+      return s;
+    };
+    const w1 = await lnkit('w1', 'worker');
+    const w2 = await lnkit('w2', 'worker');
+    const p1 = await lnkit('p1', 'in-process');
+    const p2 = await lnkit('p2', 'in-process');
+    const x = await lnkit('x', 'worker');
+    const l1 = await ldkNode('l1');
+    const l2 = await ldkNode('l2');
+    const l3 = await ldkNode('l3');
+    const funderMsat = CAPACITY_SAT * 1000n - PUSH_MSAT;
+    const channel = async (a: LnkitSide | LdkSide, b: LnkitSide | LdkSide) => {
+      await openChannel(chain, a, b, CAPACITY_SAT, PUSH_MSAT);
+      progress(`channel ${a.label} - ${b.label} usable`);
+      return new Channel(a, b, funderMsat, PUSH_MSAT);
+    };
+    const cw = await channel(w1, w2);
+    const cp = await channel(p1, p2);
+    const cl = await channel(l1, l2);
+    const cx = await channel(x, l3);
+    const arms: Arm[] = [
+      { name: LDK_ARM, payer: l1, payee: l2, channel: cl },
+      { name: 'lnkit→lnkit', placement: 'worker', payer: w1, payee: w2, channel: cw },
+      { name: 'lnkit→lnkit', placement: 'in-process', payer: p1, payee: p2, channel: cp },
+      { name: 'lnkit→LDK', placement: 'worker', payer: x, payee: l3, channel: cx },
+      { name: 'LDK→lnkit', placement: 'worker', payer: l3, payee: x, channel: cx },
+    ].map((a) => ({ ...a, name: a.placement ? `${a.name} ${a.placement}` : a.name }));
+    const { seq, par } = await measure(arms);
+    const table = [
+      `payments of ${AMOUNT_MSAT / 1000n} sat over TCP loopback, durable persistence, load average ${round(loadavg()[0]!, 1)}`,
+      'sequential:',
+      ...emitFigures(emit, arms, seq, 1),
+      `${IN_FLIGHT} in flight:`,
+      ...emitFigures(emit, arms, par, IN_FLIGHT),
+    ];
+    process.stderr.write(`${table.map((l) => `# ${l}`).join('\n')}\n`);
+    const s = await storeAndRestart(emit, w1, w2, cw);
+    process.stderr.write(
+      `# after ${cw.payments - 1} payments on one channel: data dir ${round(s.size.diskBytes / 2 ** 20, 1)} MiB on disk (${round(s.size.bytes / 2 ** 20, 1)} MiB of files), the peer's ${round(s.peerSize.diskBytes / 2 ** 20, 1)} MiB; restart ${round(s.buildMs)} ms, channel usable after ${round(s.usableMs)} ms\n`,
+    );
+  } catch (err) {
+    // What LDK said of it, when one of its nodes failed a payment: its whole log in the temp folder.
+    for (const n of ldkNodes) {
+      const path = join(tmpdir(), `lnkit-bench-payments-${n.label}.log`);
+      writeFileSync(path, n.node.logs.join('\n'));
+      process.stderr.write(`# ${n.label}'s log: ${path}\n`);
+    }
+    throw err;
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await chain.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
