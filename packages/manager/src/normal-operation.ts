@@ -168,7 +168,7 @@ function run(s: ChannelState, input: NormalInput, ctx: NormalContext | undefined
   return { state, effects };
 }
 
-function channelEffect(e: NormalEffect): ChannelEffect {
+export function channelEffect(e: NormalEffect): ChannelEffect {
   switch (e.kind) {
     case 'event':
       return { kind: 'htlc-event', event: e.event };
@@ -219,7 +219,7 @@ function onFailure(s: ChannelState, f: NormalFailure): Step {
 }
 
 /** The channel with its new normal state, and `commitments` brought in step with it. */
-function withNormal(s: ChannelState, n: NormalState, effects: readonly NormalEffect[]): ChannelState {
+export function withNormal(s: ChannelState, n: NormalState, effects: readonly NormalEffect[]): ChannelState {
   const c = s.commitments;
   if (!c) return { ...s, normal: n, nextMonitorUpdateId: n.nextMonitorUpdateId };
   let holder = c.holder;

@@ -21,9 +21,11 @@ import type {
   LocalChannelKeys,
 } from './channel-state.ts';
 import { signHolderCommitment } from './force-close.ts';
-import { normalFromChannel } from './htlc/from-channel.ts';
+import { htlcChannelParams, normalFromChannel } from './htlc/from-channel.ts';
+import { decodeNormalState } from './htlc/normal-record.ts';
 import type { NormalState } from './htlc/normal-state.ts';
-import { normalDisconnected } from './normal-operation.ts';
+import { monitorViewOf, restartNormal } from './htlc/restart.ts';
+import { channelEffect, normalDisconnected, withNormal } from './normal-operation.ts';
 import type { ChannelSnapshot } from './snapshot.ts';
 
 export interface RestoreInput {
@@ -92,16 +94,18 @@ export function restoreChannel(input: RestoreInput): RestoreResult {
       reason: { kind: 'funding-spent', spendingTxid: monitor.fundingSpend.txidHex },
       quiet: false,
     };
-  // Without HTLCs (this version) a commitment is its balances; with a revocation under way or an
-  // HTLC on either side, the state between the two commitments is not in the monitor: resuming
-  // on a guess could sign a state the peer would punish, so the channel is left to its monitor.
+  // With the whole NormalState in the snapshot (version 2), HTLCs in flight and a revocation
+  // under way are resumed by htlc/restart.ts, checked against the monitor. Without it, the
+  // state between the two commitments is not known: resuming on a guess could sign a state the
+  // peer would punish, so such a channel is left to its monitor.
+  const full = snap?.normalState !== undefined && NORMAL_PHASES.has(snap.phase) && !snap.forceClose;
   const live = monitor.counterpartyCommitments;
   const counterparty = live[live.length - 1];
-  if (!counterparty || live.length !== 1)
+  if (!counterparty || (live.length !== 1 && !full))
     return notResumed('a revocation was under way: its state cannot be rebuilt from the monitor');
   const holder = monitor.holderCommitment;
-  if ((holder.htlcs?.length ?? 0) > 0 || (counterparty.htlcs?.length ?? 0) > 0)
-    return notResumed('its commitments hold HTLCs, which this version cannot resume');
+  if (!full && ((holder.htlcs?.length ?? 0) > 0 || (counterparty.htlcs?.length ?? 0) > 0))
+    return notResumed('its commitments hold HTLCs, and the snapshot does not have them');
   const commitments: Commitments = {
     localCommitmentNumber: holder.commitmentNumber,
     remoteCommitmentNumber: counterparty.commitmentNumber,
@@ -195,7 +199,16 @@ export function restoreChannel(input: RestoreInput): RestoreResult {
   };
   let state = state0;
   const moved = holder.commitmentNumber > 0n || counterparty.commitmentNumber > 0n || snap?.normal;
-  if (moved && !snap?.forceClose && NORMAL_PHASES.has(phase)) {
+  if (full && snap?.normalState) {
+    const saved = decodeNormalState(snap.normalState, htlcChannelParams(state));
+    const r = restartNormal(saved, monitorViewOf(monitor));
+    if (!r.ok) return notResumed(r.reason);
+    // The commitments the replayed updates carry are the channel's (withNormal reads them).
+    state = withNormal(state, r.state, r.effects);
+    effects.push(...r.effects.map(channelEffect));
+    if (r.replayed.length > 0)
+      notes.push(`monitor updates ${r.replayed.join(', ')} had not completed: issued again`);
+  } else if (moved && !snap?.forceClose && NORMAL_PHASES.has(phase)) {
     const resumed = resumeNormal(state, monitor, snap, input);
     if (!resumed)
       return notResumed('its commitments moved on and its snapshot does not say the peer’s next point');

@@ -13,6 +13,7 @@
 import type { BestBlock, OutPointData } from '@lnkit/monitor';
 import { defineRecord, fieldCodec as f, type NamedDb, type Store } from '@lnkit/store';
 import type { ChannelPhase, ChannelState, FundingConfirmation } from './channel-state.ts';
+import { encodeNormalState } from './htlc/normal-record.ts';
 
 /** What the snapshot keeps of a cooperative close: the negotiation itself restarts at reestablish (BOLT 2). */
 export interface CloseSnapshot {
@@ -35,7 +36,7 @@ export interface ForceCloseSnapshot {
  * Normal operation (HTLCs) beyond the monitor: the ids both sides' next HTLCs take (BOLT 2:
  * "MUST increase the value of id by 1 for each successive offer") and the peer's point for its
  * next commitment (from its last revoke_and_ack). The rest is rebuilt from the monitor and the
- * signer at start; a channel with HTLCs in flight is not resumed yet.
+ * signer at start when the snapshot has no `normalState` (version 1).
  */
 export interface NormalSnapshot {
   nextOfferedId: bigint;
@@ -76,6 +77,12 @@ export interface ChannelSnapshot {
   closure?: string | undefined;
   confirmationUnknown?: boolean | undefined;
   normal?: NormalSnapshot | undefined;
+  /**
+   * Since version 2: the whole NormalState (htlc/normal-record.ts, a record of its own), from
+   * which a restart resumes with HTLCs in flight (htlc/restart.ts). A version-1 snapshot has
+   * only `normal` and resumes a channel without HTLCs, as before.
+   */
+  normalState?: Uint8Array | undefined;
 }
 
 /**
@@ -108,7 +115,8 @@ const PHASES: readonly ChannelPhase[] = [
 
 const snapshotRecord = defineRecord<ChannelSnapshot>({
   kind: 'channel-snapshot',
-  version: 1,
+  // 2: normalState. Odd, so a version-1 reader skips it and takes its own (safe) path.
+  version: 2,
   minReadVersion: 1,
   fields: {
     channelId: { type: 0, codec: f.bytes32 },
@@ -178,6 +186,7 @@ const snapshotRecord = defineRecord<ChannelSnapshot>({
       }),
       optional: true,
     },
+    normalState: { type: 51, codec: f.bytes, optional: true },
   },
 });
 
@@ -240,6 +249,7 @@ export function snapshotOf(s: ChannelState): ChannelSnapshot | undefined {
       nextReceivedId: s.normal.ledger.nextReceivedId,
       remoteNextPerCommitmentPoint: s.normal.commitments.counterparty.nextPerCommitmentPoint,
     },
+    normalState: s.normal && encodeNormalState(s.normal),
   };
 }
 

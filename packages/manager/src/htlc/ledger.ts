@@ -94,6 +94,8 @@ export interface LedgerHtlc {
   readonly dustExposureExceeded?: boolean | undefined;
   /** Ours: its preimage came (and went to the monitor) in a fulfill since reversed by a disconnection. */
   readonly preimageKnown?: boolean | undefined;
+  /** That preimage, kept so a restart can tell the payer again (restart.ts). */
+  readonly paymentPreimage?: Uint8Array | undefined;
 }
 
 export interface FeeUpdate {
@@ -361,7 +363,14 @@ export function reverseUncommittedRemote(ledger: HtlcLedger): HtlcLedger {
     // "a node MAY have already used the payment_preimage value from the update_fulfill_htlc,
     // so the effects of update_fulfill_htlc are not completely reversed".
     const preimageKnown = h.preimageKnown || h.removal?.kind === 'fulfill' || undefined;
-    htlcs.push({ ...h, state: 'sent-add-ack-revocation', removal: undefined, preimageKnown });
+    const paymentPreimage = h.removal?.kind === 'fulfill' ? h.removal.paymentPreimage : h.paymentPreimage;
+    htlcs.push({
+      ...h,
+      state: 'sent-add-ack-revocation',
+      removal: undefined,
+      preimageKnown,
+      paymentPreimage,
+    });
   }
   const feeUpdates = ledger.feeUpdates.filter((f) => f.state !== 'rcvd-add-htlc');
   return { ...ledger, htlcs, feeUpdates, nextReceivedId };

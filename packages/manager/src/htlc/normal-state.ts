@@ -94,6 +94,17 @@ export interface NormalState {
   readonly heldEvents: readonly HeldEvent[];
   /** Monitor updates asked for and not completed yet. */
   readonly persisting: readonly bigint[];
+  /**
+   * Those updates themselves, oldest first: the snapshot is written before they go out, so a
+   * restart issues again those its monitor never got (restart.ts). Absent in states made
+   * before it was kept (read as none).
+   */
+  readonly unpersisted?: readonly ChannelMonitorUpdate[] | undefined;
+  /**
+   * The events the step that made this state let out. Its snapshot is written before its
+   * effects run, so a crash there loses them: a restart tells them again (restart.ts).
+   */
+  readonly emitted?: readonly HtlcEvent[] | undefined;
   readonly nextMonitorUpdateId: bigint;
   /** 'reestablishing': channel_reestablish sent, theirs awaited; nothing else leaves. */
   readonly link: 'connected' | 'disconnected' | 'reestablishing';

@@ -191,7 +191,11 @@ export function normalStep(s: NormalState, input: NormalInput, ctx: NormalContex
       if (status.status === 'failed')
         return { state: s, effects: [], failure: { kind: 'persist-failed', reason: status.reason } };
       return finish({
-        s: { ...s, persisting: s.persisting.filter((id) => id !== input.updateId) },
+        s: {
+          ...s,
+          persisting: s.persisting.filter((id) => id !== input.updateId),
+          unpersisted: s.unpersisted?.filter((u) => u.updateId !== input.updateId),
+        },
         effects: [],
       });
     }
@@ -264,7 +268,8 @@ function onMessage(s: NormalState, m: NormalMessage, ctx: NormalContext): Normal
           reason: `payment_preimage does not hash to the payment_hash of HTLC ${m.id}`,
         });
       const d: Draft = { s: { ...s, ledger: removedBy(s.ledger, h, m) }, effects: [] };
-      // Sent again after a reconnection: the monitor has it and the payer heard of it.
+      // Sent again after a reconnection: the monitor has it and the payer heard of it (a
+      // restart tells it again from the ledger: restart.ts).
       if (h.preimageKnown) return finish(d);
       // The preimage is the proof of payment, and what claims the HTLC on chain: durable
       // before anyone hears of it.
@@ -597,7 +602,12 @@ function takeSeq(ledger: HtlcLedger): [number, HtlcLedger] {
 function persist(d: Draft, steps: MonitorUpdateStep[]): bigint {
   const updateId = d.s.nextMonitorUpdateId;
   const update: ChannelMonitorUpdate = { channelId: d.s.params.channelId, updateId, steps };
-  d.s = { ...d.s, nextMonitorUpdateId: updateId + 1n, persisting: [...d.s.persisting, updateId] };
+  d.s = {
+    ...d.s,
+    nextMonitorUpdateId: updateId + 1n,
+    persisting: [...d.s.persisting, updateId],
+    unpersisted: [...(d.s.unpersisted ?? []), update],
+  };
   d.effects.push({ kind: 'persist-monitor', update });
   return updateId;
 }
@@ -640,8 +650,15 @@ function holdMoveEvents(d: Draft, moved: MoveResult, updateId: bigint): void {
 
 /** Lets out, in order, every message and event whose wait is over. */
 function finish(d: Draft): NormalStep {
-  let s = d.s;
-  const effects = d.effects;
+  return releaseReady(d.s, d.effects);
+}
+
+/**
+ * `effects` followed by every held event and outbox entry whose wait is over, in order (what
+ * every step ends with; restart.ts ends a restart with it too).
+ */
+export function releaseReady(state: NormalState, effects: NormalEffect[] = []): NormalStep {
+  let s = state;
   const done = (id: bigint | undefined) => id === undefined || !s.persisting.includes(id);
   let held = 0;
   while (held < s.heldEvents.length && done((s.heldEvents[held] as HeldEvent).awaitUpdateId)) {
@@ -649,6 +666,9 @@ function finish(d: Draft): NormalStep {
     held++;
   }
   if (held > 0) s = { ...s, heldEvents: s.heldEvents.slice(held) };
+  // What this step lets out (and nothing of an earlier step's): told again after a crash.
+  const emitted = held > 0 ? state.heldEvents.slice(0, held).map((h) => h.event) : undefined;
+  if (emitted || s.emitted) s = { ...s, emitted };
   if (s.link === 'connected') {
     let sent = 0;
     for (const entry of s.outbox) {
