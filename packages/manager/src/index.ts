@@ -69,6 +69,22 @@ export { type ConfirmationTarget, FEERATE_FLOOR_PER_KW, type FeeEstimator } from
 export { canForceClose, forceClose, onFundingSpent } from './force-close.ts';
 export type { FundingRequest, FundingWallet } from './funding-wallet.ts';
 export {
+  type ForwardChannels,
+  type ForwardEvent,
+  Forwarder,
+  type ForwardView,
+  type RouteOutcome,
+} from './forward/forwarder.ts';
+export { DEFAULT_FORWARD_POLICY, type ForwardPolicy, forwardFeeMsat } from './forward/policy.ts';
+export {
+  FORWARDS_DB,
+  type ForwardRecord,
+  type ForwardStatus,
+  type ForwardsStore,
+  LmdbForwardsStore,
+  MemoryForwardsStore,
+} from './forward/store.ts';
+export {
   LmdbMonitorPersister,
   MONITOR_UPDATES_DB,
   type MonitorPersister,
