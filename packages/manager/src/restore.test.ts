@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import { applyMonitorUpdate, type ChannelMonitor, createMonitor } from '@lnkit/monitor';
 import type { ChannelState } from './channel-state.ts';
 import { FUNDING_TIMEOUT_BLOCKS } from './config.ts';
+import { normalFromChannel } from './htlc/from-channel.ts';
+import { decodeNormalState, encodeNormalState } from './htlc/normal-record.ts';
 import { restoreChannel } from './restore.ts';
 import { decodeChannelSnapshot, encodeChannelSnapshot, snapshotOf } from './snapshot.ts';
 import { CHAIN_HASH, openToReady, pair, pump, type Side } from './test-fixtures.ts';
@@ -279,4 +281,28 @@ test('after payments (commitments moved on, no HTLC in flight): normal operation
   assert.deepEqual(n?.commitments.counterparty.secrets, moved.commitmentSecrets);
   assert.equal(n?.link, 'disconnected');
   assert.ok(!r.effects.some((e) => e.kind === 'broadcast'));
+});
+
+test('the snapshot record: version 2 carries the whole NormalState; a version-1 snapshot still reads, and resumes as before', async () => {
+  const { funder } = await openToReady();
+  const state = funder.state as ChannelState;
+  const normal = normalFromChannel(state);
+  const v2 = snapshotOf({ ...state, normal });
+  assert.ok(v2?.normalState);
+  const bytes = encodeChannelSnapshot(v2);
+  assert.equal(bytes[0], 2, 'written by version 2');
+  const back = decodeChannelSnapshot(bytes);
+  assert.deepEqual(back.normalState, v2.normalState);
+  assert.deepEqual(
+    encodeNormalState(decodeNormalState(back.normalState as Uint8Array, normal.params)),
+    v2.normalState,
+  );
+  // What version 1 wrote: no normalState (its header says 1).
+  const v1 = encodeChannelSnapshot({ ...v2, normalState: undefined });
+  v1[0] = 1;
+  const old = decodeChannelSnapshot(v1);
+  assert.equal(old.normalState, undefined);
+  assert.equal(old.normal?.nextOfferedId, 0n);
+  const r = await restore(funder, state);
+  assert.ok(r.ok, 'a version-1 snapshot of a channel without HTLCs resumes as before');
 });

@@ -15,6 +15,7 @@ import { normalStep, startNormal } from './normal.ts';
 import type {
   HtlcEvent,
   NormalContext,
+  NormalEffect,
   NormalFailure,
   NormalInput,
   NormalMessage,
@@ -26,7 +27,8 @@ import { reestablishMessage } from './retransmit.ts';
 export const CTX: NormalContext = { feeBounds: { minPerKw: 253, maxPerKw: 100_000 } };
 
 export class HtlcNode {
-  readonly signer: DefaultChannelSigner;
+  /** Replaced when the simulation restarts the node (sim.ts). */
+  signer: DefaultChannelSigner;
   state!: NormalState;
   other!: HtlcNode;
   readonly inbox: Message[] = [];
@@ -41,6 +43,8 @@ export class HtlcNode {
   /** Hold persists (answer in-progress) until `complete(id)`. */
   holdPersists = false;
   readonly held: bigint[] = [];
+  /** A persister that completes updates in order: one after a held one is held too. */
+  persistInOrder = false;
   ctx: NormalContext = CTX;
 
   constructor(
@@ -62,10 +66,19 @@ export class HtlcNode {
     return this.input({ kind: 'message', message: message as NormalMessage });
   }
 
+  /** The step's new state, before any of its effects (where the manager writes its snapshot). */
+  protected stepped(_state: NormalState): void {}
+  /** Before each effect is performed (the simulation checks it, or crashes the node there). */
+  protected beforeEffect(_e: NormalEffect): void {}
+  /** A monitor update is durable now. */
+  protected durable(_update: ChannelMonitorUpdate): void {}
+
   async perform(step: NormalStep): Promise<void> {
     this.state = step.state;
+    this.stepped(step.state);
     const answers: NormalInput[] = [];
     for (const e of step.effects) {
+      this.beforeEffect(e);
       switch (e.kind) {
         case 'send': {
           this.log.push(`send:${e.message.kind}`);
@@ -78,7 +91,7 @@ export class HtlcNode {
         case 'persist-monitor':
           this.log.push(`persist:${e.update.updateId}`);
           this.persisted.push(e.update);
-          if (this.holdPersists) {
+          if (this.holdPersists || (this.persistInOrder && this.held.length > 0)) {
             this.held.push(e.update.updateId);
             answers.push({
               kind: 'persisted',
@@ -86,6 +99,7 @@ export class HtlcNode {
               status: PersistStatus.inProgress(),
             });
           } else {
+            this.durable(e.update);
             this.log.push(`completed:${e.update.updateId}`);
             answers.push({
               kind: 'persisted',
@@ -131,6 +145,8 @@ export class HtlcNode {
   async complete(ids: readonly bigint[] = [...this.held]): Promise<void> {
     for (const id of ids) {
       this.held.splice(this.held.indexOf(id), 1);
+      const update = [...this.persisted].reverse().find((u) => u.updateId === id);
+      if (update) this.durable(update);
       this.log.push(`completed:${id}`);
       await this.input({ kind: 'persisted', updateId: id, status: PersistStatus.completed() });
     }
@@ -225,9 +241,12 @@ function sideParams(n: HtlcNode, o: Partial<ChannelSideParams> | undefined): Cha
 }
 
 /** A (the funder) and B with a channel ready for HTLCs, both at commitment 0. */
-export async function htlcPair(o: PairOptions = {}): Promise<{ a: HtlcNode; b: HtlcNode }> {
-  const a = new HtlcNode('A');
-  const b = new HtlcNode('B');
+export async function htlcPair<N extends HtlcNode = HtlcNode>(
+  o: PairOptions = {},
+  make: (name: string) => N = (name) => new HtlcNode(name) as N,
+): Promise<{ a: N; b: N }> {
+  const a = make('A');
+  const b = make('B');
   a.other = b;
   b.other = a;
   const fundingSat = o.fundingSat ?? 1_000_000n;
