@@ -8,7 +8,9 @@
  * B's PaymentForwarded says it; balances exact on all three. Then the hint pays B one msat
  * less than its fee: B refuses with fee_insufficient, which LDK A decodes as that failure
  * (its "Onion Error" line names B, the code and the name) and reports PaymentPathFailed /
- * PaymentFailed; nobody's balance moves.
+ * PaymentFailed; nobody's balance moves. Last, C refuses a payment secret it never gave: its
+ * incorrect_or_unknown_payment_details comes back through B wrapped with B's shared secret, and
+ * A attributes it to C (RecipientRejected).
  * Run: node scripts/test.mjs test/interop/ldk-forward.test.ts
  */
 import assert from 'node:assert/strict';
@@ -123,6 +125,7 @@ function payThroughB(
   { a, b }: Line,
   bolt11: string,
   hint: { shortChannelId: bigint; feeBaseMsat: number; cltvExpiryDelta: number },
+  paymentSecret?: Uint8Array,
 ): string {
   const inv = decodeInvoice(bolt11);
   const amountMsat = inv.amountMsat;
@@ -149,7 +152,7 @@ function payThroughB(
   );
   const r = a.chanMan.send_payment(
     inv.paymentHash,
-    ldk.RecipientOnionFields.constructor_secret_only(inv.paymentSecret),
+    ldk.RecipientOnionFields.constructor_secret_only(paymentSecret ?? inv.paymentSecret),
     inv.paymentHash,
     ldk.RouteParameters.constructor_from_payment_params_and_value(params, amountMsat),
     ldk.Retry.constructor_attempts(0),
@@ -270,6 +273,51 @@ test('LDK A pays LDK C through lnkit B over a given route: B forwards for its fe
   });
   assert.equal(channelOf(b, a).remoteBalanceMsat, midAB.remoteBalanceMsat);
   assert.equal(channelOf(b, c).localBalanceMsat, midBC.localBalanceMsat);
+
+  // 3. C refuses (a payment secret it never gave): its failure comes back through B, wrapped
+  // with B's shared secret, and A decodes it as C's.
+  const wrongSecret = c.createInvoice(2_000_000n, 'wrong secret');
+  const wrongHash = payThroughB(
+    l,
+    wrongSecret,
+    { shortChannelId: bcScid, feeBaseMsat: FEE_BASE_MSAT, cltvExpiryDelta: CLTV_DELTA },
+    new Uint8Array(32).fill(7),
+  );
+  await a.waitFor(
+    () => a.events.some((e) => e.type === 'PaymentFailed' && e.paymentHash === wrongHash),
+    WAIT_MS,
+    'PaymentFailed at A (from C)',
+  );
+  const fromC = a.logs.find((line) => line.includes(`Onion Error[from ${c.nodeId}`));
+  assert.ok(
+    fromC,
+    `A attributed a failure to C: ${a.logs.filter((x) => x.includes('Onion Error')).join('\n')}`,
+  );
+  assert.match(fromC, /incorrect_or_unknown_payment_details\(0x400f\)/);
+  const failedDown = a.events.find((e) => e.type === 'PaymentFailed' && e.paymentHash === wrongHash);
+  assert.equal(failedDown?.reason, 'LDKPaymentFailureReason_RecipientRejected');
+  await waitFor(() => forwards.some((e) => e.type === 'ForwardFailed' && !e.local), {
+    what: 'B failed the forward back',
+    timeoutMs: WAIT_MS,
+  });
+  await a.waitFor(() => ldkSettled(a), WAIT_MS, 'A settled after C refused');
+  await c.waitFor(() => ldkSettled(c), WAIT_MS, 'C settled after refusing');
+  await waitFor(() => channelOf(b, c).localBalanceMsat === midBC.localBalanceMsat, {
+    what: 'B–C settled after C refused',
+    timeoutMs: WAIT_MS,
+  });
+  assert.deepEqual(capacities(a), midA);
+  assert.equal(channelOf(b, a).localBalanceMsat, midAB.localBalanceMsat);
+  assert.deepEqual(
+    b.manager.forwards.listForwards().map((f) => [f.status, f.failure, f.feeMsat]),
+    [
+      ['settled', null, fee],
+      ['failed', 'fee_insufficient', 0n],
+      ['failed', 'downstream', 0n],
+    ],
+  );
+  if (process.env.LNKIT_SHOW_LDK_LOGS) console.log([onionError, fromC].join('\n'));
+
   const loud = [...a.logs, ...c.logs].filter((l) => /^(ERROR|WARN)|Received message Error/.test(l));
   assert.deepEqual(loud, []);
 });
