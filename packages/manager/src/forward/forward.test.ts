@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { inspect } from 'node:util';
 import { randomBytes, sha256 } from '@lnkit/crypto';
 import { decodeInvoice } from '@lnkit/invoice';
+import { KeysManager } from '@lnkit/keys';
 import { parseFailureChannelUpdate, type RouteHop } from '@lnkit/onion';
 import { createRootLogger } from '@lnkit/runtime';
 import { waitFor } from '@lnkit/test-support';
@@ -291,4 +292,68 @@ test('each failure B can return is decoded at A as that failure; C’s failure c
   });
   assert.deepEqual(balances(a, b), { local: CAPACITY_MSAT, remote: 0n });
   assert.deepEqual(balances(c, b), { local: 0n, remote: CAPACITY_MSAT });
+});
+
+test('A–B drops as B forwards: C’s preimage is kept at B and given to A once A–B is back; balances exact', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const amount = 3_000_000n;
+  const { paymentHash, recipient } = await invoiceOf(c, amount);
+  let dropped = false;
+  b.link.onSend = (to, type) => {
+    // The downstream add leaves: A goes away before the fulfil can come back.
+    if (to === c.nodeId && type === 128 && !dropped) {
+      dropped = true;
+      disconnectLinks(a.link, b.link);
+    }
+  };
+  const paying = a.manager.forwards.sendToRoute(route(l, amount), paymentHash, recipient);
+  await waitFor(() => c.payments.some((e) => e.type === 'PaymentClaimed'), { what: 'C claimed' });
+  await waitFor(() => channelWith(b, c).remoteBalanceMsat === amount, { what: 'B–C settled' });
+  assert.equal(b.link.sentTo(a.nodeId, 130), 0, 'no fulfil to A while it is away');
+  assert.equal(b.forwards.length, 0);
+  b.link.onSend = undefined;
+  connectLinks(a.link, b.link);
+  const outcome = await paying;
+  assert.equal(outcome.status, 'succeeded');
+  assert.equal(hex(sha256(outcome.preimage as Uint8Array)), hex(paymentHash));
+  await waitFor(() => b.forwards.some((e) => e.type === 'PaymentForwarded'), {
+    what: 'PaymentForwarded at B',
+  });
+  await waitFor(() => balances(a, b).local === CAPACITY_MSAT - amount - FEE_MSAT, { what: 'A–B settled' });
+  assert.deepEqual(balances(b, a), { local: amount + FEE_MSAT, remote: CAPACITY_MSAT - amount - FEE_MSAT });
+  assert.deepEqual(balances(b, c), { local: CAPACITY_MSAT - amount, remote: amount });
+});
+
+test('C cannot read the onion B sent (update_fail_malformed_htlc): B makes the failure for A, attributed to B', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const { paymentHash, recipient } = await invoiceOf(c, 2_000_000n);
+  const hops = route(l, 2_000_000n);
+  // C's layer encrypted to another key: C's HMAC check fails.
+  const wrong = new KeysManager(randomBytes(32)).nodeId;
+  const outcome = await a.manager.forwards.sendToRoute(
+    [hops[0] as RouteHop, { ...(hops[1] as RouteHop), nodeId: wrong }],
+    paymentHash,
+    recipient,
+  );
+  assert.equal(outcome.status, 'failed');
+  assert.equal(
+    outcome.failure?.hopIndex,
+    0,
+    'B made the failure (BOLT 2: the hop that got the malformed one)',
+  );
+  assert.equal(outcome.failure?.name, 'invalid_onion_hmac');
+  const m = outcome.failure?.message;
+  assert.ok(m?.name === 'invalid_onion_hmac');
+  assert.equal(m.sha256OfOnion.length, 32);
+  await waitFor(() => b.forwards.some((e) => e.type === 'ForwardFailed'), { what: 'ForwardFailed at B' });
+  assert.deepEqual(
+    b.forwards.map((e) => e.type === 'ForwardFailed' && [e.failure, e.local]),
+    [['downstream invalid_onion_hmac', false]],
+  );
+  await waitFor(() => balances(a, b).local === CAPACITY_MSAT && balances(b, c).local === CAPACITY_MSAT, {
+    what: 'every HTLC gone',
+  });
+  assert.ok(!c.payments.some((e) => e.type === 'PaymentClaimable'));
 });
