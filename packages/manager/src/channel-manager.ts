@@ -43,6 +43,7 @@ import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 import { tolerantFeeBounds } from './normal-operation.ts';
 import type { PaymentEvent, Payments } from './payments/payments.ts';
+import { inFlightView } from './payments/in-flight.ts';
 import { createPayments } from './payments/shell.ts';
 import type { PaymentsStore } from './payments/store.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
@@ -309,6 +310,14 @@ export class ChannelManager {
     // What a crash left between the payments' books and their sink, told before any channel runs.
     await this.payments.start();
     await this.#restore();
+    // What a crash cut between a channel's step and the payments' books (payments/in-flight.ts).
+    const given = this.#o.monitors;
+    await this.payments.reconcile(
+      inFlightView(
+        typeof given === 'function' ? await given() : (given ?? []),
+        this.#directory.all().map(({ handle }) => handle.state),
+      ),
+    );
     this.#subscriptions.push(
       peers.events$().subscribe((e) => this.#enqueue(() => this.#onPeerEvent(e))),
       peers

@@ -290,3 +290,70 @@ function resolved(
     removal,
   };
 }
+
+test('a crash cut between the channel and the books: at start a pending payment whose preimage a monitor has succeeded, one in no channel failed, one in flight waits; a claim settled is claimed', async () => {
+  const ka = new KeysManager(randomBytes(32));
+  const kb = new KeysManager(randomBytes(32));
+  const payeeStore = await openStore();
+  const payerStore = await openStore();
+  const payee = node(kb, payeeStore, hexOf(ka), sink());
+  const payer = node(ka, payerStore, hexOf(kb), sink());
+  // Three payments offered; the payee claims the first.
+  const invoices = await Promise.all(
+    [1, 2, 3].map((i) => payee.payments.createInvoice(1_000_000n * BigInt(i), { description: `cut ${i}` })),
+  );
+  const htlcs: AddHtlc[] = [];
+  for (const inv of invoices) {
+    void payer.payments.sendPayment(inv.bolt11);
+    htlcs.push(
+      await waitFor(
+        () => payer.channels.commands.filter((c) => c.kind === 'add-htlc')[htlcs.length] as AddHtlc,
+        {
+          what: 'the HTLC offered',
+        },
+      ),
+    );
+  }
+  const [h1, h2, h3] = htlcs as [AddHtlc, AddHtlc, AddHtlc];
+  payee.payments.onHtlcEvent(CHANNEL, committed(h1));
+  const preimage = (await waitFor(() => fulfils(payee.channels)[0], { what: 'the fulfil' })).paymentPreimage;
+
+  // Both restart; the channels settled the first HTLC and forgot the second, the third is in flight.
+  const hashOf = (h: AddHtlc) => Buffer.from(h.paymentHash).toString('hex');
+  const view = {
+    inFlight: (hash: string) => hash === hashOf(h3),
+    preimageFor: (hash: string) => (hash === hashOf(h1) ? preimage : undefined),
+  };
+  const payerSink = sink();
+  const payer2 = node(ka, payerStore, hexOf(kb), payerSink);
+  await payer2.payments.start();
+  await payer2.payments.reconcile(view);
+  const payeeSink = sink();
+  const payee2 = node(kb, payeeStore, hexOf(ka), payeeSink);
+  await payee2.payments.start();
+  await payee2.payments.reconcile(view);
+  await waitFor(() => payerSink.events.length === 2 || undefined, { what: "the payer's outcomes" });
+  const byHash = new Map(payer2.payments.listPayments().map((p) => [p.paymentHash, p]));
+  assert.equal(byHash.get(hashOf(h1))?.status, 'succeeded');
+  assert.equal(byHash.get(hashOf(h1))?.preimage, Buffer.from(preimage).toString('hex'));
+  assert.equal(byHash.get(hashOf(h2))?.status, 'failed');
+  assert.equal(byHash.get(hashOf(h2))?.reason, 'its HTLC was not committed before the restart');
+  assert.equal(byHash.get(hashOf(h3))?.status, 'pending');
+  assert.deepEqual(payerSink.types().sort(), ['PaymentFailed', 'PaymentSent']);
+  assert.deepEqual(payeeSink.types(), ['PaymentClaimed']);
+  const invoiceStatus = new Map(payee2.payments.listInvoices().map((i) => [i.paymentHash, i.status]));
+  assert.deepEqual(
+    [h1, h2, h3].map((h) => invoiceStatus.get(hashOf(h))),
+    ['paid', 'unpaid', 'unpaid'],
+  );
+  // The third ends when its restored channel settles it, once.
+  payer2.payments.onHtlcEvent(CHANNEL, {
+    type: 'htlc-fulfilled',
+    id: 0n,
+    paymentHash: h3.paymentHash,
+    paymentPreimage: randomBytes(32),
+  });
+  await waitFor(() => payerSink.events.length === 3 || undefined, { what: 'the third outcome' });
+  await payer2.payments.reconcile(view);
+  assert.equal(payerSink.events.length, 3);
+});

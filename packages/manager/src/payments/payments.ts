@@ -18,7 +18,6 @@ import { createInvoice, decodeInvoice, type Invoice, type InvoiceSigner, type Ne
 import {
   buildPaymentOnion,
   decryptFailurePacket,
-  type ForwardPayment,
   failPeeledHtlc,
   failureName,
   type NodeEcdh,
@@ -78,13 +77,6 @@ export interface CreatedInvoice {
   /** Seconds since 1970. */
   expiresAt: number;
 }
-
-/** Takes over an HTLC whose peeled onion asks to forward (the manager's Forwarder). */
-export type ForwardHandler = (
-  channel: number,
-  e: Extract<HtlcEvent, { type: 'htlc-committed' }>,
-  peeled: ForwardPayment,
-) => Promise<void>;
 
 /** The channels as payments see them (the ChannelManager gives these). */
 export interface PaymentChannels {
@@ -208,6 +200,52 @@ export class Payments {
       await this.#markTold(record);
     }
     for (const r of receipts) await this.#tellClaimed(r);
+  }
+
+  /**
+   * After the channels are restored (the ChannelManager's start): what the books say is in
+   * flight, against what the channels and monitors hold. A crash can cut between a channel's
+   * step and the books' record of it, and the channel will not say that step again:
+   * - a payment `pending` whose preimage a monitor learnt succeeded (the preimage is durable
+   *   before htlc-fulfilled is said); one whose HTLC is in no channel or monitor, without one,
+   *   never left in a commitment (BOLT 2: uncommitted updates are forgotten at reestablish) or
+   *   was failed back: it failed;
+   * - a receipt `claiming` whose HTLC left every channel was settled: claimed if the preimage is
+   *   in a monitor (ours, durable before the fulfil left), else nothing was received.
+   * Those still in flight end when their channel settles them.
+   */
+  async reconcile(view: {
+    /** An HTLC of this payment hash (hex) is in a live channel's ledger or a monitor's commitment. */
+    inFlight(paymentHashHex: string): boolean;
+    /** The preimage of this payment hash (hex) if a monitor learnt it. */
+    preimageFor(paymentHashHex: string): Uint8Array | undefined;
+  }): Promise<void> {
+    for (const record of [...this.#records.values()]) {
+      if (record.status !== 'pending' || this.#byId.has(record.paymentId)) continue;
+      const h = hex(record.paymentHash);
+      const preimage = view.preimageFor(h);
+      if (preimage) this.#finish(record, { status: 'succeeded', preimage }, undefined);
+      else if (!view.inFlight(h))
+        this.#finish(
+          record,
+          { status: 'failed', reason: 'its HTLC was not committed before the restart' },
+          undefined,
+        );
+    }
+    for (const [key, claim] of [...this.#claiming]) {
+      const h = hex(claim.paymentHash);
+      if (view.inFlight(h)) continue;
+      this.#claiming.delete(key);
+      const invoice = this.#invoices.get(h);
+      if (view.preimageFor(h)) {
+        await this.#claimed(claim, invoice);
+        continue;
+      }
+      if (invoice && invoice.paidAtSeconds === undefined) invoice.status = 'unpaid';
+      await this.#store
+        .removeReceipt(key)
+        .catch((err: unknown) => this.#o.logger.warn({ err }, 'a receipt could not be removed'));
+    }
   }
 
   /** Durable in the sink first, then live on events$. */
@@ -654,18 +692,21 @@ export class Payments {
         .catch((err: unknown) => log.warn({ err }, 'a receipt could not be removed'));
       return;
     }
+    void this.#claimed(claim, invoice);
+  }
+
+  /** The invoice paid and the receipt `claimed` (one write), PaymentClaimed durable, the receipt gone. */
+  async #claimed(claim: ReceiptRecord, invoice: StoredInvoice | undefined): Promise<void> {
     if (invoice) {
       invoice.status = 'paid';
       invoice.paidAtSeconds = this.#now();
       invoice.receivedMsat = claim.amountMsat;
     }
     const claimed: ReceiptRecord = { ...claim, status: 'claimed', updatedAt: this.#now() };
-    void (async () => {
-      await this.#store
-        .saveClaimed(claimed, invoice)
-        .catch((err: unknown) => log.error({ err }, 'a paid invoice could not be stored'));
-      await this.#tellClaimed(claimed);
-    })();
+    await this.#store
+      .saveClaimed(claimed, invoice)
+      .catch((err: unknown) => this.#o.logger.error({ err }, 'a paid invoice could not be stored'));
+    await this.#tellClaimed(claimed);
   }
 
   /** BOLT 4 at the final node: peel, check against the invoice, fulfill or fail. */
@@ -730,8 +771,7 @@ export class Payments {
         return;
       }
     }
-    // Another hop's onion: the forwarder's (forward/), when the manager gave one.
-    if (peeled.kind === 'forward' && this.#forwarder) return this.#forwarder(channel, e, peeled);
+    // (A forwarding branch goes here: a peeled onion for another hop is the router's, not decideReceive's.)
     const decision = decideReceive(e, peeled, invoice, this.#o.channels.bestHeight(), this.#now());
     if (decision.kind === 'fail') {
       log.info({ why: decision.why, failure: decision.failure.name }, 'an HTLC to us refused');
@@ -801,13 +841,6 @@ export class Payments {
     }
     if (!refused) await this.#o.channels.command(channel, { kind: 'commit' });
     return refused;
-  }
-
-  /** Where HTLCs whose onion names a next hop go (forward/); without one they fail with unknown_next_peer. */
-  #forwarder: ForwardHandler | undefined;
-
-  setForwarder(forwarder: ForwardHandler): void {
-    this.#forwarder = forwarder;
   }
 
   /** After each step of a channel: once it is connected again, the answers kept for it go. */
