@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { channelListText, closeChannelText, eventLine, openChannelText, SseParser } from './channel-text.ts';
+import { FORWARD_USAGE, forwardRequest, forwardText } from './forward-text.ts';
 import {
   getNodeText,
   graphInfoText,
@@ -41,7 +42,7 @@ commands:
   listchannels                     this node's channels: state, balances, funding and closing
   closechannel CHANNEL_ID [--force]  close a channel cooperatively (--force: our commitment on chain)
   events [--since SEQ]             follow the node's events, one line each (the pending ones first)
-${PAYMENT_USAGE}
+${PAYMENT_USAGE}${FORWARD_USAGE}
 options:
   --datadir DIR    lnkitd's data directory (default ~/.lnkit, or LNKIT_DATADIR)
   --json           print the API's JSON answer
@@ -56,7 +57,7 @@ const VALUE_OPTIONS = {
   '--after': ['listnodes', 'listgraphchannels'],
   '--push-msat': ['openchannel'],
   '--type': ['openchannel'],
-  '--since': ['events'],
+  '--since': ['events', 'forwardinghistory'],
   '--description': ['invoice'],
   '--expiry': ['invoice'],
   '--amount-msat': ['pay'],
@@ -64,7 +65,7 @@ const VALUE_OPTIONS = {
 /** What an option's value is, for the message when it is missing. */
 const VALUE_WANTED: Partial<Record<keyof typeof VALUE_OPTIONS, string>> = {
   '--type': 'anchors or static-remotekey',
-  '--since': 'an event seq (a whole number)',
+  '--since': 'an event seq (events) or a time (forwardinghistory)',
   '--description': 'a text',
   '--expiry': 'a number of seconds',
 };
@@ -209,6 +210,7 @@ type Json = Record<string, unknown>;
 function human(command: string, out: Json): string {
   const payment = paymentText(command, out);
   if (payment !== undefined) return payment;
+  if (command === 'forwardinghistory') return forwardText(out);
   switch (command) {
     case 'getinfo': {
       const listening = out.listening as { host: string; port: number } | null;
@@ -550,6 +552,10 @@ async function run(argv: string[]): Promise<number> {
         args.json,
       );
     }
+    case 'forwardinghistory':
+      need(rest, 0, 'no arguments (and --since TIME)');
+      request = forwardRequest(args.values['--since']);
+      break;
     default: {
       const payment = paymentRequest(
         args.command,

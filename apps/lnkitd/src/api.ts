@@ -30,6 +30,7 @@ import type { ChannelNode } from './channel-node.ts';
 import { type PaymentNode, paymentRoutes } from './payment-api.ts';
 import { type EventStreamOptions, EventStreamStart, replayFrom, streamEvents } from './event-stream.ts';
 import { type FaultLog, faultLog } from './fault-log.ts';
+import { type ForwardNode, forwardRoutes } from './forward-api.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -329,6 +330,10 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
       badParam,
       nodeIdParam,
       msatParam,
+    }),
+    ...forwardRoutes(node satisfies ForwardNode, {
+      apiError: (status, code, message) => new ApiError(status, code, message),
+      badParam,
     }),
     // Server-sent events (event-stream.ts): answered by streaming, not by send().
     '/v1/events': {

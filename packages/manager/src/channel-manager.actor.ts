@@ -15,6 +15,7 @@ import {
   type OpenChannelOptions,
 } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
+import type { ForwardEvent } from './forward/forwarder.ts';
 import type { PaymentEvent } from './payments/payments.ts';
 
 export const channelManagerActor = defineActor({
@@ -57,6 +58,9 @@ export const channelManagerActor = defineActor({
       listInvoices: () => manager.payments.listInvoices(),
       listPayments: () => manager.payments.listPayments(),
       paymentEvents$: (): Observable<PaymentEvent> => manager.payments.events$,
+      /** Forwards (forward/README.md), oldest first; `sinceSeconds`: those created from then on. */
+      listForwards: (sinceSeconds?: number) => manager.forwards.listForwards(sinceSeconds),
+      forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,
       events$: (): Observable<ChannelEvent> => {
         const held = early ?? [];
         early = undefined;

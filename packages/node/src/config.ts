@@ -1,4 +1,5 @@
 import type { RpcAuth } from '@lnkit/chain-sync';
+import type { ForwardPolicy } from '@lnkit/manager';
 import { DEFAULT_INBOUND_LIMITS, DEFAULT_MAX_QUEUE_BYTES, type PeerManagerOptions } from '@lnkit/peer-net';
 import type { Placement } from '@lnkit/runtime';
 import type { Network } from './network.ts';
@@ -41,6 +42,12 @@ export interface NodeConfig {
   peerLimits?: Partial<Pick<PeerManagerOptions, PeerLimitName>>;
   /** Threads of the gossip actor's pool for BOLT 7 signature checks (0: in its own thread). Default 2. */
   gossipVerifyThreads?: number;
+  /**
+   * Our relay policy for forwarded HTLCs, every channel (BOLT 7 channel_update fields); what is
+   * not given is LDK 0.1.0's default (@lnkit/manager DEFAULT_FORWARD_POLICY: 1000 msat base,
+   * 0 ppm, cltv_expiry_delta 72, htlc_minimum_msat 1).
+   */
+  forwardPolicy?: Partial<ForwardPolicy>;
   /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
   storageRetry?: StorageRetryOptions;
   peerTimers?: {

@@ -1,6 +1,5 @@
 export { NodeBuilder } from './builder.ts';
 export type { ClosedChannel, OpenChannelOptions, OpenedChannel } from './channel-api.ts';
-export type { CreatedInvoice, InvoiceView, PaymentOutcome, PaymentView } from './payment-api.ts';
 export { describeReason } from './channel-events.ts';
 export { type ChainRpcConfig, DEFAULT_PEER_LIMITS, type NodeConfig, type PeerLimitName } from './config.ts';
 export type { NodeRouter, PeerMessageHandler, RouterFactory } from './context.ts';
@@ -15,6 +14,7 @@ export {
 } from './event-log.ts';
 export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
+export type { ForwardView } from './forward-api.ts';
 export {
   DEFAULT_FINAL_CLTV_EXPIRY_DELTA,
   DEFAULT_GRAPH_PAGE,
@@ -29,6 +29,7 @@ export {
 export { nodePrometheus } from './metrics.ts';
 export { chainHash, GENESIS_HASH, NETWORKS, type Network, parseNetwork } from './network.ts';
 export { LNKIT_VERSION, LnkitNode, type NodeBalance, type NodeInfo, type NodeMetrics } from './node.ts';
+export type { CreatedInvoice, InvoiceView, PaymentOutcome, PaymentView } from './payment-api.ts';
 export {
   CHAIN_TIP,
   chainTipRecord,

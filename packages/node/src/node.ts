@@ -28,17 +28,7 @@ import { NodeError } from './errors.ts';
 import type { NodeEvents } from './event-log.ts';
 import type { NodeEvent } from './events.ts';
 import type { NodeFault, NodeFaultKind } from './faults.ts';
-import {
-  type CreatedInvoice,
-  createInvoice,
-  type InvoiceView,
-  keysend,
-  listInvoices,
-  listPayments,
-  type PaymentOutcome,
-  type PaymentView,
-  pay,
-} from './payment-api.ts';
+import { type ForwardView, forwardingHistory } from './forward-api.ts';
 import {
   type GraphChannel,
   type GraphInfo,
@@ -53,6 +43,17 @@ import {
   queryRoutes,
 } from './graph-api.ts';
 import type { Network } from './network.ts';
+import {
+  type CreatedInvoice,
+  createInvoice,
+  type InvoiceView,
+  keysend,
+  listInvoices,
+  listPayments,
+  type PaymentOutcome,
+  type PaymentView,
+  pay,
+} from './payment-api.ts';
 
 export const LNKIT_VERSION = '0.1.0';
 
@@ -261,6 +262,15 @@ export class LnkitNode {
   listPayments(): Promise<PaymentView[]> {
     this.assertRunning();
     return listPayments(this.ctx);
+  }
+
+  /**
+   * The HTLCs this node forwarded (issue 17's forwardinghistory): in and out channel, amounts,
+   * the fee earned once settled, status, when it was resolved; `since` in seconds since 1970.
+   */
+  forwardingHistory(opts?: { since?: number }): Promise<{ forwards: ForwardView[] }> {
+    this.assertRunning();
+    return forwardingHistory(this.ctx, opts);
   }
 
   /** Every invoice of this node: unpaid, paid (with when), or expired. */

@@ -35,7 +35,9 @@ import {
   type ChannelKeysSource,
   type ChannelSnapshotStore,
   channelManagerActor,
+  DEFAULT_FORWARD_POLICY,
   LmdbChannelSnapshotStore,
+  LmdbForwardsStore,
   LmdbPaymentsStore,
   MANAGER_INIT_FEATURES,
   type MonitorPersister,
@@ -104,6 +106,9 @@ export function channelManagerStep(): NodeComponent {
           snapshot,
           // Payments and invoices (status, amounts, preimages) in the node's store, each write durable.
           paymentsStore: new LmdbPaymentsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
+          // Forwards (the upstream ↔ downstream pairing, durable before the downstream HTLC leaves).
+          forwardsStore: new LmdbForwardsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
+          forwardPolicy: { ...DEFAULT_FORWARD_POLICY, ...ctx.config.forwardPolicy },
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),
           // Each event is in the log before the snapshot of the step that raised it (step 16).

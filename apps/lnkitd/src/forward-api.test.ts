@@ -1,0 +1,79 @@
+/**
+ * The forwardinghistory endpoint over a node that records what it was asked: `since` as
+ * seconds or a date and time (a bad one named), amounts as strings, the issue's fields (a
+ * failure's name only when there is one), the node's refusals with their words.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError } from './api.ts';
+import { type ForwardNode, type ForwardRow, forwardRoutes } from './forward-api.ts';
+
+const badParam = (param: string, what: string) =>
+  new ApiError(400, 'invalid-parameter', `parameter "${param}" ${what}`);
+const IN = '11'.repeat(32);
+const OUT = '22'.repeat(32);
+const settled: ForwardRow = {
+  inChannel: IN,
+  outChannel: OUT,
+  paymentHash: 'aa'.repeat(32),
+  amountInMsat: 5_001_000n,
+  amountOutMsat: 5_000_000n,
+  feeMsat: 1000n,
+  status: 'settled',
+  failure: null,
+  createdAt: 1_764_597_600,
+  resolvedAt: 1_764_597_601,
+};
+const asked: unknown[] = [];
+let refuse = false;
+const node: ForwardNode = {
+  forwardingHistory: async (opts) => {
+    asked.push(opts);
+    if (refuse) throw Object.assign(new Error('the node is not running'), { code: 'not-running' });
+    return {
+      forwards: [
+        settled,
+        { ...settled, outChannel: '700000x1x0', feeMsat: 0n, status: 'failed', failure: 'unknown_next_peer' },
+      ],
+    };
+  },
+};
+const routes = forwardRoutes(node, {
+  apiError: (status, code, message) => new ApiError(status, code, message),
+  badParam,
+});
+const get = (query: string) => routes['/v1/forwardinghistory']!.GET!({}, new URLSearchParams(query));
+
+test('forwardinghistory: the issue’s fields, amounts as strings, a failure’s name only when failed', async () => {
+  const out = (await get('')) as { forwards: Record<string, unknown>[] };
+  assert.deepEqual(asked.pop(), { since: 0 });
+  assert.deepEqual(out.forwards[0], {
+    inChannel: IN,
+    outChannel: OUT,
+    paymentHash: 'aa'.repeat(32),
+    amountInMsat: '5001000',
+    amountOutMsat: '5000000',
+    feeMsat: '1000',
+    status: 'settled',
+    createdAt: 1_764_597_600,
+    resolvedAt: 1_764_597_601,
+  });
+  assert.equal(out.forwards[1]?.failure, 'unknown_next_peer');
+  assert.equal(out.forwards[1]?.outChannel, '700000x1x0');
+});
+
+test('forwardinghistory --since: seconds or a date and time; anything else named', async () => {
+  await get('since=1764597600');
+  assert.deepEqual(asked.pop(), { since: 1_764_597_600 });
+  await get(`since=${encodeURIComponent('2025-12-01T14:00:00Z')}`);
+  assert.deepEqual(asked.pop(), { since: 1_764_597_600 });
+  for (const bad of ['yesterday', '-5', '2025-13-45T99:00:00Z', '1.5'])
+    await assert.rejects(
+      get(`since=${encodeURIComponent(bad)}`),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && /parameter "since"/.test(e.message),
+      bad,
+    );
+  refuse = true;
+  await assert.rejects(get(''), (e: unknown) => e instanceof ApiError && /not running/.test(e.message));
+  refuse = false;
+});
