@@ -12,8 +12,9 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LnkitNode, NodeBuilder, type NodeConfig } from '@lnkit/node';
+import { type LnkitNode, NodeBuilder, type NodeConfig, nodeStoreOptions } from '@lnkit/node';
 import { createRootLogger } from '@lnkit/runtime';
+import { type Encoding, type NamedDb, Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
 import type { TestChain } from '@lnkit/testchain';
 import * as ldk from 'lightningdevkit';
@@ -151,17 +152,25 @@ export class LdkSide implements Side {
 export type Placement = 'worker' | 'in-process';
 
 export class LnkitSide implements Side {
+  /** How long build() took with an empty data dir. */
+  firstBuildMs = 0;
+
   private constructor(
     readonly label: string,
     public node: LnkitNode,
     readonly config: NodeConfig,
   ) {}
 
+  /** With `countWrites`: the store's writes by database (and `transaction`), and the ms they took. */
+  writes: Map<string, { count: number; ms: number }> | undefined;
+  #store: Store | undefined;
+
   static async create(
     label: string,
     chain: TestChain,
     dataDir: string,
     placement: Placement,
+    o: { countWrites?: boolean } = {},
   ): Promise<LnkitSide> {
     const config: NodeConfig = {
       dataDir,
@@ -169,24 +178,40 @@ export class LnkitSide implements Side {
       chain: { url: chain.rpcUrl, auth: { user: chain.rpcUser, password: chain.rpcPassword } },
       listen: { host: '127.0.0.1', port: 0 },
       placement,
-      pollIntervalMs: 250,
       // No gossip to check here: no signature-check threads competing for the two cores.
       gossipVerifyThreads: 0,
     };
-    return new LnkitSide(label, await LnkitSide.build(config), config);
+    const start = performance.now();
+    let store: Store | undefined;
+    let writes: LnkitSide['writes'];
+    if (o.countWrites) {
+      mkdirSync(dataDir, { recursive: true });
+      store = await Store.open(dataDir, nodeStoreOptions('regtest'));
+      writes = countWrites(store);
+    }
+    const node = await LnkitSide.build(config, store);
+    const side = new LnkitSide(label, node, config);
+    side.firstBuildMs = performance.now() - start;
+    side.writes = writes;
+    side.#store = store;
+    return side;
   }
 
-  static build(config: NodeConfig): Promise<LnkitNode> {
+  /** Stops the node (and the store it was given, if any). */
+  async stop(): Promise<void> {
+    await this.node.stop();
+    await this.#store?.close();
+  }
+
+  static build(config: NodeConfig, store?: Store): Promise<LnkitNode> {
     const logger = createRootLogger({
       level: (process.env.LNKIT_BENCH_LOG as 'info' | undefined) ?? 'silent',
     });
     // LDK's harness estimates 253 sat/kW for every target: so does lnkit here. At the chain's
     // own estimate (2,000), LDK as fundee counts the commitment fee above its own estimate as
     // dust exposure and fails the fifth 5,000-sat HTLC in flight.
-    return new NodeBuilder(config)
-      .withLogger(logger)
-      .withFeeEstimator({ feeratePerKw: () => 253n })
-      .build();
+    const builder = new NodeBuilder(config).withLogger(logger).withFeeEstimator({ feeratePerKw: () => 253n });
+    return (store ? builder.withStore(store) : builder).build();
   }
 
   get nodeId(): string {
@@ -223,85 +248,106 @@ export class LnkitSide implements Side {
       c?.usable === true && (expectedLocalMsat === undefined || c.localBalanceMsat === expectedLocalMsat)
     );
   }
+}
 
-  /** Stops the node and builds it again from its data dir; the time build() took, ms. */
-  async restart(): Promise<number> {
-    await this.node.stop();
+/**
+ * Counts the store's writes by database, and the time each took to be durable: where the node's
+ * durable writes go per payment (the node's own code unchanged; its store is just given to it).
+ */
+function countWrites(store: Store): NonNullable<LnkitSide['writes']> {
+  const writes: NonNullable<LnkitSide['writes']> = new Map();
+  const timed = <T>(name: string, write: () => Promise<T>): Promise<T> => {
     const start = performance.now();
-    this.node = await LnkitSide.build(this.config);
-    return performance.now() - start;
-  }
+    return write().finally(() => {
+      const w = writes.get(name) ?? { count: 0, ms: 0 };
+      w.count++;
+      w.ms += performance.now() - start;
+      writes.set(name, w);
+    });
+  };
+  const db = store.db.bind(store);
+  store.db = (<V>(name: string, encoding?: Encoding): NamedDb<V> => {
+    const inner = db<V>(name, encoding);
+    return {
+      ...inner,
+      put: (key, value) => timed(name, () => inner.put(key, value)),
+      remove: (key) => timed(name, () => inner.remove(key)),
+    };
+  }) as Store['db'];
+  const transaction = store.transaction.bind(store);
+  store.transaction = ((fn) => timed('transaction', () => transaction(fn))) as Store['transaction'];
+  return writes;
 }
 
-/** Coins for `side` to fund a channel of `capacitySat` from, confirmed. */
-async function fund(chain: TestChain, side: LnkitSide | LdkSide, capacitySat: bigint): Promise<void> {
-  const valueSat = capacitySat + 100_000n;
-  if (side instanceof LdkSide) {
-    await side.funding.addCoins(1, valueSat);
-    await chain.mine(1);
-    return;
-  }
-  await chain.fundScript(await side.node.coinbaseScript(), valueSat);
-  await chain.mine(1);
-  await waitFor(() => side.node.wallet.balance().spendableSat >= valueSat, {
-    what: `${side.label}'s wallet to hold the coins`,
-    timeoutMs: WAIT_MS,
-  });
-}
+type AnySide = LnkitSide | LdkSide;
 
-async function syncLdk(...sides: (LnkitSide | LdkSide)[]): Promise<void> {
+async function syncLdk(sides: readonly AnySide[]): Promise<void> {
   for (const s of sides) if (s instanceof LdkSide) await s.node.syncToTip();
 }
 
 /**
- * `from` connects to `to` and opens a static-remotekey channel (LDK's default type) of
- * `capacitySat` pushing `pushMsat`, mined to 6 blocks; resolves once both can pay over it.
+ * Opens each pair's channel, `from` to `to`: static-remotekey (LDK's default type) of
+ * `capacitySat` pushing `pushMsat`. All at once, so that the nodes' chain polling (the node's
+ * default, once a second) is waited for once per step, not once per channel: each funder's
+ * coins confirmed, then every funding broadcast, mined to 6 blocks; resolves once both ends of
+ * every channel can pay over it.
  */
-export async function openChannel(
+export async function openChannels(
   chain: TestChain,
-  from: LnkitSide | LdkSide,
-  to: LnkitSide | LdkSide,
+  pairs: readonly { from: AnySide; to: AnySide }[],
   capacitySat: bigint,
   pushMsat: bigint,
 ): Promise<void> {
-  await fund(chain, from, capacitySat);
-  await syncLdk(from, to);
-  const port = to instanceof LdkSide ? to.node.port : await to.port();
-  if (from instanceof LdkSide) {
-    await from.node.connect(to.nodeId, '127.0.0.1', port);
-    from.node.openChannel(to.nodeId, capacitySat, pushMsat);
-    await from.node.waitFor(
-      () => from.node.events.some((e) => e.type === 'ChannelPending'),
-      WAIT_MS,
-      `${from.label}: ChannelPending`,
-    );
-    await from.node.settled();
-  } else {
-    await from.node.connect(to.nodeId, '127.0.0.1', port);
-    await from.node.openChannel(to.nodeId, capacitySat, { pushMsat, type: 'static-remotekey' });
+  const valueSat = capacitySat + 100_000n;
+  for (const { from } of pairs) {
+    if (from instanceof LdkSide) await from.funding.addCoins(1, valueSat);
+    else await chain.fundScript(await from.node.coinbaseScript(), valueSat);
   }
-  await waitFor(async () => ((await chain.rpc('getrawmempool')) as string[]).length > 0, {
-    what: 'the funding in the mempool',
+  await chain.mine(1);
+  const all = pairs.flatMap((p) => [p.from, p.to]);
+  await syncLdk(all);
+  for (const { from } of pairs)
+    if (from instanceof LnkitSide)
+      await waitFor(() => from.node.wallet.balance().spendableSat >= valueSat, {
+        what: `${from.label}'s wallet to hold the coins`,
+        timeoutMs: WAIT_MS,
+      });
+  for (const { from, to } of pairs) {
+    const port = to instanceof LdkSide ? to.node.port : await to.port();
+    await from.node.connect(to.nodeId, '127.0.0.1', port);
+    if (from instanceof LdkSide) {
+      from.node.openChannel(to.nodeId, capacitySat, pushMsat);
+      await from.node.waitFor(
+        () => from.node.events.some((e) => e.type === 'ChannelPending'),
+        WAIT_MS,
+        `${from.label}: ChannelPending`,
+      );
+      await from.node.settled();
+    } else await from.node.openChannel(to.nodeId, capacitySat, { pushMsat, type: 'static-remotekey' });
+  }
+  await waitFor(async () => ((await chain.rpc('getrawmempool')) as string[]).length >= pairs.length, {
+    what: 'every funding in the mempool',
     timeoutMs: WAIT_MS,
     intervalMs: 50,
   });
   await chain.mine(6);
-  await syncLdk(from, to);
-  for (const [side, peer] of [
-    [from, to],
-    [to, from],
-  ] as const) {
-    if (side instanceof LdkSide)
-      await side.node.waitFor(
-        () => side.node.channels().some((c) => c.counterparty === peer.nodeId && c.isUsable),
-        WAIT_MS,
-        `${side.label}: usable with ${peer.label}`,
-      );
-    else
-      await waitFor(async () => (await side.channelWith(peer.nodeId))?.usable, {
-        what: `${side.label}: usable with ${peer.label}`,
-        timeoutMs: WAIT_MS,
-        intervalMs: 50,
-      });
-  }
+  await syncLdk(all);
+  for (const { from, to } of pairs)
+    for (const [side, peer] of [
+      [from, to],
+      [to, from],
+    ] as const) {
+      if (side instanceof LdkSide)
+        await side.node.waitFor(
+          () => side.node.channels().some((c) => c.counterparty === peer.nodeId && c.isUsable),
+          WAIT_MS,
+          `${side.label}: usable with ${peer.label}`,
+        );
+      else
+        await waitFor(async () => (await side.channelWith(peer.nodeId))?.usable, {
+          what: `${side.label}: usable with ${peer.label}`,
+          timeoutMs: WAIT_MS,
+          intervalMs: 50,
+        });
+    }
 }

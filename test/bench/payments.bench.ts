@@ -16,24 +16,26 @@
  *   until it serves, and until the channel is usable again with its peer.
  * Counts (env): LNKIT_BENCH_QUICK=1 for a quick run; LNKIT_BENCH_ROUNDS, LNKIT_BENCH_SEQUENTIAL
  * (payments per arm per round), LNKIT_BENCH_BATCHES (batches per arm per round),
- * LNKIT_BENCH_IN_FLIGHT, LNKIT_BENCH_STORE_PAYMENTS.
+ * LNKIT_BENCH_IN_FLIGHT, LNKIT_BENCH_STORE_PAYMENTS (0: none), LNKIT_BENCH_ARMS (a subset).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@lnkit/test-support';
 import { startTestChain } from '@lnkit/testchain';
 import { initLdk } from '../support/ldk/ldk-node.ts';
 import { type Emit, median, medianRatio, round } from './harness.ts';
-import { LdkSide, LnkitSide, openChannel, type Side, WAIT_MS } from './payments-nodes.ts';
+import { LdkSide, LnkitSide, openChannels, type Side, WAIT_MS } from './payments-nodes.ts';
 import { dirSize, percentile } from './payments-stats.ts';
 
 const QUICK = process.env.LNKIT_BENCH_QUICK === '1';
-function count(name: string, full: number, quick: number): number {
+function count(name: string, full: number, quick: number, least = 1): number {
   const v = process.env[name];
   if (v === undefined || v === '') return QUICK ? quick : full;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number; got ${v}`);
+  if (!Number.isInteger(n) || n < least)
+    throw new Error(`${name} must be a whole number of at least ${least}; got ${v}`);
   return n;
 }
 
@@ -42,7 +44,10 @@ const ROUNDS = count('LNKIT_BENCH_ROUNDS', 3, 1);
 const SEQUENTIAL = count('LNKIT_BENCH_SEQUENTIAL', 100, 20);
 const BATCHES = count('LNKIT_BENCH_BATCHES', 4, 2);
 const IN_FLIGHT = count('LNKIT_BENCH_IN_FLIGHT', 30, 5);
-const STORE_PAYMENTS = count('LNKIT_BENCH_STORE_PAYMENTS', 10_000, 200);
+/** 0: no data-dir and restart figures. */
+const STORE_PAYMENTS = count('LNKIT_BENCH_STORE_PAYMENTS', 10_000, 200, 0);
+/** Only the arms whose names contain one of these (comma-separated; LDK→LDK always runs), e.g. to profile one. */
+const ONLY = (process.env.LNKIT_BENCH_ARMS ?? '').split(',').filter((x) => x !== '');
 /** Under 2^24 sat (LDK's limit without large channels); half pushed, so either side can pay ~1,600 times. */
 const CAPACITY_SAT = 16_000_000n;
 const PUSH_MSAT = 8_000_000_000n;
@@ -151,7 +156,7 @@ async function concurrent(
 }
 
 function progress(text: string): void {
-  process.stderr.write(`#   ${text}\n`);
+  process.stderr.write(`#   ${new Date().toISOString().slice(11, 23)} ${text}\n`);
 }
 
 /** Runs every arm in turn, round after round, sequential then in flight. */
@@ -213,10 +218,37 @@ function emitFigures(emit: Emit, arms: Arm[], byArm: Record<string, Measured>, i
     };
     emit(figure);
     lines.push(
-      `${(arm.name + (arm.placement ? ` (${arm.placement})` : '')).padEnd(30)} ${String(figure.value).padStart(8)}/s  p50 ${String(figure.p50Ms).padStart(7)} ms  p99 ${String(figure.p99Ms).padStart(7)} ms  ×${figure.ratio} LDK→LDK`,
+      `${arm.name.padEnd(26)} ${String(figure.value).padStart(8)}/s  p50 ${String(figure.p50Ms).padStart(7)} ms  p99 ${String(figure.p99Ms).padStart(7)} ms  ×${figure.ratio} LDK→LDK`,
     );
   }
   return lines;
+}
+
+/** The in-process nodes' store writes per payment, by database, and the ms each took to be durable. */
+function emitWrites(emit: Emit, sides: LnkitSide[], payments: number): void {
+  const lines: string[] = [];
+  for (const [i, side] of sides.entries()) {
+    const role = i === 0 ? 'payer' : 'payee';
+    let total = 0;
+    for (const [db, w] of [...(side.writes ?? [])].sort((x, y) => y[1].count - x[1].count)) {
+      total += w.count;
+      emit({
+        name: 'payments.store-writes',
+        value: round(w.count / payments, 2),
+        unit: 'writes/payment',
+        node: role,
+        db,
+        msPerWrite: round(w.ms / w.count, 2),
+        payments,
+        placement: 'in-process',
+      });
+      lines.push(
+        `${role} ${db}: ${round(w.count / payments, 2)} writes/payment, ${round(w.ms / w.count, 2)} ms each`,
+      );
+    }
+    lines.push(`${role}: ${round(total / payments, 2)} durable writes per payment in all`);
+  }
+  process.stderr.write(`${lines.map((l) => `#   ${l}`).join('\n')}\n`);
 }
 
 /** Payments on the channel until it carried `total`, IN_FLIGHT at once, each batch the other way. */
@@ -279,10 +311,36 @@ async function storeAndRestart(emit: Emit, a: LnkitSide, b: LnkitSide, channel: 
     unit: 'ms',
     payments: channel.payments - 1,
     untilUsableMs: round(usableMs, 0),
+    firstBuildMs: round(a.firstBuildMs, 0),
     firstPaymentMs: round(after.latenciesMs[0]!, 1),
-    note: 'build() from the data dir until the node serves; untilUsableMs: until the channel is usable with its peer again',
+    note: 'build() from the data dir until the node serves; untilUsableMs: until the channel is usable with its peer again; firstBuildMs: the same node’s first build(), its data dir empty',
   });
   return { size, peerSize, buildMs, usableMs };
+}
+
+/**
+ * LNKIT_BENCH_CPU_PROF=1: a CPU profile of this thread (the in-process nodes, LDK's and every
+ * node's channel manager) over the measured rounds only, not the chain's set-up.
+ */
+async function startProfile(): Promise<{ stop(): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: object };
+      session.disconnect();
+      const path = join(tmpdir(), `lnkit-bench-payments-${Date.now()}.cpuprofile`);
+      writeFileSync(path, JSON.stringify(profile));
+      return path;
+    },
+  };
 }
 
 export default async function paymentsBench(emit: Emit): Promise<void> {
@@ -297,8 +355,12 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
       `rounds ${ROUNDS}, ${SEQUENTIAL} sequential and ${BATCHES}×${IN_FLIGHT} in flight per arm per round, ${STORE_PAYMENTS} on the store channel`,
     );
     const lnkit = async (label: string, placement: 'worker' | 'in-process') => {
-      const s = await LnkitSide.create(label, chain, join(root, label), placement);
-      stops.push(() => s.node.stop());
+      // The in-process nodes count their store's writes (payments-nodes.ts): where a payment's
+      // durable writes go.
+      const s = await LnkitSide.create(label, chain, join(root, label), placement, {
+        countWrites: placement === 'in-process',
+      });
+      stops.push(() => s.stop());
       return s;
     };
     const ldkNode = async (label: string) => {
@@ -315,24 +377,36 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
     const l1 = await ldkNode('l1');
     const l2 = await ldkNode('l2');
     const l3 = await ldkNode('l3');
+    const pairs = [
+      { from: w1, to: w2 },
+      { from: p1, to: p2 },
+      { from: l1, to: l2 },
+      { from: x, to: l3 },
+    ];
+    await openChannels(chain, pairs, CAPACITY_SAT, PUSH_MSAT);
+    progress('every channel usable');
     const funderMsat = CAPACITY_SAT * 1000n - PUSH_MSAT;
-    const channel = async (a: LnkitSide | LdkSide, b: LnkitSide | LdkSide) => {
-      await openChannel(chain, a, b, CAPACITY_SAT, PUSH_MSAT);
-      progress(`channel ${a.label} - ${b.label} usable`);
-      return new Channel(a, b, funderMsat, PUSH_MSAT);
-    };
-    const cw = await channel(w1, w2);
-    const cp = await channel(p1, p2);
-    const cl = await channel(l1, l2);
-    const cx = await channel(x, l3);
+    const [cw, cp, cl, cx] = pairs.map(({ from, to }) => new Channel(from, to, funderMsat, PUSH_MSAT)) as [
+      Channel,
+      Channel,
+      Channel,
+      Channel,
+    ];
     const arms: Arm[] = [
       { name: LDK_ARM, payer: l1, payee: l2, channel: cl },
       { name: 'lnkit→lnkit', placement: 'worker', payer: w1, payee: w2, channel: cw },
       { name: 'lnkit→lnkit', placement: 'in-process', payer: p1, payee: p2, channel: cp },
       { name: 'lnkit→LDK', placement: 'worker', payer: x, payee: l3, channel: cx },
       { name: 'LDK→lnkit', placement: 'worker', payer: l3, payee: x, channel: cx },
-    ].map((a) => ({ ...a, name: a.placement ? `${a.name} ${a.placement}` : a.name }));
+    ]
+      .map((a) => ({ ...a, name: a.placement ? `${a.name} ${a.placement}` : a.name }))
+      .filter((a) => a.name === LDK_ARM || ONLY.length === 0 || ONLY.some((x) => a.name.includes(x)));
+    const profile = process.env.LNKIT_BENCH_CPU_PROF ? await startProfile() : undefined;
+    p1.writes?.clear();
+    p2.writes?.clear();
+    const paymentsBefore = cp.payments;
     const { seq, par } = await measure(arms);
+    if (profile) progress(`CPU profile of this thread while measuring: ${await profile.stop()}`);
     const table = [
       `payments of ${AMOUNT_MSAT / 1000n} sat over TCP loopback, durable persistence, load average ${round(loadavg()[0]!, 1)}`,
       'sequential:',
@@ -341,6 +415,8 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
       ...emitFigures(emit, arms, par, IN_FLIGHT),
     ];
     process.stderr.write(`${table.map((l) => `# ${l}`).join('\n')}\n`);
+    if (arms.some((a) => a.channel === cp)) emitWrites(emit, [p1, p2], cp.payments - paymentsBefore);
+    if (STORE_PAYMENTS === 0) return;
     const s = await storeAndRestart(emit, w1, w2, cw);
     process.stderr.write(
       `# after ${cw.payments - 1} payments on one channel: data dir ${round(s.size.diskBytes / 2 ** 20, 1)} MiB on disk (${round(s.size.bytes / 2 ** 20, 1)} MiB of files), the peer's ${round(s.peerSize.diskBytes / 2 ** 20, 1)} MiB; restart ${round(s.buildMs)} ms, channel usable after ${round(s.usableMs)} ms\n`,
