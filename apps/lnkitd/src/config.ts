@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PEER_LIMITS } from '@lnkit/node';
+import { DEFAULT_FORWARD_POLICY, DEFAULT_PEER_LIMITS } from '@lnkit/node';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '@lnkit/runtime';
 import { type ApiLimits, DEFAULT_API_LIMITS } from './api.ts';
 import { ConfigError } from './errors.ts';
@@ -49,6 +49,8 @@ export interface DaemonConfig {
   log: { maxBytes: number; maxFiles: number };
   /** The peer manager's caps (NodeConfig.peerLimits). */
   peerLimits: PeerLimits;
+  /** Our relay policy for forwards, every channel (NodeConfig.forwardPolicy). */
+  forwardPolicy: { feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number };
   placement: 'worker' | 'in-process';
   /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
   worldWritableDataDir: boolean;
@@ -141,6 +143,22 @@ const OPTION_LIST = [
   [
     'peer-max-queue-bytes',
     { description: `bytes queued for one peer before a send to it is refused (default ${P.maxQueueBytes})` },
+  ],
+  [
+    'fee-base-msat',
+    { description: `fee per forwarded HTLC, msat (default ${DEFAULT_FORWARD_POLICY.feeBaseMsat}, LDK's)` },
+  ],
+  [
+    'fee-ppm',
+    {
+      description: `fee per forwarded msat, millionths (default ${DEFAULT_FORWARD_POLICY.feeProportionalMillionths}, LDK's)`,
+    },
+  ],
+  [
+    'cltv-delta',
+    {
+      description: `blocks between a forward's incoming and outgoing expiry (default ${DEFAULT_FORWARD_POLICY.cltvExpiryDelta}, LDK's)`,
+    },
   ],
   ['placement', { description: 'worker (default) or in-process: where the actors run' }],
   [
@@ -383,6 +401,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     // Room for at least two of the largest messages (BOLT 8: 65,535 bytes each) and their framing.
     maxQueueBytes: int('peer-max-queue-bytes', P.maxQueueBytes, 256 * 1024, 1024 * 1024 * 1024),
   };
+  const F = DEFAULT_FORWARD_POLICY;
+  // BOLT 7: fee_base_msat and fee_proportional_millionths are u32, cltv_expiry_delta a u16
+  // (below 18 blocks a forward could not be claimed on chain in time: BOLT 2's minimum advice).
+  const forwardPolicy = {
+    feeBaseMsat: int('fee-base-msat', F.feeBaseMsat, 0, 0xffff_ffff),
+    feeProportionalMillionths: int('fee-ppm', F.feeProportionalMillionths, 0, 0xffff_ffff),
+    cltvExpiryDelta: int('cltv-delta', F.cltvExpiryDelta, 18, 0xffff),
+  };
   const listen = v('listen');
   return {
     dataDir,
@@ -400,6 +426,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel,
     log,
     peerLimits,
+    forwardPolicy,
     placement,
     worldWritableDataDir,
   };

@@ -202,6 +202,7 @@ async function main(): Promise<void> {
       logFile: join(cfg.dataDir, LOG_FILE),
       logLevel: cfg.logLevel,
       peerLimits: cfg.peerLimits,
+      forwardPolicy: cfg.forwardPolicy,
     })
       .withLogger(log)
       .build();

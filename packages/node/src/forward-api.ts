@@ -2,11 +2,11 @@
  * The node's forwarding calls (node.ts): the history of the HTLCs this node forwarded, from
  * the manager's books (forward/ in @lnkit/manager; lmdb, so it survives a restart).
  */
-import type { ForwardView } from '@lnkit/manager';
+import { DEFAULT_FORWARD_POLICY, type ForwardView } from '@lnkit/manager';
 import type { NodeContext } from './context.ts';
 import { NodeError } from './errors.ts';
 
-export type { ForwardView };
+export { DEFAULT_FORWARD_POLICY, type ForwardView };
 
 /** Forwards oldest first; `since` (seconds since 1970): those created from then on. */
 export async function forwardingHistory(

@@ -1,0 +1,44 @@
+/**
+ * lnkitd's relay policy options: LDK 0.1.0's defaults (1000 msat, 0 ppm, 72 blocks), each set by
+ * flag, lnkit.conf or environment, and a value outside BOLT 7's field (or under 18 blocks)
+ * refused naming the option.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ConfigError, loadConfig, usage } from './config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'lnkitd-forward-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('forward policy: LDK’s defaults, then lnkit.conf, the environment and flags', () => {
+  const d = join(dir, 'conf');
+  mkdirSync(d);
+  assert.deepEqual(loadConfig(['--datadir', d], {}).forwardPolicy, {
+    feeBaseMsat: 1000,
+    feeProportionalMillionths: 0,
+    cltvExpiryDelta: 72,
+  });
+  writeFileSync(join(d, 'lnkit.conf'), 'fee-base-msat=0\nfee-ppm=5\n');
+  const c = loadConfig(['--datadir', d, '--cltv-delta', '144'], { LNKIT_FEE_PPM: '100' });
+  assert.deepEqual(c.forwardPolicy, { feeBaseMsat: 0, feeProportionalMillionths: 100, cltvExpiryDelta: 144 });
+  for (const name of ['fee-base-msat', 'fee-ppm', 'cltv-delta'])
+    assert.match(usage(), new RegExp(`--${name} `));
+});
+
+test('a policy outside BOLT 7’s fields is refused naming the option', () => {
+  for (const [flag, value] of [
+    ['--fee-base-msat', '4294967296'],
+    ['--fee-ppm', '-1'],
+    ['--cltv-delta', '17'],
+    ['--cltv-delta', '65536'],
+    ['--fee-base-msat', '1e3'],
+  ] as const)
+    assert.throws(
+      () => loadConfig(['--datadir', join(dir, 'none'), flag, value], {}),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(flag),
+      `${flag} ${value}`,
+    );
+});
