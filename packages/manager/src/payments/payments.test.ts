@@ -303,4 +303,24 @@ test("the payer's mistakes are refused naming them, and nothing is sent", async 
   );
   assert.equal(a.link.sentTypes.length, sent, 'nothing sent');
   assert.equal(local(a), 900_000_000n);
+
+  // A payment id already used: by another invoice, or by a keysend, refused naming the id; the
+  // same invoice under its id answers the first outcome. Nothing more sent for any of them.
+  const first = await b.manager.payments.createInvoice(1_000n, { description: 'first' });
+  const paid = await a.manager.payments.sendPayment(first.bolt11, { paymentId: 'order-1' });
+  assert.equal(paid.status, 'succeeded');
+  await waitFor(() => local(a) === 900_000_000n - 1_000n, { what: 'the first payment settled' });
+  const afterFirst = a.link.sentTypes.length;
+  const second = await b.manager.payments.createInvoice(2_000n, { description: 'second' });
+  await refuses(
+    a.manager.payments.sendPayment(second.bolt11, { paymentId: 'order-1' }),
+    /payment id order-1 is already used by another payment \(payment hash [0-9a-f]{64}\)/,
+  );
+  await refuses(
+    a.manager.payments.keysend(b.nodeId, 5_000n, { paymentId: 'order-1' }),
+    /payment id order-1 is already used by another payment/,
+  );
+  assert.deepEqual(await a.manager.payments.sendPayment(first.bolt11, { paymentId: 'order-1' }), paid);
+  assert.equal(a.link.sentTypes.length, afterFirst, 'nothing sent for a used id');
+  assert.equal(local(a), 900_000_000n - 1_000n);
 });
