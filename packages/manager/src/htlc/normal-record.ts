@@ -22,6 +22,27 @@ import type {
   SentRevocation,
 } from './normal-state.ts';
 
+/**
+ * A codec that remembers what it wrote for each object: the state's parts are immutable and
+ * shared from one step's state to the next (an HTLC not moved is the same object), and the
+ * snapshot is written at every step, so each part is encoded once.
+ */
+function cached<T extends object>(c: FieldCodec<T>): FieldCodec<T> {
+  const seen = new WeakMap<T, Uint8Array>();
+  return {
+    name: c.name,
+    encode: (v) => {
+      let b = seen.get(v);
+      if (!b) {
+        b = c.encode(v);
+        seen.set(v, b);
+      }
+      return b;
+    },
+    decode: (b) => c.decode(b),
+  };
+}
+
 /** A codec of T through a plain shape P that the field codecs describe. */
 function mapped<T, P>(c: FieldCodec<P>, to: (v: T) => P, from: (p: P) => T): FieldCodec<T> {
   return { name: c.name, encode: (v) => c.encode(to(v)), decode: (b) => from(c.decode(b)) };
@@ -80,22 +101,24 @@ const removal = mapped<HtlcRemoval, RemovalShape>(
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const htlc = f.struct<Mutable<LedgerHtlc>>('ledger htlc', {
-  id: { type: 0, codec: f.u64 },
-  direction: { type: 2, codec: f.enum('htlc direction', DIRECTIONS) },
-  amountMsat: { type: 4, codec: f.u64 },
-  paymentHash: { type: 6, codec: f.bytes32 },
-  cltvExpiry: { type: 8, codec: f.u32 },
-  onionRoutingPacket: { type: 10, codec: f.bytes },
-  state: { type: 12, codec: f.enum('htlc state', STATES) },
-  blindedPathKey: { type: 13, codec: f.point, optional: true },
-  removal: { type: 15, codec: removal, optional: true },
-  addSeq: { type: 17, codec: f.u32, optional: true },
-  removeSeq: { type: 19, codec: f.u32, optional: true },
-  dustExposureExceeded: { type: 21, codec: f.bool, optional: true },
-  preimageKnown: { type: 23, codec: f.bool, optional: true },
-  paymentPreimage: { type: 25, codec: f.bytes32, optional: true },
-});
+const htlc = cached(
+  f.struct<Mutable<LedgerHtlc>>('ledger htlc', {
+    id: { type: 0, codec: f.u64 },
+    direction: { type: 2, codec: f.enum('htlc direction', DIRECTIONS) },
+    amountMsat: { type: 4, codec: f.u64 },
+    paymentHash: { type: 6, codec: f.bytes32 },
+    cltvExpiry: { type: 8, codec: f.u32 },
+    onionRoutingPacket: { type: 10, codec: f.bytes },
+    state: { type: 12, codec: f.enum('htlc state', STATES) },
+    blindedPathKey: { type: 13, codec: f.point, optional: true },
+    removal: { type: 15, codec: removal, optional: true },
+    addSeq: { type: 17, codec: f.u32, optional: true },
+    removeSeq: { type: 19, codec: f.u32, optional: true },
+    dustExposureExceeded: { type: 21, codec: f.bool, optional: true },
+    preimageKnown: { type: 23, codec: f.bool, optional: true },
+    paymentPreimage: { type: 25, codec: f.bytes32, optional: true },
+  }),
+);
 
 const feeUpdate = f.struct<Mutable<FeeUpdate>>('fee update', {
   feeratePerKw: { type: 0, codec: f.u32 },
@@ -224,17 +247,19 @@ const event = mapped<HtlcEvent, EventShape>(
   },
 );
 
-const heldEvent = f.struct<Mutable<HeldEvent>>('held event', {
-  event: { type: 0, codec: event },
-  awaitUpdateId: { type: 1, codec: f.u64, optional: true },
-});
+const heldEvent = cached(
+  f.struct<Mutable<HeldEvent>>('held event', {
+    event: { type: 0, codec: event },
+    awaitUpdateId: { type: 1, codec: f.u64, optional: true },
+  }),
+);
 
 /** A monitor update as @lnkit/monitor's own record (the one declaration of what is persisted). */
-const monitorUpdate: FieldCodec<ChannelMonitorUpdate> = {
+const monitorUpdate: FieldCodec<ChannelMonitorUpdate> = cached({
   name: 'monitor update',
   encode: encodeMonitorUpdate,
   decode: decodeMonitorUpdate,
-};
+});
 
 /** NormalState without its parameters, outbox and link. */
 export interface SavedNormal {
@@ -268,7 +293,7 @@ const normalRecord = defineRecord<SavedNormal>({
     nextMonitorUpdateId: { type: 14, codec: f.u64 },
     shutdownSent: { type: 16, codec: f.bool },
     shutdownReceived: { type: 18, codec: f.bool },
-    emitted: { type: 20, codec: f.list(event) },
+    emitted: { type: 20, codec: f.list(cached(event)) },
   },
 });
 

@@ -15,7 +15,16 @@ const opsPerSeed = Number(process.env.HTLC_SIM_OPS ?? 1000);
 const seeds = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, i) => i + 1);
 
 test(`simulation: ${seeds.length} seeds × ${opsPerSeed} operations, with crashes and restarts`, async () => {
-  const total: SimStats = { ops: 0, fulfilled: 0, failed: 0, crashes: 0, reestablished: 0, feeUpdates: 0 };
+  const total: SimStats = {
+    ops: 0,
+    fulfilled: 0,
+    failed: 0,
+    crashes: 0,
+    reestablished: 0,
+    feeUpdates: 0,
+    connectedOps: 0,
+    agreements: 0,
+  };
   const started = Date.now();
   for (const seed of seeds) {
     let r: SimStats;
@@ -30,7 +39,7 @@ test(`simulation: ${seeds.length} seeds × ${opsPerSeed} operations, with crashe
     for (const k of Object.keys(total) as (keyof SimStats)[]) total[k] += r[k];
   }
   console.log(
-    `htlc simulation: ${seeds.length} seeds, ${total.ops} operations, ${total.fulfilled} HTLCs fulfilled, ${total.failed} failed, ${total.crashes} crashes, ${total.reestablished} reestablishments, ${total.feeUpdates} update_fee, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `htlc simulation: ${seeds.length} seeds, ${total.ops} operations, ${total.fulfilled} HTLCs fulfilled, ${total.failed} failed, ${total.crashes} crashes, ${total.reestablished} reestablishments, ${total.feeUpdates} update_fee, ${total.agreements} quiet points agreed, ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   // The runs paid, crashed and reconnected (else they would prove little).
   assert.ok(total.fulfilled > seeds.length, `only ${total.fulfilled} HTLCs fulfilled`);

@@ -113,9 +113,11 @@ export class SimNode extends HtlcNode {
     }
   }
 
+  #commitmentSeed?: Uint8Array;
   /** Which of our commitments a secret revokes, from the seed alone (not from the core). */
   private revokedBy(secret: Uint8Array): bigint {
-    const commitmentSeed = new KeysManager(this.seed).deriveChannelKeys(0n).commitmentSeed;
+    this.#commitmentSeed ??= new KeysManager(this.seed).deriveChannelKeys(0n).commitmentSeed;
+    const commitmentSeed = this.#commitmentSeed;
     for (let n = this.state.commitments.holder.number + 1n; n >= 0n; n--)
       if (Buffer.from(generateFromSeed(commitmentSeed, secretIndex(n))).equals(secret)) return n;
     throw new SimFailure(`${this.name} sent a secret of none of its commitments`);
@@ -184,6 +186,10 @@ export interface SimStats {
   crashes: number;
   reestablished: number;
   feeUpdates: number;
+  /** Operations that found the link up (the rest only deliver, persist, reconnect). */
+  connectedOps: number;
+  /** Quiet points where both sides were checked to hold the same commitments. */
+  agreements: number;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -201,7 +207,7 @@ function checkConserved(n: HtlcNode, where: string): void {
 }
 
 /** Settled and connected, nothing in flight: both must see the same two commitments. */
-function checkAgreement(a: SimNode, b: SimNode, where: string): void {
+function checkAgreement(a: SimNode, b: SimNode, where: string, stats?: SimStats): void {
   const quiet =
     a.connected &&
     a.state.link === 'connected' &&
@@ -209,6 +215,7 @@ function checkAgreement(a: SimNode, b: SimNode, where: string): void {
     a.inbox.length + b.inbox.length + a.held.length + b.held.length === 0 &&
     a.state.outbox.length + b.state.outbox.length === 0;
   if (!quiet) return;
+  if (stats) stats.agreements++;
   for (const [x, y] of [
     [a, b],
     [b, a],
@@ -234,11 +241,20 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const seedBytes = (n: number) => sha256(new TextEncoder().encode(`sim ${seed} ${n}`));
   const { a, b } = await htlcPair<SimNode>(
-    { pushMsat: PUSH_MSAT, a: { maxAcceptedHtlcs: 8 }, b: { maxAcceptedHtlcs: 8 } },
+    { pushMsat: PUSH_MSAT, a: { maxAcceptedHtlcs: 16 }, b: { maxAcceptedHtlcs: 16 } },
     (name) => new SimNode(name, seedBytes(name === 'A' ? 1 : 2)),
   );
   const nodes = [a, b] as const;
-  const stats: SimStats = { ops, fulfilled: 0, failed: 0, crashes: 0, reestablished: 0, feeUpdates: 0 };
+  const stats: SimStats = {
+    ops,
+    fulfilled: 0,
+    failed: 0,
+    crashes: 0,
+    reestablished: 0,
+    feeUpdates: 0,
+    connectedOps: 0,
+    agreements: 0,
+  };
   const preimages = new Map<string, Uint8Array>();
   /** What the receiver decided, by `${offerer}:${id}` (a command taken is final: its snapshot has it). */
   const decided = new Map<string, { fulfilled: boolean; amountMsat: bigint }>();
@@ -289,7 +305,7 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
     const up = a.connected && a.state.link === 'connected' && b.state.link === 'connected';
     const r = rnd();
     await guarded(async () => {
-      if (r < 0.14) {
+      if (r < 0.15) {
         if (!up) return;
         counter++;
         const p = new Uint8Array(32);
@@ -297,49 +313,59 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
         p[31] = seed & 0xff;
         preimages.set(hex(sha256(p)), p);
         await n.add(BigInt(1_000 + Math.floor(rnd() * 5_000_000)), p);
-      } else if (r < 0.24) {
+      } else if (r < 0.25) {
         if (up) await n.input({ kind: 'commit' });
-      } else if (r < 0.31) {
+      } else if (r < 0.34) {
         if (up) await settle(n, rnd() < 0.7 ? 'fulfill' : rnd() < 0.8 ? 'fail' : 'malformed');
-      } else if (r < 0.33) {
+      } else if (r < 0.37) {
         // Only the funder may (BOLT 2); B's tries are refused, which is part of the test.
         if (up) {
           const rate = 253 + Math.floor(rnd() * 4000);
           const s = await n.input({ kind: 'update-fee', feeratePerKw: rate });
           if (!s.failure) stats.feeUpdates++;
         }
-      } else if (r < 0.68) {
+      } else if (r < 0.72) {
         const m = n.inbox.shift();
         if (m) await n.deliver(m);
-      } else if (r < 0.74) {
+      } else if (r < 0.78) {
         n.holdPersists = !n.holdPersists;
-      } else if (r < 0.85) {
+      } else if (r < 0.88) {
         if (n.held.length > 0) await n.complete([n.held[0] as bigint]);
-      } else if (r < 0.87) {
+      } else if (r < 0.895) {
         if (a.connected) await disconnectBoth();
-      } else if (r < 0.95) {
+      } else if (r < 0.98) {
         if (!a.connected) {
           await reconnect(a, b);
           stats.reestablished++;
         }
-      } else if (r < 0.962) {
+      } else if (r < 0.992) {
         // Crash somewhere inside the node's next few effects.
-        n.crashIn = Math.floor(rnd() * 4);
-      } else if (r < 0.965) {
+        n.crashIn = Math.floor(rnd() * 6);
+      } else if (r < 0.995) {
         // Crash now, between steps.
         throw new Crash(`${n.name} crashed between steps`);
       }
     });
+    if (up) stats.connectedOps++;
     const where = `seed ${seed} op ${op}`;
     if (trace) trace(op, r, n, a, b);
     for (const x of nodes) {
+      const signer = x.signer.state();
+      check(
+        signer.revokedBelow <= signer.holderCommitmentNumber,
+        `${where}: ${x.name}'s signer released the secret of its latest commitment`,
+      );
+      check(
+        x.view.holderCommitmentNumber > x.maxSecretSent,
+        `${where}: ${x.name}'s monitor holds commitment ${x.view.holderCommitmentNumber}, revoked`,
+      );
       check(
         fatal(x).length === 0,
         `${where}: ${x.name} failed the channel: ${JSON.stringify(fatal(x)[0], big)}`,
       );
       checkConserved(x, where);
     }
-    checkAgreement(a, b, where);
+    checkAgreement(a, b, where, stats);
   }
 
   // Drain: no more crashes, everything persisted, reconnected, settled.
