@@ -310,6 +310,8 @@ export class ChannelManager {
     // What a crash left between the payments' books and their sink, told before any channel runs.
     await this.payments.start();
     await this.#restore();
+    // A forward paired before a stop whose downstream HTLC never entered its channel is failed back.
+    this.forwards.reconcile();
     // What a crash cut between a channel's step and the payments' books (payments/in-flight.ts).
     const given = this.#o.monitors;
     await this.payments.reconcile(

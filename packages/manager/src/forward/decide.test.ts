@@ -185,6 +185,12 @@ test('expiry_too_far: more than max_htlc_cltv ahead, no channel_update', () => {
   assert.equal(f.needsChannelUpdate, false);
 });
 
+test('temporary_channel_failure, no update: the incoming HTLC exceeds our dust exposure (before anything else)', () => {
+  const f = failureOf(decideForward({ ...PAID, dustExposureExceeded: true }, hop(), undefined, HEIGHT));
+  assert.deepEqual(f.failure, { name: 'temporary_channel_failure', channelUpdate: new Uint8Array(0) });
+  assert.equal(f.needsChannelUpdate, false);
+});
+
 test('the first failure met wins: disabled before the fee, the fee before the delta', () => {
   const everythingWrong = { amountMsat: 1n, cltvExpiry: HEIGHT + 1 };
   const disabled = channel({ policy: { ...policy, enabled: false } });

@@ -12,6 +12,8 @@ import { type ForwardPolicy, forwardFeeMsat } from './policy.ts';
 export interface IncomingForward {
   amountMsat: bigint;
   cltvExpiry: number;
+  /** The incoming HTLC took our trimmed HTLCs beyond max_dust_htlc_exposure_msat (the channel core says). */
+  dustExposureExceeded?: boolean | undefined;
 }
 
 /** The peeled payload's instructions (BOLT 4 payload: short_channel_id, amt_to_forward, outgoing_cltv_value). */
@@ -76,6 +78,14 @@ export function decideForward(
     why,
     needsChannelUpdate,
   });
+  // The incoming channel's own limit (BOLT 2 max_dust_htlc_exposure_msat): it must not be
+  // settled, only failed; transient, as LDK returns it.
+  if (incoming.dustExposureExceeded)
+    return fail(
+      { name: 'temporary_channel_failure', channelUpdate: NO_UPDATE },
+      'the incoming HTLC takes our dust exposure beyond its limit',
+      false,
+    );
   // BOLT 4: "if the receiving peer specified by the onion is NOT known: return an unknown_next_peer error".
   if (!outgoing)
     return fail({ name: 'unknown_next_peer' }, `no channel ${scidText(hop.shortChannelId)}`, false);

@@ -21,6 +21,7 @@
 import { randomBytes } from '@lnkit/crypto';
 import {
   buildPaymentOnion,
+  createFailurePacket,
   type DecryptedFailure,
   decodeFailureMessage,
   decryptFailurePacket,
@@ -391,6 +392,48 @@ export class Forwarder {
       failure: failure.name,
       local: true,
     });
+  }
+
+  /**
+   * At start, once the channels are restored: a forward paired durably whose downstream HTLC
+   * never entered the downstream channel (the node stopped between the pairing and the add, or
+   * the add was refused and the failure back was lost) can never be claimed downstream, so its
+   * upstream HTLC is failed back (temporary_channel_failure). A forward whose HTLC is in the
+   * downstream channel waits for its outcome as before; one whose downstream channel is gone
+   * is left to the monitors (on chain).
+   */
+  reconcile(): void {
+    for (const r of this.#byIn.values()) {
+      if (r.status !== 'offered' || !r.outChannelId || r.outHtlcId === undefined) continue;
+      const out = this.#o.channels.byChannelId(r.outChannelId);
+      if (!out) continue;
+      const ledger = out.state.normal?.ledger;
+      const id = r.outHtlcId;
+      if (ledger?.htlcs.some((h) => h.direction === 'offered' && h.id === id)) continue;
+      if ((ledger?.nextOfferedId ?? 0n) > id) {
+        // Offered and already gone from the channel: its outcome is the restored channel's to tell.
+        this.#o.logger.warn({ htlc: `${id}` }, 'a forward whose downstream HTLC is no longer in its channel');
+        continue;
+      }
+      void this.#failNeverOffered(r).catch(this.#logError);
+    }
+  }
+
+  async #failNeverOffered(r: ForwardRecord): Promise<void> {
+    const secret = r.sharedSecret;
+    const upstream = this.#o.channels.byChannelId(r.inChannelId);
+    if (!secret || !upstream) return;
+    r.status = 'failed';
+    r.failure = 'temporary_channel_failure';
+    r.outHtlcId = undefined;
+    r.sharedSecret = undefined;
+    await this.#store.save(r);
+    this.#o.logger.info({ htlc: `${r.inHtlcId}` }, 'a forward never offered downstream: failed back');
+    const reason = createFailurePacket(secret, {
+      name: 'temporary_channel_failure',
+      channelUpdate: new Uint8Array(0),
+    });
+    await this.#settle(upstream.id, { kind: 'fail-htlc', id: r.inHtlcId, reason });
   }
 
   /** The channel's HTLC events (channel.actor.ts, in the channel's order). */

@@ -1,0 +1,179 @@
+/**
+ * The forwarding shell over made-up channels (no channel cores): what it asks the channels, in
+ * what order, and what it keeps in its books — a restart's reconciliation of forwards paired
+ * but never offered, and a downstream failure failed upstream only on the downstream's
+ * resolution (never on the fail message alone), wrapped for the payer.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { randomBytes } from '@lnkit/crypto';
+import { createFailurePacket, decryptFailurePacket, failureName } from '@lnkit/onion';
+import { createRootLogger } from '@lnkit/runtime';
+import type { ChannelInput, ChannelState } from '../channel-state.ts';
+import { type ForwardChannels, Forwarder } from './forwarder.ts';
+import { type ForwardRecord, MemoryForwardsStore } from './store.ts';
+
+const logger = createRootLogger({ level: 'silent' });
+const IN = new Uint8Array(32).fill(1);
+const OUT = new Uint8Array(32).fill(2);
+
+/** A channel as the shell reads it: its id, peer, and the offered HTLC ids in its ledger. */
+function state(channelId: Uint8Array, offered: bigint[], nextOfferedId: bigint): ChannelState {
+  return {
+    channelId,
+    counterpartyNodeId: `02${'ab'.repeat(32)}`,
+    phase: 'ready',
+    link: 'connected',
+    normal: {
+      link: 'connected',
+      ledger: { htlcs: offered.map((id) => ({ id, direction: 'offered' })), nextOfferedId },
+    },
+  } as unknown as ChannelState;
+}
+
+function channels(out: ChannelState): { api: ForwardChannels; sent: [number, ChannelInput][] } {
+  const sent: [number, ChannelInput][] = [];
+  const byId = new Map([
+    [1, state(IN, [], 0n)],
+    [2, out],
+  ]);
+  const find = (channelId: Uint8Array) => {
+    for (const [id, s] of byId)
+      if (Buffer.from(s.channelId ?? []).equals(Buffer.from(channelId))) return { id, state: s };
+    return undefined;
+  };
+  return {
+    sent,
+    api: {
+      byShortChannelId: () => undefined,
+      byChannelId: find,
+      channelsWith: () => [],
+      stateOf: (id) => byId.get(id),
+      command: async (id, input) => {
+        sent.push([id, input]);
+        return undefined;
+      },
+      offer: async () => undefined,
+      bestHeight: () => 500,
+    },
+  };
+}
+
+const paired = (over: Partial<ForwardRecord> = {}): ForwardRecord => ({
+  inChannelId: IN,
+  inHtlcId: 3n,
+  outShortChannelId: 1n << 40n,
+  outChannelId: OUT,
+  outHtlcId: 5n,
+  paymentHash: randomBytes(32),
+  amountInMsat: 2_001_000n,
+  amountOutMsat: 2_000_000n,
+  inCltvExpiry: 600,
+  outCltvExpiry: 528,
+  sharedSecret: randomBytes(32),
+  status: 'offered',
+  createdAt: 1_700_000_000,
+  ...over,
+});
+
+test('reconcile: a forward paired but never offered downstream is failed back; one offered waits', async () => {
+  const store = new MemoryForwardsStore();
+  const never = paired();
+  const offered = paired({ inHtlcId: 4n, outHtlcId: 4n });
+  await store.save(never);
+  await store.save(offered);
+  // The downstream channel has HTLC 4 and has never taken id 5.
+  const { api, sent } = channels(state(OUT, [4n], 5n));
+  const f = new Forwarder({
+    channels: api,
+    nodeId: new Uint8Array(33),
+    chainHash: new Uint8Array(32),
+    store,
+    logger,
+  });
+  f.reconcile();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]),
+    [
+      [1, 'fail-htlc', 3n],
+      [1, 'commit', undefined],
+    ],
+  );
+  const fail = sent[0]?.[1];
+  assert.ok(fail?.kind === 'fail-htlc');
+  const d = decryptFailurePacket([never.sharedSecret as Uint8Array], fail.reason);
+  assert.equal(d.hopIndex, 0);
+  assert.equal(failureName(d.failureCode ?? 0), 'temporary_channel_failure');
+  const [first, second] = store.load();
+  assert.equal(first?.status, 'failed');
+  assert.equal(first?.sharedSecret, undefined);
+  assert.equal(second?.status, 'offered');
+  // Heard again: nothing more to do.
+  f.reconcile();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sent.length, 2);
+});
+
+test('a downstream failure goes upstream on the downstream’s resolution only, wrapped with our shared secret', async () => {
+  const store = new MemoryForwardsStore();
+  const r = paired();
+  await store.save(r);
+  const { api, sent } = channels(state(OUT, [5n], 6n));
+  const f = new Forwarder({
+    channels: api,
+    nodeId: new Uint8Array(33),
+    chainHash: new Uint8Array(32),
+    store,
+    logger,
+  });
+  // The next hop's own failure, made with its shared secret (the payer's route: us, then it).
+  const nextSecret = randomBytes(32);
+  const theirs = createFailurePacket(nextSecret, {
+    name: 'incorrect_or_unknown_payment_details',
+    htlcMsat: 2n,
+    height: 500,
+  });
+  // The downstream removal is irrevocable only at htlc-resolved: nothing goes upstream before.
+  f.onHtlcEvent(2, {
+    type: 'htlc-resolved',
+    direction: 'received',
+    id: 5n,
+    amountMsat: 1n,
+    paymentHash: r.paymentHash,
+    removal: { kind: 'fail', reason: theirs },
+  });
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sent.length, 0, 'a received HTLC of the downstream channel is not our forward');
+  f.onHtlcEvent(2, {
+    type: 'htlc-resolved',
+    direction: 'offered',
+    id: 5n,
+    amountMsat: 2_000_000n,
+    paymentHash: r.paymentHash,
+    removal: { kind: 'fail', reason: theirs },
+  });
+  await new Promise((res) => setImmediate(res));
+  const fail = sent[0]?.[1];
+  assert.ok(fail?.kind === 'fail-htlc' && fail.id === 3n);
+  const d = decryptFailurePacket([r.sharedSecret as Uint8Array, nextSecret], fail.reason);
+  assert.equal(d.hopIndex, 1, 'the payer attributes it to the next hop');
+  assert.equal(failureName(d.failureCode ?? 0), 'incorrect_or_unknown_payment_details');
+  assert.equal(store.load()[0]?.status, 'failed');
+  assert.equal(store.load()[0]?.failure, 'downstream');
+  // The upstream resolution ends it: resolvedAt set, no PaymentForwarded for a failure.
+  const events: string[] = [];
+  f.events$.subscribe((e) => events.push(e.type));
+  f.onHtlcEvent(1, {
+    type: 'htlc-resolved',
+    direction: 'received',
+    id: 3n,
+    amountMsat: 2_001_000n,
+    paymentHash: r.paymentHash,
+    removal: { kind: 'fail', reason: fail.reason },
+  });
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(events, []);
+  assert.equal(f.listForwards()[0]?.status, 'failed');
+  assert.notEqual(f.listForwards()[0]?.resolvedAt, null);
+});
