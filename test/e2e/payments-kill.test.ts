@@ -182,10 +182,16 @@ for (const [part, victimName] of [
     let done = 0;
     let killed = false;
     const answers: { from: Daemon; invoice: Invoice | undefined; answer: Answer }[] = [];
-    const killing = waitFor(() => done >= BEFORE_KILL || undefined, {
-      what: `${BEFORE_KILL} payments before the kill`,
-      timeoutMs: 300_000,
-    }).then(async () => {
+    // Killed once enough are done and one of its own payments is in flight (pending in its books).
+    let pendingAtKill = 0;
+    const killing = waitFor(
+      async () => {
+        if (done < BEFORE_KILL) return undefined;
+        pendingAtKill = (await books(victim)).filter((p) => p.status === 'pending').length;
+        return pendingAtKill > 0 || undefined;
+      },
+      { what: `${BEFORE_KILL} payments before the kill, one of the victim's in flight`, timeoutMs: 300_000 },
+    ).then(async () => {
       killed = true;
       await victim.kill('SIGKILL');
     });
@@ -220,7 +226,7 @@ for (const [part, victimName] of [
     const cut = answers.filter((x) => 'cut' in x.answer);
     const refused = answers.filter((x) => 'refused' in x.answer);
     console.log(
-      `# part ${part}: ${answers.length} payments asked, ${done} answered, ${cut.length} cut by the kill, ${refused.length} refused with nothing sent; ${pendingAtRestart} of the victim's pending at its restart`,
+      `# part ${part}: ${answers.length} payments asked, ${done} answered, ${cut.length} cut by the kill, ${refused.length} refused with nothing sent; the victim's pending: ${pendingAtKill} just before the kill, ${pendingAtRestart} at its restart`,
     );
     for (const x of answers) if ('payment' in x.answer) assert.notEqual(x.answer.payment.status, 'pending');
     // Refused only because the peer was down, or cut: nothing else.

@@ -48,8 +48,24 @@ export interface TwoNodes {
   burn(blocks: number): Promise<string[]>;
 }
 
+/**
+ * A daemon started on ports found free just before: on a busy machine another process may take
+ * one in between, so a start that cannot listen is tried again on fresh ports (twice at most).
+ */
+async function startOnFreePorts(dataDir: string, args: () => Promise<string[]>): Promise<Daemon> {
+  for (let attempt = 1; ; attempt++) {
+    const d = new Daemon(dataDir, await args());
+    try {
+      await d.start();
+      return d;
+    } catch (e) {
+      if (attempt >= 3 || !/already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
 export async function startTwoNodes(root: string): Promise<TwoNodes> {
-  const a = new Daemon(join(root, 'a'), [
+  const a = await startOnFreePorts(join(root, 'a'), async () => [
     '--listen',
     `127.0.0.1:${await freePort()}`,
     '--api',
@@ -59,24 +75,23 @@ export async function startTwoNodes(root: string): Promise<TwoNodes> {
     '--embedded-rpc-port',
     String(await freePort()),
   ]);
-  await a.start();
   const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
-  const b = new Daemon(join(root, 'b'), [
-    '--listen',
-    `127.0.0.1:${await freePort()}`,
-    '--api',
-    '127.0.0.1:0',
-    '--log-level',
-    'debug',
-    '--bitcoind-rpc',
-    chain.rpcUrl,
-    '--bitcoind-rpcuser',
-    chain.rpcUser,
-    '--bitcoind-rpcpassword',
-    chain.rpcPassword,
-  ]);
+  let b: Daemon;
   try {
-    await b.start();
+    b = await startOnFreePorts(join(root, 'b'), async () => [
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+      '--api',
+      '127.0.0.1:0',
+      '--log-level',
+      'debug',
+      '--bitcoind-rpc',
+      chain.rpcUrl,
+      '--bitcoind-rpcuser',
+      chain.rpcUser,
+      '--bitcoind-rpcpassword',
+      chain.rpcPassword,
+    ]);
   } catch (e) {
     await a.kill('SIGKILL');
     throw e;
