@@ -61,6 +61,9 @@ export const channelManagerActor = defineActor({
       /** Forwards (forward/README.md), oldest first; `sinceSeconds`: those created from then on. */
       listForwards: (sinceSeconds?: number) => manager.forwards.listForwards(sinceSeconds),
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,
+      /** The ChainMonitor's PaymentPreimageLearnt: the forwards offered on that channel are fulfilled upstream. */
+      preimageLearnt: (channelId: Uint8Array, paymentHash: Uint8Array, preimage: Uint8Array) =>
+        manager.forwards.preimageLearnt(channelId, paymentHash, preimage),
       events$: (): Observable<ChannelEvent> => {
         const held = early ?? [];
         early = undefined;

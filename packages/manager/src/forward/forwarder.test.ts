@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { randomBytes } from '@lnkit/crypto';
+import { randomBytes, sha256 } from '@lnkit/crypto';
 import { createFailurePacket, decryptFailurePacket, failureName } from '@lnkit/onion';
 import { createRootLogger } from '@lnkit/runtime';
 import type { ChannelInput, ChannelState } from '../channel-state.ts';
@@ -176,4 +176,40 @@ test('a downstream failure goes upstream on the downstream’s resolution only, 
   assert.deepEqual(events, []);
   assert.equal(f.listForwards()[0]?.status, 'failed');
   assert.notEqual(f.listForwards()[0]?.resolvedAt, null);
+});
+
+test('a preimage learnt on chain on the downstream channel fulfils upstream; a wrong one, or another channel’s, does not', async () => {
+  const store = new MemoryForwardsStore();
+  const preimage = randomBytes(32);
+  const r = paired({ paymentHash: sha256(preimage) });
+  await store.save(r);
+  const { api, sent } = channels(state(OUT, [5n], 6n));
+  const f = new Forwarder({
+    channels: api,
+    nodeId: new Uint8Array(33),
+    chainHash: new Uint8Array(32),
+    store,
+    logger,
+  });
+  f.preimageLearnt(OUT, r.paymentHash, randomBytes(32));
+  f.preimageLearnt(IN, r.paymentHash, preimage);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sent.length, 0);
+  f.preimageLearnt(OUT, r.paymentHash, preimage);
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(
+    sent.map(([id, i]) => [id, i.kind]),
+    [
+      [1, 'fulfill-htlc'],
+      [1, 'commit'],
+    ],
+  );
+  const fulfil = sent[0]?.[1];
+  assert.ok(fulfil?.kind === 'fulfill-htlc' && fulfil.id === 3n);
+  assert.deepEqual(Buffer.from(fulfil.paymentPreimage), Buffer.from(preimage));
+  assert.equal(store.load()[0]?.status, 'fulfilled');
+  // Learnt again (a later block, a restart): the forward is fulfilled already.
+  f.preimageLearnt(OUT, r.paymentHash, preimage);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sent.length, 2);
 });

@@ -18,7 +18,7 @@
  * `sendToRoute` is the origin's side of the same machinery: an onion built for a given route,
  * the HTLC offered, the failure decrypted with the route's shared secrets.
  */
-import { randomBytes } from '@lnkit/crypto';
+import { randomBytes, sha256 } from '@lnkit/crypto';
 import {
   buildPaymentOnion,
   createFailurePacket,
@@ -37,6 +37,7 @@ import {
   wrapFailurePacket,
 } from '@lnkit/onion';
 import type { Logger } from '@lnkit/runtime';
+import { bytesEqual } from '@lnkit/wire';
 import { type Observable, Subject } from 'rxjs';
 import type { ChannelInput, ChannelState } from '../channel-state.ts';
 import type { Refusal } from '../checks.ts';
@@ -434,6 +435,24 @@ export class Forwarder {
       channelUpdate: new Uint8Array(0),
     });
     await this.#settle(upstream.id, { kind: 'fail-htlc', id: r.inHtlcId, reason });
+  }
+
+  /**
+   * A preimage learnt on chain (the ChainMonitor's PaymentPreimageLearnt: the downstream peer
+   * went on chain and claimed our HTLC with it): each forward offered on that channel with that
+   * hash is fulfilled upstream, as an off-chain fulfil would be (BOLT 5: the preimage "MUST" be
+   * extracted and used to fulfil the incoming HTLC).
+   */
+  preimageLearnt(channelId: Uint8Array, paymentHash: Uint8Array, preimage: Uint8Array): void {
+    if (!bytesEqual(sha256(preimage), paymentHash)) return;
+    for (const r of this.#byOut.values())
+      if (
+        r.status === 'offered' &&
+        r.outChannelId &&
+        bytesEqual(r.outChannelId, channelId) &&
+        bytesEqual(r.paymentHash, paymentHash)
+      )
+        void this.#fulfilUpstream(r, preimage).catch(this.#logError);
   }
 
   /** The channel's HTLC events (channel.actor.ts, in the channel's order). */

@@ -44,6 +44,7 @@ import {
 } from '@lnkit/manager';
 import { spawnLocal } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
+import type { Subscription } from 'rxjs';
 import { channelEventData } from '../channel-events.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainMonitorActor, ChannelManagerActor, NodeContext } from '../context.ts';
@@ -58,6 +59,7 @@ const SIGNER_THREADS = Math.min(2, availableParallelism());
 export function channelManagerStep(): NodeComponent {
   let manager: ChannelManagerActor | undefined;
   let pool: (ChannelSignerPool & ChannelKeysSource) | undefined;
+  let learnt: Subscription | undefined;
   return {
     step: 9,
     name: 'channel manager',
@@ -142,9 +144,16 @@ export function channelManagerStep(): NodeComponent {
         );
       }
       afterChainMonitor(ctx, listener);
+      // A preimage the chain revealed (a downstream peer claimed our HTLC on chain) fulfils upstream.
+      const cm = manager;
+      learnt = chainMonitor.ref.events$().subscribe((e) => {
+        if (e.type === 'PaymentPreimageLearnt')
+          void cm.ref.preimageLearnt(e.channelId, e.paymentHash, e.paymentPreimage);
+      });
       ctx.set('channelManager', manager);
     },
     async stop() {
+      learnt?.unsubscribe();
       await manager?.stop();
       await pool?.close();
     },
