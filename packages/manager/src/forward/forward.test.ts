@@ -47,16 +47,21 @@ interface Line {
   c: LineNode;
   /** B's forwards store writes, with how many update_add_htlc B had sent C at each. */
   bSaves: { record: ForwardRecord; addsToC: number }[];
+  /** While set, B's store refuses to write a pairing (an 'offered' record). */
+  failPairings: { on: boolean };
 }
 
 async function line(): Promise<Line> {
   const bSaves: Line['bSaves'] = [];
+  const failPairings = { on: false };
   let b!: LineNode;
   let cId = '';
   const a = await lineNode(logger, cleanups);
   b = await lineNode(logger, cleanups, (store) => {
     const save = store.save.bind(store);
     store.save = (r) => {
+      if (failPairings.on && r.status === 'offered')
+        return Promise.reject(new Error('the disk refused the write'));
       bSaves.push({ record: { ...r }, addsToC: b.link.sentTo(cId, 128) });
       return save(r);
     };
@@ -71,7 +76,7 @@ async function line(): Promise<Line> {
     ],
     [a, b, c],
   );
-  return { a, b, c, bSaves };
+  return { a, b, c, bSaves, failPairings };
 }
 
 /** A's route to C through B, for `amountMsat` at C; each field can be made wrong. */
@@ -356,4 +361,22 @@ test('C cannot read the onion B sent (update_fail_malformed_htlc): B makes the f
     what: 'every HTLC gone',
   });
   assert.ok(!c.payments.some((e) => e.type === 'PaymentClaimable'));
+});
+
+test('B cannot store the pairing: nothing is offered to C, and A hears temporary_channel_failure at once', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  l.failPairings.on = true;
+  const { paymentHash, recipient } = await invoiceOf(c, 2_000_000n);
+  const outcome = await a.manager.forwards.sendToRoute(route(l, 2_000_000n), paymentHash, recipient);
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.failure?.hopIndex, 0);
+  assert.equal(outcome.failure?.name, 'temporary_channel_failure');
+  assert.equal(b.link.sentTo(c.nodeId, 128), 0, 'no update_add_htlc to C');
+  await waitFor(() => balances(a, b).local === CAPACITY_MSAT, { what: 'the HTLC failed back' });
+  // The store works again: the next forward goes through.
+  l.failPairings.on = false;
+  const next = await invoiceOf(c, 2_000_000n);
+  const ok = await a.manager.forwards.sendToRoute(route(l, 2_000_000n), next.paymentHash, next.recipient);
+  assert.equal(ok.status, 'succeeded');
 });

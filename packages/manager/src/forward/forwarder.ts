@@ -327,23 +327,30 @@ export class Forwarder {
       return;
     }
     if (!out) return;
-    const refused = await this.#o.channels.offer(
-      out.id,
-      {
-        kind: 'add-htlc',
-        amountMsat: peeled.amtToForwardMsat,
-        paymentHash: e.paymentHash,
-        cltvExpiry: peeled.outgoingCltvValue,
-        onionRoutingPacket: peeled.nextPacket,
-        blindedPathKey: peeled.nextPathKey,
-      },
-      async (htlcId) => {
-        record.outHtlcId = htlcId;
-        // Durable before the downstream HTLC can leave: a restart finds what to settle upstream.
-        await this.#store.save(record);
-        this.#index(record);
-      },
-    );
+    const refused = await this.#o.channels
+      .offer(
+        out.id,
+        {
+          kind: 'add-htlc',
+          amountMsat: peeled.amtToForwardMsat,
+          paymentHash: e.paymentHash,
+          cltvExpiry: peeled.outgoingCltvValue,
+          onionRoutingPacket: peeled.nextPacket,
+          blindedPathKey: peeled.nextPathKey,
+        },
+        async (htlcId) => {
+          record.outHtlcId = htlcId;
+          // Durable before the downstream HTLC can leave: a restart finds what to settle upstream.
+          await this.#store.save(record);
+          this.#index(record);
+        },
+      )
+      // The pairing could not be stored: the add was never handed to the channel, so failing
+      // upstream is safe (and the upstream HTLC does not hang until its expiry).
+      .catch((err: unknown): Refusal => {
+        log.error({ err }, 'a forward could not be paired durably');
+        return { field: 'store', reason: `the forward could not be stored: ${(err as Error).message}` };
+      });
     if (refused) {
       // Nothing was offered: failing upstream is safe (BOLT 4: "channel capacity reached").
       if (record.outChannelId && record.outHtlcId !== undefined)
