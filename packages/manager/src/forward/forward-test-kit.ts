@@ -19,6 +19,7 @@ import type { ChannelSummary } from '../channel-summary.ts';
 import { MANAGER_INIT_FEATURES } from '../features.ts';
 import { FakeWallet, testManagerOptions } from '../manager-test-kit.ts';
 import { LmdbMonitorPersister } from '../monitor-persister.ts';
+import { LmdbChannelSnapshotStore } from '../snapshot.ts';
 import type { PaymentEvent } from '../payments/payments.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from '../peer-link.ts';
 import type { ForwardEvent } from './forwarder.ts';
@@ -42,7 +43,10 @@ export class HubLink implements PeerLink {
     const type = Buffer.from(raw).readUInt16BE(0);
     this.sent.push({ to: nodeId, type });
     this.onSend?.(nodeId, type);
-    setImmediate(() => other.messages.next({ nodeId: this.nodeId, raw }));
+    // Lost if the connection drops before it arrives, as on a socket.
+    setImmediate(() => {
+      if (other.peers.get(this.nodeId) === this) other.messages.next({ nodeId: this.nodeId, raw });
+    });
   }
   messages$(): Observable<{ nodeId: string; raw: Uint8Array }> {
     return this.messages.asObservable();
@@ -74,6 +78,8 @@ export function disconnectLinks(a: HubLink, b: HubLink): void {
 }
 
 export interface LineNode {
+  seed: Uint8Array;
+  dir: string;
   keys: KeysManager;
   nodeId: string;
   manager: ChannelManager;
@@ -84,21 +90,31 @@ export interface LineNode {
   broadcasts: Uint8Array[];
 }
 
-/** A node on lmdb (monitors and forwards), on the regtest chain, at height 500. */
+/** The made-up block hash at a height (the snapshot keeps the best block by it). */
+export const BLOCK_HASH = (h: number) => h.toString(16).padStart(64, '0');
+
+/**
+ * A node on lmdb (monitors, channel snapshot, forwards), on the regtest chain, at height 500.
+ * `from`: the same node again (its seed and data dir), as after a restart: its channels are
+ * rebuilt from the snapshot and monitors, its forwards from the books.
+ */
 export async function lineNode(
   logger: Logger,
   cleanups: (() => Promise<void>)[],
   wrapForwardsStore?: (s: LmdbForwardsStore) => LmdbForwardsStore,
+  from?: { seed: Uint8Array; dir: string },
 ): Promise<LineNode> {
-  const keys = new KeysManager(randomBytes(32));
+  const seed = from?.seed ?? randomBytes(32);
+  const keys = new KeysManager(seed);
   const nodeId = Buffer.from(keys.nodeId).toString('hex');
   const link = new HubLink(nodeId);
-  const dir = mkdtempSync(join(tmpdir(), 'lnkit-forward-'));
+  const dir = from?.dir ?? mkdtempSync(join(tmpdir(), 'lnkit-forward-'));
   const store = await Store.open(dir, { schemaVersion: 1 });
+  const monitors = new LmdbMonitorPersister(store);
   const { options, broadcasts } = testManagerOptions({
     keys,
     link,
-    persister: new LmdbMonitorPersister(store),
+    persister: monitors,
     logger,
     wallet: new FakeWallet(),
   });
@@ -106,6 +122,9 @@ export async function lineNode(
   const manager = new ChannelManager({
     ...options,
     chainHash: REGTEST,
+    bestBlockHash: BLOCK_HASH(500),
+    snapshot: new LmdbChannelSnapshotStore(store),
+    monitors: () => monitors.readMonitors({ hashHex: BLOCK_HASH(500), height: 500 }),
     shutdownScript: () => Uint8Array.from([0x00, 0x14, ...randomBytes(20)]),
     forwardsStore: wrapForwardsStore ? wrapForwardsStore(forwardsStore) : forwardsStore,
   });
@@ -114,12 +133,22 @@ export async function lineNode(
   manager.payments.events$.subscribe((e) => payments.push(e));
   manager.forwards.events$.subscribe((e) => forwards.push(e));
   await manager.start();
+  const node: LineNode = { seed, dir, keys, nodeId, manager, link, payments, forwards, store, broadcasts };
   cleanups.push(async () => {
-    await manager.stop();
-    await store.close();
+    await stopLineNode(node);
     rmSync(dir, { recursive: true, force: true });
   });
-  return { keys, nodeId, manager, link, payments, forwards, store, broadcasts };
+  return node;
+}
+
+const stopped = new WeakSet<LineNode>();
+/** Stops the node's manager and closes its store (its data dir stays, for a restart). */
+export async function stopLineNode(n: LineNode): Promise<void> {
+  if (stopped.has(n)) return;
+  stopped.add(n);
+  for (const peer of [...n.link.peers.values()]) disconnectLinks(n.link, peer);
+  await n.manager.stop();
+  await n.store.close();
 }
 
 /** Regtest's genesis (internal byte order): invoices are lnbcrt. */
@@ -156,7 +185,8 @@ export async function openLine(
   }
   const txs = funding.map((f) => Transaction.fromBuffer(Buffer.from(f)));
   for (let h = 501; h < 504; h++)
-    for (const n of all) await n.manager.blockConnected({ txdata: h === 501 ? txs : [] }, h);
+    for (const n of all)
+      await n.manager.blockConnected({ txdata: h === 501 ? txs : [], header: { hashHex: BLOCK_HASH(h) } }, h);
   await waitFor(
     () => all.every((n) => n.manager.listChannels().every((c) => c.state === 'ready' && c.usable)),
     {

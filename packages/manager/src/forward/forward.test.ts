@@ -24,6 +24,7 @@ import {
   lineNode,
   openLine,
   scidOf,
+  stopLineNode,
 } from './forward-test-kit.ts';
 import type { RouteOutcome } from './forwarder.ts';
 import type { ForwardRecord } from './store.ts';
@@ -379,4 +380,48 @@ test('B cannot store the pairing: nothing is offered to C, and A hears temporary
   const next = await invoiceOf(c, 2_000_000n);
   const ok = await a.manager.forwards.sendToRoute(route(l, 2_000_000n), next.paymentHash, next.recipient);
   assert.equal(ok.status, 'succeeded');
+});
+
+test('B stops as C’s fulfil is on its way: restarted from its data dir, B finds the pairing in its books and C’s retransmitted fulfil reaches A; balances exact', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const amount = 4_000_000n;
+  const { paymentHash, recipient } = await invoiceOf(c, amount);
+  let cut = false;
+  c.link.onSend = (to, type) => {
+    // C's update_fulfill_htlc is lost with the connection: B's process ends with the forward offered.
+    if (to === b.nodeId && type === 130 && !cut) {
+      cut = true;
+      disconnectLinks(c.link, b.link);
+      disconnectLinks(a.link, b.link);
+    }
+  };
+  const paying = a.manager.forwards.sendToRoute(route(l, amount), paymentHash, recipient);
+  await waitFor(() => cut, { what: 'C fulfils' });
+  c.link.onSend = undefined;
+  await b.manager.idle();
+  await stopLineNode(b);
+  assert.equal(b.forwards.length, 0, 'nothing forwarded before the stop');
+
+  const b2 = await lineNode(logger, cleanups, undefined, { seed: b.seed, dir: b.dir });
+  const [inFlight] = b2.manager.forwards.listForwards();
+  assert.equal(inFlight?.status, 'in-flight', 'the pairing is in the books after the restart');
+  assert.equal(inFlight?.paymentHash, hex(paymentHash));
+  connectLinks(b2.link, a.link);
+  connectLinks(b2.link, c.link);
+  const outcome = await paying;
+  assert.equal(outcome.status, 'succeeded');
+  assert.equal(hex(sha256(outcome.preimage as Uint8Array)), hex(paymentHash));
+  await waitFor(() => b2.forwards.some((e) => e.type === 'PaymentForwarded'), {
+    what: 'PaymentForwarded at B',
+  });
+  await waitFor(
+    () =>
+      balances(a, b2).local === CAPACITY_MSAT - amount - FEE_MSAT &&
+      balances(b2, c).remote === amount &&
+      balances(c, b2).local === amount,
+    { what: 'settled on both channels after the restart' },
+  );
+  assert.deepEqual(balances(b2, a), { local: amount + FEE_MSAT, remote: CAPACITY_MSAT - amount - FEE_MSAT });
+  assert.equal(b2.manager.forwards.listForwards()[0]?.status, 'settled');
 });
