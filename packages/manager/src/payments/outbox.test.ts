@@ -337,7 +337,10 @@ test('a crash cut between the channel and the books: at start a pending payment 
   assert.equal(byHash.get(hashOf(h1))?.status, 'succeeded');
   assert.equal(byHash.get(hashOf(h1))?.preimage, Buffer.from(preimage).toString('hex'));
   assert.equal(byHash.get(hashOf(h2))?.status, 'failed');
-  assert.equal(byHash.get(hashOf(h2))?.reason, 'its HTLC was not committed before the restart');
+  assert.equal(
+    byHash.get(hashOf(h2))?.reason,
+    'its HTLC is in no channel after the restart (never committed, or failed back)',
+  );
   assert.equal(byHash.get(hashOf(h3))?.status, 'pending');
   assert.deepEqual(payerSink.types().sort(), ['PaymentFailed', 'PaymentSent']);
   assert.deepEqual(payeeSink.types(), ['PaymentClaimed']);

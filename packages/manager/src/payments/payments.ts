@@ -228,7 +228,10 @@ export class Payments {
       else if (!view.inFlight(h))
         this.#finish(
           record,
-          { status: 'failed', reason: 'its HTLC was not committed before the restart' },
+          {
+            status: 'failed',
+            reason: 'its HTLC is in no channel after the restart (never committed, or failed back)',
+          },
           undefined,
         );
     }
