@@ -425,3 +425,40 @@ test('B stops as C’s fulfil is on its way: restarted from its data dir, B find
   assert.deepEqual(balances(b2, a), { local: amount + FEE_MSAT, remote: CAPACITY_MSAT - amount - FEE_MSAT });
   assert.equal(b2.manager.forwards.listForwards()[0]?.status, 'settled');
 });
+
+test('B stops as C’s failure is on its way: restarted, B wraps it with the shared secret from its books, and A decodes C’s failure', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const { paymentHash } = await invoiceOf(c, 3_000_000n);
+  let cut = false;
+  c.link.onSend = (to, type) => {
+    if (to === b.nodeId && type === 131 && !cut) {
+      cut = true;
+      disconnectLinks(c.link, b.link);
+      disconnectLinks(a.link, b.link);
+    }
+  };
+  // A payment secret C never gave: C fails it (incorrect_or_unknown_payment_details).
+  const paying = a.manager.forwards.sendToRoute(route(l, 3_000_000n), paymentHash, {
+    paymentSecret: randomBytes(32),
+    totalMsat: 3_000_000n,
+  });
+  await waitFor(() => cut, { what: 'C fails the HTLC' });
+  c.link.onSend = undefined;
+  await b.manager.idle();
+  await stopLineNode(b);
+  const b2 = await lineNode(logger, cleanups, undefined, { seed: b.seed, dir: b.dir });
+  connectLinks(b2.link, a.link);
+  connectLinks(b2.link, c.link);
+  const outcome = await paying;
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.failure?.hopIndex, 1, 'C’s failure, wrapped by B after its restart');
+  assert.equal(outcome.failure?.name, 'incorrect_or_unknown_payment_details');
+  await waitFor(() => balances(a, b2).local === CAPACITY_MSAT && balances(b2, c).local === CAPACITY_MSAT, {
+    what: 'every HTLC gone',
+  });
+  assert.deepEqual(
+    b2.manager.forwards.listForwards().map((f) => [f.status, f.failure]),
+    [['failed', 'downstream']],
+  );
+});
