@@ -12,7 +12,7 @@
  *   LDK→LDK; lnkit→LDK and LDK→lnkit. Each round runs every arm in turn, so that the machine's
  *   load falls on all alike, and `ratio` is the median of the round-by-round ratios to LDK→LDK;
  * - the data dir's size after STORE_PAYMENTS payments on one channel (lnkit→lnkit, worker
- *   placement, paid both ways in turn), and the time to restart that node from it: build()
+ *   placement, IN_FLIGHT at once each way, both ways at once), and the time to restart that node from it: build()
  *   until it serves, and until the channel is usable again with its peer.
  * Counts (env): LNKIT_BENCH_QUICK=1 for a quick run; LNKIT_BENCH_ROUNDS, LNKIT_BENCH_SEQUENTIAL
  * (payments per arm per round), LNKIT_BENCH_BATCHES (batches per arm per round),
@@ -41,8 +41,8 @@ function count(name: string, full: number, quick: number, least = 1): number {
 
 const AMOUNT_MSAT = 5_000_000n;
 const ROUNDS = count('LNKIT_BENCH_ROUNDS', 3, 1);
-const SEQUENTIAL = count('LNKIT_BENCH_SEQUENTIAL', 100, 20);
-const BATCHES = count('LNKIT_BENCH_BATCHES', 4, 2);
+const SEQUENTIAL = count('LNKIT_BENCH_SEQUENTIAL', 50, 20);
+const BATCHES = count('LNKIT_BENCH_BATCHES', 3, 2);
 const IN_FLIGHT = count('LNKIT_BENCH_IN_FLIGHT', 30, 5);
 /** 0: no data-dir and restart figures. */
 const STORE_PAYMENTS = count('LNKIT_BENCH_STORE_PAYMENTS', 10_000, 200, 0);
@@ -108,10 +108,11 @@ interface Measured {
   latenciesMs: number[];
 }
 
-async function invoices(arm: Arm, n: number, tag: string): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await arm.payee.invoice(AMOUNT_MSAT, `${arm.name} ${tag} ${i}`));
-  return out;
+/** `n` fresh invoices of the payee's, asked for together (untimed: before a measurement starts). */
+function invoices(arm: Arm, n: number, tag: string): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => arm.payee.invoice(AMOUNT_MSAT, `${arm.name} ${tag} ${i}`)),
+  );
 }
 
 /** `n` payments one after the other: the wall time, and each one's latency. */
@@ -251,16 +252,21 @@ function emitWrites(emit: Emit, sides: LnkitSide[], payments: number): void {
   process.stderr.write(`${lines.map((l) => `#   ${l}`).join('\n')}\n`);
 }
 
-/** Payments on the channel until it carried `total`, IN_FLIGHT at once, each batch the other way. */
+/**
+ * Payments on the channel until it carried `total`: IN_FLIGHT at once each way, both ways at the
+ * same time (each side may offer 30 HTLCs), so that the balances stay where they were.
+ */
 async function fillChannel(channel: Channel, total: number): Promise<void> {
   const ab: Arm = { name: 'store a→b', payer: channel.a, payee: channel.b, channel };
   const ba: Arm = { name: 'store b→a', payer: channel.b, payee: channel.a, channel };
-  let batch = 0;
   let last = performance.now();
   while (channel.payments < total) {
-    const n = Math.min(IN_FLIGHT, total - channel.payments);
-    await concurrent(batch % 2 === 0 ? ab : ba, 1, n);
-    batch++;
+    const left = total - channel.payments;
+    const n = Math.min(IN_FLIGHT, Math.ceil(left / 2));
+    await Promise.all([
+      concurrent(ab, 1, n),
+      left - n > 0 ? concurrent(ba, 1, Math.min(n, left - n)) : undefined,
+    ]);
     if (performance.now() - last > 10_000) {
       last = performance.now();
       progress(`${channel.payments} of ${total} payments on the channel`);
@@ -303,7 +309,7 @@ async function storeAndRestart(emit: Emit, a: LnkitSide, b: LnkitSide, channel: 
       1,
     ),
     fillSeconds: round(fillS, 1),
-    note: 'lnkit→lnkit (worker placement), paid both ways in turn, IN_FLIGHT at once; the payer node’s data dir, stopped',
+    note: `lnkit→lnkit (worker placement), ${IN_FLIGHT} in flight each way, both ways at once; the data dir of the node restarted, stopped`,
   });
   emit({
     name: 'payments.restart',
@@ -369,14 +375,17 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
       ldkNodes.push(s);
       return s;
     };
+    // Built together: a node's start is mostly waiting for its worker threads to load.
+    // w1 first and alone: its build() with an empty data dir is the restart's yardstick.
     const w1 = await lnkit('w1', 'worker');
-    const w2 = await lnkit('w2', 'worker');
-    const p1 = await lnkit('p1', 'in-process');
-    const p2 = await lnkit('p2', 'in-process');
-    const x = await lnkit('x', 'worker');
-    const l1 = await ldkNode('l1');
-    const l2 = await ldkNode('l2');
-    const l3 = await ldkNode('l3');
+    const [w2, p1, p2, x] = await Promise.all([
+      lnkit('w2', 'worker'),
+      lnkit('p1', 'in-process'),
+      lnkit('p2', 'in-process'),
+      lnkit('x', 'worker'),
+    ]);
+    const [l1, l2, l3] = await Promise.all([ldkNode('l1'), ldkNode('l2'), ldkNode('l3')]);
+    progress('every node up');
     const pairs = [
       { from: w1, to: w2 },
       { from: p1, to: p2 },
