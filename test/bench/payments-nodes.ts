@@ -89,15 +89,17 @@ export class LdkSide implements Side {
     readonly node: LdkNode,
     readonly funding: TestFunding,
     readonly dir: string,
+    /** Monitor writes so far (each fsynced). */
+    readonly writes: () => number,
   ) {}
 
   static async create(label: string, chain: TestChain, dir: string): Promise<LdkSide> {
     const funding = new TestFunding(chain);
-    const { persister } = durableLdkPersister(dir);
+    const { persister, writes } = durableLdkPersister(dir);
     const node = await LdkNode.create({ chain, funding, minimumDepth: 3, persister });
     eventsUntilNone(node);
     await node.start();
-    return new LdkSide(label, node, funding, dir);
+    return new LdkSide(label, node, funding, dir, writes);
   }
 
   get nodeId(): string {

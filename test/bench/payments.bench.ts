@@ -414,6 +414,7 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
     p1.writes?.clear();
     p2.writes?.clear();
     const paymentsBefore = cp.payments;
+    const ldkBefore = { payments: cl.payments, l1: l1.writes(), l2: l2.writes() };
     const { seq, par } = await measure(arms);
     if (profile) progress(`CPU profile of this thread while measuring: ${await profile.stop()}`);
     const table = [
@@ -425,6 +426,22 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
     ];
     process.stderr.write(`${table.map((l) => `# ${l}`).join('\n')}\n`);
     if (arms.some((a) => a.channel === cp)) emitWrites(emit, [p1, p2], cp.payments - paymentsBefore);
+    // LDK's, for comparison: each a whole monitor written and fsynced (file and folder).
+    const ldkPayments = cl.payments - ldkBefore.payments;
+    for (const [role, n] of [
+      ['payer', l1.writes() - ldkBefore.l1],
+      ['payee', l2.writes() - ldkBefore.l2],
+    ] as const) {
+      emit({
+        name: 'payments.store-writes',
+        value: round(n / ldkPayments, 2),
+        unit: 'writes/payment',
+        node: role,
+        db: 'LDK monitor files',
+        payments: ldkPayments,
+      });
+      progress(`LDK ${role}: ${round(n / ldkPayments, 2)} monitor writes per payment`);
+    }
     if (STORE_PAYMENTS === 0) return;
     const s = await storeAndRestart(emit, w1, w2, cw);
     process.stderr.write(
