@@ -1,6 +1,8 @@
-/** Latency percentiles and the size of a data dir, for the payments bench. */
+/** Latency percentiles and the size of a data dir (and its payment databases), for the payments bench. */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeStoreOptions } from '@lnkit/node';
+import { Store } from '@lnkit/store';
 
 /** The nearest-rank percentile `p` (0–100) of `values`, or NaN if there are none. */
 export function percentile(values: readonly number[], p: number): number {
@@ -36,4 +38,28 @@ export function dirSize(dir: string): DirSize {
     }
   }
   return total;
+}
+
+/** The databases of a node's store a payment writes to. */
+export const PAYMENT_DBS = ['payments', 'events', 'monitors', 'channel-monitor-updates', 'channel-manager'];
+
+/** Entries and bytes (keys and values) of each of `names` in the stopped node's store at `dataDir`. */
+export async function dbBreakdown(
+  dataDir: string,
+  names: readonly string[] = PAYMENT_DBS,
+): Promise<Record<string, { entries: number; bytes: number }>> {
+  const store = await Store.open(dataDir, nodeStoreOptions('regtest'));
+  try {
+    const out: Record<string, { entries: number; bytes: number }> = {};
+    for (const name of names) {
+      let bytes = 0;
+      const entries = store.db(name).entries();
+      for (const { key, value } of entries)
+        bytes += (key instanceof Uint8Array ? key.length : String(key).length) + value.length;
+      out[name] = { entries: entries.length, bytes };
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
 }

@@ -27,7 +27,7 @@ import { startTestChain } from '@lnkit/testchain';
 import { initLdk } from '../support/ldk/ldk-node.ts';
 import { type Emit, median, medianRatio, round } from './harness.ts';
 import { LdkSide, LnkitSide, openChannels, type Side, WAIT_MS } from './payments-nodes.ts';
-import { dirSize, percentile } from './payments-stats.ts';
+import { dbBreakdown, dirSize, percentile } from './payments-stats.ts';
 
 const QUICK = process.env.LNKIT_BENCH_QUICK === '1';
 function count(name: string, full: number, quick: number, least = 1): number {
@@ -283,6 +283,21 @@ async function storeAndRestart(emit: Emit, a: LnkitSide, b: LnkitSide, channel: 
   await a.node.stop();
   const size = dirSize(a.config.dataDir);
   const peerSize = dirSize(b.config.dataDir);
+  const dbs = await dbBreakdown(a.config.dataDir);
+  for (const [db, d] of Object.entries(dbs))
+    emit({
+      name: 'payments.data-dir.db',
+      value: d.bytes,
+      unit: 'bytes',
+      db,
+      entries: d.entries,
+      payments: channel.payments,
+    });
+  progress(
+    `what the payments left: ${Object.entries(dbs)
+      .map(([db, d]) => `${db} ${d.entries} entries ${round(d.bytes / 1024, 1)} KiB`)
+      .join(', ')}`,
+  );
   const t = performance.now();
   a.node = await LnkitSide.build(a.config);
   const buildMs = performance.now() - t;
