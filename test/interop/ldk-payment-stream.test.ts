@@ -166,27 +166,31 @@ for (const anchors of [false, true]) {
     node.disconnect(side.lnkit.nodeId);
     await waitFor(() => side.lnkit.pm.listPeers().length === 0, { what: 'lnkit sees the disconnect' });
     await node.connect(side.lnkit.nodeId, '127.0.0.1', side.lnkit.port);
-    await usableOnBothSides(node, side.lnkit);
+    await usableOnBothSides(node, side.lnkit, 'after the reconnection');
     for (let n = 5; n < 10; n++) lnkitMsat -= await wave(node, side, n);
     await balancesAgree(node, side, lnkitMsat, 'after 100 each way, reconnected half-way');
     assert.equal(side.events.filter((e) => e.type === 'PaymentSent').length, 100);
     assert.equal(side.events.filter((e) => e.type === 'PaymentClaimed').length, 100);
 
-    // 3. No HTLC in flight: lnkit restarts from its data dir and LDK reconnects.
-    const restarting = side.lnkit.restart();
-    await node.waitFor(
-      () => node.channels()[0]?.isUsable === false,
-      WAIT_MS,
-      'not usable while lnkit is down',
+    // 3. No HTLC in flight: the peer gone and every step of lnkit's done (its last monitor
+    //    update too), lnkit restarts from its data dir and LDK reconnects.
+    node.disconnect(side.lnkit.nodeId);
+    await waitFor(() => side.lnkit.pm.listPeers().length === 0, { what: 'lnkit sees LDK gone' });
+    await side.lnkit.manager.idle();
+    const broadcastBefore = side.lnkit.broadcasts.length;
+    const lnkit2 = await side.lnkit.restart();
+    assert.deepEqual(
+      side.lnkit.broadcasts.slice(broadcastBefore),
+      [],
+      'nothing broadcast by the stopping node',
     );
-    const lnkit2 = await restarting;
     env.defer(() => lnkit2.stop());
     const restored = lnkitBalances(lnkit2);
     assert.deepEqual(restored, { localMsat: lnkitMsat, remoteMsat: CAPACITY_SAT * 1000n - lnkitMsat });
     const after: Side = { lnkit: lnkit2, events: [] };
     lnkit2.manager.payments.events$.subscribe((e) => after.events.push(e));
     await node.connect(lnkit2.nodeId, '127.0.0.1', lnkit2.port);
-    await usableOnBothSides(node, lnkit2);
+    await usableOnBothSides(node, lnkit2, 'after the restart');
     await balancesAgree(node, after, lnkitMsat, 'after the restart');
 
     // 4. 20 more each way.
@@ -201,10 +205,10 @@ for (const anchors of [false, true]) {
 }
 
 /** LDK calls the channel usable and lnkit has taken LDK's channel_reestablish (it can send). */
-async function usableOnBothSides(node: LdkNode, lnkit: LnkitNode): Promise<void> {
-  await node.waitFor(() => node.channels()[0]?.isUsable === true, WAIT_MS, 'usable at LDK after reestablish');
+async function usableOnBothSides(node: LdkNode, lnkit: LnkitNode, when: string): Promise<void> {
+  await node.waitFor(() => node.channels()[0]?.isUsable === true, WAIT_MS, `usable at LDK ${when}`);
   await waitFor(() => lnkit.manager.listChannels()[0]?.usable === true || undefined, {
-    what: 'usable at lnkit after reestablish',
+    what: `usable at lnkit ${when}`,
     timeoutMs: WAIT_MS,
   });
 }

@@ -161,6 +161,11 @@ interface Channel {
   reservation?: unknown;
   /** The user's openChannel() call, settled at ChannelPending or ChannelClosed. */
   pendingOpen?: PendingOpen | undefined;
+  /**
+   * The peer went away and this channel has not sent channel_reestablish since: what a step
+   * under way still sends is dropped (see `send` in #services).
+   */
+  linkStale?: boolean | undefined;
   /** The core's refusal of the last command handed to it (payments/shell.ts reads and clears it). */
   refused?: Refusal | undefined;
 }
@@ -321,7 +326,12 @@ export class ChannelManager {
       ),
     );
     this.#subscriptions.push(
-      peers.events$().subscribe((e) => this.#enqueue(() => this.#onPeerEvent(e))),
+      peers.events$().subscribe((e) => {
+        // Marked at once, not in the queue: a step under way must send nothing more to this peer.
+        if (e.type !== 'connected')
+          for (const { handle } of this.#directory.byNodeId(e.nodeId)) handle.linkStale = true;
+        this.#enqueue(() => this.#onPeerEvent(e));
+      }),
       peers
         .messages$(CHANNEL_MESSAGE_TYPES)
         .subscribe((m) => this.#enqueue(() => this.#onPeerMessage(m.nodeId, m.raw))),
@@ -797,7 +807,20 @@ export class ChannelManager {
     const nodeId = channel.state.counterpartyNodeId;
     const logger = o.logger.child({ peer: nodeId, channel: hex(channel.state.temporaryChannelId) });
     return {
-      send: (message) => this.#send(nodeId, message),
+      send: (message) => {
+        // After a disconnect, a step that was under way would send the rest of its messages on
+        // the next connection, ahead of channel_reestablish (BOLT 2: the first message after a
+        // reconnection; LDK force-closes on a commitment_signed before it). The core gives the
+        // peer what it still needs after channel_reestablish, so these are dropped.
+        if (channel.linkStale) {
+          if (message.kind === 'channel_reestablish') channel.linkStale = false;
+          else if (message.kind !== 'error' && message.kind !== 'warning') {
+            logger.debug({ message: message.kind }, 'not sent: the connection it was for is gone');
+            return Promise.resolve();
+          }
+        }
+        return this.#send(nodeId, message);
+      },
       signer,
       persist: async (update) => o.persister.persist(update),
       requestFunding: async (req) => {
