@@ -153,6 +153,13 @@ export class LdkSide implements Side {
 
 export type Placement = 'worker' | 'in-process';
 
+/** One durable write of a node's store: its database (or `transaction`), started and durable at. */
+export interface WriteSpan {
+  db: string;
+  start: number;
+  end: number;
+}
+
 export class LnkitSide implements Side {
   /** How long build() took with an empty data dir. */
   firstBuildMs = 0;
@@ -165,6 +172,8 @@ export class LnkitSide implements Side {
 
   /** With `countWrites`: the store's writes by database (and `transaction`), and the ms they took. */
   writes: Map<string, { count: number; ms: number }> | undefined;
+  /** With `countWrites`: the last writes, each with when it started and was durable (performance.now()). */
+  writeLog: WriteSpan[] = [];
   #store: Store | undefined;
 
   static async create(
@@ -186,15 +195,17 @@ export class LnkitSide implements Side {
     const start = performance.now();
     let store: Store | undefined;
     let writes: LnkitSide['writes'];
+    const writeLog: WriteSpan[] = [];
     if (o.countWrites) {
       mkdirSync(dataDir, { recursive: true });
       store = await Store.open(dataDir, nodeStoreOptions('regtest'));
-      writes = countWrites(store);
+      writes = countWrites(store, writeLog);
     }
     const node = await LnkitSide.build(config, store);
     const side = new LnkitSide(label, node, config);
     side.firstBuildMs = performance.now() - start;
     side.writes = writes;
+    side.writeLog = writeLog;
     side.#store = store;
     return side;
   }
@@ -256,15 +267,19 @@ export class LnkitSide implements Side {
  * Counts the store's writes by database, and the time each took to be durable: where the node's
  * durable writes go per payment (the node's own code unchanged; its store is just given to it).
  */
-function countWrites(store: Store): NonNullable<LnkitSide['writes']> {
+function countWrites(store: Store, log: WriteSpan[]): NonNullable<LnkitSide['writes']> {
   const writes: NonNullable<LnkitSide['writes']> = new Map();
   const timed = <T>(name: string, write: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     return write().finally(() => {
+      const end = performance.now();
       const w = writes.get(name) ?? { count: 0, ms: 0 };
       w.count++;
-      w.ms += performance.now() - start;
+      w.ms += end - start;
       writes.set(name, w);
+      // The last few hundred, for the timeline of one payment.
+      log.push({ db: name, start, end });
+      if (log.length > 2000) log.splice(0, 1000);
     });
   };
   const db = store.db.bind(store);

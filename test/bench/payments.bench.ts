@@ -115,17 +115,44 @@ function invoices(arm: Arm, n: number, tag: string): Promise<string[]> {
   );
 }
 
+/**
+ * Each arm's last sequential payment whose nodes log their writes: how long it took, and both
+ * nodes' durable writes while it ran (ms from the pay call).
+ */
+const timelines = new Map<
+  string,
+  { ms: number; spans: { node: string; db: string; start: number; end: number }[] }
+>();
+
+function keepTimeline(arm: Arm, start: number, end: number): void {
+  const logs = [
+    ['payer', arm.payer],
+    ['payee', arm.payee],
+  ] as const;
+  const spans = logs.flatMap(([node, side]) =>
+    side instanceof LnkitSide
+      ? side.writeLog
+          .filter((w) => w.end >= start && w.start <= end)
+          .map((w) => ({ node, db: w.db, start: w.start - start, end: w.end - start }))
+      : [],
+  );
+  if (spans.length > 0)
+    timelines.set(arm.name, { ms: end - start, spans: spans.sort((x, y) => x.start - y.start) });
+}
+
 /** `n` payments one after the other: the wall time, and each one's latency. */
 async function sequential(arm: Arm, n: number): Promise<{ ms: number; latenciesMs: number[] }> {
   const list = await invoices(arm, n, 'sequential');
   const latenciesMs: number[] = [];
   const start = performance.now();
+  let last = start;
   for (const bolt11 of list) {
-    const t = performance.now();
+    last = performance.now();
     await arm.payer.pay(bolt11);
-    latenciesMs.push(performance.now() - t);
+    latenciesMs.push(performance.now() - last);
   }
   const ms = performance.now() - start;
+  keepTimeline(arm, last, start + ms);
   arm.channel.paid(arm.payer, AMOUNT_MSAT * BigInt(n), n);
   await arm.channel.settled();
   return { ms, latenciesMs };
@@ -223,6 +250,18 @@ function emitFigures(emit: Emit, arms: Arm[], byArm: Record<string, Measured>, i
     );
   }
   return lines;
+}
+
+/** The durable writes of both nodes during one sequential payment, in the order they started. */
+function printTimeline(arm: Arm | undefined): void {
+  const t = arm && timelines.get(arm.name);
+  if (!arm || !t) return;
+  const lines = [`one sequential payment (${arm.name}), ${round(t.ms, 1)} ms, its nodes' durable writes:`];
+  for (const w of t.spans)
+    lines.push(
+      `${String(round(w.start, 1)).padStart(7)} → ${String(round(w.end, 1)).padStart(7)} ms  ${w.node} ${w.db}`,
+    );
+  process.stderr.write(`${lines.map((l) => `#   ${l}`).join('\n')}\n`);
 }
 
 /** The in-process nodes' store writes per payment, by database, and the ms each took to be durable. */
@@ -440,7 +479,10 @@ export default async function paymentsBench(emit: Emit): Promise<void> {
       ...emitFigures(emit, arms, par, IN_FLIGHT),
     ];
     process.stderr.write(`${table.map((l) => `# ${l}`).join('\n')}\n`);
-    if (arms.some((a) => a.channel === cp)) emitWrites(emit, [p1, p2], cp.payments - paymentsBefore);
+    if (arms.some((a) => a.channel === cp)) {
+      emitWrites(emit, [p1, p2], cp.payments - paymentsBefore);
+      printTimeline(arms.find((a) => a.channel === cp));
+    }
     // LDK's, for comparison: each a whole monitor written and fsynced (file and folder).
     const ldkPayments = cl.payments - ldkBefore.payments;
     for (const [role, n] of [
