@@ -31,6 +31,7 @@ import { type ChannelSummary, summarize } from './channel-summary.ts';
 import type { NegotiatedChannelType } from './channel-type.ts';
 import type { PeerFeatures, Refusal } from './checks.ts';
 import { type ChannelConfig, DEFAULT_CHANNEL_CONFIG, LARGE_CHANNEL_SAT } from './config.ts';
+import { crashPoint } from './crash-point.ts';
 import { ChannelDirectory } from './directory.ts';
 import { ManagerError } from './errors.ts';
 import { acceptChannel, openChannel } from './establish.ts';
@@ -340,6 +341,7 @@ export class ChannelManager {
       this.#subscriptions.push(
         persister.completed$.subscribe((c) =>
           this.#enqueue(async () => {
+            crashPoint('monitor-persisted');
             const found = this.#directory.byChannelId(Buffer.from(c.channelId, 'hex'));
             if (found)
               this.#dispatch(found.id, {
@@ -433,6 +435,10 @@ export class ChannelManager {
     await this.#queue;
     for (const { handle } of this.#directory.all()) {
       handle.pendingOpen?.reject(new ManagerError('closed', 'the channel manager stopped'));
+      // The step under way ends first (its persists, its messages): an actor's stop does not
+      // wait for it, and a persist it made after the store closed failed the channel, which
+      // then force-closed and broadcast its commitment at every shutdown in the middle of a payment.
+      await handle.handle.ref.state().catch(() => undefined);
       await handle.handle.stop();
     }
     this.#events.complete();
@@ -609,6 +615,7 @@ export class ChannelManager {
     } catch {
       return; // the PeerManager already warned and dropped a peer whose message does not decode
     }
+    crashPoint('received', m.kind);
     if (m.kind === 'open_channel') return this.#onOpenChannel(nodeId, m);
     const route = this.#route(nodeId, m as Message);
     if (route === 'all') {
@@ -621,7 +628,9 @@ export class ChannelManager {
         this.#o.logger.info({ peer: nodeId, message: m.kind }, 'message for a channel we do not have');
       return;
     }
-    this.#dispatch(route, { kind: 'message', message: m as ChannelMessage });
+    this.#dispatch(route, { kind: 'message', message: m as ChannelMessage }).then(() =>
+      crashPoint('handled', m.kind),
+    );
   }
 
   /** Which channel a message is for: by temporary id before funding_created, by channel id after; errors of channel 0 are for all. */
@@ -822,7 +831,11 @@ export class ChannelManager {
         return this.#send(nodeId, message);
       },
       signer,
-      persist: async (update) => o.persister.persist(update),
+      persist: async (update) => {
+        const status = await o.persister.persist(update);
+        if (status.status === 'completed') crashPoint('monitor-persisted');
+        return status;
+      },
       requestFunding: async (req) => {
         if (!o.wallet) return { ok: false, message: 'no wallet' };
         try {
@@ -915,6 +928,7 @@ export class ChannelManager {
     try {
       await store.saveChannel(snapshot);
       channel.savedSnapshot = bytes;
+      crashPoint('snapshot-written');
     } catch (err) {
       logger.error({ err }, 'the channel snapshot could not be written');
     }
@@ -951,6 +965,7 @@ export class ChannelManager {
 
   async #send(nodeId: string, message: Message): Promise<void> {
     await this.#o.peers.send(nodeId, encodeMessage(message));
+    crashPoint('sent', message.kind);
   }
 
   async #sendError(nodeId: string, channelId: Uint8Array, text: string): Promise<void> {

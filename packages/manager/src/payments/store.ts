@@ -16,6 +16,7 @@ import {
   recordDb,
   type Store,
 } from '@lnkit/store';
+import { crashPoint } from '../crash-point.ts';
 import type { StoredInvoice } from './receive.ts';
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
@@ -213,7 +214,12 @@ export class LmdbPaymentsStore implements PaymentsStore {
     this.#invoices = recordDb(store.db(PAYMENTS_DB), invoiceRecord);
     this.#receipts = recordDb(store.db(PAYMENTS_DB), receiptRecord);
     this.#store = store;
-    this.#durably = durably;
+    // Each write's end is a crash point (crash-point.ts), for the crash matrix.
+    this.#durably = async (write) => {
+      const done = await durably(write);
+      crashPoint('payments-written');
+      return done;
+    };
   }
 
   load() {
