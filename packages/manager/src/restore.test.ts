@@ -306,3 +306,33 @@ test('the snapshot record: version 2 carries the whole NormalState; a version-1 
   const r = await restore(funder, state);
   assert.ok(r.ok, 'a version-1 snapshot of a channel without HTLCs resumes as before');
 });
+
+test('a version-2 snapshot behind its monitor (a snapshot write that failed): not resumed, nothing broadcast', async () => {
+  const { funder } = await openToReady();
+  const state = funder.state as ChannelState;
+  const snap = snapshotOf({ ...state, normal: normalFromChannel(state) });
+  assert.ok(snap?.normalState);
+  const monitor = monitorOf(funder);
+  const r = restoreChannel({
+    monitor: { ...monitor, latestUpdateId: monitor.latestUpdateId + 3n },
+    snapshot: decodeChannelSnapshot(encodeChannelSnapshot(snap)),
+    keys: await funder.localKeys(),
+    chainHash: CHAIN_HASH,
+    bestHeight: 510,
+    newAlias: 1n,
+  });
+  assert.ok(!r.ok && !r.quiet && r.reason.kind === 'not-resumed');
+  assert.match(r.reason.message, /past the snapshot/);
+  // And the same snapshot with its monitor: resumed, disconnected, nothing broadcast.
+  const ok = restoreChannel({
+    monitor,
+    snapshot: decodeChannelSnapshot(encodeChannelSnapshot(snap)),
+    keys: await funder.localKeys(),
+    chainHash: CHAIN_HASH,
+    bestHeight: 510,
+    newAlias: 1n,
+  });
+  assert.ok(ok.ok);
+  assert.equal(ok.state.normal?.link, 'disconnected');
+  assert.ok(!ok.effects.some((e) => e.kind === 'broadcast'));
+});

@@ -79,8 +79,11 @@ export class SimNode extends HtlcNode {
     super(name, new KeysManager(seed).createChannelSigner(0n));
   }
 
+  /** The restart's own state is not written before its effects (the manager's start writes none). */
+  #restarting = false;
   protected override stepped(state: NormalState): void {
-    this.snapshot = encodeNormalState(state);
+    if (this.#restarting) this.#restarting = false;
+    else this.snapshot = encodeNormalState(state);
   }
 
   protected override beforeEffect(e: NormalEffect): void {
@@ -155,14 +158,15 @@ export class SimNode extends HtlcNode {
    * The node stops where it is and starts again from disk: the persists in progress land in
    * order, `landed` of them; the rest and everything in flight on the connection are lost.
    */
-  async restart(landed: number): Promise<void> {
+  async restart(landed: number, crashIn?: number): Promise<void> {
     const inProgress = this.held.splice(0);
     for (const id of inProgress.slice(0, landed)) {
       const u = [...this.persisted].reverse().find((x) => x.updateId === id);
       if (u) this.durable(u);
     }
     this.restarts++;
-    this.crashIn = undefined;
+    // It may stop again in the middle of its own restart.
+    this.crashIn = crashIn;
     const snapshot = this.snapshot;
     check(snapshot, `${this.name} has no snapshot`);
     const saved = decodeNormalState(snapshot, this.state.params);
@@ -175,6 +179,7 @@ export class SimNode extends HtlcNode {
       revokedBelow: this.view.holderCommitmentNumber,
       counterpartyCommitmentNumber: last,
     });
+    this.#restarting = true;
     await this.perform({ state: r.state, effects: r.effects });
   }
 }
@@ -289,14 +294,20 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
   };
   /** Runs `f`; a crash inside it restarts that node from disk. */
   const guarded = async (f: () => Promise<unknown>) => {
-    try {
-      await f();
-    } catch (err) {
-      if (!(err instanceof Crash)) throw err;
-      const crashed = err.message.startsWith('A') ? a : b;
-      stats.crashes++;
-      await disconnectBoth();
-      await crashed.restart(Math.floor(rnd() * (crashed.held.length + 1)));
+    let next = f;
+    for (;;) {
+      try {
+        await next();
+        return;
+      } catch (err) {
+        if (!(err instanceof Crash)) throw err;
+        const crashed = err.message.startsWith('A') ? a : b;
+        stats.crashes++;
+        await disconnectBoth();
+        const landed = Math.floor(rnd() * (crashed.held.length + 1));
+        const again = rnd() < 0.1 ? Math.floor(rnd() * 3) : undefined;
+        next = () => crashed.restart(landed, again);
+      }
     }
   };
 
@@ -305,7 +316,7 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
     const up = a.connected && a.state.link === 'connected' && b.state.link === 'connected';
     const r = rnd();
     await guarded(async () => {
-      if (r < 0.15) {
+      if (r < 0.11) {
         if (!up) return;
         counter++;
         const p = new Uint8Array(32);
@@ -313,7 +324,7 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
         p[31] = seed & 0xff;
         preimages.set(hex(sha256(p)), p);
         await n.add(BigInt(1_000 + Math.floor(rnd() * 5_000_000)), p);
-      } else if (r < 0.25) {
+      } else if (r < 0.22) {
         if (up) await n.input({ kind: 'commit' });
       } else if (r < 0.34) {
         if (up) await settle(n, rnd() < 0.7 ? 'fulfill' : rnd() < 0.8 ? 'fail' : 'malformed');
@@ -324,24 +335,29 @@ export async function simulate(seed: number, ops: number, trace?: SimTrace): Pro
           const s = await n.input({ kind: 'update-fee', feeratePerKw: rate });
           if (!s.failure) stats.feeUpdates++;
         }
-      } else if (r < 0.72) {
-        const m = n.inbox.shift();
-        if (m) await n.deliver(m);
-      } else if (r < 0.78) {
+      } else if (r < 0.75) {
+        // A few messages of one direction, in order (a connection lives longer than a message).
+        for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) {
+          const m = n.inbox.shift();
+          if (!m) break;
+          await n.deliver(m);
+        }
+      } else if (r < 0.8) {
         n.holdPersists = !n.holdPersists;
-      } else if (r < 0.88) {
-        if (n.held.length > 0) await n.complete([n.held[0] as bigint]);
-      } else if (r < 0.895) {
+      } else if (r < 0.9) {
+        // Late, in order: the first few of those in progress.
+        if (n.held.length > 0) await n.complete(n.held.slice(0, 1 + Math.floor(rnd() * n.held.length)));
+      } else if (r < 0.907) {
         if (a.connected) await disconnectBoth();
-      } else if (r < 0.98) {
+      } else if (r < 0.99) {
         if (!a.connected) {
           await reconnect(a, b);
           stats.reestablished++;
         }
-      } else if (r < 0.992) {
+      } else if (r < 0.998) {
         // Crash somewhere inside the node's next few effects.
         n.crashIn = Math.floor(rnd() * 6);
-      } else if (r < 0.995) {
+      } else {
         // Crash now, between steps.
         throw new Crash(`${n.name} crashed between steps`);
       }
