@@ -71,6 +71,46 @@ test('traced: each point with its count; a point armed past its last count never
   );
 });
 
+test('counted from SIGUSR2: the steps before it do not fire the point, the count starts there', () => {
+  const body = `
+    const { crashPoint } = await import(${JSON.stringify(MODULE)});
+    const { writeSync } = await import('node:fs');
+    crashPoint('sent', 'commitment_signed');
+    crashPoint('sent', 'commitment_signed');
+    writeSync(1, 'before the signal\\n');
+    process.once('SIGUSR2', () => setImmediate(() => {
+      crashPoint('sent', 'commitment_signed');
+      writeSync(1, 'after 1\\n');
+      crashPoint('sent', 'commitment_signed');
+      writeSync(1, 'after 2\\n');
+    }));
+    process.kill(process.pid, 'SIGUSR2');
+    setTimeout(() => {}, 60_000);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', body], {
+    env: {
+      ...process.env,
+      LNKIT_CRASH_AT: 'sent:commitment_signed:2',
+      LNKIT_CRASH_FROM: 'SIGUSR2',
+      LNKIT_CRASH_TRACE: '1',
+    },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.signal, 'SIGKILL');
+  assert.equal(r.stdout, 'before the signal\nafter 1\n');
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.startsWith('lnkit-crash-point')),
+    [
+      'lnkit-crash-point sent:commitment_signed 1',
+      'lnkit-crash-point sent:commitment_signed 2',
+      'lnkit-crash-point counting',
+      'lnkit-crash-point sent:commitment_signed 1',
+      'lnkit-crash-point sent:commitment_signed 2',
+      'lnkit-crash-point: SIGKILL at sent:commitment_signed:2',
+    ],
+  );
+});
+
 test('unset: nothing said, nothing killed; a malformed spec stops the start with a clear message', () => {
   const quiet = run({});
   assert.equal(quiet.signal, null);

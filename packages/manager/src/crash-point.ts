@@ -8,6 +8,12 @@
  *   (from a worker thread too: the signal ends the whole process, which is what a crash is).
  * - `LNKIT_CRASH_TRACE=1` — every point reached is written to stderr as
  *   `lnkit-crash-point <point> <n>` (how a test finds the steps of a flow).
+ * - `LNKIT_CRASH_FROM=SIGUSR2` — the counts start again from zero each time the process gets
+ *   SIGUSR2 (it says `lnkit-crash-point counting`), and the armed point fires only after one:
+ *   a test restarts a node armed for its next step, lets the restart's own steps (the
+ *   reestablish, what the last crash left to finish) go by, then starts the count. The signal
+ *   reaches the main thread only: the points counted this way are the main thread's (all of the
+ *   manager's are).
  *
  * Both are read once, when this module loads. Unset — always, outside tests — a call is one
  * test of a constant: the point's name is only put together when a point is armed.
@@ -21,6 +27,7 @@
  * - `payments-written`, the write — a write to the payments' books finished (payments/store.ts).
  */
 import { writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 interface Armed {
   point: string;
@@ -41,6 +48,15 @@ const tracing = process.env.LNKIT_CRASH_TRACE === '1';
 /** Whether any point is armed or traced: callers need not test it, crashPoint does first. */
 export const CRASH_POINTS_ON = armed !== undefined || tracing;
 const reached = new Map<string, number>();
+let counting = true;
+if (CRASH_POINTS_ON && process.env.LNKIT_CRASH_FROM === 'SIGUSR2' && isMainThread) {
+  counting = false;
+  process.on('SIGUSR2', () => {
+    reached.clear();
+    counting = true;
+    say('lnkit-crash-point counting');
+  });
+}
 
 function say(line: string): void {
   try {
@@ -57,7 +73,7 @@ export function crashPoint(kind: string, detail?: string): void {
   const n = (reached.get(point) ?? 0) + 1;
   reached.set(point, n);
   if (tracing) say(`lnkit-crash-point ${point} ${n}`);
-  if (armed && armed.point === point && armed.n === n) {
+  if (armed && counting && armed.point === point && armed.n === n) {
     say(`lnkit-crash-point: SIGKILL at ${point}:${n}`);
     process.kill(process.pid, 'SIGKILL');
   }
