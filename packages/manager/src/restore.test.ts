@@ -336,3 +336,20 @@ test('a version-2 snapshot behind its monitor (a snapshot write that failed): no
   assert.equal(ok.state.normal?.link, 'disconnected');
   assert.ok(!ok.effects.some((e) => e.kind === 'broadcast'));
 });
+
+test('a version-2 snapshot whose HTLC state does not read: not resumed, said, nothing broadcast', async () => {
+  const { funder } = await openToReady();
+  const state = funder.state as ChannelState;
+  const snap = snapshotOf({ ...state, normal: normalFromChannel(state) });
+  assert.ok(snap?.normalState);
+  const r = restoreChannel({
+    monitor: monitorOf(funder),
+    snapshot: { ...snap, normalState: snap.normalState.subarray(0, 9) },
+    keys: await funder.localKeys(),
+    chainHash: CHAIN_HASH,
+    bestHeight: 510,
+    newAlias: 1n,
+  });
+  assert.ok(!r.ok && !r.quiet && r.reason.kind === 'not-resumed');
+  assert.match(r.reason.message, /does not read/);
+});

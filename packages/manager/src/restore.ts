@@ -200,7 +200,13 @@ export function restoreChannel(input: RestoreInput): RestoreResult {
   let state = state0;
   const moved = holder.commitmentNumber > 0n || counterparty.commitmentNumber > 0n || snap?.normal;
   if (full && snap?.normalState) {
-    const saved = decodeNormalState(snap.normalState, htlcChannelParams(state));
+    let saved: NormalState;
+    try {
+      saved = decodeNormalState(snap.normalState, htlcChannelParams(state));
+    } catch (err) {
+      // A record this version cannot read: left to its monitor rather than guessed at.
+      return notResumed(`its snapshot's HTLC state does not read: ${(err as Error).message}`);
+    }
     const r = restartNormal(saved, monitorViewOf(monitor));
     if (!r.ok) return notResumed(r.reason);
     // The commitments the replayed updates carry are the channel's (withNormal reads them).
