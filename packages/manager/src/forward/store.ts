@@ -9,14 +9,7 @@
  * A record holds the upstream onion's shared secret (a per-hop key, not the node key): wrapping
  * the downstream's failure for the payer needs it. It never leaves this store but to that.
  */
-import {
-  defineRecord,
-  type FieldCodec,
-  fieldCodec as f,
-  type NamedDb,
-  recordDb,
-  type Store,
-} from '@lnkit/store';
+import { defineRecord, fieldCodec as f, type NamedDb, recordDb, type Store } from '@lnkit/store';
 
 /**
  * `offered`: the downstream HTLC is (or is about to be) offered; `fulfilled`: the preimage came
@@ -76,22 +69,6 @@ export class MemoryForwardsStore implements ForwardsStore {
   }
 }
 
-function enumCodec<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
-  return {
-    name,
-    encode: (v) => {
-      const i = values.indexOf(v);
-      if (i < 0) throw new RangeError(`not a ${name}`);
-      return Uint8Array.of(i);
-    },
-    decode: (b) => {
-      const v = b.length === 1 ? values[b[0] as number] : undefined;
-      if (v === undefined) throw new RangeError(`not a known ${name}`);
-      return v;
-    },
-  };
-}
-
 const forwardRecord = defineRecord<ForwardRecord>({
   kind: 'forward',
   version: 1,
@@ -105,7 +82,7 @@ const forwardRecord = defineRecord<ForwardRecord>({
     amountOutMsat: { type: 10, codec: f.u64 },
     inCltvExpiry: { type: 12, codec: f.u32 },
     outCltvExpiry: { type: 14, codec: f.u32 },
-    status: { type: 16, codec: enumCodec('forward status', ['offered', 'fulfilled', 'failed'] as const) },
+    status: { type: 16, codec: f.enum('forward status', ['offered', 'fulfilled', 'failed'] as const) },
     createdAt: { type: 18, codec: f.u32 },
     outChannelId: { type: 21, codec: f.bytes32, optional: true },
     outHtlcId: { type: 23, codec: f.u64, optional: true },

@@ -8,14 +8,7 @@
  * An invoice record holds its preimage and payment secret: they leave this store only to the
  * final-node checks (receive.ts), never to a log or the API.
  */
-import {
-  defineRecord,
-  type FieldCodec,
-  fieldCodec as f,
-  type NamedDb,
-  recordDb,
-  type Store,
-} from '@lnkit/store';
+import { defineRecord, fieldCodec as f, type NamedDb, recordDb, type Store } from '@lnkit/store';
 import { crashPoint } from '../crash-point.ts';
 import type { StoredInvoice } from './receive.ts';
 
@@ -116,22 +109,6 @@ export class MemoryPaymentsStore implements PaymentsStore {
   }
 }
 
-function enumCodec<T extends string>(name: string, values: readonly T[]): FieldCodec<T> {
-  return {
-    name,
-    encode: (v) => {
-      const i = values.indexOf(v);
-      if (i < 0) throw new RangeError(`not a ${name}`);
-      return Uint8Array.of(i);
-    },
-    decode: (b) => {
-      const v = b.length === 1 ? values[b[0] as number] : undefined;
-      if (v === undefined) throw new RangeError(`not a known ${name}`);
-      return v;
-    },
-  };
-}
-
 const paymentRecord = defineRecord<PaymentRecord>({
   kind: 'payment',
   version: 1,
@@ -139,8 +116,8 @@ const paymentRecord = defineRecord<PaymentRecord>({
   fields: {
     paymentId: { type: 0, codec: f.utf8 },
     paymentHash: { type: 2, codec: f.bytes32 },
-    kind: { type: 4, codec: enumCodec('payment kind', ['invoice', 'keysend'] as const) },
-    status: { type: 6, codec: enumCodec('payment status', ['pending', 'succeeded', 'failed'] as const) },
+    kind: { type: 4, codec: f.enum('payment kind', ['invoice', 'keysend'] as const) },
+    status: { type: 6, codec: f.enum('payment status', ['pending', 'succeeded', 'failed'] as const) },
     amountMsat: { type: 8, codec: f.u64 },
     feeMsat: { type: 10, codec: f.u64 },
     createdAt: { type: 12, codec: f.u32 },
@@ -161,7 +138,7 @@ const receiptRecord = defineRecord<ReceiptRecord>({
     paymentHash: { type: 2, codec: f.bytes32 },
     amountMsat: { type: 4, codec: f.u64 },
     keysend: { type: 6, codec: f.bool },
-    status: { type: 8, codec: enumCodec('receipt status', ['claiming', 'claimed'] as const) },
+    status: { type: 8, codec: f.enum('receipt status', ['claiming', 'claimed'] as const) },
     updatedAt: { type: 10, codec: f.u32 },
   },
 });
