@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { sha256 } from '@lnkit/crypto';
 import type { CommitmentData } from '@lnkit/monitor';
 import { balancesOf, htlcsOf } from './ledger.ts';
+import { prng } from './sim.ts';
 import {
   deliverOne,
   disconnect,
@@ -20,16 +21,6 @@ import {
   pump,
   reconnect,
 } from './test-harness.ts';
-
-function prng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FUNDING_MSAT = 1_000_000_000n;
 
