@@ -612,26 +612,26 @@ function persist(d: Draft, steps: MonitorUpdateStep[]): bigint {
   return updateId;
 }
 
+/** Their HTLC, irrevocably in both commitments: the payment layer's to settle or forward. */
+export function committedEvent(h: LedgerHtlc): HtlcEvent {
+  return {
+    type: 'htlc-committed',
+    id: h.id,
+    amountMsat: h.amountMsat,
+    paymentHash: h.paymentHash,
+    cltvExpiry: h.cltvExpiry,
+    onionRoutingPacket: h.onionRoutingPacket,
+    blindedPathKey: h.blindedPathKey,
+    ...(h.dustExposureExceeded ? { dustExposureExceeded: true } : {}),
+  };
+}
+
 function hold(d: Draft, event: HtlcEvent, awaitUpdateId: bigint | undefined): void {
   d.s = { ...d.s, heldEvents: [...d.s.heldEvents, { event, awaitUpdateId }] };
 }
 
 function holdMoveEvents(d: Draft, moved: MoveResult, updateId: bigint): void {
-  for (const h of moved.committed)
-    hold(
-      d,
-      {
-        type: 'htlc-committed',
-        id: h.id,
-        amountMsat: h.amountMsat,
-        paymentHash: h.paymentHash,
-        cltvExpiry: h.cltvExpiry,
-        onionRoutingPacket: h.onionRoutingPacket,
-        blindedPathKey: h.blindedPathKey,
-        ...(h.dustExposureExceeded ? { dustExposureExceeded: true } : {}),
-      },
-      updateId,
-    );
+  for (const h of moved.committed) hold(d, committedEvent(h), updateId);
   for (const h of moved.resolved)
     if (h.removal)
       hold(

@@ -24,7 +24,7 @@
 import type { ChannelMonitor, ChannelMonitorUpdate } from '@lnkit/monitor';
 import { counterpartyCommitmentToSign } from './build.ts';
 import { reverseUncommittedRemote } from './ledger.ts';
-import { releaseReady } from './normal.ts';
+import { committedEvent, releaseReady } from './normal.ts';
 import type { HtlcEvent, NormalEffect, NormalState } from './normal-state.ts';
 
 /** What restartNormal needs of a channel monitor. */
@@ -148,17 +148,7 @@ export function restartNormal(saved: NormalState, monitor: MonitorView): Restart
   const again: HtlcEvent[] = [];
   for (const h of saved.ledger.htlcs) {
     let e: HtlcEvent | undefined;
-    if (h.direction === 'received' && h.state === 'rcvd-add-ack-revocation')
-      e = {
-        type: 'htlc-committed',
-        id: h.id,
-        amountMsat: h.amountMsat,
-        paymentHash: h.paymentHash,
-        cltvExpiry: h.cltvExpiry,
-        onionRoutingPacket: h.onionRoutingPacket,
-        blindedPathKey: h.blindedPathKey,
-        ...(h.dustExposureExceeded ? { dustExposureExceeded: true } : {}),
-      };
+    if (h.direction === 'received' && h.state === 'rcvd-add-ack-revocation') e = committedEvent(h);
     else if (h.direction === 'offered') {
       const preimage = h.removal?.kind === 'fulfill' ? h.removal.paymentPreimage : h.paymentPreimage;
       if (preimage)
