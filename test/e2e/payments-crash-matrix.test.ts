@@ -225,10 +225,8 @@ async function runSide(side: Side): Promise<void> {
     }
 
     /** 'alive' once the payment answered, the balances settled and `d` reached no step for 3 s. */
-    async function quietAfter(answer: Promise<Payment | 'cut'>, d: Daemon): Promise<'alive'> {
-      if ((await answer) === 'cut') return new Promise(() => {}); // A died: its exit answers
-      await balancesMatchBooks('with the crash point armed');
-      // Its last step said (its logs may go on).
+    /** 'alive' once `d` reached no step for 3 s (its logs may go on). */
+    function quiet(d: Daemon): Promise<'alive'> {
       const lastStep = () => d.output.lastIndexOf('lnkit-crash-point ');
       let seen = lastStep();
       let quietSince = Date.now();
@@ -239,6 +237,13 @@ async function runSide(side: Side): Promise<void> {
         },
         { what: 'the victim quiet', intervalMs: 100, timeoutMs: 120_000 },
       );
+    }
+
+    /** 'alive' once the payment answered, the balances settled and `d` is quiet. */
+    async function quietAfter(answer: Promise<Payment | 'cut'>, d: Daemon): Promise<'alive'> {
+      if ((await answer) === 'cut') return new Promise(() => {}); // A died: its exit answers
+      await balancesMatchBooks('with the crash point armed');
+      return quiet(d);
     }
 
     /** Starts `d`'s count of steps (SIGUSR2); resolves with where its trace of them begins in its output. */
@@ -298,6 +303,7 @@ async function runSide(side: Side): Promise<void> {
     await reestablished(victim, 'after the tracing start');
     // The invoice is made before the count starts: its write is not a step of the payment.
     const tracedInvoice = await newInvoice();
+    await quiet(victim);
     const from = await startCount(victim);
     const { answer: traced } = pay(tracedInvoice);
     assert.equal((await traced) === 'cut' ? 'cut' : 'answered', 'answered');
@@ -330,6 +336,8 @@ async function runSide(side: Side): Promise<void> {
       t = Date.now();
       const before = new Set((await books(n.a)).map((p) => p.paymentId));
       const fresh = await newInvoice();
+      // The last cell's tail (a revoke_and_ack still on its way) done: the count is this payment's alone.
+      await quiet(victim);
       await startCount(victim);
       const { invoice, answer } = pay(fresh);
       // Dead of the crash, or alive with the payment over and the victim quiet: this time the flow
