@@ -12,6 +12,7 @@ export {
   privateMultiply,
 } from './keys.ts';
 export { CryptoPool, type CryptoPoolOptions } from './pool.ts';
+export { PoolCloseGuard } from './pool-close-guard.ts';
 export {
   availableBackends,
   type BackendName,

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { AeadEncryptRequest } from './aead.ts';
 import { CryptoError, type CryptoErrorCode } from './errors.ts';
+import { PoolCloseGuard } from './pool-close-guard.ts';
 import type { PoolResult, PoolTask } from './pool-tasks.ts';
 import type { CryptoService, SignRequest, VerifyRequest } from './service.ts';
 
@@ -19,19 +20,25 @@ export interface CryptoPoolOptions {
   chunkSize?: number;
 }
 
+/** How long close() waits for workers still starting and tasks still running (seconds on a loaded machine). */
+const CLOSE_WAIT_MS = 30_000;
+
 export class CryptoPool implements CryptoService {
   private readonly pool: Piscina;
   private readonly chunkSize: number;
+  private readonly guard: PoolCloseGuard;
   private closed = false;
 
   constructor(options: CryptoPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
     this.chunkSize = options.chunkSize ?? 64;
+    this.guard = new PoolCloseGuard(threads);
     this.pool = new Piscina({
       filename: new URL('./pool-worker.mjs', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
+      workerData: { readyChannel: this.guard.channelName },
     });
   }
 
@@ -39,9 +46,14 @@ export class CryptoPool implements CryptoService {
     return this.pool.threads.length;
   }
 
+  /** Workers that have loaded their tasks (and the addon). */
+  get loadedThreads(): number {
+    return this.guard.loaded;
+  }
+
   private async run<T>(task: PoolTask): Promise<T[]> {
     if (this.closed) throw new CryptoError('pool-closed', 'the crypto pool is closed');
-    const r = (await this.pool.run(task)) as PoolResult;
+    const r = (await this.guard.track(this.pool.run(task))) as PoolResult;
     if (!r.ok) throw new CryptoError(r.code as CryptoErrorCode, r.message);
     return r.value as T[];
   }
@@ -84,6 +96,9 @@ export class CryptoPool implements CryptoService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.destroy();
+    // Never terminate a thread that is loading the secp256k1 addon or calling into it.
+    await this.guard.safeToClose(CLOSE_WAIT_MS);
+    this.guard.close();
+    await this.pool.close();
   }
 }

@@ -14,6 +14,12 @@ if (existsSync(fileURLToPath(source))) {
   tasks = await import(new URL('./signer-pool-tasks.js', import.meta.url).href);
 }
 tasks.startNodeKeyLane(workerData.seedFile, workerData.nodeKeyLane);
+// Loaded: the pool may now terminate this thread safely (@lnkit/crypto pool-close-guard.ts says why).
+if (workerData.readyChannel) {
+  const channel = new BroadcastChannel(workerData.readyChannel);
+  channel.postMessage(0);
+  channel.close();
+}
 
 export default function run(task) {
   return tasks.runSignerTask(workerData.seedFile, task);

@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { PoolCloseGuard } from '@lnkit/crypto';
 import { Piscina } from 'piscina';
 import { checkLength, KeysError, type KeysErrorCode } from './errors.ts';
 import { SEED_FILE_NAME } from './seed.ts';
@@ -52,6 +53,7 @@ export class ChannelSignerPool {
   readonly #pool: Piscina;
   readonly #chunkSize: number;
   readonly #lane: NodeKeyLane | undefined;
+  readonly #guard: PoolCloseGuard;
   #closed = false;
 
   constructor(options: ChannelSignerPoolOptions) {
@@ -60,6 +62,7 @@ export class ChannelSignerPool {
     if (!Number.isInteger(this.#chunkSize) || this.#chunkSize < 1)
       throw new KeysError('invalid-argument', 'chunkSize must be a positive integer');
     this.#lane = options.nodeKeyLane === false ? undefined : new NodeKeyLane(createLaneBuffer());
+    this.#guard = new PoolCloseGuard(threads);
     this.#pool = new Piscina({
       filename: new URL('./signer-pool-worker.mjs', import.meta.url).href,
       minThreads: threads,
@@ -68,7 +71,11 @@ export class ChannelSignerPool {
       // An idle worker waits for tasks with Atomics.waitAsync, not a blocking Atomics.wait, so
       // its event loop also serves the node key lane.
       atomics: this.#lane ? 'async' : 'sync',
-      workerData: { seedFile: join(options.dataDir, SEED_FILE_NAME), nodeKeyLane: this.#lane?.buffer },
+      workerData: {
+        seedFile: join(options.dataDir, SEED_FILE_NAME),
+        nodeKeyLane: this.#lane?.buffer,
+        readyChannel: this.#guard.channelName,
+      },
     });
   }
 
@@ -80,7 +87,7 @@ export class ChannelSignerPool {
     if (this.#closed) throw new KeysError('signer-unavailable', 'the signer pool is closed');
     let r: SignerPoolResult;
     try {
-      r = (await this.#pool.run(task)) as SignerPoolResult;
+      r = (await this.#guard.track(this.#pool.run(task))) as SignerPoolResult;
     } catch (err) {
       throw new KeysError('signer-unavailable', `signer pool task failed: ${(err as Error).message}`);
     }
@@ -135,7 +142,11 @@ export class ChannelSignerPool {
     if (this.#closed) return;
     this.#closed = true;
     this.#lane?.close();
-    await this.#pool.destroy();
+    // Never terminate a thread that is loading the secp256k1 addon or calling into it
+    // (@lnkit/crypto's PoolCloseGuard says why): all loaded, tasks done, then close.
+    await this.#guard.safeToClose(30_000);
+    this.#guard.close();
+    await this.#pool.close();
   }
 }
 
