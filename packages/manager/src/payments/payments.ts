@@ -18,6 +18,7 @@ import { createInvoice, decodeInvoice, type Invoice, type InvoiceSigner, type Ne
 import {
   buildPaymentOnion,
   decryptFailurePacket,
+  type ForwardPayment,
   failPeeledHtlc,
   failureName,
   type NodeEcdh,
@@ -77,6 +78,13 @@ export interface CreatedInvoice {
   /** Seconds since 1970. */
   expiresAt: number;
 }
+
+/** Takes over an HTLC whose peeled onion asks to forward (the manager's Forwarder). */
+export type ForwardHandler = (
+  channel: number,
+  e: Extract<HtlcEvent, { type: 'htlc-committed' }>,
+  peeled: ForwardPayment,
+) => Promise<void>;
 
 /** The channels as payments see them (the ChannelManager gives these). */
 export interface PaymentChannels {
@@ -774,7 +782,8 @@ export class Payments {
         return;
       }
     }
-    // (A forwarding branch goes here: a peeled onion for another hop is the router's, not decideReceive's.)
+    // Another hop's onion: the forwarder's (forward/), when the manager gave one.
+    if (peeled.kind === 'forward' && this.#forwarder) return this.#forwarder(channel, e, peeled);
     const decision = decideReceive(e, peeled, invoice, this.#o.channels.bestHeight(), this.#now());
     if (decision.kind === 'fail') {
       log.info({ why: decision.why, failure: decision.failure.name }, 'an HTLC to us refused');
@@ -844,6 +853,13 @@ export class Payments {
     }
     if (!refused) await this.#o.channels.command(channel, { kind: 'commit' });
     return refused;
+  }
+
+  /** Where HTLCs whose onion names a next hop go (forward/); without one they fail with unknown_next_peer. */
+  #forwarder: ForwardHandler | undefined;
+
+  setForwarder(forwarder: ForwardHandler): void {
+    this.#forwarder = forwarder;
   }
 
   /** After each step of a channel: once it is connected again, the answers kept for it go. */
