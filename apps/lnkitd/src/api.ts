@@ -27,10 +27,10 @@ import {
 import type { LogFileStats, Logger } from '@lnkit/runtime';
 import { channelRoutes } from './channel-api.ts';
 import type { ChannelNode } from './channel-node.ts';
-import { type PaymentNode, paymentRoutes } from './payment-api.ts';
 import { type EventStreamOptions, EventStreamStart, replayFrom, streamEvents } from './event-stream.ts';
 import { type FaultLog, faultLog } from './fault-log.ts';
 import { type ForwardNode, forwardRoutes } from './forward-api.ts';
+import { type PaymentNode, paymentRoutes } from './payment-api.ts';
 
 export class ApiError extends Error {
   constructor(

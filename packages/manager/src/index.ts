@@ -67,7 +67,6 @@ export {
 export { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 export { type ConfirmationTarget, FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 export { canForceClose, forceClose, onFundingSpent } from './force-close.ts';
-export type { FundingRequest, FundingWallet } from './funding-wallet.ts';
 export {
   type ForwardChannels,
   type ForwardEvent,
@@ -84,6 +83,7 @@ export {
   LmdbForwardsStore,
   MemoryForwardsStore,
 } from './forward/store.ts';
+export type { FundingRequest, FundingWallet } from './funding-wallet.ts';
 export {
   LmdbMonitorPersister,
   MONITOR_UPDATES_DB,
@@ -96,8 +96,8 @@ export {
   type PaymentChannels,
   type PaymentEvent,
   type PaymentOutcome,
-  type PaymentView,
   Payments,
+  type PaymentView,
 } from './payments/payments.ts';
 export { decideReceive, type ReceiveDecision, type StoredInvoice } from './payments/receive.ts';
 export {

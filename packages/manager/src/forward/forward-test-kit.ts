@@ -19,9 +19,9 @@ import type { ChannelSummary } from '../channel-summary.ts';
 import { MANAGER_INIT_FEATURES } from '../features.ts';
 import { FakeWallet, testManagerOptions } from '../manager-test-kit.ts';
 import { LmdbMonitorPersister } from '../monitor-persister.ts';
-import { LmdbChannelSnapshotStore } from '../snapshot.ts';
 import type { PaymentEvent } from '../payments/payments.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from '../peer-link.ts';
+import { LmdbChannelSnapshotStore } from '../snapshot.ts';
 import type { ForwardEvent } from './forwarder.ts';
 import { LmdbForwardsStore } from './store.ts';
 
