@@ -61,6 +61,7 @@ const VALUE_OPTIONS = {
   '--description': ['invoice'],
   '--expiry': ['invoice'],
   '--amount-msat': ['pay'],
+  '--payment-id': ['pay'],
 } as const;
 /** What an option's value is, for the message when it is missing. */
 const VALUE_WANTED: Partial<Record<keyof typeof VALUE_OPTIONS, string>> = {
@@ -564,6 +565,7 @@ async function run(argv: string[]): Promise<number> {
           description: args.values['--description'],
           expiry: args.values['--expiry'],
           amountMsat: args.values['--amount-msat'],
+          paymentId: args.values['--payment-id'],
         },
         need,
       );

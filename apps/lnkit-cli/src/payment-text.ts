@@ -7,7 +7,9 @@ type Json = Record<string, unknown>;
 
 export const PAYMENT_USAGE = `  invoice MSAT [--description TEXT] [--expiry SECONDS]
                                    a BOLT 11 invoice of this node (MSAT 0: any amount)
-  pay BOLT11 [--amount-msat N]     pay an invoice over a direct channel; waits for the outcome
+  pay BOLT11 [--amount-msat N] [--payment-id ID]
+                                   pay an invoice over a direct channel; waits for the outcome
+                                   (the same ID never pays twice; a new one retries a failed invoice)
   keysend NODEID MSAT              a spontaneous payment to a channel peer; waits for the outcome
   listpayments                     this node's payments: status, amount, fee, preimage
   listinvoices                     this node's invoices: unpaid, paid (when) or expired
@@ -19,7 +21,12 @@ export const PAYMENT_COMMANDS = ['invoice', 'pay', 'keysend', 'listpayments', 'l
 export function paymentRequest(
   command: string,
   rest: string[],
-  values: { description?: string | undefined; expiry?: string | undefined; amountMsat?: string | undefined },
+  values: {
+    description?: string | undefined;
+    expiry?: string | undefined;
+    amountMsat?: string | undefined;
+    paymentId?: string | undefined;
+  },
   need: (rest: string[], count: number, what: string) => void,
 ): { method: 'GET' | 'POST'; path: string; body?: unknown } | undefined {
   switch (command) {
@@ -35,13 +42,14 @@ export function paymentRequest(
         },
       };
     case 'pay':
-      need(rest, 1, 'one argument: BOLT11 (and --amount-msat N)');
+      need(rest, 1, 'one argument: BOLT11 (and --amount-msat N, --payment-id ID)');
       return {
         method: 'POST',
         path: '/v1/pay',
         body: {
           bolt11: rest[0],
           ...(values.amountMsat !== undefined ? { amountMsat: values.amountMsat } : {}),
+          ...(values.paymentId !== undefined ? { paymentId: values.paymentId } : {}),
         },
       };
     case 'keysend':

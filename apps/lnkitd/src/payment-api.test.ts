@@ -75,6 +75,8 @@ test('answers carry exactly the issue’s fields, amounts as strings; what was a
     preimage: 'bb'.repeat(32),
   });
   assert.deepEqual(asked.pop(), ['pay', 'lnbcrt1ok', { amountMsat: 5000n }]);
+  await call('/v1/pay', 'POST', { bolt11: 'lnbcrt1ok', paymentId: 'second-try' });
+  assert.deepEqual(asked.pop(), ['pay', 'lnbcrt1ok', { paymentId: 'second-try' }]);
   const failed = (await call('/v1/pay', 'POST', { bolt11: 'lnbcrt1fails' })) as Record<string, unknown>;
   assert.equal(failed.status, 'failed');
   assert.equal(failed.reason, 'incorrect_or_unknown_payment_details');
@@ -101,6 +103,9 @@ test('bad parameters are refused naming them; the node’s refusal keeps its wor
   };
   assert.equal(await refused('/v1/pay', {}, /"bolt11" is required/), 0);
   assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', amountMsat: '-1' }, /"amountMsat"/), 0);
+  assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 'has space' }, /"paymentId"/), 0);
+  assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 7 }, /"paymentId"/), 0);
+  assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 'x'.repeat(65) }, /"paymentId"/), 0);
   assert.equal(await refused('/v1/invoice', { amountMsat: '1e3' }, /"amountMsat"/), 0);
   assert.equal(await refused('/v1/invoice', { amountMsat: '1', expirySeconds: 0 }, /"expirySeconds"/), 0);
   assert.equal(await refused('/v1/invoice', { amountMsat: '1', description: 5 }, /"description"/), 0);

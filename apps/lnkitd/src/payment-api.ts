@@ -25,7 +25,7 @@ export interface PaymentNode {
     amountMsat: bigint | null,
     opts?: { description?: string; expirySeconds?: number },
   ): Promise<{ bolt11: string; paymentHash: string; expiresAt: number }>;
-  pay(bolt11: string, opts?: { amountMsat?: bigint }): Promise<PaymentOutcomeView>;
+  pay(bolt11: string, opts?: { amountMsat?: bigint; paymentId?: string }): Promise<PaymentOutcomeView>;
   keysend(nodeId: string, amountMsat: bigint): Promise<PaymentOutcomeView>;
   listPayments(): Promise<PaymentOutcomeView[]>;
   listInvoices(): Promise<
@@ -42,6 +42,21 @@ export interface PaymentNode {
 /** BOLT 11's `x`: seconds; a year is more than any invoice needs. */
 const MAX_EXPIRY_SECONDS = 365 * 24 * 3600;
 const got = (raw: unknown) => JSON.stringify(raw)?.slice(0, 80) ?? String(raw);
+
+/**
+ * The caller's id of a payment (optional; the payment hash when absent). The same id answers
+ * the first outcome and never pays twice; a new id pays an invoice whose first try failed.
+ */
+function paymentIdParam(
+  body: Record<string, unknown>,
+  badParam: (param: string, what: string) => Error,
+): string | undefined {
+  const v = body.paymentId;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(v))
+    throw badParam('paymentId', 'must be 1 to 64 printable characters without spaces');
+  return v;
+}
 
 /** One payment in the issue's shape: `reason` only when it failed. */
 export function paymentJson(p: PaymentOutcomeView): Record<string, unknown> {
@@ -111,8 +126,12 @@ export function paymentRoutes(
         if (typeof bolt11 !== 'string' || bolt11.trim() === '')
           throw badParam('bolt11', 'is required: a BOLT 11 invoice (lnbc…, lntb…, lnbcrt…)');
         const amountMsat = msatParam(body, 'amountMsat', { min: 1n, required: false });
+        const paymentId = paymentIdParam(body, badParam);
         const outcome = await call(() =>
-          node.pay(bolt11.trim(), amountMsat !== undefined ? { amountMsat } : {}),
+          node.pay(bolt11.trim(), {
+            ...(amountMsat !== undefined ? { amountMsat } : {}),
+            ...(paymentId !== undefined ? { paymentId } : {}),
+          }),
         );
         return paymentJson(outcome);
       },

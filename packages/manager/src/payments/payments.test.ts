@@ -176,11 +176,13 @@ for (const type of ['anchors', 'static-remotekey'] as const) {
     await waitFor(() => remote(a) === B0 + moved && local(b) === B0 + moved, { what: 'both settled' });
     assert.equal(local(a), A0 - moved);
     assert.equal(remote(b), A0 - moved);
-    // The same invoice paid again: refused by the payee (it is paid), so a's payment fails.
-    const again = await a.manager.payments.sendPayment(inv.bolt11, { paymentId: 'twice' });
-    assert.equal(again.status, 'failed');
-    assert.equal(again.reason, 'incorrect_or_unknown_payment_details');
-    await waitFor(() => local(a) === A0 - moved, { what: 'the failed HTLC gone' });
+    // The same invoice paid again under a new id: refused by the payer, which paid it already
+    // (the payee's own refusal of a paid invoice is receive.test.ts's).
+    await assert.rejects(
+      a.manager.payments.sendPayment(inv.bolt11, { paymentId: 'twice' }),
+      /the invoice is already paid \(payment id [0-9a-f]{64}\)/,
+    );
+    assert.equal(local(a), A0 - moved);
     assert.equal(local(b), B0 + moved);
   });
 }
@@ -321,6 +323,11 @@ test("the payer's mistakes are refused naming them, and nothing is sent", async 
     /payment id order-1 is already used by another payment/,
   );
   assert.deepEqual(await a.manager.payments.sendPayment(first.bolt11, { paymentId: 'order-1' }), paid);
+  // A new id for it is a retry, and the invoice is paid already: refused, never paid twice.
+  await refuses(
+    a.manager.payments.sendPayment(first.bolt11, { paymentId: 'order-1-again' }),
+    /the invoice is already paid \(payment id order-1\)/,
+  );
   assert.equal(a.link.sentTypes.length, afterFirst, 'nothing sent for a used id');
   assert.equal(local(a), 900_000_000n - 1_000n);
 });

@@ -476,6 +476,20 @@ export class Payments {
         );
       return Promise.resolve(outcomeOf(known));
     }
+    if (p.kind === 'invoice') {
+      // A new id for an invoice is a retry of one that failed; never a second payment of it.
+      const hash = hex(p.paymentHash);
+      for (const r of this.#records.values())
+        if (r.kind === 'invoice' && r.status !== 'failed' && hex(r.paymentHash) === hash)
+          return Promise.reject(
+            new ManagerError(
+              'invalid-argument',
+              r.status === 'succeeded'
+                ? `the invoice is already paid (payment id ${r.paymentId})`
+                : `the invoice is being paid (payment id ${r.paymentId})`,
+            ),
+          );
+    }
     const now = this.#now();
     const record: PaymentRecord = {
       paymentId: p.paymentId,
