@@ -28,8 +28,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { type Daemon, request } from './daemon.ts';
-import { type ChannelJson, fundA, openReadyChannel, startTwoNodes } from './two-nodes.ts';
+import type { Daemon } from './daemon.ts';
+import { api, type ChannelJson, fundA, openReadyChannel, startTwoNodes } from './two-nodes.ts';
 
 interface Payment {
   paymentId: string;
@@ -77,16 +77,6 @@ async function runSide(side: Side): Promise<void> {
   try {
     await fundA(n);
     const channelId = await openReadyChannel(n, CHANNEL_SAT, PUSH_MSAT);
-    async function api<T>(d: Daemon, method: 'GET' | 'POST', path: string, body?: unknown) {
-      const { url, token } = d.api();
-      const r = await request(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: r.status, json: JSON.parse(r.text) as T };
-    }
-
     const books = async (d: Daemon) =>
       (await api<{ payments: Payment[] }>(d, 'GET', '/v1/listpayments')).json.payments;
     const invoicesOf = async (d: Daemon) =>

@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { type Daemon, eventStream, request } from './daemon.ts';
-import { fundA, openReadyChannel, startTwoNodes, type TwoNodes, waitForChannel } from './two-nodes.ts';
+import { type Daemon, eventStream } from './daemon.ts';
+import { api, fundA, openReadyChannel, startTwoNodes, type TwoNodes, waitForChannel } from './two-nodes.ts';
 
 interface Payment {
   paymentId: string;
@@ -59,16 +59,6 @@ after(async () => {
   await n?.a.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-async function api<T>(d: Daemon, method: 'GET' | 'POST', path: string, body?: unknown) {
-  const { url, token } = d.api();
-  const r = await request(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: r.status, json: JSON.parse(r.text) as T };
-}
 
 /** Refused with nothing sent, and worth a later try: the HTLC slots busy, or the peer not back yet. */
 const TRY_AGAIN =

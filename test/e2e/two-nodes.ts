@@ -180,3 +180,14 @@ export async function openReadyChannel(n: TwoNodes, amountSat: bigint, pushMsat:
   await waitForChannel(b, opened.channelId, (c) => c.state === 'ready', 'B: the channel ready');
   return opened.channelId;
 }
+
+/** A JSON call on a daemon's API with its token: the status and the parsed answer. */
+export async function api<T>(d: Daemon, method: 'GET' | 'POST', path: string, body?: unknown) {
+  const { url, token } = d.api();
+  const r = await request(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: r.status, json: JSON.parse(r.text) as T };
+}
