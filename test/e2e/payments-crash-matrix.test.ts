@@ -236,6 +236,25 @@ async function runSide(side: Side): Promise<void> {
       return quiet(d);
     }
 
+    /**
+     * `alive`, unless the victim died while it was being asked (its API call cut: the crash came
+     * in the middle of a check): then only its exit answers. A failed check of a live victim is
+     * the test's failure.
+     */
+    function untilCut(alive: Promise<'alive'>, d: Daemon): Promise<'alive'> {
+      return alive.catch(async (err: unknown) => {
+        const dead = await waitFor(
+          () => d.proc?.exitCode !== null || d.proc?.signalCode !== null || undefined,
+          {
+            what: 'the victim exited',
+            timeoutMs: 15_000,
+          },
+        ).catch(() => false);
+        if (!dead) throw err;
+        return new Promise<'alive'>(() => {}); // its exit answers the race
+      });
+    }
+
     /** Starts `d`'s count of steps (SIGUSR2); resolves with where its trace of them begins in its output. */
     async function startCount(d: Daemon): Promise<number> {
       const mark = d.output.length;
@@ -332,7 +351,7 @@ async function runSide(side: Side): Promise<void> {
       const { invoice, answer } = pay(fresh);
       // Dead of the crash, or alive with the payment over and the victim quiet: this time the flow
       // took another path and the step did not come at this count.
-      const signal = await Promise.race([exited(victim), quietAfter(answer, victim)]);
+      const signal = await Promise.race([exited(victim), untilCut(quietAfter(answer, victim), victim)]);
       if (signal === 'alive') {
         matrix.push({ side, cell, outcome: 'not reached' });
         console.log(`# ${S} ${spec}: not reached`);

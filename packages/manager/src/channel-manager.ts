@@ -93,11 +93,18 @@ export interface ChannelManagerOptions {
   forwardPolicy?: ForwardPolicy | undefined;
   /**
    * Where events are made durable (guide step 16; the node's event log). Each event of a
-   * channel's step is awaited here before that step's snapshot is written, so a crash never
+   * channel's step is issued here before that step's snapshot is written, so a crash never
    * loses an event (at worst the next start repeats it). `events$` still tells live
    * subscribers, in effect order. A sink that throws is logged and the channel goes on.
    */
   eventSink?: ((event: ChannelEvent) => Promise<void>) | undefined;
+  /**
+   * True when the snapshot, the event sink and the persister all write to one store that
+   * commits writes in the order they were issued (the node's lmdb Store with its MonitorStore):
+   * then a step's snapshot and its monitor update share one commit. Default false: the snapshot
+   * is durable before the monitor update is handed to the persister.
+   */
+  writesInIssueOrder?: boolean | undefined;
   /**
    * The same for the payment layer's events (payments/payments.ts): each awaited before what
    * follows from it (the fulfil, the caller's outcome); what a crash left untold is told at start.
@@ -438,7 +445,7 @@ export class ChannelManager {
       // The step under way ends first (its persists, its messages): an actor's stop does not
       // wait for it, and a persist it made after the store closed failed the channel, which
       // then force-closed and broadcast its commitment at every shutdown in the middle of a payment.
-      await handle.handle.ref.state().catch(() => undefined);
+      await handle.handle.ref.flush().catch(() => undefined);
       await handle.handle.stop();
     }
     this.#events.complete();
@@ -831,6 +838,7 @@ export class ChannelManager {
         return this.#send(nodeId, message);
       },
       signer,
+      writesInIssueOrder: o.writesInIssueOrder === true,
       persist: async (update) => {
         const status = await o.persister.persist(update);
         if (status.status === 'completed') crashPoint('monitor-persisted');
@@ -926,10 +934,13 @@ export class ChannelManager {
     const last = channel.savedSnapshot;
     if (last && Buffer.from(last).equals(bytes)) return;
     try {
-      await store.saveChannel(snapshot);
+      // Taken as written before the write is durable: the next step's snapshot, if the same, is
+      // not issued again (the actor waits for this one before anything leaves the channel).
       channel.savedSnapshot = bytes;
+      await store.saveChannel(snapshot, bytes);
       crashPoint('snapshot-written');
     } catch (err) {
+      if (channel.savedSnapshot === bytes) channel.savedSnapshot = undefined;
       logger.error({ err }, 'the channel snapshot could not be written');
     }
   }

@@ -1,16 +1,23 @@
 /**
  * What the ChannelManager tests share: an in-memory PeerLink pair (no sockets) that can drop
- * and come back, a wallet that builds made-up funding transactions, and the options every test
- * manager starts from.
+ * and come back (or hold what one end sends), a wallet that builds made-up funding
+ * transactions, the options every test manager starts from, and a manager on lmdb with a
+ * channel opened and blocks fed to it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KeysManager } from '@lnkit/keys';
 import type { Logger } from '@lnkit/runtime';
+import { Store } from '@lnkit/store';
+import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
 import { type Observable, Subject } from 'rxjs';
-import type { ChannelManagerOptions } from './channel-manager.ts';
+import { ChannelManager, type ChannelManagerOptions } from './channel-manager.ts';
+import type { ChannelEvent } from './channel-state.ts';
 import { MANAGER_INIT_FEATURES } from './features.ts';
 import type { FundingWallet } from './funding-wallet.ts';
-import type { MonitorPersister } from './monitor-persister.ts';
+import { LmdbMonitorPersister, type MonitorPersister } from './monitor-persister.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
 import { fakeFundingTx } from './test-fixtures.ts';
 
@@ -26,8 +33,15 @@ export class MemoryLink implements PeerLink {
   async send(nodeId: string, raw: Uint8Array): Promise<void> {
     if (!this.connected || nodeId !== this.other.nodeId) throw new Error('not-connected');
     this.sentTypes.push(Buffer.from(raw).readUInt16BE(0));
+    if (this.holding) {
+      this.held.push(raw);
+      return;
+    }
     setImmediate(() => this.other.messages.next({ nodeId: this.nodeId, raw }));
   }
+  /** While true, what this end sends is kept in `held`, not delivered: a peer gone silent. */
+  holding = false;
+  readonly held: Uint8Array[] = [];
   messages$(): Observable<{ nodeId: string; raw: Uint8Array }> {
     return this.messages.asObservable();
   }
@@ -113,4 +127,90 @@ export function testManagerOptions(o: {
     logger: o.logger,
   };
   return { options, broadcasts };
+}
+
+/** A test manager on an lmdb store of its own (monitor updates in it), and what it did. */
+export interface TestManager {
+  manager: ChannelManager;
+  nodeId: string;
+  link: MemoryLink;
+  store: Store;
+  broadcasts: Uint8Array[];
+  events: ChannelEvent[];
+  /** Stops the manager, closes the store and removes its folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a manager with testManagerOptions, an LmdbMonitorPersister on a fresh store, and
+ * `overrides` (made from that store, e.g. a snapshot store or a persister of the test's in it).
+ */
+export async function startTestManager(o: {
+  keys: KeysManager;
+  link: MemoryLink;
+  logger: Logger;
+  overrides?: (store: Store, persister: LmdbMonitorPersister) => Partial<ChannelManagerOptions>;
+}): Promise<TestManager> {
+  const dir = mkdtempSync(join(tmpdir(), 'lnkit-manager-'));
+  const store = await Store.open(dir, { schemaVersion: 1 });
+  const persister = new LmdbMonitorPersister(store);
+  const { options, broadcasts } = testManagerOptions({
+    keys: o.keys,
+    link: o.link,
+    persister,
+    logger: o.logger,
+  });
+  const manager = new ChannelManager({
+    ...options,
+    bestBlockHash: testBlockHash(500),
+    ...o.overrides?.(store, persister),
+  });
+  const events: ChannelEvent[] = [];
+  manager.events$.subscribe((e) => events.push(e));
+  await manager.start();
+  return {
+    manager,
+    nodeId: o.link.nodeId,
+    link: o.link,
+    store,
+    broadcasts,
+    events,
+    close: async () => {
+      await manager.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The made-up chain's block hash at `height`. */
+export const testBlockHash = (height: number) => height.toString(16).padStart(64, '0');
+
+/** Feeds blocks `from`..`to` to every manager, the first holding `txs`; resolves once each handled them. */
+export async function connectBlocks(
+  managers: readonly TestManager[],
+  from: number,
+  to: number,
+  txs: readonly Uint8Array[] = [],
+): Promise<void> {
+  for (let h = from; h <= to; h++) {
+    const txdata = h === from ? txs.map((t) => Transaction.fromBuffer(Buffer.from(t))) : [];
+    for (const m of managers)
+      await m.manager.blockConnected({ txdata, header: { hashHex: testBlockHash(h) } }, h);
+  }
+  for (const m of managers) await m.manager.idle();
+}
+
+/** A opens a channel to B (A's funding confirmed 3 deep at heights 501-503); resolves once usable on both. */
+export async function openReadyChannel(
+  a: TestManager,
+  b: TestManager,
+  capacitySat: bigint,
+  pushMsat: bigint,
+): Promise<void> {
+  await a.manager.openChannel(b.nodeId, capacitySat, { pushMsat });
+  await connectBlocks([a, b], 501, 503, [a.broadcasts.at(-1) as Uint8Array]);
+  await waitFor(() => a.manager.listChannels()[0]?.usable && b.manager.listChannels()[0]?.usable, {
+    what: 'the channel usable on both sides',
+  });
 }

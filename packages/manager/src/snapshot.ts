@@ -92,7 +92,8 @@ export interface ChannelSnapshot {
  */
 export interface ChannelSnapshotStore {
   load(): Promise<{ channels: ChannelSnapshot[]; bestBlock?: BestBlock | undefined }>;
-  saveChannel(snapshot: ChannelSnapshot): Promise<void>;
+  /** `encoded`: the snapshot's bytes when the caller already has them (encodeChannelSnapshot). */
+  saveChannel(snapshot: ChannelSnapshot, encoded?: Uint8Array): Promise<void>;
   removeChannel(channelIdHex: string): Promise<void>;
   saveBestBlock(bestBlock: BestBlock): Promise<void>;
 }
@@ -274,10 +275,10 @@ export class LmdbChannelSnapshotStore implements ChannelSnapshotStore {
     return { channels, bestBlock: best ? bestBlockRecord.decode(best) : undefined };
   }
 
-  saveChannel(snapshot: ChannelSnapshot): Promise<void> {
+  saveChannel(snapshot: ChannelSnapshot, encoded?: Uint8Array): Promise<void> {
     return this.#db.put(
       channelKey(Buffer.from(snapshot.channelId).toString('hex')),
-      encodeChannelSnapshot(snapshot),
+      encoded ?? encodeChannelSnapshot(snapshot),
     );
   }
 

@@ -7,7 +7,10 @@
  * `keepHandled` of them, so a client that lost its connection can replay from the last one it
  * saw (server-sent events' Last-Event-ID) with `since`.
  *
- * One write at a time, in call order: `seq` grows by one per event, across restarts too.
+ * Each event's write is issued when it is appended, before the writes of whatever follows from
+ * it (the store commits in issue order, so a channel's snapshot issued next is never durable
+ * without it); `stream$` tells them in `seq` order, each once durable. `seq` grows by one per
+ * event, across restarts too (a write the store refused leaves its number unused).
  */
 import { type NamedDb, recordDb, type Store } from '@lnkit/store';
 import { type Observable, Subject } from 'rxjs';
@@ -79,16 +82,19 @@ export class NodeEventLog implements NodeEvents {
 
   /** Writes an event, then tells `stream$`; resolves with it once it is durable. */
   append(kind: string, data: NodeEventData): Promise<NodeEventRecord> {
+    if (this.#closed) return Promise.reject(new NodeError('not-running', 'the event log is closed'));
+    const stored: StoredNodeEvent = {
+      seq: this.#nextSeq++,
+      at: this.#now().toISOString(),
+      kind,
+      dataJson: JSON.stringify(data),
+      handled: false,
+    };
+    const durable = this.#durably(() => this.#db.put(stored.seq, stored));
+    // Its failure is the caller's, through the promise below; not unhandled meanwhile.
+    durable.catch(() => {});
     return this.#serial(async () => {
-      const stored: StoredNodeEvent = {
-        seq: this.#nextSeq,
-        at: this.#now().toISOString(),
-        kind,
-        dataJson: JSON.stringify(data),
-        handled: false,
-      };
-      await this.#durably(() => this.#db.put(stored.seq, stored));
-      this.#nextSeq++;
+      await durable;
       const record = toRecord(stored);
       this.#live.next(record);
       return record;

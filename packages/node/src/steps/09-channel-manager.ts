@@ -113,6 +113,10 @@ export function channelManagerStep(): NodeComponent {
           forwardPolicy: { ...DEFAULT_FORWARD_POLICY, ...ctx.config.forwardPolicy },
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),
+          // The snapshot, the event log and the default MonitorStore are one lmdb Store, which
+          // commits in issue order: a channel step's writes and its monitor update share a commit.
+          // A persister of the user's is elsewhere, so the snapshot is made durable first.
+          writesInIssueOrder: ctx.supplied.monitorPersister === undefined,
           // Each event is in the log before the snapshot of the step that raised it (step 16).
           eventSink: async (e) => {
             const { kind, data } = channelEventData(e);
@@ -202,7 +206,7 @@ function durableSnapshots(
 ): ChannelSnapshotStore {
   return {
     load: () => inner.load(),
-    saveChannel: (s) => durably(() => inner.saveChannel(s)),
+    saveChannel: (s, encoded) => durably(() => inner.saveChannel(s, encoded)),
     removeChannel: (id) => durably(() => inner.removeChannel(id)),
     saveBestBlock: (b) => durably(() => inner.saveBestBlock(b)),
   };
