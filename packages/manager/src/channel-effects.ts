@@ -124,6 +124,8 @@ export function describeClosure(r: ClosureReason): string {
       return `the funding did not confirm within ${r.blocks} blocks`;
     case 'disconnected-before-funding':
       return 'the peer disconnected before the funding was signed';
+    case 'htlc-deadline':
+      return htlcDeadlineText(r);
     case 'internal-error':
       return `internal error: ${r.message}`;
     case 'cooperative':
@@ -173,4 +175,11 @@ export function channelOpenedUpdate(s: ChannelState, c: Commitments): ChannelMon
       },
     ],
   };
+}
+
+/** An HTLC past its deadline, in words (the log, the peer's error, the user). */
+export function htlcDeadlineText(r: Extract<ClosureReason, { kind: 'htlc-deadline' }>): string {
+  return r.direction === 'offered'
+    ? `HTLC ${r.htlcId} we offered expired at block ${r.cltvExpiry} and is still not settled at ${r.height}: it is timed out on chain`
+    : `HTLC ${r.htlcId} we fulfilled expires at block ${r.cltvExpiry} and is still not settled at ${r.height}: it is claimed on chain`;
 }

@@ -208,6 +208,17 @@ export type ClosureReason =
   | { kind: 'funding-timed-out'; blocks: number }
   /** The peer disconnected before the channel had to be remembered (BOLT 2). */
   | { kind: 'disconnected-before-funding' }
+  /**
+   * BOLT 2: an HTLC still in a current commitment at its deadline (htlc/deadlines.ts): one we
+   * offered, `G` blocks past its expiry; one we fulfilled, 18 blocks before it. The chain settles it.
+   */
+  | {
+      kind: 'htlc-deadline';
+      direction: 'offered' | 'received';
+      htlcId: string;
+      cltvExpiry: number;
+      height: number;
+    }
   /** The signer or the shell failed (not the peer): the channel stops. */
   | { kind: 'internal-error'; message: string }
   /** Closed by mutual agreement: the closing transaction confirmed. */

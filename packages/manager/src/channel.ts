@@ -10,7 +10,7 @@
  * signing → awaiting-persist → awaiting-confirmation → ready (fundee); then shutdown →
  * negotiating → closing → closed (closing.ts); any → closed on a failure.
  */
-import { describeClosure, failChannel, peerText } from './channel-effects.ts';
+import { describeClosure, failChannel, htlcDeadlineText, peerText } from './channel-effects.ts';
 import type { ChannelInput, ChannelMessage, ChannelState, Step } from './channel-state.ts';
 import type { PeerFeatures } from './checks.ts';
 import {
@@ -31,6 +31,7 @@ import {
   onFundingSigned,
 } from './establish.ts';
 import { forceClose, onFundingSpent, onHolderCommitmentSigned } from './force-close.ts';
+import { htlcPastDeadline } from './htlc/deadlines.ts';
 import type { NormalContext } from './htlc/index.ts';
 import { normalOperationStep } from './normal-operation.ts';
 import { onChannelReestablish, onPeerConnected, onPeerDisconnectedKept } from './reestablish.ts';
@@ -71,7 +72,7 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
     case 'persisted':
       return onPersisted(state, input);
     case 'block-connected':
-      return onBlockConnected(state, input.height, input.funding);
+      return failAtHtlcDeadline(onBlockConnected(state, input.height, input.funding));
     case 'block-disconnected':
       return onBlockDisconnected(state, input.height);
     case 'peer-disconnected':
@@ -106,6 +107,28 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
     case 'commitment-secret-released':
       return unchanged(state);
   }
+}
+
+/**
+ * BOLT 2: "if an HTLC which it offered [or has fulfilled] is in either node's current
+ * commitment transaction, AND is past this [timeout or fulfillment] deadline: SHOULD send an
+ * `error` to the [other] peer (if connected). MUST fail the channel." The monitor then settles
+ * it on chain: times out the one we offered, claims the one we fulfilled with its preimage.
+ */
+function failAtHtlcDeadline(r: Step): Step {
+  const s = r.state;
+  if (!s.normal || s.forceClose || (s.phase !== 'ready' && s.phase !== 'shutdown')) return r;
+  const past = htlcPastDeadline(s.normal.ledger, s.bestHeight);
+  if (!past) return r;
+  const reason = {
+    kind: 'htlc-deadline',
+    direction: past.htlc.direction,
+    htlcId: String(past.htlc.id),
+    cltvExpiry: past.htlc.cltvExpiry,
+    height: s.bestHeight,
+  } as const;
+  const failed = failChannel(s, reason, { errorText: htlcDeadlineText(reason) });
+  return { state: failed.state, effects: [...r.effects, ...failed.effects] };
 }
 
 function onPersisted(state: ChannelState, input: Extract<ChannelInput, { kind: 'persisted' }>): Step {

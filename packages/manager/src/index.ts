@@ -3,6 +3,7 @@
 export type { Broadcaster, BroadcastResult } from './broadcaster.ts';
 export { type ChannelActorConfig, type ChannelServices, channelActor } from './channel.actor.ts';
 export { type ChannelContext, step } from './channel.ts';
+export { htlcDeadlineText } from './channel-effects.ts';
 export { channelManagerActor } from './channel-manager.actor.ts';
 export {
   CHANNEL_MESSAGE_TYPES,

@@ -3,7 +3,7 @@
  * hashes in hex, amounts in decimal strings, a short_channel_id as `BLOCKxTXxOUTPUT`, and a
  * closed channel's reason as its kind, its words, and its own fields.
  */
-import { type ChannelEvent, type ClosureReason, channelTypeName } from '@lnkit/manager';
+import { type ChannelEvent, type ClosureReason, channelTypeName, htlcDeadlineText } from '@lnkit/manager';
 import { formatShortChannelId } from '@lnkit/wire';
 import type { NodeEventData } from './event-log.ts';
 
@@ -78,6 +78,8 @@ export function describeReason(r: ClosureReason): string {
       return `the funding did not confirm within ${r.blocks} blocks`;
     case 'disconnected-before-funding':
       return 'the peer disconnected before the channel was funded';
+    case 'htlc-deadline':
+      return htlcDeadlineText(r);
     case 'internal-error':
       return `internal error: ${r.message}`;
     case 'cooperative':
