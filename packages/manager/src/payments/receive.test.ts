@@ -104,6 +104,17 @@ test('each refusal of BOLT 4 at the final node, with the failure it names', () =
       unknown,
     ],
     [
+      'past the fulfillment deadline, though the invoice asked for fewer blocks',
+      decideReceive(
+        htlc({ cltvExpiry: HEIGHT + 18 }),
+        peeled({ outgoingCltvValue: HEIGHT + 18 }),
+        invoice({ minFinalCltvExpiryDelta: 9 }),
+        HEIGHT,
+        NOW,
+      ),
+      unknown,
+    ],
+    [
       'a part of a larger total',
       decideReceive(htlc(), peeled({ totalMsat: 20_000n }), invoice(), HEIGHT, NOW),
       unknown,

@@ -3,9 +3,11 @@
  * node's requirements): the peeled onion checked against our invoice (or a keysend preimage),
  * and the answer — settle with the preimage, or fail with the failure BOLT 4 names. Pure.
  */
+
 import { sha256 } from '@lnkit/crypto';
 import type { FailureMessage, PeeledPayment } from '@lnkit/onion';
 import { bytesEqual } from '@lnkit/wire';
+import { FULFILL_DEADLINE_BLOCKS } from '../htlc/deadlines.ts';
 
 /** An invoice of ours, as the payee keeps it. */
 export interface StoredInvoice {
@@ -78,11 +80,16 @@ export function decideReceive(
     };
   // Multi-part payments are not taken yet: a part of a larger total is refused as a whole.
   if (peeled.totalMsat > htlc.amountMsat) return unknown('a part of a multi-part payment');
+  // BOLT 2: "MUST fail (and not forward) an HTLC whose fulfillment deadline is already past"
+  // (htlc/deadlines.ts), whatever delta the invoice asked for.
+  if (htlc.cltvExpiry - FULFILL_DEADLINE_BLOCKS <= bestHeight)
+    return unknown(
+      `cltv_expiry ${htlc.cltvExpiry} leaves under ${FULFILL_DEADLINE_BLOCKS} blocks to settle the HTLC on chain`,
+    );
   const keysend = peeled.keysendPreimage;
   if (keysend && !invoice) {
     if (!bytesEqual(sha256(keysend), htlc.paymentHash))
       return unknown('the keysend preimage is not the hash’s');
-    if (htlc.cltvExpiry < bestHeight + 18) return unknown('cltv_expiry too near the present');
     return { kind: 'claim', paymentPreimage: keysend, invoice: undefined, keysend: true };
   }
   if (!invoice) return unknown('no invoice of ours has this payment hash');
