@@ -64,6 +64,16 @@ function answer(req: IncomingMessage, res: ServerResponse, body: unknown): void 
   else if (path === '/v1/openchannel') reply(200, { channelId: CHANNEL, fundingTxid: TXID });
   else if (path === '/v1/listchannels') reply(200, { channels: [channel] });
   else if (path === '/v1/closechannel') reply(200, { channelId: CHANNEL, closingTxid: null });
+  else if (path === '/v1/setfees')
+    reply(200, {
+      channel: (body as { channel: string }).channel,
+      baseMsat: 10,
+      ppm: 250,
+      cltvDelta: 80,
+      htlcMinimumMsat: '1',
+      htlcMaximumMsat: '990000000',
+      enabled: true,
+    });
   else reply(404, { error: { code: 'not-found', message: 'no endpoint' } });
 }
 
@@ -238,4 +248,39 @@ test('SseParser and eventLine: fields, comments, CRLF, multi-line data', () => {
     }),
     'T #2 ChannelClosed channelId=aa reason=cooperative close force=false height=7 txid=null',
   );
+});
+
+test('setfees: the channel (or all) and each option sent as typed; the policy in words, the API JSON with --json; bad usage named', async () => {
+  received.length = 0;
+  const human = await cli('setfees', CHANNEL, '--base-msat', '10', '--ppm', '250', '--cltv-delta', '80');
+  assert.equal(human.status, 0, human.stderr);
+  assert.equal(
+    human.stdout,
+    `channel ${CHANNEL}: 10 msat + 250 ppm per forward, cltv delta 80\n  HTLCs from 1 to 990000000 msat\n`,
+  );
+  const json = await cli('--json', 'setfees', 'all', '--htlc-min-msat', '1', '--htlc-max-msat', '990000000');
+  assert.equal(JSON.parse(json.stdout).channel, 'all');
+  assert.deepEqual(received, [
+    {
+      method: 'POST',
+      path: '/v1/setfees',
+      body: { channel: CHANNEL, baseMsat: '10', ppm: '250', cltvDelta: '80' },
+    },
+    {
+      method: 'POST',
+      path: '/v1/setfees',
+      body: { channel: 'all', htlcMinimumMsat: '1', htlcMaximumMsat: '990000000' },
+    },
+  ]);
+  received.length = 0;
+  for (const [args, message] of [
+    [['setfees', '--ppm', '5'], /expected CHANNEL_ID or all/],
+    [['setfees', CHANNEL, '--ppm'], /--ppm needs a number/],
+    [['listchannels', '--ppm', '5'], /--ppm goes with setfees, not listchannels/],
+  ] as const) {
+    const r = await cli(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, message, args.join(' '));
+  }
+  assert.deepEqual(received, []);
 });

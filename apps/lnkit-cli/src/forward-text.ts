@@ -1,12 +1,44 @@
 /**
- * The forwarding command: forwardinghistory [--since TIME] — the request it sends (the API
- * checks TIME: seconds since 1970 or a date and time) and its answer in words.
+ * The forwarding commands: setfees CHANNEL_ID|all [--base-msat N] [--ppm N] [--cltv-delta N]
+ * [--htlc-min-msat N] [--htlc-max-msat N], and forwardinghistory [--since TIME] — the
+ * requests they send (the API checks every value) and their answers in words.
  */
 type Json = Record<string, unknown>;
 
-export const FORWARD_USAGE = `  forwardinghistory [--since TIME]  the HTLCs this node forwarded: channels, amounts, fee, status
+export const FORWARD_USAGE = `  setfees CHANNEL_ID|all [--base-msat N] [--ppm N] [--cltv-delta N] [--htlc-min-msat N] [--htlc-max-msat N]
+                                   what this node charges to forward over a channel (all: every
+                                   channel, and those opened later); kept across restarts
+  forwardinghistory [--since TIME]  the HTLCs this node forwarded: channels, amounts, fee, status
                                    (TIME: seconds since 1970 or a date, 2026-12-01T14:00:00Z)
 `;
+
+/** The options of setfees and the API's field each is sent as (typed, the API checks them). */
+export const SETFEES_OPTIONS = {
+  '--base-msat': 'baseMsat',
+  '--ppm': 'ppm',
+  '--cltv-delta': 'cltvDelta',
+  '--htlc-min-msat': 'htlcMinimumMsat',
+  '--htlc-max-msat': 'htlcMaximumMsat',
+} as const;
+
+export function setFeesRequest(
+  channel: string,
+  values: Partial<Record<keyof typeof SETFEES_OPTIONS, string>>,
+): { method: 'POST'; path: string; body: Json } {
+  const body: Json = { channel };
+  for (const [option, field] of Object.entries(SETFEES_OPTIONS))
+    if (values[option as keyof typeof SETFEES_OPTIONS] !== undefined)
+      body[field] = values[option as keyof typeof SETFEES_OPTIONS];
+  return { method: 'POST', path: '/v1/setfees', body };
+}
+
+export function setFeesText(out: Json): string {
+  const which = out.channel === 'all' ? 'every channel' : `channel ${out.channel}`;
+  return [
+    `${which}: ${out.baseMsat} msat + ${out.ppm} ppm per forward, cltv delta ${out.cltvDelta}`,
+    `  HTLCs from ${out.htlcMinimumMsat} to ${out.htlcMaximumMsat} msat${out.enabled === false ? ', disabled' : ''}`,
+  ].join('\n');
+}
 
 export function forwardRequest(since: string | undefined): { method: 'GET'; path: string } {
   return {

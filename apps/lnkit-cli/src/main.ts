@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { channelListText, closeChannelText, eventLine, openChannelText, SseParser } from './channel-text.ts';
-import { FORWARD_USAGE, forwardRequest, forwardText } from './forward-text.ts';
+import { FORWARD_USAGE, forwardRequest, forwardText, setFeesRequest, setFeesText } from './forward-text.ts';
 import {
   getNodeText,
   graphInfoText,
@@ -62,6 +62,11 @@ const VALUE_OPTIONS = {
   '--expiry': ['invoice'],
   '--amount-msat': ['pay'],
   '--payment-id': ['pay'],
+  '--base-msat': ['setfees'],
+  '--ppm': ['setfees'],
+  '--cltv-delta': ['setfees'],
+  '--htlc-min-msat': ['setfees'],
+  '--htlc-max-msat': ['setfees'],
 } as const;
 /** What an option's value is, for the message when it is missing. */
 const VALUE_WANTED: Partial<Record<keyof typeof VALUE_OPTIONS, string>> = {
@@ -212,6 +217,7 @@ function human(command: string, out: Json): string {
   const payment = paymentText(command, out);
   if (payment !== undefined) return payment;
   if (command === 'forwardinghistory') return forwardText(out);
+  if (command === 'setfees') return setFeesText(out);
   switch (command) {
     case 'getinfo': {
       const listening = out.listening as { host: string; port: number } | null;
@@ -556,6 +562,14 @@ async function run(argv: string[]): Promise<number> {
     case 'forwardinghistory':
       need(rest, 0, 'no arguments (and --since TIME)');
       request = forwardRequest(args.values['--since']);
+      break;
+    case 'setfees':
+      need(
+        rest,
+        1,
+        'CHANNEL_ID or all (and --base-msat N, --ppm N, --cltv-delta N, --htlc-min-msat N, --htlc-max-msat N)',
+      );
+      request = setFeesRequest(rest[0]!, args.values);
       break;
     default: {
       const payment = paymentRequest(

@@ -334,6 +334,8 @@ function routes(ctx: ApiContext): Record<string, Record<string, Handler>> {
     ...forwardRoutes(node satisfies ForwardNode, {
       apiError: (status, code, message) => new ApiError(status, code, message),
       badParam,
+      intParam,
+      msatParam,
     }),
     // Server-sent events (event-stream.ts): answered by streaming, not by send().
     '/v1/events': {

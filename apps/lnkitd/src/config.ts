@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_FORWARD_POLICY, DEFAULT_PEER_LIMITS } from '@lnkit/node';
+import { DEFAULT_FORWARD_POLICY, DEFAULT_PEER_LIMITS, MIN_CLTV_EXPIRY_DELTA } from '@lnkit/node';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '@lnkit/runtime';
 import { type ApiLimits, DEFAULT_API_LIMITS } from './api.ts';
 import { ConfigError } from './errors.ts';
@@ -407,7 +407,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const forwardPolicy = {
     feeBaseMsat: int('fee-base-msat', F.feeBaseMsat, 0, 0xffff_ffff),
     feeProportionalMillionths: int('fee-ppm', F.feeProportionalMillionths, 0, 0xffff_ffff),
-    cltvExpiryDelta: int('cltv-delta', F.cltvExpiryDelta, 18, 0xffff),
+    cltvExpiryDelta: int('cltv-delta', F.cltvExpiryDelta, MIN_CLTV_EXPIRY_DELTA, 0xffff),
   };
   const listen = v('listen');
   return {

@@ -1,11 +1,13 @@
 /**
- * The forwardinghistory endpoint over a node that records what it was asked: `since` as
- * seconds or a date and time (a bad one named), amounts as strings, the issue's fields (a
- * failure's name only when there is one), the node's refusals with their words.
+ * The forwarding endpoints over a node that records what it was asked. forwardinghistory:
+ * `since` as seconds or a date and time (a bad one named), amounts as strings, the issue's
+ * fields (a failure's name only when there is one), the node's refusals with their words.
+ * setfees: the fields given (and only those) passed on, each out of range named, the answer's
+ * amounts as strings.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError } from './api.ts';
+import { ApiError, intParam, msatParam } from './api.ts';
 import { type ForwardNode, type ForwardRow, forwardRoutes } from './forward-api.ts';
 
 const badParam = (param: string, what: string) =>
@@ -27,6 +29,19 @@ const settled: ForwardRow = {
 const asked: unknown[] = [];
 let refuse = false;
 const node: ForwardNode = {
+  setFees: async (channel, change) => {
+    asked.push({ channel, change });
+    if (refuse) throw Object.assign(new Error(`no open channel ${channel}`), { code: 'unknown-channel' });
+    return {
+      channel,
+      feeBaseMsat: change.feeBaseMsat ?? 1000,
+      feeProportionalMillionths: change.feeProportionalMillionths ?? 0,
+      cltvExpiryDelta: change.cltvExpiryDelta ?? 72,
+      htlcMinimumMsat: change.htlcMinimumMsat ?? 1n,
+      htlcMaximumMsat: change.htlcMaximumMsat ?? 2n ** 64n - 1n,
+      enabled: true,
+    };
+  },
   forwardingHistory: async (opts) => {
     asked.push(opts);
     if (refuse) throw Object.assign(new Error('the node is not running'), { code: 'not-running' });
@@ -41,6 +56,8 @@ const node: ForwardNode = {
 const routes = forwardRoutes(node, {
   apiError: (status, code, message) => new ApiError(status, code, message),
   badParam,
+  intParam,
+  msatParam,
 });
 const get = (query: string) => routes['/v1/forwardinghistory']!.GET!({}, new URLSearchParams(query));
 
@@ -76,4 +93,47 @@ test('forwardinghistory --since: seconds or a date and time; anything else named
   refuse = true;
   await assert.rejects(get(''), (e: unknown) => e instanceof ApiError && /not running/.test(e.message));
   refuse = false;
+});
+
+const setfees = (body: Record<string, unknown>) => routes['/v1/setfees']!.POST!(body, new URLSearchParams());
+
+test('setfees: the fields given passed on as numbers, the policy answered; each bad one named, nothing passed on', async () => {
+  asked.length = 0;
+  const out = await setfees({ channel: OUT, baseMsat: '10', ppm: 250, cltvDelta: '80' });
+  assert.deepEqual(asked.pop(), {
+    channel: OUT,
+    change: { feeBaseMsat: 10, feeProportionalMillionths: 250, cltvExpiryDelta: 80 },
+  });
+  assert.deepEqual(out, {
+    channel: OUT,
+    baseMsat: 10,
+    ppm: 250,
+    cltvDelta: 80,
+    htlcMinimumMsat: '1',
+    htlcMaximumMsat: '18446744073709551615',
+    enabled: true,
+  });
+  await setfees({ channel: 'all', htlcMinimumMsat: '5000' });
+  assert.deepEqual(asked.pop(), { channel: 'all', change: { htlcMinimumMsat: 5000n } });
+  for (const [body, param] of [
+    [{ baseMsat: 1 }, 'channel'],
+    [{ channel: OUT }, 'baseMsat'],
+    [{ channel: OUT, baseMsat: '0x10' }, 'baseMsat'],
+    [{ channel: OUT, ppm: 4_294_967_296 }, 'ppm'],
+    [{ channel: OUT, cltvDelta: 17 }, 'cltvDelta'],
+    [{ channel: OUT, htlcMaximumMsat: '-1' }, 'htlcMaximumMsat'],
+  ] as const)
+    await assert.rejects(
+      setfees(body),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.message.includes(`parameter "${param}"`),
+      JSON.stringify(body),
+    );
+  assert.equal(asked.length, 0, 'nothing bad reached the node');
+  refuse = true;
+  await assert.rejects(
+    setfees({ channel: '33'.repeat(32), baseMsat: 1 }),
+    (e: unknown) => e instanceof ApiError && e.status === 404 && /no open channel 3333/.test(e.message),
+  );
+  refuse = false;
+  asked.length = 0;
 });

@@ -1,9 +1,11 @@
 /**
- * The forwarding endpoint: forwardinghistory — the HTLCs this node forwarded, in the issue's
+ * The forwarding endpoints: setfees — the fees and delta this node asks of forwards, per
+ * channel or for all — and forwardinghistory — the HTLCs this node forwarded, in the issue's
  * shape (`{forwards: [{inChannel, outChannel, amountInMsat, amountOutMsat, feeMsat, resolvedAt,
  * status}]}`, with the payment hash, when it was created and a failure's name besides).
  * Amounts are strings of decimal digits; times are seconds since 1970 (null: not resolved yet).
  */
+import { MIN_CLTV_EXPIRY_DELTA } from '@lnkit/node';
 import { type ApiErrorOf, refusal } from './channel-api.ts';
 
 export interface ForwardRow {
@@ -19,9 +21,45 @@ export interface ForwardRow {
   resolvedAt: number | null;
 }
 
-/** What the daemon uses of the node for forwards (LnkitNode.forwardingHistory). */
+/** A channel's relay policy as setfees answers it. */
+export interface FeesRow {
+  channel: string;
+  feeBaseMsat: number;
+  feeProportionalMillionths: number;
+  cltvExpiryDelta: number;
+  htlcMinimumMsat: bigint;
+  htlcMaximumMsat: bigint;
+  enabled: boolean;
+}
+
+/** What the daemon uses of the node for forwards (LnkitNode.forwardingHistory, setFees). */
 export interface ForwardNode {
   forwardingHistory(opts?: { since?: number }): Promise<{ forwards: ForwardRow[] }>;
+  setFees(
+    channel: string,
+    change: {
+      feeBaseMsat?: number;
+      feeProportionalMillionths?: number;
+      cltvExpiryDelta?: number;
+      htlcMinimumMsat?: bigint;
+      htlcMaximumMsat?: bigint;
+    },
+  ): Promise<FeesRow>;
+}
+
+/** BOLT 7's widths: the fees are u32, cltv_expiry_delta a u16 (and no less than the manager's minimum). */
+const U32_MAX = 0xffff_ffff;
+
+export function feesJson(f: FeesRow): Record<string, unknown> {
+  return {
+    channel: f.channel,
+    baseMsat: f.feeBaseMsat,
+    ppm: f.feeProportionalMillionths,
+    cltvDelta: f.cltvExpiryDelta,
+    htlcMinimumMsat: f.htlcMinimumMsat.toString(),
+    htlcMaximumMsat: f.htlcMaximumMsat.toString(),
+    enabled: f.enabled,
+  };
 }
 
 /**
@@ -59,9 +97,46 @@ type Handler = (body: Record<string, unknown>, query: URLSearchParams) => Promis
 
 export function forwardRoutes(
   node: ForwardNode,
-  helpers: { apiError: ApiErrorOf; badParam: (param: string, what: string) => Error },
+  helpers: {
+    apiError: ApiErrorOf;
+    badParam: (param: string, what: string) => Error;
+    intParam: (body: Record<string, unknown>, param: string, min: number, max: number) => number;
+    msatParam: (
+      body: Record<string, unknown>,
+      param: string,
+      opts: { min: bigint; required: boolean },
+    ) => bigint | undefined;
+  },
 ): Record<string, Record<string, Handler>> {
+  const optionalInt = (body: Record<string, unknown>, param: string, min: number, max: number) =>
+    body[param] === undefined || body[param] === null ? undefined : helpers.intParam(body, param, min, max);
   return {
+    // setfees: {channel: CHANNEL_ID | "all", baseMsat?, ppm?, cltvDelta?, htlcMinimumMsat?, htlcMaximumMsat?}.
+    '/v1/setfees': {
+      POST: async (body) => {
+        const channel = body.channel;
+        if (typeof channel !== 'string' || channel === '')
+          throw helpers.badParam('channel', 'is required: a channel id (64 hex characters) or all');
+        const change = {
+          feeBaseMsat: optionalInt(body, 'baseMsat', 0, U32_MAX),
+          feeProportionalMillionths: optionalInt(body, 'ppm', 0, U32_MAX),
+          cltvExpiryDelta: optionalInt(body, 'cltvDelta', MIN_CLTV_EXPIRY_DELTA, 0xffff),
+          htlcMinimumMsat: helpers.msatParam(body, 'htlcMinimumMsat', { min: 0n, required: false }),
+          htlcMaximumMsat: helpers.msatParam(body, 'htlcMaximumMsat', { min: 0n, required: false }),
+        };
+        const given = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
+        if (Object.keys(given).length === 0)
+          throw helpers.badParam(
+            'baseMsat',
+            'or ppm, cltvDelta, htlcMinimumMsat, htlcMaximumMsat: give at least one to change',
+          );
+        try {
+          return feesJson(await node.setFees(channel, given));
+        } catch (e) {
+          throw refusal(e, helpers.apiError);
+        }
+      },
+    },
     '/v1/forwardinghistory': {
       GET: async (_body, query) => {
         const since = sinceParam(query.get('since'), helpers.badParam);

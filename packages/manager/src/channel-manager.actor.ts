@@ -16,6 +16,7 @@ import {
 } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
 import type { ForwardEvent } from './forward/forwarder.ts';
+import type { PolicyChange } from './forward/policy.ts';
 import type { PaymentEvent } from './payments/payments.ts';
 
 export const channelManagerActor = defineActor({
@@ -60,6 +61,8 @@ export const channelManagerActor = defineActor({
       paymentEvents$: (): Observable<PaymentEvent> => manager.payments.events$,
       /** Forwards (forward/README.md), oldest first; `sinceSeconds`: those created from then on. */
       listForwards: (sinceSeconds?: number) => manager.forwards.listForwards(sinceSeconds),
+      /** setfees: one channel's (channel id hex) or every channel's (`all`) fees, delta and limits; durable. */
+      setPolicy: (channel: string, change: PolicyChange) => manager.forwards.setPolicy(channel, change),
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,
       /** The ChainMonitor's PaymentPreimageLearnt: the forwards offered on that channel are fulfilled upstream. */
       preimageLearnt: (channelId: Uint8Array, paymentHash: Uint8Array, preimage: Uint8Array) =>

@@ -75,7 +75,13 @@ export {
   type ForwardView,
   type RouteOutcome,
 } from './forward/forwarder.ts';
-export { DEFAULT_FORWARD_POLICY, type ForwardPolicy, forwardFeeMsat } from './forward/policy.ts';
+export {
+  DEFAULT_FORWARD_POLICY,
+  type ForwardPolicy,
+  forwardFeeMsat,
+  MIN_CLTV_EXPIRY_DELTA,
+  type PolicyChange,
+} from './forward/policy.ts';
 export {
   FORWARDS_DB,
   type ForwardRecord,

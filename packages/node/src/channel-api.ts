@@ -194,7 +194,7 @@ const MANAGER_CODES: Record<string, NodeErrorCode> = {
 };
 
 /** The manager's (or the wallet's) refusal under the node's code, with its own message. */
-function nodeErrorOf(err: unknown): Error {
+export function nodeErrorOf(err: unknown): Error {
   if (err instanceof NodeError) return err;
   if (err instanceof WalletError && err.code === 'insufficient-funds')
     return new NodeError('insufficient-funds', err.message);

@@ -1,7 +1,8 @@
 /**
  * forwardinghistory through a real node: the forwards' books are the node's lmdb (step 9 gives
  * the manager an LmdbForwardsStore), so a forward recorded before a restart is in the history
- * after it, `since` filters by creation time, and a bad `since` is refused naming it.
+ * after it, `since` filters by creation time, and a bad `since` is refused naming it. The fees
+ * set (setFees) are in the same books: in force after the restart; a bad one refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -19,6 +20,9 @@ test('a node’s forwardinghistory is its durable books: a settled forward from 
   const config = { ...nodeConfig(chain(), dataDir), forwardPolicy: { feeBaseMsat: 500 } };
   const first = await new NodeBuilder(config).withLogger(captureLogger().logger).build();
   assert.deepEqual(await first.forwardingHistory(), { forwards: [] });
+  // setfees all, before the restart: over the configured default, the fields given only.
+  const set = await first.setFees('all', { cltvExpiryDelta: 90 });
+  assert.deepEqual([set.channel, set.feeBaseMsat, set.cltvExpiryDelta], ['all', 500, 90]);
   await first.stop();
   const settled: ForwardRecord = {
     inChannelId: new Uint8Array(32).fill(1),
@@ -60,6 +64,18 @@ test('a node’s forwardinghistory is its durable books: a settled forward from 
     assert.equal((await node.forwardingHistory({ since: 1_764_597_601 })).forwards.length, 0);
     assert.equal((await node.forwardingHistory({ since: 1_764_597_600 })).forwards.length, 1);
     await assert.rejects(node.forwardingHistory({ since: -1 }), /since must be a whole number of seconds/);
+    // The fees set before the restart are still in force.
+    const now = await node.setFees('all', { feeProportionalMillionths: 3 });
+    assert.deepEqual([now.feeBaseMsat, now.feeProportionalMillionths, now.cltvExpiryDelta], [500, 3, 90]);
+    await assert.rejects(node.setFees('05'.repeat(32), { feeBaseMsat: 1 }), {
+      code: 'unknown-channel',
+      message: `no open channel ${'05'.repeat(32)}`,
+    });
+    await assert.rejects(node.setFees('chan', { feeBaseMsat: 1 }), {
+      code: 'invalid-argument',
+      message: 'channel must be a channel id (64 hex characters) or all; got "chan"',
+    });
+    await assert.rejects(node.setFees('all', { cltvExpiryDelta: 5 }), { code: 'invalid-argument' });
   } finally {
     await node.stop();
   }

@@ -14,7 +14,13 @@ export {
 } from './event-log.ts';
 export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
-export { DEFAULT_FORWARD_POLICY, type ForwardView } from './forward-api.ts';
+export {
+  DEFAULT_FORWARD_POLICY,
+  type ForwardPolicy,
+  type ForwardView,
+  MIN_CLTV_EXPIRY_DELTA,
+  type PolicyChange,
+} from './forward-api.ts';
 export {
   DEFAULT_FINAL_CLTV_EXPIRY_DELTA,
   DEFAULT_GRAPH_PAGE,

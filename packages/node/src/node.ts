@@ -28,7 +28,13 @@ import { NodeError } from './errors.ts';
 import type { NodeEvents } from './event-log.ts';
 import type { NodeEvent } from './events.ts';
 import type { NodeFault, NodeFaultKind } from './faults.ts';
-import { type ForwardView, forwardingHistory } from './forward-api.ts';
+import {
+  type ForwardPolicy,
+  type ForwardView,
+  forwardingHistory,
+  type PolicyChange,
+  setFees,
+} from './forward-api.ts';
 import {
   type GraphChannel,
   type GraphInfo,
@@ -271,6 +277,15 @@ export class LnkitNode {
   forwardingHistory(opts?: { since?: number }): Promise<{ forwards: ForwardView[] }> {
     this.assertRunning();
     return forwardingHistory(this.ctx, opts);
+  }
+
+  /**
+   * setfees: the fees, cltv_expiry_delta or HTLC limits of one channel (id in hex) or of
+   * `all`; durable, so they outlive a restart. Answers the policy now in force.
+   */
+  setFees(channel: string, change: PolicyChange): Promise<{ channel: string } & ForwardPolicy> {
+    this.assertRunning();
+    return setFees(this.ctx, channel, change);
   }
 
   /** Every invoice of this node: unpaid, paid (with when), or expired. */

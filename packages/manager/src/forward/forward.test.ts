@@ -235,18 +235,18 @@ test('each failure B can return is decoded at A as that failure; C’s failure c
   fromB(await send(4_000_000n, { bcScid: (700_000n << 40n) | 1n }), 'unknown_next_peer');
 
   // amount_below_minimum: B's minimum for B–C raised to 10,000 msat; 5,000 asked.
-  b.manager.forwards.setPolicy(bc.channelId, { htlcMinimumMsat: 10_000n });
+  await b.manager.forwards.setPolicy(bc.channelId, { htlcMinimumMsat: 10_000n });
   const min = fromB(await send(5_000n), 'amount_below_minimum');
   assert.ok(min.name === 'amount_below_minimum');
   assert.equal(min.htlcMsat, 5_000n);
   assert.equal(updateIn(min).htlcMinimumMsat, 10_000n);
-  b.manager.forwards.setPolicy(bc.channelId, { htlcMinimumMsat: 1n });
+  await b.manager.forwards.setPolicy(bc.channelId, { htlcMinimumMsat: 1n });
 
   // channel_disabled: B disables B–C; the update has the disable bit.
-  b.manager.forwards.setPolicy(bc.channelId, { enabled: false });
+  await b.manager.forwards.setPolicy(bc.channelId, { enabled: false });
   const disabled = fromB(await send(4_000_000n), 'channel_disabled');
   assert.equal(updateIn(disabled).channelFlags & 2, 2);
-  b.manager.forwards.setPolicy(bc.channelId, { enabled: true });
+  await b.manager.forwards.setPolicy(bc.channelId, { enabled: true });
 
   // temporary_channel_failure: C is away; then more than B can send on B–C.
   disconnectLinks(b.link, c.link);
@@ -254,9 +254,9 @@ test('each failure B can return is decoded at A as that failure; C’s failure c
   updateIn(fromB(await send(4_000_000n), 'temporary_channel_failure'));
   connectLinks(b.link, c.link);
   await waitFor(() => channelWith(b, c).usable && channelWith(c, b).usable, { what: 'B–C back' });
-  b.manager.forwards.setPolicy(bc.channelId, { htlcMaximumMsat: 3_000_000n });
+  await b.manager.forwards.setPolicy(bc.channelId, { htlcMaximumMsat: 3_000_000n });
   updateIn(fromB(await send(4_000_000n), 'temporary_channel_failure'));
-  b.manager.forwards.setPolicy(bc.channelId, { htlcMaximumMsat: 0xffff_ffff_ffff_ffffn });
+  await b.manager.forwards.setPolicy(bc.channelId, { htlcMaximumMsat: 0xffff_ffff_ffff_ffffn });
 
   // C's own failure (a payment secret it never gave): hop 1, wrapped by B on the way back;
   // B fails upstream only once the downstream HTLC left B's commitment.

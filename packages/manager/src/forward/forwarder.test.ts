@@ -5,13 +5,18 @@
  * resolution (never on the fail message alone), wrapped for the payer.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { randomBytes, sha256 } from '@lnkit/crypto';
 import { createFailurePacket, decryptFailurePacket, failureName } from '@lnkit/onion';
 import { createRootLogger } from '@lnkit/runtime';
+import { Store } from '@lnkit/store';
 import type { ChannelInput, ChannelState } from '../channel-state.ts';
 import { type ForwardChannels, Forwarder } from './forwarder.ts';
-import { type ForwardRecord, MemoryForwardsStore } from './store.ts';
+import { DEFAULT_FORWARD_POLICY } from './policy.ts';
+import { type ForwardRecord, LmdbForwardsStore, MemoryForwardsStore } from './store.ts';
 
 const logger = createRootLogger({ level: 'silent' });
 const IN = new Uint8Array(32).fill(1);
@@ -212,4 +217,59 @@ test('a preimage learnt on chain on the downstream channel fulfils upstream; a w
   f.preimageLearnt(OUT, r.paymentHash, preimage);
   await new Promise((res) => setImmediate(res));
   assert.equal(sent.length, 2);
+});
+
+test('setfees: a channel’s fees and all channels’ are durable (a restarted forwarder has them over its configured default); bad values and unknown channels refused, naming them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lnkit-forward-policy-'));
+  const store = await Store.open(dir, { schemaVersion: 1 });
+  try {
+    const configured = { ...DEFAULT_FORWARD_POLICY, feeBaseMsat: 2_000 };
+    const make = () =>
+      new Forwarder({
+        channels: channels(state(OUT, [], 0n)).api,
+        nodeId: new Uint8Array(33),
+        chainHash: new Uint8Array(32),
+        store: new LmdbForwardsStore(store),
+        policy: configured,
+        logger,
+      });
+    const out = Buffer.from(OUT).toString('hex');
+    const other = Buffer.from(IN).toString('hex');
+    const f = make();
+    const set = await f.setPolicy(out, { feeBaseMsat: 10, feeProportionalMillionths: 250 });
+    assert.equal(set.feeBaseMsat, 10);
+    assert.equal(set.feeProportionalMillionths, 250);
+    assert.equal(set.cltvExpiryDelta, DEFAULT_FORWARD_POLICY.cltvExpiryDelta);
+    assert.equal(f.policyOf(other).feeBaseMsat, 2_000, 'another channel keeps the default');
+    // all: the default and every channel's, the fields given only.
+    await f.setPolicy('all', { cltvExpiryDelta: 80 });
+    assert.equal(f.policyOf(out).cltvExpiryDelta, 80);
+    assert.equal(f.policyOf(out).feeBaseMsat, 10);
+    assert.equal(f.policyOf(other).cltvExpiryDelta, 80);
+
+    const again = make();
+    assert.deepEqual(again.policyOf(out), f.policyOf(out));
+    assert.deepEqual(again.policyOf(other), { ...configured, cltvExpiryDelta: 80 });
+
+    const refused = async (channel: string, change: object, re: RegExp) =>
+      assert.rejects(again.setPolicy(channel, change), (e: Error & { code?: string }) => re.test(e.message));
+    await refused(
+      out,
+      { cltvExpiryDelta: 17 },
+      /cltv expiry delta must be a whole number from 18 to 65535; got 17/,
+    );
+    await refused(out, { feeBaseMsat: 2 ** 32 }, /base fee .* from 0 to 4294967295/);
+    await refused(out, { feeProportionalMillionths: -1 }, /proportional fee/);
+    await refused(
+      out,
+      { htlcMinimumMsat: 10n, htlcMaximumMsat: 9n },
+      /minimum 10 msat is above the maximum 9 msat/,
+    );
+    await refused(out, {}, /nothing to change/);
+    await refused('33'.repeat(32), { feeBaseMsat: 1 }, /no open channel 3333/);
+    assert.deepEqual(make().policyOf(out), f.policyOf(out), 'nothing refused was stored');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

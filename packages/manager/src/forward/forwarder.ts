@@ -45,7 +45,13 @@ import { ManagerError } from '../errors.ts';
 import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
 import { type NodeKeySigner, signedChannelUpdate } from './channel-update.ts';
 import { decideForward, type OutgoingChannelView, scidText, withChannelUpdate } from './decide.ts';
-import { DEFAULT_FORWARD_POLICY, effectivePolicy, type ForwardPolicy } from './policy.ts';
+import {
+  DEFAULT_FORWARD_POLICY,
+  effectivePolicy,
+  type ForwardPolicy,
+  type PolicyChange,
+  policyChangeProblem,
+} from './policy.ts';
 import { type ForwardRecord, type ForwardsStore, MemoryForwardsStore } from './store.ts';
 
 type AddHtlc = Extract<ChannelInput, { kind: 'add-htlc' }>;
@@ -157,6 +163,8 @@ export class Forwarder {
   readonly #origins = new Map<string, Origin>();
   /** Policies set per channel (channel id hex); the default for the rest. */
   readonly #policies = new Map<string, ForwardPolicy>();
+  /** What setfees set, as stored: by channel id hex, and `all`. */
+  readonly #set: Map<string, PolicyChange>;
   #defaultPolicy: ForwardPolicy;
   /** Signed channel_updates by `<scid>:<policy>`: one signature per channel and policy. */
   readonly #updates = new Map<string, Promise<Uint8Array>>();
@@ -168,7 +176,10 @@ export class Forwarder {
   constructor(o: ForwarderOptions) {
     this.#o = o;
     this.#store = o.store ?? new MemoryForwardsStore();
-    this.#defaultPolicy = o.policy ?? DEFAULT_FORWARD_POLICY;
+    this.#set = this.#store.loadPolicies?.() ?? new Map();
+    this.#defaultPolicy = { ...(o.policy ?? DEFAULT_FORWARD_POLICY), ...this.#set.get('all') };
+    for (const [id, p] of this.#set)
+      if (id !== 'all') this.#policies.set(id, { ...this.#defaultPolicy, ...p });
     for (const r of this.#store.load()) this.#index(r);
   }
 
@@ -186,18 +197,37 @@ export class Forwarder {
     return this.#policies.get(channelIdHex) ?? this.#defaultPolicy;
   }
 
-  /** Sets the policy of one channel (channel id hex) or of all (`'all'`: the default, and every channel's). */
-  setPolicy(channel: string, change: Partial<ForwardPolicy>): ForwardPolicy {
+  /**
+   * Sets the fees and delta of one channel (channel id hex) or of all (`'all'`: the default,
+   * for channels opened later too, and every channel's). Durable before it resolves, so it
+   * outlives a restart; a setting of `all` outlives the node's configured default too. The
+   * next channel_update we give (in a failure, and once announced) carries it.
+   */
+  async setPolicy(channel: string, change: PolicyChange): Promise<ForwardPolicy> {
+    const problem = policyChangeProblem(change);
+    if (problem) throw new ManagerError('invalid-argument', problem);
+    const given = Object.fromEntries(
+      Object.entries(change).filter(([, v]) => v !== undefined),
+    ) as PolicyChange;
     if (channel === 'all') {
-      this.#defaultPolicy = { ...this.#defaultPolicy, ...change };
-      for (const [id, p] of this.#policies) this.#policies.set(id, { ...p, ...change });
+      const saves: [string, PolicyChange][] = [['all', { ...this.#set.get('all'), ...given }]];
+      for (const id of this.#policies.keys()) saves.push([id, { ...this.#set.get(id), ...given }]);
+      for (const [key, p] of saves) await this.#savePolicy(key, p);
+      this.#defaultPolicy = { ...this.#defaultPolicy, ...given };
+      for (const [id, p] of this.#policies) this.#policies.set(id, { ...p, ...given });
       return this.#defaultPolicy;
     }
     if (!/^[0-9a-f]{64}$/.test(channel) || !this.#o.channels.byChannelId(Buffer.from(channel, 'hex')))
       throw new ManagerError('unknown-channel', `no open channel ${channel}`);
-    const next = { ...this.policyOf(channel), ...change };
+    await this.#savePolicy(channel, { ...this.#set.get(channel), ...given });
+    const next = { ...this.policyOf(channel), ...given };
     this.#policies.set(channel, next);
     return next;
+  }
+
+  async #savePolicy(key: string, p: PolicyChange): Promise<void> {
+    await this.#store.savePolicy?.(key, p);
+    this.#set.set(key, p);
   }
 
   /** Forwards oldest first; `sinceSeconds`: those created from then on. */

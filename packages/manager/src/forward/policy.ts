@@ -31,6 +31,41 @@ export const DEFAULT_FORWARD_POLICY: Readonly<ForwardPolicy> = Object.freeze({
   enabled: true,
 });
 
+/** What a user sets (setfees): any of the fields; the others stay. */
+export type PolicyChange = Partial<ForwardPolicy>;
+
+/**
+ * No delta under 18: BOLT 2's fulfillment deadline is 18 blocks before an HTLC's expiry, so a
+ * forward's outgoing HTLC must expire at least that long before its incoming one.
+ */
+export const MIN_CLTV_EXPIRY_DELTA = 18;
+
+/** What is wrong with a change, in words naming the field; undefined if nothing. BOLT 7: the fees are u32, the delta a u16. */
+export function policyChangeProblem(change: PolicyChange): string | undefined {
+  const whole = (name: string, v: number | undefined, min: number, max: number) =>
+    v === undefined || (Number.isInteger(v) && v >= min && v <= max)
+      ? undefined
+      : `${name} must be a whole number from ${min} to ${max}; got ${String(v)}`;
+  const { htlcMinimumMsat: min, htlcMaximumMsat: max } = change;
+  const msat = (name: string, v: bigint | undefined) =>
+    v === undefined || (typeof v === 'bigint' && v >= 0n && v < 2n ** 64n)
+      ? undefined
+      : `${name} must be a whole number of msat from 0 to 2^64 - 1; got ${String(v)}`;
+  return (
+    whole('the base fee (msat)', change.feeBaseMsat, 0, 0xffff_ffff) ??
+    whole('the proportional fee (ppm)', change.feeProportionalMillionths, 0, 0xffff_ffff) ??
+    whole('the cltv expiry delta', change.cltvExpiryDelta, MIN_CLTV_EXPIRY_DELTA, 0xffff) ??
+    msat('the HTLC minimum', min) ??
+    msat('the HTLC maximum', max) ??
+    (min !== undefined && max !== undefined && min > max
+      ? `the HTLC minimum ${min} msat is above the maximum ${max} msat`
+      : undefined) ??
+    (Object.values(change).every((v) => v === undefined)
+      ? 'nothing to change: give a fee, a delta or a limit'
+      : undefined)
+  );
+}
+
 /**
  * BOLT 7: "fee_base_msat + ( amount_to_forward * fee_proportional_millionths / 1000000 )",
  * the division rounding down.

@@ -10,6 +10,7 @@
  * the downstream's failure for the payer needs it. It never leaves this store but to that.
  */
 import { defineRecord, fieldCodec as f, type NamedDb, recordDb, type Store } from '@lnkit/store';
+import type { PolicyChange } from './policy.ts';
 
 /**
  * `offered`: the downstream HTLC is (or is about to be) offered; `fulfilled`: the preimage came
@@ -48,6 +49,10 @@ export interface ForwardsStore {
   load(): ForwardRecord[];
   /** Resolves once the record is durable. */
   save(r: ForwardRecord): Promise<void>;
+  /** The fees and deltas set (setfees), by channel id hex, and `all` for the default. */
+  loadPolicies?(): Map<string, PolicyChange>;
+  /** Resolves once the change is durable; `channel` a channel id hex or `all`. */
+  savePolicy?(channel: string, policy: PolicyChange): Promise<void>;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -59,6 +64,15 @@ export function forwardKey(inChannelId: Uint8Array, inHtlcId: bigint): string {
 
 export class MemoryForwardsStore implements ForwardsStore {
   readonly records = new Map<string, ForwardRecord>();
+  readonly policies = new Map<string, PolicyChange>();
+
+  loadPolicies(): Map<string, PolicyChange> {
+    return new Map(this.policies);
+  }
+
+  async savePolicy(channel: string, policy: PolicyChange): Promise<void> {
+    this.policies.set(channel, { ...policy });
+  }
 
   load(): ForwardRecord[] {
     return [...this.records.values()].map((r) => ({ ...r }));
@@ -93,16 +107,36 @@ const forwardRecord = defineRecord<ForwardRecord>({
   },
 });
 
+/** What setfees set for a channel (or `all`): only the fields given, so a default can still fill the rest. */
+const policyRecord = defineRecord<PolicyChange>({
+  kind: 'forward-policy',
+  version: 1,
+  minReadVersion: 1,
+  fields: {
+    feeBaseMsat: { type: 1, codec: f.u32, optional: true },
+    feeProportionalMillionths: { type: 3, codec: f.u32, optional: true },
+    cltvExpiryDelta: { type: 5, codec: f.u16, optional: true },
+    htlcMinimumMsat: { type: 7, codec: f.u64, optional: true },
+    htlcMaximumMsat: { type: 9, codec: f.u64, optional: true },
+    enabled: { type: 11, codec: f.bool, optional: true },
+  },
+});
+
+/** `policy/<channel id hex or all>`. */
+const policyKey = (channel: string) => `policy/${channel}`;
+
 /** The database the forwards are in. */
 export const FORWARDS_DB = 'forwards';
 
 export class LmdbForwardsStore implements ForwardsStore {
   readonly #db: NamedDb<ForwardRecord>;
+  readonly #policies: NamedDb<PolicyChange>;
   readonly #durably: <T>(write: () => Promise<T>) => Promise<T>;
 
   /** `durably`: how each write is made durable (the node's waits out a full disk). */
   constructor(store: Store, durably: <T>(write: () => Promise<T>) => Promise<T> = (w) => w()) {
     this.#db = recordDb(store.db(FORWARDS_DB), forwardRecord);
+    this.#policies = recordDb(store.db(FORWARDS_DB), policyRecord);
     this.#durably = durably;
   }
 
@@ -112,5 +146,17 @@ export class LmdbForwardsStore implements ForwardsStore {
 
   save(r: ForwardRecord): Promise<void> {
     return this.#durably(() => this.#db.put(forwardKey(r.inChannelId, r.inHtlcId), r));
+  }
+
+  loadPolicies(): Map<string, PolicyChange> {
+    return new Map(
+      this.#policies
+        .entries({ start: 'policy/', end: 'policy0' })
+        .map((e) => [String(e.key).slice(7), e.value]),
+    );
+  }
+
+  savePolicy(channel: string, policy: PolicyChange): Promise<void> {
+    return this.#durably(() => this.#policies.put(policyKey(channel), policy));
   }
 }
