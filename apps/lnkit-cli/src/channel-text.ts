@@ -22,6 +22,37 @@ interface ChannelOut {
   minimumDepth?: number;
   closingTxid?: string | null;
   closedReason?: string | null;
+  onchain?: {
+    kind: string;
+    spendTxid: string;
+    confirmedAtHeight: number;
+    outputs: {
+      id: string;
+      output: string;
+      valueSat: string;
+      status: string;
+      claimableAtHeight?: number;
+      spentByTxid?: string;
+      spentAtHeight?: number;
+    }[];
+    pendingSweepSat: string;
+    done: boolean;
+  };
+}
+
+/** One output the node takes on chain, in words. */
+function outputLine(o: NonNullable<ChannelOut['onchain']>['outputs'][number]): string {
+  const what = `${o.output} ${o.valueSat} sat`;
+  switch (o.status) {
+    case 'pending':
+      return `    ${what}: claimable at block ${o.claimableAtHeight}`;
+    case 'needs-preimage':
+      return `    ${what}: ours only with the HTLC's preimage, from block ${o.claimableAtHeight}`;
+    case 'claimed':
+      return `    ${what}: claimed by ${o.spentByTxid} at block ${o.spentAtHeight}`;
+    default:
+      return `    ${what}: taken by the peer in ${o.spentByTxid} at block ${o.spentAtHeight}`;
+  }
 }
 
 export function openChannelText(out: Json): string {
@@ -47,6 +78,15 @@ function channelLines(c: ChannelOut): string[] {
   ];
   if (c.closingTxid) lines.push(`  closing: ${c.closingTxid}`);
   if (c.closedReason) lines.push(`  closed:  ${c.closedReason}`);
+  if (c.onchain) {
+    const o = c.onchain;
+    lines.push(
+      `  on chain: ${o.kind} ${o.spendTxid} confirmed at block ${o.confirmedAtHeight}; ${
+        o.done ? 'all resolved' : `${o.pendingSweepSat} sat still to sweep`
+      }`,
+      ...o.outputs.map(outputLine),
+    );
+  }
   return lines;
 }
 

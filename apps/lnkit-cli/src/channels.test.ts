@@ -39,6 +39,35 @@ const channel = {
   closedReason: null,
 };
 
+/** A force-closed channel whose commitment confirmed: one output claimed, one waiting for its delay. */
+const closedOnChain = {
+  ...channel,
+  state: 'closed',
+  closingTxid: TXID,
+  closedReason: 'force-closed by us',
+  onchain: {
+    kind: 'holder-commitment',
+    spendTxid: TXID,
+    confirmedAtHeight: 120,
+    outputs: [
+      { id: `${TXID}:0`, output: 'to_local', valueSat: '5000', status: 'pending', claimableAtHeight: 264 },
+      {
+        id: `${TXID}:1`,
+        output: 'htlc',
+        valueSat: '700',
+        status: 'claimed',
+        spentByTxid: 'ee'.repeat(32),
+        spentAtHeight: 130,
+      },
+    ],
+    pendingSweepSat: '5000',
+    done: false,
+  },
+};
+
+/** What /v1/listchannels answers. */
+let listed: unknown[] = [channel];
+
 const received: { method: string; path: string; body: unknown }[] = [];
 /** Open event streams, to write events to. */
 const streams: ServerResponse[] = [];
@@ -62,7 +91,7 @@ function answer(req: IncomingMessage, res: ServerResponse, body: unknown): void 
       error: { code: 'invalid-parameter', message: 'parameter "amountSat" is below the minimum' },
     });
   else if (path === '/v1/openchannel') reply(200, { channelId: CHANNEL, fundingTxid: TXID });
-  else if (path === '/v1/listchannels') reply(200, { channels: [channel] });
+  else if (path === '/v1/listchannels') reply(200, { channels: listed });
   else if (path === '/v1/closechannel') reply(200, { channelId: CHANNEL, closingTxid: null });
   else if (path === '/v1/setfees')
     reply(200, {
@@ -283,4 +312,27 @@ test('setfees: the channel (or all) and each option sent as typed; the policy in
     assert.match(r.stderr, message, args.join(' '));
   }
   assert.deepEqual(received, []);
+});
+
+test('listchannels: a closed channel’s state on chain, each output in words', async () => {
+  listed = [closedOnChain];
+  try {
+    const human = await cli('listchannels');
+    assert.equal(human.status, 0, human.stderr);
+    assert.ok(
+      human.stdout.endsWith(
+        [
+          `  closing: ${TXID}`,
+          '  closed:  force-closed by us',
+          `  on chain: holder-commitment ${TXID} confirmed at block 120; 5000 sat still to sweep`,
+          '    to_local 5000 sat: claimable at block 264',
+          `    htlc 700 sat: claimed by ${'ee'.repeat(32)} at block 130`,
+          '',
+        ].join('\n'),
+      ),
+      human.stdout,
+    );
+  } finally {
+    listed = [channel];
+  }
 });

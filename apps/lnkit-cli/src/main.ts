@@ -304,11 +304,20 @@ function human(command: string, out: Json): string {
     case 'newaddress':
       return String(out.address);
     case 'balance': {
-      const onchain = out.onchain as { confirmedSat: string; unconfirmedSat: string };
+      const onchain = out.onchain as {
+        confirmedSat: string;
+        unconfirmedSat: string;
+        pendingSweepSat?: string;
+      };
       const lightning = out.lightning as { localMsat: string };
       return [
         `on-chain confirmed:   ${onchain.confirmedSat} sat (${btc(onchain.confirmedSat)} BTC)`,
         `on-chain unconfirmed: ${onchain.unconfirmedSat} sat`,
+        ...(onchain.pendingSweepSat && onchain.pendingSweepSat !== '0'
+          ? [
+              `on-chain to sweep:    ${onchain.pendingSweepSat} sat (closed channels' outputs, see listchannels)`,
+            ]
+          : []),
         `lightning local:      ${lightning.localMsat} msat`,
       ].join('\n');
     }

@@ -57,7 +57,36 @@ const fakeNode: ChannelNode = {
   },
   listChannels: async () => [
     channel,
-    { ...channel, state: 'closed', closingTxid: TXID, closedReason: 'cooperative close' },
+    {
+      ...channel,
+      state: 'closed',
+      closingTxid: TXID,
+      closedReason: 'cooperative close',
+      onchain: {
+        kind: 'holder-commitment',
+        spendTxid: TXID,
+        confirmedAtHeight: 120,
+        outputs: [
+          {
+            id: `${TXID}:0`,
+            output: 'to_local',
+            valueSat: 5_000n,
+            status: 'pending',
+            claimableAtHeight: 264,
+          },
+          {
+            id: `${TXID}:1`,
+            output: 'htlc',
+            valueSat: 700n,
+            status: 'taken-by-peer',
+            spentByTxid: 'ee'.repeat(32),
+            spentAtHeight: 130,
+          },
+        ],
+        pendingSweepSat: 5_000n,
+        done: false,
+      },
+    },
   ],
   closeChannel: async (channelId: string, opts?: { force?: boolean }) => {
     asked.push(['closeChannel', channelId, opts]);
@@ -179,6 +208,26 @@ test('listchannels: the issue fields first, amounts as strings, the rest for scr
     'fundingTxid',
   ]);
   assert.equal(closed!.closedReason, 'cooperative close');
+  // A closed channel's state on chain: its amounts as strings too.
+  assert.deepEqual(closed!.onchain, {
+    kind: 'holder-commitment',
+    spendTxid: TXID,
+    confirmedAtHeight: 120,
+    outputs: [
+      { id: `${TXID}:0`, output: 'to_local', valueSat: '5000', status: 'pending', claimableAtHeight: 264 },
+      {
+        id: `${TXID}:1`,
+        output: 'htlc',
+        valueSat: '700',
+        status: 'taken-by-peer',
+        spentByTxid: 'ee'.repeat(32),
+        spentAtHeight: 130,
+      },
+    ],
+    pendingSweepSat: '5000',
+    done: false,
+  });
+  assert.ok(!('onchain' in open!), 'none while the funding is unspent');
   assert.equal((await call('/v1/listchannels', {})).status, 405, 'a GET');
 });
 

@@ -138,6 +138,15 @@ export function channelJson(c: ChannelView): Record<string, unknown> {
     minimumDepth: c.minimumDepth,
     closingTxid: c.closingTxid,
     closedReason: c.closedReason ?? null,
+    ...(c.onchain
+      ? {
+          onchain: {
+            ...c.onchain,
+            outputs: c.onchain.outputs.map((o) => ({ ...o, valueSat: o.valueSat.toString() })),
+            pendingSweepSat: c.onchain.pendingSweepSat.toString(),
+          },
+        }
+      : {}),
   };
 }
 

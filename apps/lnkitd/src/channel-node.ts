@@ -27,6 +27,23 @@ export interface ChannelView {
   minimumDepth: number;
   closingTxid: string | null;
   closedReason?: string | undefined;
+  /** Once the funding is spent: the spend and each output this node takes (LnkitNode's ChannelOnchain). */
+  onchain?: {
+    kind: string;
+    spendTxid: string;
+    confirmedAtHeight: number;
+    outputs: {
+      id: string;
+      output: string;
+      valueSat: bigint;
+      status: string;
+      claimableAtHeight?: number;
+      spentByTxid?: string;
+      spentAtHeight?: number;
+    }[];
+    pendingSweepSat: bigint;
+    done: boolean;
+  };
 }
 
 /** One persisted node event: `seq` grows by one per event and is never reused. */

@@ -105,7 +105,10 @@ test('bad parameters are refused naming them; the node’s refusal keeps its wor
   assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', amountMsat: '-1' }, /"amountMsat"/), 0);
   assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 'has space' }, /"paymentId"/), 0);
   assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 7 }, /"paymentId"/), 0);
-  assert.equal(await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 'x'.repeat(65) }, /"paymentId"/), 0);
+  assert.equal(
+    await refused('/v1/pay', { bolt11: 'lnbcrt1ok', paymentId: 'x'.repeat(65) }, /"paymentId"/),
+    0,
+  );
   assert.equal(await refused('/v1/invoice', { amountMsat: '1e3' }, /"amountMsat"/), 0);
   assert.equal(await refused('/v1/invoice', { amountMsat: '1', expirySeconds: 0 }, /"expirySeconds"/), 0);
   assert.equal(await refused('/v1/invoice', { amountMsat: '1', description: 5 }, /"description"/), 0);

@@ -174,6 +174,7 @@ export interface ClaimableBalance {
   /** Outputs resolved on chain: by the holder's claims (`byHolder`) or by the counterparty. */
   claimed: {
     outputId: string;
+    output: PendingOutput['output'];
     spentByTxidHex: string;
     height: number;
     valueSat: bigint;
@@ -203,6 +204,7 @@ export function claimableBalance(monitor: ChannelMonitor, state: ResolutionState
     })),
     claimed: r.resolved.map((x) => ({
       outputId: x.id,
+      output: x.output.output,
       spentByTxidHex: x.spentByTxidHex,
       height: x.height,
       valueSat: x.output.valueSat,

@@ -11,6 +11,7 @@ import {
   ManagerError,
   peerFeatures,
 } from '@lnkit/manager';
+import type { ClaimableBalance } from '@lnkit/monitor';
 import { LNKIT_INIT_FEATURES } from '@lnkit/peer-net';
 import { feeForWeight, transactionWeight, WalletError } from '@lnkit/wallet';
 import { Features } from '@lnkit/wire';
@@ -117,8 +118,84 @@ export async function openChannel(
   return { channelId: opened.channelId, fundingTxid: opened.fundingTxid };
 }
 
-export async function listChannels(ctx: NodeContext): Promise<ChannelSummary[]> {
-  return ctx.get('channelManager').ref.listChannels();
+/**
+ * A closing or closed channel's state on chain (issue 16's listchannels): the transaction that
+ * spent the funding and its height, and each output this node takes — from which height it
+ * can be claimed, and whether our claim took it, the peer did, or it waits (for its height, or
+ * for an HTLC's preimage). From the ChainMonitor's claimable balances.
+ */
+export interface ChannelOnchain {
+  kind: string;
+  /** Display order. */
+  spendTxid: string;
+  confirmedAtHeight: number;
+  outputs: {
+    id: string;
+    output: string;
+    valueSat: bigint;
+    status: 'pending' | 'needs-preimage' | 'claimed' | 'taken-by-peer';
+    /** Pending ones: the first block that may include the claim. */
+    claimableAtHeight?: number;
+    /** Spent ones (display order) and where. */
+    spentByTxid?: string;
+    spentAtHeight?: number;
+  }[];
+  /** The pending outputs this node will sweep to its wallet (not those waiting for a preimage), in sat. */
+  pendingSweepSat: bigint;
+  /** Every output resolved and 6 blocks deep: nothing more happens on chain. */
+  done: boolean;
+}
+
+export type ChannelView = ChannelSummary & { onchain?: ChannelOnchain };
+
+function onchainOf(b: ClaimableBalance): ChannelOnchain {
+  return {
+    kind: b.kind,
+    spendTxid: b.commitmentTxidHex,
+    confirmedAtHeight: b.commitmentHeight,
+    outputs: [
+      ...b.claimed.map((c) => ({
+        id: c.outputId,
+        output: c.output,
+        valueSat: c.valueSat,
+        status: c.byHolder ? ('claimed' as const) : ('taken-by-peer' as const),
+        spentByTxid: c.spentByTxidHex,
+        spentAtHeight: c.height,
+      })),
+      ...b.pending.map((p) => ({
+        id: p.outputId,
+        output: p.output,
+        valueSat: p.valueSat,
+        status: p.needsPreimage ? ('needs-preimage' as const) : ('pending' as const),
+        claimableAtHeight: p.claimableAtHeight,
+      })),
+    ],
+    pendingSweepSat: sweepableSat(b),
+    done: b.doneAtHeight !== undefined,
+  };
+}
+
+const sweepableSat = (b: ClaimableBalance) =>
+  b.pending.filter((p) => !p.needsPreimage).reduce((sum, p) => sum + p.valueSat, 0n);
+
+/** The node's channels; a closing or closed one with its on-chain state once its funding is spent. */
+export async function listChannels(ctx: NodeContext): Promise<ChannelView[]> {
+  const channels = await ctx.get('channelManager').ref.listChannels();
+  const onchain = new Map(
+    (await ctx.get('chainMonitor').ref.claimableBalances()).map((b) => [b.channelIdHex, b]),
+  );
+  return channels.map((c) => {
+    const b = c.state === 'closing' || c.state === 'closed' ? onchain.get(c.channelId) : undefined;
+    return b ? { ...c, onchain: onchainOf(b) } : c;
+  });
+}
+
+/** What the closed channels' outputs still hold for this node's wallet, in sat (balance's pendingSweepSat). */
+export async function pendingSweepSat(ctx: NodeContext): Promise<bigint> {
+  return (await ctx.get('chainMonitor').ref.claimableBalances()).reduce(
+    (sum, b) => sum + sweepableSat(b),
+    0n,
+  );
 }
 
 export async function closeChannel(

@@ -103,6 +103,23 @@ test('a force close: the peer sweeps its to_remote at once and the closer its to
   const toRemoteVout = commitment.outs.findIndex((o) => o.value !== PUSH_SAT);
   const toLocalVout = commitment.outs.findIndex((o) => o.value === PUSH_SAT);
 
+  // listChannels: each side's on-chain state — the commitment, its height, the output it takes.
+  const onchainOf = async (n: LnkitNode) =>
+    (await n.listChannels()).find((c) => c.channelId === opened.channelId)?.onchain;
+  const bOnchain = await waitFor(() => onchainOf(nb), { what: "B's on-chain state", timeoutMs: WAIT_MS });
+  assert.deepEqual(
+    [bOnchain.kind, bOnchain.spendTxid, bOnchain.confirmedAtHeight, bOnchain.done],
+    ['holder-commitment', commitmentTxid, confirmedAt, false],
+  );
+  const bToLocal = bOnchain.outputs.find((o) => o.id === `${commitmentTxid}:${toLocalVout}`);
+  assert.deepEqual(
+    [bToLocal?.output, bToLocal?.valueSat, bToLocal?.status],
+    ['to_local', PUSH_SAT, 'pending'],
+  );
+  assert.ok((bToLocal?.claimableAtHeight ?? 0) > confirmedAt, 'B waits out its to_self_delay');
+  assert.equal(bOnchain.pendingSweepSat, PUSH_SAT);
+  assert.equal((await nb.balance()).onchain.pendingSweepSat, PUSH_SAT);
+
   // A's claim goes out at the commitment's block; the next block confirms it.
   await waitFor(async () => (await mempool()).length === 1, {
     what: "A's to_remote claim in the mempool",
@@ -123,6 +140,26 @@ test('a force close: the peer sweeps its to_remote at once and the closer its to
     CAPACITY_SAT - PUSH_SAT - commitmentFeeSat - aClaimFeeSat,
   );
   assert.ok(aClaimFeeSat > 0n && aClaimFeeSat < 10_000n, `A's claim fee ${aClaimFeeSat} sat`);
+  // A's to_remote: claimed, by that transaction at that height; nothing left for A to sweep.
+  const aOnchain = await waitFor(
+    async () => {
+      const o = await onchainOf(na);
+      return o?.outputs.some((x) => x.status === 'claimed') ? o : undefined;
+    },
+    { what: "A's claim in its on-chain state", timeoutMs: WAIT_MS },
+  );
+  assert.equal(aOnchain.kind, 'counterparty-commitment');
+  assert.deepEqual(aOnchain.outputs, [
+    {
+      id: `${commitmentTxid}:${toRemoteVout}`,
+      output: 'to_remote',
+      valueSat: commitment.outs[toRemoteVout]?.value,
+      status: 'claimed',
+      spentByTxid: aClaim.getId(),
+      spentAtHeight: confirmedAt + 1,
+    },
+  ]);
+  assert.equal((await na.balance()).onchain.pendingSweepSat, 0n);
 
   // B's to_local, after the to_self_delay A asked of B: blocks one by one, each seen by B before
   // the next (bcoin would refuse the sweep before its CSV), until one holds B's sweep.
@@ -151,4 +188,15 @@ test('a force close: the peer sweeps its to_remote at once and the closer its to
     timeoutMs: WAIT_MS,
   });
   assert.ok(bClaimFeeSat > 0n && bClaimFeeSat < 10_000n, `B's claim fee ${bClaimFeeSat} sat`);
+  assert.equal(bToLocal?.claimableAtHeight, confirmedAt + sequence, 'the height listChannels said');
+  const bAfter = await waitFor(
+    async () => {
+      const o = await onchainOf(nb);
+      return o?.outputs.every((x) => x.status === 'claimed') ? o : undefined;
+    },
+    { what: "B's sweep in its on-chain state", timeoutMs: WAIT_MS },
+  );
+  assert.equal(bAfter.outputs[0]?.spentByTxid, bClaim.getId());
+  assert.equal(bAfter.pendingSweepSat, 0n);
+  assert.equal((await nb.balance()).onchain.pendingSweepSat, 0n);
 });

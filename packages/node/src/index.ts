@@ -1,5 +1,11 @@
 export { NodeBuilder } from './builder.ts';
-export type { ClosedChannel, OpenChannelOptions, OpenedChannel } from './channel-api.ts';
+export type {
+  ChannelOnchain,
+  ChannelView,
+  ClosedChannel,
+  OpenChannelOptions,
+  OpenedChannel,
+} from './channel-api.ts';
 export { describeReason } from './channel-events.ts';
 export { type ChainRpcConfig, DEFAULT_PEER_LIMITS, type NodeConfig, type PeerLimitName } from './config.ts';
 export type { NodeRouter, PeerMessageHandler, RouterFactory } from './context.ts';

@@ -7,12 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
 import type { Route } from '@lnkit/gossip';
-import type { ChannelSummary } from '@lnkit/manager';
 import type { PeerInfo, PeerNetStats } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
 import type { Observable } from 'rxjs';
 import {
+  type ChannelView,
   type ClosedChannel,
   closeChannel,
   lightningBalanceMsat,
@@ -20,6 +20,7 @@ import {
   type OpenChannelOptions,
   type OpenedChannel,
   openChannel,
+  pendingSweepSat,
 } from './channel-api.ts';
 import { type NodeComponent, stopComponents } from './component.ts';
 import type { NodeConfig } from './config.ts';
@@ -90,6 +91,8 @@ export interface NodeBalance {
     confirmedSat: bigint;
     /** Outputs of transactions not in a block yet: payments seen unconfirmed, our own change. */
     unconfirmedSat: bigint;
+    /** Closed channels' outputs still to be swept into the wallet (listChannels' `onchain` says which). */
+    pendingSweepSat: bigint;
   };
   lightning: {
     /** Our side of every channel not closed (opening ones included), in msat. */
@@ -198,7 +201,10 @@ export class LnkitNode {
     this.assertRunning();
     const { confirmedSat, unconfirmedSat } = this.ctx.get('wallet').balance();
     const localMsat = await lightningBalanceMsat(this.ctx);
-    return { onchain: { confirmedSat, unconfirmedSat }, lightning: { localMsat } };
+    return {
+      onchain: { confirmedSat, unconfirmedSat, pendingSweepSat: await pendingSweepSat(this.ctx) },
+      lightning: { localMsat },
+    };
   }
 
   /**
@@ -216,7 +222,7 @@ export class LnkitNode {
   }
 
   /** Every channel the manager holds, and those closed since the node started. */
-  listChannels(): Promise<ChannelSummary[]> {
+  listChannels(): Promise<ChannelView[]> {
     this.assertRunning();
     return listNodeChannels(this.ctx);
   }
