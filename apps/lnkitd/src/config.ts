@@ -10,7 +10,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_FORWARD_POLICY, DEFAULT_PEER_LIMITS, MIN_CLTV_EXPIRY_DELTA } from '@lnkit/node';
+import {
+  DEFAULT_FORWARD_POLICY,
+  DEFAULT_PEER_FORWARD_LIMITS,
+  DEFAULT_PEER_LIMITS,
+  MIN_CLTV_EXPIRY_DELTA,
+} from '@lnkit/node';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '@lnkit/runtime';
 import { type ApiLimits, DEFAULT_API_LIMITS } from './api.ts';
 import { ConfigError } from './errors.ts';
@@ -51,6 +56,8 @@ export interface DaemonConfig {
   peerLimits: PeerLimits;
   /** Our relay policy for forwards, every channel (NodeConfig.forwardPolicy). */
   forwardPolicy: { feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number };
+  /** What one upstream peer may have us forward (NodeConfig.forwardPeerLimits). */
+  forwardPeerLimits: { maxInFlight: number; perSecond: number };
   placement: 'worker' | 'in-process';
   /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
   worldWritableDataDir: boolean;
@@ -158,6 +165,19 @@ const OPTION_LIST = [
     'cltv-delta',
     {
       description: `blocks between a forward's incoming and outgoing expiry (default ${DEFAULT_FORWARD_POLICY.cltvExpiryDelta}, LDK's)`,
+    },
+  ],
+  [
+    'max-forwards-in-flight-per-peer',
+    {
+      description: `HTLCs one upstream peer may have this node forward at once (default ${DEFAULT_PEER_FORWARD_LIMITS.maxInFlight})`,
+    },
+  ],
+  [
+    'max-forwards-per-second-per-peer',
+    {
+      description:
+        'forwards a second one upstream peer may start, in bursts of 10 s worth (default 0: no limit)',
     },
   ],
   ['placement', { description: 'worker (default) or in-process: where the actors run' }],
@@ -409,6 +429,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     feeProportionalMillionths: int('fee-ppm', F.feeProportionalMillionths, 0, 0xffff_ffff),
     cltvExpiryDelta: int('cltv-delta', F.cltvExpiryDelta, MIN_CLTV_EXPIRY_DELTA, 0xffff),
   };
+  const forwardPeerLimits = {
+    maxInFlight: int(
+      'max-forwards-in-flight-per-peer',
+      DEFAULT_PEER_FORWARD_LIMITS.maxInFlight,
+      1,
+      1_000_000,
+    ),
+    perSecond: int('max-forwards-per-second-per-peer', DEFAULT_PEER_FORWARD_LIMITS.perSecond, 0, 1_000_000),
+  };
   const listen = v('listen');
   return {
     dataDir,
@@ -427,6 +456,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     log,
     peerLimits,
     forwardPolicy,
+    forwardPeerLimits,
     placement,
     worldWritableDataDir,
   };

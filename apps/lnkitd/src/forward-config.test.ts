@@ -42,3 +42,20 @@ test('a policy outside BOLT 7’s fields is refused naming the option', () => {
       `${flag} ${value}`,
     );
 });
+
+test('per-peer forward limits: 483 in flight and no rate limit by default, each set by flag; a bad one named', () => {
+  const d = join(dir, 'limits');
+  mkdirSync(d);
+  assert.deepEqual(loadConfig(['--datadir', d], {}).forwardPeerLimits, { maxInFlight: 483, perSecond: 0 });
+  const c = loadConfig(
+    ['--datadir', d, '--max-forwards-in-flight-per-peer', '50', '--max-forwards-per-second-per-peer', '20'],
+    {},
+  );
+  assert.deepEqual(c.forwardPeerLimits, { maxInFlight: 50, perSecond: 20 });
+  for (const name of ['max-forwards-in-flight-per-peer', 'max-forwards-per-second-per-peer'])
+    assert.match(usage(), new RegExp(`--${name} `));
+  assert.throws(
+    () => loadConfig(['--datadir', d, '--max-forwards-in-flight-per-peer', '0'], {}),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('--max-forwards-in-flight-per-peer'),
+  );
+});

@@ -203,6 +203,7 @@ async function main(): Promise<void> {
       logLevel: cfg.logLevel,
       peerLimits: cfg.peerLimits,
       forwardPolicy: cfg.forwardPolicy,
+      forwardPeerLimits: cfg.forwardPeerLimits,
     })
       .withLogger(log)
       .build();

@@ -38,6 +38,7 @@ import { acceptChannel, openChannel } from './establish.ts';
 import { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 import { Forwarder } from './forward/forwarder.ts';
+import type { PeerForwardLimits } from './forward/peer-limits.ts';
 import type { ForwardPolicy } from './forward/policy.ts';
 import type { ForwardsStore } from './forward/store.ts';
 import type { FundingWallet } from './funding-wallet.ts';
@@ -91,6 +92,8 @@ export interface ChannelManagerOptions {
   forwardsStore?: ForwardsStore | undefined;
   /** Our relay policy for every channel (forward/policy.ts); LDK 0.1.0's defaults otherwise. */
   forwardPolicy?: ForwardPolicy | undefined;
+  /** What one upstream peer may have us forward at once and per second (forward/peer-limits.ts). */
+  forwardPeerLimits?: PeerForwardLimits | undefined;
   /**
    * Where events are made durable (guide step 16; the node's event log). Each event of a
    * channel's step is issued here before that step's snapshot is written, so a crash never
@@ -257,6 +260,7 @@ export class ChannelManager {
       signWithNodeKey: options.keys.signWithNodeKey?.bind(options.keys),
       store: options.forwardsStore,
       policy: options.forwardPolicy,
+      peerLimits: options.forwardPeerLimits,
       logger: options.logger.child({ component: 'forwards' }),
       channels: {
         byShortChannelId: (scid) => stateOf(this.#directory.byShortChannelId(scid)),

@@ -76,6 +76,11 @@ export {
   type RouteOutcome,
 } from './forward/forwarder.ts';
 export {
+  DEFAULT_PEER_FORWARD_LIMITS,
+  type PeerForwardLimits,
+  peerLimitsProblem,
+} from './forward/peer-limits.ts';
+export {
   DEFAULT_FORWARD_POLICY,
   type ForwardPolicy,
   forwardFeeMsat,

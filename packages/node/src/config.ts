@@ -1,5 +1,5 @@
 import type { RpcAuth } from '@lnkit/chain-sync';
-import type { ForwardPolicy } from '@lnkit/manager';
+import type { ForwardPolicy, PeerForwardLimits } from '@lnkit/manager';
 import { DEFAULT_INBOUND_LIMITS, DEFAULT_MAX_QUEUE_BYTES, type PeerManagerOptions } from '@lnkit/peer-net';
 import type { Placement } from '@lnkit/runtime';
 import type { Network } from './network.ts';
@@ -48,6 +48,12 @@ export interface NodeConfig {
    * 0 ppm, cltv_expiry_delta 72, htlc_minimum_msat 1).
    */
   forwardPolicy?: Partial<ForwardPolicy>;
+  /**
+   * What one upstream peer may have this node forward (a defence against channel jamming):
+   * `maxInFlight` HTLCs at once over all its channels (default 483), `perSecond` on average
+   * (default 0: no rate limit) in bursts of `burst`. Beyond either: temporary_channel_failure.
+   */
+  forwardPeerLimits?: Partial<PeerForwardLimits>;
   /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
   storageRetry?: StorageRetryOptions;
   peerTimers?: {

@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_FORWARD_POLICY,
+  DEFAULT_PEER_FORWARD_LIMITS,
   type ForwardPolicy,
   type ForwardView,
   MIN_CLTV_EXPIRY_DELTA,
@@ -16,6 +17,7 @@ import { NodeError } from './errors.ts';
 
 export {
   DEFAULT_FORWARD_POLICY,
+  DEFAULT_PEER_FORWARD_LIMITS,
   type ForwardPolicy,
   type ForwardView,
   MIN_CLTV_EXPIRY_DELTA,

@@ -22,6 +22,7 @@ export type { NodeEvent } from './events.ts';
 export { type NodeFault, type NodeFaultKind, NodeFaults } from './faults.ts';
 export {
   DEFAULT_FORWARD_POLICY,
+  DEFAULT_PEER_FORWARD_LIMITS,
   type ForwardPolicy,
   type ForwardView,
   MIN_CLTV_EXPIRY_DELTA,

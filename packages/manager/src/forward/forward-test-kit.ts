@@ -14,7 +14,7 @@ import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
 import { parseShortChannelId } from '@lnkit/wire';
 import { type Observable, Subject } from 'rxjs';
-import { ChannelManager } from '../channel-manager.ts';
+import { ChannelManager, type ChannelManagerOptions } from '../channel-manager.ts';
 import type { ChannelSummary } from '../channel-summary.ts';
 import { MANAGER_INIT_FEATURES } from '../features.ts';
 import { FakeWallet, testManagerOptions } from '../manager-test-kit.ts';
@@ -36,6 +36,17 @@ export class HubLink implements PeerLink {
   readonly sent: { to: string; type: number }[] = [];
   /** Called as each message is sent (before it is delivered). */
   onSend?: (to: string, type: number) => void;
+  /** While set and true for a message, it is kept in `held` (this end gone silent), not delivered. */
+  hold?: ((to: string, type: number) => boolean) | undefined;
+  readonly held: { to: string; raw: Uint8Array }[] = [];
+  /** Stops holding and delivers what was held, in order. */
+  release(): void {
+    this.hold = undefined;
+    for (const { to, raw } of this.held.splice(0)) {
+      const other = this.peers.get(to);
+      if (other) setImmediate(() => other.messages.next({ nodeId: this.nodeId, raw }));
+    }
+  }
   constructor(readonly nodeId: string) {}
   async send(nodeId: string, raw: Uint8Array): Promise<void> {
     const other = this.peers.get(nodeId);
@@ -43,6 +54,10 @@ export class HubLink implements PeerLink {
     const type = Buffer.from(raw).readUInt16BE(0);
     this.sent.push({ to: nodeId, type });
     this.onSend?.(nodeId, type);
+    if (this.hold?.(nodeId, type)) {
+      this.held.push({ to: nodeId, raw });
+      return;
+    }
     // Lost if the connection drops before it arrives, as on a socket.
     setImmediate(() => {
       if (other.peers.get(this.nodeId) === this) other.messages.next({ nodeId: this.nodeId, raw });
@@ -103,6 +118,7 @@ export async function lineNode(
   cleanups: (() => Promise<void>)[],
   wrapForwardsStore?: (s: LmdbForwardsStore) => LmdbForwardsStore,
   from?: { seed: Uint8Array; dir: string },
+  overrides: Partial<ChannelManagerOptions> = {},
 ): Promise<LineNode> {
   const seed = from?.seed ?? randomBytes(32);
   const keys = new KeysManager(seed);
@@ -127,6 +143,7 @@ export async function lineNode(
     monitors: () => monitors.readMonitors({ hashHex: BLOCK_HASH(500), height: 500 }),
     shutdownScript: () => Uint8Array.from([0x00, 0x14, ...randomBytes(20)]),
     forwardsStore: wrapForwardsStore ? wrapForwardsStore(forwardsStore) : forwardsStore,
+    ...overrides,
   });
   const payments: PaymentEvent[] = [];
   const forwards: ForwardEvent[] = [];

@@ -16,6 +16,7 @@ import { KeysManager } from '@lnkit/keys';
 import { parseFailureChannelUpdate, type RouteHop } from '@lnkit/onion';
 import { createRootLogger } from '@lnkit/runtime';
 import { waitFor } from '@lnkit/test-support';
+import type { ChannelManagerOptions } from '../channel-manager.ts';
 import {
   channelWith,
   connectLinks,
@@ -52,22 +53,28 @@ interface Line {
   failPairings: { on: boolean };
 }
 
-async function line(): Promise<Line> {
+async function line(bOverrides: Partial<ChannelManagerOptions> = {}): Promise<Line> {
   const bSaves: Line['bSaves'] = [];
   const failPairings = { on: false };
   let b!: LineNode;
   let cId = '';
   const a = await lineNode(logger, cleanups);
-  b = await lineNode(logger, cleanups, (store) => {
-    const save = store.save.bind(store);
-    store.save = (r) => {
-      if (failPairings.on && r.status === 'offered')
-        return Promise.reject(new Error('the disk refused the write'));
-      bSaves.push({ record: { ...r }, addsToC: b.link.sentTo(cId, 128) });
-      return save(r);
-    };
-    return store;
-  });
+  b = await lineNode(
+    logger,
+    cleanups,
+    (store) => {
+      const save = store.save.bind(store);
+      store.save = (r) => {
+        if (failPairings.on && r.status === 'offered')
+          return Promise.reject(new Error('the disk refused the write'));
+        bSaves.push({ record: { ...r }, addsToC: b.link.sentTo(cId, 128) });
+        return save(r);
+      };
+      return store;
+    },
+    undefined,
+    bOverrides,
+  );
   const c = await lineNode(logger, cleanups);
   cId = c.nodeId;
   await openLine(
@@ -461,4 +468,34 @@ test('B stops as C’s failure is on its way: restarted, B wraps it with the sha
     b2.manager.forwards.listForwards().map((f) => [f.status, f.failure]),
     [['failed', 'downstream']],
   );
+});
+
+test('per-peer limits: with A’s one forward allowed in flight at B held at C, A’s next is failed at once with temporary_channel_failure from B; once the first ends, the next goes', async () => {
+  const l = await line({ forwardPeerLimits: { maxInFlight: 1, perSecond: 0 } });
+  const { a, b, c } = l;
+  const amount = 2_000_000n;
+  // C takes B's HTLC and answers nothing: the forward stays in flight at B.
+  c.link.hold = () => true;
+  const first = await invoiceOf(c, amount);
+  const firstOutcome = a.manager.forwards.sendToRoute(route(l, amount), first.paymentHash, first.recipient);
+  await waitFor(() => b.link.sentTo(c.nodeId, 132) === 1 || undefined, {
+    what: 'B’s HTLC and commitment to C',
+  });
+
+  const second = await invoiceOf(c, amount);
+  const refused = await a.manager.forwards.sendToRoute(
+    route(l, amount),
+    second.paymentHash,
+    second.recipient,
+  );
+  assert.equal(refused.status, 'failed');
+  assert.equal(refused.failure?.name, 'temporary_channel_failure');
+  assert.equal(refused.failure?.hopIndex, 0, 'B’s own failure');
+  assert.equal(b.link.sentTo(c.nodeId, 128), 1, 'nothing more offered to C');
+
+  c.link.release();
+  assert.equal((await firstOutcome).status, 'succeeded');
+  const third = await invoiceOf(c, amount);
+  const outcome = await a.manager.forwards.sendToRoute(route(l, amount), third.paymentHash, third.recipient);
+  assert.equal(outcome.status, 'succeeded', inspect(outcome.failure));
 });

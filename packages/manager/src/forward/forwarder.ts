@@ -45,6 +45,7 @@ import { ManagerError } from '../errors.ts';
 import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
 import { type NodeKeySigner, signedChannelUpdate } from './channel-update.ts';
 import { decideForward, type OutgoingChannelView, scidText, withChannelUpdate } from './decide.ts';
+import { DEFAULT_PEER_FORWARD_LIMITS, ForwardRateLimiter, type PeerForwardLimits } from './peer-limits.ts';
 import {
   DEFAULT_FORWARD_POLICY,
   effectivePolicy,
@@ -85,6 +86,8 @@ export interface ForwarderOptions {
   store?: ForwardsStore | undefined;
   /** Our policy for every channel that has none of its own (setPolicy); LDK's defaults otherwise. */
   policy?: ForwardPolicy | undefined;
+  /** What one upstream peer may have us forward (peer-limits.ts); DEFAULT_PEER_FORWARD_LIMITS otherwise. */
+  peerLimits?: PeerForwardLimits | undefined;
   logger: Logger;
   now?: () => number;
 }
@@ -168,6 +171,9 @@ export class Forwarder {
   #defaultPolicy: ForwardPolicy;
   /** Signed channel_updates by `<scid>:<policy>`: one signature per channel and policy. */
   readonly #updates = new Map<string, Promise<Uint8Array>>();
+  /** The forwards each upstream peer has in flight (upstream htlc keys; pruned as they end), made at first use. */
+  #peerForwards: Map<string, Set<string>> | undefined;
+  readonly #limiter: ForwardRateLimiter;
   /** Fulfils and fails refused while the upstream peer was away, by channel, to give again once connected. */
   readonly #waiting = new Map<number, ChannelInput[]>();
 
@@ -176,6 +182,7 @@ export class Forwarder {
   constructor(o: ForwarderOptions) {
     this.#o = o;
     this.#store = o.store ?? new MemoryForwardsStore();
+    this.#limiter = new ForwardRateLimiter(o.peerLimits ?? DEFAULT_PEER_FORWARD_LIMITS);
     this.#set = this.#store.loadPolicies?.() ?? new Map();
     this.#defaultPolicy = { ...(o.policy ?? DEFAULT_FORWARD_POLICY), ...this.#set.get('all') };
     for (const [id, p] of this.#set)
@@ -357,6 +364,23 @@ export class Forwarder {
       return;
     }
     if (!out) return;
+    const peer = inState.counterpartyNodeId;
+    const over = this.#overPeerLimit(peer, htlcKey(inChannelId, e.id));
+    if (over) {
+      // BOLT 4 temporary_channel_failure: the peer may try again later, or another route.
+      log.info({ peer, why: over, htlc: `${e.id}` }, 'a forward refused: over the peer limit');
+      const update = await this.#channelUpdate(
+        out.state,
+        scid as bigint,
+        view?.policy ?? this.#defaultPolicy,
+      );
+      await this.#failLocally(channel, record, peeled, e.onionRoutingPacket, {
+        name: 'temporary_channel_failure',
+        channelUpdate: update,
+      });
+      return;
+    }
+    this.#forwardsOf(peer).add(htlcKey(inChannelId, e.id));
     const refused = await this.#o.channels
       .offer(
         out.id,
@@ -397,6 +421,40 @@ export class Forwarder {
       return;
     }
     await this.#o.channels.command(out.id, { kind: 'commit' });
+  }
+
+  /** Why the forward `key` from `peer` is over its limits (peer-limits.ts), or undefined. */
+  #overPeerLimit(peer: string, key: string): string | undefined {
+    const limits = this.#limiter.limits;
+    const inFlight = this.#forwardsOf(peer);
+    // Those that ended leave the count; this one is not counted against itself.
+    for (const k of inFlight) if (k === key || this.#byIn.get(k)?.status !== 'offered') inFlight.delete(k);
+    if (inFlight.size >= limits.maxInFlight)
+      return `${inFlight.size} forwards of this peer in flight, the limit is ${limits.maxInFlight}`;
+    if (!this.#limiter.take(peer, this.#o.now?.() ?? Date.now()))
+      return `more than ${limits.perSecond} forwards a second from this peer`;
+    return undefined;
+  }
+
+  /** The set of `peer`'s forwards in flight; the first call counts those the books hold (a restart's). */
+  #forwardsOf(peer: string): Set<string> {
+    if (!this.#peerForwards) {
+      this.#peerForwards = new Map();
+      for (const [key, r] of this.#byIn) {
+        if (r.status !== 'offered') continue;
+        const p = this.#o.channels.byChannelId(r.inChannelId)?.state.counterpartyNodeId;
+        if (!p) continue;
+        const set = this.#peerForwards.get(p) ?? new Set<string>();
+        set.add(key);
+        this.#peerForwards.set(p, set);
+      }
+    }
+    let set = this.#peerForwards.get(peer);
+    if (!set) {
+      set = new Set();
+      this.#peerForwards.set(peer, set);
+    }
+    return set;
   }
 
   async #failLocally(

@@ -36,11 +36,13 @@ import {
   type ChannelSnapshotStore,
   channelManagerActor,
   DEFAULT_FORWARD_POLICY,
+  DEFAULT_PEER_FORWARD_LIMITS,
   LmdbChannelSnapshotStore,
   LmdbForwardsStore,
   LmdbPaymentsStore,
   MANAGER_INIT_FEATURES,
   type MonitorPersister,
+  peerLimitsProblem,
 } from '@lnkit/manager';
 import { spawnLocal } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
@@ -64,6 +66,8 @@ export function channelManagerStep(): NodeComponent {
     step: 9,
     name: 'channel manager',
     async start(ctx) {
+      const limitsProblem = peerLimitsProblem(ctx.config.forwardPeerLimits ?? {});
+      if (limitsProblem) throw new NodeError('invalid-config', `forwardPeerLimits: ${limitsProblem}`);
       const nodeId = ctx.get('nodeId');
       if (!ctx.supplied.signerProvider) pool = await signerPool(ctx.config.dataDir, nodeId);
       const keys: ChannelKeysSource = ctx.supplied.signerProvider ?? (pool as ChannelKeysSource);
@@ -111,6 +115,7 @@ export function channelManagerStep(): NodeComponent {
           // Forwards (the upstream ↔ downstream pairing, durable before the downstream HTLC leaves).
           forwardsStore: new LmdbForwardsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
           forwardPolicy: { ...DEFAULT_FORWARD_POLICY, ...ctx.config.forwardPolicy },
+          forwardPeerLimits: { ...DEFAULT_PEER_FORWARD_LIMITS, ...ctx.config.forwardPeerLimits },
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),
           // The snapshot, the event log and the default MonitorStore are one lmdb Store, which
