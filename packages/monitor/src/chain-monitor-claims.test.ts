@@ -116,6 +116,8 @@ class Node {
 
   /** Wallet coins for anchors HTLC transactions' fees: those not spent by what was broadcast. */
   feeCoins: FeeInput[] = [];
+  /** The ChainMonitor's archiveAfterBlocks (its default when unset). */
+  archiveAfterBlocks: number | undefined;
 
   constructor(readonly fx: ChannelFixture) {
     dirs.push(this.dir);
@@ -129,6 +131,7 @@ class Node {
     this.cm = new ChainMonitor({
       persister,
       bestBlock,
+      ...(this.archiveAfterBlocks !== undefined ? { archiveAfterBlocks: this.archiveAfterBlocks } : {}),
       broadcaster: this.broadcaster,
       feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
       destinationScript: async () => this.destination,
@@ -329,6 +332,29 @@ test('our commitment through the ChainMonitor: HTLC-success and HTLC-timeout, to
   const done = node.cm.claimableBalances()[0];
   assert.equal(done?.pending.length, 0);
   assert.ok(done?.doneAtHeight !== undefined);
+
+  // Done, then archiveAfterBlocks later archived: out of what the store reads at start and no
+  // longer watched, but kept whole in the archive; a restart does not bring it back.
+  await node.stop();
+  node.archiveAfterBlocks = 3;
+  await node.start(node.cm.bestBlock);
+  const doneAt = done.doneAtHeight;
+  await chain.mine(Math.max(0, doneAt + 2 - (await chain.height())));
+  await node.sync();
+  assert.equal(node.cm.monitors().length, 1, 'still watched 2 blocks after done');
+  await node.mine();
+  assert.deepEqual(
+    node.events.filter((e) => e.type === 'MonitorArchived').map((e) => (e as { height: number }).height),
+    [doneAt + 3],
+  );
+  assert.equal(node.cm.monitors().length, 0);
+  assert.deepEqual(node.cm.claimableBalances(), []);
+  const persister = new MonitorStore(node.store);
+  assert.deepEqual(await persister.readAll(), []);
+  assert.equal(persister.archived(monitor.fundingKey)?.resolution?.doneAtHeight, doneAt);
+  await node.stop();
+  await node.start(node.cm.bestBlock);
+  assert.equal(node.cm.monitors().length, 0, 'not read at the restart');
   await node.stop();
 });
 

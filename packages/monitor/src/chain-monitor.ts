@@ -36,6 +36,12 @@ export interface ChainMonitorOptions extends EnforcementOptions {
    * restart replays few blocks to it (default 144, about a day).
    */
   chainPersistIntervalBlocks?: number;
+  /**
+   * A closed channel's monitor whose resolution is done (every output resolved, 6 deep) is
+   * archived this many blocks after (default 4032, four weeks, as LDK): no longer watched nor
+   * read at start, which otherwise grow with every channel the node ever closed.
+   */
+  archiveAfterBlocks?: number;
 }
 
 type HeaderRef = Pick<BlockHeaderData, 'hashHex' | 'prevHashHex'>;
@@ -58,6 +64,7 @@ export class ChainMonitor {
   readonly #persister: MonitorPersister;
   readonly #log: Logger | undefined;
   readonly #interval: number;
+  readonly #archiveAfter: number;
   readonly #watched = new Map<FundingKey, Watched>();
   readonly #byChannelId = new Map<string, FundingKey>();
   /** Funding outpoints in internal-order hex with the vout: what a block's inputs are looked up by. */
@@ -76,6 +83,7 @@ export class ChainMonitor {
     this.#claims = new Claimer(options, options.logger, (e) => this.#events.next(e));
     this.#log = options.logger;
     this.#interval = options.chainPersistIntervalBlocks ?? 144;
+    this.#archiveAfter = options.archiveAfterBlocks ?? 4032;
     this.#bestBlock = { ...options.bestBlock };
     this.#completions = options.persister.completions$?.subscribe((c) => {
       void this.#serial(async () => this.#completed(c));
@@ -201,7 +209,32 @@ export class ChainMonitor {
         if (fresh && w.monitor.resolution && !w.dirty) this.#claims.claim(w.monitor);
       }
       if (height > this.#bestBlock.height) this.#bestBlock = { hashHex: header.hashHex, height };
+      await this.#archiveDone(height);
     });
+  }
+
+  /** The monitors done on chain `archiveAfterBlocks` ago leave: archived by the persister, then unwatched. */
+  async #archiveDone(height: number): Promise<void> {
+    const archive = this.#persister.archivePersistedChannel?.bind(this.#persister);
+    if (!archive) return;
+    for (const w of [...this.#watched.values()]) {
+      const done = w.monitor.resolution?.doneAtHeight;
+      if (done === undefined || height < done + this.#archiveAfter || w.pending.length > 0) continue;
+      const status = await archive(w.monitor);
+      if (!isCompleted(status)) {
+        this.#log?.warn(
+          { channel: w.monitor.fundingKey, status },
+          'a done monitor could not be archived; tried again next block',
+        );
+        continue;
+      }
+      const { fundingKey, channel } = w.monitor;
+      this.#watched.delete(fundingKey);
+      this.#byChannelId.delete(hex(channel.channelId));
+      this.#byOutpoint.delete(`${hex(channel.fundingOutpoint.txid)}:${channel.fundingOutpoint.vout}`);
+      this.#log?.info({ channel: fundingKey, doneAt: done, height }, 'a closed channel’s monitor archived');
+      this.#events.next({ type: 'MonitorArchived', fundingKey, channelId: channel.channelId, height });
+    }
   }
 
   /** Block `height` disconnected (a reorg): every monitor steps back; a recent funding spend in it is undone. */

@@ -57,7 +57,13 @@ export {
   revocationSecret,
   signerStateOf,
 } from './monitor.ts';
-export { MONITORS_DB, type MonitorKv, MonitorStore, type MonitorStoreOptions } from './monitor-store.ts';
+export {
+  ARCHIVED_MONITORS_DB,
+  MONITORS_DB,
+  type MonitorKv,
+  MonitorStore,
+  type MonitorStoreOptions,
+} from './monitor-store.ts';
 export { type DescribedOutput, describeCommitmentOutputs, type OutputKind } from './outputs.ts';
 export type { MonitorPersister, PersistCompletion } from './persister.ts';
 export {

@@ -30,6 +30,8 @@ import { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate 
 import type { ChannelMonitor, ChannelMonitorUpdate, FundingKey } from './types.ts';
 
 export const MONITORS_DB = 'monitors';
+/** Archived monitors (archivePersistedChannel): `fundingKey` → the whole monitor, never read at start. */
+export const ARCHIVED_MONITORS_DB = 'archived-monitors';
 
 /** What the MonitorStore needs of a Store: a binary named database and atomic transactions. */
 export type MonitorKv = Pick<Store, 'db' | 'transaction'>;
@@ -118,6 +120,29 @@ export class MonitorStore implements MonitorPersister {
     });
     if (isCompleted(status)) this.#logs.set(monitor.fundingKey, { ids: [], bytes: 0 });
     return status;
+  }
+
+  /** The whole monitor into the archive and its records out of `monitors`, in one transaction. */
+  async archivePersistedChannel(monitor: ChannelMonitor): Promise<PersistStatus> {
+    const { fundingKey } = monitor;
+    const keys = this.#db
+      .entries({ start: keyOf(fundingKey, 0n), end: [fundingKey, Number.MAX_SAFE_INTEGER] })
+      .map((e) => e.key);
+    const status = await persistWith(() => {
+      const bytes = encodeMonitor(monitor);
+      return this.#kv.transaction((t) => {
+        t.put(ARCHIVED_MONITORS_DB, fundingKey, bytes);
+        for (const key of keys) t.remove(MONITORS_DB, key as MonitorKey);
+      });
+    });
+    if (isCompleted(status)) this.#logs.delete(fundingKey);
+    return status;
+  }
+
+  /** An archived monitor, for the record (undefined if none). */
+  archived(fundingKey: FundingKey): ChannelMonitor | undefined {
+    const bytes = this.#kv.db(ARCHIVED_MONITORS_DB).get(fundingKey);
+    return bytes ? decodeMonitor(bytes) : undefined;
   }
 
   #log(monitor: ChannelMonitor): LogState {

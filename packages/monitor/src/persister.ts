@@ -31,6 +31,12 @@ export interface MonitorPersister {
   updatePersistedChannel(monitor: ChannelMonitor, update?: ChannelMonitorUpdate): Promise<PersistStatus>;
   /** Every persisted monitor (guide step 8), each at its latest update. */
   readAll(): Promise<ChannelMonitor[]>;
+  /**
+   * A closed channel's monitor with nothing left to do on chain (LDK's
+   * archive_persisted_channel): move it out of what `readAll` reads, keeping it somewhere for
+   * the record. Without it, such monitors stay and are read at every start.
+   */
+  archivePersistedChannel?(monitor: ChannelMonitor): Promise<PersistStatus>;
   /** For a persister that answers `in-progress`: its completions, in order. */
   readonly completions$?: Observable<PersistCompletion>;
 }

@@ -309,5 +309,7 @@ export type MonitorEvent =
   | (ChannelEvent & { type: 'MonitorUpdateCompleted'; updateId: bigint })
   /** A persist failed: the channel must stop, and the node says why. */
   | (ChannelEvent & { type: 'MonitorUpdateFailed'; updateId: bigint; reason: string })
+  /** A closed channel's monitor, done on chain long enough, archived: no longer watched. */
+  | (ChannelEvent & { type: 'MonitorArchived'; height: number })
   /** Claims broadcast and confirmed, preimages learnt on chain, a resolution done (claim-tracker.ts). */
   | ClaimEvent;
