@@ -3,6 +3,7 @@
  * API (openChannel, listChannels, closeChannel, events), declared here as the daemon reads it so
  * that its tests can hand it a node of their own.
  */
+import type { ChannelOnchain } from '@lnkit/node';
 
 export interface OpenChannelOptions {
   pushMsat?: bigint;
@@ -27,23 +28,8 @@ export interface ChannelView {
   minimumDepth: number;
   closingTxid: string | null;
   closedReason?: string | undefined;
-  /** Once the funding is spent: the spend and each output this node takes (LnkitNode's ChannelOnchain). */
-  onchain?: {
-    kind: string;
-    spendTxid: string;
-    confirmedAtHeight: number;
-    outputs: {
-      id: string;
-      output: string;
-      valueSat: bigint;
-      status: string;
-      claimableAtHeight?: number;
-      spentByTxid?: string;
-      spentAtHeight?: number;
-    }[];
-    pendingSweepSat: bigint;
-    done: boolean;
-  };
+  /** Once the funding is spent: the spend and each output this node takes. */
+  onchain?: ChannelOnchain;
 }
 
 /** One persisted node event: `seq` grows by one per event and is never reused. */

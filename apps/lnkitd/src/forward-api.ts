@@ -5,7 +5,7 @@
  * status}]}`, with the payment hash, when it was created and a failure's name besides).
  * Amounts are strings of decimal digits; times are seconds since 1970 (null: not resolved yet).
  */
-import { MIN_CLTV_EXPIRY_DELTA } from '@lnkit/node';
+import { type ForwardPolicy, MIN_CLTV_EXPIRY_DELTA } from '@lnkit/node';
 import { type ApiErrorOf, refusal } from './channel-api.ts';
 
 export interface ForwardRow {
@@ -22,29 +22,12 @@ export interface ForwardRow {
 }
 
 /** A channel's relay policy as setfees answers it. */
-export interface FeesRow {
-  channel: string;
-  feeBaseMsat: number;
-  feeProportionalMillionths: number;
-  cltvExpiryDelta: number;
-  htlcMinimumMsat: bigint;
-  htlcMaximumMsat: bigint;
-  enabled: boolean;
-}
+export type FeesRow = { channel: string } & ForwardPolicy;
 
 /** What the daemon uses of the node for forwards (LnkitNode.forwardingHistory, setFees). */
 export interface ForwardNode {
   forwardingHistory(opts?: { since?: number }): Promise<{ forwards: ForwardRow[] }>;
-  setFees(
-    channel: string,
-    change: {
-      feeBaseMsat?: number;
-      feeProportionalMillionths?: number;
-      cltvExpiryDelta?: number;
-      htlcMinimumMsat?: bigint;
-      htlcMaximumMsat?: bigint;
-    },
-  ): Promise<FeesRow>;
+  setFees(channel: string, change: Partial<ForwardPolicy>): Promise<FeesRow>;
 }
 
 /** BOLT 7's widths: the fees are u32, cltv_expiry_delta a u16 (and no less than the manager's minimum). */
