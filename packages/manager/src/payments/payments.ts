@@ -160,6 +160,8 @@ export class Payments {
   readonly #byId = new Map<string, Promise<PaymentOutcome>>();
   /** Every payment of ours by id, as the store has it (loaded at start). */
   readonly #records = new Map<string, PaymentRecord>();
+  /** The ids of those records by payment hash (hex): what a new payment of a hash is checked against. */
+  readonly #idsByHash = new Map<string, Set<string>>();
   readonly #store: PaymentsStore;
   /** Received HTLCs being claimed: `<channel id hex>:<htlc id>` → their receipt (durable, store.ts). */
   readonly #claiming = new Map<string, ReceiptRecord>();
@@ -177,7 +179,7 @@ export class Payments {
     this.#store = o.store ?? new MemoryPaymentsStore();
     const { payments, invoices, receipts } = this.#store.load();
     for (const p of payments) {
-      this.#records.set(p.paymentId, p);
+      this.#keep(p);
       if (p.told === false) this.#untold.payments.push(p);
     }
     for (const i of invoices) this.#invoices.set(hex(i.paymentHash), i);
@@ -478,9 +480,8 @@ export class Payments {
     }
     if (p.kind === 'invoice') {
       // A new id for an invoice is a retry of one that failed; never a second payment of it.
-      const hash = hex(p.paymentHash);
-      for (const r of this.#records.values())
-        if (r.kind === 'invoice' && r.status !== 'failed' && hex(r.paymentHash) === hash)
+      for (const r of this.#withHash(p.paymentHash))
+        if (r.kind === 'invoice' && r.status !== 'failed')
           return Promise.reject(
             new ManagerError(
               'invalid-argument',
@@ -503,7 +504,7 @@ export class Payments {
       updatedAt: now,
     };
     // Taken at once (before any await), so a second call with the id waits for this one.
-    this.#records.set(p.paymentId, record);
+    this.#keep(record);
     const started = this.#start(p, record);
     this.#byId.set(p.paymentId, started);
     started.then(
@@ -511,8 +512,10 @@ export class Payments {
       () => {
         this.#byId.delete(p.paymentId);
         // Refused before anything left: the id may be tried again.
-        if (this.#records.get(p.paymentId) === record && record.status === 'pending')
+        if (this.#records.get(p.paymentId) === record && record.status === 'pending') {
           this.#records.delete(p.paymentId);
+          this.#idsByHash.get(hex(record.paymentHash))?.delete(p.paymentId);
+        }
       },
     );
     return started;
@@ -638,10 +641,25 @@ export class Payments {
 
   /** A payment of ours still pending with this hash (one in flight before a restart). */
   #pendingOf(paymentHash: Uint8Array): PaymentRecord | undefined {
-    const h = hex(paymentHash);
-    for (const r of this.#records.values())
-      if (r.status === 'pending' && hex(r.paymentHash) === h && !this.#byId.has(r.paymentId)) return r;
+    for (const r of this.#withHash(paymentHash))
+      if (r.status === 'pending' && !this.#byId.has(r.paymentId)) return r;
     return undefined;
+  }
+
+  #keep(r: PaymentRecord): void {
+    this.#records.set(r.paymentId, r);
+    const h = hex(r.paymentHash);
+    const ids = this.#idsByHash.get(h) ?? new Set<string>();
+    ids.add(r.paymentId);
+    this.#idsByHash.set(h, ids);
+  }
+
+  /** Our payment records of this hash (usually one; more after a failed try and a retry). */
+  *#withHash(paymentHash: Uint8Array): Iterable<PaymentRecord> {
+    for (const id of this.#idsByHash.get(hex(paymentHash)) ?? []) {
+      const r = this.#records.get(id);
+      if (r) yield r;
+    }
   }
 
   /**
