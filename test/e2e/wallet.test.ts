@@ -13,7 +13,7 @@ import { address as btcAddress } from 'bitcoinjs-lib';
 import { CLI_POLL_MS, Daemon, request } from './daemon.ts';
 
 interface Balance {
-  onchain: { confirmedSat: string; unconfirmedSat: string };
+  onchain: { confirmedSat: string; unconfirmedSat: string; pendingSweepSat: string };
   lightning: { localMsat: string };
 }
 
@@ -67,7 +67,7 @@ describe('the wallet of a fresh lnkitd on its embedded chain', () => {
     const start = d.json<{ blockHeight: number }>('getinfo').blockHeight;
     assert.equal(start, 0, 'a fresh embedded chain');
     assert.deepEqual(balance(), {
-      onchain: { confirmedSat: '0', unconfirmedSat: '0' },
+      onchain: { confirmedSat: '0', unconfirmedSat: '0', pendingSweepSat: '0' },
       lightning: { localMsat: '0' },
     });
     const mined = d.json<{ blocks: number; hashes: string[] }>('mine', '101');
@@ -79,7 +79,7 @@ describe('the wallet of a fresh lnkitd on its embedded chain', () => {
     assert.equal(expected, 10_000_000_000n);
     await waitForConfirmed(expected, 'the two matured coinbases in the confirmed balance');
     assert.deepEqual(balance(), {
-      onchain: { confirmedSat: '10000000000', unconfirmedSat: '0' },
+      onchain: { confirmedSat: '10000000000', unconfirmedSat: '0', pendingSweepSat: '0' },
       lightning: { localMsat: '0' },
     });
 

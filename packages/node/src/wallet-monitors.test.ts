@@ -62,7 +62,7 @@ test('the wallet and the ChainMonitor are brought to the tip in step 10, before 
     });
     assert.equal(node.wallet.balance().immatureSat, sum([from + 1, from + 2, from + 3]));
     assert.deepEqual(await node.balance(), {
-      onchain: { confirmedSat: 0n, unconfirmedSat: 0n },
+      onchain: { confirmedSat: 0n, unconfirmedSat: 0n, pendingSweepSat: 0n },
       lightning: { localMsat: 0n },
     });
 
