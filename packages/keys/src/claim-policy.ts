@@ -221,7 +221,7 @@ function isToLocalP2wsh(
 
 /** `OP_IF <revocationpubkey> OP_ELSE <to_self_delay> OP_CSV OP_DROP <local_delayedpubkey> OP_ENDIF OP_CHECKSIG` */
 function toLocalKeys(c: Chunk[] | undefined): { revocation: Uint8Array; delayed: Uint8Array } | undefined {
-  if (!c || c.length !== 9) return undefined;
+  if (c?.length !== 9) return undefined;
   const [iff, rev, els, , csv, drop, delayed, endif, checksig] = c;
   if (iff !== OPS.OP_IF || els !== OPS.OP_ELSE || csv !== OPS.OP_CHECKSEQUENCEVERIFY || drop !== OPS.OP_DROP)
     return undefined;

@@ -11,7 +11,7 @@
  * thread (`DefaultChannelSigner`, signing through a CryptoService, one batch per commitment)
  * or resident in the signer pool's workers (`ChannelSignerPool`, signer-pool.ts).
  */
-import { type CryptoService, inThreadCrypto, type SignRequest, secp } from '@lnkit/crypto';
+import { type CryptoService, inThreadCrypto, type SignRequest, secp, sha256d } from '@lnkit/crypto';
 import { derivePrivateKey, perCommitmentPointFromSecret } from './derivation.ts';
 import { checkLength, KeysError } from './errors.ts';
 import { generateFromSeed, secretIndex } from './shachain.ts';
@@ -80,6 +80,12 @@ export interface ChannelSigner {
   signHolderCommitment(request: CommitmentSignRequest): Promise<CommitmentSignatures>;
   /** Signs a closing transaction's funding input (closing_signed / closing_complete). */
   signClosingTransaction(sighash: Uint8Array): Promise<Uint8Array>;
+  /**
+   * BOLT 7 bitcoin_signature: signs a channel_announcement of this channel (type and payload,
+   * signatures zeroed) with the funding key. It takes the message, not a digest, and hashes it
+   * itself, so it can never be made to sign a transaction with the funding key.
+   */
+  signChannelAnnouncement(unsigned: Uint8Array): Promise<Uint8Array>;
   /** The state to persist after each call that changed it. */
   state(): SignerState;
 }
@@ -204,6 +210,17 @@ export class PolicyChannelSigner implements ChannelSigner {
     return this.#holder.signWithFundingKey(sighash);
   }
 
+  async signChannelAnnouncement(unsigned: Uint8Array): Promise<Uint8Array> {
+    const keys = channelAnnouncementBitcoinKeys(unsigned);
+    const own = this.pubkeys.fundingPubkey;
+    if (!keys.some((k) => Buffer.from(k).equals(Buffer.from(own))))
+      throw new KeysError(
+        'invalid-argument',
+        'the channel_announcement is not for this channel: neither bitcoin key is ours',
+      );
+    return this.#holder.signWithFundingKey(sha256d(unsigned.subarray(2 + 4 * 64)));
+  }
+
   async #sign(request: CommitmentSignRequest, point: Uint8Array | undefined): Promise<CommitmentSignatures> {
     const [signature, ...htlcSignatures] = await this.#holder.signCommitment(
       request.commitmentSighash,
@@ -218,6 +235,19 @@ export class PolicyChannelSigner implements ChannelSigner {
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     return { pubkeys: Object.fromEntries(Object.entries(this.pubkeys).map(([k, v]) => [k, hex(v)])) };
   }
+}
+
+/**
+ * The two bitcoin keys of a channel_announcement (BOLT 7 layout: type, four signatures,
+ * features, chain_hash, short_channel_id, node_id_1, node_id_2, bitcoin_key_1, bitcoin_key_2).
+ */
+function channelAnnouncementBitcoinKeys(m: Uint8Array): [Uint8Array, Uint8Array] {
+  const bad = (why: string) => new KeysError('invalid-argument', `not a channel_announcement: ${why}`);
+  if (m.length < 2 + 256 + 2 || m[0] !== 0x01 || m[1] !== 0x00) throw bad('type is not 256');
+  const featuresEnd = 2 + 256 + 2 + ((m[2 + 256]! << 8) | m[2 + 256 + 1]!);
+  const keysAt = featuresEnd + 32 + 8 + 33 + 33;
+  if (m.length < keysAt + 66) throw bad('too short');
+  return [m.subarray(keysAt, keysAt + 33), m.subarray(keysAt + 33, keysAt + 66)];
 }
 
 /** Computes the public keys of a channel's secrets (what open_channel / accept_channel carry). */

@@ -13,6 +13,7 @@ import {
   type ChannelManagerOptions,
   type CloseChannelOptions,
   type OpenChannelOptions,
+  type OwnChannelGossip,
 } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
 import type { ForwardEvent } from './forward/forwarder.ts';
@@ -64,6 +65,10 @@ export const channelManagerActor = defineActor({
       /** setfees: one channel's (channel id hex) or every channel's (`all`) fees, delta and limits; durable. */
       setPolicy: (channel: string, change: PolicyChange) => manager.forwards.setPolicy(channel, change),
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,
+      /** Public channels as they become announced: their gossip, for the node to broadcast. */
+      announcements$: (): Observable<OwnChannelGossip> => manager.announcements$,
+      /** Every announced channel's gossip, our channel_update signed now. */
+      ownGossip: (nowSeconds?: number) => manager.ownGossip(nowSeconds),
       /** The ChainMonitor's PaymentPreimageLearnt: the forwards offered on that channel are fulfilled upstream. */
       preimageLearnt: (channelId: Uint8Array, paymentHash: Uint8Array, preimage: Uint8Array) =>
         manager.forwards.preimageLearnt(channelId, paymentHash, preimage),

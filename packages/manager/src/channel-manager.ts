@@ -14,8 +14,16 @@ import type { ChannelSigner, SignerState } from '@lnkit/keys';
 import { type ChannelMonitor, signerStateOf } from '@lnkit/monitor';
 import { type ActorHandle, type ApiOf, type Logger, spawnLocal } from '@lnkit/runtime';
 import { Transaction } from '@lnkit/tx';
-import { decodeMessage, encodeMessage, Features, type Message, type OpenChannel } from '@lnkit/wire';
+import {
+  decodeMessage,
+  encodeMessage,
+  Features,
+  formatShortChannelId,
+  type Message,
+  type OpenChannel,
+} from '@lnkit/wire';
 import { Observable, Subject, type Subscription } from 'rxjs';
+import { unsignedChannelAnnouncement } from './announcement.ts';
 import type { Broadcaster } from './broadcaster.ts';
 import { type ChannelServices, channelActor } from './channel.actor.ts';
 import type { ChannelContext } from './channel.ts';
@@ -153,9 +161,18 @@ export interface OpenedChannel {
   fundingTxid: string;
 }
 
-/** The BOLT 2 messages the manager takes from peers. */
+/** A public channel's gossip as we give it: its channel_announcement and our channel_update (type and payload). */
+export interface OwnChannelGossip {
+  channelId: string;
+  /** BLOCKxTXxOUTPUT. */
+  shortChannelId: string;
+  channelAnnouncement: Uint8Array;
+  channelUpdate: Uint8Array;
+}
+
+/** The BOLT 2 messages the manager takes from peers, and BOLT 7 announcement_signatures (259). */
 export const CHANNEL_MESSAGE_TYPES = [
-  1, 17, 32, 33, 34, 35, 36, 38, 39, 128, 130, 131, 132, 133, 134, 135, 136,
+  1, 17, 32, 33, 34, 35, 36, 38, 39, 128, 130, 131, 132, 133, 134, 135, 136, 259,
 ];
 
 interface PendingOpen {
@@ -203,6 +220,12 @@ export class ChannelManager {
   readonly #watchedClosings = new Map<string, number>();
   readonly #closed: ChannelSummary[] = [];
   readonly #events = new Subject<ChannelEvent>();
+  readonly #announced = new Subject<OwnChannelGossip>();
+  /**
+   * A public channel announced now (both sides' signatures in): its gossip, for the node to
+   * broadcast. Those announced before a restart are in `ownGossip()`.
+   */
+  readonly announcements$: Observable<OwnChannelGossip> = this.#announced.asObservable();
   /** Events said before anyone subscribed (those of start(): restored channels), for the first subscriber. */
   readonly #unheard: ChannelEvent[] = [];
   readonly #subscriptions: Subscription[] = [];
@@ -453,6 +476,42 @@ export class ChannelManager {
       await handle.handle.stop();
     }
     this.#events.complete();
+    this.#announced.complete();
+  }
+
+  /**
+   * Every public channel announced and still open: its channel_announcement and our
+   * channel_update, signed now (`nowSeconds`), for the node to broadcast and refresh.
+   */
+  async ownGossip(nowSeconds = Math.floor(Date.now() / 1000)): Promise<OwnChannelGossip[]> {
+    const out: OwnChannelGossip[] = [];
+    for (const { handle } of this.#directory.all()) {
+      const s = handle.state;
+      const a = s.announcement;
+      if (!a?.announced || !a.local || !a.remote || s.phase !== 'ready') continue;
+      const raw = unsignedChannelAnnouncement(s, this.#o.keys.nodeId, a.shortChannelId, {
+        local: a.local,
+        remote: a.remote,
+      });
+      const g = await this.#gossipOf(s, raw, nowSeconds);
+      if (g) out.push(g);
+    }
+    return out;
+  }
+
+  async #gossipOf(
+    s: ChannelState,
+    channelAnnouncement: Uint8Array,
+    nowSeconds: number,
+  ): Promise<OwnChannelGossip | undefined> {
+    const update = await this.forwards.gossipChannelUpdate(s, nowSeconds);
+    if (!update || !s.channelId || s.shortChannelId === undefined) return undefined;
+    return {
+      channelId: hex(s.channelId),
+      shortChannelId: formatShortChannelId(s.shortChannelId),
+      channelAnnouncement,
+      channelUpdate: update,
+    };
   }
 
   /** Every channel the manager holds, and those closed since it started. */
@@ -673,6 +732,7 @@ export class ChannelManager {
       case 'commitment_signed':
       case 'revoke_and_ack':
       case 'update_fee':
+      case 'announcement_signatures':
         return own(this.#directory.byChannelId(m.channelId));
       default:
         return undefined;
@@ -809,9 +869,11 @@ export class ChannelManager {
   #channelContext(features: PeerFeatures): ChannelContext {
     const fees = this.#o.feeEstimator;
     const bounds = () => this.#feerateBounds();
+    const keys = this.#o.keys;
     return {
       config: this.#config,
       features,
+      localNodeId: keys.signWithNodeKey ? keys.nodeId : undefined,
       // Read at each use (estimates move); the floor a little tolerant (normal-operation.ts).
       get normal() {
         return { feeBounds: tolerantFeeBounds(bounds()) };
@@ -892,6 +954,16 @@ export class ChannelManager {
       },
       commandRefused: (_command, refusal) => {
         channel.refused = refusal;
+      },
+      signWithNodeKey: o.keys.signWithNodeKey?.bind(o.keys),
+      announce: (_scid, channelAnnouncement) => {
+        void this.#gossipOf(channel.state, channelAnnouncement, Math.floor(Date.now() / 1000))
+          .then((g) => {
+            if (!g) return;
+            logger.info({ scid: g.shortChannelId }, 'channel announced');
+            this.#announced.next(g);
+          })
+          .catch((err: unknown) => logger.error({ err }, 'our channel_update could not be signed'));
       },
       record: (event) => this.#record(event),
       emit: (event) => {

@@ -17,6 +17,7 @@ import type {
 } from '@lnkit/monitor';
 import type { PersistStatus } from '@lnkit/store';
 import type { Message } from '@lnkit/wire';
+import type { AnnouncementState } from './announcement.ts';
 import type { NegotiatedChannelType } from './channel-type.ts';
 import type { Refusal } from './checks.ts';
 import type { HtlcEvent, NormalInput, NormalState } from './htlc/index.ts';
@@ -182,6 +183,8 @@ export interface ChannelState {
    * never forgotten on a guess.
    */
   readonly confirmationUnknown?: boolean | undefined;
+  /** A public channel's announcement_signatures both ways (announcement.ts). */
+  readonly announcement?: AnnouncementState | undefined;
 }
 
 /** A force close (BOLT 5 "unilateral close"): our latest commitment, signed by both, broadcast. */
@@ -294,7 +297,8 @@ export type ChannelMessage = Extract<
       | 'commitment_signed'
       | 'revoke_and_ack'
       | 'update_fee'
-      | 'update_fail_malformed_htlc';
+      | 'update_fail_malformed_htlc'
+      | 'announcement_signatures';
   }
 >;
 
@@ -340,6 +344,13 @@ export type ChannelInput =
   | { kind: 'funding-spent'; height: number; txid: string }
   /** The broadcast closing transaction was seen in a block. */
   | { kind: 'closing-confirmed'; height: number }
+  /** The signer's answer to a `sign-announcement` effect: our two signatures of the channel_announcement. */
+  | {
+      kind: 'announcement-signed';
+      shortChannelId: bigint;
+      nodeSignature: Uint8Array;
+      bitcoinSignature: Uint8Array;
+    }
   /** Something outside the core failed while performing this channel's effects (the signer, say). */
   | { kind: 'internal-error'; message: string };
 
@@ -377,6 +388,13 @@ export type ChannelEffect =
   /** Watch the chain for the funding output; feed `block-connected` with it once seen. */
   | { kind: 'watch-funding'; outpoint: OutPointData; scriptPubKey: Uint8Array; minimumDepth: number }
   | { kind: 'event'; event: ChannelEvent }
+  /**
+   * Sign the channel_announcement (zeroed signatures) with the node key and the funding key;
+   * answer with `announcement-signed`.
+   */
+  | { kind: 'sign-announcement'; shortChannelId: bigint; unsigned: Uint8Array }
+  /** Both sides signed: the whole channel_announcement, for gossip. */
+  | { kind: 'announce'; shortChannelId: bigint; channelAnnouncement: Uint8Array }
   /** A refusal or failure, for the log (the peer gets the `error` sent beside it). */
   | { kind: 'log'; level: 'info' | 'warn'; message: string; refusal?: Refusal | undefined };
 

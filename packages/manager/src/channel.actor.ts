@@ -11,6 +11,7 @@ import type { ChannelMonitorUpdate, OutPointData } from '@lnkit/monitor';
 import { defineActor, type Logger } from '@lnkit/runtime';
 import { PersistStatus } from '@lnkit/store';
 import type { Message } from '@lnkit/wire';
+import { channelAnnouncementDigest } from './announcement.ts';
 import { type ChannelContext, step } from './channel.ts';
 import type { ChannelEffect, ChannelEvent, ChannelInput, ChannelState } from './channel-state.ts';
 import type { Refusal } from './checks.ts';
@@ -43,6 +44,10 @@ export interface ChannelServices {
   record?(event: ChannelEvent): Promise<void>;
   /** What the payment layer hears of the channel's HTLCs (normal operation). */
   htlcEvent?(event: HtlcEvent): void;
+  /** The node key's signature of a digest (BOLT 7 node_signature); a public channel needs it. */
+  signWithNodeKey?(digest: Uint8Array): Promise<Uint8Array>;
+  /** A public channel's whole channel_announcement (both sides signed), for gossip. */
+  announce?(shortChannelId: bigint, channelAnnouncement: Uint8Array): void;
   /** A command refused by the core (nothing happened): the caller's to hear. */
   commandRefused?(command: string, refusal: Refusal): void;
   /**
@@ -165,6 +170,25 @@ export const channelActor = defineActor({
             kind: 'closing-signature',
             signature: await services.signer.signClosingTransaction(e.sighash),
           };
+        case 'sign-announcement': {
+          const signWithNodeKey = services.signWithNodeKey;
+          if (!signWithNodeKey)
+            throw new Error('a public channel needs the node key to sign its announcement');
+          const [nodeSignature, bitcoinSignature] = await Promise.all([
+            signWithNodeKey(channelAnnouncementDigest(e.unsigned)),
+            services.signer.signChannelAnnouncement(e.unsigned),
+          ]);
+          return {
+            kind: 'announcement-signed',
+            shortChannelId: e.shortChannelId,
+            nodeSignature,
+            bitcoinSignature,
+          };
+        }
+        case 'announce':
+          await settle();
+          services.announce?.(e.shortChannelId, e.channelAnnouncement);
+          return undefined;
         case 'watch-funding':
           services.watchFunding(e.outpoint, e.scriptPubKey);
           return undefined;

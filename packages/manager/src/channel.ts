@@ -10,6 +10,12 @@
  * signing → awaiting-persist → awaiting-confirmation → ready (fundee); then shutdown →
  * negotiating → closing → closed (closing.ts); any → closed on a failure.
  */
+import {
+  announceIfDue,
+  announcementDisconnected,
+  onAnnouncementSignatures,
+  onAnnouncementSigned,
+} from './announcement.ts';
 import { describeClosure, failChannel, htlcDeadlineText, peerText } from './channel-effects.ts';
 import type { ChannelInput, ChannelMessage, ChannelState, Step } from './channel-state.ts';
 import type { PeerFeatures } from './checks.ts';
@@ -43,6 +49,8 @@ export interface ChannelContext {
   readonly closeFeeratePerKw: number;
   /** Normal operation's fee bounds and dust policy (normal-operation.ts has a tolerant default). */
   readonly normal?: NormalContext | undefined;
+  /** Our node id: a public channel's announcement is signed for it (without it, none is made). */
+  readonly localNodeId?: Uint8Array | undefined;
 }
 
 const unchanged = (state: ChannelState): Step => ({ state, effects: [] });
@@ -50,6 +58,12 @@ const REMEMBERED = new Set(['awaiting-confirmation', 'ready', 'shutdown', 'negot
 
 export function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {
   if (state.phase === 'closed') return unchanged(state);
+  const r = coreStep(state, input, ctx);
+  // A public channel's announcement follows from whatever made it due (announcement.ts).
+  return state.announce ? announceIfDue(r, ctx.localNodeId) : r;
+}
+
+function coreStep(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {
   // HTLC messages, commands and their answers: BOLT 2 normal operation (htlc/).
   const normal = normalOperationStep(state, input, ctx.normal);
   if (normal) return normal;
@@ -76,7 +90,12 @@ export function step(state: ChannelState, input: ChannelInput, ctx: ChannelConte
     case 'block-disconnected':
       return onBlockDisconnected(state, input.height);
     case 'peer-disconnected':
-      return onPeerDisconnected(state);
+      return onPeerDisconnected(announcementDisconnected(state));
+    case 'announcement-signed':
+      return onAnnouncementSigned(state, input.shortChannelId, {
+        nodeSignature: input.nodeSignature,
+        bitcoinSignature: input.bitcoinSignature,
+      });
     case 'peer-connected':
       return onPeerConnected(state);
     case 'close':
@@ -197,6 +216,8 @@ function onMessage(state: ChannelState, m: ChannelMessage, ctx: ChannelContext):
       return onClosingSigned(state, m);
     case 'channel_reestablish':
       return onChannelReestablish(state, m);
+    case 'announcement_signatures':
+      return onAnnouncementSignatures(state, m, ctx.localNodeId);
     // Normal operation's (normalOperationStep took them in ready and shutdown).
     case 'update_add_htlc':
     case 'update_fulfill_htlc':

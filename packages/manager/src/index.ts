@@ -1,5 +1,11 @@
 // @lnkit/manager — the ChannelManager: BOLT 2 channel state machines and the actor around them.
 
+export {
+  ANNOUNCEMENT_DEPTH,
+  type AnnouncementSignaturePair,
+  type AnnouncementState,
+  unsignedChannelAnnouncement,
+} from './announcement.ts';
 export type { Broadcaster, BroadcastResult } from './broadcaster.ts';
 export { type ChannelActorConfig, type ChannelServices, channelActor } from './channel.actor.ts';
 export { type ChannelContext, step } from './channel.ts';
@@ -14,6 +20,7 @@ export {
   type ClosingChannel,
   type OpenChannelOptions,
   type OpenedChannel,
+  type OwnChannelGossip,
 } from './channel-manager.ts';
 export type {
   ChannelClosedEvent,

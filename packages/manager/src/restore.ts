@@ -26,7 +26,7 @@ import { decodeNormalState } from './htlc/normal-record.ts';
 import type { NormalState } from './htlc/normal-state.ts';
 import { monitorViewOf, restartNormal } from './htlc/restart.ts';
 import { channelEffect, normalDisconnected, withNormal } from './normal-operation.ts';
-import type { ChannelSnapshot } from './snapshot.ts';
+import { announcementFromSnapshot, type ChannelSnapshot } from './snapshot.ts';
 
 export interface RestoreInput {
   monitor: ChannelMonitor;
@@ -196,6 +196,7 @@ export function restoreChannel(input: RestoreInput): RestoreResult {
     link: 'disconnected',
     close: snap?.close && { ...snap.close },
     confirmationUnknown: snap ? snap.confirmationUnknown : true,
+    announcement: announcementFromSnapshot(snap?.announcement),
   };
   let state = state0;
   const moved = holder.commitmentNumber > 0n || counterparty.commitmentNumber > 0n || snap?.normal;

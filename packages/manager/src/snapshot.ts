@@ -12,6 +12,7 @@
  */
 import type { BestBlock, OutPointData } from '@lnkit/monitor';
 import { defineRecord, fieldCodec as f, type NamedDb, type Store } from '@lnkit/store';
+import type { AnnouncementSignaturePair, AnnouncementState } from './announcement.ts';
 import type { ChannelPhase, ChannelState, FundingConfirmation } from './channel-state.ts';
 import { encodeNormalState } from './htlc/normal-record.ts';
 
@@ -83,6 +84,30 @@ export interface ChannelSnapshot {
    * only `normal` and resumes a channel without HTLCs, as before.
    */
   normalState?: Uint8Array | undefined;
+  /**
+   * A public channel's announcement_signatures (odd: a reader without it asks the signer again
+   * and the peers exchange them anew at the next reconnection).
+   */
+  announcement?: AnnouncementSnapshot | undefined;
+}
+
+/** What outlives a restart of AnnouncementState: whether ours went out is per connection. */
+export interface AnnouncementSnapshot {
+  shortChannelId: bigint;
+  local?: AnnouncementSignaturePair | undefined;
+  remote?: AnnouncementSignaturePair | undefined;
+  sent: boolean;
+  announced: boolean;
+}
+
+const signaturePair = f.struct<AnnouncementSignaturePair>('announcement signatures', {
+  nodeSignature: { type: 0, codec: f.fixed(64) },
+  bitcoinSignature: { type: 2, codec: f.fixed(64) },
+});
+
+/** The announcement as it stands after a restart: nothing signing, nothing sent on the new link. */
+export function announcementFromSnapshot(a: AnnouncementSnapshot | undefined): AnnouncementState | undefined {
+  return a && { ...a, signing: false, sentOnThisLink: false };
 }
 
 /**
@@ -188,6 +213,17 @@ const snapshotRecord = defineRecord<ChannelSnapshot>({
       optional: true,
     },
     normalState: { type: 51, codec: f.bytes, optional: true },
+    announcement: {
+      type: 53,
+      codec: f.struct<AnnouncementSnapshot>('channel announcement', {
+        shortChannelId: { type: 0, codec: f.u64 },
+        local: { type: 1, codec: signaturePair, optional: true },
+        remote: { type: 3, codec: signaturePair, optional: true },
+        sent: { type: 4, codec: f.bool },
+        announced: { type: 6, codec: f.bool },
+      }),
+      optional: true,
+    },
   },
 });
 
@@ -251,6 +287,13 @@ export function snapshotOf(s: ChannelState): ChannelSnapshot | undefined {
       remoteNextPerCommitmentPoint: s.normal.commitments.counterparty.nextPerCommitmentPoint,
     },
     normalState: s.normal && encodeNormalState(s.normal),
+    announcement: s.announcement && {
+      shortChannelId: s.announcement.shortChannelId,
+      local: s.announcement.local,
+      remote: s.announcement.remote,
+      sent: s.announcement.sent,
+      announced: s.announcement.announced,
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  * a pretend chain the test mines and reorgs. Every message crosses through @lnkit/wire's
  * encoder and decoder, so what one core sends is what the other reads off the wire.
  */
-import { randomBytes } from '@lnkit/crypto';
+import { randomBytes, sha256d } from '@lnkit/crypto';
 import { type DefaultChannelSigner, KeysManager } from '@lnkit/keys';
 import type { ChannelMonitorUpdate } from '@lnkit/monitor';
 import { PersistStatus } from '@lnkit/store';
@@ -51,6 +51,8 @@ export class Side {
   readonly persisted: ChannelMonitorUpdate[] = [];
   readonly broadcasts: Uint8Array[] = [];
   readonly sent: Message[] = [];
+  /** Whole channel_announcements the core handed out (`announce` effects). */
+  readonly announcements: Uint8Array[] = [];
   persistAnswer: PersistAnswer = 'completed';
   /** Answer request-funding with a transaction (default), or fail. */
   fundingAnswer: 'build' | 'fail' | ((script: Uint8Array, amountSat: bigint) => Uint8Array) = 'build';
@@ -70,7 +72,12 @@ export class Side {
     readonly keyIndex = 0n,
   ) {
     this.signer = this.keysManager.createChannelSigner(keyIndex);
-    this.ctx = { config, features: ALL_FEATURES, closeFeeratePerKw: 1000 };
+    this.ctx = {
+      config,
+      features: ALL_FEATURES,
+      closeFeeratePerKw: 1000,
+      localNodeId: this.keysManager.nodeId,
+    };
   }
 
   get nodeId(): string {
@@ -169,6 +176,17 @@ export class Side {
         case 'watch-funding':
           this.watching = true;
           break;
+        case 'sign-announcement':
+          answers.push({
+            kind: 'announcement-signed',
+            shortChannelId: e.shortChannelId,
+            nodeSignature: await this.keysManager.signWithNodeKey(sha256d(e.unsigned.subarray(2 + 256))),
+            bitcoinSignature: await this.signer.signChannelAnnouncement(e.unsigned),
+          });
+          break;
+        case 'announce':
+          this.announcements.push(e.channelAnnouncement);
+          break;
         case 'event':
           this.events.push(e.event);
           break;
@@ -234,6 +252,8 @@ export interface PairOptions {
   fundeeConfig?: ChannelConfig;
   feeratePerKw?: number;
   height?: number;
+  /** open_channel's announce_channel bit (a public channel). */
+  announce?: boolean;
 }
 
 /** A funder and a fundee, linked; the funder's open_channel is in the fundee's inbox. */
@@ -255,7 +275,7 @@ export async function pair(o: PairOptions = {}): Promise<{ funder: Side; fundee:
       fundingSat: o.fundingSat ?? 1_000_000n,
       pushMsat: o.pushMsat ?? 0n,
       channelType: o.type ?? { type: 'static_remotekey', scidAlias: false },
-      announce: false,
+      announce: o.announce ?? false,
       commitmentFeeratePerKw: o.feeratePerKw ?? 2500,
       fundingFeeratePerKw: 1000,
     }),

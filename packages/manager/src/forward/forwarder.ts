@@ -171,6 +171,8 @@ export class Forwarder {
   #defaultPolicy: ForwardPolicy;
   /** Signed channel_updates by `<scid>:<policy>`: one signature per channel and policy. */
   readonly #updates = new Map<string, Promise<Uint8Array>>();
+  /** The last timestamp of our gossiped channel_update, by real short_channel_id. */
+  readonly #gossipTimestamps = new Map<bigint, number>();
   /** The forwards each upstream peer has in flight (upstream htlc keys; pruned as they end), made at first use. */
   #peerForwards: Map<string, Set<string>> | undefined;
   readonly #limiter: ForwardRateLimiter;
@@ -261,14 +263,43 @@ export class Forwarder {
       }));
   }
 
-  /** The view of the outgoing channel decide.ts checks against. */
-  #outgoingView(state: ChannelState): OutgoingChannelView {
+  /** The policy we hold a channel to: ours as set, within what the peer and the capacity allow. */
+  advertisedPolicy(state: ChannelState): ForwardPolicy {
     const remote = state.remote;
-    const policy = effectivePolicy(this.policyOf(state.channelId ? hex(state.channelId) : ''), {
+    return effectivePolicy(this.policyOf(state.channelId ? hex(state.channelId) : ''), {
       remoteHtlcMinimumMsat: remote?.htlcMinimumMsat ?? 0n,
       remoteMaxInFlightMsat: remote?.maxHtlcValueInFlightMsat ?? state.fundingSat * 1000n,
       capacityMsat: state.fundingSat * 1000n,
     });
+  }
+
+  /**
+   * Our channel_update of a public channel for gossip, signed now. Its timestamp is later than
+   * any this forwarder gave for the channel before: a peer keeps only a newer update (BOLT 7).
+   */
+  async gossipChannelUpdate(state: ChannelState, nowSeconds: number): Promise<Uint8Array | undefined> {
+    const sign = this.#o.signWithNodeKey;
+    const scid = state.shortChannelId;
+    if (!sign || scid === undefined) return undefined;
+    const timestamp = Math.max(nowSeconds, (this.#gossipTimestamps.get(scid) ?? 0) + 1);
+    this.#gossipTimestamps.set(scid, timestamp);
+    return signedChannelUpdate(
+      {
+        chainHash: this.#o.chainHash,
+        shortChannelId: scid,
+        localNodeId: this.#o.nodeId,
+        remoteNodeId: Buffer.from(state.counterpartyNodeId, 'hex'),
+        policy: this.advertisedPolicy(state),
+        timestamp,
+        isPrivate: !state.announce,
+      },
+      sign,
+    );
+  }
+
+  /** The view of the outgoing channel decide.ts checks against. */
+  #outgoingView(state: ChannelState): OutgoingChannelView {
+    const policy = this.advertisedPolicy(state);
     const normal = state.normal;
     return {
       policy,
