@@ -226,7 +226,7 @@ describe('payments between two lnkitd over a direct channel', () => {
     refusedWith(a, ['pay', 'lnbcrt1junk'], /not a valid invoice/);
     const big = b.json<{ bolt11: string }>('invoice', String(CHANNEL_SAT * 1000n));
     refusedWith(a, ['pay', big.bolt11], /more than the channel with the payee holds on our side/);
-    refusedWith(a, ['keysend', NOBODY, '1000'], /no ready channel with/);
+    refusedWith(a, ['keysend', NOBODY, '1000'], /no route to/);
     refusedWith(a, ['keysend', n.ib.nodeId, '0'], /amountMsat/);
     const short = b.json<{ bolt11: string; expiresAt: number }>('invoice', '1000', '--expiry', '1');
     // Not paid before it expires (that would pay it): once the clock is past its expiry, refused.

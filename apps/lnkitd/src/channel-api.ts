@@ -110,6 +110,8 @@ const NODE_REFUSALS: Record<string, [number, string]> = {
   'not-supported': [501, 'not-supported'],
   'storage-unavailable': [503, 'storage-unavailable'],
   'not-running': [503, 'not-running'],
+  // A payment the graph has no route for: the request was fine.
+  'no-route': [409, 'no-route'],
 };
 
 /** The node's refusal as the API's error, keeping its message; anything else unchanged (a 500). */

@@ -53,7 +53,7 @@ import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 import { tolerantFeeBounds } from './normal-operation.ts';
 import { inFlightView } from './payments/in-flight.ts';
-import type { PaymentEvent, Payments } from './payments/payments.ts';
+import type { PaymentEvent, PaymentRetry, PaymentRouter, Payments } from './payments/payments.ts';
 import { createPayments } from './payments/shell.ts';
 import type { PaymentsStore } from './payments/store.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
@@ -121,6 +121,10 @@ export interface ChannelManagerOptions {
    * follows from it (the fulfil, the caller's outcome); what a crash left untold is told at start.
    */
   paymentEventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
+  /** Payments to nodes we have no channel with go over the graph through it (the node's router). */
+  router?: PaymentRouter | undefined;
+  /** How long such a payment keeps trying other routes (payments.ts DEFAULT_PAYMENT_RETRY). */
+  paymentRetry?: PaymentRetry | undefined;
   /**
    * The monitors read at start (steps 8, 10, 11: synced to the tip and watched), or a lookup of
    * them: `start()` rebuilds a channel from each open monitor and its snapshot, checked against
@@ -252,12 +256,15 @@ export class ChannelManager {
     this.payments = createPayments({
       store: options.paymentsStore,
       eventSink: options.paymentEventSink,
+      router: options.router,
+      retry: options.paymentRetry,
       keys: options.keys,
       chainHash: options.chainHash,
       logger: options.logger,
       channels: {
         channelsWith: (nodeId) =>
           this.#directory.byNodeId(nodeId).map(({ id, handle }) => ({ id, state: handle.state })),
+        all: () => this.#directory.all().map(({ id, handle }) => ({ id, state: handle.state })),
         channelIdOf: (id) => {
           const channelId = this.#directory.get(id)?.state.channelId;
           return channelId ? hex(channelId) : undefined;

@@ -12,6 +12,8 @@ export type ManagerErrorCode =
   | 'funding-failed'
   /** The channel was refused or failed during establishment (the message says by whom and why). */
   | 'channel-failed'
+  /** A payment found no route to its payee over the graph (the message says why). */
+  | 'no-route'
   /** The manager is stopped. */
   | 'closed';
 

@@ -112,9 +112,14 @@ export {
 export { networkOfChain } from './payments/network.ts';
 export {
   type CreatedInvoice,
+  DEFAULT_PAYMENT_RETRY,
   type PaymentChannels,
   type PaymentEvent,
   type PaymentOutcome,
+  type PaymentRetry,
+  type PaymentRoute,
+  type PaymentRouteQuery,
+  type PaymentRouter,
   Payments,
   type PaymentView,
 } from './payments/payments.ts';

@@ -136,6 +136,8 @@ export interface NodeParts {
   claimSigner: (monitor: ChannelMonitor) => ClaimSigner;
   /** step 9: the ChannelManager actor (started after steps 10 and 11) */
   channelManager: ChannelManagerActor;
+  /** step 9: the node key's signature of a digest (undefined: the signer provider gives none) */
+  signWithNodeKey: ((digest: Uint8Array) => Promise<Uint8Array>) | undefined;
   /** step 10: the node's own chain listener (the durable chain tip) */
   tip: TipListener;
   /** step 10: where every listener is after synchronizing */
@@ -148,6 +150,8 @@ export interface NodeParts {
   router: NodeRouter;
   /** step 13 */
   peers: PeerActor;
+  /** step 19: sends our public channels' gossip and our node_announcement again now (after setfees, say) */
+  announcer: { refresh(): Promise<void> };
   /** step 14 */
   listening: { host: string; port: number } | null;
   /** step 14 */

@@ -19,7 +19,9 @@ export type NodeErrorCode =
   /** The peer refused the channel, or it failed before its funding went out (the message says why). */
   | 'channel-failed'
   /** closeChannel: the node has no open channel with that id. */
-  | 'unknown-channel';
+  | 'unknown-channel'
+  /** A payment found no route to its payee (the message says why). */
+  | 'no-route';
 
 /** Failures of the node as a whole; `code` is stable, the message names what is wrong. */
 export class NodeError extends Error {

@@ -117,7 +117,11 @@ function nodeErrorOf(err: unknown): Error {
   // By name as well: an error that crossed an actor boundary may be a copy, not an instance.
   if (err instanceof ManagerError || (err instanceof Error && err.name === 'ManagerError'))
     return new NodeError(
-      (err as { code?: string }).code === 'closed' ? 'not-running' : 'invalid-argument',
+      (err as { code?: string }).code === 'closed'
+        ? 'not-running'
+        : (err as { code?: string }).code === 'no-route'
+          ? 'no-route'
+          : 'invalid-argument',
       err.message,
     );
   return err instanceof Error ? err : new Error(String(err));

@@ -14,7 +14,14 @@
  * a crash left untold (at worst a repeat, never a loss).
  */
 import { randomBytes, sha256 } from '@lnkit/crypto';
-import { createInvoice, decodeInvoice, type Invoice, type InvoiceSigner, type Network } from '@lnkit/invoice';
+import {
+  createInvoice,
+  decodeInvoice,
+  type Invoice,
+  type InvoiceSigner,
+  type Network,
+  type RouteHint,
+} from '@lnkit/invoice';
 import {
   buildPaymentOnion,
   decryptFailurePacket,
@@ -25,6 +32,7 @@ import {
   OnionError,
   peelPaymentOnion,
   type Recipient,
+  type RouteHop,
   replyForOnionError,
   routePayloads,
 } from '@lnkit/onion';
@@ -86,10 +94,56 @@ export type ForwardHandler = (
   peeled: ForwardPayment,
 ) => Promise<void>;
 
+/** What a payment through other nodes asks the router (the shape of @lnkit/gossip's RouteQuery). */
+export interface PaymentRouteQuery {
+  payer: Uint8Array;
+  payee: Uint8Array;
+  amountMsat: bigint;
+  finalCltvExpiryDelta: number;
+  currentBlockHeight: number;
+  routeHints?: readonly RouteHint[];
+  /** Our usable channels, with what each can send now: the only ways out of this node. */
+  firstHops: { shortChannelId: bigint; nodeId: Uint8Array; outboundMsat: bigint; htlcMinimumMsat?: bigint }[];
+  /** The channels this payment's earlier attempts failed at. */
+  avoidChannels: bigint[];
+}
+
+/** A route as the router answers it: each hop the node that receives the HTLC, then the fee. */
+export interface PaymentRoute {
+  readonly hops: readonly RouteHop[];
+  readonly feeMsat: bigint;
+}
+
+/**
+ * The router a payment to a node we have no channel with goes through (the node's, over the
+ * graph: @lnkit/gossip's Router and its scorer). `findRoute` rejects when there is no route.
+ */
+export interface PaymentRouter {
+  findRoute(query: PaymentRouteQuery): Promise<PaymentRoute>;
+  /** An attempt failed for want of liquidity at `failedShortChannelId` (the scorer learns). */
+  pathFailed?(
+    path: { payer: Uint8Array; hops: readonly RouteHop[] },
+    failedShortChannelId: bigint,
+  ): Promise<void>;
+  pathSucceeded?(path: { payer: Uint8Array; hops: readonly RouteHop[] }): Promise<void>;
+}
+
+/** How long a routed payment keeps trying other paths. */
+export interface PaymentRetry {
+  /** Routes tried at most. Default 10. */
+  attempts: number;
+  /** No new attempt after this long since the payment started. Default 60 s. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_PAYMENT_RETRY: PaymentRetry = { attempts: 10, timeoutMs: 60_000 };
+
 /** The channels as payments see them (the ChannelManager gives these). */
 export interface PaymentChannels {
   /** The live channels with a peer. */
   channelsWith(nodeId: string): { id: number; state: ChannelState }[];
+  /** Every live channel (a routed payment's first hops). */
+  all?(): { id: number; state: ChannelState }[];
   /** The channel id of a live channel (hex), the same across restarts. */
   channelIdOf?(id: number): string | undefined;
   /** Hands a channel a command; resolves with what the core refused, if it did. */
@@ -114,6 +168,9 @@ export interface PaymentsOptions {
    * log); `events$` hears of it after. A sink that throws is logged, and the payment goes on.
    */
   eventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
+  /** Payments to nodes we have no channel with: routed over the graph (without it, direct channels only). */
+  router?: PaymentRouter | undefined;
+  retry?: PaymentRetry | undefined;
 }
 
 /** One outgoing payment as listPayments shows it (`pending` while its HTLC is in flight). */
@@ -133,6 +190,15 @@ interface PayRequest {
   amountMsat: bigint;
   finalCltvDelta: number;
   recipient: Recipient;
+  routeHints?: readonly RouteHint[] | undefined;
+}
+
+/** A routed payment's attempts so far. */
+interface Attempts {
+  request: PayRequest;
+  count: number;
+  startedAt: number;
+  avoid: Set<bigint>;
 }
 
 interface Outgoing {
@@ -142,6 +208,9 @@ interface Outgoing {
   sharedSecrets: Uint8Array[];
   channel: number;
   settle(outcome: PaymentOutcome): void;
+  /** Routed through other nodes: the route of this attempt, and the attempts so far. */
+  route?: PaymentRoute | undefined;
+  attempts?: Attempts | undefined;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -410,6 +479,7 @@ export class Payments {
       paymentHash: invoice.paymentHash,
       amountMsat: options.amountMsat ?? amountMsat,
       finalCltvDelta: invoice.minFinalCltvExpiryDelta,
+      routeHints: invoice.routeHints,
       recipient: {
         paymentSecret: invoice.paymentSecret,
         totalMsat: options.amountMsat ?? amountMsat,
@@ -527,6 +597,10 @@ export class Payments {
       throw new ManagerError('invalid-argument', 'the payee is this node');
     if (this.#outgoing.has(hex(p.paymentHash)))
       throw new ManagerError('invalid-argument', 'a payment with this payment hash is already in flight');
+    const router = this.#o.router;
+    // A payee we have a channel with is paid over it (or told why not: the peer away, say).
+    if (router && this.#o.channels.channelsWith(payeeHex).length === 0)
+      return this.#startRouted(p, record, router);
     const channel = this.#pickChannel(payeeHex, p.amountMsat);
     const cltvExpiry = this.#o.channels.bestHeight() + p.finalCltvDelta + CLTV_MARGIN;
     const onion = buildPaymentOnion({
@@ -565,6 +639,157 @@ export class Payments {
     return outcome;
   }
 
+  /**
+   * A payment through other nodes: a route from the router over our usable channels, the HTLC
+   * offered on its first one; a failure on the way (not at the payee) teaches the scorer, and
+   * another route avoiding the failed channel is tried, until it succeeds, runs out of routes,
+   * attempts or time. The record is durable before the first HTLC leaves, as a direct one's.
+   */
+  async #startRouted(p: PayRequest, record: PaymentRecord, router: PaymentRouter): Promise<PaymentOutcome> {
+    const attempts: Attempts = { request: p, count: 0, startedAt: Date.now(), avoid: new Set() };
+    let settle!: (o: PaymentOutcome) => void;
+    const outcome = new Promise<PaymentOutcome>((s) => {
+      settle = s;
+    });
+    // The first attempt's refusals (no route, say) reject, with nothing stored; later ones end the payment.
+    const route = await this.#findRoute(router, attempts);
+    await this.#store.savePayment(record);
+    await this.#attempt(router, attempts, route, settle);
+    return outcome;
+  }
+
+  async #findRoute(router: PaymentRouter, a: Attempts): Promise<PaymentRoute> {
+    const p = a.request;
+    const firstHops = (this.#o.channels.all?.() ?? [])
+      .filter(({ state }) => state.phase === 'ready' && state.link !== 'disconnected')
+      .map(({ state }) => ({
+        shortChannelId: state.shortChannelId ?? state.localAlias,
+        nodeId: Uint8Array.from(Buffer.from(state.counterpartyNodeId, 'hex')),
+        outboundMsat: localBalanceMsat(state),
+        ...(state.remote ? { htlcMinimumMsat: state.remote.htlcMinimumMsat } : {}),
+      }));
+    try {
+      return await router.findRoute({
+        payer: this.#o.nodeId,
+        payee: p.payee,
+        amountMsat: p.amountMsat,
+        finalCltvExpiryDelta: p.finalCltvDelta + CLTV_MARGIN,
+        currentBlockHeight: this.#o.channels.bestHeight(),
+        ...(p.routeHints && p.routeHints.length > 0 ? { routeHints: p.routeHints } : {}),
+        firstHops,
+        avoidChannels: [...a.avoid],
+      });
+    } catch (err) {
+      throw new ManagerError(
+        'no-route',
+        `no route to ${hex(p.payee)} for ${p.amountMsat} msat: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** Offers one attempt's HTLC on the route's first channel (a refusal there ends the payment). */
+  async #attempt(
+    router: PaymentRouter,
+    a: Attempts,
+    route: PaymentRoute,
+    settle: (o: PaymentOutcome) => void,
+  ): Promise<void> {
+    const p = a.request;
+    const first = route.hops[0];
+    const channel = (this.#o.channels.all?.() ?? []).find(
+      ({ state }) => (state.shortChannelId ?? state.localAlias) === first?.shortChannelId,
+    );
+    if (!first || !channel)
+      throw new ManagerError('no-route', 'the route found does not start on one of our usable channels');
+    a.count++;
+    const onion = buildPaymentOnion({
+      sessionKey: randomBytes(32),
+      paymentHash: p.paymentHash,
+      hops: routePayloads([...route.hops], p.recipient),
+    });
+    this.#outgoing.set(hex(p.paymentHash), {
+      paymentId: p.paymentId,
+      paymentHash: p.paymentHash,
+      amountMsat: p.amountMsat,
+      sharedSecrets: onion.sharedSecrets,
+      channel: channel.id,
+      settle,
+      route,
+      attempts: a,
+    });
+    const refused = await this.#o.channels.command(channel.id, {
+      kind: 'add-htlc',
+      amountMsat: first.amountMsat,
+      paymentHash: p.paymentHash,
+      cltvExpiry: first.cltvExpiry,
+      onionRoutingPacket: onion.packet,
+    });
+    if (refused) {
+      // Nothing left: another route (not over this channel) may still go.
+      this.#outgoing.delete(hex(p.paymentHash));
+      a.avoid.add(first.shortChannelId);
+      return this.#retry(router, a, settle, `our channel refused the HTLC: ${refused.reason}`);
+    }
+    await this.#o.channels.command(channel.id, { kind: 'commit' });
+  }
+
+  /** The next attempt, or the end of the payment with `reason` when none is left. */
+  async #retry(
+    router: PaymentRouter,
+    a: Attempts,
+    settle: (o: PaymentOutcome) => void,
+    reason: string,
+  ): Promise<void> {
+    const record = this.#records.get(a.request.paymentId);
+    if (record?.status !== 'pending') return;
+    const fail = (why: string) =>
+      this.#finish(record, { status: 'failed', reason: why }, { settle } as Outgoing);
+    const retry = this.#o.retry ?? DEFAULT_PAYMENT_RETRY;
+    if (a.count >= retry.attempts) return fail(`${reason} (gave up after ${a.count} attempts)`);
+    if (Date.now() - a.startedAt >= retry.timeoutMs)
+      return fail(`${reason} (gave up after ${Math.round((Date.now() - a.startedAt) / 1000)} s)`);
+    let route: PaymentRoute;
+    try {
+      route = await this.#findRoute(router, a);
+    } catch (err) {
+      return fail(`${reason}; then ${(err as Error).message}`);
+    }
+    this.#o.logger.info(
+      { paymentId: a.request.paymentId, attempt: a.count + 1, avoid: [...a.avoid].map(String), reason },
+      'payment: trying another route',
+    );
+    await this.#attempt(router, a, route, settle).catch((err: unknown) => fail((err as Error).message));
+  }
+
+  /**
+   * A routed attempt failed: at the payee it ends the payment (BOLT 4: the final node's answer);
+   * on the way, the channel out of the erring node is avoided (and the scorer told), and the
+   * payment goes on.
+   */
+  #routedFailed(out: Outgoing, failure: { hopIndex?: number; reason: string }): void {
+    const router = this.#o.router;
+    const a = out.attempts;
+    const route = out.route;
+    const record = this.#records.get(out.paymentId);
+    if (!router || !a || !route || !record) return;
+    const last = route.hops.length - 1;
+    const at = failure.hopIndex;
+    if (at === last) {
+      this.#finish(record, { status: 'failed', reason: failure.reason }, out);
+      return;
+    }
+    // Unreadable, or from a forwarding node: the channel after the erring node (the first one, when unknown).
+    const failedScid = route.hops[at === undefined ? 0 : at + 1]?.shortChannelId;
+    if (failedScid !== undefined) {
+      a.avoid.add(failedScid);
+      void router
+        .pathFailed?.({ payer: this.#o.nodeId, hops: route.hops }, failedScid)
+        ?.catch((err: unknown) => this.#o.logger.debug({ err }, 'the scorer could not be told'));
+    }
+    const where = at === undefined ? '' : ` at hop ${at} (${hex(route.hops[at]!.nodeId).slice(0, 16)}…)`;
+    void this.#retry(router, a, out.settle, `${failure.reason}${where}`);
+  }
+
   /** A live, connected channel to the payee that can send the amount (the largest balance first). */
   #pickChannel(payeeHex: string, amountMsat: bigint): number {
     const channels = this.#o.channels
@@ -574,7 +799,7 @@ export class Payments {
     if (channels.length === 0)
       throw new ManagerError(
         'invalid-argument',
-        `no ready channel with ${payeeHex}, the payee, whose peer is connected (routes through others are not supported yet)`,
+        `no ready channel with ${payeeHex}, the payee, whose peer is connected`,
       );
     const withBalance = channels
       .map((c) => ({ id: c.id, localMsat: localBalanceMsat(c.state) }))
@@ -601,6 +826,12 @@ export class Payments {
         const record = out ? this.#records.get(out.paymentId) : this.#pendingOf(e.paymentHash);
         if (!record) return;
         this.#outgoing.delete(hex(e.paymentHash));
+        if (out?.route) {
+          record.feeMsat = out.route.feeMsat;
+          void this.#o.router
+            ?.pathSucceeded?.({ payer: this.#o.nodeId, hops: out.route.hops })
+            ?.catch((err: unknown) => this.#o.logger.debug({ err }, 'the scorer could not be told'));
+        }
         this.#finish(record, { status: 'succeeded', preimage: e.paymentPreimage }, out);
         return;
       }
@@ -701,9 +932,11 @@ export class Payments {
     this.#outgoing.delete(hex(e.paymentHash));
     const record = this.#records.get(out.paymentId);
     let reason: string;
+    let hopIndex: number | undefined;
     if (e.removal.kind === 'fail') {
       try {
         const d = decryptFailurePacket(out.sharedSecrets, e.removal.reason);
+        hopIndex = d.hopIndex;
         reason =
           d.failureCode === undefined
             ? 'an unreadable failure'
@@ -712,6 +945,10 @@ export class Payments {
         reason = 'a failure that does not decrypt';
       }
     } else reason = `malformed (${failureName(e.removal.failureCode) ?? e.removal.failureCode})`;
+    if (out.route) {
+      this.#routedFailed(out, { ...(hopIndex !== undefined ? { hopIndex } : {}), reason });
+      return;
+    }
     if (record) this.#finish(record, { status: 'failed', reason }, out);
   }
 

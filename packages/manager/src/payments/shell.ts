@@ -2,7 +2,13 @@
 import { compactSigner } from '@lnkit/invoice';
 import type { Logger } from '@lnkit/runtime';
 import { networkOfChain } from './network.ts';
-import { type PaymentChannels, type PaymentEvent, Payments } from './payments.ts';
+import {
+  type PaymentChannels,
+  type PaymentEvent,
+  type PaymentRetry,
+  type PaymentRouter,
+  Payments,
+} from './payments.ts';
 import type { PaymentsStore } from './store.ts';
 
 export interface PaymentKeys {
@@ -19,6 +25,8 @@ export function createPayments(o: {
   store?: PaymentsStore | undefined;
   /** Where each payment event is made durable first (payments.ts). */
   eventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
+  router?: PaymentRouter | undefined;
+  retry?: PaymentRetry | undefined;
 }): Payments {
   const { keys } = o;
   const sign = keys.signWithNodeKey?.bind(keys);
@@ -32,5 +40,7 @@ export function createPayments(o: {
     logger: o.logger.child({ component: 'payments' }),
     store: o.store,
     eventSink: o.eventSink,
+    router: o.router,
+    retry: o.retry,
   });
 }

@@ -76,6 +76,7 @@ export function channelManagerStep(): NodeComponent {
           'invalid-config',
           `the signer provider is of node ${Buffer.from(keys.nodeId).toString('hex')}, not of this node ${nodeId}`,
         );
+      ctx.set('signWithNodeKey', keys.signWithNodeKey?.bind(keys));
       const link = new DeferredPeerLink(ctx.log);
       ctx.peerHandlers.push({
         name: 'channel manager',
@@ -116,6 +117,13 @@ export function channelManagerStep(): NodeComponent {
           forwardsStore: new LmdbForwardsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
           forwardPolicy: { ...DEFAULT_FORWARD_POLICY, ...ctx.config.forwardPolicy },
           forwardPeerLimits: { ...DEFAULT_PEER_FORWARD_LIMITS, ...ctx.config.forwardPeerLimits },
+          // Payments to nodes we have no channel with: the router step 12 makes (read when a
+          // payment asks, by then long started), with its scorer told how each attempt went.
+          router: {
+            findRoute: (q) => ctx.get('router').findRoute(q),
+            pathFailed: (path, scid) => ctx.get('router').pathFailed(path, scid),
+            pathSucceeded: (path) => ctx.get('router').pathSucceeded(path),
+          },
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),
           // The snapshot, the event log and the default MonitorStore are one lmdb Store, which

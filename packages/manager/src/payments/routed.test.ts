@@ -1,0 +1,194 @@
+/**
+ * Payments through other nodes (issue: "sending through the network"), three ChannelManagers in
+ * memory A–B–C: A has no channel with C, so `sendPayment` asks its router — lnkit's
+ * DefaultRouter over a fixed graph — for a route over A's usable channels. The graph also has a
+ * B–C channel B does not have, cheaper, which the router tries first: B answers
+ * unknown_next_peer, A's scorer hears of it, and A pays over the real B–C channel instead; fee
+ * and balances exact. A failure at the payee ends the payment at once (no retry); routes that
+ * all fail end it with the last failure; no route at all is refused with nothing stored.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { randomBytes } from '@lnkit/crypto';
+import { DefaultRouter, FixedGraph, type FixedPolicy } from '@lnkit/gossip';
+import { compactSigner, createInvoice } from '@lnkit/invoice';
+import { KeysManager } from '@lnkit/keys';
+import { createRootLogger } from '@lnkit/runtime';
+import { waitFor } from '@lnkit/test-support';
+import { ManagerError } from '../errors.ts';
+import { channelWith, type LineNode, lineNode, openLine, scidOf } from '../forward/forward-test-kit.ts';
+import type { PaymentRouteQuery, PaymentRouter } from './payments.ts';
+
+const logger = createRootLogger({ level: 'silent' });
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const CAPACITY_MSAT = 1_000_000_000n;
+const POLICY: FixedPolicy = {
+  feeBaseMsat: 1000,
+  feeProportionalMillionths: 0,
+  cltvExpiryDelta: 72,
+  htlcMinimumMsat: 1n,
+  htlcMaximumMsat: CAPACITY_MSAT,
+};
+/** A channel B–C that B does not have (made up), cheaper than the real one. */
+const GHOST_SCID = (600n << 40n) | (1n << 16n);
+
+/** A's router: DefaultRouter over the graph the test sets, counting what the scorer hears. */
+class TestRouter implements PaymentRouter {
+  graph: FixedGraph | undefined;
+  readonly failedAt: bigint[] = [];
+  readonly succeeded: number[] = [];
+  readonly queries: PaymentRouteQuery[] = [];
+  async findRoute(q: PaymentRouteQuery) {
+    this.queries.push(q);
+    if (!this.graph) throw new Error('no graph');
+    return new DefaultRouter({ graph: this.graph }).findRoute(q);
+  }
+  async pathFailed(_path: unknown, scid: bigint) {
+    this.failedAt.push(scid);
+  }
+  async pathSucceeded(path: { hops: readonly unknown[] }) {
+    this.succeeded.push(path.hops.length);
+  }
+}
+
+interface Line {
+  a: LineNode;
+  b: LineNode;
+  c: LineNode;
+  router: TestRouter;
+}
+
+async function line(): Promise<Line> {
+  const router = new TestRouter();
+  const a = await lineNode(logger, cleanups, undefined, undefined, {
+    router,
+    paymentRetry: { attempts: 5, timeoutMs: 60_000 },
+  });
+  const b = await lineNode(logger, cleanups);
+  const c = await lineNode(logger, cleanups);
+  await openLine(
+    [
+      [a, b],
+      [b, c],
+    ],
+    [a, b, c],
+  );
+  return { a, b, c, router };
+}
+
+/** The graph A routes over: A–B and B–C as they are, and (unless `ghost` is false) the made-up B–C. */
+function graphOf({ a, b, c }: Line, o: { ghost?: boolean; real?: boolean } = {}): FixedGraph {
+  const channels = [
+    { shortChannelId: scidOf(a, b), nodeA: a.keys.nodeId, nodeB: b.keys.nodeId, aToB: POLICY, bToA: POLICY },
+  ];
+  if (o.real !== false)
+    channels.push({
+      shortChannelId: scidOf(b, c),
+      nodeA: b.keys.nodeId,
+      nodeB: c.keys.nodeId,
+      aToB: POLICY,
+      bToA: POLICY,
+    });
+  if (o.ghost !== false)
+    channels.push({
+      shortChannelId: GHOST_SCID,
+      nodeA: b.keys.nodeId,
+      nodeB: c.keys.nodeId,
+      aToB: { ...POLICY, feeBaseMsat: 0 },
+      bToA: POLICY,
+    });
+  return new FixedGraph({ channels });
+}
+
+const balances = (n: LineNode, peer: LineNode) => {
+  const ch = channelWith(n, peer);
+  return { local: ch.localBalanceMsat, remote: ch.remoteBalanceMsat };
+};
+
+test("A pays C's invoice over the graph: the cheaper route's channel is unknown at B, so A tries the other; fee and balances exact", async () => {
+  const l = await line();
+  const { a, b, c, router } = l;
+  router.graph = graphOf(l);
+  const amount = 4_000_000n;
+  const inv = await c.manager.payments.createInvoice(amount, { description: 'over the graph' });
+  const outcome = await a.manager.payments.sendPayment(inv.bolt11);
+  assert.equal(outcome.status, 'succeeded', outcome.reason);
+  assert.equal(outcome.feeMsat, 1000n, "B's fee on the real channel");
+  assert.equal(outcome.amountMsat, amount);
+  // Two attempts: the ghost failed at B (the scorer heard of it), the real one went.
+  assert.equal(router.queries.length, 2);
+  assert.deepEqual(router.queries[1]?.avoidChannels, [GHOST_SCID]);
+  assert.deepEqual(router.failedAt, [GHOST_SCID]);
+  assert.deepEqual(router.succeeded, [2]);
+  assert.equal(a.link.sentTo(b.nodeId, 128), 2, 'one update_add_htlc per attempt');
+  // The first hops given were A's channels, with what A can send.
+  assert.deepEqual(
+    router.queries[0]?.firstHops.map((h) => [h.shortChannelId, h.outboundMsat]),
+    [[scidOf(a, b), CAPACITY_MSAT]],
+  );
+  const [view] = a.manager.payments.listPayments();
+  assert.deepEqual([view?.status, view?.feeMsat], ['succeeded', 1000n]);
+  await waitFor(() => c.payments.some((e) => e.type === 'PaymentClaimed'), { what: 'PaymentClaimed at C' });
+  await waitFor(
+    () =>
+      balances(c, b).local === amount &&
+      balances(a, b).local === CAPACITY_MSAT - amount - 1000n &&
+      balances(b, a).local === amount + 1000n,
+    {
+      what: 'settled on both channels',
+    },
+  );
+  assert.deepEqual(balances(b, a), { local: amount + 1000n, remote: CAPACITY_MSAT - amount - 1000n });
+  assert.deepEqual(balances(b, c), { local: CAPACITY_MSAT - amount, remote: amount });
+
+  // keysend goes the same way.
+  const k = await a.manager.payments.keysend(c.nodeId, 1_000_000n);
+  assert.equal(k.status, 'succeeded', k.reason);
+  assert.equal(k.feeMsat, 1000n);
+});
+
+test('a failure at the payee ends the payment at once; no route at all is refused with nothing stored', async () => {
+  const l = await line();
+  const { a, b, c, router } = l;
+  router.graph = graphOf(l, { ghost: false });
+  // An invoice signed by C for a hash C never made: C answers incorrect_or_unknown_payment_details.
+  const { invoice } = await createInvoice(
+    {
+      network: 'regtest',
+      amountMsat: 2_000_000n,
+      paymentHash: randomBytes(32),
+      paymentSecret: randomBytes(32),
+      description: 'unknown to C',
+    },
+    compactSigner((d) => c.keys.signWithNodeKey(d), c.keys.nodeId),
+  );
+  const outcome = await a.manager.payments.sendPayment(invoice);
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.reason, 'incorrect_or_unknown_payment_details');
+  assert.equal(router.queries.length, 1, 'not tried again');
+  assert.equal(a.link.sentTo(b.nodeId, 128), 1);
+
+  // A node the graph does not know.
+  const stranger = Buffer.from(new KeysManager(randomBytes(32)).nodeId).toString('hex');
+  const refused = await a.manager.payments.keysend(stranger, 1000n).catch((e: unknown) => e);
+  assert.ok(refused instanceof ManagerError, String(refused));
+  assert.equal(refused.code, 'no-route');
+  assert.match(refused.message, /no route to/);
+  assert.equal(a.manager.payments.listPayments().length, 1, 'nothing stored for the refused one');
+});
+
+test('when every route fails on the way, the payment fails with the last failure', async () => {
+  const l = await line();
+  const { a, router } = l;
+  router.graph = graphOf(l, { real: false });
+  const outcome = await a.manager.payments.keysend(l.c.nodeId, 1_000_000n);
+  assert.equal(outcome.status, 'failed');
+  assert.match(outcome.reason ?? '', /^unknown_next_peer at hop 0 .*; then no route to/);
+  assert.equal(router.queries.length, 2);
+  assert.deepEqual(router.failedAt, [GHOST_SCID]);
+  assert.equal(a.manager.payments.listPayments()[0]?.status, 'failed');
+});
