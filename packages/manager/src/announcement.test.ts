@@ -255,3 +255,23 @@ test('the signer signs a channel_announcement of its own channel only, and nothi
   const sig = await funder.signer.signChannelAnnouncement(raw);
   assert.ok(secp.verify(sig, channelAnnouncementDigest(raw), funder.signer.pubkeys.fundingPubkey));
 });
+
+test('a private channel sends its channel_update to the peer once per connection, once ready; a public one does not', async () => {
+  const priv = await openToReady();
+  assert.deepEqual([priv.funder.privateUpdates, priv.fundee.privateUpdates], [1, 1]);
+  await priv.chain.mine(3);
+  await pump(priv.funder, priv.fundee);
+  assert.deepEqual([priv.funder.privateUpdates, priv.fundee.privateUpdates], [1, 1], 'not again for a block');
+  await disconnect(priv.funder, priv.fundee);
+  assert.deepEqual([priv.funder.privateUpdates, priv.fundee.privateUpdates], [1, 1], 'not while away');
+  await reconnect(priv.funder, priv.fundee);
+  await pump(priv.funder, priv.fundee);
+  assert.deepEqual(
+    [priv.funder.privateUpdates, priv.fundee.privateUpdates],
+    [2, 2],
+    'again after reestablish',
+  );
+
+  const pub = await publicChannelAtDepth(ANNOUNCEMENT_DEPTH);
+  assert.deepEqual([pub.funder.privateUpdates, pub.fundee.privateUpdates], [0, 0]);
+});

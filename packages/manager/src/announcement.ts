@@ -119,10 +119,34 @@ function mayAnnounce(s: ChannelState): boolean {
 const connected = (s: ChannelState) =>
   s.link === 'connected' && (s.normal?.link ?? 'connected') === 'connected';
 
+/**
+ * A private channel's policy goes to the peer alone (BOLT 7: a node "MAY create a channel_update
+ * to communicate the channel parameters to the channel peer, even though the channel has not
+ * yet been announced"): once per connection, when ready, so the peer can put us in its
+ * invoices' route hints.
+ */
+function privateUpdateIfDue(r: Step): Step {
+  const s = r.state;
+  if (
+    s.phase !== 'ready' ||
+    s.privateUpdateSent ||
+    s.shortChannelId === undefined ||
+    !connected(s) ||
+    s.normal?.shutdownSent ||
+    s.normal?.shutdownReceived
+  )
+    return r;
+  return {
+    state: { ...s, privateUpdateSent: true },
+    effects: [...r.effects, { kind: 'send-channel-update' }],
+  };
+}
+
 /** What the announcement needs next, after any step: a signature, our message, the whole announcement. */
 export function announceIfDue(r: Step, localNodeId: Uint8Array | undefined): Step {
   const s = r.state;
-  if (!localNodeId || !s.announce || s.phase === 'closed') return r;
+  if (!s.announce) return privateUpdateIfDue(r);
+  if (!localNodeId || s.phase === 'closed') return r;
   let a = s.announcement;
   // The funding moved to another block (a reorg): signatures for the old position are worthless.
   if (a && a.shortChannelId !== s.shortChannelId) a = undefined;
@@ -263,7 +287,8 @@ export function onAnnouncementSignatures(
 /** The peer went away: ours is owed again after the next reestablish (if theirs has not come). */
 export function announcementDisconnected(s: ChannelState): ChannelState {
   const a = s.announcement;
-  return a?.sentOnThisLink ? { ...s, announcement: { ...a, sentOnThisLink: false } } : s;
+  const out = s.privateUpdateSent ? { ...s, privateUpdateSent: false } : s;
+  return a?.sentOnThisLink ? { ...out, announcement: { ...a, sentOnThisLink: false } } : out;
 }
 
 /** For logs: which channel, by its short_channel_id. */

@@ -63,7 +63,7 @@ export const channelManagerActor = defineActor({
       /** Forwards (forward/README.md), oldest first; `sinceSeconds`: those created from then on. */
       listForwards: (sinceSeconds?: number) => manager.forwards.listForwards(sinceSeconds),
       /** setfees: one channel's (channel id hex) or every channel's (`all`) fees, delta and limits; durable. */
-      setPolicy: (channel: string, change: PolicyChange) => manager.forwards.setPolicy(channel, change),
+      setPolicy: (channel: string, change: PolicyChange) => manager.setPolicy(channel, change),
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,
       /** Public channels as they become announced: their gossip, for the node to broadcast. */
       announcements$: (): Observable<OwnChannelGossip> => manager.announcements$,

@@ -10,6 +10,7 @@
  * mailbox then keeps that order for its inputs, so a slow persist of one channel does not
  * hold up the others.
  */
+import type { RouteHint } from '@lnkit/invoice';
 import type { ChannelSigner, SignerState } from '@lnkit/keys';
 import { type ChannelMonitor, signerStateOf } from '@lnkit/monitor';
 import { type ActorHandle, type ApiOf, type Logger, spawnLocal } from '@lnkit/runtime';
@@ -47,7 +48,7 @@ import { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 import { Forwarder } from './forward/forwarder.ts';
 import type { PeerForwardLimits } from './forward/peer-limits.ts';
-import type { ForwardPolicy } from './forward/policy.ts';
+import type { ForwardPolicy, PolicyChange } from './forward/policy.ts';
 import type { ForwardsStore } from './forward/store.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
@@ -57,6 +58,7 @@ import type { PaymentEvent, PaymentRetry, PaymentRouter, Payments } from './paym
 import { createPayments } from './payments/shell.ts';
 import type { PaymentsStore } from './payments/store.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
+import { checkPeerUpdate, type PeerPolicy, routeHintsOf } from './private-channels.ts';
 import { restoreChannel } from './restore.ts';
 import { type ChannelSnapshotStore, encodeChannelSnapshot, snapshotOf } from './snapshot.ts';
 
@@ -174,10 +176,15 @@ export interface OwnChannelGossip {
   channelUpdate: Uint8Array;
 }
 
-/** The BOLT 2 messages the manager takes from peers, and BOLT 7 announcement_signatures (259). */
+/**
+ * The BOLT 2 messages the manager takes from peers, BOLT 7 announcement_signatures (259), and
+ * channel_update (258: a peer's policy for a private channel of ours; gossip has the rest).
+ */
 export const CHANNEL_MESSAGE_TYPES = [
-  1, 17, 32, 33, 34, 35, 36, 38, 39, 128, 130, 131, 132, 133, 134, 135, 136, 259,
+  1, 17, 32, 33, 34, 35, 36, 38, 39, 128, 130, 131, 132, 133, 134, 135, 136, 258, 259,
 ];
+/** Where a channel_update's short_channel_id is: after the type, the signature and the chain hash. */
+const UPDATE_SCID_AT = 2 + 64 + 32;
 
 interface PendingOpen {
   resolve(v: OpenedChannel): void;
@@ -225,6 +232,8 @@ export class ChannelManager {
   readonly #closed: ChannelSummary[] = [];
   readonly #events = new Subject<ChannelEvent>();
   readonly #announced = new Subject<OwnChannelGossip>();
+  /** Each peer's policy on our private channels with it (its channel_update to us), by channel id hex. */
+  readonly #peerPolicies = new Map<string, PeerPolicy>();
   /**
    * A public channel announced now (both sides' signatures in): its gossip, for the node to
    * broadcast. Those announced before a restart are in `ownGossip()`.
@@ -258,6 +267,7 @@ export class ChannelManager {
       eventSink: options.paymentEventSink,
       router: options.router,
       retry: options.paymentRetry,
+      routeHints: () => this.#routeHints(),
       keys: options.keys,
       chainHash: options.chainHash,
       logger: options.logger,
@@ -686,6 +696,8 @@ export class ChannelManager {
   }
 
   async #onPeerMessage(nodeId: string, raw: Uint8Array): Promise<void> {
+    if (raw.length >= UPDATE_SCID_AT + 8 && raw[0] === 0x01 && raw[1] === 0x02)
+      return this.#onChannelUpdate(nodeId, raw);
     let m: ReturnType<typeof decodeMessage>;
     try {
       m = decodeMessage(raw);
@@ -708,6 +720,71 @@ export class ChannelManager {
     this.#dispatch(route, { kind: 'message', message: m as ChannelMessage }).then(() =>
       crashPoint('handled', m.kind),
     );
+  }
+
+  /**
+   * A channel_update from a peer: most are gossip (the gossip actor's), read no further than
+   * their short_channel_id; one for a private channel of ours with that peer is its policy
+   * towards us, kept for our invoices' route hints.
+   */
+  #onChannelUpdate(nodeId: string, raw: Uint8Array): void {
+    const scid = Buffer.from(raw.buffer, raw.byteOffset + UPDATE_SCID_AT, 8).readBigUInt64BE();
+    const found = this.#directory.byShortChannelId(scid);
+    const state = found?.handle.state;
+    if (!state || state.counterpartyNodeId !== nodeId || state.announce || !state.channelId) return;
+    const key = hex(state.channelId);
+    let r: ReturnType<typeof checkPeerUpdate>;
+    try {
+      r = checkPeerUpdate(raw, nodeId, this.#o.keys.nodeId, state, this.#peerPolicies.get(key));
+    } catch (err) {
+      this.#o.logger.info(
+        { peer: nodeId, err: (err as Error).message },
+        'a channel_update that does not decode',
+      );
+      return;
+    }
+    if ('refused' in r) {
+      this.#o.logger.debug(
+        { peer: nodeId, channel: key, why: r.refused },
+        'the peer’s channel_update not taken',
+      );
+      return;
+    }
+    this.#peerPolicies.set(key, r.policy);
+  }
+
+  /** The `r` fields for our invoices: our private channels the peer told us its policy for. */
+  #routeHints(): RouteHint[] {
+    return routeHintsOf(
+      this.#directory.all().map(({ handle }) => ({
+        state: handle.state,
+        inboundMsat: handle.state.commitments?.toRemoteMsat ?? 0n,
+      })),
+      this.#peerPolicies,
+    );
+  }
+
+  /**
+   * setfees: the policy durable in the forwards' books, then our private channels' peers told
+   * at once (public channels: the node re-announces them, step 19).
+   */
+  async setPolicy(channel: string, change: PolicyChange): Promise<ForwardPolicy> {
+    const policy = await this.forwards.setPolicy(channel, change);
+    for (const { handle } of this.#directory.all()) {
+      const s = handle.state;
+      if (s.announce || s.phase !== 'ready' || !s.channelId) continue;
+      if (channel !== 'all' && hex(s.channelId) !== channel) continue;
+      await this.#sendPrivateUpdate(s);
+    }
+    return policy;
+  }
+
+  async #sendPrivateUpdate(s: ChannelState): Promise<void> {
+    const update = await this.forwards.gossipChannelUpdate(s, Math.floor(Date.now() / 1000));
+    if (!update) return;
+    await this.#o.peers
+      .send(s.counterpartyNodeId, update)
+      .catch((err: unknown) => this.#o.logger.debug({ err }, 'our channel_update could not be sent'));
   }
 
   /** Which channel a message is for: by temporary id before funding_created, by channel id after; errors of channel 0 are for all. */
@@ -963,6 +1040,7 @@ export class ChannelManager {
         channel.refused = refusal;
       },
       signWithNodeKey: o.keys.signWithNodeKey?.bind(o.keys),
+      sendChannelUpdate: () => this.#sendPrivateUpdate(channel.state),
       announce: (_scid, channelAnnouncement) => {
         void this.#gossipOf(channel.state, channelAnnouncement, Math.floor(Date.now() / 1000))
           .then((g) => {
@@ -1030,6 +1108,7 @@ export class ChannelManager {
 
   #forget(id: number, state: ChannelState): void {
     this.#directory.remove(id);
+    if (state.channelId) this.#peerPolicies.delete(hex(state.channelId));
     for (const [key, w] of this.#fundingOutpoints) if (w === id) this.#fundingOutpoints.delete(key);
     for (const [txid, w] of this.#watched) if (w.id === id) this.#watched.delete(txid);
     for (const [txid, w] of this.#watchedClosings) if (w === id) this.#watchedClosings.delete(txid);

@@ -185,6 +185,8 @@ export interface ChannelState {
   readonly confirmationUnknown?: boolean | undefined;
   /** A public channel's announcement_signatures both ways (announcement.ts). */
   readonly announcement?: AnnouncementState | undefined;
+  /** A private channel: our channel_update went to the peer on this connection (not kept in the snapshot). */
+  readonly privateUpdateSent?: boolean | undefined;
 }
 
 /** A force close (BOLT 5 "unilateral close"): our latest commitment, signed by both, broadcast. */
@@ -393,6 +395,8 @@ export type ChannelEffect =
    * answer with `announcement-signed`.
    */
   | { kind: 'sign-announcement'; shortChannelId: bigint; unsigned: Uint8Array }
+  /** A private channel: our channel_update (dont_forward) to the peer alone. */
+  | { kind: 'send-channel-update' }
   /** Both sides signed: the whole channel_announcement, for gossip. */
   | { kind: 'announce'; shortChannelId: bigint; channelAnnouncement: Uint8Array }
   /** A refusal or failure, for the log (the peer gets the `error` sent beside it). */

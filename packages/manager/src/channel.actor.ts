@@ -46,6 +46,8 @@ export interface ChannelServices {
   htlcEvent?(event: HtlcEvent): void;
   /** The node key's signature of a digest (BOLT 7 node_signature); a public channel needs it. */
   signWithNodeKey?(digest: Uint8Array): Promise<Uint8Array>;
+  /** A private channel's channel_update, signed now, to the peer (send-channel-update). */
+  sendChannelUpdate?(): Promise<void>;
   /** A public channel's whole channel_announcement (both sides signed), for gossip. */
   announce?(shortChannelId: bigint, channelAnnouncement: Uint8Array): void;
   /** A command refused by the core (nothing happened): the caller's to hear. */
@@ -185,6 +187,10 @@ export const channelActor = defineActor({
             bitcoinSignature,
           };
         }
+        case 'send-channel-update':
+          await settle();
+          await services.sendChannelUpdate?.();
+          return undefined;
         case 'announce':
           await settle();
           services.announce?.(e.shortChannelId, e.channelAnnouncement);

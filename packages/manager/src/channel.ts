@@ -59,8 +59,9 @@ const REMEMBERED = new Set(['awaiting-confirmation', 'ready', 'shutdown', 'negot
 export function step(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {
   if (state.phase === 'closed') return unchanged(state);
   const r = coreStep(state, input, ctx);
-  // A public channel's announcement follows from whatever made it due (announcement.ts).
-  return state.announce ? announceIfDue(r, ctx.localNodeId) : r;
+  // A public channel's announcement (a private one's update to the peer) follows from whatever
+  // made it due (announcement.ts).
+  return announceIfDue(r, ctx.localNodeId);
 }
 
 function coreStep(state: ChannelState, input: ChannelInput, ctx: ChannelContext): Step {

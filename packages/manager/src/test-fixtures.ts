@@ -53,6 +53,8 @@ export class Side {
   readonly sent: Message[] = [];
   /** Whole channel_announcements the core handed out (`announce` effects). */
   readonly announcements: Uint8Array[] = [];
+  /** `send-channel-update` effects (a private channel's policy to the peer). */
+  privateUpdates = 0;
   persistAnswer: PersistAnswer = 'completed';
   /** Answer request-funding with a transaction (default), or fail. */
   fundingAnswer: 'build' | 'fail' | ((script: Uint8Array, amountSat: bigint) => Uint8Array) = 'build';
@@ -186,6 +188,9 @@ export class Side {
           break;
         case 'announce':
           this.announcements.push(e.channelAnnouncement);
+          break;
+        case 'send-channel-update':
+          this.privateUpdates++;
           break;
         case 'event':
           this.events.push(e.event);

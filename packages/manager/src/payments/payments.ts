@@ -171,6 +171,8 @@ export interface PaymentsOptions {
   /** Payments to nodes we have no channel with: routed over the graph (without it, direct channels only). */
   router?: PaymentRouter | undefined;
   retry?: PaymentRetry | undefined;
+  /** Our private channels a payer can reach us over, for the `r` fields of our invoices. */
+  routeHints?: (() => RouteHint[]) | undefined;
 }
 
 /** One outgoing payment as listPayments shows it (`pending` while its HTLC is in flight). */
@@ -394,6 +396,7 @@ export class Payments {
         description: options.description ?? '',
         expirySeconds,
         minFinalCltvExpiryDelta,
+        routeHints: this.#o.routeHints?.() ?? [],
       },
       signInvoice,
     );

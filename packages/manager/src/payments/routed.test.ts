@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { randomBytes } from '@lnkit/crypto';
 import { DefaultRouter, FixedGraph, type FixedPolicy } from '@lnkit/gossip';
-import { compactSigner, createInvoice } from '@lnkit/invoice';
+import { compactSigner, createInvoice, decodeInvoice } from '@lnkit/invoice';
 import { KeysManager } from '@lnkit/keys';
 import { createRootLogger } from '@lnkit/runtime';
 import { waitFor } from '@lnkit/test-support';
@@ -191,4 +191,74 @@ test('when every route fails on the way, the payment fails with the last failure
   assert.equal(router.queries.length, 2);
   assert.deepEqual(router.failedAt, [GHOST_SCID]);
   assert.equal(a.manager.payments.listPayments()[0]?.status, 'failed');
+});
+
+test("C's invoice names its private channel from B as a route hint, with the policy B sent C; A pays over it, and B's setfees reaches C's next invoice", async () => {
+  const router = new TestRouter();
+  const a = await lineNode(logger, cleanups, undefined, undefined, { router });
+  const b = await lineNode(logger, cleanups);
+  const c = await lineNode(logger, cleanups);
+  await openLine(
+    [
+      [a, b],
+      [b, c],
+    ],
+    [a, b, c],
+  );
+  // C hears B's channel_update once the channel is ready; its invoices then carry the hint.
+  const hintOf = async (amount: bigint) => {
+    const inv = await c.manager.payments.createInvoice(amount, { description: 'hinted' });
+    return { bolt11: inv.bolt11, hints: decodeInvoice(inv.bolt11).routeHints };
+  };
+  const first = await waitFor(
+    async () => {
+      const h = await hintOf(3_000_000n);
+      return h.hints.length > 0 ? h : undefined;
+    },
+    { what: "B's channel_update at C" },
+  );
+  assert.equal(first.hints.length, 1);
+  const [hop] = first.hints[0] ?? [];
+  assert.deepEqual(
+    [
+      hop?.nodeId,
+      hop?.shortChannelId,
+      hop?.feeBaseMsat,
+      hop?.feeProportionalMillionths,
+      hop?.cltvExpiryDelta,
+    ],
+    [b.keys.nodeId, scidOf(b, c), 1000, 0, 72],
+  );
+  // A's graph knows only A–B: the B–C channel comes from the hint.
+  router.graph = new FixedGraph({
+    channels: [
+      {
+        shortChannelId: scidOf(a, b),
+        nodeA: a.keys.nodeId,
+        nodeB: b.keys.nodeId,
+        aToB: POLICY,
+        bToA: POLICY,
+      },
+    ],
+  });
+  const paid = await a.manager.payments.sendPayment(first.bolt11);
+  assert.equal(paid.status, 'succeeded', paid.reason);
+  assert.equal(paid.feeMsat, 1000n);
+  assert.equal(router.queries[0]?.routeHints?.length, 1);
+
+  await b.manager.setPolicy(channelWith(b, c).channelId, {
+    feeBaseMsat: 2222,
+    feeProportionalMillionths: 33,
+  });
+  const next = await waitFor(
+    async () => {
+      const h = await hintOf(1_000_000n);
+      return h.hints[0]?.[0]?.feeBaseMsat === 2222 ? h : undefined;
+    },
+    { what: "B's new policy at C" },
+  );
+  assert.equal(next.hints[0]?.[0]?.feeProportionalMillionths, 33);
+  const again = await a.manager.payments.sendPayment(next.bolt11);
+  assert.equal(again.status, 'succeeded', again.reason);
+  assert.equal(again.feeMsat, 2222n + (1_000_000n * 33n) / 1_000_000n);
 });

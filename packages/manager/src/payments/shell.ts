@@ -1,5 +1,5 @@
 /** Payments for a ChannelManager: the node key's invoice signer and ECDH, the chain's network. */
-import { compactSigner } from '@lnkit/invoice';
+import { compactSigner, type RouteHint } from '@lnkit/invoice';
 import type { Logger } from '@lnkit/runtime';
 import { networkOfChain } from './network.ts';
 import {
@@ -27,6 +27,7 @@ export function createPayments(o: {
   eventSink?: ((event: PaymentEvent) => Promise<void>) | undefined;
   router?: PaymentRouter | undefined;
   retry?: PaymentRetry | undefined;
+  routeHints?: (() => RouteHint[]) | undefined;
 }): Payments {
   const { keys } = o;
   const sign = keys.signWithNodeKey?.bind(keys);
@@ -42,5 +43,6 @@ export function createPayments(o: {
     eventSink: o.eventSink,
     router: o.router,
     retry: o.retry,
+    routeHints: o.routeHints,
   });
 }
