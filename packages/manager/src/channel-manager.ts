@@ -127,6 +127,8 @@ export interface ChannelManagerOptions {
   router?: PaymentRouter | undefined;
   /** How long such a payment keeps trying other routes (payments.ts DEFAULT_PAYMENT_RETRY). */
   paymentRetry?: PaymentRetry | undefined;
+  /** How long the parts of a multi-part payment to us may take to reach its total (payments.ts, 60 s). */
+  mppTimeoutMs?: number | undefined;
   /**
    * The monitors read at start (steps 8, 10, 11: synced to the tip and watched), or a lookup of
    * them: `start()` rebuilds a channel from each open monitor and its snapshot, checked against
@@ -267,6 +269,7 @@ export class ChannelManager {
       eventSink: options.paymentEventSink,
       router: options.router,
       retry: options.paymentRetry,
+      mppTimeoutMs: options.mppTimeoutMs,
       routeHints: () => this.#routeHints(),
       keys: options.keys,
       chainHash: options.chainHash,
@@ -492,6 +495,7 @@ export class ChannelManager {
       await handle.handle.ref.flush().catch(() => undefined);
       await handle.handle.stop();
     }
+    this.payments.stop();
     this.#events.complete();
     this.#announced.complete();
   }

@@ -25,11 +25,13 @@ import {
 import {
   buildPaymentOnion,
   decryptFailurePacket,
+  type FailureMessage,
   type ForwardPayment,
   failPeeledHtlc,
   failureName,
   type NodeEcdh,
   OnionError,
+  type PeeledPayment,
   peelPaymentOnion,
   type Recipient,
   type RouteHop,
@@ -37,12 +39,13 @@ import {
   routePayloads,
 } from '@lnkit/onion';
 import type { Logger } from '@lnkit/runtime';
+import { Features } from '@lnkit/wire';
 import { type Observable, Subject } from 'rxjs';
 import type { ChannelInput, ChannelState } from '../channel-state.ts';
 import type { Refusal } from '../checks.ts';
 import { ManagerError } from '../errors.ts';
 import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
-import { decideReceive, type StoredInvoice } from './receive.ts';
+import { decideReceive, type ReceiveDecision, type StoredInvoice } from './receive.ts';
 import { MemoryPaymentsStore, type PaymentRecord, type PaymentsStore, type ReceiptRecord } from './store.ts';
 
 /** What the payment layer says (the node's event log takes them as they are, hex and decimal). */
@@ -173,6 +176,8 @@ export interface PaymentsOptions {
   retry?: PaymentRetry | undefined;
   /** Our private channels a payer can reach us over, for the `r` fields of our invoices. */
   routeHints?: (() => RouteHint[]) | undefined;
+  /** How long the parts of a multi-part payment to us may take to reach its total. Default 60 s. */
+  mppTimeoutMs?: number | undefined;
 }
 
 /** One outgoing payment as listPayments shows it (`pending` while its HTLC is in flight). */
@@ -194,6 +199,17 @@ interface PayRequest {
   recipient: Recipient;
   routeHints?: readonly RouteHint[] | undefined;
 }
+
+/** A multi-part payment to us being collected: its parts so far, until they reach the total. */
+interface PartSet {
+  totalMsat: bigint;
+  sumMsat: bigint;
+  parts: { channel: number; e: Extract<HtlcEvent, { type: 'htlc-committed' }>; peeled: PeeledPayment }[];
+  timer: NodeJS.Timeout;
+}
+
+/** BOLT 4: "SHOULD fail all HTLCs in the HTLC set after some reasonable timeout" (at least 60 s). */
+export const MPP_TIMEOUT_MS = 60_000;
 
 /** A routed payment's attempts so far. */
 interface Attempts {
@@ -242,6 +258,8 @@ export class Payments {
   #arriving: { count: number; raised: Promise<void> } | undefined;
   /** Fulfils and fails refused while the peer was away, by channel, to give again once connected. */
   readonly #waiting = new Map<number, ChannelInput[]>();
+  /** Multi-part payments to us being collected, by payment hash (hex). */
+  readonly #partSets = new Map<string, PartSet>();
 
   readonly events$: Observable<PaymentEvent> = this.#events.asObservable();
 
@@ -397,6 +415,8 @@ export class Payments {
         expirySeconds,
         minFinalCltvExpiryDelta,
         routeHints: this.#o.routeHints?.() ?? [],
+        // var_onion_optin and payment_secret required, basic_mpp offered: we take payments in parts.
+        features: Features.fromBits([8, 14, 17]),
       },
       signInvoice,
     );
@@ -514,6 +534,16 @@ export class Payments {
       finalCltvDelta: KEYSEND_FINAL_CLTV_DELTA,
       recipient: { keysendPreimage: preimage },
     });
+  }
+
+  /**
+   * Stops the timers of the multi-part payments being collected (a set's HTLCs stay in their
+   * channels; the restarted node collects them again). While a set waits, its timer keeps the
+   * process alive: the HTLCs it holds must be answered.
+   */
+  stop(): void {
+    for (const set of this.#partSets.values()) clearTimeout(set.timer);
+    this.#partSets.clear();
   }
 
   /** Our payments, oldest first, in the shape sendPayment answers (`pending` while in flight). */
@@ -981,9 +1011,13 @@ export class Payments {
   /** The invoice paid and the receipt `claimed` (one write), PaymentClaimed durable, the receipt gone. */
   async #claimed(claim: ReceiptRecord, invoice: StoredInvoice | undefined): Promise<void> {
     if (invoice) {
+      // A multi-part payment's parts settle one by one: what was received adds up.
+      invoice.receivedMsat =
+        invoice.paidAtSeconds === undefined
+          ? claim.amountMsat
+          : (invoice.receivedMsat ?? 0n) + claim.amountMsat;
       invoice.status = 'paid';
-      invoice.paidAtSeconds = this.#now();
-      invoice.receivedMsat = claim.amountMsat;
+      invoice.paidAtSeconds ??= this.#now();
     }
     const claimed: ReceiptRecord = { ...claim, status: 'claimed', updatedAt: this.#now() };
     await this.#store
@@ -1070,42 +1104,143 @@ export class Payments {
       else await fail({ kind: 'fail-htlc', id: e.id, reason: reply.reason });
       return;
     }
-    const fulfill: ChannelInput = {
-      kind: 'fulfill-htlc',
-      id: e.id,
-      paymentPreimage: decision.paymentPreimage,
-    };
-    const receipt: ReceiptRecord = {
-      key,
-      paymentHash: e.paymentHash,
-      amountMsat: e.amountMsat,
-      keysend: decision.keysend,
-      status: 'claiming',
-      updatedAt: this.#now(),
-    };
+    if (decision.totalMsat > e.amountMsat) {
+      this.#onPart(channel, e, peeled, decision, forwardable);
+      return;
+    }
+    await this.#claim([{ channel, e }], decision, forwardable, e.amountMsat);
+  }
+
+  /**
+   * BOLT 4 basic_mpp, a part of a larger payment: kept in its payment hash's HTLC set until the
+   * set reaches total_msat, then the whole set claimed; failed together with mpp_timeout if it
+   * does not within `mppTimeoutMs`, or at once if a part names another total.
+   */
+  #onPart(
+    channel: number,
+    e: Extract<HtlcEvent, { type: 'htlc-committed' }>,
+    peeled: PeeledPayment,
+    decision: Extract<ReceiveDecision, { kind: 'claim' }>,
+    forwardable: Promise<void>,
+  ): void {
+    const h = hex(e.paymentHash);
+    let set = this.#partSets.get(h);
+    if (!set) {
+      const timer = setTimeout(
+        () => this.#failSet(h, { name: 'mpp_timeout' }, 'the parts did not reach total_msat in time'),
+        this.#o.mppTimeoutMs ?? MPP_TIMEOUT_MS,
+      );
+
+      set = { totalMsat: decision.totalMsat, sumMsat: 0n, parts: [], timer };
+      this.#partSets.set(h, set);
+    }
+    set.parts.push({ channel, e, peeled });
+    set.sumMsat += e.amountMsat;
+    // "SHOULD fail the entire HTLC set if total_msat is not the same for all HTLCs in the set".
+    if (decision.totalMsat !== set.totalMsat) {
+      this.#failSet(
+        h,
+        {
+          name: 'incorrect_or_unknown_payment_details',
+          htlcMsat: e.amountMsat,
+          height: this.#o.channels.bestHeight(),
+        },
+        'parts name different totals',
+      );
+      return;
+    }
+    if (set.sumMsat < set.totalMsat) return;
+    // "if the total amount_msat of the HTLC set is equal to or greater than total_msat: SHOULD fulfill all HTLCs".
+    clearTimeout(set.timer);
+    this.#partSets.delete(h);
+    void this.#claim(set.parts, decision, forwardable, set.sumMsat).catch((err: unknown) =>
+      this.#o.logger.error({ err }, 'a multi-part payment could not be claimed'),
+    );
+  }
+
+  /** Fails every HTLC of a payment hash's set (a part's failure is made for its own onion). */
+  #failSet(hashHex: string, failure: FailureMessage, why: string): void {
+    const set = this.#partSets.get(hashHex);
+    if (!set) return;
+    clearTimeout(set.timer);
+    this.#partSets.delete(hashHex);
+    this.#o.logger.info(
+      { why, parts: set.parts.length, failure: failure.name },
+      'a multi-part payment to us failed back',
+    );
+    for (const { channel, e, peeled } of set.parts) {
+      const reply = failPeeledHtlc(peeled, e.onionRoutingPacket, failure);
+      const input: ChannelInput =
+        reply.kind === 'malformed'
+          ? {
+              kind: 'fail-malformed-htlc',
+              id: e.id,
+              sha256OfOnion: reply.sha256OfOnion,
+              failureCode: reply.failureCode,
+            }
+          : { kind: 'fail-htlc', id: e.id, reason: reply.reason };
+      void this.#settle(channel, input).catch((err: unknown) =>
+        this.#o.logger.error({ err }, 'a part could not be failed back'),
+      );
+    }
+  }
+
+  /**
+   * Claims HTLCs to us (one, or a multi-part payment's set): each one's receipt and one
+   * PaymentClaimable for the whole amount durable before any fulfil leaves.
+   */
+  async #claim(
+    parts: { channel: number; e: Extract<HtlcEvent, { type: 'htlc-committed' }> }[],
+    decision: Extract<ReceiveDecision, { kind: 'claim' }>,
+    forwardable: Promise<void>,
+    amountMsat: bigint,
+  ): Promise<void> {
+    const log = this.#o.logger;
+    const invoice = decision.invoice;
+    const first = parts[0];
+    if (!first) return;
+    const receipts = parts.map(({ channel, e }) => ({
+      channel,
+      e,
+      receipt: {
+        key: this.#htlcKey(channel, e.id),
+        paymentHash: e.paymentHash,
+        amountMsat: e.amountMsat,
+        keysend: decision.keysend,
+        status: 'claiming',
+        updatedAt: this.#now(),
+      } satisfies ReceiptRecord as ReceiptRecord,
+    }));
     // Kept before the invoice is marked, so a second HTLC of the same hash is refused as paid.
     if (invoice) invoice.status = 'paid';
-    this.#claiming.set(key, receipt);
-    // Both durable before the fulfil can leave: the event, and the receipt a restart ends the claim from.
+    for (const r of receipts) this.#claiming.set(r.receipt.key, r.receipt);
+    // Both durable before the fulfil can leave: the event, and the receipts a restart ends the claim from.
     await forwardable;
     await Promise.all([
       this.#tell({
         type: 'PaymentClaimable',
-        paymentHash: hex(e.paymentHash),
-        amountMsat: e.amountMsat,
+        paymentHash: hex(first.e.paymentHash),
+        amountMsat,
         keysend: decision.keysend,
       }),
-      this.#store
-        .saveReceipt(receipt)
-        .catch((err: unknown) => log.error({ err }, 'a receipt could not be stored')),
+      ...receipts.map((r) =>
+        this.#store
+          .saveReceipt(r.receipt)
+          .catch((err: unknown) => log.error({ err }, 'a receipt could not be stored')),
+      ),
     ]);
-    const refused = await this.#settle(channel, fulfill);
-    if (refused) {
+    for (const { channel, e, receipt } of receipts) {
+      const refused = await this.#settle(channel, {
+        kind: 'fulfill-htlc',
+        id: e.id,
+        paymentPreimage: decision.paymentPreimage,
+      });
+      if (!refused) continue;
       log.warn({ refusal: refused }, 'the fulfill of an HTLC to us was refused');
-      this.#claiming.delete(key);
-      if (invoice) invoice.status = 'unpaid';
+      this.#claiming.delete(receipt.key);
+      if (invoice && parts.length === 1) invoice.status = 'unpaid';
       await this.#store
-        .removeReceipt(key)
+        .removeReceipt(receipt.key)
         .catch((err: unknown) => log.warn({ err }, 'a receipt could not be removed'));
     }
   }

@@ -58,6 +58,10 @@ test('an HTLC that matches our invoice is claimed with its preimage (an overpaym
     NOW,
   );
   assert.equal(over.kind, 'claim');
+  // basic_mpp: a part of a larger total is taken, to be held until its set reaches the total.
+  const part = decideReceive(htlc(), peeled({ totalMsat: 20_000n }), invoice(), HEIGHT, NOW);
+  assert.ok(part.kind === 'claim');
+  assert.equal(part.totalMsat, 20_000n);
 });
 
 test('each refusal of BOLT 4 at the final node, with the failure it names', () => {
@@ -115,8 +119,14 @@ test('each refusal of BOLT 4 at the final node, with the failure it names', () =
       unknown,
     ],
     [
-      'a part of a larger total',
-      decideReceive(htlc(), peeled({ totalMsat: 20_000n }), invoice(), HEIGHT, NOW),
+      'a part of a total below the invoice',
+      decideReceive(
+        htlc({ amountMsat: 4_000n }),
+        peeled({ amtToForwardMsat: 4_000n, totalMsat: 9_999n }),
+        invoice(),
+        HEIGHT,
+        NOW,
+      ),
       unknown,
     ],
     [

@@ -34,7 +34,17 @@ export interface ReceivedHtlc {
 }
 
 export type ReceiveDecision =
-  | { kind: 'claim'; paymentPreimage: Uint8Array; invoice: StoredInvoice | undefined; keysend: boolean }
+  | {
+      kind: 'claim';
+      paymentPreimage: Uint8Array;
+      invoice: StoredInvoice | undefined;
+      keysend: boolean;
+      /**
+       * The payment's whole amount (BOLT 4 total_msat): above the HTLC's own amount for one part
+       * of a multi-part payment, which is held until its parts reach it.
+       */
+      totalMsat: bigint;
+    }
   | { kind: 'fail'; failure: FailureMessage; why: string };
 
 /**
@@ -78,8 +88,9 @@ export function decideReceive(
       failure: { name: 'temporary_node_failure' },
       why: 'the HTLC exceeds our dust exposure',
     };
-  // Multi-part payments are not taken yet: a part of a larger total is refused as a whole.
-  if (peeled.totalMsat > htlc.amountMsat) return unknown('a part of a multi-part payment');
+  // BOLT 4 basic_mpp: a part of a larger total is checked against the invoice by the total.
+  const part = peeled.totalMsat > htlc.amountMsat;
+  const paidMsat = part ? peeled.totalMsat : htlc.amountMsat;
   // BOLT 2: "MUST fail (and not forward) an HTLC whose fulfillment deadline is already past"
   // (htlc/deadlines.ts), whatever delta the invoice asked for.
   if (htlc.cltvExpiry - FULFILL_DEADLINE_BLOCKS <= bestHeight)
@@ -90,21 +101,35 @@ export function decideReceive(
   if (keysend && !invoice) {
     if (!bytesEqual(sha256(keysend), htlc.paymentHash))
       return unknown('the keysend preimage is not the hash’s');
-    return { kind: 'claim', paymentPreimage: keysend, invoice: undefined, keysend: true };
+    // A keysend has no payment_secret to tie its parts together: one HTLC only.
+    if (part) return unknown('a keysend in parts');
+    return {
+      kind: 'claim',
+      paymentPreimage: keysend,
+      invoice: undefined,
+      keysend: true,
+      totalMsat: paidMsat,
+    };
   }
   if (!invoice) return unknown('no invoice of ours has this payment hash');
   if (invoice.status === 'paid') return unknown('the invoice is already paid');
   if (!peeled.paymentSecret || !bytesEqual(peeled.paymentSecret, invoice.paymentSecret))
     return unknown('payment_secret missing or not the invoice’s');
-  if (invoice.amountMsat !== null && htlc.amountMsat < invoice.amountMsat)
-    return unknown(`${htlc.amountMsat} msat is less than the invoice's ${invoice.amountMsat}`);
+  if (invoice.amountMsat !== null && paidMsat < invoice.amountMsat)
+    return unknown(`${paidMsat} msat is less than the invoice's ${invoice.amountMsat}`);
   // BOLT 4 leaves the overpayment bound open; more than twice the amount is a mistake, not a tip.
-  if (invoice.amountMsat !== null && htlc.amountMsat > 2n * invoice.amountMsat)
-    return unknown(`${htlc.amountMsat} msat is more than twice the invoice's ${invoice.amountMsat}`);
+  if (invoice.amountMsat !== null && paidMsat > 2n * invoice.amountMsat)
+    return unknown(`${paidMsat} msat is more than twice the invoice's ${invoice.amountMsat}`);
   if (nowSeconds > invoice.expiresAt) return unknown('the invoice expired');
   if (htlc.cltvExpiry < bestHeight + invoice.minFinalCltvExpiryDelta)
     return unknown(
       `cltv_expiry ${htlc.cltvExpiry} is less than ${invoice.minFinalCltvExpiryDelta} blocks away`,
     );
-  return { kind: 'claim', paymentPreimage: invoice.paymentPreimage, invoice, keysend: false };
+  return {
+    kind: 'claim',
+    paymentPreimage: invoice.paymentPreimage,
+    invoice,
+    keysend: false,
+    totalMsat: paidMsat,
+  };
 }

@@ -28,6 +28,7 @@ export function createPayments(o: {
   router?: PaymentRouter | undefined;
   retry?: PaymentRetry | undefined;
   routeHints?: (() => RouteHint[]) | undefined;
+  mppTimeoutMs?: number | undefined;
 }): Payments {
   const { keys } = o;
   const sign = keys.signWithNodeKey?.bind(keys);
@@ -44,5 +45,6 @@ export function createPayments(o: {
     router: o.router,
     retry: o.retry,
     routeHints: o.routeHints,
+    mppTimeoutMs: o.mppTimeoutMs,
   });
 }
