@@ -317,6 +317,9 @@ export class ChannelManager {
       },
     });
     this.payments.setForwarder((channel, e, peeled) => this.forwards.forward(channel, e, peeled));
+    this.payments.setRouteSender((route, hash, recipient) =>
+      this.forwards.sendToRoute(route, hash, recipient),
+    );
   }
 
   /**

@@ -41,6 +41,7 @@ export {
   dustExposureMsat,
   exceedsDustExposure,
   type FeeBounds,
+  sendableMsat,
 } from './limits.ts';
 export { BADONION, type NormalStart, normalStep, settledForClose, startNormal } from './normal.ts';
 export type {

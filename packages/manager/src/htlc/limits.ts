@@ -8,7 +8,7 @@
 import { isHtlcTrimmed } from '@lnkit/tx';
 import type { Refusal } from '../checks.ts';
 import { commitmentSpec, funderChargeMsat, type HtlcChannelParams } from './build.ts';
-import { type CommitmentSide, type HtlcLedger, type LedgerHtlc, placeIn } from './ledger.ts';
+import { balancesOf, type CommitmentSide, type HtlcLedger, type LedgerHtlc, placeIn } from './ledger.ts';
 
 /** BOLT 2: "MUST set cltv_expiry less than 500000000" (a larger value would be a time in seconds). */
 export const CLTV_EXPIRY_LIMIT = 500_000_000;
@@ -264,4 +264,33 @@ export function dustExposureMsat(p: HtlcChannelParams, ledger: HtlcLedger, side:
 /** Whether either commitment's dust exposure is beyond `maxMsat` (the ledger with the HTLC in question). */
 export function exceedsDustExposure(p: HtlcChannelParams, ledger: HtlcLedger, maxMsat: bigint): boolean {
   return dustExposureMsat(p, ledger, 'local') > maxMsat || dustExposureMsat(p, ledger, 'remote') > maxMsat;
+}
+
+/**
+ * The most one new HTLC of ours can carry now (what checkOfferedAdd would take): the largest
+ * amount our reserve, the fee with its spike buffer, the peer's in-flight limit and its
+ * htlc_minimum leave room for, found by bisection over the balance; 0 when none fits.
+ */
+export function sendableMsat(s: {
+  params: HtlcChannelParams;
+  ledger: HtlcLedger;
+  shutdownSent: boolean;
+}): bigint {
+  const fits = (amountMsat: bigint) =>
+    checkOfferedAdd(
+      s.params,
+      s.ledger,
+      { amountMsat, paymentHash: new Uint8Array(32), cltvExpiry: 1 },
+      { shutdownSent: s.shutdownSent },
+    ) === undefined;
+  let lo = 0n;
+  let hi = balancesOf(s.ledger, 'local', true).toLocalMsat;
+  if (hi > 0n && fits(hi)) return hi;
+  // Invariant: lo fits (or is 0), hi does not.
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }

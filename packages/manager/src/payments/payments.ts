@@ -44,7 +44,8 @@ import { type Observable, Subject } from 'rxjs';
 import type { ChannelInput, ChannelState } from '../channel-state.ts';
 import type { Refusal } from '../checks.ts';
 import { ManagerError } from '../errors.ts';
-import { balancesOf, type HtlcEvent } from '../htlc/index.ts';
+import { normalFromChannel } from '../htlc/from-channel.ts';
+import { balancesOf, type HtlcEvent, sendableMsat } from '../htlc/index.ts';
 import { decideReceive, type ReceiveDecision, type StoredInvoice } from './receive.ts';
 import { MemoryPaymentsStore, type PaymentRecord, type PaymentsStore, type ReceiptRecord } from './store.ts';
 
@@ -90,6 +91,18 @@ export interface CreatedInvoice {
   expiresAt: number;
 }
 
+/** One HTLC along a route, as the Forwarder's sendToRoute sends it: its preimage or its failure. */
+export type RouteSender = (
+  route: RouteHop[],
+  paymentHash: Uint8Array,
+  recipient: Recipient,
+) => Promise<{
+  status: 'succeeded' | 'failed';
+  preimage?: Uint8Array;
+  failure?: { hopIndex: number; name: string };
+  malformed?: string;
+}>;
+
 /** Takes over an HTLC whose peeled onion asks to forward (the manager's Forwarder). */
 export type ForwardHandler = (
   channel: number,
@@ -123,6 +136,11 @@ export interface PaymentRoute {
  */
 export interface PaymentRouter {
   findRoute(query: PaymentRouteQuery): Promise<PaymentRoute>;
+  /**
+   * One path when one carries the amount, else a split over several (basic_mpp): the last hops'
+   * amounts add up to the query's. Without it, payments go over one path.
+   */
+  findRoutes?(query: PaymentRouteQuery): Promise<readonly PaymentRoute[]>;
   /** An attempt failed for want of liquidity at `failedShortChannelId` (the scorer learns). */
   pathFailed?(
     path: { payer: Uint8Array; hops: readonly RouteHop[] },
@@ -198,6 +216,8 @@ interface PayRequest {
   finalCltvDelta: number;
   recipient: Recipient;
   routeHints?: readonly RouteHint[] | undefined;
+  /** The invoice offers basic_mpp: the payment may be split over several paths. */
+  mpp?: boolean | undefined;
 }
 
 /** A multi-part payment to us being collected: its parts so far, until they reach the total. */
@@ -503,6 +523,7 @@ export class Payments {
       amountMsat: options.amountMsat ?? amountMsat,
       finalCltvDelta: invoice.minFinalCltvExpiryDelta,
       routeHints: invoice.routeHints,
+      mpp: invoice.features.supports('basic_mpp'),
       recipient: {
         paymentSecret: invoice.paymentSecret,
         totalMsat: options.amountMsat ?? amountMsat,
@@ -685,24 +706,97 @@ export class Payments {
       settle = s;
     });
     // The first attempt's refusals (no route, say) reject, with nothing stored; later ones end the payment.
-    const route = await this.#findRoute(router, attempts);
+    const routes =
+      p.mpp && router.findRoutes && this.#sendRoute ? await this.#findRoutes(router, attempts) : undefined;
+    if (routes && routes.length > 1) return this.#sendParts(router, p, record, routes);
+    const route = routes?.[0] ?? (await this.#findRoute(router, attempts));
     await this.#store.savePayment(record);
     await this.#attempt(router, attempts, route, settle);
     return outcome;
   }
 
+  async #findRoutes(router: PaymentRouter, a: Attempts): Promise<readonly PaymentRoute[]> {
+    return this.#routeQuery(a, (q) => (router.findRoutes as NonNullable<PaymentRouter['findRoutes']>)(q));
+  }
+
   async #findRoute(router: PaymentRouter, a: Attempts): Promise<PaymentRoute> {
+    return this.#routeQuery(a, (q) => router.findRoute(q));
+  }
+
+  /**
+   * A payment split over several paths (BOLT 4 basic_mpp): every part's HTLC carries the
+   * invoice's payment_secret and the whole amount as total_msat, so the payee claims them all
+   * once they add up. The record is durable before any part leaves. The payee's claim of one
+   * part is the preimage of all; if no part is claimed, the payment fails with the failure of
+   * the first (the payee fails the rest back together, mpp_timeout, when a part is missing).
+   */
+  async #sendParts(
+    router: PaymentRouter,
+    p: PayRequest,
+    record: PaymentRecord,
+    routes: readonly PaymentRoute[],
+  ): Promise<PaymentOutcome> {
+    const send = this.#sendRoute;
+    if (!send) throw new ManagerError('no-route', 'no way to send a payment in parts');
+    await this.#store.savePayment(record);
+    this.#o.logger.info({ paymentId: p.paymentId, parts: routes.length }, 'payment: sent in parts');
+    const payer = this.#o.nodeId;
+    const outcomes = await Promise.all(
+      routes.map((route) =>
+        send([...route.hops], p.paymentHash, p.recipient).catch(
+          (err: unknown): Awaited<ReturnType<RouteSender>> => ({
+            status: 'failed',
+            failure: { hopIndex: -1, name: (err as Error).message },
+          }),
+        ),
+      ),
+    );
+    let preimage: Uint8Array | undefined;
+    let firstFailure: string | undefined;
+    for (const [k, o] of outcomes.entries()) {
+      const route = routes[k]!;
+      if (o.status === 'succeeded' && o.preimage) {
+        preimage ??= o.preimage;
+        void router.pathSucceeded?.({ payer, hops: route.hops })?.catch(() => {});
+        continue;
+      }
+      const at = o.failure?.hopIndex;
+      firstFailure ??= o.failure
+        ? `${o.failure.name}${at !== undefined && at >= 0 ? ` at hop ${at}` : ''}`
+        : (o.malformed ?? 'failed');
+      // A forwarding node's failure: the channel out of it had too little (the payee's are not the path's).
+      const failedScid =
+        at !== undefined && at >= 0 && at < route.hops.length - 1
+          ? route.hops[at + 1]?.shortChannelId
+          : undefined;
+      if (failedScid !== undefined)
+        void router.pathFailed?.({ payer, hops: route.hops }, failedScid)?.catch(() => {});
+    }
+    return new Promise<PaymentOutcome>((settle) => {
+      if (preimage) record.feeMsat = routes.reduce((sum, r) => sum + r.feeMsat, 0n);
+      this.#finish(
+        record,
+        preimage
+          ? { status: 'succeeded', preimage }
+          : { status: 'failed', reason: `${firstFailure ?? 'failed'} (${routes.length} parts)` },
+        { settle } as Outgoing,
+      );
+    });
+  }
+
+  async #routeQuery<T>(a: Attempts, ask: (q: PaymentRouteQuery) => Promise<T>): Promise<T> {
     const p = a.request;
     const firstHops = (this.#o.channels.all?.() ?? [])
       .filter(({ state }) => state.phase === 'ready' && state.link !== 'disconnected')
       .map(({ state }) => ({
         shortChannelId: state.shortChannelId ?? state.localAlias,
         nodeId: Uint8Array.from(Buffer.from(state.counterpartyNodeId, 'hex')),
-        outboundMsat: localBalanceMsat(state),
+        // What one more HTLC can carry now (reserve, fee and its buffer, in-flight limit), not the balance.
+        outboundMsat: sendableOf(state),
         ...(state.remote ? { htlcMinimumMsat: state.remote.htlcMinimumMsat } : {}),
       }));
     try {
-      return await router.findRoute({
+      return await ask({
         payer: this.#o.nodeId,
         payee: p.payee,
         amountMsat: p.amountMsat,
@@ -1269,6 +1363,13 @@ export class Payments {
     this.#forwarder = forwarder;
   }
 
+  /** How the parts of a payment in parts are sent (the Forwarder's sendToRoute). */
+  #sendRoute: RouteSender | undefined;
+
+  setRouteSender(send: RouteSender): void {
+    this.#sendRoute = send;
+  }
+
   /** After each step of a channel: once it is connected again, the answers kept for it go. */
   channelChanged(channel: number, state: ChannelState): void {
     const waiting = this.#waiting.get(channel);
@@ -1303,6 +1404,15 @@ function outcomeEvent(r: PaymentRecord): PaymentEvent {
         paymentHash: hex(r.paymentHash),
         reason: r.reason ?? 'failed',
       };
+}
+
+/** What one more HTLC of ours can carry on a ready channel (before its first HTLC, from its commitments). */
+function sendableOf(state: ChannelState): bigint {
+  try {
+    return sendableMsat(state.normal ?? normalFromChannel(state));
+  } catch {
+    return localBalanceMsat(state);
+  }
 }
 
 function outcomeOf(r: PaymentRecord): PaymentOutcome {

@@ -121,6 +121,7 @@ export function channelManagerStep(): NodeComponent {
           // payment asks, by then long started), with its scorer told how each attempt went.
           router: {
             findRoute: (q) => ctx.get('router').findRoute(q),
+            findRoutes: (q) => ctx.get('router').findRoutes(q),
             pathFailed: (path, scid) => ctx.get('router').pathFailed(path, scid),
             pathSucceeded: (path) => ctx.get('router').pathSucceeded(path),
           },
