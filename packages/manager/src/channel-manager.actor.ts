@@ -62,6 +62,8 @@ export const channelManagerActor = defineActor({
       paymentEvents$: (): Observable<PaymentEvent> => manager.payments.events$,
       /** Forwards (forward/README.md), oldest first; `sinceSeconds`: those created from then on. */
       listForwards: (sinceSeconds?: number) => manager.forwards.listForwards(sinceSeconds),
+      /** Forwards counted by outgoing channel (the node's Prometheus metrics). */
+      forwardMetrics: () => manager.forwards.metrics(),
       /** setfees: one channel's (channel id hex) or every channel's (`all`) fees, delta and limits; durable. */
       setPolicy: (channel: string, change: PolicyChange) => manager.setPolicy(channel, change),
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,

@@ -76,6 +76,7 @@ export { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 export { type ConfirmationTarget, FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 export { canForceClose, forceClose, onFundingSpent } from './force-close.ts';
 export {
+  type ForwardChannelMetrics,
   type ForwardChannels,
   type ForwardEvent,
   Forwarder,

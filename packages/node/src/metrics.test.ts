@@ -55,3 +55,46 @@ test('the peer limits set in the node config reach the peer actor, and metrics()
     await node.stop();
   }
 });
+
+test('forwards in the Prometheus text: by outgoing channel, failures by reason, fees earned, in flight', () => {
+  const text = nodePrometheus({
+    actors: [],
+    peers: null,
+    faults: [],
+    forwards: [
+      {
+        channel: 'aa'.repeat(32),
+        settled: 3,
+        failed: 2,
+        inFlight: 1,
+        feeMsat: 3000n,
+        failures: { fee_insufficient: 2 },
+      },
+      {
+        channel: '700x1x0',
+        settled: 0,
+        failed: 1,
+        inFlight: 0,
+        feeMsat: 0n,
+        failures: { unknown_next_peer: 1 },
+      },
+    ],
+  });
+  const ch = 'aa'.repeat(32);
+  assert.match(text, new RegExp(`^lnkit_forwards_total\\{channel="${ch}",status="settled"\\} 3$`, 'm'));
+  assert.match(text, new RegExp(`^lnkit_forwards_total\\{channel="${ch}",status="failed"\\} 2$`, 'm'));
+  assert.match(
+    text,
+    new RegExp(`^lnkit_forward_failures_total\\{channel="${ch}",reason="fee_insufficient"\\} 2$`, 'm'),
+  );
+  assert.match(text, /^lnkit_forward_failures_total\{channel="700x1x0",reason="unknown_next_peer"\} 1$/m);
+  assert.match(text, new RegExp(`^lnkit_forward_fees_msat_total\\{channel="${ch}"\\} 3000$`, 'm'));
+  assert.match(text, new RegExp(`^lnkit_forwards_in_flight\\{channel="${ch}"\\} 1$`, 'm'));
+  // Each family's samples follow its own TYPE line, none interleaved with another's.
+  const families = text
+    .split('\n')
+    .filter((l) => l.startsWith('lnkit_forward'))
+    .map((l) => l.replace(/[{ ].*$/, ''));
+  const runs = families.filter((f, i) => i === 0 || families[i - 1] !== f);
+  assert.deepEqual(runs, [...new Set(runs)]);
+});

@@ -11,6 +11,43 @@ const FAULT_KINDS: readonly NodeFaultKind[] = ['storage-unavailable', 'log-unwri
 
 const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** A label value: backslash, quote and newline escaped (Prometheus text format). */
+const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** Forwards per outgoing channel: settled and failed counters, failures by reason, in flight, fees earned. */
+function forwardLines(forwards: NodeMetrics['forwards'], lines: string[]): void {
+  lines.push(
+    '# HELP lnkit_forwards_total Forwards that ended, by outgoing channel and how (settled or failed)',
+    '# TYPE lnkit_forwards_total counter',
+  );
+  for (const f of forwards) {
+    const ch = label(f.channel);
+    lines.push(`lnkit_forwards_total{channel="${ch}",status="settled"} ${f.settled}`);
+    lines.push(`lnkit_forwards_total{channel="${ch}",status="failed"} ${f.failed}`);
+  }
+  lines.push(
+    '# HELP lnkit_forward_failures_total Failed forwards by outgoing channel and BOLT 4 failure',
+    '# TYPE lnkit_forward_failures_total counter',
+  );
+  for (const f of forwards)
+    for (const [reason, n] of Object.entries(f.failures))
+      lines.push(
+        `lnkit_forward_failures_total{channel="${label(f.channel)}",reason="${label(reason)}"} ${n}`,
+      );
+  lines.push(
+    '# HELP lnkit_forward_fees_msat_total Fees earned by settled forwards, msat, by outgoing channel',
+    '# TYPE lnkit_forward_fees_msat_total counter',
+  );
+  for (const f of forwards)
+    lines.push(`lnkit_forward_fees_msat_total{channel="${label(f.channel)}"} ${f.feeMsat}`);
+  lines.push(
+    '# HELP lnkit_forwards_in_flight Forwards offered downstream and not ended, by outgoing channel',
+    '# TYPE lnkit_forwards_in_flight gauge',
+  );
+  for (const f of forwards)
+    lines.push(`lnkit_forwards_in_flight{channel="${label(f.channel)}"} ${f.inFlight}`);
+}
+
 export function nodePrometheus(metrics: NodeMetrics): string {
   const lines: string[] = [];
   const peers = metrics.peers;
@@ -38,6 +75,7 @@ export function nodePrometheus(metrics: NodeMetrics): string {
       );
     }
   }
+  forwardLines(metrics.forwards ?? [], lines);
   lines.push(
     '# HELP lnkit_node_fault 1 while the fault of the machine lasts (info().faults), else 0',
     '# TYPE lnkit_node_fault gauge',

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BroadcastResult, ConfirmationTarget } from '@lnkit/chain-sync';
 import type { Route } from '@lnkit/gossip';
+import type { ForwardChannelMetrics } from '@lnkit/manager';
 import type { PeerInfo, PeerNetStats } from '@lnkit/peer-net';
 import type { ActorMetricsSnapshot } from '@lnkit/runtime';
 import type { Wallet } from '@lnkit/wallet';
@@ -106,6 +107,8 @@ export interface NodeMetrics {
   /** The peer limits in force, what they hold now, and each hit counted; null if the peer actor did not answer. */
   peers: PeerNetStats | null;
   faults: NodeFault[];
+  /** Forwards by outgoing channel (settled, failed by reason, in flight, fees earned). */
+  forwards: ForwardChannelMetrics[];
 }
 
 export class LnkitNode {
@@ -395,7 +398,7 @@ export class LnkitNode {
 
   /** Every actor's metrics, the peer limits and their hit counters, and the faults (see nodePrometheus). */
   async metrics(): Promise<NodeMetrics> {
-    const [actors, peers] = await Promise.all([
+    const [actors, peers, forwards] = await Promise.all([
       // The channel manager is an in-thread actor of its own (spawnLocal), not the supervisor's.
       Promise.all([
         this.ctx.supervisor.metrics(),
@@ -410,8 +413,12 @@ export class LnkitNode {
         .get('peers')
         .ref.stats()
         .catch(() => null),
+      this.ctx
+        .get('channelManager')
+        .ref.forwardMetrics()
+        .catch(() => []),
     ]);
-    return { actors, peers, faults: this.ctx.faults.list() };
+    return { actors, peers, faults: this.ctx.faults.list(), forwards };
   }
 
   actorNames(): string[] {

@@ -192,6 +192,20 @@ test('A pays C through B: B forwards, C claims, the preimage flows back; balance
       what: 'the second settled',
     },
   );
+  // The metrics count both by their outgoing channel, with the fees earned.
+  await waitFor(() => b.manager.forwards.metrics()[0]?.settled === 2 || undefined, {
+    what: 'both counted settled',
+  });
+  assert.deepEqual(b.manager.forwards.metrics(), [
+    {
+      channel: channelWith(b, c).channelId,
+      settled: 2,
+      failed: 0,
+      inFlight: 0,
+      feeMsat: 2n * FEE_MSAT,
+      failures: {},
+    },
+  ]);
 });
 
 test('each failure B can return is decoded at A as that failure; C’s failure comes back through B; balances unchanged', async () => {

@@ -129,6 +129,19 @@ export interface ForwardView {
   resolvedAt: number | null;
 }
 
+/** The forwards that went out over one channel (or were refused for it), for metrics. */
+export interface ForwardChannelMetrics {
+  /** The outgoing channel id (hex), or the short_channel_id the onion named when we have none. */
+  channel: string;
+  settled: number;
+  failed: number;
+  inFlight: number;
+  /** What the settled ones earned. */
+  feeMsat: bigint;
+  /** Failed ones by BOLT 4 name (or what else ended them). */
+  failures: Record<string, number>;
+}
+
 /** What sendToRoute answers. */
 export interface RouteOutcome {
   status: 'succeeded' | 'failed';
@@ -237,6 +250,31 @@ export class Forwarder {
   async #savePolicy(key: string, p: PolicyChange): Promise<void> {
     await this.#store.savePolicy?.(key, p);
     this.#set.set(key, p);
+  }
+
+  /**
+   * Every forward counted by its outgoing channel: settled, failed (by reason), in flight, and
+   * the fees earned. Counted from the books at each call (what a Prometheus scrape asks).
+   */
+  metrics(): ForwardChannelMetrics[] {
+    const by = new Map<string, ForwardChannelMetrics>();
+    for (const r of this.#byIn.values()) {
+      const channel = r.outChannelId ? hex(r.outChannelId) : scidText(r.outShortChannelId);
+      let m = by.get(channel);
+      if (!m) {
+        m = { channel, settled: 0, failed: 0, inFlight: 0, feeMsat: 0n, failures: {} };
+        by.set(channel, m);
+      }
+      if (r.status === 'failed') {
+        m.failed++;
+        const why = r.failure ?? 'unknown';
+        m.failures[why] = (m.failures[why] ?? 0) + 1;
+      } else if (r.status === 'fulfilled' && r.resolvedAt) {
+        m.settled++;
+        m.feeMsat += r.amountInMsat - r.amountOutMsat;
+      } else m.inFlight++;
+    }
+    return [...by.values()];
   }
 
   /** Forwards oldest first; `sinceSeconds`: those created from then on. */
