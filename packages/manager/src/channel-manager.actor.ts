@@ -16,7 +16,7 @@ import {
   type OwnChannelGossip,
 } from './channel-manager.ts';
 import type { ChannelEvent } from './channel-state.ts';
-import type { ForwardEvent } from './forward/forwarder.ts';
+import type { ForwardEvent, InterceptResolution } from './forward/forwarder.ts';
 import type { PolicyChange } from './forward/policy.ts';
 import type { PaymentEvent } from './payments/payments.ts';
 
@@ -62,6 +62,10 @@ export const channelManagerActor = defineActor({
       paymentEvents$: (): Observable<PaymentEvent> => manager.payments.events$,
       /** Forwards (forward/README.md), oldest first; `sinceSeconds`: those created from then on. */
       listForwards: (sinceSeconds?: number) => manager.forwards.listForwards(sinceSeconds),
+      /** The HTLCs the interceptor holds now. */
+      listIntercepted: () => manager.forwards.listIntercepted(),
+      /** The operator's answer for a held HTLC: resume, fail (BOLT 4 name) or settle (preimage). */
+      resolveIntercepted: (id: string, r: InterceptResolution) => manager.forwards.resolveIntercepted(id, r),
       /** Forwards counted by outgoing channel (the node's Prometheus metrics). */
       forwardMetrics: () => manager.forwards.metrics(),
       /** setfees: one channel's (channel id hex) or every channel's (`all`) fees, delta and limits; durable. */

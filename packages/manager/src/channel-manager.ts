@@ -46,7 +46,7 @@ import { ManagerError } from './errors.ts';
 import { acceptChannel, openChannel } from './establish.ts';
 import { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 import { FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
-import { Forwarder } from './forward/forwarder.ts';
+import { Forwarder, type InterceptOptions } from './forward/forwarder.ts';
 import type { PeerForwardLimits } from './forward/peer-limits.ts';
 import type { ForwardPolicy, PolicyChange } from './forward/policy.ts';
 import type { ForwardsStore } from './forward/store.ts';
@@ -127,6 +127,8 @@ export interface ChannelManagerOptions {
   router?: PaymentRouter | undefined;
   /** How long such a payment keeps trying other routes (payments.ts DEFAULT_PAYMENT_RETRY). */
   paymentRetry?: PaymentRetry | undefined;
+  /** The HTLC interceptor (forward/forwarder.ts): forwards held until resolved. Off without it. */
+  interceptForwards?: InterceptOptions | undefined;
   /** How long the parts of a multi-part payment to us may take to reach its total (payments.ts, 60 s). */
   mppTimeoutMs?: number | undefined;
   /**
@@ -304,6 +306,7 @@ export class ChannelManager {
       store: options.forwardsStore,
       policy: options.forwardPolicy,
       peerLimits: options.forwardPeerLimits,
+      intercept: options.interceptForwards,
       logger: options.logger.child({ component: 'forwards' }),
       channels: {
         byShortChannelId: (scid) => stateOf(this.#directory.byShortChannelId(scid)),
@@ -499,6 +502,7 @@ export class ChannelManager {
       await handle.handle.stop();
     }
     this.payments.stop();
+    this.forwards.stop();
     this.#events.complete();
     this.#announced.complete();
   }

@@ -12,6 +12,8 @@ export type ManagerErrorCode =
   | 'funding-failed'
   /** The channel was refused or failed during establishment (the message says by whom and why). */
   | 'channel-failed'
+  /** No HTLC held by the interceptor with that id. */
+  | 'unknown-htlc'
   /** A payment found no route to its payee over the graph (the message says why). */
   | 'no-route'
   /** The manager is stopped. */

@@ -76,11 +76,17 @@ export { MANAGER_INIT_FEATURES, peerFeatures } from './features.ts';
 export { type ConfirmationTarget, FEERATE_FLOOR_PER_KW, type FeeEstimator } from './fee-estimator.ts';
 export { canForceClose, forceClose, onFundingSpent } from './force-close.ts';
 export {
+  DEFAULT_INTERCEPT_TIMEOUT_MS,
   type ForwardChannelMetrics,
   type ForwardChannels,
   type ForwardEvent,
   Forwarder,
   type ForwardView,
+  INTERCEPT_FAILURES,
+  type InterceptedHtlc,
+  type InterceptFailure,
+  type InterceptOptions,
+  type InterceptResolution,
   type RouteOutcome,
 } from './forward/forwarder.ts';
 export {

@@ -90,6 +90,66 @@ export interface ForwarderOptions {
   peerLimits?: PeerForwardLimits | undefined;
   logger: Logger;
   now?: () => number;
+  /**
+   * The HTLC interceptor: each forward that passed our checks is held, told (`sink`, durable
+   * first when it is the node's event log) and listed, until resolved (resume, fail, settle) or
+   * failed back with temporary_channel_failure after `timeoutMs`.
+   */
+  intercept?: InterceptOptions | undefined;
+}
+
+export interface InterceptOptions {
+  /** Held at most this long, then failed back. Default 30 s. */
+  timeoutMs?: number;
+  /** Told of each HTLC held (the node's event log); awaited before the hold's timer starts. */
+  sink?: ((e: InterceptedHtlc) => Promise<void>) | undefined;
+}
+
+export const DEFAULT_INTERCEPT_TIMEOUT_MS = 30_000;
+
+/** An HTLC the interceptor holds: what the operator decides on. */
+export interface InterceptedHtlc {
+  /** `<incoming channel id hex>:<htlc id>`: what resolveIntercepted takes. */
+  id: string;
+  inChannelId: string;
+  /** The short_channel_id the onion names (BLOCKxTXxOUTPUT). */
+  outShortChannelId: string;
+  outChannelId: string;
+  paymentHash: string;
+  amountInMsat: bigint;
+  amountOutMsat: bigint;
+  inCltvExpiry: number;
+  outCltvExpiry: number;
+  /** Seconds since 1970: failed back then if not resolved. */
+  expiresAt: number;
+}
+
+/** What the operator answers for a held HTLC. */
+export type InterceptResolution =
+  | { action: 'resume' }
+  /** Failed back upstream with this BOLT 4 failure (INTERCEPT_FAILURES). */
+  | { action: 'fail'; failure: InterceptFailure }
+  /** Fulfilled upstream with this preimage (its sha256 must be the payment hash); nothing goes downstream. */
+  | { action: 'settle'; preimage: Uint8Array };
+
+/** The failures an interceptor may give (those that need no more data than we have). */
+export const INTERCEPT_FAILURES = [
+  'temporary_channel_failure',
+  'permanent_channel_failure',
+  'temporary_node_failure',
+  'permanent_node_failure',
+  'unknown_next_peer',
+  'incorrect_or_unknown_payment_details',
+] as const;
+export type InterceptFailure = (typeof INTERCEPT_FAILURES)[number];
+
+interface Held {
+  view: InterceptedHtlc;
+  channel: number;
+  record: ForwardRecord;
+  peeled: ForwardPayment;
+  e: Committed;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export type ForwardEvent =
@@ -191,6 +251,8 @@ export class Forwarder {
   readonly #limiter: ForwardRateLimiter;
   /** Fulfils and fails refused while the upstream peer was away, by channel, to give again once connected. */
   readonly #waiting = new Map<number, ChannelInput[]>();
+  /** HTLCs the interceptor holds, by upstream `<channel id>:<htlc id>`. */
+  readonly #held = new Map<string, Held>();
 
   readonly events$: Observable<ForwardEvent> = this.#events.asObservable();
 
@@ -412,6 +474,27 @@ export class Forwarder {
       createdAt: this.#now(),
     };
     this.#byIn.set(htlcKey(inChannelId, e.id), record);
+    // The interceptor sees every forward first; our checks run when it resumes one.
+    if (this.#o.intercept) {
+      await this.#hold({ channel, record, peeled, e });
+      return;
+    }
+    await this.#checkAndOffer(channel, record, peeled, e);
+  }
+
+  /** Our checks of a forward (decide.ts, the peer limits), then the offer downstream; a refusal fails it upstream. */
+  async #checkAndOffer(
+    channel: number,
+    record: ForwardRecord,
+    peeled: ForwardPayment,
+    e: Committed,
+  ): Promise<void> {
+    const log = this.#o.logger;
+    const inState = this.#o.channels.stateOf(channel);
+    const inChannelId = record.inChannelId;
+    if (!inState) return;
+    const scid = 'shortChannelId' in peeled.next ? peeled.next.shortChannelId : undefined;
+    const out = scid === undefined ? undefined : this.#o.channels.byShortChannelId(scid);
     const view = out && out.id !== channel ? this.#outgoingView(out.state) : undefined;
     const decision = decideForward(
       e,
@@ -450,6 +533,21 @@ export class Forwarder {
       return;
     }
     this.#forwardsOf(peer).add(htlcKey(inChannelId, e.id));
+    await this.#offer(channel, record, peeled, e.onionRoutingPacket, out, scid, view?.policy);
+  }
+
+  /** Offers the forward downstream, the pairing durable first; a refusal fails it upstream. */
+  async #offer(
+    channel: number,
+    record: ForwardRecord,
+    peeled: ForwardPayment,
+    onion: Uint8Array,
+    out: { id: number; state: ChannelState },
+    scid: bigint | undefined,
+    viewPolicy: ForwardPolicy | undefined,
+  ): Promise<void> {
+    const log = this.#o.logger;
+    const e = { id: record.inHtlcId, paymentHash: record.paymentHash, onionRoutingPacket: onion };
     const refused = await this.#o.channels
       .offer(
         out.id,
@@ -480,7 +578,7 @@ export class Forwarder {
         this.#byOut.delete(htlcKey(record.outChannelId, record.outHtlcId));
       record.outHtlcId = undefined;
       log.info({ refusal: refused, htlc: `${e.id}` }, 'the outgoing channel refused a forward');
-      const policy = view?.policy ?? this.#defaultPolicy;
+      const policy = viewPolicy ?? this.#defaultPolicy;
       const update =
         scid === undefined ? new Uint8Array(0) : await this.#channelUpdate(out.state, scid, policy);
       await this.#failLocally(channel, record, peeled, e.onionRoutingPacket, {
@@ -493,6 +591,113 @@ export class Forwarder {
   }
 
   /** Why the forward `key` from `peer` is over its limits (peer-limits.ts), or undefined. */
+  /** The interceptor's hold: told (durably, when the sink is the event log), listed, timed out. */
+  async #hold(h: Omit<Held, 'view' | 'timer'>): Promise<void> {
+    const key = htlcKey(h.record.inChannelId, h.record.inHtlcId);
+    const timeoutMs = this.#o.intercept?.timeoutMs ?? DEFAULT_INTERCEPT_TIMEOUT_MS;
+    const view: InterceptedHtlc = {
+      id: key,
+      inChannelId: hex(h.record.inChannelId),
+      outShortChannelId: scidText(h.record.outShortChannelId),
+      outChannelId: h.record.outChannelId ? hex(h.record.outChannelId) : '',
+      paymentHash: hex(h.record.paymentHash),
+      amountInMsat: h.record.amountInMsat,
+      amountOutMsat: h.record.amountOutMsat,
+      inCltvExpiry: h.record.inCltvExpiry,
+      outCltvExpiry: h.record.outCltvExpiry,
+      expiresAt: this.#now() + Math.ceil(timeoutMs / 1000),
+    };
+    const held: Held = { ...h, view, timer: undefined };
+    this.#held.set(key, held);
+    await this.#o.intercept
+      ?.sink?.(view)
+      .catch((err: unknown) => this.#o.logger.error({ err }, 'an intercepted HTLC could not be told'));
+    // Resolved while it was being told: nothing to time out.
+    if (this.#held.get(key) !== held) return;
+    held.timer = setTimeout(() => {
+      void this.resolveIntercepted(key, { action: 'fail', failure: 'temporary_channel_failure' }).catch(
+        this.#logError,
+      );
+    }, timeoutMs);
+    this.#o.logger.info({ htlc: key, out: view.outShortChannelId }, 'a forward held for the interceptor');
+  }
+
+  /** The HTLCs the interceptor holds now, oldest first. */
+  listIntercepted(): InterceptedHtlc[] {
+    return [...this.#held.values()].map((h) => h.view);
+  }
+
+  /**
+   * The operator's answer for a held HTLC: resume (offered downstream as it would have been),
+   * fail (upstream, with the BOLT 4 failure named), or settle (fulfilled upstream with the
+   * preimage; nothing goes downstream). Throws ManagerError for an unknown id, a failure not in
+   * INTERCEPT_FAILURES, or a preimage that is not the payment hash's.
+   */
+  async resolveIntercepted(id: string, r: InterceptResolution): Promise<void> {
+    const h = this.#held.get(id);
+    if (!h)
+      throw new ManagerError('unknown-htlc', `no intercepted HTLC ${id} (resolved already, or timed out)`);
+    if (r.action === 'fail' && !(INTERCEPT_FAILURES as readonly string[]).includes(r.failure))
+      throw new ManagerError(
+        'invalid-argument',
+        `failure must be one of ${INTERCEPT_FAILURES.join(', ')}; got ${JSON.stringify(r.failure).slice(0, 60)}`,
+      );
+    if (
+      r.action === 'settle' &&
+      (r.preimage.length !== 32 || !bytesEqual(sha256(r.preimage), h.record.paymentHash))
+    )
+      throw new ManagerError(
+        'invalid-argument',
+        'the preimage is not the payment hash’s (32 bytes whose sha256 it is)',
+      );
+    clearTimeout(h.timer);
+    this.#held.delete(id);
+    this.#o.logger.info({ htlc: id, action: r.action }, 'an intercepted HTLC resolved');
+    if (r.action === 'resume') return this.#checkAndOffer(h.channel, h.record, h.peeled, h.e);
+    if (r.action === 'fail')
+      return this.#failLocally(
+        h.channel,
+        h.record,
+        h.peeled,
+        h.e.onionRoutingPacket,
+        await this.#failureFor(h, r.failure),
+      );
+    // Settled by the operator: the upstream HTLC fulfilled with the preimage (the core persists it first).
+    h.record.status = 'fulfilled';
+    h.record.amountOutMsat = h.record.amountInMsat;
+    h.record.resolvedAt = this.#now();
+    h.record.sharedSecret = undefined;
+    await this.#store.save(h.record);
+    await this.#settle(h.channel, {
+      kind: 'fulfill-htlc',
+      id: h.record.inHtlcId,
+      paymentPreimage: r.preimage,
+    });
+  }
+
+  async #failureFor(h: Held, name: InterceptFailure): Promise<FailureMessage> {
+    switch (name) {
+      case 'temporary_channel_failure': {
+        // With our update of the outgoing channel, when we have it (BOLT 4 asks for one).
+        const out = this.#o.channels.byShortChannelId(h.record.outShortChannelId);
+        const update = out
+          ? await this.#channelUpdate(out.state, h.record.outShortChannelId, this.advertisedPolicy(out.state))
+          : new Uint8Array(0);
+        return { name, channelUpdate: update };
+      }
+      case 'incorrect_or_unknown_payment_details':
+        return { name, htlcMsat: h.record.amountInMsat, height: this.#o.channels.bestHeight() };
+      default:
+        return { name };
+    }
+  }
+
+  /** Stops the interceptor's timers (held HTLCs stay in their channels, held again after a restart). */
+  stop(): void {
+    for (const h of this.#held.values()) clearTimeout(h.timer);
+    this.#held.clear();
+  }
+
   #overPeerLimit(peer: string, key: string): string | undefined {
     const limits = this.#limiter.limits;
     const inFlight = this.#forwardsOf(peer);
