@@ -10,7 +10,23 @@ export const FORWARD_USAGE = `  setfees CHANNEL_ID|all [--base-msat N] [--ppm N]
                                    channel, and those opened later); kept across restarts
   forwardinghistory [--since TIME]  the HTLCs this node forwarded: channels, amounts, fee, status
                                    (TIME: seconds since 1970 or a date, 2026-12-01T14:00:00Z)
+  intercepted                      the forwards the HTLC interceptor holds (lnkitd --intercept-forwards)
+  resolvehtlc ID resume|fail FAILURE|settle PREIMAGE
+                                   answer a held forward: forward it, fail it back, or settle it
 `;
+
+/** resolvehtlc's arguments as the API's body. */
+export function resolveHtlcRequest(rest: readonly string[]): {
+  method: 'POST';
+  path: string;
+  body: Record<string, string>;
+} {
+  const [id, action, arg] = rest;
+  const body: Record<string, string> = { id: id ?? '', action: action ?? '' };
+  if (action === 'fail' && arg !== undefined) body.failure = arg;
+  if (action === 'settle' && arg !== undefined) body.preimage = arg;
+  return { method: 'POST', path: '/v1/resolvehtlc', body };
+}
 
 /** The options of setfees and the API's field each is sent as (typed, the API checks them). */
 export const SETFEES_OPTIONS = {

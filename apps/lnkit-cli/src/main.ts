@@ -8,7 +8,14 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { channelListText, closeChannelText, eventLine, openChannelText, SseParser } from './channel-text.ts';
-import { FORWARD_USAGE, forwardRequest, forwardText, setFeesRequest, setFeesText } from './forward-text.ts';
+import {
+  FORWARD_USAGE,
+  forwardRequest,
+  forwardText,
+  resolveHtlcRequest,
+  setFeesRequest,
+  setFeesText,
+} from './forward-text.ts';
 import {
   getNodeText,
   graphInfoText,
@@ -571,6 +578,15 @@ async function run(argv: string[]): Promise<number> {
     case 'forwardinghistory':
       need(rest, 0, 'no arguments (and --since TIME)');
       request = forwardRequest(args.values['--since']);
+      break;
+    case 'intercepted':
+      need(rest, 0, 'no arguments');
+      request = { method: 'GET', path: '/v1/intercepted' };
+      break;
+    case 'resolvehtlc':
+      if (rest.length < 2 || rest.length > 3 || (rest[1] !== 'resume' && rest.length !== 3))
+        throw new UsageError('resolvehtlc takes ID resume, ID fail FAILURE or ID settle PREIMAGE');
+      request = resolveHtlcRequest(rest);
       break;
     case 'setfees':
       need(

@@ -112,6 +112,7 @@ const NODE_REFUSALS: Record<string, [number, string]> = {
   'not-running': [503, 'not-running'],
   // A payment the graph has no route for: the request was fine.
   'no-route': [409, 'no-route'],
+  'unknown-htlc': [404, 'unknown-htlc'],
 };
 
 /** The node's refusal as the API's error, keeping its message; anything else unchanged (a 500). */

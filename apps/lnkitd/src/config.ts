@@ -49,6 +49,10 @@ export interface DaemonConfig {
   /** Port of the embedded chain's JSON-RPC (0: any free port). */
   embeddedRpcPort: number;
   alias: string;
+  /** node_announcement rgb_color, RRGGBB (default: from the node id). */
+  color?: string;
+  /** Addresses our node_announcement gives (NodeConfig.announceAddresses; none by default). */
+  announceAddresses: HostPort[];
   logLevel: string;
   /** lnkitd.log is rotated at maxBytes, keeping maxFiles files (the current one included). */
   log: { maxBytes: number; maxFiles: number };
@@ -58,6 +62,8 @@ export interface DaemonConfig {
   forwardPolicy: { feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number };
   /** What one upstream peer may have us forward (NodeConfig.forwardPeerLimits). */
   forwardPeerLimits: { maxInFlight: number; perSecond: number };
+  /** The HTLC interceptor, when on (NodeConfig.interceptForwards). */
+  interceptForwards?: { timeoutMs: number };
   placement: 'worker' | 'in-process';
   /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
   worldWritableDataDir: boolean;
@@ -120,6 +126,11 @@ const OPTION_LIST = [
   ['bitcoind-rpccookie', { description: 'bitcoind cookie file (instead of user and password)' }],
   ['embedded-rpc-port', { description: 'port of the embedded chain JSON-RPC (default: any free port)' }],
   ['alias', { description: 'node alias (up to 32 bytes)' }],
+  ['color', { description: 'node color in our node_announcement, RRGGBB (default: from the node id)' }],
+  [
+    'announce-addr',
+    { description: 'HOST:PORT[,HOST:PORT...] our node_announcement gives peers to reach us (default: none)' },
+  ],
   ['log-level', { description: 'fatal, error, warn, info (default), debug, trace' }],
   [
     'log-max-bytes',
@@ -179,6 +190,17 @@ const OPTION_LIST = [
       description:
         'forwards a second one upstream peer may start, in bursts of 10 s worth (default 0: no limit)',
     },
+  ],
+  [
+    'intercept-forwards',
+    {
+      description: 'hold every forward for the HTLC interceptor (GET /v1/intercepted, POST /v1/resolvehtlc)',
+      flag: true,
+    },
+  ],
+  [
+    'intercept-timeout-ms',
+    { description: 'a held forward not answered in this long is failed back (default 30000)' },
   ],
   ['placement', { description: 'worker (default) or in-process: where the actors run' }],
   [
@@ -383,6 +405,18 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (Buffer.byteLength(alias, 'utf8') > 32)
     throw new ConfigError('--alias must be at most 32 bytes (BOLT 7)');
   if (controlIndex(alias) >= 0) throw new ConfigError(`--alias must be printable text; got ${shown(alias)}`);
+  const color = v('color');
+  if (color !== undefined && !/^[0-9a-fA-F]{6}$/.test(color))
+    throw new ConfigError(`--color must be 6 hex digits (RRGGBB); got ${shown(color)}`);
+  const announceAddresses = (v('announce-addr') ?? '')
+    .split(',')
+    .filter((a) => a.trim() !== '')
+    .map((a) => {
+      const hp = parseHostPort(a, 'announce-addr');
+      if (hp.port === 0)
+        throw new ConfigError(`--announce-addr needs a port from 1 to 65535; got ${shown(a)}`);
+      return hp;
+    });
   const placement = v('placement') ?? 'worker';
   if (placement !== 'worker' && placement !== 'in-process')
     throw new ConfigError(`--placement must be worker or in-process; got ${shown(placement)}`);
@@ -438,6 +472,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     ),
     perSecond: int('max-forwards-per-second-per-peer', DEFAULT_PEER_FORWARD_LIMITS.perSecond, 0, 1_000_000),
   };
+  const intercept = parseFlag(v('intercept-forwards') ?? 'false', 'intercept-forwards');
+  const interceptTimeoutMs = int('intercept-timeout-ms', 30_000, 100, 24 * 3600_000);
   const listen = v('listen');
   return {
     dataDir,
@@ -452,11 +488,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     ...(v('bitcoind-rpccookie') ? { bitcoindRpcCookie: resolve(v('bitcoind-rpccookie')!) } : {}),
     embeddedRpcPort,
     alias,
+    ...(color !== undefined ? { color } : {}),
+    announceAddresses,
     logLevel,
     log,
     peerLimits,
     forwardPolicy,
     forwardPeerLimits,
+    ...(intercept ? { interceptForwards: { timeoutMs: interceptTimeoutMs } } : {}),
     placement,
     worldWritableDataDir,
   };

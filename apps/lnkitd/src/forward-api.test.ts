@@ -42,6 +42,25 @@ const node: ForwardNode = {
       enabled: true,
     };
   },
+  listIntercepted: async () => [
+    {
+      id: `${IN}:7`,
+      inChannelId: IN,
+      outShortChannelId: '700x1x0',
+      outChannelId: OUT,
+      paymentHash: 'bb'.repeat(32),
+      amountInMsat: 2_001_000n,
+      amountOutMsat: 2_000_000n,
+      inCltvExpiry: 900,
+      outCltvExpiry: 828,
+      expiresAt: 1_764_597_630,
+    },
+  ],
+  resolveIntercepted: async (id, answer) => {
+    asked.push({ id, answer });
+    if (id.endsWith(':9'))
+      throw Object.assign(new Error(`no intercepted HTLC ${id}`), { code: 'unknown-htlc' });
+  },
   forwardingHistory: async (opts) => {
     asked.push(opts);
     if (refuse) throw Object.assign(new Error('the node is not running'), { code: 'not-running' });
@@ -136,4 +155,48 @@ test('setfees: the fields given passed on as numbers, the policy answered; each 
   );
   refuse = false;
   asked.length = 0;
+});
+
+test('intercepted: the held HTLCs, amounts as strings; resolvehtlc passes each answer on, names what is missing, and a 404 for an unknown id', async () => {
+  const listed = (await routes['/v1/intercepted']!.GET!({}, new URLSearchParams())) as {
+    htlcs: Record<string, unknown>[];
+  };
+  assert.deepEqual(listed.htlcs[0], {
+    id: `${IN}:7`,
+    inChannelId: IN,
+    outShortChannelId: '700x1x0',
+    outChannelId: OUT,
+    paymentHash: 'bb'.repeat(32),
+    amountInMsat: '2001000',
+    amountOutMsat: '2000000',
+    inCltvExpiry: 900,
+    outCltvExpiry: 828,
+    expiresAt: 1_764_597_630,
+  });
+  const post = (body: Record<string, unknown>) =>
+    routes['/v1/resolvehtlc']!.POST!(body, new URLSearchParams());
+  asked.length = 0;
+  assert.deepEqual(await post({ id: `${IN}:7`, action: 'resume' }), { id: `${IN}:7`, action: 'resume' });
+  await post({ id: `${IN}:7`, action: 'fail', failure: 'temporary_node_failure' });
+  await post({ id: `${IN}:7`, action: 'settle', preimage: 'AB'.repeat(32) });
+  assert.deepEqual(asked, [
+    { id: `${IN}:7`, answer: { action: 'resume' } },
+    { id: `${IN}:7`, answer: { action: 'fail', failure: 'temporary_node_failure' } },
+    { id: `${IN}:7`, answer: { action: 'settle', preimage: 'ab'.repeat(32) } },
+  ]);
+  for (const [body, param] of [
+    [{ action: 'resume' }, 'id'],
+    [{ id: `${IN}:7`, action: 'cancel' }, 'action'],
+    [{ id: `${IN}:7`, action: 'fail' }, 'failure'],
+    [{ id: `${IN}:7`, action: 'settle' }, 'preimage'],
+  ] as const)
+    await assert.rejects(
+      post(body),
+      (e: ApiError) => e.status === 400 && e.message.includes(`"${param}"`),
+      param,
+    );
+  await assert.rejects(
+    post({ id: `${IN}:9`, action: 'resume' }),
+    (e: ApiError) => e.status === 404 && e.code === 'unknown-htlc',
+  );
 });

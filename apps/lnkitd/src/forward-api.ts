@@ -5,7 +5,13 @@
  * status}]}`, with the payment hash, when it was created and a failure's name besides).
  * Amounts are strings of decimal digits; times are seconds since 1970 (null: not resolved yet).
  */
-import { type ForwardPolicy, MIN_CLTV_EXPIRY_DELTA } from '@lnkit/node';
+import {
+  type ForwardPolicy,
+  type InterceptAnswer,
+  type InterceptedHtlc,
+  interceptedData,
+  MIN_CLTV_EXPIRY_DELTA,
+} from '@lnkit/node';
 import { type ApiErrorOf, refusal } from './channel-api.ts';
 
 export interface ForwardRow {
@@ -24,10 +30,12 @@ export interface ForwardRow {
 /** A channel's relay policy as setfees answers it. */
 export type FeesRow = { channel: string } & ForwardPolicy;
 
-/** What the daemon uses of the node for forwards (LnkitNode.forwardingHistory, setFees). */
+/** What the daemon uses of the node for forwards (LnkitNode.forwardingHistory, setFees, the interceptor). */
 export interface ForwardNode {
   forwardingHistory(opts?: { since?: number }): Promise<{ forwards: ForwardRow[] }>;
   setFees(channel: string, change: Partial<ForwardPolicy>): Promise<FeesRow>;
+  listIntercepted(): Promise<InterceptedHtlc[]>;
+  resolveIntercepted(id: string, answer: InterceptAnswer): Promise<void>;
 }
 
 /** BOLT 7's widths: the fees are u32, cltv_expiry_delta a u16 (and no less than the manager's minimum). */
@@ -115,6 +123,45 @@ export function forwardRoutes(
           );
         try {
           return feesJson(await node.setFees(channel, given));
+        } catch (e) {
+          throw refusal(e, helpers.apiError);
+        }
+      },
+    },
+    // The HTLC interceptor (lnkitd --intercept-forwards): what it holds, and the answer for one.
+    '/v1/intercepted': {
+      GET: async () => {
+        try {
+          return { htlcs: (await node.listIntercepted()).map(interceptedData) };
+        } catch (e) {
+          throw refusal(e, helpers.apiError);
+        }
+      },
+    },
+    // resolvehtlc: {id, action: resume | fail | settle, failure? (fail), preimage? (settle, hex)}.
+    '/v1/resolvehtlc': {
+      POST: async (body) => {
+        const { id, action } = body;
+        if (typeof id !== 'string' || id === '')
+          throw helpers.badParam('id', 'is required: <channel id>:<htlc id>, as /v1/intercepted lists it');
+        let answer: InterceptAnswer;
+        if (action === 'resume') answer = { action };
+        else if (action === 'fail') {
+          if (typeof body.failure !== 'string')
+            throw helpers.badParam('failure', 'is required to fail: a BOLT 4 failure name');
+          answer = { action, failure: body.failure };
+        } else if (action === 'settle') {
+          if (typeof body.preimage !== 'string')
+            throw helpers.badParam('preimage', 'is required to settle: 32 bytes in hex');
+          answer = { action, preimage: body.preimage.toLowerCase() };
+        } else
+          throw helpers.badParam(
+            'action',
+            `must be resume, fail or settle; got ${JSON.stringify(action).slice(0, 40)}`,
+          );
+        try {
+          await node.resolveIntercepted(id, answer);
+          return { id, action };
         } catch (e) {
           throw refusal(e, helpers.apiError);
         }

@@ -196,6 +196,8 @@ async function main(): Promise<void> {
       chain: chain.rpc,
       listen: cfg.listen,
       alias: cfg.alias,
+      ...(cfg.color !== undefined ? { color: cfg.color } : {}),
+      announceAddresses: cfg.announceAddresses,
       // bcoin, the embedded chain, writes its regtest addresses rb1...; bitcoind writes bcrt1...
       ...(cfg.chain === 'embedded' ? { regtestAddressPrefix: 'rb' as const } : {}),
       placement: cfg.placement,
@@ -204,6 +206,7 @@ async function main(): Promise<void> {
       peerLimits: cfg.peerLimits,
       forwardPolicy: cfg.forwardPolicy,
       forwardPeerLimits: cfg.forwardPeerLimits,
+      ...(cfg.interceptForwards ? { interceptForwards: cfg.interceptForwards } : {}),
     })
       .withLogger(log)
       .build();

@@ -267,6 +267,8 @@ const MANAGER_CODES: Record<string, NodeErrorCode> = {
   'unknown-channel': 'unknown-channel',
   'funding-failed': 'insufficient-funds',
   'channel-failed': 'channel-failed',
+  'unknown-htlc': 'unknown-htlc',
+  'no-route': 'no-route',
   closed: 'not-running',
 };
 

@@ -21,6 +21,15 @@ export interface NodeConfig {
   /** Where to accept peers; null: do not listen. */
   listen?: { host: string; port: number } | null;
   alias?: string;
+  /** Our node_announcement's rgb_color, 6 hex digits (default: the node id's first three bytes after its prefix). */
+  color?: string;
+  /**
+   * The addresses our node_announcement gives (IPv4, IPv6 or a DNS name, with a port). None by
+   * default: a node listening on loopback or behind NAT has no address worth telling the network.
+   */
+  announceAddresses?: { host: string; port: number }[];
+  /** How often step 19 sends our node_announcement and our channel_updates again. Default 24 h. */
+  announcementRefreshMs?: number;
   /**
    * The bech32 prefix of the regtest addresses the wallet gives out: `bcrt` (Bitcoin Core's, the
    * default) or `rb` (bcoin's, the embedded chain's). The scripts are the same; either text pays.
@@ -54,6 +63,12 @@ export interface NodeConfig {
    * (default 0: no rate limit) in bursts of `burst`. Beyond either: temporary_channel_failure.
    */
   forwardPeerLimits?: Partial<PeerForwardLimits>;
+  /**
+   * The HTLC interceptor: every forward held until resolveIntercepted answers it (resume, fail,
+   * settle), or failed back after `timeoutMs` (default 30 s). Each held HTLC is an
+   * `HtlcIntercepted` event in the event log. Off when absent.
+   */
+  interceptForwards?: { timeoutMs?: number };
   /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
   storageRetry?: StorageRetryOptions;
   peerTimers?: {

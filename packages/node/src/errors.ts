@@ -21,7 +21,9 @@ export type NodeErrorCode =
   /** closeChannel: the node has no open channel with that id. */
   | 'unknown-channel'
   /** A payment found no route to its payee (the message says why). */
-  | 'no-route';
+  | 'no-route'
+  /** No HTLC held by the interceptor with that id. */
+  | 'unknown-htlc';
 
 /** Failures of the node as a whole; `code` is stable, the message names what is wrong. */
 export class NodeError extends Error {

@@ -25,6 +25,10 @@ export {
   DEFAULT_PEER_FORWARD_LIMITS,
   type ForwardPolicy,
   type ForwardView,
+  INTERCEPT_FAILURES,
+  type InterceptAnswer,
+  type InterceptedHtlc,
+  interceptedData,
   MIN_CLTV_EXPIRY_DELTA,
   type PolicyChange,
 } from './forward-api.ts';
@@ -56,5 +60,11 @@ export {
   persistentPeerRecord,
   type StoredNodeEvent,
 } from './records.ts';
+export {
+  ANNOUNCEMENT_REFRESH_INTERVAL_MS,
+  colorOf,
+  nodeAddressOf,
+  signedNodeAnnouncement,
+} from './steps/19-node-announcement.ts';
 export { isStorageFault, type StorageRetryOptions, StorageStatus } from './storage-status.ts';
 export { migrateNodeStore, nodeStoreOptions, SCHEMA_VERSION } from './store-schema.ts';

@@ -34,7 +34,11 @@ import {
   type ForwardPolicy,
   type ForwardView,
   forwardingHistory,
+  type InterceptAnswer,
+  type InterceptedHtlc,
+  listIntercepted,
   type PolicyChange,
+  resolveIntercepted,
   setFees,
 } from './forward-api.ts';
 import {
@@ -292,6 +296,21 @@ export class LnkitNode {
    * setfees: the fees, cltv_expiry_delta or HTLC limits of one channel (id in hex) or of
    * `all`; durable, so they outlive a restart. Answers the policy now in force.
    */
+  /** The HTLCs the interceptor holds now (NodeConfig.interceptForwards), oldest first. */
+  listIntercepted(): Promise<InterceptedHtlc[]> {
+    this.assertRunning();
+    return listIntercepted(this.ctx);
+  }
+
+  /**
+   * The operator's answer for a held HTLC: resume it (our checks, then forwarded), fail it back
+   * with a BOLT 4 failure (INTERCEPT_FAILURES), or settle it with its preimage (hex).
+   */
+  resolveIntercepted(id: string, answer: InterceptAnswer): Promise<void> {
+    this.assertRunning();
+    return resolveIntercepted(this.ctx, id, answer);
+  }
+
   setFees(channel: string, change: PolicyChange): Promise<{ channel: string } & ForwardPolicy> {
     this.assertRunning();
     return setFees(this.ctx, channel, change);

@@ -51,6 +51,7 @@ import { channelEventData } from '../channel-events.ts';
 import type { NodeComponent } from '../component.ts';
 import type { ChainMonitorActor, ChannelManagerActor, NodeContext } from '../context.ts';
 import { NodeError } from '../errors.ts';
+import { interceptedData } from '../forward-api.ts';
 import { chainHash } from '../network.ts';
 import { paymentEventData } from '../payment-events.ts';
 import { DeferredPeerLink } from '../peer-link.ts';
@@ -117,6 +118,13 @@ export function channelManagerStep(): NodeComponent {
           forwardsStore: new LmdbForwardsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
           forwardPolicy: { ...DEFAULT_FORWARD_POLICY, ...ctx.config.forwardPolicy },
           forwardPeerLimits: { ...DEFAULT_PEER_FORWARD_LIMITS, ...ctx.config.forwardPeerLimits },
+          // The interceptor's held HTLCs, each told in the event log (GET /v1/events) first.
+          interceptForwards: ctx.config.interceptForwards && {
+            ...ctx.config.interceptForwards,
+            sink: async (h) => {
+              await ctx.get('eventLog').append('HtlcIntercepted', interceptedData(h));
+            },
+          },
           // Payments to nodes we have no channel with: the router step 12 makes (read when a
           // payment asks, by then long started), with its scorer told how each attempt went.
           router: {
