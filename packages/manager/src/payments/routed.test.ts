@@ -200,17 +200,7 @@ test('when every route fails on the way, the payment fails with the last failure
 });
 
 test("C's invoice names its private channel from B as a route hint, with the policy B sent C; A pays over it, and B's setfees reaches C's next invoice", async () => {
-  const router = new TestRouter();
-  const a = await lineNode(logger, cleanups, undefined, undefined, { router });
-  const b = await lineNode(logger, cleanups);
-  const c = await lineNode(logger, cleanups);
-  await openLine(
-    [
-      [a, b],
-      [b, c],
-    ],
-    [a, b, c],
-  );
+  const { a, b, c, router } = await line();
   // C hears B's channel_update once the channel is ready; its invoices then carry the hint.
   const hintOf = async (amount: bigint) => {
     const inv = await c.manager.payments.createInvoice(amount, { description: 'hinted' });
