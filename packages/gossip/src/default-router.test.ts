@@ -415,6 +415,34 @@ describe('route hints and first hops', () => {
     );
   });
 
+  test('avoided channels are left out of hints and first hops too (a payment’s earlier failures)', () => {
+    const router = new DefaultRouter({ graph: boltExample() });
+    const hint = [
+      {
+        nodeId: nodeId(B),
+        shortChannelId: 881n,
+        feeBaseMsat: 0,
+        feeProportionalMillionths: 0,
+        cltvExpiryDelta: 10,
+      },
+      {
+        nodeId: nodeId(50),
+        shortChannelId: 882n,
+        feeBaseMsat: 0,
+        feeProportionalMillionths: 0,
+        cltvExpiryDelta: 10,
+      },
+    ];
+    // The hint's second channel failed: the free hint is not taken again; the graph's path is.
+    const again = router.findRoute(query({ routeHints: [hint], avoidChannels: [882n] }));
+    assert.ok(!again.hops.some((h) => h.shortChannelId === 882n || h.shortChannelId === 881n));
+    assert.ok(again.feeMsat > 0n);
+    // Our private channel to D failed: with only it as a first hop, no route.
+    const viaD = [{ shortChannelId: 4242n, nodeId: nodeId(D), outboundMsat: 10_000_000n }];
+    refused(() => router.findRoute(query({ firstHops: viaD, avoidChannels: [4242n] })), 'no-route');
+    assert.equal(router.findRoute(query({ firstHops: viaD })).hops[0]?.shortChannelId, 4242n);
+  });
+
   test('a payer outside the graph with first hops', () => {
     const r = new DefaultRouter({ graph: boltExample() }).findRoute(
       query({

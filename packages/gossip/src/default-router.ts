@@ -228,8 +228,11 @@ export class DefaultRouter implements Router {
     s.begin(this.graph, this.scorer);
     const payer = s.nodeFor(payerId);
     const payee = s.nodeFor(payeeId);
+    // Avoided channels are left out wherever they come from: the graph, a hint, our own.
+    const avoid = new Set(query.avoidChannels ?? []);
     for (const hint of query.routeHints ?? []) {
       for (const [k, hop] of hint.entries()) {
+        if (avoid.has(hop.shortChannelId)) continue;
         const to = k + 1 < hint.length ? hint[k + 1]!.nodeId : payeeId;
         s.addExtraEdge({
           from: s.nodeFor(bytesOf(hop.nodeId, 'route hint node')),
@@ -246,6 +249,7 @@ export class DefaultRouter implements Router {
     }
     if (query.firstHops) {
       for (const h of query.firstHops) {
+        if (avoid.has(h.shortChannelId)) continue;
         s.addExtraEdge({
           from: payer,
           to: s.nodeFor(bytesOf(h.nodeId, 'first hop node')),
@@ -259,7 +263,7 @@ export class DefaultRouter implements Router {
       }
       s.onlyExtraEdgesFrom();
     }
-    for (const scid of query.avoidChannels ?? []) s.avoidChannel(this.graph.channelIndex(scid));
+    for (const scid of avoid) s.avoidChannel(this.graph.channelIndex(scid));
     return {
       payer,
       payee,
