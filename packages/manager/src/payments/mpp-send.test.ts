@@ -1,10 +1,11 @@
 /**
- * Sending in parts (BOLT 4 basic_mpp), four ChannelManagers in memory: A reaches C through B and
- * through D, each channel 1,000,000 sat, and pays C's invoice of 1,400,000 sat, which no one path
- * can carry. A's router (lnkit's DefaultRouter over the four channels) splits it; both parts
- * reach C, which claims them together; A's outcome has the preimage and both paths' fees, and
- * every balance moved by exactly its part. A payment whose parts cannot all arrive (one path's
- * second channel is not there) fails whole: C fails the part it holds back with mpp_timeout.
+ * Sending in parts (BOLT 4 basic_mpp), five ChannelManagers in memory: A reaches C through each
+ * of three middle nodes, every channel 1,000,000 sat, and pays C's invoice of 2,400,000 sat,
+ * which no one path can carry. A's router (lnkit's DefaultRouter over the six channels) splits
+ * it; every part reaches C, which claims them together; A's outcome has the preimage and every
+ * path's fee, and each balance moved by exactly its part. A payment whose parts cannot all
+ * arrive (one middle node cannot reach C) fails whole: C fails the parts it holds back with
+ * mpp_timeout, and nothing moves.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -50,83 +51,84 @@ class SplittingRouter implements PaymentRouter {
   }
 }
 
-async function diamond(mppTimeoutMs?: number) {
+/** A, three nodes between (B, D, E), and the payee C: five nodes, three paths of one channel each way. */
+async function fiveNodes(mppTimeoutMs?: number) {
   const router = new SplittingRouter();
   const a = await lineNode(logger, cleanups, undefined, undefined, { router });
-  const b = await lineNode(logger, cleanups);
-  const d = await lineNode(logger, cleanups);
+  const middles = [
+    await lineNode(logger, cleanups),
+    await lineNode(logger, cleanups),
+    await lineNode(logger, cleanups),
+  ];
   const c = await lineNode(logger, cleanups, undefined, undefined, mppTimeoutMs ? { mppTimeoutMs } : {});
   await openLine(
-    [
-      [a, b],
-      [b, c],
-      [a, d],
-      [d, c],
-    ],
-    [a, b, c, d],
+    middles.flatMap((m): [LineNode, LineNode][] => [
+      [a, m],
+      [m, c],
+    ]),
+    [a, ...middles, c],
     CAPACITY_SAT,
   );
-  const channel = (x: LineNode, y: LineNode, scid = scidOf(x, y)) => ({
-    shortChannelId: scid,
+  const channel = (x: LineNode, y: LineNode) => ({
+    shortChannelId: scidOf(x, y),
     nodeA: x.keys.nodeId,
     nodeB: y.keys.nodeId,
     capacitySat: CAPACITY_SAT,
     aToB: POLICY,
     bToA: POLICY,
   });
-  return { a, b, c, d, router, channel };
+  router.graph = new FixedGraph({ channels: middles.flatMap((m) => [channel(a, m), channel(m, c)]) });
+  return { a, middles, c, router };
 }
 
 const local = (n: LineNode, peer: LineNode) => channelWith(n, peer).localBalanceMsat;
 
-test("A pays C's invoice no one path can carry: split over B and D, claimed whole at C; fees and balances exact", async () => {
-  const { a, b, c, d, router, channel } = await diamond();
-  router.graph = new FixedGraph({ channels: [channel(a, b), channel(b, c), channel(a, d), channel(d, c)] });
-  const amount = 1_400_000_000n;
-  const before = { ab: local(a, b), ad: local(a, d), bc: local(b, c), dc: local(d, c) };
-  const inv = await c.manager.payments.createInvoice(amount, { description: 'in two parts' });
+test("five nodes: A pays C's invoice no one path can carry; split over the three middle nodes, claimed whole at C; fees and balances exact", async () => {
+  const { a, middles, c, router } = await fiveNodes();
+  const amount = 2_400_000_000n;
+  const before = middles.map((m) => ({ am: local(a, m), mc: local(m, c) }));
+  const inv = await c.manager.payments.createInvoice(amount, { description: 'in parts' });
   const out = await a.manager.payments.sendPayment(inv.bolt11);
   assert.equal(out.status, 'succeeded', out.reason);
-  assert.deepEqual(router.splits, [2]);
-  assert.equal(out.feeMsat, 2000n, "B's and D's base fees");
+  const parts = router.splits[0] ?? 0;
+  assert.ok(parts >= 3, `split in ${parts} parts`);
+  assert.equal(out.feeMsat, BigInt(parts) * 1000n, "each middle node's base fee, once per part");
   const claimable = c.payments.filter((e) => e.type === 'PaymentClaimable') as { amountMsat: bigint }[];
   assert.deepEqual(
     claimable.map((e) => e.amountMsat),
     [amount],
   );
-  await waitFor(() => local(c, b) + local(c, d) === amount || undefined, { what: 'both parts settled at C' });
-  const viaB = local(c, b);
-  const viaD = local(c, d);
-  assert.ok(viaB > 0n && viaD > 0n, 'each path carried a part');
-  await waitFor(
-    () => (local(a, b) === before.ab - viaB - 1000n && local(a, d) === before.ad - viaD - 1000n) || undefined,
-    {
-      what: "A's channels settled",
-    },
+  await waitFor(() => middles.reduce((sum, m) => sum + local(c, m), 0n) === amount || undefined, {
+    what: 'every part settled at C',
+  });
+  const via = middles.map((m) => local(c, m));
+  assert.ok(
+    via.every((v) => v > 0n),
+    'each path carried a part',
   );
-  await waitFor(() => (local(b, c) === before.bc - viaB && local(d, c) === before.dc - viaD) || undefined, {
-    what: "B's and D's outgoing channels settled",
-  });
-  await waitFor(() => (local(b, a) === viaB + 1000n && local(d, a) === viaD + 1000n) || undefined, {
-    what: "B's and D's incoming channels settled",
-  });
-  assert.equal(a.manager.payments.listPayments()[0]?.feeMsat, 2000n);
+  // What each middle node passed on, and what A paid it (its part and its fee).
+  await waitFor(
+    () =>
+      middles.every((m, k) => local(m, c) === before[k]!.mc - via[k]! && local(m, a) === via[k]! + 1000n) ||
+      undefined,
+    { what: 'every middle node settled' },
+  );
+  for (const [k, m] of middles.entries()) assert.equal(local(a, m), before[k]!.am - via[k]! - 1000n);
+  assert.equal(a.manager.payments.listPayments()[0]?.feeMsat, out.feeMsat);
 });
 
-test('a split whose one part cannot arrive fails whole: C fails the part it holds with mpp_timeout, and nothing moves', async () => {
-  const { a, b, c, d, router, channel } = await diamond(500);
-  router.graph = new FixedGraph({ channels: [channel(a, b), channel(b, c), channel(a, d), channel(d, c)] });
-  // D cannot reach C: its part is failed at D, and the part through B waits at C for the rest.
-  disconnectLinks(d.link, c.link);
-  const before = { ab: local(a, b), ad: local(a, d), cb: local(c, b) };
-  const inv = await c.manager.payments.createInvoice(1_400_000_000n, { description: 'never whole' });
+test('five nodes: a split whose one part cannot arrive fails whole: C fails the parts it holds with mpp_timeout, and nothing moves', async () => {
+  const { a, middles, c } = await fiveNodes(500);
+  // One middle node cannot reach C: its part fails there; the others wait at C for it.
+  disconnectLinks(middles[1]!.link, c.link);
+  const before = middles.map((m) => local(a, m));
+  const inv = await c.manager.payments.createInvoice(2_400_000_000n, { description: 'never whole' });
   const out = await a.manager.payments.sendPayment(inv.bolt11);
   assert.equal(out.status, 'failed');
-  assert.match(out.reason ?? '', /\(2 parts\)$/);
-  assert.match(out.reason ?? '', /^(mpp_timeout at hop 1|temporary_channel_failure at hop 0) \(2 parts\)$/);
+  assert.match(out.reason ?? '', /^(mpp_timeout at hop 1|temporary_channel_failure at hop 0) \(\d parts\)$/);
   assert.equal(c.payments.filter((e) => e.type === 'PaymentClaimable').length, 0);
-  await waitFor(() => (local(a, b) === before.ab && local(a, d) === before.ad) || undefined, {
+  await waitFor(() => middles.every((m, k) => local(a, m) === before[k]) || undefined, {
     what: "A's balances back where they were",
   });
-  assert.equal(local(c, b), before.cb);
+  for (const m of middles) assert.equal(local(c, m), 0n);
 });
