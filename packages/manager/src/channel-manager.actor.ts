@@ -73,6 +73,8 @@ export const channelManagerActor = defineActor({
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,
       /** Public channels as they become announced: their gossip, for the node to broadcast. */
       announcements$: (): Observable<OwnChannelGossip> => manager.announcements$,
+      /** A public channel disabled (its peer away) or enabled again: the new channel_update. */
+      channelUpdates$: (): Observable<OwnChannelGossip> => manager.channelUpdates$,
       /** Every announced channel's gossip, our channel_update signed now. */
       ownGossip: (nowSeconds?: number) => manager.ownGossip(nowSeconds),
       /** The ChainMonitor's PaymentPreimageLearnt: the forwards offered on that channel are fulfilled upstream. */

@@ -129,6 +129,11 @@ export interface ChannelManagerOptions {
   paymentRetry?: PaymentRetry | undefined;
   /** The HTLC interceptor (forward/forwarder.ts): forwards held until resolved. Off without it. */
   interceptForwards?: InterceptOptions | undefined;
+  /**
+   * A public channel whose peer has been away this long gets a channel_update with the disable
+   * bit (BOLT 7), on `channelUpdates$`; one that comes back, an enabled one. Default 5 minutes.
+   */
+  disableAfterMs?: number | undefined;
   /** How long the parts of a multi-part payment to us may take to reach its total (payments.ts, 60 s). */
   mppTimeoutMs?: number | undefined;
   /**
@@ -236,6 +241,14 @@ export class ChannelManager {
   readonly #closed: ChannelSummary[] = [];
   readonly #events = new Subject<ChannelEvent>();
   readonly #announced = new Subject<OwnChannelGossip>();
+  readonly #updates = new Subject<OwnChannelGossip>();
+  /** Public channels whose peer is away: the timer that disables them, or `disabled` once it ran. */
+  readonly #away = new Map<number, NodeJS.Timeout | 'disabled'>();
+  /**
+   * A public channel's channel_update changed on its own (disabled while the peer is away,
+   * enabled when it is back): the update, for the node to broadcast.
+   */
+  readonly channelUpdates$: Observable<OwnChannelGossip> = this.#updates.asObservable();
   /** Each peer's policy on our private channels with it (its channel_update to us), by channel id hex. */
   readonly #peerPolicies = new Map<string, PeerPolicy>();
   /**
@@ -503,8 +516,10 @@ export class ChannelManager {
     }
     this.payments.stop();
     this.forwards.stop();
+    for (const t of this.#away.values()) if (t !== 'disabled') clearTimeout(t);
     this.#events.complete();
     this.#announced.complete();
+    this.#updates.complete();
   }
 
   /**
@@ -513,7 +528,7 @@ export class ChannelManager {
    */
   async ownGossip(nowSeconds = Math.floor(Date.now() / 1000)): Promise<OwnChannelGossip[]> {
     const out: OwnChannelGossip[] = [];
-    for (const { handle } of this.#directory.all()) {
+    for (const { id, handle } of this.#directory.all()) {
       const s = handle.state;
       const a = s.announcement;
       if (!a?.announced || !a.local || !a.remote || s.phase !== 'ready') continue;
@@ -521,7 +536,8 @@ export class ChannelManager {
         local: a.local,
         remote: a.remote,
       });
-      const g = await this.#gossipOf(s, raw, nowSeconds);
+      // A channel disabled while its peer is away stays disabled in a refresh.
+      const g = await this.#gossipOf(s, raw, nowSeconds, this.#away.get(id) === 'disabled');
       if (g) out.push(g);
     }
     return out;
@@ -531,8 +547,9 @@ export class ChannelManager {
     s: ChannelState,
     channelAnnouncement: Uint8Array,
     nowSeconds: number,
+    disabled = false,
   ): Promise<OwnChannelGossip | undefined> {
-    const update = await this.forwards.gossipChannelUpdate(s, nowSeconds);
+    const update = await this.forwards.gossipChannelUpdate(s, nowSeconds, { disabled });
     if (!update || !s.channelId || s.shortChannelId === undefined) return undefined;
     return {
       channelId: hex(s.channelId),
@@ -698,12 +715,57 @@ export class ChannelManager {
   async #onPeerEvent(e: PeerLinkEvent): Promise<void> {
     if (e.type === 'connected') {
       this.#peerConnected(e.nodeId, e.features.hex);
-      for (const { id } of this.#directory.byNodeId(e.nodeId)) this.#dispatch(id, { kind: 'peer-connected' });
+      for (const { id } of this.#directory.byNodeId(e.nodeId)) {
+        this.#dispatch(id, { kind: 'peer-connected' });
+        this.#peerBack(id);
+      }
       return;
     }
     this.#peers.delete(e.nodeId);
-    for (const { id } of this.#directory.byNodeId(e.nodeId))
+    for (const { id } of this.#directory.byNodeId(e.nodeId)) {
       this.#dispatch(id, { kind: 'peer-disconnected' });
+      this.#peerAway(id);
+    }
+  }
+
+  /** DEFAULT: a peer away for a restart or a network blip is not worth telling the network. */
+  static readonly DISABLE_AFTER_MS = 5 * 60_000;
+
+  /** An announced channel's peer went away: disabled for gossip if it stays away (BOLT 7). */
+  #peerAway(id: number): void {
+    const state = this.#directory.get(id)?.state;
+    if (!state?.announcement?.announced || this.#away.has(id)) return;
+    const timer = setTimeout(() => {
+      this.#away.set(id, 'disabled');
+      void this.#updateOf(id, true);
+    }, this.#o.disableAfterMs ?? ChannelManager.DISABLE_AFTER_MS);
+    timer.unref();
+    this.#away.set(id, timer);
+  }
+
+  #peerBack(id: number): void {
+    const away = this.#away.get(id);
+    if (away === undefined) return;
+    this.#away.delete(id);
+    if (away === 'disabled') void this.#updateOf(id, false);
+    else clearTimeout(away);
+  }
+
+  async #updateOf(id: number, disabled: boolean): Promise<void> {
+    const state = this.#directory.get(id)?.state;
+    const a = state?.announcement;
+    if (!state || !a?.announced || !a.local || !a.remote || state.phase !== 'ready') return;
+    const raw = unsignedChannelAnnouncement(state, this.#o.keys.nodeId, a.shortChannelId, {
+      local: a.local,
+      remote: a.remote,
+    });
+    const g = await this.#gossipOf(state, raw, Math.floor(Date.now() / 1000), disabled);
+    if (!g) return;
+    this.#o.logger.info(
+      { scid: formatShortChannelId(a.shortChannelId), disabled },
+      `our channel_update: the peer is ${disabled ? 'away' : 'back'}`,
+    );
+    this.#updates.next(g);
   }
 
   async #onPeerMessage(nodeId: string, raw: Uint8Array): Promise<void> {

@@ -377,7 +377,11 @@ export class Forwarder {
    * Our channel_update of a public channel for gossip, signed now. Its timestamp is later than
    * any this forwarder gave for the channel before: a peer keeps only a newer update (BOLT 7).
    */
-  async gossipChannelUpdate(state: ChannelState, nowSeconds: number): Promise<Uint8Array | undefined> {
+  async gossipChannelUpdate(
+    state: ChannelState,
+    nowSeconds: number,
+    o: { disabled?: boolean } = {},
+  ): Promise<Uint8Array | undefined> {
     const sign = this.#o.signWithNodeKey;
     const scid = state.shortChannelId;
     if (!sign || scid === undefined) return undefined;
@@ -389,7 +393,9 @@ export class Forwarder {
         shortChannelId: scid,
         localNodeId: this.#o.nodeId,
         remoteNodeId: Buffer.from(state.counterpartyNodeId, 'hex'),
-        policy: this.advertisedPolicy(state),
+        policy: o.disabled
+          ? { ...this.advertisedPolicy(state), enabled: false }
+          : this.advertisedPolicy(state),
         timestamp,
         isPrivate: !state.announce,
       },

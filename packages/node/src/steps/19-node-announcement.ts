@@ -34,6 +34,7 @@ export const ANNOUNCEMENT_REFRESH_INTERVAL_MS = 24 * 60 * 60_000;
 
 export function nodeAnnouncementStep(): NodeComponent {
   let announced: Subscription | undefined;
+  let updates: Subscription | undefined;
   let stopped = false;
   let lastTimestamp = 0;
   return {
@@ -88,6 +89,18 @@ export function nodeAnnouncementStep(): NodeComponent {
           ),
         );
       });
+      // A channel disabled while its peer is away, or enabled again: only its update.
+      updates = manager.ref.channelUpdates$().subscribe((g) => {
+        if (stopped) return;
+        gossip.ref
+          .broadcastLocal([g.channelUpdate])
+          .catch((err: unknown) =>
+            log.warn(
+              { err: (err as Error).message, scid: g.shortChannelId },
+              'our channel_update could not be sent',
+            ),
+          );
+      });
       ctx.set('announcer', { refresh });
       ctx.background.push({
         name: 'announcements',
@@ -102,6 +115,7 @@ export function nodeAnnouncementStep(): NodeComponent {
     stop() {
       stopped = true;
       announced?.unsubscribe();
+      updates?.unsubscribe();
     },
   };
 }
