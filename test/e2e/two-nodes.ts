@@ -46,6 +46,8 @@ export interface TwoNodes {
   ib: NodeInfo;
   chainRpc<T>(method: string, params?: unknown[]): Promise<T>;
   burn(blocks: number): Promise<string[]>;
+  /** Another lnkitd on A's chain (through --bitcoind-rpc), in `root/<name>`. */
+  another(name: string, args?: string[]): Promise<Daemon>;
 }
 
 /**
@@ -64,8 +66,15 @@ async function startOnFreePorts(dataDir: string, args: () => Promise<string[]>):
   }
 }
 
-export async function startTwoNodes(root: string): Promise<TwoNodes> {
+/** Options of each daemon beyond the ones startTwoNodes gives (its alias, say). */
+export interface TwoNodesOptions {
+  aArgs?: string[];
+  bArgs?: string[];
+}
+
+export async function startTwoNodes(root: string, o: TwoNodesOptions = {}): Promise<TwoNodes> {
   const a = await startOnFreePorts(join(root, 'a'), async () => [
+    ...(o.aArgs ?? []),
     '--listen',
     `127.0.0.1:${await freePort()}`,
     '--api',
@@ -77,8 +86,9 @@ export async function startTwoNodes(root: string): Promise<TwoNodes> {
   ]);
   const chain = JSON.parse(readFileSync(join(a.dataDir, 'embedded-chain.json'), 'utf8'));
   let b: Daemon;
-  try {
-    b = await startOnFreePorts(join(root, 'b'), async () => [
+  const onChain = (name: string, args: string[]) =>
+    startOnFreePorts(join(root, name), async () => [
+      ...args,
       '--listen',
       `127.0.0.1:${await freePort()}`,
       '--api',
@@ -92,6 +102,8 @@ export async function startTwoNodes(root: string): Promise<TwoNodes> {
       '--bitcoind-rpcpassword',
       chain.rpcPassword,
     ]);
+  try {
+    b = await onChain('b', o.bArgs ?? []);
   } catch (e) {
     await a.kill('SIGKILL');
     throw e;
@@ -116,6 +128,7 @@ export async function startTwoNodes(root: string): Promise<TwoNodes> {
     ib: b.json<NodeInfo>('getinfo'),
     chainRpc,
     burn: (blocks) => chainRpc<string[]>('generatetoaddress', [blocks, BURN]),
+    another: (name, args = []) => onChain(name, args),
   };
 }
 
@@ -154,7 +167,12 @@ export function waitForChannel(
 }
 
 /** B connects to A, A opens `amountSat` to B pushing `pushMsat`; resolves once both say ready. */
-export async function openReadyChannel(n: TwoNodes, amountSat: bigint, pushMsat: bigint): Promise<string> {
+export async function openReadyChannel(
+  n: TwoNodes,
+  amountSat: bigint,
+  pushMsat: bigint,
+  o: { public?: boolean } = {},
+): Promise<string> {
   const { a, b, ia, ib } = n;
   b.json('connect', `${ia.nodeId}@127.0.0.1:${ia.listening.port}`);
   await waitFor(
@@ -169,6 +187,7 @@ export async function openReadyChannel(n: TwoNodes, amountSat: bigint, pushMsat:
     String(amountSat),
     '--push-msat',
     String(pushMsat),
+    ...(o.public ? ['--public'] : []),
   );
   await waitFor(
     async () => (await n.chainRpc<string[]>('getrawmempool')).includes(opened.fundingTxid) || undefined,

@@ -80,6 +80,8 @@ export interface OpenOptions {
   opener: 'ldk' | 'lnkit';
   capacitySat: bigint;
   pushMsat: bigint;
+  /** lnkit opens it with announce_channel (LDK opens public channels when its config says so). */
+  public?: boolean;
 }
 
 /**
@@ -96,7 +98,11 @@ export async function openedChannel(
   await lnkit.funding.addCoins(1, 1_200_000n);
   await mine(env, ldk, lnkit, 1);
   if (o.opener === 'ldk') ldk.openChannel(lnkit.nodeId, o.capacitySat, o.pushMsat);
-  else await lnkit.manager.openChannel(ldk.nodeId, o.capacitySat, { pushMsat: o.pushMsat });
+  else
+    await lnkit.manager.openChannel(ldk.nodeId, o.capacitySat, {
+      pushMsat: o.pushMsat,
+      ...(o.public ? { public: true } : {}),
+    });
   await waitFor(() => lnkit.events.some((e) => e.type === 'ChannelPending'), {
     what: 'ChannelPending at lnkit',
     timeoutMs: WAIT_MS,

@@ -27,6 +27,21 @@ export interface LdkNodeOptions {
   feeratePerKw?: number;
   /** LDK's monitor persister (default: in memory, every update completed at once). */
   persister?: ldk.Persist;
+  /**
+   * Public channels: announce_for_forwarding (LDK then also takes only public channels), and
+   * LDK's own P2PGossipSync over its NetworkGraph as the routing handler, so what it and its
+   * peers announce lands in its graph (`graphChannel`, `graphNode`).
+   */
+  publicChannels?: boolean;
+}
+
+/** What LDK's NetworkGraph has of one channel. */
+export interface LdkGraphChannel {
+  nodeOne: string;
+  nodeTwo: string;
+  /** The fee base of each direction's latest channel_update (undefined: none yet). */
+  oneToTwoFeeBaseMsat: number | undefined;
+  twoToOneFeeBaseMsat: number | undefined;
 }
 
 /** What the test looks at in one of LDK's events. */
@@ -75,6 +90,7 @@ const optU64 = (o: ldk.Option_u64Z): bigint | undefined =>
 export class LdkNode {
   pm!: ldk.PeerManager;
   chanMan!: ldk.ChannelManager;
+  private graph!: ldk.NetworkGraph;
   private chainMonitor!: ldk.ChainMonitor;
   readonly logs: string[] = [];
   readonly events: LdkEvent[] = [];
@@ -134,6 +150,7 @@ export class LdkNode {
     const keys = ldk.KeysManager.constructor_new(seed, BigInt(Math.floor(now / 1000)), (now % 1000) * 1e6);
     const network = ldk.Network.LDKNetwork_Regtest;
     const graph = ldk.NetworkGraph.constructor_new(network, logger);
+    this.graph = graph;
     const scorer = ldk.ProbabilisticScorer.constructor_new(
       ldk.ProbabilisticScoringDecayParameters.constructor_default(),
       graph,
@@ -159,6 +176,7 @@ export class LdkNode {
     const handshake = config.get_channel_handshake_config();
     if (this.o.anchors) handshake.set_negotiate_anchors_zero_fee_htlc_tx(true);
     if (this.o.minimumDepth !== undefined) handshake.set_minimum_depth(this.o.minimumDepth);
+    if (this.o.publicChannels) handshake.set_announce_for_forwarding(true);
     config.set_channel_handshake_config(handshake);
     // LDK accepts an inbound anchors channel only by hand (it must be able to pay for CPFP).
     if (this.o.anchors) config.set_manually_accept_inbound_channels(true);
@@ -177,9 +195,16 @@ export class LdkNode {
       Math.floor(now / 1000),
     );
     const ignorer = ldk.IgnoringMessageHandler.constructor_new();
+    const routing = this.o.publicChannels
+      ? ldk.P2PGossipSync.constructor_new(
+          graph,
+          ldk.Option_UtxoLookupZ.constructor_none(),
+          logger,
+        ).as_RoutingMessageHandler()
+      : ignorer.as_RoutingMessageHandler();
     this.pm = ldk.PeerManager.constructor_new(
       this.chanMan.as_ChannelMessageHandler(),
-      ignorer.as_RoutingMessageHandler(),
+      routing,
       ignorer.as_OnionMessageHandler(),
       ignorer.as_CustomMessageHandler(),
       Math.floor(now / 1000),
@@ -329,6 +354,38 @@ export class LdkNode {
   /** Waits until LDK's own work (funding, broadcasts) queued so far is done. */
   async settled(): Promise<void> {
     await this.work;
+  }
+
+  /** The channel as LDK's NetworkGraph has it (undefined: not in it). */
+  graphChannel(shortChannelId: bigint): LdkGraphChannel | undefined {
+    const ro = this.graph.read_only();
+    try {
+      const c = ro.channel(shortChannelId);
+      if (!c) return undefined;
+      const fee = (u: ldk.ChannelUpdateInfo | null) => (u ? u.get_fees().get_base_msat() : undefined);
+      return {
+        nodeOne: hex(c.get_node_one().as_slice()),
+        nodeTwo: hex(c.get_node_two().as_slice()),
+        oneToTwoFeeBaseMsat: fee(c.get_one_to_two()),
+        twoToOneFeeBaseMsat: fee(c.get_two_to_one()),
+      };
+    } finally {
+      ro.free();
+    }
+  }
+
+  /** A node's announcement as LDK's NetworkGraph has it (undefined: no node_announcement). */
+  graphNode(nodeIdHex: string): { alias: string; rgb: string } | undefined {
+    const ro = this.graph.read_only();
+    try {
+      const n = ro.node(ldk.NodeId.constructor_from_pubkey(Buffer.from(nodeIdHex, 'hex')));
+      const info = n?.get_announcement_info();
+      if (!(info instanceof ldk.Option_NodeAnnouncementInfoZ_Some)) return undefined;
+      const alias = Buffer.from(info.some.alias().get_a()).toString('utf8').replace(/\0+$/, '');
+      return { alias, rgb: hex(info.some.rgb()) };
+    } finally {
+      ro.free();
+    }
   }
 
   /** create_channel: returns LDK's temporary channel id (hex). */

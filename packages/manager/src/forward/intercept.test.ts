@@ -181,7 +181,7 @@ test('B restarted while holding one holds it again, tells it again, and can resu
   });
   await b2.manager.forwards.resolveIntercepted(again.id, { action: 'resume' });
   // Offered to C as it would have been before the restart: C is paid. (A's sendToRoute promise is
-  // not awaited: after its first hop's restart it may not resolve — see the closing note.)
+  // not awaited: it was seen not to resolve after its first hop's restart, still to be explained.)
   await waitFor(() => c.payments.some((e) => e.type === 'PaymentClaimed') || undefined, { what: 'C paid' });
   void outcome;
 });
