@@ -33,6 +33,8 @@ export interface LdkNodeOptions {
    * peers announce lands in its graph (`graphChannel`, `graphNode`).
    */
   publicChannels?: boolean;
+  /** UserConfig.accept_forwards_to_priv_channels: LDK forwards over private channels (its default: no). */
+  forwardToPrivateChannels?: boolean;
 }
 
 /** What LDK's NetworkGraph has of one channel. */
@@ -178,6 +180,7 @@ export class LdkNode {
     if (this.o.minimumDepth !== undefined) handshake.set_minimum_depth(this.o.minimumDepth);
     if (this.o.publicChannels) handshake.set_announce_for_forwarding(true);
     config.set_channel_handshake_config(handshake);
+    if (this.o.forwardToPrivateChannels) config.set_accept_forwards_to_priv_channels(true);
     // LDK accepts an inbound anchors channel only by hand (it must be able to pay for CPFP).
     if (this.o.anchors) config.set_manually_accept_inbound_channels(true);
     this.chanMan = ldk.ChannelManager.constructor_new(
@@ -362,13 +365,25 @@ export class LdkNode {
     try {
       const c = ro.channel(shortChannelId);
       if (!c) return undefined;
-      const fee = (u: ldk.ChannelUpdateInfo | null) => (u ? u.get_fees().get_base_msat() : undefined);
+      // The bindings answer a zeroed update (last_update 0) for a direction with none.
+      const fee = (u: ldk.ChannelUpdateInfo | null) =>
+        u && u.get_last_update() > 0 ? u.get_fees().get_base_msat() : undefined;
       return {
         nodeOne: hex(c.get_node_one().as_slice()),
         nodeTwo: hex(c.get_node_two().as_slice()),
         oneToTwoFeeBaseMsat: fee(c.get_one_to_two()),
         twoToOneFeeBaseMsat: fee(c.get_two_to_one()),
       };
+    } finally {
+      ro.free();
+    }
+  }
+
+  /** The channel_announcement LDK's NetworkGraph keeps for a channel (payload, no type), if any. */
+  graphAnnouncement(shortChannelId: bigint): Uint8Array | undefined {
+    const ro = this.graph.read_only();
+    try {
+      return ro.channel(shortChannelId)?.get_announcement_message()?.write();
     } finally {
       ro.free();
     }
