@@ -1,0 +1,185 @@
+/**
+ * Forwarding throughput, lnkit as B beside LDK 0.1.0 as B in the same run: A pays C's invoices
+ * through B, IN_FLIGHT at once, over private channels A→B and B→C on one bcoin regtest chain,
+ * every node with durable persistence (payments-nodes.ts). A and C are lnkit nodes in both arms
+ * (worker placement, the node's default); A finds its route from C's invoice, whose route hint
+ * names B's channel with the policy B sent C. So the arms differ only in B.
+ * Figures: forwards/s through B (payments settled at C per second of a batch's wall time, each
+ * batch IN_FLIGHT payments sent together, the channels settled untimed between batches), and
+ * p50/p99 of one payment's latency (A's pay call to its success), per arm; `ratio` is the
+ * median of the round-by-round ratios lnkit B / LDK B.
+ * Counts (env): LNKIT_BENCH_QUICK=1; LNKIT_BENCH_ROUNDS (3), LNKIT_BENCH_BATCHES (batches per arm
+ * per round, 3), LNKIT_BENCH_IN_FLIGHT (30).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeInvoice } from '@lnkit/invoice';
+import { waitFor } from '@lnkit/test-support';
+import { startTestChain } from '@lnkit/testchain';
+import { initLdk } from '../support/ldk/ldk-node.ts';
+import { type Emit, median, medianRatio, round } from './harness.ts';
+import { LdkSide, LnkitSide, openChannels, WAIT_MS } from './payments-nodes.ts';
+import { percentile } from './payments-stats.ts';
+
+const QUICK = process.env.LNKIT_BENCH_QUICK === '1';
+function count(name: string, full: number, quick: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return QUICK ? quick : full;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a whole number of at least 1; got ${v}`);
+  return n;
+}
+
+const ROUNDS = count('LNKIT_BENCH_ROUNDS', 3, 1);
+const BATCHES = count('LNKIT_BENCH_BATCHES', 3, 1);
+const IN_FLIGHT = count('LNKIT_BENCH_IN_FLIGHT', 30, 10);
+const AMOUNT_MSAT = 5_000_000n;
+/** lnkit's and LDK's default relay fee: 1000 msat base, 0 ppm. */
+const FEE_MSAT = 1000n;
+const CAPACITY_SAT = 16_000_000n;
+
+interface Arm {
+  name: string;
+  a: LnkitSide;
+  b: LnkitSide | LdkSide;
+  c: LnkitSide;
+  /** What A and C hold on their channels now (msat), as the payments so far left them. */
+  aMsat: bigint;
+  cMsat: bigint;
+}
+
+function progress(text: string): void {
+  process.stderr.write(`#   ${new Date().toISOString().slice(11, 23)} ${text}\n`);
+}
+
+/** Until neither channel of the line has an HTLC pending: A's and C's balances where the payments put them, B quiet. */
+async function settled(arm: Arm): Promise<void> {
+  await waitFor(
+    async () =>
+      (await arm.a.settledWith(arm.b.nodeId, arm.aMsat)) &&
+      (await arm.c.settledWith(arm.b.nodeId, arm.cMsat)) &&
+      (await arm.b.settledWith(arm.a.nodeId)) &&
+      (await arm.b.settledWith(arm.c.nodeId)),
+    { what: `${arm.name}: the line settled`, timeoutMs: WAIT_MS, intervalMs: 5 },
+  );
+}
+
+/** One batch: IN_FLIGHT of C's invoices paid by A at once; the wall time and each latency. */
+async function batch(arm: Arm, tag: string): Promise<{ ms: number; latenciesMs: number[] }> {
+  const list = await Promise.all(
+    Array.from({ length: IN_FLIGHT }, (_, i) => arm.c.invoice(AMOUNT_MSAT, `${tag} ${i}`)),
+  );
+  const latenciesMs: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    list.map(async (bolt11) => {
+      const t = performance.now();
+      await arm.a.pay(bolt11);
+      latenciesMs.push(performance.now() - t);
+    }),
+  );
+  const ms = performance.now() - start;
+  arm.aMsat -= (AMOUNT_MSAT + FEE_MSAT) * BigInt(IN_FLIGHT);
+  arm.cMsat += AMOUNT_MSAT * BigInt(IN_FLIGHT);
+  await settled(arm);
+  return { ms, latenciesMs };
+}
+
+export default async function forwardBench(emit: Emit): Promise<void> {
+  await initLdk();
+  const chain = await startTestChain();
+  const root = mkdtempSync(join(tmpdir(), 'lnkit-bench-forward-'));
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    await chain.activateSegwit();
+    const lnkit = async (label: string) => {
+      const s = await LnkitSide.create(label, chain, join(root, label), 'worker');
+      stops.push(() => s.stop());
+      return s;
+    };
+    const a1 = await lnkit('A1');
+    const b1 = await lnkit('B-lnkit');
+    const c1 = await lnkit('C1');
+    const a2 = await lnkit('A2');
+    const b2 = await LdkSide.create('B-LDK', chain, join(root, 'B-LDK'));
+    stops.push(() => b2.node.stop());
+    const c2 = await lnkit('C2');
+    progress('nodes up; opening A→B and B→C in each line');
+    await openChannels(
+      chain,
+      [
+        { from: a1, to: b1 },
+        { from: b1, to: c1 },
+        { from: a2, to: b2 },
+        { from: b2, to: c2 },
+      ],
+      CAPACITY_SAT,
+      0n,
+    );
+    const arms: Arm[] = [
+      { name: 'lnkit B', a: a1, b: b1, c: c1, aMsat: 0n, cMsat: 0n },
+      { name: 'LDK B', a: a2, b: b2, c: c2, aMsat: 0n, cMsat: 0n },
+    ];
+    for (const arm of arms) {
+      arm.aMsat = (await arm.a.channelWith(arm.b.nodeId))?.localBalanceMsat ?? 0n;
+      arm.cMsat = (await arm.c.channelWith(arm.b.nodeId))?.localBalanceMsat ?? 0n;
+      // C's invoices name B's channel once C has B's policy for it.
+      await waitFor(
+        async () => {
+          const inv = await arm.c.invoice(AMOUNT_MSAT, 'probe');
+          return decodeInvoice(inv).routeHints.length > 0 || undefined;
+        },
+        { what: `${arm.name}: C's invoices carry the hint through B`, timeoutMs: WAIT_MS, intervalMs: 200 },
+      );
+    }
+    // Warm-up (untimed): each line's code paths, the JIT.
+    for (const arm of arms) await batch(arm, 'warm-up');
+    const perRound = new Map<string, number[]>(arms.map((a) => [a.name, []]));
+    const latencies = new Map<string, number[]>(arms.map((a) => [a.name, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const arm of arms) {
+        let ms = 0;
+        for (let k = 0; k < BATCHES; k++) {
+          const out = await batch(arm, `round ${r} batch ${k}`);
+          ms += out.ms;
+          latencies.get(arm.name)!.push(...out.latenciesMs);
+        }
+        const rate = (BATCHES * IN_FLIGHT * 1000) / ms;
+        perRound.get(arm.name)!.push(rate);
+        progress(
+          `round ${r + 1}/${ROUNDS} ${arm.name}: ${round(rate)} forwards/s (load ${round(loadavg()[0]!)})`,
+        );
+      }
+    }
+    const ours = perRound.get('lnkit B')!;
+    const theirs = perRound.get('LDK B')!;
+    emit({
+      name: 'forward.throughput',
+      value: round(median(ours)),
+      unit: 'forwards/s',
+      ldk: round(median(theirs)),
+      ratio: round(medianRatio(ours, theirs), 2),
+      inFlight: IN_FLIGHT,
+      rounds: ROUNDS,
+      payments: ROUNDS * BATCHES * IN_FLIGHT,
+    });
+    for (const p of [50, 99]) {
+      const l = percentile(latencies.get('lnkit B')!, p);
+      const d = percentile(latencies.get('LDK B')!, p);
+      emit({
+        name: `forward.latency.p${p}`,
+        value: round(l),
+        unit: 'ms',
+        ldk: round(d),
+        ratio: round(l / d, 2),
+        inFlight: IN_FLIGHT,
+      });
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await chain.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
