@@ -103,7 +103,8 @@ export default async function forwardBench(emit: Emit): Promise<void> {
     const b1 = await lnkit('B-lnkit');
     const c1 = await lnkit('C1');
     const a2 = await lnkit('A2');
-    const b2 = await LdkSide.create('B-LDK', chain, join(root, 'B-LDK'));
+    // LDK forwards over private channels only when told to (its default is not to).
+    const b2 = await LdkSide.create('B-LDK', chain, join(root, 'B-LDK'), { forwardToPrivateChannels: true });
     stops.push(() => b2.node.stop());
     const c2 = await lnkit('C2');
     progress('nodes up; opening A→B and B→C in each line');

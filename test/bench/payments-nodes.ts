@@ -93,10 +93,15 @@ export class LdkSide implements Side {
     readonly writes: () => number,
   ) {}
 
-  static async create(label: string, chain: TestChain, dir: string): Promise<LdkSide> {
+  static async create(
+    label: string,
+    chain: TestChain,
+    dir: string,
+    o: { forwardToPrivateChannels?: boolean } = {},
+  ): Promise<LdkSide> {
     const funding = new TestFunding(chain);
     const { persister, writes } = durableLdkPersister(dir);
-    const node = await LdkNode.create({ chain, funding, minimumDepth: 3, persister });
+    const node = await LdkNode.create({ chain, funding, minimumDepth: 3, persister, ...o });
     eventsUntilNone(node);
     await node.start();
     return new LdkSide(label, node, funding, dir, writes);
