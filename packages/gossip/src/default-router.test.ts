@@ -55,6 +55,24 @@ function query(extra: Partial<RouteQuery> = {}): RouteQuery {
   };
 }
 
+/** Two free private hops into the payee, B → node 50 (881) → C (882). */
+const freeHintViaNode50 = () => [
+  {
+    nodeId: nodeId(B),
+    shortChannelId: 881n,
+    feeBaseMsat: 0,
+    feeProportionalMillionths: 0,
+    cltvExpiryDelta: 10,
+  },
+  {
+    nodeId: nodeId(50),
+    shortChannelId: 882n,
+    feeBaseMsat: 0,
+    feeProportionalMillionths: 0,
+    cltvExpiryDelta: 10,
+  },
+];
+
 const summary = (r: Route) =>
   r.hops.map((h) => ({
     node: Buffer.from(h.nodeId).toString('hex'),
@@ -350,22 +368,7 @@ describe('route hints and first hops', () => {
 
   test('a hint of two private hops, and a hint preferred when it is cheaper than a public channel', () => {
     const g = boltExample();
-    const hint = [
-      {
-        nodeId: nodeId(B),
-        shortChannelId: 881n,
-        feeBaseMsat: 0,
-        feeProportionalMillionths: 0,
-        cltvExpiryDelta: 10,
-      },
-      {
-        nodeId: nodeId(50),
-        shortChannelId: 882n,
-        feeBaseMsat: 0,
-        feeProportionalMillionths: 0,
-        cltvExpiryDelta: 10,
-      },
-    ];
+    const hint = freeHintViaNode50();
     const r = new DefaultRouter({ graph: g }).findRoute(query({ routeHints: [hint] }));
     assert.deepEqual(
       r.hops.map((h) => Number(h.shortChannelId)),
@@ -417,22 +420,7 @@ describe('route hints and first hops', () => {
 
   test('avoided channels are left out of hints and first hops too (a payment’s earlier failures)', () => {
     const router = new DefaultRouter({ graph: boltExample() });
-    const hint = [
-      {
-        nodeId: nodeId(B),
-        shortChannelId: 881n,
-        feeBaseMsat: 0,
-        feeProportionalMillionths: 0,
-        cltvExpiryDelta: 10,
-      },
-      {
-        nodeId: nodeId(50),
-        shortChannelId: 882n,
-        feeBaseMsat: 0,
-        feeProportionalMillionths: 0,
-        cltvExpiryDelta: 10,
-      },
-    ];
+    const hint = freeHintViaNode50();
     // The hint's second channel failed: the free hint is not taken again; the graph's path is.
     const again = router.findRoute(query({ routeHints: [hint], avoidChannels: [882n] }));
     assert.ok(!again.hops.some((h) => h.shortChannelId === 882n || h.shortChannelId === 881n));
