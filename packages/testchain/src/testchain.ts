@@ -12,12 +12,15 @@ import {
   type BcoinCoin,
   type BcoinFullNode,
   type BcoinKeyRing,
+  type BcoinMempoolEntry,
   type BcoinModule,
   type BcoinTX,
   type BcoinVerifyError,
   loadBcoin,
 } from './bcoin.ts';
 import { RpcErrorCode, TestChainError } from './errors.ts';
+import { leaveOutBelowFloor } from './miner-floor.ts';
+import { checkReplacement, directConflicts, requireReplaceable } from './replacement.ts';
 import { serveRest } from './rest.ts';
 import { newCookie, RpcServer } from './rpc-server.ts';
 
@@ -77,6 +80,8 @@ export class TestChain {
   private queue: Promise<unknown> = Promise.resolve();
   private reorgCount = 0;
   private stopped = false;
+  /** See setMinerFeerateFloor; undefined when blocks take every transaction bcoin would. */
+  private minerFloorSatPerKw: number | undefined;
 
   private constructor(
     private readonly bcoin: BcoinModule,
@@ -105,6 +110,13 @@ export class TestChain {
           query,
         ),
     });
+    // Every block template (mine, getblocktemplate) goes through assemble: the floor applies to all.
+    const assemble = node.miner.assemble.bind(node.miner);
+    node.miner.assemble = (attempt) => {
+      assemble(attempt);
+      if (this.minerFloorSatPerKw !== undefined)
+        leaveOutBelowFloor(attempt, node.mempool, this.minerFloorSatPerKw);
+    };
   }
 
   static async start(options: TestChainOptions = {}): Promise<TestChain> {
@@ -188,6 +200,24 @@ export class TestChain {
   }
 
   /**
+   * Models a busy block market: from now on, mined blocks (mine, getblocktemplate) only take the
+   * mempool transactions whose package feerate is at least `satPerKw` (sat per 1000 weight units,
+   * Lightning's unit; × 4 for sat/kvB). The package feerate is the one bcoin's miner ranks by, the
+   * higher of the transaction's own and that of it with all its mempool descendants, so a child
+   * paying enough gets its parent mined (CPFP). Children of a transaction left out are left out
+   * too. What is left out stays in the mempool. `undefined` or 0 mines normally again.
+   */
+  setMinerFeerateFloor(satPerKw: number | undefined): void {
+    if (satPerKw !== undefined && !(Number.isFinite(satPerKw) && satPerKw >= 0)) {
+      throw new TestChainError(
+        RpcErrorCode.invalidParameter,
+        `invalid miner feerate floor ${satPerKw} sat/kw`,
+      );
+    }
+    this.minerFloorSatPerKw = satPerKw || undefined;
+  }
+
+  /**
    * Sends `amountSat` to `scriptPubKey` from the chain's own matured coinbase/change coins. The
    * transaction goes through the mempool's full validation and stays there (not mined).
    */
@@ -211,9 +241,13 @@ export class TestChain {
     });
   }
 
-  /** bitcoind's sendrawtransaction: resolves the txid or rejects with code -25/-26/-27 and the reason. */
+  /**
+   * bitcoind's sendrawtransaction: resolves the txid or rejects with code -25/-26/-27 and the
+   * reason. A transaction spending what mempool transactions spend replaces them under BIP 125
+   * (replacement.ts), as in bitcoind up to version 27.
+   */
   async sendRawTransaction(rawTxHex: string): Promise<string> {
-    return this.acceptToMempool(rawTxHex);
+    return this.serial(() => this.acceptToMempool(rawTxHex));
   }
 
   /**
@@ -280,7 +314,7 @@ export class TestChain {
     if (method === 'sendrawtransaction') {
       if (typeof params[0] !== 'string')
         throw new TestChainError(RpcErrorCode.typeError, 'Expected type string for hexstring');
-      return this.acceptToMempool(params[0]);
+      return this.sendRawTransaction(params[0]);
     }
     if (method === 'estimatesmartfee') return this.estimateSmartFee(params);
     if (
@@ -462,9 +496,30 @@ export class TestChain {
     } catch {
       throw new TestChainError(RpcErrorCode.deserializationError, 'TX decode failed');
     }
-    const hash = tx.hash('hex');
     // bitcoind: a transaction already in the mempool is not an error, it returns its txid.
-    if (this.node.mempool.hasEntry(hash)) return tx.txid();
+    if (this.node.mempool.hasEntry(tx.hash('hex'))) return tx.txid();
+    const conflicts = directConflicts(this.node.mempool, tx);
+    if (conflicts.length === 0) {
+      await this.addToMempool(tx);
+      return tx.txid();
+    }
+    // Every check comes before the first eviction, so a refused replacement changes nothing.
+    const evicted = await this.prepareReplacement(tx, conflicts);
+    for (const entry of evicted) this.node.mempool.evictEntry(entry);
+    try {
+      await this.addToMempool(tx);
+    } catch (err) {
+      // Only a bcoin check prepareReplacement does not repeat gets here (e.g. a witness before
+      // segwit activation): put back what the replacement would have replaced.
+      await this.restoreEntries(evicted);
+      throw err;
+    }
+    return tx.txid();
+  }
+
+  /** bcoin's full mempool validation, with its rejections in bitcoind's words. */
+  private async addToMempool(tx: BcoinTX): Promise<void> {
+    const hash = tx.hash('hex');
     let missing: string[] | null;
     try {
       missing = await this.node.mempool.addTX(tx);
@@ -477,7 +532,50 @@ export class TestChain {
       if (this.node.mempool.hasOrphan(hash)) this.node.mempool.removeOrphan(hash);
       throw new TestChainError(RpcErrorCode.verifyError, 'bad-txns-inputs-missingorspent');
     }
-    return tx.txid();
+  }
+
+  /**
+   * What bitcoind checks of a transaction that conflicts with mempool ones, in its order: the
+   * checks bcoin makes before its double-spend test, BIP 125, then bcoin's contextual validation
+   * (scripts, sequence locks, relay fee), which bitcoind also makes before it replaces anything.
+   * Returns the mempool entries to evict, descendants first.
+   */
+  private async prepareReplacement(
+    tx: BcoinTX,
+    conflicts: BcoinMempoolEntry[],
+  ): Promise<BcoinMempoolEntry[]> {
+    const mempool = this.node.mempool;
+    const [sane, reason] = tx.checkSanity();
+    if (!sane) throw new TestChainError(RpcErrorCode.verifyRejected, reason);
+    const lockFlags = this.bcoin.blockchain.common.lockFlags.STANDARD_LOCKTIME_FLAGS;
+    if (!(await mempool.verifyFinal(tx, lockFlags))) {
+      throw new TestChainError(RpcErrorCode.verifyRejected, 'non-final');
+    }
+    requireReplaceable(conflicts);
+    const view = await mempool.getCoinView(tx);
+    if (!tx.hasCoins(view))
+      throw new TestChainError(RpcErrorCode.verifyError, 'bad-txns-inputs-missingorspent');
+    const entry = this.bcoin.MempoolEntry.fromTX(tx, view, this.node.chain.height);
+    const evicted = checkReplacement(mempool, entry, conflicts);
+    try {
+      await mempool.verify(entry, view);
+    } catch (err) {
+      if (!isVerifyError(err)) throw new TestChainError(RpcErrorCode.miscError, (err as Error).message);
+      throw rejection(err);
+    }
+    return evicted;
+  }
+
+  /** Puts evicted entries back as they were, ancestors first (they were evicted descendants first). */
+  private async restoreEntries(evicted: BcoinMempoolEntry[]): Promise<void> {
+    const mempool = this.node.mempool;
+    for (const entry of [...evicted].reverse()) {
+      // addEntry adds the entry to its ancestors' descendant totals; its own totals start again
+      // from itself, and its descendants, re-added after it, add themselves.
+      entry.descFee = entry.deltaFee;
+      entry.descSize = entry.size;
+      await mempool.addEntry(entry, await mempool.getCoinView(entry.tx));
+    }
   }
 
   /**
