@@ -13,7 +13,9 @@
  *    - delayed-payment: a to_local script whose delayed key is ours at the given point;
  *    - revocation: a to_local script whose revocation key, or an HTLC script whose revocation
  *      hash, is the one our revocation basepoint and the revealed secret give (justice);
- *    - htlc: an offered or received HTLC script with our htlc key at the given point in it.
+ *    - htlc: an offered or received HTLC script with our htlc key at the given point in it;
+ *    - funding: only the anchor script of our funding key (a CPFP of our anchors commitment),
+ *      never the 2-of-2 funding script itself.
  * 3. Every output pays the node: P2WPKH of a BIP 84 key the worker itself derives from
  *    keys_seed at the path the request names (m/84'/c'/a'/0|1/i: any such path is the node's
  *    own wallet). One exception: the holder's own HTLC-timeout / HTLC-success transaction
@@ -42,7 +44,8 @@ export type ClaimKeyName =
   | { kind: 'delayed-payment'; perCommitmentPoint: Uint8Array }
   | { kind: 'payment' }
   | { kind: 'htlc'; perCommitmentPoint: Uint8Array }
-  | { kind: 'revocation'; perCommitmentSecret: Uint8Array };
+  | { kind: 'revocation'; perCommitmentSecret: Uint8Array }
+  | { kind: 'funding' };
 
 /** The spend a claim signature is for: what the worker computes the sighash from. */
 export interface ClaimSpend {
@@ -177,6 +180,19 @@ function checkScript(keys: ChannelKeys, key: ClaimKeyName, scriptCode: Uint8Arra
       if (htlc && equal(htlc.remote, ours)) return undefined;
       throw refused('the htlc key signs only an HTLC script with our htlc key in it');
     }
+    case 'funding': {
+      const anchor = bscript.compile([
+        secp.publicKey(keys.fundingSecret),
+        OPS.OP_CHECKSIG,
+        OPS.OP_IFDUP,
+        OPS.OP_NOTIF,
+        OPS.OP_16,
+        OPS.OP_CHECKSEQUENCEVERIFY,
+        OPS.OP_ENDIF,
+      ]);
+      if (equal(scriptCode, anchor)) return undefined;
+      throw refused('the funding key signs only our anchor output');
+    }
     default:
       throw refused(`unknown claim key ${(key as { kind: string }).kind}`);
   }
@@ -261,6 +277,8 @@ function privateKeyFor(keys: ChannelKeys, key: ClaimKeyName): Uint8Array {
       return derivePrivateKey(keys.htlcBaseSecret, point(key.perCommitmentPoint));
     case 'revocation':
       return deriveRevocationPrivateKey(keys.revocationBaseSecret, key.perCommitmentSecret);
+    case 'funding':
+      return keys.fundingSecret;
   }
 }
 

@@ -326,3 +326,30 @@ test('the pool refuses a claim paying anyone but the wallet, a digest not of the
   // And the pool still signs what the rule allows after all that.
   assert.equal((await signer.signClaims([good])).length, 1);
 });
+
+test('the funding key signs only our anchor output (a CPFP paying the wallet), never the 2-of-2 funding script', async () => {
+  const fundingPub = pub(keys.fundingSecret);
+  const anchorOf = (key: Uint8Array) =>
+    bscript.compile([
+      key,
+      OPS.OP_CHECKSIG,
+      OPS.OP_IFDUP,
+      OPS.OP_NOTIF,
+      OPS.OP_16,
+      OPS.OP_CHECKSEQUENCEVERIFY,
+      OPS.OP_ENDIF,
+    ]);
+  const anchor = anchorOf(fundingPub);
+  const good = claim({ kind: 'funding' }, anchor, [walletScript()]);
+  const [signature] = await signer.signClaims([good]);
+  assert.ok(secp.verify(signature as Uint8Array, good.sighash, fundingPub), 'signed with the funding key');
+  const funding = bscript.compile([OPS.OP_2, fundingPub, otherKey, OPS.OP_2, OPS.OP_CHECKMULTISIG]);
+  await refused(
+    signer.signClaims([claim({ kind: 'funding' }, funding, [walletScript()])]),
+    /only our anchor output/,
+  );
+  // Someone else's anchor.
+  const theirs = anchorOf(otherKey);
+  await refused(signer.signClaims([claim({ kind: 'funding' }, theirs, [walletScript()])]), /only our anchor/);
+  await refused(signer.signClaims([claim({ kind: 'funding' }, anchor, [foreign])]), /output 0 does not pay/);
+});

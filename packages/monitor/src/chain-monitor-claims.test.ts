@@ -73,13 +73,16 @@ async function fundedChannel(channelType: ChannelType = 'static_remotekey'): Pro
 const seeds = new WeakMap<ChannelFixture, Uint8Array>();
 
 /** bcoin through the Broadcaster interface, recording what it was given. */
-function chainBroadcaster(): ClaimBroadcaster & { sent: string[]; spent: Set<string> } {
+function chainBroadcaster(): ClaimBroadcaster & { sent: string[]; spent: Set<string>; rejected: string[] } {
   const sent: string[] = [];
+  /** What bcoin refused, with its reason: the message of a failing assertion. */
+  const rejected: string[] = [];
   /** Outpoints (display txid:vout) spent by what was accepted: a wallet marks its coins so. */
   const spent = new Set<string>();
   return {
     sent,
     spent,
+    rejected,
     async broadcastTransactions(txs) {
       const out = [];
       for (const raw of txs) {
@@ -91,6 +94,7 @@ function chainBroadcaster(): ClaimBroadcaster & { sent: string[]; spent: Set<str
             spent.add(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`);
           out.push({ txid, accepted: true as const });
         } catch (e) {
+          rejected.push(`${txid}: ${(e as Error).message}`);
           out.push({ txid, accepted: false as const, reason: (e as Error).message });
         }
       }
@@ -118,10 +122,21 @@ class Node {
   feeCoins: FeeInput[] = [];
   /** The ChainMonitor's archiveAfterBlocks (its default when unset). */
   archiveAfterBlocks: number | undefined;
+  /** What the fee estimator answers, by target: a test may raise it between blocks. */
+  feerates = { normal: CLAIM_FEERATE_PER_KW, highPriority: CLAIM_FEERATE_PER_KW };
+
+  /** Channels of this node besides `fx` (each fixture has its own holder seed). */
+  readonly others: ChannelFixture[] = [];
 
   constructor(readonly fx: ChannelFixture) {
     dirs.push(this.dir);
     this.destination = p2wpkh(fx.holderKeys.walletPublicKey(1n));
+  }
+
+  fixtureOf(m: ChannelMonitor): ChannelFixture {
+    const same = (f: ChannelFixture) =>
+      Buffer.from(f.info.channelId).equals(Buffer.from(m.channel.channelId));
+    return [this.fx, ...this.others].find(same) ?? this.fx;
   }
 
   async start(bestBlock: BestBlock, watch?: ChannelMonitor): Promise<void> {
@@ -133,10 +148,13 @@ class Node {
       bestBlock,
       ...(this.archiveAfterBlocks !== undefined ? { archiveAfterBlocks: this.archiveAfterBlocks } : {}),
       broadcaster: this.broadcaster,
-      feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
+      feeEstimator: {
+        feeratePerKw: (target) =>
+          target === 'highPriority' ? this.feerates.highPriority : this.feerates.normal,
+      },
       destinationScript: async () => this.destination,
       claimSigner: (m) =>
-        new ChannelKeysClaimSigner(this.fx.holderKeys.deriveChannelKeys(m.info.channelKeyIndex)),
+        new ChannelKeysClaimSigner(this.fixtureOf(m).holderKeys.deriveChannelKeys(m.info.channelKeyIndex)),
       feeInputs: () =>
         this.feeCoins.filter(
           (c) => !this.broadcaster.spent.has(`${Buffer.from(c.txid).reverse().toString('hex')}:${c.vout}`),
@@ -210,6 +228,23 @@ class Node {
     for (let i = 0; i < limit && !this.resolved(); i++) await this.mine();
     assert.ok(this.resolved(), `resolved within ${limit} blocks`);
   }
+}
+
+/**
+ * Every spend on chain is one of our claims, and the outputs only we can spend that were due at
+ * one block went in one sweep: some transaction took more than one of them.
+ */
+function assertSweptTogether(
+  confirmed: Extract<ClaimEvent, { type: 'ClaimConfirmed' }>[],
+  spends: ChainSpend[],
+): void {
+  const perTx = new Map<string, number>();
+  for (const e of confirmed) perTx.set(e.spentByTxidHex, (perTx.get(e.spentByTxidHex) ?? 0) + 1);
+  assert.equal(spends.length, perTx.size, 'one transaction on chain per claim or sweep');
+  assert.ok(
+    [...perTx.values()].some((n) => n >= 2),
+    `outputs due together were swept together: ${JSON.stringify([...perTx.values()])}`,
+  );
 }
 
 interface ChainSpend {
@@ -319,7 +354,7 @@ test('our commitment through the ChainMonitor: HTLC-success and HTLC-timeout, to
   const confirmed = node.claimEvents('ClaimConfirmed');
   assert.ok(confirmed.every((e) => e.byHolder));
   assert.equal(new Set(confirmed.map((e) => e.outputId)).size, 9, 'to_local, 4 HTLCs, 4 HTLC outputs');
-  assert.equal(spends.length, 9);
+  assertSweptTogether(confirmed, spends);
   const outputs = (res?.pending ?? []).reduce((s, p) => s + p.valueSat, 0n);
   const fees = spends.reduce((s, x) => s + x.feeSat, 0n);
   const paid = spends.reduce((s, x) => s + x.paidToDestinationSat, 0n);
@@ -711,7 +746,13 @@ test('anchors, our commitment through the ChainMonitor: zero-fee HTLC transactio
   await node.mineUntilResolved();
 
   const spends = await spendsOnChain(height, commitment.getId(), node.destination, known);
-  assert.equal(spends.length, 11, 'five HTLC transactions, to_local and the five HTLC outputs');
+  const confirmed = node.claimEvents('ClaimConfirmed');
+  assert.equal(
+    new Set(confirmed.map((e) => e.outputId)).size,
+    11,
+    'five HTLCs, to_local and the five HTLC outputs',
+  );
+  assertSweptTogether(confirmed, spends);
   const usedCoins = [...known.keys()].filter((k) => node.broadcaster.spent.has(k));
   assert.equal(usedCoins.length, 5, 'one wallet coin per HTLC transaction');
   const coinsSat = usedCoins.reduce((s, k) => s + (known.get(k) as bigint), 0n);
@@ -722,5 +763,230 @@ test('anchors, our commitment through the ChainMonitor: zero-fee HTLC transactio
     outputs + coinsSat - fees,
     'our outputs and the coins’ change at the destination, less every fee paid',
   );
+  await node.stop();
+});
+
+/** Whether bcoin's mempool holds `txid`. */
+async function inMempool(txid: string): Promise<boolean> {
+  return ((await chain.rpc('getrawmempool', [])) as string[]).includes(txid);
+}
+
+test('a claim racing the counterparty is bumped by replacement as its deadline nears, until a miner takes it; our own to_remote is not bumped', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  // Expiries a few blocks past the close: every preimage claim is within 12 blocks of its deadline.
+  const base = (await chain.height()) + 10;
+  const holderMsat = 600_000_000n;
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+    [
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
+    ],
+  ]);
+  const node = new Node(fx);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+  const commitment = await theirs.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  await node.mine();
+  const height = await chain.height();
+  const res = node.cm.claimableBalances()[0];
+  const toRemote = res?.pending.find((p) => p.output === 'to_remote')?.outputId as string;
+  // A claim but to_remote's: an HTLC we have the preimage of.
+  const atClose = node.claimEvents('ClaimBroadcast');
+  assert.equal(atClose.length, 3, 'to_remote and the two preimage claims');
+  const htlc = atClose.find((e) => !e.outputIds.includes(toRemote))?.outputIds[0] as string;
+  assert.ok(res?.pending.find((p) => p.outputId === htlc)?.deadlineHeight, 'the HTLC has a deadline');
+  const broadcasts = (id: string) =>
+    node.claimEvents('ClaimBroadcast').filter((e) => e.outputIds.includes(id));
+  assert.equal(broadcasts(htlc)[0]?.feeratePerKw, CLAIM_FEERATE_PER_KW);
+
+  // Blocks take nothing under 1,600 sat/kw: each block the preimage claim is made again higher, replacing the last.
+  chain.setMinerFeerateFloor(1_600);
+  for (let i = 0; i < 6 && !node.claimEvents('ClaimConfirmed').some((e) => e.outputId === htlc); i++)
+    await node.mine();
+  const made = broadcasts(htlc);
+  const feerates = made.map((e) => e.feeratePerKw as bigint);
+  assert.deepEqual(feerates, [1_000n, 1_250n, 1_562n, 1_952n], 'a quarter more each block');
+  const confirmed = node.claimEvents('ClaimConfirmed').find((e) => e.outputId === htlc);
+  assert.equal(confirmed?.spentByTxidHex, made.at(-1)?.txidHex, 'the last replacement confirmed');
+  for (const e of made.slice(0, -1)) {
+    assert.equal(await inMempool(e.txidHex), false, `${e.txidHex} was replaced`);
+    assert.equal(await chain.rpc('getrawtransaction', [e.txidHex, true]).catch(() => undefined), undefined);
+  }
+  // to_remote has no deadline: made once at the estimate, waiting in the mempool for a block that takes it.
+  assert.deepEqual(
+    broadcasts(toRemote).map((e) => e.feeratePerKw),
+    [CLAIM_FEERATE_PER_KW],
+  );
+  assert.equal(await inMempool(broadcasts(toRemote)[0]?.txidHex as string), true);
+  chain.setMinerFeerateFloor(undefined);
+  await node.mineUntilResolved();
+
+  const spends = await spendsOnChain(height, commitment.getId(), node.destination);
+  const final = node.cm.claimableBalances()[0];
+  const claimed = (final?.claimed ?? []).filter((c) => c.byHolder).reduce((s, c) => s + c.valueSat, 0n);
+  const ours = spends.filter((s) => s.paidToDestinationSat > 0n);
+  assert.equal(
+    ours.length,
+    final?.claimed.filter((c) => c.byHolder).length,
+    'one confirmed claim per output we took: no replaced claim confirmed too',
+  );
+  assert.equal(
+    ours.reduce((s, x) => s + x.paidToDestinationSat, 0n),
+    claimed - ours.reduce((s, x) => s + x.feeSat, 0n),
+    'both outputs at the destination, less the fees paid',
+  );
+  await node.stop();
+});
+
+test('anchors, our commitment broadcast below the estimate: a child through our anchor pays for both (CPFP), is replaced when the estimate rises, and both confirm', async () => {
+  const fx = await fundedChannel('anchors_zero_fee_htlc_tx');
+  const first = await fx.initialUpdate();
+  const toLocalMsat = 600_000_000n;
+  // The commitment pays the relay minimum: no block under the floor below takes it alone.
+  const ours = await fx.holderCommitment(1n, {
+    toLocalMsat,
+    toRemoteMsat: FUNDING_SAT * 1000n - toLocalMsat,
+    htlcs: [],
+    feeratePerKw: 253n,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'holder-commitment', commitment: ours.commitment }],
+    [{ kind: 'channel-closed', reason: 'holder-force-closed', broadcastHolderCommitment: true }],
+  ]);
+  const node = new Node(fx);
+  node.feerates = { normal: 5_000n, highPriority: 5_000n };
+  const pubkey = fx.holderKeys.walletPublicKey(FEE_INPUT_KEYS[0] as bigint);
+  const coin = await chain.fundScript(p2wpkh(pubkey), 50_000n);
+  node.feeCoins.push({
+    txid: Uint8Array.from(Buffer.from(coin.txid, 'hex')).reverse(),
+    vout: coin.vout,
+    valueSat: coin.valueSat,
+    pubkey,
+  });
+  await chain.mine(1);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+  const commitment = await ours.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  const commitmentFee = FUNDING_SAT - commitment.outs.reduce((s, o) => s + o.value, 0n);
+
+  chain.setMinerFeerateFloor(2_500);
+  await node.mine();
+  assert.equal(await inMempool(commitment.getId()), true, 'the commitment alone is not mined');
+  const [bump] = node.claimEvents('CommitmentBumped');
+  assert.equal(bump?.commitmentTxidHex, commitment.getId());
+  assert.ok(
+    (bump?.packageFeeratePerKw as bigint) >= 5_000n,
+    `package at ${bump?.packageFeeratePerKw} sat/kw`,
+  );
+
+  // The estimate rises past what the child paid, and so does the market: a new child replaces it.
+  node.feerates = { normal: 9_000n, highPriority: 9_000n };
+  chain.setMinerFeerateFloor(7_000);
+  await node.mine();
+  assert.equal(await inMempool(commitment.getId()), true, 'still waiting: the first child paid for 5,000');
+  const bumps = node.claimEvents('CommitmentBumped');
+  assert.equal(bumps.length, 2, `a second child: ${JSON.stringify(node.broadcaster.rejected)}`);
+  const last = bumps[1];
+  assert.ok((last?.packageFeeratePerKw as bigint) >= 9_000n);
+  assert.equal(await inMempool(bump?.txidHex as string), false, 'the first child was replaced');
+  assert.equal(await inMempool(last?.txidHex as string), true);
+
+  await node.mine();
+  chain.setMinerFeerateFloor(undefined);
+  const spent = node.events.find((e) => e.type === 'FundingSpent');
+  assert.equal(
+    spent?.type === 'FundingSpent' && spent.txidHex,
+    commitment.getId(),
+    'the commitment confirmed',
+  );
+  const child = Transaction.fromHex(
+    ((await chain.rpc('getrawtransaction', [last?.txidHex, true])) as { hex: string; confirmations: number })
+      .hex,
+  );
+  const anchorSat = 330n;
+  assert.equal(child.ins.length, 2, 'our anchor and the wallet coin');
+  assert.equal(child.outs.length, 1);
+  assert.equal(
+    child.outs[0]?.value,
+    anchorSat + coin.valueSat - (last?.feeSat as bigint),
+    'the change is the wallet’s',
+  );
+  assert.equal(
+    node.destination.length > 0 &&
+      Buffer.from(child.outs[0]?.script as Uint8Array).equals(Buffer.from(node.destination)),
+    true,
+  );
+  // What the pair really paid per weight unit, from the chain's transactions.
+  const paid =
+    ((commitmentFee + (last?.feeSat as bigint)) * 1000n) / BigInt(commitment.weight() + child.weight());
+  assert.ok(paid >= 9_000n, `the pair paid ${paid} sat/kw`);
+  await node.stop();
+});
+
+test('the sweeper: two channels closed in one block, their to_remote outputs swept to the wallet in one transaction', async () => {
+  const channels = [await fundedChannel(), await fundedChannel()];
+  const holderMsat = 400_000_000n;
+  const monitors: ChannelMonitor[] = [];
+  const commitments: Transaction[] = [];
+  for (const fx of channels) {
+    const first = await fx.initialUpdate();
+    const theirs = await fx.counterpartyCommitment(1n, {
+      toLocalMsat: FUNDING_SAT * 1000n - holderMsat,
+      toRemoteMsat: holderMsat,
+      htlcs: [],
+      feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+    });
+    monitors.push(
+      monitorOf(fx, first.update, [[{ kind: 'counterparty-commitment', commitment: theirs.commitment }]]),
+    );
+    commitments.push(await theirs.signed());
+  }
+  const node = new Node(channels[0] as ChannelFixture);
+  node.others.push(channels[1] as ChannelFixture);
+  await node.start((channels[1] as ChannelFixture).bestBlock, monitors[0]);
+  await node.cm.watchChannel(monitors[1] as ChannelMonitor);
+  await node.sync();
+  for (const c of commitments) await chain.sendRawTransaction(c.toHex());
+  await node.mine();
+  const toRemoteSat = node.cm
+    .claimableBalances()
+    .flatMap((b) => b.pending.filter((p) => p.output === 'to_remote'))
+    .reduce((sum, p) => sum + p.valueSat, 0n);
+
+  const broadcasts = node.claimEvents('ClaimBroadcast');
+  assert.equal(broadcasts.length, 2, `one ClaimBroadcast per channel: ${node.broadcaster.rejected}`);
+  assert.equal(broadcasts[0]?.txidHex, broadcasts[1]?.txidHex, 'of one transaction');
+  await node.mine();
+  const confirmed = node.claimEvents('ClaimConfirmed');
+  assert.equal(confirmed.length, 2);
+  assert.ok(confirmed.every((e) => e.byHolder && e.spentByTxidHex === broadcasts[0]?.txidHex));
+  const raw = (await chain.rpc('getrawtransaction', [broadcasts[0]?.txidHex, true])) as { hex: string };
+  const sweep = Transaction.fromHex(raw.hex);
+  assert.equal(sweep.ins.length, 2, 'both channels’ outputs');
+  assert.equal(sweep.outs.length, 1);
+  assert.ok(Buffer.from(sweep.outs[0]?.script as Uint8Array).equals(Buffer.from(node.destination)));
+  // What it spends: an output of each commitment, the to_remote each resolution listed.
+  const inSat = sweep.ins.reduce((sum, i) => {
+    const parent = commitments.find((c) => Buffer.from(c.getHash()).equals(Buffer.from(i.hash)));
+    assert.ok(parent, 'it spends the commitments');
+    return sum + (parent.outs[i.index]?.value as bigint);
+  }, 0n);
+  assert.equal(inSat, toRemoteSat, 'both to_remote outputs');
+  const fee = inSat - (sweep.outs[0]?.value as bigint);
+  assert.equal(fee, broadcasts[0]?.feeSat, 'the fee the sweeper said');
+  assert.ok(fee * 1000n >= CLAIM_FEERATE_PER_KW * BigInt(sweep.weight()), 'at the estimator’s rate');
+  assert.equal(sweep.outs[0]?.value, toRemoteSat - fee, 'every satoshi at the wallet, less the fee');
+  for (let i = 0; i < 6 && node.claimEvents('ChannelResolved').length < 2; i++) await node.mine();
+  assert.equal(node.claimEvents('ChannelResolved').length, 2, 'both channels resolved');
   await node.stop();
 });

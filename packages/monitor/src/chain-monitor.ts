@@ -121,8 +121,10 @@ export class ChainMonitor {
       else this.#answered(monitor.fundingKey, monitor.latestUpdateId, status);
       if (monitor.fundingSpend) this.#events.next({ type: 'FundingSpent', ...ids, ...monitor.fundingSpend });
       // A restart in the middle of a resolution: what is due is broadcast again now, not at the next block.
-      if (monitor.resolution && !isFailed(status))
+      if ((monitor.resolution || monitor.closed) && !isFailed(status)) {
         this.#claims.claim((this.#watched.get(monitor.fundingKey) as Watched).monitor);
+        this.#claims.sweepDue(monitor.bestBlock.height);
+      }
       return status;
     });
   }
@@ -206,8 +208,11 @@ export class ChainMonitor {
         for (const e of r.events) this.#events.next(e);
         for (const e of claimEvents) this.#events.next(e);
         // Persisted first: a claim never leaves before the resolution that knows of it is on disk.
-        if (fresh && w.monitor.resolution && !w.dirty) this.#claims.claim(w.monitor);
+        // (and our anchors commitment, broadcast and unconfirmed, bumped if it pays too little).
+        if (fresh && (w.monitor.resolution || w.monitor.closed) && !w.dirty) this.#claims.claim(w.monitor);
       }
+      // Every channel's outputs due at this block, swept together.
+      this.#claims.sweepDue(height);
       if (height > this.#bestBlock.height) this.#bestBlock = { hashHex: header.hashHex, height };
       await this.#archiveDone(height);
     });

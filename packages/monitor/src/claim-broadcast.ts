@@ -7,12 +7,17 @@
  *
  * A claim not yet confirmed is made again at each block: the same feerate and destination give
  * the same transaction (RFC 6979), so a rebroadcast is never a second spend racing the first.
+ * One that races the counterparty is made at a higher feerate as it waits (claims/fees.ts): a
+ * replacement (BIP 125) of the one before, said again as a ClaimBroadcast.
  */
 import type { Logger } from '@lnkit/runtime';
-import type { ClaimSigner, FeeInput } from '@lnkit/tx';
+import { type ClaimSigner, type FeeInput, TxError } from '@lnkit/tx';
+import { type AnchorCpfp, anchorCpfp } from './claims/cpfp.ts';
+import { URGENT_WITHIN } from './claims/fees.ts';
 import { claimsToBroadcast } from './claims/plan.ts';
-import { type FeeInputSigner, signClaim } from './claims/sign.ts';
+import { type FeeInputSigner, signAnchorCpfp, signClaim } from './claims/sign.ts';
 import type { ClaimToSign } from './claims/types.ts';
+import { type SweepBatch, type SweepMember, signSweepBatch, sweepBatches } from './sweeper.ts';
 import type { ChannelMonitor, FundingKey, MonitorEvent } from './types.ts';
 
 /** The shape of @lnkit/chain-sync's Broadcaster (and @lnkit/manager's). */
@@ -35,7 +40,10 @@ export interface EnforcementOptions {
   destinationScript?: () => Uint8Array | Promise<Uint8Array>;
   /** The signer of a channel's claims (a ChannelKeysClaimSigner over its channel keys). */
   claimSigner?: (monitor: ChannelMonitor) => ClaimSigner;
-  /** Wallet outputs paying the fees of zero-fee anchors HTLC transactions, and their signer. */
+  /**
+   * Wallet outputs paying the fees of zero-fee anchors HTLC transactions and of the child that
+   * bumps our anchors commitment (CPFP), and their signer. Each is given to one channel's claims at a time.
+   */
   feeInputs?: () => readonly FeeInput[];
   feeInputSigner?: FeeInputSigner;
 }
@@ -48,6 +56,21 @@ export class Claimer {
   readonly #sent = new Set<string>();
   /** Channels with claims due and no means to make them (warned once). */
   readonly #unclaimed = new Set<FundingKey>();
+  /** Channels whose anchors commitment cannot be bumped (warned once). */
+  readonly #unbumped = new Set<FundingKey>();
+  /**
+   * The wallet coins a channel's claims were made with, until those claims confirm: an HTLC
+   * transaction's by its output id, the CPFP child's under CPFP. The same coin again makes a
+   * bumped claim a replacement of the last (the wallet no longer lists a coin an unconfirmed
+   * claim spends), and no other claim is given it.
+   */
+  readonly #feeInputsHeld = new Map<FundingKey, Map<string, FeeInput>>();
+  /** Outputs only we can spend, due at this block, from every channel's claim(): swept together by sweepDue. */
+  readonly #dueOwn = new Map<string, SweepMember>();
+  /** Sweep batches broadcast and not yet confirmed, by txid, signed: sent again as they are. */
+  readonly #sweeps = new Map<string, { batch: SweepBatch; tx: Uint8Array }>();
+  /** The wallet script a channel's CPFP child pays its change to, asked once. */
+  readonly #cpfpChange = new Map<FundingKey, Uint8Array>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: EnforcementOptions, log: Logger | undefined, emit: (e: MonitorEvent) => void) {
@@ -69,10 +92,22 @@ export class Claimer {
     }
   }
 
-  /** Every claim of the monitor's resolution due at its best block, queued to be signed and sent. */
+  /**
+   * Every claim of the monitor's resolution due at its best block, queued to be signed and sent;
+   * before the funding spend confirms, the child that bumps our anchors commitment if it needs one.
+   */
   claim(monitor: ChannelMonitor): void {
     const { broadcaster, feeEstimator, claimSigner } = this.#options;
+    if (!monitor.fundingSpend && monitor.closed?.broadcastHolderCommitment) {
+      this.#bumpCommitment(monitor);
+      return;
+    }
+    this.#cpfpChange.delete(monitor.fundingKey);
     const state = monitor.resolution;
+    // What is held for outputs no longer pending (and the CPFP child's, once the commitment is in) is free again.
+    const pendingIds = new Set(state?.resolution.pending.map((p) => p.id) ?? []);
+    const held = this.#feeInputsHeld.get(monitor.fundingKey);
+    for (const id of held?.keys() ?? []) if (!pendingIds.has(id)) held?.delete(id);
     if (!state || state.doneAtHeight !== undefined || state.resolution.pending.length === 0) return;
     if (!broadcaster || !feeEstimator || !claimSigner || state.destinationScript.length === 0) {
       if (this.#unclaimed.has(monitor.fundingKey)) return;
@@ -89,11 +124,20 @@ export class Claimer {
       feeratePerKw: feeEstimator.feeratePerKw(
         state.resolution.kind === 'counterparty-revoked-commitment' ? 'highPriority' : 'normal',
       ),
+      urgentFeeratePerKw: feeEstimator.feeratePerKw('highPriority'),
       destinationScript: state.destinationScript,
-      ...(this.#options.feeInputs ? { feeInputs: this.#options.feeInputs() } : {}),
+      ownOutputsApart: true,
+      ...(this.#options.feeInputs
+        ? { feeInputs: this.#freeFeeInputs(), ...(held ? { assignedFeeInputs: held } : {}) }
+        : {}),
     });
+    for (const c of plan.claims)
+      if (c.kind === 'htlc-transaction' && c.feeInput)
+        this.#hold(monitor.fundingKey, c.outputIds[0], c.feeInput);
     for (const s of plan.skipped)
       this.#log?.debug({ channel: monitor.fundingKey, outputs: s.outputIds }, `not claimed yet: ${s.reason}`);
+    for (const o of plan.own)
+      this.#dueOwn.set(o.output.id, { ...o, fundingKey: monitor.fundingKey, monitor });
     if (plan.claims.length === 0) return;
     const run = this.#queue.then(() =>
       this.#send(monitor, plan.claims, claimSigner(monitor), broadcaster, height),
@@ -104,6 +148,187 @@ export class Claimer {
         `the claims of channel ${monitor.fundingKey} could not be broadcast: ${e.message}; again at the next block`,
       );
     });
+  }
+
+  /**
+   * The sweeper's turn, once every channel's claim() at a block is made: the outputs only we can
+   * spend, of every channel, in batches to the wallet at the estimator's rate (sweeper.ts). A
+   * batch still unconfirmed, every output of it still due, is sent again unchanged.
+   */
+  sweepDue(height: number): void {
+    const due = [...this.#dueOwn.values()];
+    this.#dueOwn.clear();
+    const { broadcaster, feeEstimator, claimSigner } = this.#options;
+    if (!broadcaster || !feeEstimator || !claimSigner) return;
+    const dueIds = new Set(due.map((m) => m.output.id));
+    const again: { batch: SweepBatch; tx: Uint8Array }[] = [];
+    for (const [txid, sent] of this.#sweeps) {
+      if (sent.batch.members.every((m) => dueIds.has(m.output.id))) again.push(sent);
+      else this.#sweeps.delete(txid); // confirmed (or reorged away: its outputs are swept anew)
+    }
+    const batched = new Set(again.flatMap((s) => s.batch.members.map((m) => m.output.id)));
+    const fresh = due.filter((m) => !batched.has(m.output.id));
+    const destinationScript = fresh.find((m) => (m.monitor.resolution?.destinationScript.length ?? 0) > 0)
+      ?.monitor.resolution?.destinationScript;
+    if (again.length === 0 && (fresh.length === 0 || !destinationScript)) return;
+    const { batches, skipped } = destinationScript
+      ? sweepBatches(fresh, { feeratePerKw: feeEstimator.feeratePerKw('normal'), destinationScript })
+      : { batches: [], skipped: [] };
+    for (const s of skipped) this.#log?.debug({ outputs: s.outputIds }, `not swept yet: ${s.reason}`);
+    const run = this.#queue.then(async () => {
+      const signed = [...again];
+      for (const batch of batches) signed.push({ batch, tx: await signSweepBatch(batch, claimSigner) });
+      if (signed.length === 0) return;
+      const results = await broadcaster.broadcastTransactions(signed.map((s) => s.tx));
+      signed.forEach((s, i) => {
+        const r = results[i];
+        if (r && !r.accepted) {
+          this.#log?.debug({ txid: s.batch.txidHex, reason: r.reason }, 'sweep not accepted');
+          return;
+        }
+        this.#sweeps.set(s.batch.txidHex, s);
+        if (this.#sent.has(s.batch.txidHex)) return;
+        this.#sent.add(s.batch.txidHex);
+        this.#sweptEvents(s.batch, height);
+      });
+    });
+    this.#queue = run.catch((e: Error) => {
+      this.#log?.error(
+        { err: e.message },
+        `outputs could not be swept: ${e.message}; again at the next block`,
+      );
+    });
+  }
+
+  /** A sweep said to each channel it takes outputs of. */
+  #sweptEvents(batch: SweepBatch, height: number): void {
+    const byChannel = new Map<FundingKey, SweepMember[]>();
+    for (const m of batch.members) byChannel.set(m.fundingKey, [...(byChannel.get(m.fundingKey) ?? []), m]);
+    this.#log?.info(
+      {
+        txid: batch.txidHex,
+        outputs: batch.members.length,
+        channels: byChannel.size,
+        feeSat: batch.built.feeSat.toString(),
+      },
+      `sweep ${batch.txidHex} broadcast: ${batch.members.length} outputs of ${byChannel.size} channels to the wallet`,
+    );
+    for (const [fundingKey, members] of byChannel)
+      this.#emit({
+        type: 'ClaimBroadcast',
+        fundingKey,
+        channelId: (members[0] as SweepMember).monitor.channel.channelId,
+        txidHex: batch.txidHex,
+        outputIds: members.map((m) => m.output.id),
+        source: (members[0] as SweepMember).output.source,
+        feeSat: batch.built.feeSat,
+        feeratePerKw: batch.feeratePerKw,
+        height,
+      });
+  }
+
+  /**
+   * Our anchors commitment broadcast and not yet confirmed: if its own fee pays less than the
+   * estimate, a child through our anchor and a wallet fee input pays for both (CPFP).
+   */
+  #bumpCommitment(monitor: ChannelMonitor): void {
+    const { broadcaster, feeEstimator, claimSigner, feeInputSigner } = this.#options;
+    if (monitor.channel.channelType !== 'anchors_zero_fee_htlc_tx') return;
+    if (!broadcaster || !feeEstimator || !claimSigner || !feeInputSigner || !this.#options.feeInputs) {
+      if (this.#unbumped.has(monitor.fundingKey)) return;
+      this.#unbumped.add(monitor.fundingKey);
+      this.#log?.warn(
+        { channel: monitor.fundingKey },
+        `channel ${monitor.fundingKey}: our anchors commitment cannot be fee-bumped: no broadcaster, fee estimator, claim signer or wallet fee inputs`,
+      );
+      return;
+    }
+    const height = monitor.bestBlock.height;
+    // An HTLC near its expiry is why a commitment is broadcast in a hurry: the urgent rate then.
+    const urgent = (monitor.holderCommitment.htlcs ?? []).some((h) => h.cltvExpiry - height <= URGENT_WITHIN);
+    const feeratePerKw = feeEstimator.feeratePerKw(urgent ? 'highPriority' : 'normal');
+    const run = this.#queue.then(async () => {
+      let change = this.#cpfpChange.get(monitor.fundingKey);
+      if (!change) {
+        change = await this.destination();
+        if (change.length === 0) return;
+        this.#cpfpChange.set(monitor.fundingKey, change);
+      }
+      const changeScript = change;
+      let cpfp: AnchorCpfp | undefined;
+      // The coin of the child before, so this one replaces it; else the wallet's largest free coin.
+      const feeInput =
+        this.#feeInputsHeld.get(monitor.fundingKey)?.get(CPFP) ??
+        [...this.#freeFeeInputs()].sort((a, b) =>
+          a.valueSat === b.valueSat ? 0 : a.valueSat > b.valueSat ? -1 : 1,
+        )[0];
+      if (!feeInput) {
+        this.#log?.warn(
+          { channel: monitor.fundingKey },
+          `channel ${monitor.fundingKey}: no wallet coin to bump our anchors commitment with`,
+        );
+        return;
+      }
+      try {
+        cpfp = anchorCpfp(monitor, { feeratePerKw, feeInput, changeScript });
+      } catch (e) {
+        if (!(e instanceof TxError) || e.code !== 'invalid-amounts') throw e;
+        this.#log?.warn({ channel: monitor.fundingKey }, e.message);
+        return;
+      }
+      if (!cpfp) return;
+      this.#hold(monitor.fundingKey, CPFP, feeInput);
+      const signed = await signAnchorCpfp(cpfp, claimSigner(monitor), feeInputSigner);
+      const [r] = await broadcaster.broadcastTransactions([signed.tx]);
+      if (r && !r.accepted) {
+        this.#log?.debug(
+          { channel: monitor.fundingKey, txid: signed.txidHex, reason: r.reason },
+          'commitment bump not accepted',
+        );
+        return;
+      }
+      if (this.#sent.has(signed.txidHex)) return;
+      this.#sent.add(signed.txidHex);
+      this.#log?.info(
+        {
+          channel: monitor.fundingKey,
+          txid: signed.txidHex,
+          commitment: cpfp.commitmentTxidHex,
+          feeSat: cpfp.feeSat.toString(),
+          packageFeeratePerKw: cpfp.packageFeeratePerKw.toString(),
+        },
+        `commitment ${cpfp.commitmentTxidHex} bumped by child ${signed.txidHex} to ${cpfp.packageFeeratePerKw} sat/kw`,
+      );
+      this.#emit({
+        type: 'CommitmentBumped',
+        fundingKey: monitor.fundingKey,
+        channelId: monitor.channel.channelId,
+        txidHex: signed.txidHex,
+        commitmentTxidHex: cpfp.commitmentTxidHex,
+        feeSat: cpfp.feeSat,
+        packageFeeratePerKw: cpfp.packageFeeratePerKw,
+        height,
+      });
+    });
+    this.#queue = run.catch((e: Error) => {
+      this.#log?.error(
+        { channel: monitor.fundingKey, err: e.message },
+        `our commitment of channel ${monitor.fundingKey} could not be bumped: ${e.message}; again at the next block`,
+      );
+    });
+  }
+
+  /** The wallet's fee inputs no claim holds. */
+  #freeFeeInputs(): readonly FeeInput[] {
+    const held = new Set<string>();
+    for (const m of this.#feeInputsHeld.values()) for (const f of m.values()) held.add(outpointOf(f));
+    return (this.#options.feeInputs?.() ?? []).filter((f) => !held.has(outpointOf(f)));
+  }
+
+  #hold(fundingKey: FundingKey, claim: string, feeInput: FeeInput): void {
+    const held = this.#feeInputsHeld.get(fundingKey) ?? new Map<string, FeeInput>();
+    held.set(claim, feeInput);
+    this.#feeInputsHeld.set(fundingKey, held);
   }
 
   /** Resolves once every queued claim was signed and handed over. */
@@ -145,8 +370,13 @@ export class Claimer {
         outputIds: s.outputIds,
         source: s.source,
         feeSat: s.feeSat,
+        ...(s.feeratePerKw !== undefined ? { feeratePerKw: s.feeratePerKw } : {}),
         height,
       });
     });
   }
 }
+
+/** The key of the CPFP child's coin among a channel's held fee inputs (output ids have a colon). */
+const CPFP = 'cpfp';
+const outpointOf = (f: FeeInput) => `${Buffer.from(f.txid).toString('hex')}:${f.vout}`;

@@ -38,6 +38,17 @@ export type ClaimEvent =
       outputIds: string[];
       source: ClaimSource;
       feeSat: bigint;
+      /** The feerate it was made at (absent for a static_remotekey HTLC transaction, pre-signed). */
+      feeratePerKw?: bigint;
+      height: number;
+    })
+  /** Our anchors commitment, unconfirmed and paying less than the estimate, bumped by a child (CPFP) through our anchor. */
+  | (ChannelIds & {
+      type: 'CommitmentBumped';
+      txidHex: string;
+      commitmentTxidHex: string;
+      feeSat: bigint;
+      packageFeeratePerKw: bigint;
       height: number;
     })
   /** An output of the resolution was spent in a block: by the holder's claim, or by the counterparty. */

@@ -19,7 +19,9 @@ export type ClaimKey =
   /** htlc_privkey: the htlc_basepoint secret tweaked by the commitment owner's point. */
   | { kind: 'htlc'; perCommitmentPoint: Uint8Array }
   /** revocationprivkey: the holder's revocation_basepoint secret with the counterparty's revealed secret. */
-  | { kind: 'revocation'; perCommitmentSecret: Uint8Array };
+  | { kind: 'revocation'; perCommitmentSecret: Uint8Array }
+  /** The funding key: only for the holder's anchor output (option_anchors), spent to bump its commitment (CPFP). */
+  | { kind: 'funding' };
 
 export interface ClaimSignRequest {
   key: ClaimKey;
@@ -52,6 +54,8 @@ export function claimPrivateKey(keys: ChannelKeys, key: ClaimKey): Uint8Array {
       return derivePrivateKey(keys.delayedPaymentBaseSecret, checkBytes(key.perCommitmentPoint, 33, 'point'));
     case 'payment':
       return keys.paymentBaseSecret;
+    case 'funding':
+      return keys.fundingSecret;
     case 'htlc':
       return derivePrivateKey(keys.htlcBaseSecret, checkBytes(key.perCommitmentPoint, 33, 'point'));
     case 'revocation':

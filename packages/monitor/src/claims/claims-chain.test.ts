@@ -196,7 +196,10 @@ async function claimNext(c: Claimer): Promise<SignedClaim[]> {
         .filter((p) => claim.outputIds.includes(p.id))
         .reduce((sum, p) => sum + p.valueSat, 0n);
       const expectedWeight = claim.expectedWeight as number;
-      const fee = (CLAIM_FEERATE_PER_KW * BigInt(expectedWeight)) / 1000n;
+      // The estimator's rate, or above it for a claim bumped as its deadline nears (fees.test.ts).
+      const feerate = claim.feeratePerKw as bigint;
+      assert.ok(feerate >= CLAIM_FEERATE_PER_KW, `feerate ${feerate}`);
+      const fee = (feerate * BigInt(expectedWeight)) / 1000n;
       assert.equal(claim.feeSat, fee);
       assert.equal(tx.outs.length, 1);
       assert.deepEqual(new Uint8Array(tx.outs[0]?.script as Uint8Array), c.destination);

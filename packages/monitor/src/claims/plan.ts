@@ -10,17 +10,25 @@
  * separate penalty transactions"), so a pinned shared transaction cannot hold them past the
  * point the counterparty can take them. Every other claim is its own transaction: their
  * timelocks differ, and batching them into the wallet is the sweeper's work.
+ *
+ * Feerates (fees.ts). A claim that races the counterparty is made at a higher feerate the longer
+ * it stays unconfirmed before its deadline (a replacement, BIP 125); never above what its own
+ * value (or, anchors, its fee input) can pay, so a claim worth taking is still made.
  */
 import {
   addHtlcFeeInput,
   buildClaimTransaction,
   type ClaimInput,
   type ClaimKey,
+  claimTransactionWeight,
+  dustLimitSatFor,
+  type FeeInput,
   Transaction,
   TxError,
 } from '@lnkit/tx';
 import { preimageFor } from '../monitor.ts';
 import type { ChannelMonitor, HtlcData } from '../types.ts';
+import { claimDeadline, claimFeerate } from './fees.ts';
 import {
   type ChainResolution,
   type ClaimOptions,
@@ -32,9 +40,23 @@ import {
 
 export interface ClaimPlan {
   claims: ClaimToSign[];
+  /**
+   * With `ownOutputsApart`: the due outputs only the holder can spend (no deadline, no race:
+   * to_local, our HTLC transactions' outputs, to_remote), for the sweeper to batch across channels.
+   */
+  own: OwnOutput[];
   /** Due, but not claimable now, and why (no preimage yet, dust at this feerate, needs a fee input). */
   skipped: { outputIds: string[]; reason: string }[];
 }
+
+/** An output of ours to sweep, and how: its input and key. */
+export interface OwnOutput {
+  output: PendingOutput;
+  input: ClaimInput;
+  key: ClaimKey;
+}
+
+const outpointKey = (f: FeeInput) => `${Buffer.from(f.txid).toString('hex')}:${f.vout}`;
 
 const isRevoked = (p: PendingOutput) =>
   p.source === 'revoked-commitment' || p.source === 'revoked-htlc-transaction';
@@ -50,7 +72,9 @@ export function claimsToBroadcast(
   const claims: ClaimToSign[] = [];
   const skipped: ClaimPlan['skipped'] = [];
   const shared: PendingOutput[] = [];
-  const feeInputs = options.feeInputs ?? [];
+  const own: OwnOutput[] = [];
+  const taken = new Set([...(options.assignedFeeInputs?.values() ?? [])].map(outpointKey));
+  const freeFeeInputs = (options.feeInputs ?? []).filter((f) => !taken.has(outpointKey(f)));
   let nextFeeInput = 0;
 
   for (const p of due) {
@@ -59,6 +83,15 @@ export function claimsToBroadcast(
       continue;
     }
     if (!p.input || !p.key) continue;
+    if (
+      options.ownOutputsApart &&
+      !isRevoked(p) &&
+      p.locktime === undefined &&
+      claimDeadline(p) === undefined
+    ) {
+      own.push({ output: p, input: p.input, key: p.key });
+      continue;
+    }
     if (isRevoked(p) && (p.deadlineHeight === undefined || p.deadlineHeight - tipHeight > securityDelay)) {
       shared.push(p);
       continue;
@@ -80,7 +113,7 @@ export function claimsToBroadcast(
       shared.map((p) => p.input as ClaimInput),
       undefined,
     );
-  return { claims, skipped };
+  return { claims, own, skipped };
 
   function htlcTransaction(p: PendingOutput, h: HolderHtlcTransaction): void {
     const htlc = p.htlc as HtlcData;
@@ -100,30 +133,43 @@ export function claimsToBroadcast(
       spendableAtHeight: p.spendableAtHeight,
     };
     if (!h.anchors) {
+      // Its fee was fixed when the counterparty signed it: nothing to bump.
       claims.push({ ...common, tx: h.tx, feeSat: h.htlcValueSat - h.outputValueSat });
       return;
     }
     // Zero-fee (anchors): a wallet input pays, and its change returns to the destination.
-    const feeInput = feeInputs[nextFeeInput];
+    const assigned = options.assignedFeeInputs?.get(p.id);
+    const feeInput = assigned ?? freeFeeInputs[nextFeeInput];
     if (!feeInput) {
       skipped.push({ outputIds: [p.id], reason: `${h.kind} is zero-fee (anchors): it needs a fee input` });
       return;
     }
     try {
-      const funded = addHtlcFeeInput({
-        htlcTx: Transaction.fromBuffer(Buffer.from(h.tx)),
-        kind: h.kind,
-        feeInput,
-        changeScript: options.destinationScript,
-        feeratePerKw: options.feeratePerKw,
-      });
-      nextFeeInput++;
+      const fund = (feeratePerKw: bigint) =>
+        addHtlcFeeInput({
+          htlcTx: Transaction.fromBuffer(Buffer.from(h.tx)),
+          kind: h.kind,
+          feeInput,
+          changeScript: options.destinationScript,
+          feeratePerKw,
+        });
+      let funded = fund(options.feeratePerKw);
+      const bumped = feerateOf([p]);
+      let feeratePerKw = options.feeratePerKw;
+      if (bumped > feeratePerKw) {
+        const spare = feeInput.valueSat - dustLimitSatFor(options.destinationScript);
+        const cap = (spare * 1000n) / BigInt(funded.expectedWeight);
+        feeratePerKw = bumped < cap ? bumped : cap;
+        if (feeratePerKw > options.feeratePerKw) funded = fund(feeratePerKw);
+      }
+      if (!assigned) nextFeeInput++;
       claims.push({
         ...common,
         tx: new Uint8Array(funded.tx.toBuffer()),
         feeInput,
         expectedWeight: funded.expectedWeight,
         feeSat: funded.feeSat,
+        feeratePerKw,
       });
     } catch (e) {
       if (!(e instanceof TxError) || e.code !== 'invalid-amounts') throw e;
@@ -131,13 +177,24 @@ export function claimsToBroadcast(
     }
   }
 
+  function feerateOf(outputs: readonly PendingOutput[]): bigint {
+    if (options.bump === false) return options.feeratePerKw;
+    return claimFeerate(outputs, tipHeight, options);
+  }
+
   function sweep(outputs: PendingOutput[], inputs: ClaimInput[], locktime: number | undefined): void {
     const outputIds = outputs.map((p) => p.id);
+    // A bumped feerate is capped at what the outputs can pay; the estimator's own is not (dust is skipped).
+    const total = inputs.reduce((sum, i) => sum + i.valueSat, 0n);
+    const weight = claimTransactionWeight(inputs, options.destinationScript);
+    const cap = ((total - dustLimitSatFor(options.destinationScript)) * 1000n) / BigInt(weight);
+    const bumped = feerateOf(outputs);
+    const feeratePerKw = bumped > cap && cap > options.feeratePerKw ? cap : bumped;
     try {
       const built = buildClaimTransaction({
         inputs,
         destinationScript: options.destinationScript,
-        feeratePerKw: options.feeratePerKw,
+        feeratePerKw,
         ...(locktime !== undefined ? { locktime } : {}),
       });
       claims.push({
@@ -149,6 +206,7 @@ export function claimsToBroadcast(
         keys: outputs.map((p) => p.key as ClaimKey),
         expectedWeight: built.expectedWeight,
         feeSat: built.feeSat,
+        feeratePerKw,
         valueSat: built.valueSat,
         spendableAtHeight: Math.max(...outputs.map((p) => p.spendableAtHeight)),
       });

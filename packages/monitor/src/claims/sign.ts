@@ -7,6 +7,7 @@ import {
   type ClaimSigner,
   type ClaimTransaction,
   claimSighashes,
+  encodeSignature,
   type FeeInput,
   feeInputSighash,
   finalizeClaimTransaction,
@@ -18,6 +19,7 @@ import {
 } from '@lnkit/tx';
 import { crypto } from 'bitcoinjs-lib';
 import { MonitorError } from '../errors.ts';
+import type { AnchorCpfp } from './cpfp.ts';
 import type { ClaimToSign, SignedClaim } from './types.ts';
 
 /** Signs a wallet output spent as an anchors HTLC transaction's fee input (the wallet holds its key). */
@@ -61,6 +63,7 @@ export async function signClaim(
       weight: tx.weight(),
       expectedWeight: claim.expectedWeight,
       feeSat: claim.feeSat,
+      feeratePerKw: claim.feeratePerKw,
       spendableAtHeight: claim.spendableAtHeight,
     };
   }
@@ -116,13 +119,41 @@ export async function signClaim(
     weight: tx.weight(),
     ...(claim.expectedWeight !== undefined ? { expectedWeight: claim.expectedWeight } : {}),
     feeSat: claim.feeSat,
+    ...(claim.feeratePerKw !== undefined ? { feeratePerKw: claim.feeratePerKw } : {}),
     spendableAtHeight: claim.spendableAtHeight,
   };
 }
 
 /** BIP 143 scriptCode of a claim input: its witness script, or a P2WPKH's P2PKH (as claimSighashes). */
-function claimScriptCode(i: ClaimInput): Uint8Array {
+export function claimScriptCode(i: ClaimInput): Uint8Array {
   if (i.witness !== 'to-remote') return i.witnessScript as Uint8Array;
   const hash = crypto.hash160(Buffer.from(i.pubkey as Uint8Array));
   return Uint8Array.from([0x76, 0xa9, 0x14, ...hash, 0x88, 0xac]);
+}
+
+/** The CPFP child of our anchors commitment, signed: the anchor by the funding key, the fee input by the wallet. */
+export async function signAnchorCpfp(
+  cpfp: AnchorCpfp,
+  signer: ClaimSigner,
+  wallet: FeeInputSigner,
+): Promise<{ tx: Uint8Array; txidHex: string; weight: number }> {
+  let tx = Transaction.fromBuffer(Buffer.from(cpfp.tx));
+  const script = cpfp.anchor.witnessScript as Uint8Array;
+  const sighash = new Uint8Array(
+    tx.hashForWitnessV0(0, Buffer.from(script), cpfp.anchor.valueSat, Transaction.SIGHASH_ALL),
+  );
+  const [signature] = await signer.signClaims([
+    {
+      key: { kind: 'funding' },
+      sighash,
+      spend: { tx: cpfp.tx, inputIndex: 0, scriptCode: script, valueSat: cpfp.anchor.valueSat },
+    },
+  ]);
+  tx.setWitness(0, [encodeSignature(signature as Uint8Array, Transaction.SIGHASH_ALL), script]);
+  tx = finalizeFeeInput(
+    tx,
+    cpfp.feeInput,
+    await wallet.signFeeInput(cpfp.feeInput, feeInputSighash(tx, cpfp.feeInput)),
+  );
+  return { tx: new Uint8Array(tx.toBuffer()), txidHex: tx.getId(), weight: tx.weight() };
 }

@@ -123,7 +123,14 @@ export interface ChainResolution {
 }
 
 export interface ClaimOptions {
+  /** The estimator's rate for these claims: every claim's first feerate. */
   feeratePerKw: bigint;
+  /** The estimator's urgent rate, for a claim within URGENT_WITHIN blocks of its deadline (fees.ts). */
+  urgentFeeratePerKw?: bigint;
+  /** False: every claim at `feeratePerKw`, never bumped. */
+  bump?: boolean;
+  /** The outputs only the holder can spend are returned apart (`ClaimPlan.own`), not claimed. */
+  ownOutputsApart?: boolean;
   /** Where every sweep pays: a wallet script. */
   destinationScript: Uint8Array;
   /** Default SECURITY_DELAY. */
@@ -133,6 +140,11 @@ export interface ClaimOptions {
    * each, in order; change goes to `destinationScript`. Without one such a claim is skipped.
    */
   feeInputs?: readonly FeeInput[];
+  /**
+   * The fee input an HTLC transaction (by output id) was made with before: it is made with the
+   * same one again, so a bumped one replaces it (BIP 125) rather than racing it with another coin.
+   */
+  assignedFeeInputs?: ReadonlyMap<string, FeeInput>;
 }
 
 /** A claim ready to sign: a sweep of one or more outputs, or a holder HTLC transaction. */
@@ -148,6 +160,8 @@ export type ClaimToSign =
       keys: ClaimKey[];
       expectedWeight: number;
       feeSat: bigint;
+      /** What its fee was computed at: the estimator's rate, bumped as its deadline nears. */
+      feeratePerKw: bigint;
       valueSat: bigint;
       /** Height of the first block it can be in. */
       spendableAtHeight: number;
@@ -169,6 +183,8 @@ export type ClaimToSign =
       perCommitmentPoint: Uint8Array;
       /** Paid by the commitment's feerate when it was signed (static_remotekey), or by the fee input (anchors). */
       feeSat: bigint;
+      /** With a fee input: the feerate its fee was computed at. */
+      feeratePerKw?: bigint;
       spendableAtHeight: number;
     };
 
@@ -185,5 +201,7 @@ export interface SignedClaim {
   /** For a sweep, its expected weight (what the fee was computed from). */
   expectedWeight?: number;
   feeSat: bigint;
+  /** The feerate a sweep or a funded HTLC transaction was made at. */
+  feeratePerKw?: bigint;
   spendableAtHeight: number;
 }
