@@ -20,8 +20,9 @@
  *    keys_seed at the path the request names (m/84'/c'/a'/0|1/i: any such path is the node's
  *    own wallet). One exception: the holder's own HTLC-timeout / HTLC-success transaction
  *    (our htlc key in the script's local slot, so the counterparty's signature is also
- *    needed and fixes the transaction) has output 0 a P2WSH to_local script with our delayed
- *    key at the same point; its other outputs (an anchors fee input's change) pay the node.
+ *    needed and fixes the transaction) has outputs paying a P2WSH to_local script with our
+ *    delayed key at the same point (one, or one per HTLC when anchors HTLC transactions are
+ *    combined); its other outputs (an anchors fee input's change) pay the node.
  *
  * Pure: the channel's keys, the seed's wallet keys and the request in, sighashes or a
  * KeysError('claim-refused') out.
@@ -210,7 +211,8 @@ function checkOutputs(
     throw refused('one wallet path (or none) is needed per output');
   for (const [i, out] of tx.outs.entries()) {
     const script = new Uint8Array(out.script);
-    if (i === 0 && secondStage && isToLocalP2wsh(script, secondStage.delayed, secondStage.script)) continue;
+    // Anchors HTLC transactions due together are one: each output at its input's index is such a to_local.
+    if (secondStage && isToLocalP2wsh(script, secondStage.delayed, secondStage.script)) continue;
     const path = paths[i];
     if (path === undefined || Buffer.from(script).toString('hex') !== wallet.scriptHex(path))
       throw refused(`output ${i} does not pay the node's wallet`);

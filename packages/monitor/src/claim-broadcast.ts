@@ -133,7 +133,7 @@ export class Claimer {
     });
     for (const c of plan.claims)
       if (c.kind === 'htlc-transaction' && c.feeInput)
-        this.#hold(monitor.fundingKey, c.outputIds[0], c.feeInput);
+        for (const id of c.outputIds) this.#hold(monitor.fundingKey, id, c.feeInput);
     for (const s of plan.skipped)
       this.#log?.debug({ channel: monitor.fundingKey, outputs: s.outputIds }, `not claimed yet: ${s.reason}`);
     for (const o of plan.own)

@@ -261,12 +261,26 @@ export function finalizeHtlcTransaction(
     last = new Uint8Array(0);
   }
   const signed = htlcTx.tx.clone();
-  signed.setWitness(0, [
+  signed.setWitness(0, htlcWitness(htlcTx, localSignature, remoteSignature, last));
+  return signed;
+}
+
+/**
+ * The witness of an HTLC transaction's input (BOLT 3): `0 <remotehtlcsig> <localhtlcsig>
+ * <payment_preimage>` (HTLC-success) or `<>` (HTLC-timeout), then the HTLC script. The same for
+ * an input of several combined (anchors), each at its own index.
+ */
+export function htlcWitness(
+  htlcTx: Pick<HtlcTransaction, 'anchors' | 'htlcWitnessScript'>,
+  localSignature: Uint8Array,
+  remoteSignature: Uint8Array,
+  last: Uint8Array,
+): Uint8Array[] {
+  return [
     new Uint8Array(0),
-    encodeSignature(remoteSignature, htlcSighashType(htlcTx, 'counterparty')),
+    encodeSignature(remoteSignature, htlcTx.anchors ? SIGHASH_SINGLE_ANYONECANPAY : SIGHASH_ALL),
     encodeSignature(localSignature, SIGHASH_ALL),
     last,
     htlcTx.htlcWitnessScript,
-  ]);
-  return signed;
+  ];
 }

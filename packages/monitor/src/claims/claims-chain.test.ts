@@ -221,15 +221,17 @@ async function claimNext(c: Claimer): Promise<SignedClaim[]> {
       const feeInput = toSign.feeInput;
       const expectedWeight = toSign.expectedWeight as number;
       assert.equal(claim.feeSat, (CLAIM_FEERATE_PER_KW * BigInt(expectedWeight)) / 1000n);
+      // Those due together in one transaction: each output at its input's index, then the change.
       assert.deepEqual(
         tx.outs.map((o) => o.value),
-        [toSign.htlcTransaction.outputValueSat, feeInput.valueSat - claim.feeSat],
+        [...toSign.htlcs.map((h) => h.htlcTransaction.outputValueSat), feeInput.valueSat - claim.feeSat],
       );
-      assert.equal(
-        tx.outs[0]?.value,
-        toSign.htlcTransaction.htlcValueSat,
-        'zero-fee: the HTLC keeps its whole value',
-      );
+      for (const [i, h] of toSign.htlcs.entries())
+        assert.equal(
+          tx.outs[i]?.value,
+          h.htlcTransaction.htlcValueSat,
+          'zero-fee: the HTLC keeps its whole value',
+        );
       assert.ok(claim.weight <= expectedWeight, `weight ${claim.weight} within ${expectedWeight}`);
       c.paidSat += feeInput.valueSat - claim.feeSat;
       c.feeInputSat += feeInput.valueSat;
@@ -522,9 +524,13 @@ test('anchors, our commitment: zero-fee HTLC transactions paid by wallet inputs,
   const c = claimerOf(fx, monitor, resolution);
   await fundFeeInputs(c);
   const successes = await claimNext(c);
-  assert.equal(successes.length, 3, 'the three HTLC-success transactions, each with a fee input');
+  assert.equal(successes.length, 1, 'the three HTLC-success transactions in one, with one fee input');
+  const combined = Transaction.fromBuffer(Buffer.from(successes[0]?.tx as Uint8Array));
+  assert.equal(combined.ins.length, 4, 'three HTLC inputs and the fee input');
+  assert.equal(successes[0]?.outputIds.length, 3);
   while (c.resolution.pending.length > 0) await claimNext(c);
-  assert.equal(c.feeInputs.length, 0, 'one fee input per HTLC transaction');
+  // The HTLC-timeouts sign their own expiries as nLockTime (502, 503): one transaction each.
+  assert.equal(c.feeInputs.length, FEE_INPUT_KEYS.length - 3, 'one fee input per transaction');
   assert.ok(c.resolution.resolved.every((r) => r.byHolder));
   assert.ok(c.refusedEarly.includes(resolution.pending.find((p) => p.output === 'to_local')?.id as string));
   const outputs = resolution.pending.reduce((sum, p) => sum + p.valueSat, 0n);

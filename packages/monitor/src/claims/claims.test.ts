@@ -87,7 +87,7 @@ test('a claim that does not pay for itself at the feerate is skipped, saying so'
   // The HTLC transaction's output (4,000 - 703 sat) cannot pay a sweep at 10,000 sat/kw.
   const htlcTx = claimsToBroadcast(resolution, m, 200, opts).claims[0];
   assert.ok(htlcTx?.kind === 'htlc-transaction');
-  const tx = Transaction.fromBuffer(Buffer.from(htlcTx.htlcTransaction.tx));
+  const tx = Transaction.fromBuffer(Buffer.from(htlcTx.tx));
   const after = resolveSpend(resolution, m, tx, 201).resolution;
   const id = `${tx.getId()}:0`;
   const plan = claimsToBroadcast(after, m, 201 + 143, { ...opts, feeratePerKw: 10_000n });

@@ -16,7 +16,7 @@
  * value (or, anchors, its fee input) can pay, so a claim worth taking is still made.
  */
 import {
-  addHtlcFeeInput,
+  aggregateHtlcTransactions,
   buildClaimTransaction,
   type ClaimInput,
   type ClaimKey,
@@ -34,6 +34,7 @@ import {
   type ClaimOptions,
   type ClaimToSign,
   type HolderHtlcTransaction,
+  type HtlcToSign,
   type PendingOutput,
   SECURITY_DELAY,
 } from './types.ts';
@@ -56,6 +57,12 @@ export interface OwnOutput {
   key: ClaimKey;
 }
 
+/** A holder HTLC transaction due, and what completes it. */
+interface Due {
+  p: PendingOutput;
+  h: HtlcToSign;
+}
+
 const outpointKey = (f: FeeInput) => `${Buffer.from(f.txid).toString('hex')}:${f.vout}`;
 
 const isRevoked = (p: PendingOutput) =>
@@ -73,6 +80,8 @@ export function claimsToBroadcast(
   const skipped: ClaimPlan['skipped'] = [];
   const shared: PendingOutput[] = [];
   const own: OwnOutput[] = [];
+  /** Anchors HTLC transactions due, by what they may be combined on (kind and nLockTime). */
+  const anchorsGroups = new Map<string, Due[]>();
   const taken = new Set([...(options.assignedFeeInputs?.values() ?? [])].map(outpointKey));
   const freeFeeInputs = (options.feeInputs ?? []).filter((f) => !taken.has(outpointKey(f)));
   let nextFeeInput = 0;
@@ -113,8 +122,10 @@ export function claimsToBroadcast(
       shared.map((p) => p.input as ClaimInput),
       undefined,
     );
+  for (const group of anchorsGroups.values()) anchorsHtlcTransactions(group);
   return { claims, own, skipped };
 
+  /** A holder HTLC transaction due: claimed now (static_remotekey) or with the others of its group (anchors). */
   function htlcTransaction(p: PendingOutput, h: HolderHtlcTransaction): void {
     const htlc = p.htlc as HtlcData;
     const preimage = h.kind === 'htlc-success' ? preimageFor(monitor, htlc.paymentHash) : undefined;
@@ -122,39 +133,50 @@ export function claimsToBroadcast(
       skipped.push({ outputIds: [p.id], reason: 'HTLC-success needs the payment preimage' });
       return;
     }
-    const common = {
-      kind: 'htlc-transaction' as const,
-      outputIds: [p.id] as [string],
-      source: 'holder-commitment' as const,
-      htlcTransaction: h,
-      htlc,
-      ...(preimage ? { paymentPreimage: preimage } : {}),
-      perCommitmentPoint: resolution.perCommitmentPoint,
-      spendableAtHeight: p.spendableAtHeight,
+    const member: Due = {
+      p,
+      h: { outputId: p.id, htlcTransaction: h, htlc, ...(preimage ? { paymentPreimage: preimage } : {}) },
     };
-    if (!h.anchors) {
-      // Its fee was fixed when the counterparty signed it: nothing to bump.
-      claims.push({ ...common, tx: h.tx, feeSat: h.htlcValueSat - h.outputValueSat });
+    if (h.anchors) {
+      // nLockTime is signed: HTLC-successes (0) go together, HTLC-timeouts by their expiry.
+      const key = `${h.kind}:${p.locktime ?? 0}`;
+      anchorsGroups.set(key, [...(anchorsGroups.get(key) ?? []), member]);
       return;
     }
-    // Zero-fee (anchors): a wallet input pays, and its change returns to the destination.
-    const assigned = options.assignedFeeInputs?.get(p.id);
+    // Its fee was fixed when the counterparty signed it: nothing to bump.
+    claims.push({
+      kind: 'htlc-transaction',
+      outputIds: [p.id],
+      source: 'holder-commitment',
+      htlcs: [member.h],
+      tx: h.tx,
+      perCommitmentPoint: resolution.perCommitmentPoint,
+      feeSat: h.htlcValueSat - h.outputValueSat,
+      spendableAtHeight: p.spendableAtHeight,
+    });
+  }
+
+  /** Zero-fee (anchors) HTLC transactions due together, combined: one wallet input pays, its change to the destination. */
+  function anchorsHtlcTransactions(group: Due[]): void {
+    const outputIds = group.map((m) => m.p.id);
+    const kind = (group[0] as Due).h.htlcTransaction.kind;
+    const assigned = group.map((m) => options.assignedFeeInputs?.get(m.p.id)).find((f) => f !== undefined);
     const feeInput = assigned ?? freeFeeInputs[nextFeeInput];
     if (!feeInput) {
-      skipped.push({ outputIds: [p.id], reason: `${h.kind} is zero-fee (anchors): it needs a fee input` });
+      skipped.push({ outputIds, reason: `${kind} is zero-fee (anchors): it needs a fee input` });
       return;
     }
     try {
       const fund = (feeratePerKw: bigint) =>
-        addHtlcFeeInput({
-          htlcTx: Transaction.fromBuffer(Buffer.from(h.tx)),
-          kind: h.kind,
+        aggregateHtlcTransactions({
+          htlcTxs: group.map((m) => Transaction.fromBuffer(Buffer.from(m.h.htlcTransaction.tx))),
+          kind,
           feeInput,
           changeScript: options.destinationScript,
           feeratePerKw,
         });
       let funded = fund(options.feeratePerKw);
-      const bumped = feerateOf([p]);
+      const bumped = feerateOf(group.map((m) => m.p));
       let feeratePerKw = options.feeratePerKw;
       if (bumped > feeratePerKw) {
         const spare = feeInput.valueSat - dustLimitSatFor(options.destinationScript);
@@ -164,16 +186,21 @@ export function claimsToBroadcast(
       }
       if (!assigned) nextFeeInput++;
       claims.push({
-        ...common,
+        kind: 'htlc-transaction',
+        outputIds,
+        source: 'holder-commitment',
+        htlcs: group.map((m) => m.h),
         tx: new Uint8Array(funded.tx.toBuffer()),
         feeInput,
         expectedWeight: funded.expectedWeight,
+        perCommitmentPoint: resolution.perCommitmentPoint,
         feeSat: funded.feeSat,
         feeratePerKw,
+        spendableAtHeight: Math.max(...group.map((m) => m.p.spendableAtHeight)),
       });
     } catch (e) {
       if (!(e instanceof TxError) || e.code !== 'invalid-amounts') throw e;
-      skipped.push({ outputIds: [p.id], reason: e.message });
+      skipped.push({ outputIds, reason: e.message });
     }
   }
 

@@ -12,9 +12,7 @@ import {
   feeInputSighash,
   finalizeClaimTransaction,
   finalizeFeeInput,
-  finalizeHtlcTransaction,
-  type HtlcTransaction,
-  htlcSighash,
+  htlcWitness,
   Transaction,
 } from '@lnkit/tx';
 import { crypto } from 'bitcoinjs-lib';
@@ -67,37 +65,37 @@ export async function signClaim(
       spendableAtHeight: claim.spendableAtHeight,
     };
   }
-  const h = claim.htlcTransaction;
-  const parsed = Transaction.fromBuffer(Buffer.from(claim.tx));
-  // The shape @lnkit/tx signs and completes (its sighash falls back to the transaction itself).
-  const htlcTx = {
-    kind: h.kind,
-    tx: parsed,
-    htlc: claim.htlc,
-    commitmentOutputIndex: (parsed.ins[0] as { index: number }).index,
-    htlcWitnessScript: h.htlcWitnessScript,
-    htlcValueSat: h.htlcValueSat,
-    anchors: h.anchors,
-  } satisfies HtlcTransaction;
-  const [signature] = await signer.signClaims([
-    {
-      key: { kind: 'htlc', perCommitmentPoint: claim.perCommitmentPoint },
-      sighash: htlcSighash(htlcTx, 'owner'),
+  // Each HTLC input signed by our htlc key over the whole transaction (SIGHASH_ALL), at its index:
+  // the counterparty's SIGHASH_SINGLE|ANYONECANPAY signature still holds with its output there.
+  let tx = Transaction.fromBuffer(Buffer.from(claim.tx));
+  const signatures = await signer.signClaims(
+    claim.htlcs.map(({ htlcTransaction: h }, i) => ({
+      key: { kind: 'htlc' as const, perCommitmentPoint: claim.perCommitmentPoint },
+      sighash: new Uint8Array(
+        tx.hashForWitnessV0(i, Buffer.from(h.htlcWitnessScript), h.htlcValueSat, Transaction.SIGHASH_ALL),
+      ),
       spend: {
         tx: claim.tx,
-        inputIndex: 0,
+        inputIndex: i,
         scriptCode: h.htlcWitnessScript,
         valueSat: h.htlcValueSat,
         outputWitnessScript: h.outputWitnessScript,
       },
-    },
-  ]);
-  let tx = finalizeHtlcTransaction(
-    htlcTx,
-    signature as Uint8Array,
-    h.counterpartySignature,
-    claim.paymentPreimage,
+    })),
   );
+  claim.htlcs.forEach(({ htlcTransaction: h, paymentPreimage }, i) => {
+    if (h.kind === 'htlc-success' && !paymentPreimage)
+      throw new MonitorError('invalid-argument', 'an HTLC-success transaction needs the payment preimage');
+    tx.setWitness(
+      i,
+      htlcWitness(
+        h,
+        signatures[i] as Uint8Array,
+        h.counterpartySignature,
+        paymentPreimage ?? new Uint8Array(0),
+      ),
+    );
+  });
   if (claim.feeInput) {
     if (!wallet)
       throw new MonitorError(

@@ -168,17 +168,18 @@ export type ClaimToSign =
     }
   | {
       kind: 'htlc-transaction';
-      outputIds: [string];
+      outputIds: string[];
       source: 'holder-commitment';
-      htlcTransaction: HolderHtlcTransaction;
-      htlc: HtlcData;
-      /** What is signed: the HTLC transaction, or (anchors) it with `feeInput` and a change output. */
+      /**
+       * The HTLC transactions it completes, in input order: one; with anchors, every one due
+       * with it that shares its nLockTime (the HTLC-successes; HTLC-timeouts of one expiry).
+       */
+      htlcs: HtlcToSign[];
+      /** What is signed: the HTLC transaction, or (anchors) them combined with `feeInput` and a change output. */
       tx: Uint8Array;
       feeInput?: FeeInput;
       /** With a fee input: the weight its fee was computed from. */
       expectedWeight?: number;
-      /** HTLC-success: the preimage (from the monitor). */
-      paymentPreimage?: Uint8Array;
       /** The holder's per_commitment_point: its htlc key signs. */
       perCommitmentPoint: Uint8Array;
       /** Paid by the commitment's feerate when it was signed (static_remotekey), or by the fee input (anchors). */
@@ -187,6 +188,15 @@ export type ClaimToSign =
       feeratePerKw?: bigint;
       spendableAtHeight: number;
     };
+
+/** One HTLC transaction of a claim: the output it spends, and what completes it. */
+export interface HtlcToSign {
+  outputId: string;
+  htlcTransaction: HolderHtlcTransaction;
+  htlc: HtlcData;
+  /** HTLC-success: the preimage (from the monitor). */
+  paymentPreimage?: Uint8Array;
+}
 
 /** What the Broadcaster is given. */
 export interface SignedClaim {
