@@ -4,13 +4,12 @@
  */
 import type { BlockSource, Broadcaster, FeeEstimator } from '@lnkit/chain-sync';
 import type { Router, Scorer } from '@lnkit/gossip';
-import type { ChannelKeysSource } from '@lnkit/manager';
 import type { MonitorPersister } from '@lnkit/monitor';
 import type { Logger } from '@lnkit/runtime';
 import type { Store } from '@lnkit/store';
 import { startComponents } from './component.ts';
 import type { NodeConfig } from './config.ts';
-import { NodeContext, type RouterFactory, type SuppliedPieces } from './context.ts';
+import { NodeContext, type NodeSignerProvider, type RouterFactory, type SuppliedPieces } from './context.ts';
 import { LnkitNode } from './node.ts';
 import { rootLogger } from './steps/02-logger.ts';
 import { nodeSteps } from './steps/index.ts';
@@ -56,9 +55,11 @@ export class NodeBuilder {
   /**
    * Step 9, the channels' signer (LDK's SignerProvider): `nodeId`, `getSecureRandomBytes` and
    * `createChannelSigner(channelIndex)`, in place of the signer pool over the node's seed (a
-   * remote signer, a hardware device). Its nodeId must be the node's. The node does not stop it.
+   * remote signer, a hardware device); and `claimSigner(channelKeyIndex, walletPathOf)` for the
+   * on-chain claims of closed channels, without which the node claims nothing on chain (it warns
+   * at start). Its nodeId must be the node's. The node does not stop it.
    */
-  withSignerProvider(provider: ChannelKeysSource): this {
+  withSignerProvider(provider: NodeSignerProvider): this {
     this.supplied.signerProvider = provider;
     return this;
   }

@@ -21,6 +21,7 @@ import type { ChannelKeysSource, channelManagerActor } from '@lnkit/manager';
 import type {
   ChannelMonitor,
   chainMonitorActor,
+  EnforcementOptions,
   MonitorPersister,
   MonitorSyncListener,
 } from '@lnkit/monitor';
@@ -88,6 +89,29 @@ export interface PeerMessageHandler {
   attach(peers: PeerActor): Subscription;
 }
 
+/**
+ * Step 9's signer provider (LDK's SignerProvider): the manager's ChannelKeysSource (`nodeId`,
+ * `getSecureRandomBytes`, `createChannelSigner(channelIndex)`, and the node key's signatures),
+ * and the signer of the channels' on-chain claims.
+ */
+export interface NodeSignerProvider extends ChannelKeysSource {
+  /**
+   * The signer of a closed channel's claims (BOLT 5: its sweeps and our HTLC transactions),
+   * with the keys of the channel signer `createChannelSigner(channelKeyIndex)` gave (ClaimSigner
+   * in @lnkit/tx; the signer pool's `claimSigner` is one). `walletPathOf` names the BIP 32 path
+   * of the wallet key a script pays, for a signer that checks every claim pays the node's wallet
+   * before it signs, as the pool's workers do. Asked each time a claim is made.
+   *
+   * A provider without it signs no claim, so the node claims nothing on chain: it warns at start,
+   * and for each closed channel with outputs to claim. Those outputs stay on chain, and the
+   * counterparty can take an HTLC, or a revoked commitment's, once its timelock allows.
+   */
+  claimSigner?(
+    channelKeyIndex: bigint,
+    walletPathOf: (scriptPubKey: Uint8Array) => string | undefined,
+  ): ClaimSigner;
+}
+
 /** The pieces a user can give the builder in place of the defaults (`with...` methods). */
 export interface SuppliedPieces {
   logger?: Logger;
@@ -105,7 +129,7 @@ export interface SuppliedPieces {
    * Step 9: where the channels' keys and signatures come from (LDK's SignerProvider), in place of
    * the signer pool over the node's seed. Its nodeId must be the node's.
    */
-  signerProvider?: ChannelKeysSource;
+  signerProvider?: NodeSignerProvider;
 }
 
 /** Parts provided by the steps, by the step that provides each. */
@@ -126,13 +150,18 @@ export interface NodeParts {
   filter: Filter | null;
   /** step 6: the ChainMonitor actor, owner of every ChannelMonitor once step 11 has run */
   chainMonitor: ChainMonitorActor;
+  /** step 6: what the ChainMonitor makes and signs claims with (each piece read when a claim is made) */
+  enforcement: EnforcementOptions;
   /** step 7: hex of the 33-byte node public key */
   nodeId: string;
   /** step 7 (after the keys): the on-chain wallet of the node's seed */
   wallet: Wallet;
   /** step 8: each monitor read from the persister, as the listener step 10 brings to the tip */
   channelMonitors: MonitorSyncListener[];
-  /** step 9: a channel's claim signer for step 6 (the signer pool's, checking each claim pays the wallet) */
+  /**
+   * step 9: a channel's claim signer for step 6: the signer pool's (checking each claim pays the
+   * wallet), or the user's signer provider's; not set when that provider has no claimSigner
+   */
   claimSigner: (monitor: ChannelMonitor) => ClaimSigner;
   /** step 9: the ChannelManager actor (started after steps 10 and 11) */
   channelManager: ChannelManagerActor;

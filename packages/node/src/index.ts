@@ -8,7 +8,7 @@ export type {
 } from './channel-api.ts';
 export { describeReason } from './channel-events.ts';
 export { type ChainRpcConfig, DEFAULT_PEER_LIMITS, type NodeConfig, type PeerLimitName } from './config.ts';
-export type { NodeRouter, PeerMessageHandler, RouterFactory } from './context.ts';
+export type { NodeRouter, NodeSignerProvider, PeerMessageHandler, RouterFactory } from './context.ts';
 export { NodeError, type NodeErrorCode } from './errors.ts';
 export {
   KEEP_HANDLED_EVENTS,

@@ -13,6 +13,8 @@ export type WalletErrorCode =
   | 'dust-output'
   /** The store holds a wallet of another seed or network. */
   | 'wrong-wallet'
+  /** A key the wallet was asked to sign with is none of its own. */
+  | 'not-mine'
   /** The network refused a transaction the wallet built (its inputs were released). */
   | 'broadcast-rejected'
   /** A transaction could not be sent (the source is down): its inputs stay reserved. */

@@ -13,6 +13,7 @@ export { type NetworkParams, networkParams, type RegtestPrefix, type WalletNetwo
 export { WALLET_DBS } from './records.ts';
 export {
   type BuiltTransaction,
+  type FeeInputCoin,
   type FundingRequest,
   type SendRequest,
   Wallet,

@@ -293,6 +293,21 @@ export class WalletState {
     return out;
   }
 
+  /**
+   * Confirmed, mature, unreserved outputs no block spends: unspent, or spent by an unconfirmed
+   * transaction the wallet did not build (what it builds keeps its coins reserved until it
+   * confirms), which in a node is a claim that took the coin as its fee input.
+   */
+  feeInputCandidates(): OwnedOutput[] {
+    const out: OwnedOutput[] = [];
+    for (const [key, o] of this.outputs) {
+      if (o.spentHeight !== undefined || this.reservedBy.has(key)) continue;
+      if (o.confirmedHeight === undefined || !this.isMature(o)) continue;
+      out.push(o);
+    }
+    return out;
+  }
+
   /** Every output the wallet tracks, spent or not. */
   allOutputs(): OwnedOutput[] {
     return [...this.outputs.values()];

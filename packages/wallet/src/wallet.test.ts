@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { inspect } from 'node:util';
 import type { Broadcaster, BroadcastResult } from '@lnkit/chain-sync';
-import { secp } from '@lnkit/crypto';
+import { nobleBackend, secp } from '@lnkit/crypto';
 import { Store, StoreError } from '@lnkit/store';
 import { HDKey } from '@scure/bip32';
 import { script as bscript, Transaction } from 'bitcoinjs-lib';
@@ -409,5 +409,129 @@ test('the seed and the extended keys never show in JSON, inspect or errors', asy
   }
   for (const text of texts)
     for (const s of secrets) assert.ok(!text.includes(s), `no secret in ${text.slice(0, 40)}`);
+  await store.close();
+});
+
+/**
+ * A transaction someone else builds spending `coin` at input 1 (a claim's fee input, its change
+ * to `changeScript`), and its sighash.
+ */
+function feeInputSpend(
+  coin: { txid: Uint8Array; vout: number; valueSat: bigint; pubkey: Uint8Array },
+  feeSat = 2_000n,
+  changeScript = foreignScript(5),
+) {
+  const tx = new Transaction();
+  tx.version = 2;
+  tx.addInput(new Uint8Array(32).fill(7), 0);
+  tx.addInput(coin.txid, coin.vout, 0xffff_fffd);
+  tx.addOutput(foreignScript(4), 1_000n);
+  tx.addOutput(changeScript, coin.valueSat - feeSat);
+  const scriptCode = p2wpkhScriptCode(p2wpkhScript(coin.pubkey));
+  return { tx, sighash: tx.hashForWitnessV0(1, scriptCode, coin.valueSat, Transaction.SIGHASH_ALL) };
+}
+
+test('feeInputCoins: the confirmed coins no funding holds, largest first, each with its key; signInputSighash signs with it', async () => {
+  const { wallet, store, txs } = await funded([300_000n, 900_000n, 500_000n]);
+  // Not offered: a coin reserved for a funding, and one not confirmed yet.
+  const funding = await wallet.fundingTransaction({
+    outputScript: P2WSH,
+    amountSat: 800_000n,
+    feerateSatPerKw: 253n,
+  });
+  assert.deepEqual(funding.reservation.inputs, [outpointKey(txs[1]?.getId() as string, 0)]);
+  await wallet.transactionSeen(
+    makeTx([`${'cd'.repeat(32)}:0`], [{ script: await wallet.coinbaseScript(), valueSat: 700_000n }]),
+  );
+
+  const coins = wallet.feeInputCoins();
+  assert.deepEqual(
+    coins.map((c) => [Buffer.from(c.txid).reverse().toString('hex'), c.vout, c.valueSat]),
+    [
+      [txs[2]?.getId(), 0, 500_000n],
+      [txs[0]?.getId(), 0, 300_000n],
+    ],
+  );
+  // funded() paid coin i to receive key i.
+  assert.deepEqual(coins[0]?.pubkey, keys.publicKey(RECEIVE, 2));
+  assert.deepEqual(coins[1]?.pubkey, keys.publicKey(RECEIVE, 0));
+
+  for (const coin of coins) {
+    const { sighash } = feeInputSpend(coin);
+    const signature = await wallet.signInputSighash(coin.pubkey, sighash);
+    assert.equal(signature.length, 64, 'compact');
+    assert.ok(nobleBackend.verify(signature, sighash, coin.pubkey), 'verifies (noble) against the sighash');
+    assert.ok(!nobleBackend.verify(signature, sighash, keys.publicKey(RECEIVE, 1)), 'by that key only');
+  }
+  await store.close();
+});
+
+test("signInputSighash refuses a key that is not the wallet's, and malformed arguments", async () => {
+  const { wallet, store } = await funded([100_000n]);
+  const foreign = AccountKeys.fromSeed(new Uint8Array(32).fill(43), regtest).publicKey(RECEIVE, 0);
+  const sighash = new Uint8Array(32).fill(1);
+  await assert.rejects(
+    wallet.signInputSighash(foreign, sighash),
+    (e) =>
+      e instanceof WalletError &&
+      e.code === 'not-mine' &&
+      e.message.includes(Buffer.from(foreign).toString('hex')),
+  );
+  const ours = keys.publicKey(RECEIVE, 0);
+  await assert.rejects(
+    wallet.signInputSighash(ours, new Uint8Array(31)),
+    (e) => e instanceof WalletError && e.code === 'invalid-argument' && /32 bytes/.test(e.message),
+  );
+  await assert.rejects(
+    wallet.signInputSighash(ours.subarray(1), sighash),
+    (e) => e instanceof WalletError && e.code === 'invalid-argument',
+  );
+  await wallet.close();
+  await assert.rejects(
+    wallet.signInputSighash(ours, sighash),
+    (e) => e instanceof WalletError && e.code === 'closed',
+  );
+  await store.close();
+});
+
+test('a coin a tracked claim spends as its fee input: the wallet spends it no more, the claim (replaced) takes it again', async () => {
+  const { wallet, store, txs } = await funded([400_000n, 200_000n]);
+  const [coin] = wallet.feeInputCoins();
+  assert.ok(coin);
+  const changeScript = await wallet.coinbaseScript();
+  const claim = async (feeSat: bigint) => {
+    const { tx, sighash } = feeInputSpend(coin, feeSat, changeScript);
+    const signature = await wallet.signInputSighash(coin.pubkey, sighash);
+    tx.setWitness(1, [bscript.signature.encode(signature, Transaction.SIGHASH_ALL), coin.pubkey]);
+    const [r] = await wallet.trackBroadcasts(accepting()).broadcastTransactions([tx.toBuffer()]);
+    assert.equal(r?.accepted, true);
+  };
+  await claim(2_000n);
+  assert.equal(wallet.balance().unconfirmedSat, 400_000n - 2_000n, "the claim's change");
+  assert.deepEqual(
+    wallet.feeInputCoins().map((c) => c.valueSat),
+    [400_000n, 200_000n],
+    'still offered, for the claim to take again',
+  );
+  // Replaced at a higher fee: the replacement's change in place of the first's.
+  await claim(5_000n);
+  assert.equal(wallet.balance().unconfirmedSat, 400_000n - 5_000n);
+
+  const sweep = await wallet.sendTransaction({
+    outputScript: foreignScript(6),
+    amountSat: 'all',
+    feerateSatPerKw: 253n,
+  });
+  assert.deepEqual(
+    sweep.tx.ins.map((i) => Buffer.from(i.hash).reverse().toString('hex')),
+    [txs[1]?.getId()],
+    "the wallet's own spend leaves the claim's coin alone",
+  );
+  await wallet.broadcast(sweep.tx, accepting());
+  assert.deepEqual(
+    wallet.feeInputCoins().map((c) => c.valueSat),
+    [400_000n],
+    'a coin a transaction of the wallet spends is not offered',
+  );
   await store.close();
 });

@@ -26,7 +26,7 @@ import { addressFromScript, scriptFromAddress } from './address.ts';
 import { type Selection, selectAll, selectCoins } from './coin-selection.ts';
 import { WalletError } from './errors.ts';
 import { DEFAULT_GAP_LIMIT, EMPTY_KEYCHAIN, type KeychainState } from './keychain-state.ts';
-import { AccountKeys, CHANGE, type Keychain, p2wpkhScriptCode, RECEIVE } from './keys.ts';
+import { AccountKeys, CHANGE, type Keychain, p2wpkhScript, p2wpkhScriptCode, RECEIVE } from './keys.ts';
 import { type NetworkParams, networkParams, type RegtestPrefix, type WalletNetwork } from './network.ts';
 import {
   keychainRecord,
@@ -95,6 +95,20 @@ export interface BuiltTransaction {
   feeSat: bigint;
   /** 0n when there is no change output (change under its dust limit goes to the fee). */
   changeSat: bigint;
+}
+
+/**
+ * A wallet coin that a transaction the wallet does not build spends to pay its fee (the shape of
+ * @lnkit/tx's FeeInput): the ChainMonitor's zero-fee anchors HTLC transactions, and the child
+ * that bumps our anchors commitment.
+ */
+export interface FeeInputCoin {
+  /** Internal byte order (as in a transaction input). */
+  readonly txid: Uint8Array;
+  readonly vout: number;
+  readonly valueSat: bigint;
+  /** The key its P2WPKH output pays (every output of the wallet is one: BIP 84). */
+  readonly pubkey: Uint8Array;
 }
 
 const SIGHASH_ALL = Transaction.SIGHASH_ALL;
@@ -312,6 +326,52 @@ export class Wallet implements ChainListener {
 
   reservations(): Reservation[] {
     return this.#state.allReservations();
+  }
+
+  /**
+   * The coins a transaction the wallet does not build may spend to pay its fee, largest first,
+   * each with its key for signInputSighash: confirmed, mature, not reserved for a transaction the
+   * wallet built, and not spent in a block.
+   *
+   * Listing sets nothing aside. Once such a transaction reaches the wallet (through
+   * trackBroadcasts, as the node's claims do) its coin counts as spent, and the wallet's own
+   * fundings and sends no longer choose it; it is still listed, so that the claim, made again or
+   * replaced at a higher feerate, spends the same coin: the replacement then takes the place
+   * of the first in the wallet as it does in the mempool (a claim given another coin would leave
+   * the first counted spent by a transaction gone from the mempool).
+   */
+  feeInputCoins(): FeeInputCoin[] {
+    return this.#state
+      .feeInputCandidates()
+      .sort((a, b) => (a.valueSat === b.valueSat ? 0 : a.valueSat > b.valueSat ? -1 : 1))
+      .map((o) => ({
+        txid: Uint8Array.from(Buffer.from(o.txid, 'hex').reverse()),
+        vout: o.vout,
+        valueSat: o.valueSat,
+        pubkey: this.#keys.publicKey(o.keychain, o.keyIndex),
+      }));
+  }
+
+  /**
+   * A 64-byte compact signature (RFC 6979, low S) of a BIP 143 `sighash` by the wallet key of
+   * `pubkey`, for a wallet coin spent by a transaction someone else builds and sighashes (a
+   * claim's fee input). The private key never leaves the wallet; a key that is not one of the
+   * wallet's is refused (`not-mine`). Whatever sighash it is given is signed: hand this only to
+   * what may spend the wallet's coins anyway.
+   */
+  async signInputSighash(pubkey: Uint8Array, sighash: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed) throw new WalletError('closed', 'the wallet is closed');
+    if (!(sighash instanceof Uint8Array) || sighash.length !== 32)
+      throw new WalletError('invalid-argument', 'a sighash must be 32 bytes');
+    if (!(pubkey instanceof Uint8Array) || pubkey.length !== 33)
+      throw new WalletError('invalid-argument', 'a wallet key is a 33-byte compressed public key');
+    const owner = this.#state.ownerOf(p2wpkhScript(pubkey));
+    if (!owner)
+      throw new WalletError(
+        'not-mine',
+        `public key ${Buffer.from(pubkey).toString('hex')} is not a key of this wallet: nothing signed`,
+      );
+    return this.#crypto.sign(sighash, this.#keys.privateKey(owner.keychain, owner.index));
   }
 
   /**

@@ -23,7 +23,12 @@
  * on a first start the source's tip. New channels' monitors start at its best block.
  */
 import type { ChainListener } from '@lnkit/chain-sync';
-import { chainMonitorActor, type MonitorEvent } from '@lnkit/monitor';
+import {
+  type ChannelMonitor,
+  chainMonitorActor,
+  type EnforcementOptions,
+  type MonitorEvent,
+} from '@lnkit/monitor';
 import { recordDb } from '@lnkit/store';
 import type { Subscription } from 'rxjs';
 import type { NodeComponent } from '../component.ts';
@@ -39,23 +44,11 @@ export function chainMonitorStep(): NodeComponent {
     async start(ctx) {
       const stored = recordDb(ctx.get('store').db(CHAIN_TIP.db), chainTipRecord).get(CHAIN_TIP.key);
       const bestBlock = stored ?? (await ctx.get('blockSource').getBestBlock());
+      const enforcement = claimEnforcement(ctx);
       chainMonitor = await ctx.supervisor.spawn(chainMonitorActor, {
         ...ctx.actorOptions(),
         placement: 'in-process',
-        config: {
-          bestBlock,
-          persister: ctx.get('monitorPersister'),
-          // On-chain enforcement: read when a claim is made, so the wallet's wrapped broadcaster
-          // and its scripts (step 7) and the signer pool's claim signer (step 9) are the ones used.
-          enforcement: {
-            broadcaster: {
-              broadcastTransactions: (txs) => ctx.get('broadcaster').broadcastTransactions(txs),
-            },
-            feeEstimator: ctx.get('feeEstimator'),
-            destinationScript: () => ctx.get('wallet').coinbaseScript(),
-            claimSigner: (m) => ctx.get('claimSigner')(m),
-          },
-        },
+        config: { bestBlock, persister: ctx.get('monitorPersister'), enforcement },
       });
       // Subscribed before anything is watched or fed (the stream is hot).
       events = logMonitorEvents(ctx, chainMonitor);
@@ -70,11 +63,50 @@ export function chainMonitorStep(): NodeComponent {
       });
       ctx.chainListeners.push({ name: 'chain-monitor', listener });
       ctx.set('chainMonitor', chainMonitor);
+      ctx.set('enforcement', enforcement);
     },
     async stop() {
       // Waits for the write under way; before the store closes (step 4 stops after this one).
       await chainMonitor?.stop();
       events?.unsubscribe();
+    },
+  };
+}
+
+/**
+ * What the ChainMonitor claims a closed channel's outputs with. Each piece is read when a claim is
+ * made, long after this step: the broadcaster the wallet wraps and the wallet itself (step 7),
+ * the claim signer (step 9).
+ *
+ * Fee inputs: anchors HTLC transactions are zero-fee, and the child that bumps our anchors
+ * commitment pays for both, so each takes a wallet coin (its change back to the wallet), signed
+ * inside the wallet by that coin's key alone. The claim leaves through the wallet's broadcaster:
+ * once the mempool has it the wallet counts the coin spent and funds or sends with it no more,
+ * yet still offers it for claims (Wallet.feeInputCoins), so the claim made again or bumped spends
+ * the same coin and replaces itself in the wallet as in the mempool. Only between a claim's
+ * planning and its broadcast can the wallet take the same coin: whichever the mempool has first
+ * stays; a claim refused is made again at the next block with another coin, a funding refused
+ * releases its coins (Wallet.broadcast).
+ */
+function claimEnforcement(ctx: NodeContext): EnforcementOptions {
+  // A user's signer provider without claimSigner signs no claim: the ChainMonitor is given no
+  // claim signer, and says so once for each channel with outputs to claim, not at every block.
+  const provider = ctx.supplied.signerProvider;
+  const signsClaims = provider === undefined || typeof provider.claimSigner === 'function';
+  if (!signsClaims)
+    ctx.log.warn(
+      "the signer provider has no claimSigner(channelKeyIndex, walletPathOf): on-chain claims will not be signed, so a closed channel's outputs will not be claimed (the counterparty can take an HTLC's, or a revoked commitment's, once its timelock allows)",
+    );
+  return {
+    broadcaster: {
+      broadcastTransactions: (txs) => ctx.get('broadcaster').broadcastTransactions(txs),
+    },
+    feeEstimator: ctx.get('feeEstimator'),
+    destinationScript: () => ctx.get('wallet').coinbaseScript(),
+    ...(signsClaims ? { claimSigner: (m: ChannelMonitor) => ctx.get('claimSigner')(m) } : {}),
+    feeInputs: () => ctx.get('wallet').feeInputCoins(),
+    feeInputSigner: {
+      signFeeInput: (input, sighash) => ctx.get('wallet').signInputSighash(input.pubkey, sighash),
     },
   };
 }

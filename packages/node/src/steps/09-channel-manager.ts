@@ -2,7 +2,8 @@
  * Step 9, ChannelManager: @lnkit/manager's actor, spawned in this thread (spawnLocal: its
  * options are live objects). It is given
  * - the keys: a ChannelSignerPool over the node's seed (the channel secrets live in its
- *   workers, never on this thread), or the user's signer provider (withSignerProvider);
+ *   workers, never on this thread), or the user's signer provider (withSignerProvider); either
+ *   also signs the ChainMonitor's claims (a provider only if it has claimSigner);
  * - the peers: a link step 13 attaches the peer actor to (peer-link.ts), with
  *   MANAGER_INIT_FEATURES added to the node's init features;
  * - the ChainMonitor (step 6) as its persister: every monitor update goes through it, and it
@@ -85,12 +86,12 @@ export function channelManagerStep(): NodeComponent {
         attach: (peers) => link.attach(peers.ref),
       });
       const wallet = ctx.get('wallet');
-      // Claims (step 6) are signed in the pool's workers, which check every output is the wallet's.
-      ctx.set('claimSigner', (m) => {
-        if (!pool)
-          throw new NodeError('invalid-config', 'a supplied signer provider signs no on-chain claims');
-        return pool.claimSigner(m.info.channelKeyIndex, (script) => wallet.pathOf(script));
-      });
+      // Claims (step 6) are signed in the pool's workers, which check every output is the wallet's,
+      // or by the user's provider. One without claimSigner gives none: step 6 has said so.
+      const walletPathOf = (script: Uint8Array) => wallet.pathOf(script);
+      const provider = ctx.supplied.signerProvider;
+      const signerOf = pool ? pool.claimSigner.bind(pool) : provider?.claimSigner?.bind(provider);
+      if (signerOf) ctx.set('claimSigner', (m) => signerOf(m.info.channelKeyIndex, walletPathOf));
       const shutdownScript = await freshScripts(wallet);
       const storage = ctx.get('storage');
       const snapshot = durableSnapshots(new LmdbChannelSnapshotStore(ctx.get('store')), (w) =>
