@@ -77,9 +77,14 @@ export const channelManagerActor = defineActor({
       channelUpdates$: (): Observable<OwnChannelGossip> => manager.channelUpdates$,
       /** Every announced channel's gossip, our channel_update signed now. */
       ownGossip: (nowSeconds?: number) => manager.ownGossip(nowSeconds),
-      /** The ChainMonitor's PaymentPreimageLearnt: the forwards offered on that channel are fulfilled upstream. */
-      preimageLearnt: (channelId: Uint8Array, paymentHash: Uint8Array, preimage: Uint8Array) =>
-        manager.forwards.preimageLearnt(channelId, paymentHash, preimage),
+      /**
+       * The ChainMonitor's PaymentPreimageLearnt: the forwards offered on that channel are
+       * fulfilled upstream, and our own payment of that hash succeeded.
+       */
+      preimageLearnt: (channelId: Uint8Array, paymentHash: Uint8Array, preimage: Uint8Array) => {
+        manager.forwards.preimageLearnt(channelId, paymentHash, preimage);
+        manager.payments.preimageLearnt(paymentHash, preimage);
+      },
       events$: (): Observable<ChannelEvent> => {
         const held = early ?? [];
         early = undefined;

@@ -2,11 +2,16 @@
  * An LDK node (lightningdevkit 0.1.0, WASM) that opens and accepts channels on the bcoin test
  * chain: ChannelManager, ChainMonitor, an in-memory persister, a fixed fee estimator, a
  * broadcaster into the chain's mempool, blocks fed from the chain's RPC, a PeerManager over TCP
- * loopback, and its events collected and acted on (funding, inbound channel requests). Test
- * code only. The transport-only peer is ldk-peer.ts.
+ * loopback, and its events collected and acted on (funding, inbound channel requests; payments
+ * claimed unless `held`; with anchors, BumpTransaction events handled by LDK's
+ * BumpTransactionEventHandler over a one-key test wallet, `addWalletCoins`). Test code only.
+ * The transport-only peer is ldk-peer.ts.
  */
 import net from 'node:net';
+import { randomBytes, secp } from '@lnkit/crypto';
 import type { TestChain } from '@lnkit/testchain';
+import { encodeSignature, p2wpkh, SIGHASH_ALL, Transaction } from '@lnkit/tx';
+import { script as bscript, crypto as btcCrypto, opcodes as OPS, Psbt } from 'bitcoinjs-lib';
 import * as ldk from 'lightningdevkit';
 import { initLdk } from './ldk-peer.ts';
 import type { TestFunding } from './test-funding.ts';
@@ -58,6 +63,22 @@ export interface LdkEvent {
   preimage?: string;
   amountMsat?: bigint;
   feeMsat?: bigint;
+  /** SpendableOutputs: each output LDK says is its own to spend (display-order txid). */
+  outputs?: LdkSpendableOutput[];
+}
+
+/** One output of a SpendableOutputs event. */
+export interface LdkSpendableOutput {
+  kind: 'static' | 'delayed-payment' | 'static-payment';
+  txid: string;
+  vout: number;
+  valueSat: bigint;
+}
+
+/** One of LDK's ChainMonitor claimable balances (Balance_*, less the prefix). */
+export interface LdkBalance {
+  kind: string;
+  amountSat: bigint;
 }
 
 export interface LdkChannel {
@@ -85,6 +106,25 @@ let nextDescriptorId = 1_000_000n;
 
 const optNumber = (o: ldk.Option_u32Z): number | undefined =>
   o instanceof ldk.Option_u32Z_Some ? o.some : undefined;
+function spendableOutput(d: ldk.SpendableOutputDescriptor): LdkSpendableOutput {
+  const of = (kind: LdkSpendableOutput['kind'], outpoint: ldk.OutPoint, output: ldk.TxOut) => ({
+    kind,
+    txid: hex(Uint8Array.from(outpoint.get_txid()).reverse()),
+    vout: outpoint.get_index(),
+    valueSat: output.value,
+  });
+  if (d instanceof ldk.SpendableOutputDescriptor_StaticOutput) return of('static', d.outpoint, d.output);
+  if (d instanceof ldk.SpendableOutputDescriptor_DelayedPaymentOutput)
+    return of(
+      'delayed-payment',
+      d.delayed_payment_output.get_outpoint(),
+      d.delayed_payment_output.get_output(),
+    );
+  if (d instanceof ldk.SpendableOutputDescriptor_StaticPaymentOutput)
+    return of('static-payment', d.static_payment_output.get_outpoint(), d.static_payment_output.get_output());
+  throw new Error('an unknown SpendableOutputDescriptor');
+}
+
 /** The bindings hand a u64 back as a signed 64-bit bigint: an alias above 2^63 comes out negative. */
 const optU64 = (o: ldk.Option_u64Z): bigint | undefined =>
   o instanceof ldk.Option_u64Z_Some ? BigInt.asUintN(64, o.some) : undefined;
@@ -107,6 +147,19 @@ export class LdkNode {
   private work: Promise<unknown> = Promise.resolve();
   /** What LDK's fee estimator answers for every target; change it, then `timerTick()` for an update_fee. */
   feeratePerKw = 253;
+  /**
+   * Payment hashes (hex) whose PaymentClaimable is held: neither claimed nor failed back, so the
+   * HTLC stays in the channel (`claimFunds` claims it later, on chain after a close).
+   */
+  readonly held = new Set<string>();
+  /** The BumpTransaction events' handler (anchors: the zero-fee HTLC transactions need a wallet input). */
+  private bumper: ldk.BumpTransactionEventHandler | undefined;
+  /** LDK's on-chain wallet for those: P2WPKH coins of one key (`addWalletCoins`). */
+  readonly #walletSecret = randomBytes(32);
+  readonly walletPubkey = secp.publicKey(this.#walletSecret);
+  readonly walletScript = p2wpkh(this.walletPubkey);
+  /** Its coins (internal-order txid), `spent` once a transaction LDK had signed spends them. */
+  readonly walletCoins: { txid: Uint8Array; vout: number; valueSat: bigint; spent: boolean }[] = [];
 
   private constructor(private readonly o: LdkNodeOptions) {}
 
@@ -216,6 +269,41 @@ export class LdkNode {
       keys.as_NodeSigner(),
     );
     this.nodeId = hex(this.chanMan.get_our_node_id());
+    if (this.o.anchors) {
+      const wallet = ldk.Wallet.constructor_new(
+        ldk.WalletSource.new_impl({
+          list_confirmed_utxos: () =>
+            ldk.Result_CVec_UtxoZNoneZ.constructor_ok(
+              this.walletCoins
+                .filter((c) => !c.spent)
+                .map((c) =>
+                  // P2WPKH: an empty script_sig (4 weight units) and a 109-unit witness.
+                  ldk.Utxo.constructor_new(
+                    ldk.OutPoint.constructor_new(c.txid, c.vout),
+                    ldk.TxOut.constructor_new(c.valueSat, this.walletScript),
+                    113n,
+                  ),
+                ),
+            ),
+          get_change_script: () => ldk.Result_CVec_u8ZNoneZ.constructor_ok(this.walletScript),
+          sign_psbt: (psbt: Uint8Array) => {
+            try {
+              return ldk.Result_TransactionNoneZ.constructor_ok(this.signWalletInputs(psbt));
+            } catch (err) {
+              this.logs.push(`ERROR sign_psbt: ${(err as Error).message}`);
+              return ldk.Result_TransactionNoneZ.constructor_err();
+            }
+          },
+        }),
+        logger,
+      );
+      this.bumper = ldk.BumpTransactionEventHandler.constructor_new(
+        broadcaster,
+        wallet.as_CoinSelectionSource(),
+        keys.as_SignerProvider(),
+        logger,
+      );
+    }
     this.timers.push(setInterval(() => this.pump(), 50));
   }
 
@@ -291,7 +379,8 @@ export class LdkNode {
         preimage: preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some ? hex(preimage.some) : undefined,
       });
       // An invoice of LDK's own: it knows the preimage, and claims; one for a hash it was given
-      // (no preimage) is failed back (incorrect_or_unknown_payment_details).
+      // (no preimage) is failed back (incorrect_or_unknown_payment_details). A held one: neither.
+      if (this.held.has(hex(e.payment_hash))) return;
       if (preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) this.chanMan.claim_funds(preimage.some);
       else this.chanMan.fail_htlc_backwards(e.payment_hash);
     } else if (e instanceof ldk.Event_PaymentClaimed) {
@@ -319,9 +408,70 @@ export class LdkNode {
             ? String(ldk.PaymentFailureReason[r.some])
             : undefined,
       });
+    } else if (e instanceof ldk.Event_SpendableOutputs) {
+      this.events.push({ type: 'SpendableOutputs', outputs: e.outputs.map(spendableOutput) });
+    } else if (e instanceof ldk.Event_BumpTransaction) {
+      this.events.push({ type: `BumpTransaction:${e.bump_transaction.constructor.name}` });
+      if (this.bumper) this.bumper.handle_event(e.bump_transaction);
+      else this.logs.push('ERROR a BumpTransaction event and no wallet to bump with');
     } else {
       this.events.push({ type: e.constructor.name.replace(/^Event_/, '') });
     }
+  }
+
+  /** WalletSource::sign_psbt: our P2WPKH inputs signed (SIGHASH_ALL), the others left to LDK. */
+  private signWalletInputs(psbtBytes: Uint8Array): Uint8Array {
+    const psbt = Psbt.fromBuffer(Buffer.from(psbtBytes));
+    const tx = new Transaction();
+    tx.version = psbt.version;
+    tx.locktime = psbt.locktime;
+    for (const i of psbt.txInputs) tx.addInput(i.hash, i.index, i.sequence);
+    for (const o of psbt.txOutputs) tx.addOutput(o.script, o.value);
+    const scriptCode = bscript.compile([
+      OPS.OP_DUP,
+      OPS.OP_HASH160,
+      btcCrypto.hash160(this.walletPubkey),
+      OPS.OP_EQUALVERIFY,
+      OPS.OP_CHECKSIG,
+    ]);
+    tx.ins.forEach((input, i) => {
+      const coin = this.walletCoins.find((c) => hex(c.txid) === hex(input.hash) && c.vout === input.index);
+      if (!coin) return;
+      const sighash = tx.hashForWitnessV0(i, scriptCode, coin.valueSat, SIGHASH_ALL);
+      tx.setWitness(i, [
+        encodeSignature(secp.sign(sighash, this.#walletSecret), SIGHASH_ALL),
+        this.walletPubkey,
+      ]);
+      coin.spent = true;
+    });
+    return new Uint8Array(tx.toBuffer());
+  }
+
+  /** Sends `count` coins of `valueSat` to LDK's wallet key from the chain's wallet (anchors); mine a block after. */
+  async addWalletCoins(count: number, valueSat: bigint): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const f = await this.o.chain.fundScript(this.walletScript, valueSat);
+      this.walletCoins.push({
+        txid: Uint8Array.from(Buffer.from(f.txid, 'hex')).reverse(),
+        vout: f.vout,
+        valueSat,
+        spent: false,
+      });
+    }
+  }
+
+  /** ChannelManager::claim_funds: claims a held payment (the preimage goes to the monitor if the channel is closed). */
+  claimFunds(preimageHex: string): void {
+    this.chanMan.claim_funds(Buffer.from(preimageHex, 'hex'));
+    this.pump();
+  }
+
+  /** ChainMonitor::get_claimable_balances of every channel (none ignored). */
+  claimableBalances(): LdkBalance[] {
+    return this.chainMonitor.get_claimable_balances([]).map((b) => ({
+      kind: b.constructor.name.replace(/^Balance_/, ''),
+      amountSat: b.claimable_amount_satoshis(),
+    }));
   }
 
   private serial(fn: () => Promise<void>): void {
@@ -439,8 +589,13 @@ export class LdkNode {
     return res.res.to_str();
   }
 
-  /** Pays a BOLT 11 invoice (payment_parameters_from_invoice + send_payment, no retries); the payment id is the hash. */
-  payInvoice(bolt11: string): string {
+  /**
+   * Pays a BOLT 11 invoice (payment_parameters_from_invoice + send_payment, no retries); the
+   * payment id is the hash. `maxTotalCltvExpiryDelta` caps the route's CLTV delta (LDK wants it
+   * above the invoice's min_final_cltv_expiry_delta: one more leaves its random shadow offset
+   * at most a block, the HTLC's expiry known).
+   */
+  payInvoice(bolt11: string, o: { maxTotalCltvExpiryDelta?: number } = {}): string {
     const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11);
     if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK))
       throw new Error('LDK could not parse the invoice');
@@ -448,11 +603,17 @@ export class LdkNode {
     if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK))
       throw new Error('LDK found no payment parameters in the invoice');
     const hash = params.res.get_a();
+    const routeParams = params.res.get_c();
+    if (o.maxTotalCltvExpiryDelta !== undefined) {
+      const pp = routeParams.get_payment_params();
+      pp.set_max_total_cltv_expiry_delta(o.maxTotalCltvExpiryDelta);
+      routeParams.set_payment_params(pp);
+    }
     const r = this.chanMan.send_payment(
       hash,
       params.res.get_b(),
       hash,
-      params.res.get_c(),
+      routeParams,
       ldk.Retry.constructor_attempts(0),
     );
     if (!(r instanceof ldk.Result_NoneRetryableSendFailureZ_OK))

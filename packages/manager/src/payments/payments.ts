@@ -948,25 +948,39 @@ export class Payments {
           this.#o.logger.error({ err }, 'a received HTLC could not be handled'),
         );
         return;
-      case 'htlc-fulfilled': {
-        const out = this.#outgoing.get(hex(e.paymentHash));
-        const record = out ? this.#records.get(out.paymentId) : this.#pendingOf(e.paymentHash);
-        if (!record) return;
-        this.#outgoing.delete(hex(e.paymentHash));
-        if (out?.route) {
-          record.feeMsat = out.route.feeMsat;
-          void this.#o.router
-            ?.pathSucceeded?.({ payer: this.#o.nodeId, hops: out.route.hops })
-            ?.catch((err: unknown) => this.#o.logger.debug({ err }, 'the scorer could not be told'));
-        }
-        this.#finish(record, { status: 'succeeded', preimage: e.paymentPreimage }, out);
+      case 'htlc-fulfilled':
+        this.#fulfilled(e.paymentHash, e.paymentPreimage);
         return;
-      }
       case 'htlc-resolved':
         if (e.direction === 'offered') this.#onOfferedResolved(e);
         else this.#onReceivedResolved(channel, e);
         return;
     }
+  }
+
+  /**
+   * A preimage learnt on chain (the ChainMonitor's PaymentPreimageLearnt: the payee went on
+   * chain and took our HTLC with it; the monitor holds it): our payment of that hash succeeded,
+   * as the off-chain fulfil would have ended it (BOLT 5: the preimage "MUST" be extracted).
+   */
+  preimageLearnt(paymentHash: Uint8Array, preimage: Uint8Array): void {
+    if (hex(sha256(preimage)) !== hex(paymentHash)) return;
+    this.#fulfilled(paymentHash, preimage);
+  }
+
+  /** Our HTLC of this hash was fulfilled (off chain, or on chain): the payment succeeded. */
+  #fulfilled(paymentHash: Uint8Array, preimage: Uint8Array): void {
+    const out = this.#outgoing.get(hex(paymentHash));
+    const record = out ? this.#records.get(out.paymentId) : this.#pendingOf(paymentHash);
+    if (!record) return;
+    this.#outgoing.delete(hex(paymentHash));
+    if (out?.route) {
+      record.feeMsat = out.route.feeMsat;
+      void this.#o.router
+        ?.pathSucceeded?.({ payer: this.#o.nodeId, hops: out.route.hops })
+        ?.catch((err: unknown) => this.#o.logger.debug({ err }, 'the scorer could not be told'));
+    }
+    this.#finish(record, { status: 'succeeded', preimage }, out);
   }
 
   /**
