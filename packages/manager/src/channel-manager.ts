@@ -239,6 +239,8 @@ export class ChannelManager {
   /** Display-order closing txid → the channel that broadcast it. */
   readonly #watchedClosings = new Map<string, number>();
   readonly #closed: ChannelSummary[] = [];
+  /** The channel ids of channels closed in this process, by their number: a late fulfil still finds the monitor. */
+  readonly #forgotten = new Map<number, Uint8Array>();
   readonly #events = new Subject<ChannelEvent>();
   readonly #announced = new Subject<OwnChannelGossip>();
   readonly #updates = new Subject<OwnChannelGossip>();
@@ -300,12 +302,13 @@ export class ChannelManager {
         command: (id, input) =>
           this.#enqueue(async () => {
             const channel = this.#directory.get(id);
-            if (!channel) return { field: 'channel', reason: 'the channel is gone' };
+            if (!channel)
+              return this.#onChain(id, input, { field: 'channel', reason: 'the channel is gone' });
             channel.refused = undefined;
             await this.#dispatch(id, input);
             const refused = channel.refused;
             channel.refused = undefined;
-            return refused;
+            return this.#onChain(id, input, refused);
           }),
         bestHeight: () => this.#bestHeight,
       },
@@ -329,6 +332,7 @@ export class ChannelManager {
         stateOf: (id) => this.#directory.get(id)?.state,
         command: (id, input) => this.#command(id, input),
         offer: (id, input, before) => this.#command(id, input, before),
+        providePreimage: (channelId, preimage) => this.#preimageToMonitor(channelId, preimage),
         bestHeight: () => this.#bestHeight,
       },
     });
@@ -350,7 +354,7 @@ export class ChannelManager {
   ): Promise<Refusal | undefined> {
     return this.#enqueue(async () => {
       const channel = this.#directory.get(id);
-      if (!channel) return { field: 'channel', reason: 'the channel is gone' };
+      if (!channel) return this.#onChain(id, input, { field: 'channel', reason: 'the channel is gone' });
       if (before) {
         const state = await channel.handle.ref.state();
         await before(state.normal?.ledger.nextOfferedId ?? 0n);
@@ -359,8 +363,40 @@ export class ChannelManager {
       await this.#dispatch(id, input);
       const refused = channel.refused;
       channel.refused = undefined;
-      return refused;
+      return this.#onChain(id, input, refused);
     });
+  }
+
+  /**
+   * A fulfil the channel no longer takes (it is going on chain, or gone): the preimage goes to
+   * its monitor, which claims the HTLC on chain with it (BOLT 5). Without this a forward
+   * fulfilled downstream after its upstream channel went on chain would lose the upstream HTLC.
+   */
+  #onChain(id: number, input: ChannelInput, refused: Refusal | undefined): Refusal | undefined {
+    if (input.kind !== 'fulfill-htlc' || (refused?.field !== 'phase' && refused?.field !== 'channel'))
+      return refused;
+    const channelId = this.#directory.get(id)?.state.channelId ?? this.#forgotten.get(id);
+    if (channelId) this.#preimageToMonitor(channelId, input.paymentPreimage);
+    return refused;
+  }
+
+  #preimageToMonitor(channelId: Uint8Array, preimage: Uint8Array): void {
+    const { persister, logger } = this.#o;
+    if (!persister.providePaymentPreimage) {
+      logger.error(
+        { channel: hex(channelId) },
+        'a preimage for a channel on chain, and no monitor to claim its HTLC with it',
+      );
+      return;
+    }
+    void persister.providePaymentPreimage(channelId, preimage).then(
+      (added) => {
+        if (added)
+          logger.info({ channel: hex(channelId) }, 'its monitor claims the HTLC on chain with the preimage');
+      },
+      (err: unknown) =>
+        logger.error({ err, channel: hex(channelId) }, 'the preimage could not be given to the monitor'),
+    );
   }
 
   /**
@@ -1181,6 +1217,7 @@ export class ChannelManager {
 
   #forget(id: number, state: ChannelState): void {
     this.#directory.remove(id);
+    if (state.channelId) this.#forgotten.set(id, state.channelId);
     if (state.channelId) this.#peerPolicies.delete(hex(state.channelId));
     for (const [key, w] of this.#fundingOutpoints) if (w === id) this.#fundingOutpoints.delete(key);
     for (const [txid, w] of this.#watched) if (w.id === id) this.#watched.delete(txid);

@@ -30,6 +30,11 @@ export interface MonitorPersister {
   persist(update: ChannelMonitorUpdate): Promise<PersistStatus> | PersistStatus;
   /** Completions of persists that answered in-progress. */
   readonly completed$?: Observable<PersistCompletion>;
+  /**
+   * A preimage for an HTLC of a channel past normal operation (closing, closed): its monitor
+   * claims the HTLC on chain with it. Without it such a preimage reaches no monitor.
+   */
+  providePaymentPreimage?(channelId: Uint8Array, preimage: Uint8Array): Promise<boolean>;
 }
 
 /** The database the default persister writes: `<channel id hex>/<update id, 20 digits>` → record. */

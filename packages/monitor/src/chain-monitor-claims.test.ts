@@ -992,3 +992,56 @@ test('the sweeper: two channels closed in one block, their to_remote outputs swe
   assert.equal(node.claimEvents('ChannelResolved').length, 2, 'both channels resolved');
   await node.stop();
 });
+
+test('a preimage given after the close (a forward fulfilled downstream late): written with the monitor, then the HTLC claimed on chain at once', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 40;
+  const holderMsat = 600_000_000n;
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+    [{ kind: 'channel-closed', reason: 'counterparty-force-closed', broadcastHolderCommitment: false }],
+  ]);
+  const node = new Node(fx);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+  const commitment = await theirs.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  await node.mine();
+  const pendingHtlcs = () =>
+    node.cm.claimableBalances()[0]?.pending.filter((p) => p.output === 'htlc' && p.needsPreimage) ?? [];
+  const claimsBefore = node.claimEvents('ClaimBroadcast').length;
+  assert.equal(claimsBefore, 1, 'only to_remote: no preimage for any HTLC yet');
+
+  const channelId = fx.info.channelId;
+  assert.equal(await node.cm.providePaymentPreimage(channelId, preimageOf(0x01)), true);
+  assert.equal(await node.cm.providePaymentPreimage(channelId, preimageOf(0x01)), false, 'known already');
+  assert.equal(await node.cm.providePaymentPreimage(new Uint8Array(32).fill(7), preimageOf(0x01)), false);
+  await node.cm.settled();
+  const made = node.claimEvents('ClaimBroadcast').slice(claimsBefore);
+  assert.equal(made.length, 1, 'the HTLC of that preimage claimed without waiting for a block');
+  const claimedId = made[0]?.outputIds[0] as string;
+  assert.ok(pendingHtlcs().some((p) => p.outputId === claimedId));
+
+  // Written before it was used: a restart knows it, and the claim confirms.
+  await node.stop();
+  await node.start(node.cm.bestBlock);
+  assert.ok(
+    node.cm
+      .monitors()
+      .some((m) => m.preimages.some((p) => Buffer.from(p).equals(Buffer.from(preimageOf(0x01))))),
+    'the preimage is on disk',
+  );
+  await node.mine();
+  assert.ok(
+    node.claimEvents('ClaimConfirmed').some((e) => e.outputId === claimedId && e.byHolder),
+    'the HTLC claimed with the preimage on chain',
+  );
+  await node.stop();
+});

@@ -64,6 +64,9 @@ export default defineActor({
       updateChannel: (update: ChannelMonitorUpdate) => cm.updateChannel(update),
       /** The manager's MonitorPersister: a refused update is a `failed` answer. */
       persist: (update: ChannelMonitorUpdate) => cm.persist(update),
+      /** A preimage for a closed channel's HTLC: claimed on chain with it. */
+      providePaymentPreimage: (channelId: Uint8Array, preimage: Uint8Array) =>
+        cm.providePaymentPreimage(channelId, preimage),
       completed$: () => cm.completed$,
       channelMonitorUpdated: (fundingKey: FundingKey, updateId: bigint) =>
         cm.channelMonitorUpdated(fundingKey, updateId),

@@ -163,6 +163,37 @@ export class ChainMonitor {
   }
 
   /**
+   * A preimage for an HTLC of a channel the manager no longer drives (closed, or closing on
+   * chain): added to its monitor and written before anything is claimed with it, then the claims
+   * due at once are made (LDK's provide_payment_preimage). It is how a forward's upstream HTLC,
+   * fulfilled downstream after its channel went on chain, is still claimed. False: no monitor
+   * for that channel, or the preimage was known.
+   */
+  providePaymentPreimage(channelId: Uint8Array, preimage: Uint8Array): Promise<boolean> {
+    return this.#serial(async () => {
+      const key = this.#byChannelId.get(hex(channelId));
+      const w = key ? this.#watched.get(key) : undefined;
+      if (!w) return false;
+      if (preimage.length !== 32)
+        throw new MonitorError('invalid-argument', 'a payment preimage is 32 bytes');
+      if (w.monitor.preimages.some((p) => Buffer.from(p).equals(Buffer.from(preimage)))) return false;
+      w.monitor = { ...w.monitor, preimages: [...w.monitor.preimages, new Uint8Array(preimage)] };
+      w.dirty = true;
+      await this.#persistChainState(w);
+      if (w.dirty) return true; // not written: claimed at a later block, once it is
+      this.#log?.info(
+        { channel: w.monitor.fundingKey },
+        'a payment preimage given to a closed channel’s monitor',
+      );
+      if (w.monitor.resolution) {
+        this.#claims.claim(w.monitor);
+        this.#claims.sweepDue(w.monitor.bestBlock.height);
+      }
+      return true;
+    });
+  }
+
+  /**
    * The channel manager's side (its MonitorPersister, LDK's chain::Watch): `updateChannel` with
    * a refused update answered `failed` (the channel stops, saying why) instead of thrown.
    */

@@ -18,7 +18,7 @@ import { ChannelManager, type ChannelManagerOptions } from '../channel-manager.t
 import type { ChannelSummary } from '../channel-summary.ts';
 import { MANAGER_INIT_FEATURES } from '../features.ts';
 import { FakeWallet, testManagerOptions } from '../manager-test-kit.ts';
-import { LmdbMonitorPersister } from '../monitor-persister.ts';
+import { LmdbMonitorPersister, type MonitorPersister } from '../monitor-persister.ts';
 import type { PaymentEvent } from '../payments/payments.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from '../peer-link.ts';
 import { LmdbChannelSnapshotStore } from '../snapshot.ts';
@@ -103,6 +103,8 @@ export interface LineNode {
   forwards: ForwardEvent[];
   store: Store;
   broadcasts: Uint8Array[];
+  /** The monitor persister the manager writes to (a test may add to it). */
+  monitors: MonitorPersister;
 }
 
 /** The made-up block hash at a height (the snapshot keeps the best block by it). */
@@ -150,7 +152,19 @@ export async function lineNode(
   manager.payments.events$.subscribe((e) => payments.push(e));
   manager.forwards.events$.subscribe((e) => forwards.push(e));
   await manager.start();
-  const node: LineNode = { seed, dir, keys, nodeId, manager, link, payments, forwards, store, broadcasts };
+  const node: LineNode = {
+    seed,
+    dir,
+    keys,
+    nodeId,
+    manager,
+    link,
+    payments,
+    forwards,
+    store,
+    broadcasts,
+    monitors,
+  };
   cleanups.push(async () => {
     await stopLineNode(node);
     rmSync(dir, { recursive: true, force: true });

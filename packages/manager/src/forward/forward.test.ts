@@ -513,3 +513,28 @@ test('per-peer limits: with A’s one forward allowed in flight at B held at C, 
   const outcome = await a.manager.forwards.sendToRoute(route(l, amount), third.paymentHash, third.recipient);
   assert.equal(outcome.status, 'succeeded', inspect(outcome.failure));
 });
+
+test('A–B goes on chain as B forwards: C’s late fulfil gives the preimage to A–B’s monitor, which claims A’s HTLC on chain', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const given: { channelId: string; preimage: Uint8Array }[] = [];
+  b.monitors.providePaymentPreimage = async (channelId, preimage) => {
+    given.push({ channelId: hex(channelId), preimage });
+    return true;
+  };
+  const amount = 2_000_000n;
+  const { paymentHash, recipient } = await invoiceOf(c, amount);
+  // C claims, but its fulfil (and all after it) is held on the way to B.
+  c.link.hold = (to, type) => to === b.nodeId && (type === 130 || c.link.held.length > 0);
+  void a.manager.forwards.sendToRoute(route(l, amount), paymentHash, recipient);
+  await waitFor(() => c.link.held.length > 0, { what: 'C’s fulfil on its way' });
+  const upstream = channelWith(b, a).channelId;
+  await b.manager.closeChannel(upstream, { force: true });
+  // Closing: our commitment broadcast, the channel takes no more updates.
+  await waitFor(() => channelWith(b, a).state === 'closing', { what: 'A–B closing at B' });
+  assert.equal(given.length, 0);
+  c.link.release();
+  await waitFor(() => given.length > 0, { what: 'the preimage at A–B’s monitor' });
+  assert.equal(given[0]?.channelId, upstream);
+  assert.equal(hex(sha256(given[0]?.preimage as Uint8Array)), hex(paymentHash));
+});

@@ -74,6 +74,8 @@ export interface ForwardChannels {
    * `htlcId` is the id the add takes if the core accepts it.
    */
   offer(id: number, input: AddHtlc, before: (htlcId: bigint) => Promise<void>): Promise<Refusal | undefined>;
+  /** A preimage for a channel gone from the manager (closed): its monitor claims the HTLC on chain. */
+  providePreimage?(channelId: Uint8Array, preimage: Uint8Array): void;
   bestHeight(): number;
 }
 
@@ -871,8 +873,12 @@ export class Forwarder {
     r.sharedSecret = undefined;
     const upstream = this.#o.channels.byChannelId(r.inChannelId);
     if (!upstream) {
-      // Closed meanwhile: claiming the upstream HTLC on chain is its monitor's job.
-      this.#o.logger.warn({ channel: hex(r.inChannelId) }, 'the upstream channel of a forward is gone');
+      // Closed meanwhile: its monitor claims the upstream HTLC on chain, with the preimage.
+      this.#o.logger.warn(
+        { channel: hex(r.inChannelId) },
+        'the upstream channel of a forward is gone: the preimage goes to its monitor',
+      );
+      this.#o.channels.providePreimage?.(r.inChannelId, preimage);
       await this.#store.save(r);
       return;
     }

@@ -237,7 +237,11 @@ function durableSnapshots(
 
 /** The ChainMonitor actor as the manager's MonitorPersister (its `persist` and `completed$`). */
 function monitorPersisterOf(cm: ChainMonitorActor): MonitorPersister {
-  return { persist: (update) => cm.ref.persist(update), completed$: cm.ref.completed$() };
+  return {
+    persist: (update) => cm.ref.persist(update),
+    completed$: cm.ref.completed$(),
+    providePaymentPreimage: (channelId, preimage) => cm.ref.providePaymentPreimage(channelId, preimage),
+  };
 }
 
 /**
