@@ -23,8 +23,9 @@
  *   transactions that made them (net of their wallet inputs and change: anchors HTLC
  *   transactions are funded by LDK's BumpTransactionEventHandler over the harness's wallet);
  *   its ChainMonitor's claimable balances are empty.
- * Two `todo` subtests say what lnkit does not do yet: fail our payment whose HTLC timed out on
- * chain (B), and say PaymentClaimed for an HTLC to us claimed on chain (C).
+ * B's payment fails once its timeout on chain is 6 blocks deep (the monitor's HtlcFailedOnChain).
+ * A `todo` subtest says what lnkit does not do yet: say PaymentClaimed for an HTLC to us claimed
+ * on chain (C).
  * Commitments at 2,500 sat/kw (bcoin's minimum relay fee), claims at 5,000.
  * Run: node scripts/test.mjs test/interop/ldk-onchain-htlcs.test.ts
  * (LNKIT_TEST_LOG=info shows lnkit's logs; LNKIT_LDK_LOG_FILE=path writes LDK's there when blocks run out.)
@@ -197,6 +198,8 @@ async function setup(anchors: boolean): Promise<Setup> {
       lnkit.manager.forwards.preimageLearnt(e.channelId, e.paymentHash, e.paymentPreimage);
       lnkit.manager.payments.preimageLearnt(e.paymentHash, e.paymentPreimage);
     }
+    // And an HTLC of ours timed out on chain (final) fails the payment it carried.
+    if (e.type === 'HtlcFailedOnChain') lnkit.manager.htlcFailedOnChain(e.channelId, e.htlcId, e.paymentHash);
   });
   const payments: PaymentEvent[] = [];
   lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
@@ -652,18 +655,17 @@ for (const anchors of [false, true]) {
           `lnkit's claims paid ${feesSat} sat of fees, LDK's ${ldkFeesSat} (${walletNetSat} from its wallet); ` +
           `${Date.now() - started} ms`,
       );
-      // Not yet in lnkit: an HTLC of ours timed out on chain ends nothing (no monitor event
-      // names it, and the manager fails neither the payment nor a forward upstream for it);
-      // an HTLC to us claimed on chain raises no PaymentClaimed.
-      await t.test(
-        'lnkit, the payer of B (timed out on chain): PaymentFailed',
-        { todo: 'the manager is not told of an HTLC timed out on chain' },
-        () => {
-          assert.equal(endOf(hex(hashB))?.type, 'PaymentFailed');
-          assert.equal(outcomes.get('B'), 'failed');
-          assert.equal(listed(hex(hashB)), 'failed');
-        },
+      // B timed out on chain: once that is 6 deep (HtlcFailedOnChain) the payment failed.
+      assert.ok(
+        s.monitorEvents.some((e) => e.type === 'HtlcFailedOnChain' && hex(e.paymentHash) === hex(hashB)),
+        'the monitor said B failed on chain',
       );
+      await waitFor(() => outcomes.get('B'), { what: 'the outcome of B', timeoutMs: WAIT_MS });
+      assert.equal(endOf(hex(hashB))?.type, 'PaymentFailed');
+      assert.equal(outcomes.get('B'), 'failed');
+      assert.equal(listed(hex(hashB)), 'failed');
+      // Not yet in lnkit: an HTLC to us claimed on chain raises no PaymentClaimed.
+
       await t.test(
         'lnkit, the payee of C (claimed on chain): PaymentClaimed',
         { todo: 'the payments layer is not told of an HTLC to us claimed on chain' },

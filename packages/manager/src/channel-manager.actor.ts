@@ -85,6 +85,9 @@ export const channelManagerActor = defineActor({
         manager.forwards.preimageLearnt(channelId, paymentHash, preimage);
         manager.payments.preimageLearnt(paymentHash, preimage);
       },
+      /** The ChainMonitor's HtlcFailedOnChain: our payment or the forward over that HTLC fails. */
+      htlcFailedOnChain: (channelId: Uint8Array, htlcId: bigint, paymentHash: Uint8Array) =>
+        manager.htlcFailedOnChain(channelId, htlcId, paymentHash),
       events$: (): Observable<ChannelEvent> => {
         const held = early ?? [];
         early = undefined;

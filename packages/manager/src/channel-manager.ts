@@ -380,6 +380,19 @@ export class ChannelManager {
     return refused;
   }
 
+  /**
+   * The ChainMonitor's HtlcFailedOnChain (or, at start, what it still holds as such): our HTLC
+   * on that channel can never be claimed by its payee, so what it carried fails — our payment,
+   * or the forward's incoming HTLC.
+   */
+  htlcFailedOnChain(channelId: Uint8Array, htlcId: bigint, paymentHash: Uint8Array): void {
+    this.forwards.htlcFailedOnChain(channelId, htlcId);
+    const id =
+      this.#directory.byChannelId(channelId)?.id ??
+      [...this.#forgotten].find(([, c]) => Buffer.from(c).equals(Buffer.from(channelId)))?.[0];
+    this.payments.htlcFailedOnChain(id, paymentHash);
+  }
+
   #preimageToMonitor(channelId: Uint8Array, preimage: Uint8Array): void {
     const { persister, logger } = this.#o;
     if (!persister.providePaymentPreimage) {

@@ -1045,3 +1045,68 @@ test('a preimage given after the close (a forward fulfilled downstream late): wr
   );
   await node.stop();
 });
+
+test('HTLCs we offered, timed out on chain: each said failed once its timeout is 6 deep, and again to a restarted node', async () => {
+  const fx = await fundedChannel();
+  const first = await fx.initialUpdate();
+  const base = (await chain.height()) + 8;
+  const holderMsat = 600_000_000n;
+  const theirs = await fx.counterpartyCommitment(1n, {
+    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
+    toRemoteMsat: holderMsat,
+    htlcs: appendixCHtlcs('counterparty', base),
+    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
+  });
+  const monitor = monitorOf(fx, first.update, [
+    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+  ]);
+  const node = new Node(fx);
+  await node.start(fx.bestBlock, monitor);
+  await node.sync();
+  const commitment = await theirs.signed();
+  await chain.sendRawTransaction(commitment.toHex());
+  await node.mine();
+  // Ours are the ones they received (ids 2 and 3 of Appendix C), taken back after expiry.
+  const ours = appendixCHtlcs('counterparty', base).filter((h) => h.direction === 'received');
+  const failed = () => node.claimEvents('HtlcFailedOnChain');
+  for (let i = 0; i < 40 && failed().length < ours.length; i++) {
+    await node.mine();
+    const timeouts = node
+      .claimEvents('ClaimConfirmed')
+      .filter(
+        (e) =>
+          e.byHolder &&
+          node.cm
+            .claimableBalances()[0]
+            ?.claimed.some((c) => c.outputId === e.outputId && c.output === 'htlc'),
+      );
+    for (const e of failed()) {
+      const confirmedAt = timeouts.map((t) => t.height);
+      assert.ok(
+        confirmedAt.some((h) => e.height - h + 1 === 6),
+        'said when the timeout is 6 deep, not before',
+      );
+    }
+  }
+  assert.deepEqual(
+    failed()
+      .map((e) => e.htlcId)
+      .sort(),
+    ours.map((h) => h.id).sort(),
+  );
+  for (const e of failed()) {
+    const h = ours.find((x) => x.id === e.htlcId);
+    assert.ok(h && Buffer.from(e.paymentHash).equals(Buffer.from(h.paymentHash)));
+  }
+  await node.mine(3);
+  assert.equal(failed().length, ours.length, 'each said once');
+  assert.deepEqual(
+    node.cm
+      .htlcsFailedOnChain()
+      .map((f) => f.htlcId)
+      .sort(),
+    ours.map((h) => h.id).sort(),
+    'what a restarted node tells its manager again',
+  );
+  await node.stop();
+});

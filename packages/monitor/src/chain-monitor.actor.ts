@@ -64,6 +64,8 @@ export default defineActor({
       updateChannel: (update: ChannelMonitorUpdate) => cm.updateChannel(update),
       /** The manager's MonitorPersister: a refused update is a `failed` answer. */
       persist: (update: ChannelMonitorUpdate) => cm.persist(update),
+      /** Our HTLCs the chain settled against their payees (final): what the manager fails at start. */
+      htlcsFailedOnChain: () => cm.htlcsFailedOnChain(),
       /** A preimage for a closed channel's HTLC: claimed on chain with it. */
       providePaymentPreimage: (channelId: Uint8Array, preimage: Uint8Array) =>
         cm.providePaymentPreimage(channelId, preimage),

@@ -12,7 +12,13 @@ import type { Transaction } from '@lnkit/tx';
 import { filter, map, type Observable, Subject, type Subscription } from 'rxjs';
 import { monitorBlockConnected, monitorBlockDisconnected } from './chain.ts';
 import { Claimer, type EnforcementOptions } from './claim-broadcast.ts';
-import { type ClaimableBalance, claimableBalance, resolveBlock, trackDisconnect } from './claim-tracker.ts';
+import {
+  type ClaimableBalance,
+  claimableBalance,
+  htlcsFailedOnChain,
+  resolveBlock,
+  trackDisconnect,
+} from './claim-tracker.ts';
 import { MonitorError } from './errors.ts';
 import { applyMonitorUpdate, createMonitor } from './monitor.ts';
 import type { MonitorPersister, PersistCompletion } from './persister.ts';
@@ -191,6 +197,25 @@ export class ChainMonitor {
       }
       return true;
     });
+  }
+
+  /**
+   * Every HTLC we offered that the chain has settled against its payee, ANTI_REORG_DELAY deep or
+   * more, in the resolutions still watched: what a node says again to its manager at start, since
+   * HtlcFailedOnChain is said once, at the block it became final.
+   */
+  htlcsFailedOnChain(): { channelId: Uint8Array; htlcId: bigint; paymentHash: Uint8Array }[] {
+    return [...this.#watched.values()].flatMap(({ monitor }) =>
+      monitor.resolution
+        ? htlcsFailedOnChain(monitor, monitor.resolution.resolution, monitor.bestBlock.height, 'since').map(
+            (h) => ({
+              channelId: monitor.channel.channelId,
+              htlcId: h.id,
+              paymentHash: h.paymentHash,
+            }),
+          )
+        : [],
+    );
   }
 
   /**
@@ -385,7 +410,7 @@ export class ChainMonitor {
     const destination = needsDestination ? await this.#claims.destination() : undefined;
     const step = resolveBlock(w.monitor, spender, txs, height, destination);
     for (const note of step.notes) this.#log?.warn({ channel: w.monitor.fundingKey }, note);
-    if (!step.changed) return [];
+    if (!step.changed) return step.events;
     w.monitor = step.monitor;
     w.dirty = true;
     if (step.events.some((e) => e.type === 'ChannelResolved'))

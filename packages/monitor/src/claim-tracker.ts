@@ -10,7 +10,13 @@ import { crypto as btcCrypto } from 'bitcoinjs-lib';
 import { resolveCommitment } from './claims/resolve.ts';
 import { disconnectResolution, resolveSpend } from './claims/spends.ts';
 import type { ChainResolution, ClaimSource, PendingOutput, ResolvedOutput } from './claims/types.ts';
-import { ANTI_REORG_DELAY, type ChannelMonitor, type FundingKey, type FundingSpendKind } from './types.ts';
+import {
+  ANTI_REORG_DELAY,
+  type ChannelMonitor,
+  type FundingKey,
+  type FundingSpendKind,
+  type HtlcData,
+} from './types.ts';
 
 export interface ResolutionState {
   resolution: ChainResolution;
@@ -68,6 +74,13 @@ export type ClaimEvent =
       txidHex: string;
       height: number;
     })
+  /**
+   * An HTLC we offered that the chain settled against its payee, ANTI_REORG_DELAY deep: timed
+   * out (our timeout claim or HTLC-timeout), taken by our justice, trimmed from the confirmed
+   * commitment, or not in it at all. BOLT 5: the manager fails the payment, or the forward's
+   * incoming HTLC, now ("MUST fail the corresponding incoming HTLC").
+   */
+  | (ChannelIds & { type: 'HtlcFailedOnChain'; htlcId: bigint; paymentHash: Uint8Array; height: number })
   /** Every output resolved and ANTI_REORG_DELAY deep: the monitor may be archived. */
   | (ChannelIds & { type: 'ChannelResolved'; commitmentTxidHex: string; height: number });
 
@@ -159,6 +172,57 @@ function isFinal(r: ChainResolution, height: number): boolean {
 
 function outpointsOf(pending: readonly PendingOutput[]): Set<string> {
   return new Set(pending.map((p) => `${internalHex(p.txidHex)}:${p.vout}`));
+}
+
+const ourOffer = (source: ClaimSource, htlc: HtlcData) =>
+  source === 'holder-commitment' ? htlc.direction === 'offered' : htlc.direction === 'received';
+
+/**
+ * The HTLCs we offered that the chain has settled against their payee (see HtlcFailedOnChain):
+ * those whose settling transaction is exactly ANTI_REORG_DELAY deep at `height` (`at`, once per
+ * block), or at least that deep (`since`, what a restarted node says again).
+ */
+export function htlcsFailedOnChain(
+  monitor: ChannelMonitor,
+  r: ChainResolution,
+  height: number,
+  mode: 'at' | 'since',
+): HtlcData[] {
+  const deep = (h: number) =>
+    mode === 'at' ? height - h + 1 === ANTI_REORG_DELAY : height - h + 1 >= ANTI_REORG_DELAY;
+  const known = (hash: Uint8Array) =>
+    monitor.preimages.some((p) => Buffer.from(btcCrypto.sha256(p)).equals(Buffer.from(hash)));
+  const failed: HtlcData[] = [];
+  for (const x of r.resolved) {
+    const htlc = x.output.htlc;
+    if (!htlc || x.output.output !== 'htlc' || !x.byHolder || x.paymentPreimage) continue;
+    if (ourOffer(x.output.source, htlc) && deep(x.height)) failed.push(htlc);
+  }
+  if (r.kind === 'mutual-close' || r.kind === 'unknown-commitment' || !deep(r.height))
+    return failed.filter((h) => !known(h.paymentHash));
+  const source: ClaimSource =
+    r.kind === 'holder-commitment' ? 'holder-commitment' : 'counterparty-commitment';
+  // In the confirmed commitment: by output, or trimmed (no output: nothing can claim it on chain).
+  const inCommitment = new Set<bigint>();
+  for (const p of [...r.pending, ...r.resolved.map((x) => x.output)])
+    if (p.htlc && p.output === 'htlc' && ourOffer(p.source, p.htlc)) inCommitment.add(p.htlc.id);
+  for (const h of r.htlcsWithoutOutput)
+    if (ourOffer(source, h)) {
+      inCommitment.add(h.id);
+      failed.push(h);
+    }
+  // Offered in a commitment that did not confirm: it can never be claimed now.
+  const offers = new Map<bigint, HtlcData>();
+  for (const h of [
+    ...(monitor.holderCommitment.htlcs ?? []),
+    ...(monitor.previousHolderCommitment?.htlcs ?? []),
+  ])
+    if (h.direction === 'offered') offers.set(h.id, h);
+  for (const c of monitor.counterpartyCommitments)
+    for (const h of c.htlcs ?? [])
+      if (h.direction === 'received') offers.set(h.id, { ...h, direction: 'offered' });
+  for (const [id, h] of offers) if (!inCommitment.has(id)) failed.push(h);
+  return failed.filter((h) => !known(h.paymentHash));
 }
 
 /** One output still to take (or waiting on the counterparty), for `listchannels` and `balance`. */
@@ -261,8 +325,22 @@ export function resolveBlock(
     changed = true;
   }
   const step = trackBlock(state, monitor, txs, height);
-  if (!step.changed && !changed) return { monitor, events: [], changed: false, notes: [] };
   const learnt = step.preimages.map((p) => p.paymentPreimage);
+  const withPreimages = {
+    ...monitor,
+    ...(learnt.length > 0 ? { preimages: [...monitor.preimages, ...learnt] } : {}),
+  };
+  // Said at the block their settling reaches ANTI_REORG_DELAY, whether or not it changed the state.
+  const failed: ClaimEvent[] = htlcsFailedOnChain(withPreimages, step.state.resolution, height, 'at').map(
+    (h) => ({
+      type: 'HtlcFailedOnChain',
+      ...ids,
+      htlcId: h.id,
+      paymentHash: h.paymentHash,
+      height,
+    }),
+  );
+  if (!step.changed && !changed) return { monitor, events: failed, changed: false, notes: [] };
   const events: ClaimEvent[] = step.resolved.map((x) => ({
     type: 'ClaimConfirmed',
     ...ids,
@@ -273,6 +351,7 @@ export function resolveBlock(
     valueSat: x.output.valueSat,
   }));
   for (const p of step.preimages) events.push({ type: 'PaymentPreimageLearnt', ...ids, ...p, height });
+  events.push(...failed);
   if (step.done)
     events.push({
       type: 'ChannelResolved',
@@ -281,11 +360,7 @@ export function resolveBlock(
       height,
     });
   return {
-    monitor: {
-      ...monitor,
-      resolution: step.state,
-      ...(learnt.length > 0 ? { preimages: [...monitor.preimages, ...learnt] } : {}),
-    },
+    monitor: { ...withPreimages, resolution: step.state },
     events,
     changed: true,
     notes: fresh ? fresh.resolution.notes : [],

@@ -538,3 +538,29 @@ test('A–B goes on chain as B forwards: C’s late fulfil gives the preimage to
   assert.equal(given[0]?.channelId, upstream);
   assert.equal(hex(sha256(given[0]?.preimage as Uint8Array)), hex(paymentHash));
 });
+
+test('B’s HTLC to C timed out on chain (final): B fails A’s HTLC back with permanent_channel_failure', async () => {
+  const l = await line();
+  const { a, b, c } = l;
+  const amount = 1_500_000n;
+  const { paymentHash, recipient } = await invoiceOf(c, amount);
+  // C never answers: everything it sends B is held.
+  c.link.hold = (to) => to === b.nodeId;
+  const paying = a.manager.forwards.sendToRoute(route(l, amount), paymentHash, recipient);
+  await waitFor(() => c.link.held.length > 0, { what: 'C holds the HTLC' });
+  const downstream = channelWith(b, c).channelId;
+  // What B's ChainMonitor says once its timeout claim is 6 deep.
+  b.manager.htlcFailedOnChain(Buffer.from(downstream, 'hex'), 0n, paymentHash);
+  const outcome = await paying;
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.failure?.name, 'permanent_channel_failure');
+  assert.equal(outcome.failure?.hopIndex, 0, 'made by B');
+  await waitFor(() => b.forwards.some((e) => e.type === 'ForwardFailed'), { what: 'ForwardFailed at B' });
+  const failed = b.forwards.find((e) => e.type === 'ForwardFailed');
+  assert.ok(
+    failed?.type === 'ForwardFailed' && failed.local && failed.failure === 'permanent_channel_failure',
+  );
+  // Said again after a restart: nothing more happens.
+  b.manager.htlcFailedOnChain(Buffer.from(downstream, 'hex'), 0n, paymentHash);
+  await waitFor(() => balances(a, b).local === CAPACITY_MSAT, { what: 'A’s HTLC gone, its balance whole' });
+});

@@ -832,6 +832,49 @@ export class Forwarder {
         void this.#fulfilUpstream(r, preimage).catch(this.#logError);
   }
 
+  /**
+   * Our HTLC on that channel timed out on chain, or can never be claimed there, and that is
+   * final (the ChainMonitor's HtlcFailedOnChain): a payment of ours sent over it fails; a forward
+   * offered on it is failed upstream with permanent_channel_failure (BOLT 5: "MUST fail the
+   * corresponding incoming HTLC" once the resolution is deep enough).
+   */
+  htlcFailedOnChain(channelId: Uint8Array, htlcId: bigint): void {
+    const key = htlcKey(channelId, htlcId);
+    const origin = this.#origins.get(key);
+    if (origin) {
+      this.#origins.delete(key);
+      origin.settle({ status: 'failed' });
+      return;
+    }
+    const r = this.#byOut.get(key);
+    if (r?.status === 'offered') void this.#failFromChain(r).catch(this.#logError);
+  }
+
+  async #failFromChain(r: ForwardRecord): Promise<void> {
+    const secret = r.sharedSecret;
+    r.status = 'failed';
+    r.failure = 'permanent_channel_failure';
+    r.sharedSecret = undefined;
+    await this.#store.save(r);
+    this.#o.logger.info(
+      { htlc: `${r.outHtlcId}`, channel: r.outChannelId && hex(r.outChannelId) },
+      'a forward’s downstream HTLC timed out on chain: failed back',
+    );
+    const upstream = this.#o.channels.byChannelId(r.inChannelId);
+    if (secret && upstream) {
+      const reason = createFailurePacket(secret, { name: 'permanent_channel_failure' });
+      await this.#settle(upstream.id, { kind: 'fail-htlc', id: r.inHtlcId, reason });
+    }
+    this.#events.next({
+      type: 'ForwardFailed',
+      inChannelId: hex(r.inChannelId),
+      outShortChannelId: scidText(r.outShortChannelId),
+      paymentHash: hex(r.paymentHash),
+      failure: r.failure,
+      local: true,
+    });
+  }
+
   /** The channel's HTLC events (channel.actor.ts, in the channel's order). */
   onHtlcEvent(channel: number, e: HtlcEvent): void {
     const channelId = this.#o.channels.stateOf(channel)?.channelId;

@@ -968,6 +968,20 @@ export class Payments {
     this.#fulfilled(paymentHash, preimage);
   }
 
+  /**
+   * Our HTLC of this hash on `channel` timed out on chain, or can never be claimed there, and
+   * that is final (the ChainMonitor's HtlcFailedOnChain): the payment failed. After a restart,
+   * a payment still pending of that hash fails the same way.
+   */
+  htlcFailedOnChain(channel: number | undefined, paymentHash: Uint8Array): void {
+    const out = this.#outgoing.get(hex(paymentHash));
+    if (out && channel !== undefined && out.channel !== channel) return;
+    const record = out ? this.#records.get(out.paymentId) : this.#pendingOf(paymentHash);
+    if (!record) return;
+    this.#outgoing.delete(hex(paymentHash));
+    this.#finish(record, { status: 'failed', reason: 'the HTLC timed out on chain' }, out);
+  }
+
   /** Our HTLC of this hash was fulfilled (off chain, or on chain): the payment succeeded. */
   #fulfilled(paymentHash: Uint8Array, preimage: Uint8Array): void {
     const out = this.#outgoing.get(hex(paymentHash));

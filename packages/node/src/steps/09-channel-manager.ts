@@ -173,10 +173,16 @@ export function channelManagerStep(): NodeComponent {
       afterChainMonitor(ctx, listener);
       // A preimage the chain revealed (a downstream peer claimed our HTLC on chain) fulfils upstream.
       const cm = manager;
+      // An HTLC of ours the chain settled against its payee fails what it carried (a payment, a forward).
       learnt = chainMonitor.ref.events$().subscribe((e) => {
         if (e.type === 'PaymentPreimageLearnt')
           void cm.ref.preimageLearnt(e.channelId, e.paymentHash, e.paymentPreimage);
+        else if (e.type === 'HtlcFailedOnChain')
+          void cm.ref.htlcFailedOnChain(e.channelId, e.htlcId, e.paymentHash);
       });
+      // Said once, at the block it became final: a restart hears again of those still watched.
+      for (const f of await chainMonitor.ref.htlcsFailedOnChain())
+        await cm.ref.htlcFailedOnChain(f.channelId, f.htlcId, f.paymentHash);
       ctx.set('channelManager', manager);
     },
     async stop() {
