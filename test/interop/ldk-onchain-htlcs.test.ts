@@ -23,9 +23,8 @@
  *   transactions that made them (net of their wallet inputs and change: anchors HTLC
  *   transactions are funded by LDK's BumpTransactionEventHandler over the harness's wallet);
  *   its ChainMonitor's claimable balances are empty.
- * B's payment fails once its timeout on chain is 6 blocks deep (the monitor's HtlcFailedOnChain).
- * A `todo` subtest says what lnkit does not do yet: say PaymentClaimed for an HTLC to us claimed
- * on chain (C).
+ * B's payment fails once its timeout on chain is 6 blocks deep (the monitor's HtlcFailedOnChain);
+ * C is received (PaymentClaimed) once our claim of it is (HtlcClaimedOnChain).
  * Commitments at 2,500 sat/kw (bcoin's minimum relay fee), claims at 5,000.
  * Run: node scripts/test.mjs test/interop/ldk-onchain-htlcs.test.ts
  * (LNKIT_TEST_LOG=info shows lnkit's logs; LNKIT_LDK_LOG_FILE=path writes LDK's there when blocks run out.)
@@ -200,6 +199,8 @@ async function setup(anchors: boolean): Promise<Setup> {
     }
     // And an HTLC of ours timed out on chain (final) fails the payment it carried.
     if (e.type === 'HtlcFailedOnChain') lnkit.manager.htlcFailedOnChain(e.channelId, e.htlcId, e.paymentHash);
+    // And one to us our claim took on chain (final) is received.
+    if (e.type === 'HtlcClaimedOnChain') lnkit.manager.htlcClaimedOnChain(e.channelId, e.htlcId);
   });
   const payments: PaymentEvent[] = [];
   lnkit.manager.payments.events$.subscribe((e) => payments.push(e));
@@ -335,7 +336,7 @@ function commitmentFeeSat(anchors: boolean, htlcOutputs: number): bigint {
 for (const anchors of [false, true]) {
   const typeName = anchors ? 'anchors' : 'static-remotekey';
   for (const closer of ['ldk', 'lnkit'] as const) {
-    test(`${typeName}: ${closer} force-closes with HTLCs in flight both ways: two fulfilled and two timed out on chain, every second stage swept, both sides exact to the satoshi`, async (t) => {
+    test(`${typeName}: ${closer} force-closes with HTLCs in flight both ways: two fulfilled and two timed out on chain, every second stage swept, both sides exact to the satoshi`, async () => {
       const started = Date.now();
       const s = await setup(anchors);
       const { ldk, lnkit, channelId } = s;
@@ -664,16 +665,10 @@ for (const anchors of [false, true]) {
       assert.equal(endOf(hex(hashB))?.type, 'PaymentFailed');
       assert.equal(outcomes.get('B'), 'failed');
       assert.equal(listed(hex(hashB)), 'failed');
-      // Not yet in lnkit: an HTLC to us claimed on chain raises no PaymentClaimed.
-
-      await t.test(
-        'lnkit, the payee of C (claimed on chain): PaymentClaimed',
-        { todo: 'the payments layer is not told of an HTLC to us claimed on chain' },
-        () => {
-          assert.ok(
-            s.payments.some((e) => e.type === 'PaymentClaimed' && e.paymentHash === invoiceC.paymentHash),
-          );
-        },
+      // C, taken by our claim on chain: once that is 6 deep (HtlcClaimedOnChain) it is received.
+      await waitFor(
+        () => s.payments.find((e) => e.type === 'PaymentClaimed' && e.paymentHash === invoiceC.paymentHash),
+        { what: 'PaymentClaimed for C', timeoutMs: WAIT_MS },
       );
     });
   }

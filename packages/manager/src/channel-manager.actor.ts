@@ -88,6 +88,9 @@ export const channelManagerActor = defineActor({
       /** The ChainMonitor's HtlcFailedOnChain: our payment or the forward over that HTLC fails. */
       htlcFailedOnChain: (channelId: Uint8Array, htlcId: bigint, paymentHash: Uint8Array) =>
         manager.htlcFailedOnChain(channelId, htlcId, paymentHash),
+      /** The ChainMonitor's HtlcClaimedOnChain: the HTLC to us is received (PaymentClaimed). */
+      htlcClaimedOnChain: (channelId: Uint8Array, htlcId: bigint) =>
+        manager.htlcClaimedOnChain(channelId, htlcId),
       events$: (): Observable<ChannelEvent> => {
         const held = early ?? [];
         early = undefined;

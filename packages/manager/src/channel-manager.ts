@@ -393,6 +393,11 @@ export class ChannelManager {
     this.payments.htlcFailedOnChain(id, paymentHash);
   }
 
+  /** The ChainMonitor's HtlcClaimedOnChain: an HTLC to us we were claiming is received. */
+  htlcClaimedOnChain(channelId: Uint8Array, htlcId: bigint): void {
+    this.payments.htlcClaimedOnChain(channelId, htlcId);
+  }
+
   #preimageToMonitor(channelId: Uint8Array, preimage: Uint8Array): void {
     const { persister, logger } = this.#o;
     if (!persister.providePaymentPreimage) {

@@ -1039,10 +1039,18 @@ test('a preimage given after the close (a forward fulfilled downstream late): wr
     'the preimage is on disk',
   );
   await node.mine();
+  const confirmed = node.claimEvents('ClaimConfirmed').find((e) => e.outputId === claimedId && e.byHolder);
+  assert.ok(confirmed, 'the HTLC claimed with the preimage on chain');
+  // Received once that is 6 deep: the payments layer is told (HtlcClaimedOnChain).
+  await node.mine(4);
+  assert.equal(node.claimEvents('HtlcClaimedOnChain').length, 0, 'not before 6 deep');
+  await node.mine();
+  const received = node.claimEvents('HtlcClaimedOnChain');
+  assert.equal(received.length, 1);
   assert.ok(
-    node.claimEvents('ClaimConfirmed').some((e) => e.outputId === claimedId && e.byHolder),
-    'the HTLC claimed with the preimage on chain',
+    Buffer.from(received[0]?.paymentHash as Uint8Array).equals(Buffer.from(sha256(preimageOf(0x01)))),
   );
+  assert.equal(received[0]?.height, confirmed.height + 5);
   await node.stop();
 });
 

@@ -66,6 +66,8 @@ export default defineActor({
       persist: (update: ChannelMonitorUpdate) => cm.persist(update),
       /** Our HTLCs the chain settled against their payees (final): what the manager fails at start. */
       htlcsFailedOnChain: () => cm.htlcsFailedOnChain(),
+      /** HTLCs to us claimed on chain (final): what the manager counts as received at start. */
+      htlcsClaimedOnChain: () => cm.htlcsClaimedOnChain(),
       /** A preimage for a closed channel's HTLC: claimed on chain with it. */
       providePaymentPreimage: (channelId: Uint8Array, preimage: Uint8Array) =>
         cm.providePaymentPreimage(channelId, preimage),

@@ -15,6 +15,7 @@ import { Claimer, type EnforcementOptions } from './claim-broadcast.ts';
 import {
   type ClaimableBalance,
   claimableBalance,
+  htlcsClaimedOnChain,
   htlcsFailedOnChain,
   resolveBlock,
   trackDisconnect,
@@ -214,6 +215,18 @@ export class ChainMonitor {
               paymentHash: h.paymentHash,
             }),
           )
+        : [],
+    );
+  }
+  /** Likewise, the HTLCs to us our claims took on chain (HtlcClaimedOnChain), final. */
+  htlcsClaimedOnChain(): { channelId: Uint8Array; htlcId: bigint; paymentHash: Uint8Array }[] {
+    return [...this.#watched.values()].flatMap(({ monitor }) =>
+      monitor.resolution
+        ? htlcsClaimedOnChain(monitor.resolution.resolution, monitor.bestBlock.height, 'since').map((h) => ({
+            channelId: monitor.channel.channelId,
+            htlcId: h.id,
+            paymentHash: h.paymentHash,
+          }))
         : [],
     );
   }

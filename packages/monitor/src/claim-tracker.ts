@@ -81,6 +81,11 @@ export type ClaimEvent =
    * incoming HTLC, now ("MUST fail the corresponding incoming HTLC").
    */
   | (ChannelIds & { type: 'HtlcFailedOnChain'; htlcId: bigint; paymentHash: Uint8Array; height: number })
+  /**
+   * An HTLC offered to us that our claim took on chain with its preimage (HTLC-success, or our
+   * preimage claim on their commitment), ANTI_REORG_DELAY deep: the payment to us is received.
+   */
+  | (ChannelIds & { type: 'HtlcClaimedOnChain'; htlcId: bigint; paymentHash: Uint8Array; height: number })
   /** Every output resolved and ANTI_REORG_DELAY deep: the monitor may be archived. */
   | (ChannelIds & { type: 'ChannelResolved'; commitmentTxidHex: string; height: number });
 
@@ -225,6 +230,26 @@ export function htlcsFailedOnChain(
   return failed.filter((h) => !known(h.paymentHash));
 }
 
+/**
+ * The HTLCs offered to us that our claims took on chain with their preimages, final at `height`
+ * (`at`: exactly ANTI_REORG_DELAY deep; `since`: at least). Not a revoked commitment's: justice
+ * takes those whatever the preimage.
+ */
+export function htlcsClaimedOnChain(r: ChainResolution, height: number, mode: 'at' | 'since'): HtlcData[] {
+  const depth = (h: number) => height - h + 1;
+  const claimed: HtlcData[] = [];
+  for (const x of r.resolved) {
+    const htlc = x.output.htlc;
+    if (!htlc || x.output.output !== 'htlc' || !x.byHolder) continue;
+    const source = x.output.source;
+    if (source !== 'holder-commitment' && source !== 'counterparty-commitment') continue;
+    if (ourOffer(source, htlc)) continue;
+    const d = depth(x.height);
+    if (mode === 'at' ? d === ANTI_REORG_DELAY : d >= ANTI_REORG_DELAY) claimed.push(htlc);
+  }
+  return claimed;
+}
+
 /** One output still to take (or waiting on the counterparty), for `listchannels` and `balance`. */
 export interface PendingBalance {
   outputId: string;
@@ -331,7 +356,7 @@ export function resolveBlock(
     ...(learnt.length > 0 ? { preimages: [...monitor.preimages, ...learnt] } : {}),
   };
   // Said at the block their settling reaches ANTI_REORG_DELAY, whether or not it changed the state.
-  const failed: ClaimEvent[] = htlcsFailedOnChain(withPreimages, step.state.resolution, height, 'at').map(
+  const settled: ClaimEvent[] = htlcsFailedOnChain(withPreimages, step.state.resolution, height, 'at').map(
     (h) => ({
       type: 'HtlcFailedOnChain',
       ...ids,
@@ -340,7 +365,9 @@ export function resolveBlock(
       height,
     }),
   );
-  if (!step.changed && !changed) return { monitor, events: failed, changed: false, notes: [] };
+  for (const h of htlcsClaimedOnChain(step.state.resolution, height, 'at'))
+    settled.push({ type: 'HtlcClaimedOnChain', ...ids, htlcId: h.id, paymentHash: h.paymentHash, height });
+  if (!step.changed && !changed) return { monitor, events: settled, changed: false, notes: [] };
   const events: ClaimEvent[] = step.resolved.map((x) => ({
     type: 'ClaimConfirmed',
     ...ids,
@@ -351,7 +378,7 @@ export function resolveBlock(
     valueSat: x.output.valueSat,
   }));
   for (const p of step.preimages) events.push({ type: 'PaymentPreimageLearnt', ...ids, ...p, height });
-  events.push(...failed);
+  events.push(...settled);
   if (step.done)
     events.push({
       type: 'ChannelResolved',

@@ -982,6 +982,18 @@ export class Payments {
     this.#finish(record, { status: 'failed', reason: 'the HTLC timed out on chain' }, out);
   }
 
+  /**
+   * An HTLC to us that we were claiming was taken by our claim on chain, and that is final (the
+   * ChainMonitor's HtlcClaimedOnChain): received, as an off-chain fulfil would be (PaymentClaimed).
+   */
+  htlcClaimedOnChain(channelId: Uint8Array, htlcId: bigint): void {
+    const key = `${hex(channelId)}:${htlcId}`;
+    const claim = this.#claiming.get(key);
+    if (!claim) return;
+    this.#claiming.delete(key);
+    void this.#claimed(claim, this.#invoices.get(hex(claim.paymentHash)));
+  }
+
   /** Our HTLC of this hash was fulfilled (off chain, or on chain): the payment succeeded. */
   #fulfilled(paymentHash: Uint8Array, preimage: Uint8Array): void {
     const out = this.#outgoing.get(hex(paymentHash));

@@ -179,10 +179,13 @@ export function channelManagerStep(): NodeComponent {
           void cm.ref.preimageLearnt(e.channelId, e.paymentHash, e.paymentPreimage);
         else if (e.type === 'HtlcFailedOnChain')
           void cm.ref.htlcFailedOnChain(e.channelId, e.htlcId, e.paymentHash);
+        else if (e.type === 'HtlcClaimedOnChain') void cm.ref.htlcClaimedOnChain(e.channelId, e.htlcId);
       });
       // Said once, at the block it became final: a restart hears again of those still watched.
       for (const f of await chainMonitor.ref.htlcsFailedOnChain())
         await cm.ref.htlcFailedOnChain(f.channelId, f.htlcId, f.paymentHash);
+      for (const c of await chainMonitor.ref.htlcsClaimedOnChain())
+        await cm.ref.htlcClaimedOnChain(c.channelId, c.htlcId);
       ctx.set('channelManager', manager);
     },
     async stop() {
