@@ -819,6 +819,21 @@ test('a claim racing the counterparty is bumped by replacement as its deadline n
   assert.deepEqual(feerates, [1_000n, 1_250n, 1_562n, 1_952n], 'a quarter more each block');
   const confirmed = node.claimEvents('ClaimConfirmed').find((e) => e.outputId === htlc);
   assert.equal(confirmed?.spentByTxidHex, made.at(-1)?.txidHex, 'the last replacement confirmed');
+  // The replaced ones (of both preimage claims) can never confirm now: said so, for the wallet to forget them.
+  const confirmedTxids = new Set(node.claimEvents('ClaimConfirmed').map((e) => e.spentByTxidHex));
+  const confirmedOutputs = new Set(node.claimEvents('ClaimConfirmed').map((e) => e.outputId));
+  const replaced = node
+    .claimEvents('ClaimBroadcast')
+    .filter((e) => e.outputIds.every((id) => confirmedOutputs.has(id)) && !confirmedTxids.has(e.txidHex))
+    .map((e) => e.txidHex);
+  assert.ok(made.slice(0, -1).every((e) => replaced.includes(e.txidHex)));
+  assert.deepEqual(
+    node
+      .claimEvents('ClaimConflicted')
+      .map((e) => e.txidHex)
+      .sort(),
+    replaced.sort(),
+  );
   for (const e of made.slice(0, -1)) {
     assert.equal(await inMempool(e.txidHex), false, `${e.txidHex} was replaced`);
     assert.equal(await chain.rpc('getrawtransaction', [e.txidHex, true]).catch(() => undefined), undefined);

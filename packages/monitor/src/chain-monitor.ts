@@ -276,6 +276,7 @@ export class ChainMonitor {
         if (w.dirty || height - w.persistedHeight >= this.#interval) await this.#persistChainState(w);
         for (const e of r.events) this.#events.next(e);
         for (const e of claimEvents) this.#events.next(e);
+        for (const e of this.#conflicts(w, [...r.events, ...claimEvents], height)) this.#events.next(e);
         // Persisted first: a claim never leaves before the resolution that knows of it is on disk.
         // (and our anchors commitment, broadcast and unconfirmed, bumped if it pays too little).
         if (fresh && (w.monitor.resolution || w.monitor.closed) && !w.dirty) this.#claims.claim(w.monitor);
@@ -285,6 +286,17 @@ export class ChainMonitor {
       if (height > this.#bestBlock.height) this.#bestBlock = { hashHex: header.hashHex, height };
       await this.#archiveDone(height);
     });
+  }
+
+  /** Our claims a block made void (ClaimConflicted): their outputs, or the funding, spent by something else. */
+  #conflicts(w: Watched, events: readonly MonitorEvent[], height: number): MonitorEvent[] {
+    const ids = { fundingKey: w.monitor.fundingKey, channelId: w.monitor.channel.channelId };
+    const txids: string[] = [];
+    for (const e of events) {
+      if (e.type === 'ClaimConfirmed') txids.push(...this.#claims.conflicted(e.outputId, e.spentByTxidHex));
+      else if (e.type === 'FundingSpent') txids.push(...this.#claims.fundingSpent(ids.fundingKey, e.txidHex));
+    }
+    return txids.map((txidHex) => ({ type: 'ClaimConflicted', ...ids, txidHex, height }));
   }
 
   /** The monitors done on chain `archiveAfterBlocks` ago leave: archived by the persister, then unwatched. */

@@ -54,6 +54,11 @@ export class Claimer {
   readonly #emit: (e: MonitorEvent) => void;
   /** Claims accepted by the broadcaster in this process, by txid: the event is said once. */
   readonly #sent = new Set<string>();
+  /**
+   * The claims accepted for each output (by output id), and each channel's CPFP children: what
+   * another spend makes void (a replacement of ours, the counterparty's spend), to be abandoned.
+   */
+  readonly #claimsOf = new Map<string, { fundingKey: FundingKey; txids: Set<string> }>();
   /** Channels with claims due and no means to make them (warned once). */
   readonly #unclaimed = new Set<FundingKey>();
   /** Channels whose anchors commitment cannot be bumped (warned once). */
@@ -187,6 +192,7 @@ export class Claimer {
           return;
         }
         this.#sweeps.set(s.batch.txidHex, s);
+        for (const m of s.batch.members) this.#track(m.output.id, m.fundingKey, s.batch.txidHex);
         if (this.#sent.has(s.batch.txidHex)) return;
         this.#sent.add(s.batch.txidHex);
         this.#sweptEvents(s.batch, height);
@@ -287,6 +293,7 @@ export class Claimer {
         );
         return;
       }
+      this.#track(`${CPFP}:${cpfp.commitmentTxidHex}`, monitor.fundingKey, signed.txidHex);
       if (this.#sent.has(signed.txidHex)) return;
       this.#sent.add(signed.txidHex);
       this.#log?.info(
@@ -316,6 +323,36 @@ export class Claimer {
         `our commitment of channel ${monitor.fundingKey} could not be bumped: ${e.message}; again at the next block`,
       );
     });
+  }
+
+  #track(claim: string, fundingKey: FundingKey, txid: string): void {
+    const entry = this.#claimsOf.get(claim) ?? { fundingKey, txids: new Set<string>() };
+    entry.txids.add(txid);
+    this.#claimsOf.set(claim, entry);
+  }
+
+  /**
+   * An output of a resolution was spent by `spentByTxidHex` (or, for `commitment`, the funding by
+   * that commitment): every other claim of ours for it can never confirm. Returns their txids,
+   * forgotten here; the wallet should forget them too (their fee coins, their change).
+   */
+  conflicted(outputId: string, spentByTxidHex: string): string[] {
+    const entry = this.#claimsOf.get(outputId);
+    if (!entry) return [];
+    this.#claimsOf.delete(outputId);
+    return [...entry.txids].filter((t) => t !== spentByTxidHex);
+  }
+
+  /** The funding spent by `commitmentTxidHex`: CPFP children of any other commitment of ours are void. */
+  fundingSpent(fundingKey: FundingKey, commitmentTxidHex: string): string[] {
+    const void_: string[] = [];
+    for (const [claim, entry] of this.#claimsOf) {
+      if (entry.fundingKey !== fundingKey || !claim.startsWith(`${CPFP}:`)) continue;
+      this.#claimsOf.delete(claim);
+      // The confirmed commitment's own children are the wallet's to settle (one confirms, it replaced the others).
+      if (claim !== `${CPFP}:${commitmentTxidHex}`) void_.push(...entry.txids);
+    }
+    return void_;
   }
 
   /** The wallet's fee inputs no claim holds. */
@@ -357,6 +394,7 @@ export class Claimer {
         );
         return;
       }
+      for (const id of s.outputIds) this.#track(id, ids.fundingKey, s.txidHex);
       if (this.#sent.has(s.txidHex)) return;
       this.#sent.add(s.txidHex);
       this.#log?.info(

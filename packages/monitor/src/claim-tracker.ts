@@ -86,6 +86,12 @@ export type ClaimEvent =
    * preimage claim on their commitment), ANTI_REORG_DELAY deep: the payment to us is received.
    */
   | (ChannelIds & { type: 'HtlcClaimedOnChain'; htlcId: bigint; paymentHash: Uint8Array; height: number })
+  /**
+   * A claim of ours that can never confirm: what it spends was spent by another transaction (a
+   * replacement of ours, the counterparty's spend, another commitment). A wallet that tracked it
+   * (its fee coin, its change) should abandon it.
+   */
+  | (ChannelIds & { type: 'ClaimConflicted'; txidHex: string; height: number })
   /** Every output resolved and ANTI_REORG_DELAY deep: the monitor may be archived. */
   | (ChannelIds & { type: 'ChannelResolved'; commitmentTxidHex: string; height: number });
 

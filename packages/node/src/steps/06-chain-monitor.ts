@@ -155,6 +155,24 @@ function logMonitorEvents(ctx: NodeContext, cm: ChainMonitorActor): Subscription
         case 'MonitorUpdateCompleted':
           ctx.log.debug({ channel, updateId: e.updateId.toString() }, 'monitor update completed');
           break;
+        case 'ClaimConflicted':
+          // A claim of ours that can never confirm: the wallet stops counting its fee coin spent and its change.
+          void Promise.resolve()
+            .then(() => ctx.get('wallet').abandonTransaction(e.txidHex))
+            .then(
+              (known) =>
+                known &&
+                ctx.log.info(
+                  { channel, txid: e.txidHex },
+                  `claim ${e.txidHex} will never confirm: the wallet forgot it`,
+                ),
+              (err: unknown) =>
+                ctx.log.warn(
+                  { channel, txid: e.txidHex, err: (err as Error).message },
+                  'a void claim could not be abandoned',
+                ),
+            );
+          break;
         // MonitorUpdateFailed: the ChainMonitor logs it itself, with the reason.
       }
     },
