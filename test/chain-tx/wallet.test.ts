@@ -183,7 +183,10 @@ test('a failed funding releases its inputs for the next one', async () => {
   await wallet.broadcast(next.tx, broadcaster());
   // The released one now conflicts with the broadcast one: a replacement (the wallet's
   // transactions signal BIP 125) paying no more, refused as bitcoind refuses it.
-  await assert.rejects(chain.sendRawTransaction(failed.tx.toHex()), /insufficient fee, rejecting replacement/);
+  await assert.rejects(
+    chain.sendRawTransaction(failed.tx.toHex()),
+    /insufficient fee, rejecting replacement/,
+  );
   await chain.mine(1);
   await sync();
 });

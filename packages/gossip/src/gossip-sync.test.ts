@@ -187,6 +187,38 @@ describe('GossipSync', () => {
     assert.equal(node.counters.get('channel_update', 'bad-signature'), 1);
   });
 
+  test('a channel_update a payment failure carried: applied when newer and well signed, relayed; a stale or forged one is not, and no peer hears of it', async () => {
+    const net = new Network();
+    const node = await seeded(net, 'node', ringGossip(2));
+    net.add('peer');
+    net.connect('node', 'peer');
+    await net.settle();
+    net.sent.length = 0;
+    const scid = (650_000n << 40n) | 1n;
+    const [n1] = orderedNodes({ nodeA: testKey(100), nodeB: testKey(101) });
+    const update = (timestamp: number, feeBaseMsat: number) =>
+      signChannelUpdate({ scid, signer: n1, direction: 0, timestamp, feeBaseMsat });
+    assert.equal(await node.applyFailureUpdate(update(T0 / 1000 + 5, 4242)), true);
+    assert.equal(node.graph.channel(scid)!.directions[0]?.feeBaseMsat, 4242);
+    // Stale (older than what the graph has), or forged: refused, the graph unchanged.
+    assert.equal(await node.applyFailureUpdate(update(T0 / 1000 + 1, 1)), false);
+    assert.equal(await node.applyFailureUpdate(breakSignature(update(T0 / 1000 + 9, 2))), false);
+    assert.equal(
+      await node.applyFailureUpdate(new Uint8Array([0x01, 0x00, 0x00])),
+      false,
+      'not a channel_update',
+    );
+    assert.equal(node.graph.channel(scid)!.directions[0]?.feeBaseMsat, 4242);
+    assert.equal(node.counters.get('channel_update', 'bad-signature'), 1);
+    // The accepted one goes out with the next broadcast; no warning went anywhere.
+    net.now += 120_000;
+    node.tick();
+    await net.settle();
+    assert.ok(net.sent.some((m) => m.from === 'node' && m.to === 'peer' && m.type === 258));
+    assert.ok(!net.sent.some((m) => m.type === 1), 'no warning');
+    assert.deepEqual(net.disconnects, []);
+  });
+
   test('a malformed reply_channel_range ends the sync with a warning, and another peer is asked', async () => {
     const net = new Network();
     const good = await seeded(net, 'good', ringGossip(5));

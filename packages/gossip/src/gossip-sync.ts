@@ -618,6 +618,33 @@ export class GossipSync {
     return result;
   }
 
+  /**
+   * A channel_update a payment failure carried (BOLT 4: the origin node SHOULD apply it; it is
+   * gossip like any other): screened, checked and applied as a peer's would be, then relayed by
+   * the staggered broadcast. It comes from no peer, so no one is warned of a bad one. Resolves
+   * with whether the graph took it (not when stale, a copy, or badly signed).
+   */
+  async applyFailureUpdate(raw: Uint8Array): Promise<boolean> {
+    if (this.closed || raw.length < 2 || messageType(raw) !== 258) return false;
+    const screened = this.validator.screen(raw, Math.floor(this.now() / 1000));
+    if (screened) {
+      this.validator.count(258, screened);
+      return false;
+    }
+    const batch = this.validator.prepare([{ peer: '', raw }], this.now());
+    let checked: Awaited<ReturnType<GossipSync['check']>>;
+    try {
+      checked = await this.check(batch);
+    } catch {
+      this.validator.abandon(batch);
+      return false;
+    }
+    const result = this.validator.apply(batch, checked.sigOk, checked.utxo, this.now());
+    this.broadcast.queue(result.relay);
+    void this.persist(false);
+    return result.accepted > 0;
+  }
+
   // ================================================================ timers
 
   /** Runs what is due: the broadcast flush, sync timeouts, the meta record, pruning. Call about once a second. */

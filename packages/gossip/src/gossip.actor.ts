@@ -226,6 +226,10 @@ export default defineActor({
         return back;
       },
       /** Our own gossip (node_announcement, our channels' updates): applied and sent to every peer now. */
+      /** A channel_update a payment failure carried (with its type): applied to the graph if valid and newer. */
+      applyFailureUpdate(raw: Uint8Array): Promise<boolean> {
+        return sync.applyFailureUpdate(raw);
+      },
       async broadcastLocal(list: Uint8Array[]): Promise<number> {
         return (await sync.broadcastLocal(list)).accepted;
       },

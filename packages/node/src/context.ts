@@ -75,6 +75,8 @@ export interface NodeRouter {
   pathFailed(path: ScoredPath, failedShortChannelId: bigint): Promise<void>;
   pathSucceeded(path: ScoredPath): Promise<void>;
   probeSucceeded(path: ScoredPath): Promise<void>;
+  /** A channel_update a payment failure carried (type first): into the graph if valid and newer. */
+  applyChannelUpdate(raw: Uint8Array): Promise<boolean>;
 }
 
 /**

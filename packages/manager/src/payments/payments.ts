@@ -24,6 +24,7 @@ import {
 } from '@lnkit/invoice';
 import {
   buildPaymentOnion,
+  decodeFailureMessage,
   decryptFailurePacket,
   type FailureMessage,
   type ForwardPayment,
@@ -99,7 +100,7 @@ export type RouteSender = (
 ) => Promise<{
   status: 'succeeded' | 'failed';
   preimage?: Uint8Array;
-  failure?: { hopIndex: number; name: string };
+  failure?: { hopIndex: number; name: string; message?: FailureMessage | undefined };
   malformed?: string;
 }>;
 
@@ -147,6 +148,12 @@ export interface PaymentRouter {
     failedShortChannelId: bigint,
   ): Promise<void>;
   pathSucceeded?(path: { payer: Uint8Array; hops: readonly RouteHop[] }): Promise<void>;
+  /**
+   * A channel_update a failure carried (the message, type 258 first): BOLT 4, the origin node
+   * "SHOULD" apply it to its graph, so the next route sees the fee, delta or limits the node
+   * wants. Resolves with whether the graph took it (valid, signed, newer).
+   */
+  applyChannelUpdate?(raw: Uint8Array): Promise<boolean>;
 }
 
 /** How long a routed payment keeps trying other paths. */
@@ -760,6 +767,7 @@ export class Payments {
         void router.pathSucceeded?.({ payer, hops: route.hops })?.catch(() => {});
         continue;
       }
+      this.#learnFrom(o.failure?.message);
       const at = o.failure?.hopIndex;
       firstFailure ??= o.failure
         ? `${o.failure.name}${at !== undefined && at >= 0 ? ` at hop ${at}` : ''}`
@@ -994,6 +1002,23 @@ export class Payments {
     void this.#claimed(claim, this.#invoices.get(hex(claim.paymentHash)));
   }
 
+  /** The channel_update a failure carried, to the router's graph (BOLT 4: "SHOULD apply"). */
+  #learnFrom(message: FailureMessage | undefined): void {
+    const router = this.#o.router;
+    if (!router?.applyChannelUpdate || !message || !('channelUpdate' in message)) return;
+    const raw = message.channelUpdate;
+    if (raw.length === 0) return;
+    // Most nodes send it with its type in front; BOLT 4 once said without.
+    const typed = raw[0] === 0x01 && raw[1] === 0x02 ? raw : Uint8Array.from([0x01, 0x02, ...raw]);
+    void router
+      .applyChannelUpdate(typed)
+      .then((taken) => {
+        if (taken)
+          this.#o.logger.debug({}, 'a channel_update from a payment failure was applied to the graph');
+      })
+      .catch((err: unknown) => this.#o.logger.debug({ err }, 'the channel_update could not be applied'));
+  }
+
   /** Our HTLC of this hash was fulfilled (off chain, or on chain): the payment succeeded. */
   #fulfilled(paymentHash: Uint8Array, preimage: Uint8Array): void {
     const out = this.#outgoing.get(hex(paymentHash));
@@ -1104,6 +1129,11 @@ export class Payments {
       try {
         const d = decryptFailurePacket(out.sharedSecrets, e.removal.reason);
         hopIndex = d.hopIndex;
+        try {
+          this.#learnFrom(decodeFailureMessage(d.message));
+        } catch {
+          // An unreadable failure message: its code still names it.
+        }
         reason =
           d.failureCode === undefined
             ? 'an unreadable failure'

@@ -15,6 +15,7 @@ import { compactSigner, createInvoice, decodeInvoice } from '@lnkit/invoice';
 import { KeysManager } from '@lnkit/keys';
 import { createRootLogger } from '@lnkit/runtime';
 import { waitFor } from '@lnkit/test-support';
+import { channelUpdate } from '@lnkit/wire';
 import { ManagerError } from '../errors.ts';
 import { channelWith, type LineNode, lineNode, openLine, scidOf } from '../forward/forward-test-kit.ts';
 import type { PaymentRouteQuery, PaymentRouter } from './payments.ts';
@@ -52,6 +53,12 @@ class TestRouter implements PaymentRouter {
   }
   async pathSucceeded(path: { hops: readonly unknown[] }) {
     this.succeeded.push(path.hops.length);
+  }
+  /** The channel_updates failures carried, as the payments layer handed them over. */
+  readonly applied: Uint8Array[] = [];
+  async applyChannelUpdate(raw: Uint8Array) {
+    this.applied.push(raw);
+    return true;
   }
 }
 
@@ -257,4 +264,20 @@ test("C's invoice names its private channel from B as a route hint, with the pol
   const again = await a.manager.payments.sendPayment(next.bolt11);
   assert.equal(again.status, 'succeeded', again.reason);
   assert.equal(again.feeMsat, 2222n + (1_000_000n * 33n) / 1_000_000n);
+});
+
+test('B raised its fee: A’s first try fails with fee_insufficient, and the channel_update it carries goes to A’s router (BOLT 4: SHOULD apply it)', async () => {
+  const l = await line();
+  const { a, b, c, router } = l;
+  router.graph = graphOf(l, { ghost: false });
+  await b.manager.forwards.setPolicy(channelWith(b, c).channelId, { feeBaseMsat: 5000 });
+  const inv = await c.manager.payments.createInvoice(2_000_000n, { description: 'fees' });
+  const outcome = await a.manager.payments.sendPayment(inv.bolt11);
+  // A's graph still says 1000 msat: the payment fails at B (a retry finds the same route).
+  assert.equal(outcome.status, 'failed');
+  assert.match(outcome.reason ?? '', /fee_insufficient/);
+  await waitFor(() => router.applied.length > 0, { what: 'the channel_update at A’s router' });
+  const update = channelUpdate.decode(router.applied[0] as Uint8Array);
+  assert.equal(update.shortChannelId, scidOf(b, c));
+  assert.equal(update.feeBaseMsat, 5000, 'B’s new policy');
 });

@@ -133,6 +133,7 @@ export function channelManagerStep(): NodeComponent {
             findRoutes: (q) => ctx.get('router').findRoutes(q),
             pathFailed: (path, scid) => ctx.get('router').pathFailed(path, scid),
             pathSucceeded: (path) => ctx.get('router').pathSucceeded(path),
+            applyChannelUpdate: (raw) => ctx.get('router').applyChannelUpdate(raw),
           },
           // Synced to the tip and watched (steps 10 and 11): the channels are rebuilt from these.
           monitors: () => chainMonitor.ref.monitors(),

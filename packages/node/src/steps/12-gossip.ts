@@ -132,6 +132,7 @@ function actorRouter(g: GossipActor): NodeRouter {
     pathFailed: (path, scid) => g.ref.pathFailed(path, scid),
     pathSucceeded: (path) => g.ref.pathSucceeded(path),
     probeSucceeded: (path) => g.ref.probeSucceeded(path),
+    applyChannelUpdate: (raw) => g.ref.applyFailureUpdate(raw),
   };
 }
 
