@@ -39,9 +39,14 @@ const POLICY: FixedPolicy = {
 
 class SplittingRouter implements PaymentRouter {
   graph: FixedGraph | undefined;
+  /** What a part sent again is routed over, when set (the graph the split was made on otherwise). */
+  retryGraph: FixedGraph | undefined;
   splits: number[] = [];
+  retries: PaymentRouteQuery[] = [];
   #router = () => new DefaultRouter({ graph: this.graph ?? new FixedGraph({ channels: [] }) });
   async findRoute(q: PaymentRouteQuery): Promise<PaymentRoute> {
+    this.retries.push(q);
+    if (this.retryGraph) return new DefaultRouter({ graph: this.retryGraph }).findRoute(q);
     return this.#router().findRoute(q);
   }
   async findRoutes(q: PaymentRouteQuery): Promise<readonly PaymentRoute[]> {
@@ -52,14 +57,11 @@ class SplittingRouter implements PaymentRouter {
 }
 
 /** A, three nodes between (B, D, E), and the payee C: five nodes, three paths of one channel each way. */
-async function fiveNodes(mppTimeoutMs?: number) {
+async function fiveNodes(mppTimeoutMs?: number, middleCount = 3) {
   const router = new SplittingRouter();
   const a = await lineNode(logger, cleanups, undefined, undefined, { router });
-  const middles = [
-    await lineNode(logger, cleanups),
-    await lineNode(logger, cleanups),
-    await lineNode(logger, cleanups),
-  ];
+  const middles: LineNode[] = [];
+  for (let i = 0; i < middleCount; i++) middles.push(await lineNode(logger, cleanups));
   const c = await lineNode(logger, cleanups, undefined, undefined, mppTimeoutMs ? { mppTimeoutMs } : {});
   await openLine(
     middles.flatMap((m): [LineNode, LineNode][] => [
@@ -77,7 +79,14 @@ async function fiveNodes(mppTimeoutMs?: number) {
     aToB: POLICY,
     bToA: POLICY,
   });
-  router.graph = new FixedGraph({ channels: middles.flatMap((m) => [channel(a, m), channel(m, c)]) });
+  // The split is made over the first three paths; a part sent again may take any.
+  router.graph = new FixedGraph({
+    channels: middles.slice(0, 3).flatMap((m) => [channel(a, m), channel(m, c)]),
+  });
+  router.retryGraph =
+    middleCount > 3
+      ? new FixedGraph({ channels: middles.flatMap((m) => [channel(a, m), channel(m, c)]) })
+      : undefined;
   return { a, middles, c, router };
 }
 
@@ -131,4 +140,34 @@ test('five nodes: a split whose one part cannot arrive fails whole: C fails the 
     what: "A's balances back where they were",
   });
   for (const m of middles) assert.equal(local(c, m), 0n);
+});
+
+test('six nodes: a part that fails on the way is sent again over a fourth middle node, avoiding the channel that failed; the payment arrives whole', async () => {
+  const { a, middles, c, router } = await fiveNodes(undefined, 4);
+  // The second middle node cannot reach C: its part fails there and is sent again.
+  disconnectLinks(middles[1]!.link, c.link);
+  const amount = 2_400_000_000n;
+  const before = middles.map((m) => local(a, m));
+  const inv = await c.manager.payments.createInvoice(amount, { description: 'a part again' });
+  const out = await a.manager.payments.sendPayment(inv.bolt11);
+  assert.equal(out.status, 'succeeded', out.reason);
+  const parts = router.splits[0] ?? 0;
+  assert.equal(parts, 3, 'split over the three paths the first graph had');
+  assert.equal(router.retries.length, 1, 'one part sent again');
+  assert.deepEqual(
+    router.retries[0]?.avoidChannels,
+    [scidOf(middles[1]!, c)],
+    'avoiding the channel that failed',
+  );
+  const claimable = c.payments.filter((e) => e.type === 'PaymentClaimable') as { amountMsat: bigint }[];
+  assert.deepEqual(
+    claimable.map((e) => e.amountMsat),
+    [amount],
+  );
+  await waitFor(() => [0, 2, 3].reduce((sum, k) => sum + local(c, middles[k]!), 0n) === amount || undefined, {
+    what: 'every part settled at C',
+  });
+  assert.equal(local(a, middles[1]!), before[1], 'nothing moved over the path that failed');
+  assert.ok(local(c, middles[3]!) > 0n, 'the fourth middle node carried the part sent again');
+  assert.equal(out.feeMsat, 3000n, 'three parts paid, each one middle node’s base fee');
 });

@@ -733,9 +733,12 @@ export class Payments {
   /**
    * A payment split over several paths (BOLT 4 basic_mpp): every part's HTLC carries the
    * invoice's payment_secret and the whole amount as total_msat, so the payee claims them all
-   * once they add up. The record is durable before any part leaves. The payee's claim of one
-   * part is the preimage of all; if no part is claimed, the payment fails with the failure of
-   * the first (the payee fails the rest back together, mpp_timeout, when a part is missing).
+   * once they add up. The record is durable before any part leaves. A part that fails on the way
+   * (not at the payee) is sent again over another route for the same amount, avoiding the
+   * channels that failed, while the payee holds the others (it waits for the total up to its
+   * MPP timeout); attempts and time are the payment's. The payee's claim of one part is the
+   * preimage of all; if no part is claimed, the payment fails with the failure of the first (the
+   * payee fails the rest back together, mpp_timeout, when a part never arrives).
    */
   async #sendParts(
     router: PaymentRouter,
@@ -748,40 +751,81 @@ export class Payments {
     await this.#store.savePayment(record);
     this.#o.logger.info({ paymentId: p.paymentId, parts: routes.length }, 'payment: sent in parts');
     const payer = this.#o.nodeId;
-    const outcomes = await Promise.all(
-      routes.map((route) =>
-        send([...route.hops], p.paymentHash, p.recipient).catch(
+    const retry = this.#o.retry ?? DEFAULT_PAYMENT_RETRY;
+    const startedAt = Date.now();
+    const avoid = new Set<bigint>();
+    let tries = routes.length;
+    /** Once the payee has answered for the set (mpp_timeout, a wrong amount), no part is sent again. */
+    let payeeAnswered = false;
+    const sendPart = async (
+      first: PaymentRoute,
+    ): Promise<{ outcome: Awaited<ReturnType<RouteSender>>; route: PaymentRoute }> => {
+      let route = first;
+      for (;;) {
+        const outcome = await send([...route.hops], p.paymentHash, p.recipient).catch(
           (err: unknown): Awaited<ReturnType<RouteSender>> => ({
             status: 'failed',
             failure: { hopIndex: -1, name: (err as Error).message },
           }),
-        ),
-      ),
-    );
+        );
+        if (outcome.status === 'succeeded') {
+          void router.pathSucceeded?.({ payer, hops: route.hops })?.catch(() => {});
+          return { outcome, route };
+        }
+        this.#learnFrom(outcome.failure?.message);
+        const at = outcome.failure?.hopIndex;
+        const last = route.hops.length - 1;
+        if (at === last) payeeAnswered = true;
+        // A forwarding node's failure: the channel out of it had too little (the payee's are not
+        // the path's); refused at our end, or unreadable: our first channel.
+        const failedScid =
+          at === undefined || at < 0
+            ? route.hops[0]?.shortChannelId
+            : at < last
+              ? route.hops[at + 1]?.shortChannelId
+              : undefined;
+        if (failedScid === undefined) return { outcome, route };
+        avoid.add(failedScid);
+        void router.pathFailed?.({ payer, hops: route.hops }, failedScid)?.catch(() => {});
+        if (
+          payeeAnswered ||
+          tries >= retry.attempts + routes.length - 1 ||
+          Date.now() - startedAt >= retry.timeoutMs
+        )
+          return { outcome, route };
+        const amountMsat = route.hops[last]?.amountMsat as bigint;
+        try {
+          route = await this.#findRoute(router, {
+            request: { ...p, amountMsat },
+            count: tries,
+            startedAt,
+            avoid,
+          });
+        } catch {
+          return { outcome, route };
+        }
+        tries++;
+        this.#o.logger.info(
+          { paymentId: p.paymentId, amountMsat: String(amountMsat), avoid: [...avoid].map(String) },
+          'payment: a part sent again over another route',
+        );
+      }
+    };
+    const parts = await Promise.all(routes.map(sendPart));
     let preimage: Uint8Array | undefined;
     let firstFailure: string | undefined;
-    for (const [k, o] of outcomes.entries()) {
-      const route = routes[k]!;
+    for (const { outcome: o } of parts) {
       if (o.status === 'succeeded' && o.preimage) {
         preimage ??= o.preimage;
-        void router.pathSucceeded?.({ payer, hops: route.hops })?.catch(() => {});
         continue;
       }
-      this.#learnFrom(o.failure?.message);
       const at = o.failure?.hopIndex;
       firstFailure ??= o.failure
         ? `${o.failure.name}${at !== undefined && at >= 0 ? ` at hop ${at}` : ''}`
         : (o.malformed ?? 'failed');
-      // A forwarding node's failure: the channel out of it had too little (the payee's are not the path's).
-      const failedScid =
-        at !== undefined && at >= 0 && at < route.hops.length - 1
-          ? route.hops[at + 1]?.shortChannelId
-          : undefined;
-      if (failedScid !== undefined)
-        void router.pathFailed?.({ payer, hops: route.hops }, failedScid)?.catch(() => {});
     }
     return new Promise<PaymentOutcome>((settle) => {
-      if (preimage) record.feeMsat = routes.reduce((sum, r) => sum + r.feeMsat, 0n);
+      if (preimage) record.feeMsat = parts.reduce((sum, { route }) => sum + route.feeMsat, 0n);
       this.#finish(
         record,
         preimage
