@@ -26,7 +26,7 @@ import { AccountKeys, networkParams, RECEIVE } from '@lnkit/wallet';
 import { parseShortChannelId } from '@lnkit/wire';
 import * as ldk from 'lightningdevkit';
 import { Subject } from 'rxjs';
-import { interopChain, WAIT_MS } from '../support/ldk/interop.ts';
+import { chainBroadcaster, interopChain, WAIT_MS } from '../support/ldk/interop.ts';
 import { LdkNode } from '../support/ldk/ldk-node.ts';
 import { LnkitNode } from '../support/ldk/lnkit-node.ts';
 import { TestFunding } from '../support/ldk/test-funding.ts';
@@ -86,19 +86,7 @@ test('the downstream peer claims on chain: the preimage B learns from the chain 
     from: { seed, dir, funding: new TestFunding(env.chain) },
     manager: { feeEstimator: { feeratePerKw: () => BigInt(FEERATE_PER_KW) }, persister },
     enforcement: {
-      broadcaster: {
-        broadcastTransactions: async (txs) => {
-          const out = [];
-          for (const tx of txs) {
-            try {
-              out.push({ txid: await env.chain.sendRawTransaction(hex(tx)), accepted: true as const });
-            } catch (err) {
-              out.push({ txid: '', accepted: false as const, reason: (err as Error).message });
-            }
-          }
-          return out;
-        },
-      },
+      broadcaster: chainBroadcaster(env),
       feeEstimator: { feeratePerKw: () => 5_000n },
       destinationScript: () => destination,
       claimSigner: (m) =>

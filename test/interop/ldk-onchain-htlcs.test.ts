@@ -44,7 +44,13 @@ import { waitFor } from '@lnkit/test-support';
 import { type FeeInput, Transaction } from '@lnkit/tx';
 import { AccountKeys, networkParams, RECEIVE } from '@lnkit/wallet';
 import { Subject } from 'rxjs';
-import { connectedPair, interopChain, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
+import {
+  chainBroadcaster,
+  connectedPair,
+  interopChain,
+  openedChannel,
+  WAIT_MS,
+} from '../support/ldk/interop.ts';
 import type { LdkNode, LdkSpendableOutput } from '../support/ldk/ldk-node.ts';
 import type { LnkitNode } from '../support/ldk/lnkit-node.ts';
 import { TestFunding } from '../support/ldk/test-funding.ts';
@@ -151,23 +157,11 @@ async function setup(anchors: boolean): Promise<Setup> {
         },
       },
       enforcement: {
-        broadcaster: {
-          broadcastTransactions: async (txs) => {
-            const out = [];
-            for (const raw of txs) {
-              try {
-                const txid = await env.chain.sendRawTransaction(hex(raw));
-                // A fee input it spends is not offered again (the mempool has it).
-                for (const i of Transaction.fromBuffer(Buffer.from(raw)).ins)
-                  spentFeeInputs.add(outpointKey(i.hash, i.index));
-                out.push({ txid, accepted: true as const });
-              } catch (err) {
-                out.push({ txid: '', accepted: false as const, reason: (err as Error).message });
-              }
-            }
-            return out;
-          },
-        },
+        // A fee input it spends is not offered again (the mempool has it).
+        broadcaster: chainBroadcaster(env, (raw) => {
+          for (const i of Transaction.fromBuffer(Buffer.from(raw)).ins)
+            spentFeeInputs.add(outpointKey(i.hash, i.index));
+        }),
         feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
         destinationScript: () => destination,
         claimSigner: (m) =>

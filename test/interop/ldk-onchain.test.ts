@@ -22,7 +22,14 @@ import type { MonitorEvent } from '@lnkit/monitor';
 import { waitFor } from '@lnkit/test-support';
 import { Transaction } from '@lnkit/tx';
 import { AccountKeys, networkParams, RECEIVE } from '@lnkit/wallet';
-import { connectedPair, interopChain, mine, openedChannel, WAIT_MS } from '../support/ldk/interop.ts';
+import {
+  chainBroadcaster,
+  connectedPair,
+  interopChain,
+  mine,
+  openedChannel,
+  WAIT_MS,
+} from '../support/ldk/interop.ts';
 import type { LdkNode } from '../support/ldk/ldk-node.ts';
 import type { LnkitNode } from '../support/ldk/lnkit-node.ts';
 import { TestFunding } from '../support/ldk/test-funding.ts';
@@ -59,19 +66,7 @@ async function setup(anchors: boolean): Promise<Setup> {
       from: { seed, dir, funding: new TestFunding(env.chain) },
       manager: { feeEstimator: { feeratePerKw: () => BigInt(FEERATE_PER_KW) } },
       enforcement: {
-        broadcaster: {
-          broadcastTransactions: async (txs) => {
-            const out = [];
-            for (const tx of txs) {
-              try {
-                out.push({ txid: await env.chain.sendRawTransaction(hex(tx)), accepted: true as const });
-              } catch (err) {
-                out.push({ txid: '', accepted: false as const, reason: (err as Error).message });
-              }
-            }
-            return out;
-          },
-        },
+        broadcaster: chainBroadcaster(env),
         feeEstimator: { feeratePerKw: () => CLAIM_FEERATE_PER_KW },
         destinationScript: () => destination,
         claimSigner: (m) =>

@@ -42,7 +42,7 @@ import {
 } from './claims/chain-test-kit.ts';
 import { MonitorStore } from './monitor-store.ts';
 import type { ChannelFixture } from './test-fixtures.ts';
-import type { BestBlock, ChannelMonitor, MonitorEvent } from './types.ts';
+import type { BestBlock, ChannelMonitor, MonitorEvent, MonitorUpdateStep } from './types.ts';
 
 const COMMITMENT_FEERATE_PER_KW = 1000n;
 const CLAIM_FEERATE_PER_KW = 1000n;
@@ -768,16 +768,17 @@ test('anchors, our commitment through the ChainMonitor: zero-fee HTLC transactio
   await node.stop();
 });
 
-/** Whether bcoin's mempool holds `txid`. */
-async function inMempool(txid: string): Promise<boolean> {
-  return ((await chain.rpc('getrawmempool', [])) as string[]).includes(txid);
-}
-
-test('a claim racing the counterparty is bumped by replacement as its deadline nears, until a miner takes it; our own to_remote is not bumped', async () => {
+/**
+ * A channel whose counterparty's commitment (the Appendix C HTLCs from `base` + their offsets,
+ * 600,000 sat ours) confirms in the next block, with the monitor given `steps` after it first.
+ */
+async function theirCommitmentConfirmed(
+  baseOffset: number,
+  steps: MonitorUpdateStep[][] = [],
+): Promise<{ fx: ChannelFixture; node: Node; commitment: Transaction; height: number; base: number }> {
   const fx = await fundedChannel();
   const first = await fx.initialUpdate();
-  // Expiries a few blocks past the close: every preimage claim is within 12 blocks of its deadline.
-  const base = (await chain.height()) + 10;
+  const base = (await chain.height()) + baseOffset;
   const holderMsat = 600_000_000n;
   const theirs = await fx.counterpartyCommitment(1n, {
     toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
@@ -787,10 +788,7 @@ test('a claim racing the counterparty is bumped by replacement as its deadline n
   });
   const monitor = monitorOf(fx, first.update, [
     [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
-    [
-      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
-      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
-    ],
+    ...steps,
   ]);
   const node = new Node(fx);
   await node.start(fx.bestBlock, monitor);
@@ -798,7 +796,22 @@ test('a claim racing the counterparty is bumped by replacement as its deadline n
   const commitment = await theirs.signed();
   await chain.sendRawTransaction(commitment.toHex());
   await node.mine();
-  const height = await chain.height();
+  return { fx, node, commitment, height: await chain.height(), base };
+}
+
+/** Whether bcoin's mempool holds `txid`. */
+async function inMempool(txid: string): Promise<boolean> {
+  return ((await chain.rpc('getrawmempool', [])) as string[]).includes(txid);
+}
+
+test('a claim racing the counterparty is bumped by replacement as its deadline nears, until a miner takes it; our own to_remote is not bumped', async () => {
+  // Expiries a few blocks past the close: every preimage claim is within 12 blocks of its deadline.
+  const { node, commitment, height } = await theirCommitmentConfirmed(10, [
+    [
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
+      { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
+    ],
+  ]);
   const res = node.cm.claimableBalances()[0];
   const toRemote = res?.pending.find((p) => p.output === 'to_remote')?.outputId as string;
   // A claim but to_remote's: an HTLC we have the preimage of.
@@ -1009,26 +1022,9 @@ test('the sweeper: two channels closed in one block, their to_remote outputs swe
 });
 
 test('a preimage given after the close (a forward fulfilled downstream late): written with the monitor, then the HTLC claimed on chain at once', async () => {
-  const fx = await fundedChannel();
-  const first = await fx.initialUpdate();
-  const base = (await chain.height()) + 40;
-  const holderMsat = 600_000_000n;
-  const theirs = await fx.counterpartyCommitment(1n, {
-    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
-    toRemoteMsat: holderMsat,
-    htlcs: appendixCHtlcs('counterparty', base),
-    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-  });
-  const monitor = monitorOf(fx, first.update, [
-    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+  const { fx, node } = await theirCommitmentConfirmed(40, [
     [{ kind: 'channel-closed', reason: 'counterparty-force-closed', broadcastHolderCommitment: false }],
   ]);
-  const node = new Node(fx);
-  await node.start(fx.bestBlock, monitor);
-  await node.sync();
-  const commitment = await theirs.signed();
-  await chain.sendRawTransaction(commitment.toHex());
-  await node.mine();
   const pendingHtlcs = () =>
     node.cm.claimableBalances()[0]?.pending.filter((p) => p.output === 'htlc' && p.needsPreimage) ?? [];
   const claimsBefore = node.claimEvents('ClaimBroadcast').length;
@@ -1070,25 +1066,7 @@ test('a preimage given after the close (a forward fulfilled downstream late): wr
 });
 
 test('HTLCs we offered, timed out on chain: each said failed once its timeout is 6 deep, and again to a restarted node', async () => {
-  const fx = await fundedChannel();
-  const first = await fx.initialUpdate();
-  const base = (await chain.height()) + 8;
-  const holderMsat = 600_000_000n;
-  const theirs = await fx.counterpartyCommitment(1n, {
-    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
-    toRemoteMsat: holderMsat,
-    htlcs: appendixCHtlcs('counterparty', base),
-    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-  });
-  const monitor = monitorOf(fx, first.update, [
-    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
-  ]);
-  const node = new Node(fx);
-  await node.start(fx.bestBlock, monitor);
-  await node.sync();
-  const commitment = await theirs.signed();
-  await chain.sendRawTransaction(commitment.toHex());
-  await node.mine();
+  const { node, base } = await theirCommitmentConfirmed(8);
   // Ours are the ones they received (ids 2 and 3 of Appendix C), taken back after expiry.
   const ours = appendixCHtlcs('counterparty', base).filter((h) => h.direction === 'received');
   const failed = () => node.claimEvents('HtlcFailedOnChain');

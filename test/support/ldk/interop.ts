@@ -43,6 +43,36 @@ export function interopChain(): Interop {
   };
 }
 
+/**
+ * lnkit's claims to the file's chain through sendrawtransaction, as the node's Broadcaster does:
+ * each accepted (then `onAccepted`) or refused with bitcoind's reason.
+ */
+export function chainBroadcaster(
+  env: Interop,
+  onAccepted?: (raw: Uint8Array) => void,
+): {
+  broadcastTransactions(
+    txs: Uint8Array[],
+  ): Promise<({ txid: string; accepted: true } | { txid: string; accepted: false; reason: string })[]>;
+} {
+  return {
+    broadcastTransactions: async (txs) => {
+      const out: ({ txid: string; accepted: true } | { txid: string; accepted: false; reason: string })[] =
+        [];
+      for (const raw of txs) {
+        try {
+          const txid = await env.chain.sendRawTransaction(Buffer.from(raw).toString('hex'));
+          onAccepted?.(raw);
+          out.push({ txid, accepted: true });
+        } catch (err) {
+          out.push({ txid: '', accepted: false, reason: (err as Error).message });
+        }
+      }
+      return out;
+    },
+  };
+}
+
 /** Mines `n` blocks and feeds them to LDK and (when it is up) lnkit. */
 export async function mine(
   env: Interop,
