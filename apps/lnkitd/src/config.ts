@@ -64,6 +64,8 @@ export interface DaemonConfig {
   forwardPeerLimits: { maxInFlight: number; perSecond: number };
   /** The HTLC interceptor, when on (NodeConfig.interceptForwards). */
   interceptForwards?: { timeoutMs: number };
+  /** Parts of a multi-part payment to us are held this long for the rest (NodeConfig.mppTimeoutMs). */
+  mppTimeoutMs: number;
   placement: 'worker' | 'in-process';
   /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
   worldWritableDataDir: boolean;
@@ -201,6 +203,13 @@ const OPTION_LIST = [
   [
     'intercept-timeout-ms',
     { description: 'a held forward not answered in this long is failed back (default 30000)' },
+  ],
+  [
+    'mpp-timeout-ms',
+    {
+      description:
+        'parts of a multi-part payment to us wait this long for the rest, then all fail back (default 60000)',
+    },
   ],
   ['placement', { description: 'worker (default) or in-process: where the actors run' }],
   [
@@ -474,6 +483,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   const intercept = parseFlag(v('intercept-forwards') ?? 'false', 'intercept-forwards');
   const interceptTimeoutMs = int('intercept-timeout-ms', 30_000, 100, 24 * 3600_000);
+  const mppTimeoutMs = int('mpp-timeout-ms', 60_000, 100, 24 * 3600_000);
   const listen = v('listen');
   return {
     dataDir,
@@ -496,6 +506,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     forwardPolicy,
     forwardPeerLimits,
     ...(intercept ? { interceptForwards: { timeoutMs: interceptTimeoutMs } } : {}),
+    mppTimeoutMs,
     placement,
     worldWritableDataDir,
   };

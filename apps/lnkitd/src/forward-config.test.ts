@@ -59,3 +59,17 @@ test('per-peer forward limits: 483 in flight and no rate limit by default, each 
     (e: unknown) => e instanceof ConfigError && e.message.includes('--max-forwards-in-flight-per-peer'),
   );
 });
+
+test('the MPP timeout: 60 s by default, set by flag or lnkit.conf; a bad one named', () => {
+  const d = join(dir, 'mpp');
+  mkdirSync(d);
+  assert.equal(loadConfig(['--datadir', d], {}).mppTimeoutMs, 60_000);
+  assert.equal(loadConfig(['--datadir', d, '--mpp-timeout-ms', '5000'], {}).mppTimeoutMs, 5000);
+  writeFileSync(join(d, 'lnkit.conf'), 'mpp-timeout-ms=12000\n');
+  assert.equal(loadConfig(['--datadir', d], {}).mppTimeoutMs, 12_000);
+  assert.match(usage(), /--mpp-timeout-ms /);
+  assert.throws(
+    () => loadConfig(['--datadir', d, '--mpp-timeout-ms', '10'], {}),
+    (e: unknown) => e instanceof ConfigError && /mpp-timeout-ms/.test(e.message),
+  );
+});

@@ -207,6 +207,7 @@ async function main(): Promise<void> {
       forwardPolicy: cfg.forwardPolicy,
       forwardPeerLimits: cfg.forwardPeerLimits,
       ...(cfg.interceptForwards ? { interceptForwards: cfg.interceptForwards } : {}),
+      mppTimeoutMs: cfg.mppTimeoutMs,
     })
       .withLogger(log)
       .build();

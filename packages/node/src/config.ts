@@ -69,6 +69,11 @@ export interface NodeConfig {
    * `HtlcIntercepted` event in the event log. Off when absent.
    */
   interceptForwards?: { timeoutMs?: number };
+  /**
+   * How long parts of a multi-part payment to us are held for the rest of its total before all
+   * are failed back with mpp_timeout (BOLT 4 recommends 60 s, the default).
+   */
+  mppTimeoutMs?: number;
   /** How a write the disk refused is tried again (storage-status.ts); the defaults suit a node. */
   storageRetry?: StorageRetryOptions;
   peerTimers?: {

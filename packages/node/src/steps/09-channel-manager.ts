@@ -119,6 +119,7 @@ export function channelManagerStep(): NodeComponent {
           forwardsStore: new LmdbForwardsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
           forwardPolicy: { ...DEFAULT_FORWARD_POLICY, ...ctx.config.forwardPolicy },
           forwardPeerLimits: { ...DEFAULT_PEER_FORWARD_LIMITS, ...ctx.config.forwardPeerLimits },
+          ...(ctx.config.mppTimeoutMs !== undefined ? { mppTimeoutMs: ctx.config.mppTimeoutMs } : {}),
           // The interceptor's held HTLCs, each told in the event log (GET /v1/events) first.
           interceptForwards: ctx.config.interceptForwards && {
             ...ctx.config.interceptForwards,
