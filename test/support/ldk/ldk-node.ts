@@ -533,7 +533,10 @@ export class LdkNode {
   graphAnnouncement(shortChannelId: bigint): Uint8Array | undefined {
     const ro = this.graph.read_only();
     try {
-      return ro.channel(shortChannelId)?.get_announcement_message()?.write();
+      // The bindings may give a zero-filled message (as for a missing ChannelUpdateInfo) before
+      // LDK has the real one: that is no announcement.
+      const raw = ro.channel(shortChannelId)?.get_announcement_message()?.write();
+      return raw?.some((b) => b !== 0) ? raw : undefined;
     } finally {
       ro.free();
     }
