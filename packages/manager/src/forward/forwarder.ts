@@ -762,14 +762,7 @@ export class Forwarder {
           }
         : { kind: 'fail-htlc', id: record.inHtlcId, reason: reply.reason },
     );
-    this.#events.next({
-      type: 'ForwardFailed',
-      inChannelId: hex(record.inChannelId),
-      outShortChannelId: scidText(record.outShortChannelId),
-      paymentHash: hex(record.paymentHash),
-      failure: failure.name,
-      local: true,
-    });
+    this.#forwardFailed(record, failure.name, true);
   }
 
   /**
@@ -865,13 +858,18 @@ export class Forwarder {
       const reason = createFailurePacket(secret, { name: 'permanent_channel_failure' });
       await this.#settle(upstream.id, { kind: 'fail-htlc', id: r.inHtlcId, reason });
     }
+    this.#forwardFailed(r, r.failure, true);
+  }
+
+  /** ForwardFailed: made by us (`local`) or passed on from downstream. */
+  #forwardFailed(r: ForwardRecord, failure: string, local: boolean): void {
     this.#events.next({
       type: 'ForwardFailed',
       inChannelId: hex(r.inChannelId),
       outShortChannelId: scidText(r.outShortChannelId),
       paymentHash: hex(r.paymentHash),
-      failure: r.failure,
-      local: true,
+      failure,
+      local,
     });
   }
 
@@ -950,14 +948,7 @@ export class Forwarder {
     await this.#store.save(r);
     const upstream = this.#o.channels.byChannelId(r.inChannelId);
     if (upstream) await this.#settle(upstream.id, { kind: 'fail-htlc', id: r.inHtlcId, reason });
-    this.#events.next({
-      type: 'ForwardFailed',
-      inChannelId: hex(r.inChannelId),
-      outShortChannelId: scidText(r.outShortChannelId),
-      paymentHash: hex(r.paymentHash),
-      failure: r.failure,
-      local: false,
-    });
+    this.#forwardFailed(r, r.failure, false);
   }
 
   /** The upstream HTLC left both commitments: the forward is over. */
