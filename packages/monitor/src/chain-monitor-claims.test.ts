@@ -394,30 +394,12 @@ test('our commitment through the ChainMonitor: HTLC-success and HTLC-timeout, to
 });
 
 test('their commitment through the ChainMonitor: to_remote, their HTLCs with the preimage, ours after expiry; a depth-2 reorg under the to_remote claim', async () => {
-  const fx = await fundedChannel();
-  const first = await fx.initialUpdate();
-  const base = (await chain.height()) + 12;
-  const holderMsat = 600_000_000n;
-  const theirs = await fx.counterpartyCommitment(1n, {
-    toLocalMsat: FUNDING_SAT * 1000n - holderMsat - HTLC_TOTAL_MSAT,
-    toRemoteMsat: holderMsat,
-    htlcs: appendixCHtlcs('counterparty', base),
-    feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-  });
-  const monitor = monitorOf(fx, first.update, [
-    [{ kind: 'counterparty-commitment', commitment: theirs.commitment }],
+  const { node, commitment, height } = await theirCommitmentConfirmed(12, [
     [
       { kind: 'payment-preimage', paymentPreimage: preimageOf(0x01) },
       { kind: 'payment-preimage', paymentPreimage: preimageOf(0x04) },
     ],
   ]);
-  const node = new Node(fx);
-  await node.start(fx.bestBlock, monitor);
-  await node.sync();
-  const commitment = await theirs.signed();
-  await chain.sendRawTransaction(commitment.toHex());
-  await node.mine();
-  const height = await chain.height();
   const res = node.cm.claimableBalances()[0];
   assert.equal(res?.kind, 'counterparty-commitment');
   assert.equal(node.claimEvents('ClaimBroadcast').length, 3, 'to_remote and the two preimage claims');

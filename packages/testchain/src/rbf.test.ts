@@ -1,32 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { RpcErrorCode, startTestChain, type TestChain, TestChainError } from './index.ts';
-import { type Coin, NO_RBF_SEQUENCE, RBF_SEQUENCE, type Signed, TestWallet } from './test-wallet.ts';
+import { RpcErrorCode, startTestChain, TestChainError } from './index.ts';
+import {
+  type Coin,
+  fundedTestChain,
+  NO_RBF_SEQUENCE,
+  RBF_SEQUENCE,
+  type Signed,
+  TestWallet,
+} from './test-wallet.ts';
 
-let chain: TestChain;
 const wallet = new TestWallet();
 /** Confirmed coins of 1,000,000 sat each, one per use below. */
-const coins: Coin[] = [];
-const nextCoin = (): Coin => {
-  const coin = coins.shift();
-  assert.ok(coin, 'out of funded coins');
-  return coin;
-};
+const funded = fundedTestChain(wallet, 12, { before, after });
+const nextCoin = (): Coin => funded.nextCoin();
 
-before(async () => {
-  chain = await startTestChain();
-  await chain.activateSegwit();
-  for (let i = 0; i < 12; i++) coins.push(await wallet.fund(chain, 1_000_000));
-  await chain.mine(1);
-});
-after(async () => {
-  await chain.stop();
-});
-
-const send = (tx: Signed) => chain.sendRawTransaction(tx.hex);
-const mempool = async () => new Set((await chain.rpc('getrawmempool')) as string[]);
+const send = (tx: Signed) => funded.chain.sendRawTransaction(tx.hex);
+const mempool = async () => new Set((await funded.chain.rpc('getrawmempool')) as string[]);
 const minedTxids = async (blockHash: string | undefined) =>
-  ((await chain.rpc('getblock', [blockHash, true])) as { tx: string[] }).tx;
+  ((await funded.chain.rpc('getblock', [blockHash, true])) as { tx: string[] }).tx;
 
 /** Asserts that sending `tx` is refused with -26 and a message matching `message`. */
 async function assertRefused(tx: Signed, message: string | RegExp): Promise<TestChainError> {
@@ -58,12 +50,12 @@ test('a replacement paying more replaces a signalling transaction; mining confir
 
   // Through the JSON-RPC path as a client would send it; two outputs so it is a different transaction.
   const replacement = wallet.pay([coin], { feeSat: 3_000, outputs: 2 });
-  assert.equal(await chain.rpc('sendrawtransaction', [replacement.hex]), replacement.txid);
+  assert.equal(await funded.chain.rpc('sendrawtransaction', [replacement.hex]), replacement.txid);
   const after = await mempool();
   assert.ok(after.has(replacement.txid));
   assert.ok(!after.has(original.txid));
 
-  const [block] = await chain.mine(1);
+  const [block] = await funded.chain.mine(1);
   const mined = await minedTxids(block);
   assert.ok(mined.includes(replacement.txid));
   assert.ok(!mined.includes(original.txid));
@@ -107,7 +99,7 @@ test('a replacement paying too little, the same fee, or with a bad signature is 
 
   assert.deepEqual(await mempool(), before);
   assert.ok(before.has(original.txid));
-  const [block] = await chain.mine(1);
+  const [block] = await funded.chain.mine(1);
   assert.ok((await minedTxids(block)).includes(original.txid));
 });
 
@@ -144,7 +136,7 @@ test('replacing a transaction evicts its descendants, and must pay their fees to
   const now = await mempool();
   for (const gone of [parent, child, grandchild]) assert.ok(!now.has(gone.txid), gone.txid);
   assert.ok(now.has(replacement.txid));
-  const [block] = await chain.mine(1);
+  const [block] = await funded.chain.mine(1);
   assert.ok((await minedTxids(block)).includes(replacement.txid));
 });
 
@@ -170,7 +162,7 @@ test('a replacement may not add unconfirmed inputs nor spend what it replaces', 
 });
 
 test('a replacement may evict at most 100 transactions', async () => {
-  await chain.mine(1); // confirms what earlier tests left, so that the mempool holds only this test's
+  await funded.chain.mine(1); // confirms what earlier tests left, so that the mempool holds only this test's
   assert.equal((await mempool()).size, 0);
   const coin = nextCoin();
   const extra = nextCoin();
@@ -209,7 +201,10 @@ test('evicting a child with another parent leaves that parent its right descenda
   const child = wallet.pay([replaced.output(0), otherParent.output(0)], { feeSat: 20_000 });
   for (const tx of [replaced, otherParent, child]) await send(tx);
   const entryOf = (txid: string) =>
-    chain.rpc('getmempoolentry', [txid]) as Promise<{ descendantcount: number; descendantfees: number }>;
+    funded.chain.rpc('getmempoolentry', [txid]) as Promise<{
+      descendantcount: number;
+      descendantfees: number;
+    }>;
   assert.equal((await entryOf(otherParent.txid)).descendantfees, 21_100);
 
   const replacement = wallet.pay([coin], { feeSat: 25_000, outputs: 2 });

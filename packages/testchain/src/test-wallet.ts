@@ -4,7 +4,7 @@
  * signs). Not exported from index.ts.
  */
 import { type BcoinTX, loadBcoin } from './bcoin.ts';
-import type { TestChain } from './testchain.ts';
+import { startTestChain, type TestChain } from './testchain.ts';
 
 /** BIP 125: nSequence at or below 0xfffffffd signals replaceability. */
 export const RBF_SEQUENCE = 0xfffffffd;
@@ -83,4 +83,37 @@ export class TestWallet {
       output: (vout) => ({ tx, vout, value: tx.outputs[vout]?.value ?? 0 }),
     };
   }
+}
+
+/**
+ * The tests' chain: started with segwit active before the file's tests, `count` confirmed coins
+ * of 1,000,000 sat of `wallet`'s funded, stopped after them. `nextCoin` hands out one per use.
+ */
+export function fundedTestChain(
+  wallet: TestWallet,
+  count: number,
+  hooks: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void },
+): { readonly chain: TestChain; nextCoin(): Coin } {
+  let chain: TestChain | undefined;
+  const coins: Coin[] = [];
+  hooks.before(async () => {
+    chain = await startTestChain();
+    await chain.activateSegwit();
+    for (let i = 0; i < count; i++) coins.push(await wallet.fund(chain, 1_000_000));
+    await chain.mine(1);
+  });
+  hooks.after(async () => {
+    await chain?.stop();
+  });
+  return {
+    get chain() {
+      if (!chain) throw new Error('the test chain starts in before()');
+      return chain;
+    },
+    nextCoin() {
+      const coin = coins.shift();
+      if (!coin) throw new Error('out of funded coins');
+      return coin;
+    },
+  };
 }
