@@ -36,6 +36,7 @@ export {
   LATENCY_BUCKETS_MS,
   toPrometheus,
 } from './metrics.ts';
+export { type PortHandler, PortPeer } from './port-rpc.ts';
 export { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.ts';
 export type { Scheduler, Timer } from './scheduler.ts';
 export { type ActorHandle, type Placement, type SpawnOptions, spawn } from './spawn.ts';

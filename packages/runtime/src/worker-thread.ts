@@ -6,7 +6,7 @@
  * (supervised-actor.ts); this class only reports it, once, through `onDeath`.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { Worker } from 'node:worker_threads';
+import { MessagePort as MessagePortClass, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './endpoint.ts';
 import { deserializeError, RuntimeError } from './errors.ts';
@@ -69,7 +69,7 @@ export class WorkerThread {
 
   async call(method: string, args: unknown[]): Promise<unknown> {
     const r = await this.guard(() =>
-      (this.remote.call(method, args) as Promise<CallResult>).catch((e: unknown) => {
+      (this.remote.call(method, withPorts(args)) as Promise<CallResult>).catch((e: unknown) => {
         throw this.notCloneable(method, e);
       }),
     );
@@ -147,4 +147,10 @@ export class WorkerThread {
         )
       : e;
   }
+}
+
+/** A call's MessagePorts (top-level arguments) are moved to the thread, as they cannot be copied. */
+function withPorts(args: unknown[]): unknown[] {
+  const ports = args.filter((a): a is MessagePort => a instanceof MessagePortClass);
+  return ports.length === 0 ? args : Comlink.transfer(args, ports as never[]);
 }
