@@ -66,6 +66,8 @@ export interface DaemonConfig {
   interceptForwards?: { timeoutMs: number };
   /** Parts of a multi-part payment to us are held this long for the rest (NodeConfig.mppTimeoutMs). */
   mppTimeoutMs: number;
+  /** Worker threads the channels step in (NodeConfig.channelThreads); 0: the manager's thread. */
+  channelThreads: number;
   placement: 'worker' | 'in-process';
   /** Set when the operator allowed a data dir other users may write: main.ts warns about it. */
   worldWritableDataDir: boolean;
@@ -209,6 +211,13 @@ const OPTION_LIST = [
     {
       description:
         'parts of a multi-part payment to us wait this long for the rest, then all fail back (default 60000)',
+    },
+  ],
+  [
+    'channel-threads',
+    {
+      description:
+        'worker threads the channels step in, beside the channel manager (default 0: in its thread); a forward between two of them uses two cores',
     },
   ],
   ['placement', { description: 'worker (default) or in-process: where the actors run' }],
@@ -484,6 +493,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const intercept = parseFlag(v('intercept-forwards') ?? 'false', 'intercept-forwards');
   const interceptTimeoutMs = int('intercept-timeout-ms', 30_000, 100, 24 * 3600_000);
   const mppTimeoutMs = int('mpp-timeout-ms', 60_000, 100, 24 * 3600_000);
+  const channelThreads = int('channel-threads', 0, 0, 64);
   const listen = v('listen');
   return {
     dataDir,
@@ -507,6 +517,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     forwardPeerLimits,
     ...(intercept ? { interceptForwards: { timeoutMs: interceptTimeoutMs } } : {}),
     mppTimeoutMs,
+    channelThreads,
     placement,
     worldWritableDataDir,
   };

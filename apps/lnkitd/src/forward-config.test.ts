@@ -73,3 +73,19 @@ test('the MPP timeout: 60 s by default, set by flag or lnkit.conf; a bad one nam
     (e: unknown) => e instanceof ConfigError && /mpp-timeout-ms/.test(e.message),
   );
 });
+
+test('channel threads: none by default, set by flag or lnkit.conf; a bad count named', () => {
+  const d = join(dir, 'channel-threads');
+  mkdirSync(d);
+  assert.equal(loadConfig(['--datadir', d], {}).channelThreads, 0);
+  assert.equal(loadConfig(['--datadir', d, '--channel-threads', '2'], {}).channelThreads, 2);
+  writeFileSync(join(d, 'lnkit.conf'), 'channel-threads=3\n');
+  assert.equal(loadConfig(['--datadir', d], {}).channelThreads, 3);
+  assert.match(usage(), /--channel-threads /);
+  for (const bad of ['-1', '1.5', 'two', '65'])
+    assert.throws(
+      () => loadConfig(['--datadir', d, '--channel-threads', bad], {}),
+      (e: unknown) => e instanceof ConfigError && /channel-threads/.test(e.message),
+      bad,
+    );
+});

@@ -208,6 +208,7 @@ async function main(): Promise<void> {
       forwardPeerLimits: cfg.forwardPeerLimits,
       ...(cfg.interceptForwards ? { interceptForwards: cfg.interceptForwards } : {}),
       mppTimeoutMs: cfg.mppTimeoutMs,
+      channelThreads: cfg.channelThreads,
     })
       .withLogger(log)
       .build();

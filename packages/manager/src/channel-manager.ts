@@ -13,7 +13,7 @@
 import type { RouteHint } from '@lnkit/invoice';
 import type { ChannelSigner, SignerState } from '@lnkit/keys';
 import { type ChannelMonitor, signerStateOf } from '@lnkit/monitor';
-import { type ActorHandle, type ApiOf, type Logger, spawnLocal } from '@lnkit/runtime';
+import { type Logger, spawnLocal } from '@lnkit/runtime';
 import { Transaction } from '@lnkit/tx';
 import {
   decodeMessage,
@@ -26,7 +26,7 @@ import {
 import { Observable, Subject, type Subscription } from 'rxjs';
 import { unsignedChannelAnnouncement } from './announcement.ts';
 import type { Broadcaster } from './broadcaster.ts';
-import { type ChannelServices, channelActor } from './channel.actor.ts';
+import { channelActor } from './channel.actor.ts';
 import type { ChannelContext } from './channel.ts';
 import { describeClosure } from './channel-effects.ts';
 import type {
@@ -59,8 +59,14 @@ import { createPayments } from './payments/shell.ts';
 import type { PaymentsStore } from './payments/store.ts';
 import type { PeerLink, PeerLinkEvent } from './peer-link.ts';
 import { checkPeerUpdate, type PeerPolicy, routeHintsOf } from './private-channels.ts';
+import type { ChannelHandle, ChannelHosts, HostedServices } from './remote-channel.ts';
 import { restoreChannel } from './restore.ts';
-import { type ChannelSnapshotStore, encodeChannelSnapshot, snapshotOf } from './snapshot.ts';
+import {
+  type ChannelSnapshot,
+  type ChannelSnapshotStore,
+  encodeChannelSnapshot,
+  snapshotOf,
+} from './snapshot.ts';
 
 /** The keys a manager needs: KeysManager, or the signer pool behind the same three members. */
 export interface ChannelKeysSource {
@@ -146,6 +152,11 @@ export interface ChannelManagerOptions {
     | (() => readonly ChannelMonitor[] | Promise<readonly ChannelMonitor[]>);
   /** The hash of the block at `bestHeight` (display order), kept in the snapshot with it. */
   bestBlockHash?: string | undefined;
+  /**
+   * Worker threads to place the channels in (remote-channel.ts), the caller's to stop after the
+   * manager; without them every channel steps in the manager's own thread.
+   */
+  channelHosts?: ChannelHosts | undefined;
 }
 
 /** What closeChannel() answers: `closingTxid` (display order) is null until the closing transaction is known. */
@@ -201,7 +212,7 @@ interface PendingOpen {
 }
 
 interface Channel {
-  handle: ActorHandle<ApiOf<typeof channelActor>>;
+  handle: ChannelHandle;
   state: ChannelState;
   /** The encoded snapshot last written, so an unchanged one is not written again. */
   savedSnapshot?: Uint8Array | undefined;
@@ -751,11 +762,11 @@ export class ChannelManager {
   }
 
   /** Hands a channel an input; resolves once the channel has handled it (never rejects). */
-  #dispatch(id: number, input: ChannelInput): Promise<unknown> {
+  #dispatch(id: number, input: ChannelInput, raw?: Uint8Array): Promise<unknown> {
     const channel = this.#directory.get(id);
     if (!channel) return Promise.resolve();
     return channel.handle.ref
-      .handle(input)
+      .handle(input, raw)
       .catch((err: unknown) => this.#o.logger.error({ err }, 'channel input failed'));
   }
 
@@ -836,7 +847,7 @@ export class ChannelManager {
     const route = this.#route(nodeId, m as Message);
     if (route === 'all') {
       for (const { id } of this.#directory.byNodeId(nodeId))
-        this.#dispatch(id, { kind: 'message', message: m as ChannelMessage });
+        this.#dispatch(id, { kind: 'message', message: m as ChannelMessage }, raw);
       return;
     }
     if (route === undefined) {
@@ -844,7 +855,7 @@ export class ChannelManager {
         this.#o.logger.info({ peer: nodeId, message: m.kind }, 'message for a channel we do not have');
       return;
     }
-    this.#dispatch(route, { kind: 'message', message: m as ChannelMessage }).then(() =>
+    this.#dispatch(route, { kind: 'message', message: m as ChannelMessage }, raw).then(() =>
       crashPoint('handled', m.kind),
     );
   }
@@ -1064,16 +1075,17 @@ export class ChannelManager {
     const id = this.#directory.add(channel, state);
     const features =
       this.#peers.get(state.counterpartyNodeId) ?? peerFeatures(this.#localFeatures, Features.empty());
-    channel.handle = await spawnLocal(channelActor, {
-      name: `channel-${hex(state.temporaryChannelId).slice(0, 16)}`,
-      logger: this.#o.logger,
-      config: {
-        state,
-        ctx: this.#channelContext(features),
-        services: this.#services(id, channel, signer),
-        initialEffects: effects,
-      },
-    });
+    const name = `channel-${hex(state.temporaryChannelId).slice(0, 16)}`;
+    const ctx = this.#channelContext(features);
+    const services = this.#services(id, channel, signer);
+    const hosts = this.#o.channelHosts;
+    channel.handle = hosts
+      ? await hosts.open({ name, state, ctx, services, initialEffects: effects })
+      : await spawnLocal(channelActor, {
+          name,
+          logger: this.#o.logger,
+          config: { state, ctx, services, initialEffects: effects },
+        });
     await channel.handle.ref.start();
   }
 
@@ -1095,25 +1107,34 @@ export class ChannelManager {
     };
   }
 
-  #services(id: number, channel: Channel, signer: ChannelSigner): ChannelServices {
+  #services(id: number, channel: Channel, signer: ChannelSigner): HostedServices {
     const o = this.#o;
     const nodeId = channel.state.counterpartyNodeId;
     const logger = o.logger.child({ peer: nodeId, channel: hex(channel.state.temporaryChannelId) });
+    // After a disconnect, a step that was under way would send the rest of its messages on
+    // the next connection, ahead of channel_reestablish (BOLT 2: the first message after a
+    // reconnection; LDK force-closes on a commitment_signed before it). The core gives the
+    // peer what it still needs after channel_reestablish, so these are dropped.
+    const stale = (kind: string): boolean => {
+      if (!channel.linkStale) return false;
+      if (kind === 'channel_reestablish') channel.linkStale = false;
+      else if (kind !== 'error' && kind !== 'warning') {
+        logger.debug({ message: kind }, 'not sent: the connection it was for is gone');
+        return true;
+      }
+      return false;
+    };
+    const changed = (state: ChannelState, encoded?: { snapshot: ChannelSnapshot; bytes: Uint8Array }) => {
+      channel.state = state;
+      this.payments.channelChanged(id, state);
+      this.forwards.channelChanged(id, state);
+      if (state.phase === 'closed') this.#forget(id, state);
+      else this.#directory.index(id, state);
+      return this.#saveSnapshot(channel, state, logger, encoded);
+    };
     return {
-      send: (message) => {
-        // After a disconnect, a step that was under way would send the rest of its messages on
-        // the next connection, ahead of channel_reestablish (BOLT 2: the first message after a
-        // reconnection; LDK force-closes on a commitment_signed before it). The core gives the
-        // peer what it still needs after channel_reestablish, so these are dropped.
-        if (channel.linkStale) {
-          if (message.kind === 'channel_reestablish') channel.linkStale = false;
-          else if (message.kind !== 'error' && message.kind !== 'warning') {
-            logger.debug({ message: message.kind }, 'not sent: the connection it was for is gone');
-            return Promise.resolve();
-          }
-        }
-        return this.#send(nodeId, message);
-      },
+      send: (message) => (stale(message.kind) ? Promise.resolve() : this.#send(nodeId, message)),
+      sendEncoded: (kind, bytes) => (stale(kind) ? Promise.resolve() : this.#sendBytes(nodeId, kind, bytes)),
       signer,
       writesInIssueOrder: o.writesInIssueOrder === true,
       persist: async (update) => {
@@ -1182,14 +1203,8 @@ export class ChannelManager {
         this.#settleOpen(channel, event);
         this.#emit(event);
       },
-      changed: (state) => {
-        channel.state = state;
-        this.payments.channelChanged(id, state);
-        this.forwards.channelChanged(id, state);
-        if (state.phase === 'closed') this.#forget(id, state);
-        else this.#directory.index(id, state);
-        return this.#saveSnapshot(channel, state, logger);
-      },
+      changed: (state) => changed(state),
+      changedEncoded: changed,
       logger,
     };
   }
@@ -1214,11 +1229,18 @@ export class ChannelManager {
    * effects). A failed write is logged, not fatal: the monitor is the source of truth, and a
    * stale snapshot is checked against it at start.
    */
-  async #saveSnapshot(channel: Channel, state: ChannelState, logger: Logger): Promise<void> {
+  async #saveSnapshot(
+    channel: Channel,
+    state: ChannelState,
+    logger: Logger,
+    encoded?: { snapshot: ChannelSnapshot; bytes: Uint8Array },
+  ): Promise<void> {
     const store = this.#o.snapshot;
-    const snapshot = store && snapshotOf(state);
-    if (!store || !snapshot) return;
-    const bytes = encodeChannelSnapshot(snapshot);
+    if (!store) return;
+    // A hosted channel's snapshot comes encoded (its host did it, with the step).
+    const snapshot = encoded ? encoded.snapshot : snapshotOf(state);
+    if (!snapshot) return;
+    const bytes = encoded ? encoded.bytes : encodeChannelSnapshot(snapshot);
     const last = channel.savedSnapshot;
     if (last && Buffer.from(last).equals(bytes)) return;
     try {
@@ -1264,9 +1286,13 @@ export class ChannelManager {
     }
   }
 
-  async #send(nodeId: string, message: Message): Promise<void> {
-    await this.#o.peers.send(nodeId, encodeMessage(message));
-    crashPoint('sent', message.kind);
+  #send(nodeId: string, message: Message): Promise<void> {
+    return this.#sendBytes(nodeId, message.kind, encodeMessage(message));
+  }
+
+  async #sendBytes(nodeId: string, kind: string, bytes: Uint8Array): Promise<void> {
+    await this.#o.peers.send(nodeId, bytes);
+    crashPoint('sent', kind);
   }
 
   async #sendError(nodeId: string, channelId: Uint8Array, text: string): Promise<void> {

@@ -140,6 +140,7 @@ export {
   type PaymentsStore,
 } from './payments/store.ts';
 export type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
+export { type ChannelHandle, ChannelHosts, type ChannelHostsOptions } from './remote-channel.ts';
 export { type RestoreInput, type RestoreResult, restoreChannel } from './restore.ts';
 export { isValidShutdownScript } from './shutdown-script.ts';
 export {

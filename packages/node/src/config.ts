@@ -49,6 +49,12 @@ export interface NodeConfig {
    * defaults apply to what is not given); each hit is counted in metrics().peers.
    */
   peerLimits?: Partial<Pick<PeerManagerOptions, PeerLimitName>>;
+  /**
+   * Worker threads the channels step in, beside the channel manager's (@lnkit/manager
+   * ChannelHosts): each new or restored channel goes to the one holding the fewest, so a
+   * forward's two channels step on two cores. 0 (the default): every channel in the manager's thread.
+   */
+  channelThreads?: number;
   /** Threads of the gossip actor's pool for BOLT 7 signature checks (0: in its own thread). Default 2. */
   gossipVerifyThreads?: number;
   /**

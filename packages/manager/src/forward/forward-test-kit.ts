@@ -21,6 +21,7 @@ import { FakeWallet, testManagerOptions } from '../manager-test-kit.ts';
 import { LmdbMonitorPersister, type MonitorPersister } from '../monitor-persister.ts';
 import type { PaymentEvent } from '../payments/payments.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from '../peer-link.ts';
+import type { ChannelHosts } from '../remote-channel.ts';
 import { LmdbChannelSnapshotStore } from '../snapshot.ts';
 import type { ForwardEvent } from './forwarder.ts';
 import { LmdbForwardsStore } from './store.ts';
@@ -105,6 +106,8 @@ export interface LineNode {
   broadcasts: Uint8Array[];
   /** The monitor persister the manager writes to (a test may add to it). */
   monitors: MonitorPersister;
+  /** The threads its channels are placed in, if any (stopped after the manager). */
+  hosts?: ChannelHosts | undefined;
 }
 
 /** The made-up block hash at a height (the snapshot keeps the best block by it). */
@@ -164,6 +167,7 @@ export async function lineNode(
     store,
     broadcasts,
     monitors,
+    hosts: overrides.channelHosts,
   };
   cleanups.push(async () => {
     await stopLineNode(node);
@@ -179,6 +183,7 @@ export async function stopLineNode(n: LineNode): Promise<void> {
   stopped.add(n);
   for (const peer of [...n.link.peers.values()]) disconnectLinks(n.link, peer);
   await n.manager.stop();
+  await n.hosts?.stop();
   await n.store.close();
 }
 

@@ -33,6 +33,7 @@ import {
 import { randomBytes } from '@lnkit/crypto';
 import { ChannelSignerPool } from '@lnkit/keys';
 import {
+  ChannelHosts,
   type ChannelKeysSource,
   type ChannelSnapshotStore,
   channelManagerActor,
@@ -62,6 +63,7 @@ const SIGNER_THREADS = Math.min(2, availableParallelism());
 
 export function channelManagerStep(): NodeComponent {
   let manager: ChannelManagerActor | undefined;
+  let hosts: ChannelHosts | undefined;
   let pool: (ChannelSignerPool & ChannelKeysSource) | undefined;
   let learnt: Subscription | undefined;
   return {
@@ -99,6 +101,23 @@ export function channelManagerStep(): NodeComponent {
       );
       const syncedTo = ctx.get('syncedTo');
       const chainMonitor = ctx.get('chainMonitor');
+      // Channels on threads of their own beside this one: a forward's two channels step on two cores.
+      const channelThreads = ctx.config.channelThreads ?? 0;
+      if (!Number.isInteger(channelThreads) || channelThreads < 0)
+        throw new NodeError(
+          'invalid-config',
+          `channelThreads must be a whole number, 0 or more; got ${channelThreads}`,
+        );
+      if (channelThreads > 0) {
+        const { logFile, logLevel } = ctx.actorOptions();
+        hosts = await ChannelHosts.start({
+          threads: channelThreads,
+          logger: ctx.root,
+          logFile,
+          logLevel,
+          spawn: ctx.supervisor.spawn.bind(ctx.supervisor),
+        });
+      }
       manager = await spawnLocal(channelManagerActor, {
         name: 'channel-manager',
         logger: ctx.root,
@@ -113,6 +132,7 @@ export function channelManagerStep(): NodeComponent {
           bestHeight: syncedTo.height,
           bestBlockHash: syncedTo.hashHex,
           snapshot,
+          channelHosts: hosts,
           // Payments and invoices (status, amounts, preimages) in the node's store, each write durable.
           paymentsStore: new LmdbPaymentsStore(ctx.get('store'), (w) => storage.untilDurable(w)),
           // Forwards (the upstream ↔ downstream pairing, durable before the downstream HTLC leaves).
@@ -193,6 +213,7 @@ export function channelManagerStep(): NodeComponent {
     async stop() {
       learnt?.unsubscribe();
       await manager?.stop();
+      await hosts?.stop();
       await pool?.close();
     },
   };

@@ -1,0 +1,240 @@
+/**
+ * Channels placed in channel hosts (channel-host.actor.ts): worker threads beside the
+ * manager's, so that the channels of a forward step on different cores. The manager keeps its
+ * directory, its forwards and payments; a hosted channel's handle looks like an in-thread one
+ * (`ChannelHandle`), and what the channel asks of its services is served here, from the same
+ * ChannelServices an in-thread channel is given, in the order the channel asked.
+ *
+ * A channel goes to the host holding the fewest, so the two channels of a forward between two
+ * peers are on different threads whenever there are two hosts.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
+import { type ActorHandle, type Logger, type LogLevel, PortPeer, spawn } from '@lnkit/runtime';
+import type { ChannelServices } from './channel.actor.ts';
+import type { ChannelContext } from './channel.ts';
+import type { HostedChannelInit, LiveContext, SignerMethod } from './channel-host.actor.ts';
+import { channelHostActor } from './channel-host.module.ts';
+import type { ChannelEffect, ChannelInput, ChannelState } from './channel-state.ts';
+import type { ChannelSnapshot } from './snapshot.ts';
+
+/** A channel as the manager drives it, in its own thread (spawnLocal) or in a host. */
+export interface ChannelHandle {
+  readonly ref: {
+    /** `raw`: the peer's message as it came, for a host to decode (input is then that message). */
+    handle(input: ChannelInput, raw?: Uint8Array): Promise<ChannelState>;
+    state(): Promise<ChannelState>;
+    start(): Promise<void>;
+    flush(): Promise<void>;
+  };
+  stop(): Promise<void>;
+}
+
+/** What a hosted channel's services get beyond an in-thread one's: its message already encoded, its snapshot too. */
+export interface HostedServices extends ChannelServices {
+  sendEncoded(kind: string, bytes: Uint8Array): Promise<void>;
+  changedEncoded(
+    state: ChannelState,
+    encoded?: { snapshot: ChannelSnapshot; bytes: Uint8Array },
+  ): Promise<void>;
+}
+
+export interface ChannelHostsOptions {
+  /** How many host threads (at least 1). */
+  threads: number;
+  logger: Logger;
+  logFile?: string | undefined;
+  logLevel?: LogLevel | undefined;
+  /**
+   * What starts each host (a node's Supervisor, so that its metrics and profiles list them);
+   * the runtime's spawn by default. Hosts are never restarted (see below).
+   */
+  spawn?: typeof spawn | undefined;
+}
+
+interface Host {
+  actor: ActorHandle<{
+    connect(port: MessagePort): void;
+    threadId(): number;
+    shutdown(): Promise<void>;
+  }>;
+  peer: PortPeer;
+  threadId: number;
+  channels: number;
+}
+
+export class ChannelHosts {
+  readonly #hosts: Host[];
+  readonly #services = new Map<number, HostedServices>();
+  readonly #logger: Logger;
+  #nextKey = 1;
+
+  private constructor(hosts: Host[], logger: Logger) {
+    this.#hosts = hosts;
+    this.#logger = logger;
+  }
+
+  static async start(options: ChannelHostsOptions): Promise<ChannelHosts> {
+    if (!Number.isInteger(options.threads) || options.threads < 1)
+      throw new Error(`channel host threads must be a whole number of at least 1; got ${options.threads}`);
+    const hosts: Host[] = [];
+    let self: ChannelHosts | undefined;
+    try {
+      for (let i = 0; i < options.threads; i++) {
+        const actor = await (options.spawn ?? spawn)(channelHostActor, {
+          name: `channel-host-${i}`,
+          placement: 'worker',
+          config: {},
+          logger: options.logger,
+          ...(options.logFile ? { logFile: options.logFile } : {}),
+          ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+          // A host that dies takes its channels' steps with it: the node must restart from its
+          // monitors and snapshot, not carry on with channels that no longer answer.
+          restart: false,
+        });
+        const { port1, port2 } = new MessageChannel();
+        const peer = new PortPeer(port1, (method, args) => self?.serve(method, args));
+        await actor.ref.connect(port2);
+        hosts.push({ actor, peer, threadId: await actor.ref.threadId(), channels: 0 });
+      }
+    } catch (err) {
+      for (const h of hosts) await h.actor.stop().catch(() => {});
+      throw err;
+    }
+    self = new ChannelHosts(hosts, options.logger);
+    return self;
+  }
+
+  /** The hosts' thread ids, and how many channels each holds. */
+  threads(): { threadId: number; channels: number }[] {
+    return this.#hosts.map((h) => ({ threadId: h.threadId, channels: h.channels }));
+  }
+
+  /** Places a channel in the host holding the fewest; resolves once the host has built it. */
+  async open(init: {
+    name: string;
+    state: ChannelState;
+    ctx: ChannelContext;
+    services: HostedServices;
+    initialEffects: ChannelEffect[];
+  }): Promise<ChannelHandle & { threadId: number }> {
+    const host = this.#hosts.reduce((a, b) => (b.channels < a.channels ? b : a));
+    const key = this.#nextKey++;
+    const { ctx, services } = init;
+    this.#services.set(key, services);
+    host.channels++;
+    const live = (): LiveContext => ({ normal: ctx.normal, closeFeeratePerKw: ctx.closeFeeratePerKw });
+    const hosted: HostedChannelInit = {
+      name: init.name,
+      state: init.state,
+      config: ctx.config,
+      features: ctx.features,
+      localNodeId: ctx.localNodeId,
+      live: live(),
+      initialEffects: init.initialEffects,
+      writesInIssueOrder: services.writesInIssueOrder === true,
+      has: { record: services.record !== undefined, signWithNodeKey: services.signWithNodeKey !== undefined },
+      bindings: bindingsOf(services.logger),
+    };
+    try {
+      await host.peer.call('open', key, hosted);
+    } catch (err) {
+      this.#services.delete(key);
+      host.channels--;
+      throw err;
+    }
+    const peer = host.peer;
+    let stopped = false;
+    return {
+      threadId: host.threadId,
+      ref: {
+        handle: (input, raw) =>
+          peer.call<ChannelState>(
+            'handle',
+            key,
+            raw === undefined ? input : { kind: input.kind },
+            raw,
+            live(),
+          ),
+        state: () => peer.call<ChannelState>('state', key),
+        start: () => peer.call<void>('start', key),
+        flush: () => peer.call<void>('flush', key),
+      },
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await peer.call('close', key).catch(() => undefined);
+        this.#services.delete(key);
+        host.channels--;
+      },
+    };
+  }
+
+  /** Every host's channels closed (their writes durable), then the threads ended. */
+  async stop(): Promise<void> {
+    for (const h of this.#hosts) {
+      await h.actor.ref.shutdown().catch(() => undefined);
+      h.peer.close();
+      await h.actor.stop().catch(() => undefined);
+    }
+    this.#services.clear();
+  }
+
+  /** A hosted channel's request of its services (channel-host.actor.ts's `servicesOf`). */
+  private serve(method: string, args: unknown[]): unknown {
+    if (method !== 'service') throw new Error(`channel hosts serve no ${method}`);
+    const [key, name, a] = args as [number, string, unknown[]];
+    const s = this.#services.get(key);
+    if (!s) {
+      this.#logger.debug({ key, service: name }, 'a closed channel asked its services');
+      return undefined;
+    }
+    if (name.startsWith('signer.')) {
+      const m = name.slice('signer.'.length) as SignerMethod;
+      return (s.signer[m] as (...x: unknown[]) => unknown).apply(s.signer, a);
+    }
+    switch (name) {
+      case 'send':
+        return s.sendEncoded(a[0] as string, a[1] as Uint8Array);
+      case 'changed':
+        return s.changedEncoded(
+          a[0] as ChannelState,
+          a[1] ? { snapshot: a[1] as ChannelSnapshot, bytes: a[2] as Uint8Array } : undefined,
+        );
+      case 'persist':
+        return s.persist(a[0] as never);
+      case 'requestFunding':
+        return s.requestFunding(a[0] as never);
+      case 'releaseFunding':
+        return s.releaseFunding();
+      case 'broadcast':
+        return s.broadcast(a[0] as Uint8Array, a[1] as never);
+      case 'watchFunding':
+        return s.watchFunding(a[0] as never, a[1] as Uint8Array);
+      case 'emit':
+        return s.emit(a[0] as never);
+      case 'record':
+        return s.record?.(a[0] as never);
+      case 'htlcEvent':
+        return s.htlcEvent?.(a[0] as never);
+      case 'signWithNodeKey':
+        return s.signWithNodeKey?.(a[0] as Uint8Array);
+      case 'sendChannelUpdate':
+        return s.sendChannelUpdate?.();
+      case 'announce':
+        return s.announce?.(a[0] as bigint, a[1] as Uint8Array);
+      case 'commandRefused':
+        return s.commandRefused?.(a[0] as string, a[1] as never);
+      default:
+        throw new Error(`no channel service ${name}`);
+    }
+  }
+}
+
+/** A pino child's bindings (peer, channel), for the host's logger to carry the same fields. */
+function bindingsOf(logger: Logger): Record<string, string> {
+  const b = (logger as { bindings?: () => Record<string, unknown> }).bindings?.() ?? {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b)) if (typeof v === 'string' && k !== 'actor') out[k] = v;
+  return out;
+}
