@@ -1,9 +1,14 @@
 /**
  * Forwarding throughput, lnkit as B beside LDK 0.1.0 as B in the same run: A pays C's invoices
  * through B, IN_FLIGHT at once, over private channels A→B and B→C on one bcoin regtest chain,
- * every node with durable persistence (payments-nodes.ts). A and C are lnkit nodes in both arms
+ * every node with durable persistence (payments-nodes.ts). A and C are lnkit nodes in every arm
  * (worker placement, the node's default); A finds its route from C's invoice, whose route hint
- * names B's channel with the policy B sent C. So the arms differ only in B.
+ * names B's channel with the policy B sent C. So the arms differ only in B. Three arms: lnkit B
+ * with its channels in the manager's thread (the default), lnkit B with its two channels on two
+ * channel threads (`channelThreads: 2`), and LDK B.
+ * B's threads: for each lnkit B, the share of the timed batches' wall time each of its threads
+ * was busy (event-loop utilisation, from the node's actor metrics). The channel manager's is the
+ * bench process's main thread, which every node here shares; the others are B's own.
  * Figures: forwards/s through B (payments settled at C per second of a batch's wall time, each
  * batch IN_FLIGHT payments sent together, the channels settled untimed between batches), and
  * p50/p99 of one payment's latency (A's pay call to its success), per arm; `ratio` is the
@@ -42,6 +47,8 @@ const CAPACITY_SAT = 16_000_000n;
 
 interface Arm {
   name: string;
+  /** Gives B's actors' utilisation since the last call (lnkit B). */
+  bThreads?: () => Promise<Record<string, number>>;
   a: LnkitSide;
   b: LnkitSide | LdkSide;
   c: LnkitSide;
@@ -102,6 +109,12 @@ export default async function forwardBench(emit: Emit): Promise<void> {
     const a1 = await lnkit('A1');
     const b1 = await lnkit('B-lnkit');
     const c1 = await lnkit('C1');
+    const a3 = await lnkit('A3');
+    const b3 = await LnkitSide.create('B-lnkit-threads', chain, join(root, 'B-lnkit-threads'), 'worker', {
+      channelThreads: 2,
+    });
+    stops.push(() => b3.stop());
+    const c3 = await lnkit('C3');
     const a2 = await lnkit('A2');
     // LDK forwards over private channels only when told to (its default is not to).
     const b2 = await LdkSide.create('B-LDK', chain, join(root, 'B-LDK'), { forwardToPrivateChannels: true });
@@ -115,13 +128,28 @@ export default async function forwardBench(emit: Emit): Promise<void> {
         { from: b1, to: c1 },
         { from: a2, to: b2 },
         { from: b2, to: c2 },
+        { from: a3, to: b3 },
+        { from: b3, to: c3 },
       ],
       CAPACITY_SAT,
       0n,
     );
+    const threadsOf = (side: LnkitSide) => async () => {
+      const m = await side.node.metrics();
+      return Object.fromEntries(m.actors.map((x) => [x.actor, round(x.eventLoopUtilization, 2)]));
+    };
     const arms: Arm[] = [
-      { name: 'lnkit B', a: a1, b: b1, c: c1, aMsat: 0n, cMsat: 0n },
+      { name: 'lnkit B', a: a1, b: b1, c: c1, aMsat: 0n, cMsat: 0n, bThreads: threadsOf(b1) },
       { name: 'LDK B', a: a2, b: b2, c: c2, aMsat: 0n, cMsat: 0n },
+      {
+        name: 'lnkit B, 2 channel threads',
+        a: a3,
+        b: b3,
+        c: c3,
+        aMsat: 0n,
+        cMsat: 0n,
+        bThreads: threadsOf(b3),
+      },
     ];
     for (const arm of arms) {
       arm.aMsat = (await arm.a.channelWith(arm.b.nodeId))?.localBalanceMsat ?? 0n;
@@ -139,13 +167,22 @@ export default async function forwardBench(emit: Emit): Promise<void> {
     for (const arm of arms) await batch(arm, 'warm-up');
     const perRound = new Map<string, number[]>(arms.map((a) => [a.name, []]));
     const latencies = new Map<string, number[]>(arms.map((a) => [a.name, []]));
+    const busy = new Map<string, Record<string, number[]>>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const arm of arms) {
         let ms = 0;
         for (let k = 0; k < BATCHES; k++) {
+          await arm.bThreads?.(); // from here
           const out = await batch(arm, `round ${r} batch ${k}`);
           ms += out.ms;
           latencies.get(arm.name)!.push(...out.latenciesMs);
+          // Read as the batch ends (settled() adds little), the utilisation over its wall time.
+          const u = await arm.bThreads?.();
+          if (u) {
+            const rec = busy.get(arm.name) ?? {};
+            for (const [actor, x] of Object.entries(u)) rec[actor] = [...(rec[actor] ?? []), x];
+            busy.set(arm.name, rec);
+          }
         }
         const rate = (BATCHES * IN_FLIGHT * 1000) / ms;
         perRound.get(arm.name)!.push(rate);
@@ -154,29 +191,37 @@ export default async function forwardBench(emit: Emit): Promise<void> {
         );
       }
     }
-    const ours = perRound.get('lnkit B')!;
     const theirs = perRound.get('LDK B')!;
-    emit({
-      name: 'forward.throughput',
-      value: round(median(ours)),
-      unit: 'forwards/s',
-      ldk: round(median(theirs)),
-      ratio: round(medianRatio(ours, theirs), 2),
-      inFlight: IN_FLIGHT,
-      rounds: ROUNDS,
-      payments: ROUNDS * BATCHES * IN_FLIGHT,
-    });
-    for (const p of [50, 99]) {
-      const l = percentile(latencies.get('lnkit B')!, p);
-      const d = percentile(latencies.get('LDK B')!, p);
+    for (const [arm, suffix] of [
+      ['lnkit B', ''],
+      ['lnkit B, 2 channel threads', '.channel-threads'],
+    ] as const) {
+      const ours = perRound.get(arm)!;
       emit({
-        name: `forward.latency.p${p}`,
-        value: round(l),
-        unit: 'ms',
-        ldk: round(d),
-        ratio: round(l / d, 2),
+        name: `forward.throughput${suffix}`,
+        value: round(median(ours)),
+        unit: 'forwards/s',
+        ldk: round(median(theirs)),
+        ratio: round(medianRatio(ours, theirs), 2),
         inFlight: IN_FLIGHT,
+        rounds: ROUNDS,
+        payments: ROUNDS * BATCHES * IN_FLIGHT,
       });
+      for (const p of [50, 99]) {
+        const l = percentile(latencies.get(arm)!, p);
+        const d = percentile(latencies.get('LDK B')!, p);
+        emit({
+          name: `forward.latency${suffix}.p${p}`,
+          value: round(l),
+          unit: 'ms',
+          ldk: round(d),
+          ratio: round(l / d, 2),
+          inFlight: IN_FLIGHT,
+        });
+      }
+      // B's threads, each busy this share of a batch (median over the batches).
+      for (const [actor, xs] of Object.entries(busy.get(arm) ?? {}))
+        emit({ name: `forward.b-threads${suffix}`, value: round(median(xs), 2), unit: 'busy share', actor });
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});

@@ -186,7 +186,7 @@ export class LnkitSide implements Side {
     chain: TestChain,
     dataDir: string,
     placement: Placement,
-    o: { countWrites?: boolean } = {},
+    o: { countWrites?: boolean; channelThreads?: number } = {},
   ): Promise<LnkitSide> {
     const config: NodeConfig = {
       dataDir,
@@ -196,6 +196,7 @@ export class LnkitSide implements Side {
       placement,
       // No gossip to check here: no signature-check threads competing for the two cores.
       gossipVerifyThreads: 0,
+      ...(o.channelThreads ? { channelThreads: o.channelThreads } : {}),
     };
     const start = performance.now();
     let store: Store | undefined;

@@ -3,7 +3,8 @@
  * A→B and B→C: once they are six blocks deep, gossip brings both channels (and all three
  * nodes) to every graph; A pays C's invoice, which A has no channel with, over a route its
  * router finds through B; B forwards it for its fee, and its forwardinghistory shows the
- * forward; the balances on all four channel ends are exact to the msat.
+ * forward; the balances on all four channel ends are exact to the msat. B runs with
+ * `--channel-threads 2`: its two channels step on two threads of their own, one each.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,7 +80,10 @@ describe('A pays C through B: three lnkitd, public channels, gossip and a routed
 }, () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'lnkit-e2e-line-'));
-    n = await startTwoNodes(root, { aArgs: ['--alias', 'A'], bArgs: ['--alias', 'B'] });
+    n = await startTwoNodes(root, {
+      aArgs: ['--alias', 'A'],
+      bArgs: ['--alias', 'B', '--channel-threads', '2'],
+    });
     c = await n.another('c', ['--alias', 'C']);
     ic = c.json<NodeInfo>('getinfo');
     // A's and B's wallets funded: one coinbase to B, 101 to A; all spendable once segwit is active.
@@ -185,5 +189,16 @@ describe('A pays C through B: three lnkitd, public channels, gossip and a routed
     assert.equal(local(n.b, ab), AMOUNT_MSAT + FEE_MSAT, "B's side of A–B");
     assert.equal(local(n.b, bc), before.bToC - AMOUNT_MSAT, "B's side of B–C");
     assert.equal(local(c, bc), AMOUNT_MSAT, "C's side of B–C");
+
+    // B's two channels stepped on two threads, one each; A's (default) in its manager's thread.
+    const threads = (d: Daemon) =>
+      d.json<{ channelThreads: { threadId: number; channels: number }[] }>('metrics').channelThreads;
+    const bThreads = threads(n.b);
+    assert.deepEqual(
+      bThreads.map((t) => t.channels),
+      [1, 1],
+    );
+    assert.notEqual(bThreads[0]?.threadId, bThreads[1]?.threadId);
+    assert.deepEqual(threads(n.a), []);
   });
 });

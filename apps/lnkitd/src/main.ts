@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   let embedded: TestChain | undefined;
   let server: ReturnType<typeof createApiServer> | undefined;
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) {
       log.warn(`${signal} again: exiting now`);
       process.exit(1);
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     removeRuntimeInfo(cfg.dataDir);
     releaseDataDir(cfg.dataDir);
     log.flush();
-    setTimeout(() => process.exit(0), 50).unref();
+    setTimeout(() => process.exit(exitCode), 50).unref();
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -212,6 +212,12 @@ async function main(): Promise<void> {
     })
       .withLogger(log)
       .build();
+    // A channel thread that died leaves its channels unanswered: stop, so that a restart
+    // (the service manager's) resumes them from the data dir.
+    node.events$.subscribe((e) => {
+      if (e.type === 'channel-thread-died')
+        void shutdown(`channel thread ${e.thread} died (${e.message})`, 1);
+    });
     // Set by the log file's callback meanwhile, which TypeScript cannot see.
     const faultSoFar = logFault as LogFileFault | null;
     if (faultSoFar) node.reportFault('log-unwritable', faultSoFar.message);

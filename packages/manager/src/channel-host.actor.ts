@@ -77,8 +77,8 @@ function reviveEffects(effects: ChannelEffect[]): ChannelEffect[] {
 
 const hostActor = defineActor({
   name: 'channel-host',
-  // Both only set up or read: nothing of a channel goes through the mailbox.
-  concurrent: ['connect', 'threadId'],
+  // Set up, read, or end at once: nothing of a channel goes through the mailbox.
+  concurrent: ['connect', 'threadId', 'exit'],
   create(actx, _config: Record<string, never>) {
     const log = actx.logger;
     let peer: PortPeer | undefined;
@@ -193,6 +193,10 @@ const hostActor = defineActor({
         });
       },
       threadId: (): number => threadId,
+      /** Ends this thread at once, as a crash would (ChannelHosts.killThread: a fault drill). */
+      exit: (code: number): void => {
+        setImmediate(() => process.exit(code));
+      },
       /** Every channel's writes durable, then the port closed (the manager's stop). */
       shutdown: async (): Promise<void> => {
         for (const key of [...channels.keys()]) await methods.close!(key as never);

@@ -37,12 +37,8 @@ const DELTA = 72;
 const HEIGHT = 503;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-async function hosts(threads: number): Promise<ChannelHosts> {
-  return ChannelHosts.start({ threads, logger });
-}
-
 async function hostedNode(threads: number, from?: { seed: Uint8Array; dir: string }): Promise<LineNode> {
-  return lineNode(logger, cleanups, undefined, from, { channelHosts: await hosts(threads) });
+  return lineNode(logger, cleanups, undefined, from, { channelHosts: new ChannelHosts({ threads, logger }) });
 }
 
 function route(a: LineNode, b: LineNode, c: LineNode, amountMsat: bigint): RouteHop[] {
@@ -179,10 +175,68 @@ test('B restarted from its data dir rebuilds its channels in new host threads an
     () => local(c, b2) === 2n * amount && local(a, b2) === CAPACITY_MSAT - 2n * (amount + FEE_MSAT),
     { what: 'the second settled on both channels' },
   );
+  await waitFor(() => b2.forwards.some((e) => e.type === 'PaymentForwarded'), {
+    what: 'PaymentForwarded at B after the restart',
+  });
   assert.deepEqual(
     b2.forwards
       .filter((e) => e.type === 'PaymentForwarded')
       .map((e) => e.type === 'PaymentForwarded' && e.feeMsat),
     [FEE_MSAT],
+  );
+});
+
+test('B’s host thread of B–C dies as C’s fulfil reaches it: said at once; B stopped and started again from its data dir resumes both channels, and the payment completes with balances exact', async () => {
+  const a = await hostedNode(1);
+  const died: { thread: number; reason: string }[] = [];
+  const b = await lineNode(logger, cleanups, undefined, undefined, {
+    channelHosts: new ChannelHosts({
+      threads: 2,
+      logger,
+      onThreadDied: (thread, reason) => died.push({ thread, reason }),
+    }),
+  });
+  const c = await hostedNode(1);
+  await openLine(
+    [
+      [a, b],
+      [b, c],
+    ],
+    [a, b, c],
+  );
+  // B–C was placed second: in host 1, the one that had none.
+  const amount = 4_000_000n;
+  const { paymentHash, recipient } = await invoiceOf(c, amount);
+  let killed = false;
+  c.link.onSend = (to, type) => {
+    if (to === b.nodeId && type === 130 && !killed) {
+      killed = true;
+      void b.hosts?.killThread(1);
+    }
+  };
+  const paying = a.manager.forwards.sendToRoute(route(a, b, c, amount), paymentHash, recipient);
+  await waitFor(() => died.length === 1 || undefined, { what: 'the host’s death said' });
+  assert.equal(died[0]?.thread, 1);
+  c.link.onSend = undefined;
+  assert.equal(local(c, b), 0n, 'C’s fulfil not taken by B yet');
+  await stopLineNode(b);
+
+  const b2 = await hostedNode(2, { seed: b.seed, dir: b.dir });
+  assert.deepEqual(
+    (b2.hosts?.threads() ?? []).map((t) => t.channels),
+    [1, 1],
+  );
+  connectLinks(b2.link, a.link);
+  connectLinks(b2.link, c.link);
+  const outcome = await paying;
+  assert.equal(outcome.status, 'succeeded', inspect(outcome.failure));
+  assert.equal(hex(sha256(outcome.preimage as Uint8Array)), hex(paymentHash));
+  await waitFor(
+    () =>
+      local(a, b2) === CAPACITY_MSAT - amount - FEE_MSAT &&
+      local(b2, a) === amount + FEE_MSAT &&
+      local(b2, c) === CAPACITY_MSAT - amount &&
+      local(c, b2) === amount,
+    { what: 'both channels settled exactly after the restart' },
   );
 });

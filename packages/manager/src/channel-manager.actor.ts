@@ -68,6 +68,8 @@ export const channelManagerActor = defineActor({
       resolveIntercepted: (id: string, r: InterceptResolution) => manager.forwards.resolveIntercepted(id, r),
       /** Forwards counted by outgoing channel (the node's Prometheus metrics). */
       forwardMetrics: () => manager.forwards.metrics(),
+      /** The channel host threads (none when every channel is in the manager's thread), with how many channels each holds. */
+      channelThreads: () => manager.channelThreads(),
       /** setfees: one channel's (channel id hex) or every channel's (`all`) fees, delta and limits; durable. */
       setPolicy: (channel: string, change: PolicyChange) => manager.setPolicy(channel, change),
       forwardEvents$: (): Observable<ForwardEvent> => manager.forwards.events$,

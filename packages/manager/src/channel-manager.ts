@@ -153,8 +153,8 @@ export interface ChannelManagerOptions {
   /** The hash of the block at `bestHeight` (display order), kept in the snapshot with it. */
   bestBlockHash?: string | undefined;
   /**
-   * Worker threads to place the channels in (remote-channel.ts), the caller's to stop after the
-   * manager; without them every channel steps in the manager's own thread.
+   * Worker threads to place the channels in (remote-channel.ts), stopped with the manager;
+   * without them every channel steps in the manager's own thread.
    */
   channelHosts?: ChannelHosts | undefined;
 }
@@ -579,6 +579,7 @@ export class ChannelManager {
       await handle.handle.ref.flush().catch(() => undefined);
       await handle.handle.stop();
     }
+    await this.#o.channelHosts?.stop();
     this.payments.stop();
     this.forwards.stop();
     for (const t of this.#away.values()) if (t !== 'disabled') clearTimeout(t);
@@ -625,6 +626,11 @@ export class ChannelManager {
   }
 
   /** Every channel the manager holds, and those closed since it started. */
+  /** The channel host threads and how many channels each holds; none when every channel steps here. */
+  channelThreads(): { threadId: number; channels: number }[] {
+    return this.#o.channelHosts?.threads() ?? [];
+  }
+
   listChannels(): ChannelSummary[] {
     return [...this.#directory.all().map(({ handle }) => summarize(handle.state)), ...this.#closed];
   }

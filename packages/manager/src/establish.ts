@@ -489,7 +489,16 @@ export function onFirstUpdatePersisted(s: ChannelState): Step {
   const funding = s.funding;
   const channelId = s.channelId;
   if (!funding || !channelId) throw new Error('persisted without a funding outpoint');
-  const effects: ChannelEffect[] = [];
+  // Watched first: the funding can be in the next block the manager sees, however soon that
+  // comes after the broadcast (a channel in a host thread hears of blocks by message).
+  const effects: ChannelEffect[] = [
+    {
+      kind: 'watch-funding',
+      outpoint: funding.outpoint,
+      scriptPubKey: funding.scriptPubKey,
+      minimumDepth: s.minimumDepth,
+    },
+  ];
   if (s.role === 'fundee') {
     const signature = s.fundingSignedSignature;
     if (!signature) throw new Error('fundee persisted without its signature');
@@ -499,26 +508,18 @@ export function onFirstUpdatePersisted(s: ChannelState): Step {
     // BOLT 2 funding_signed: "on receipt of a valid funding_signed: SHOULD broadcast the funding transaction."
     effects.push({ kind: 'broadcast', tx: funding.tx, what: 'funding' });
   }
-  effects.push(
-    {
-      kind: 'event',
-      event: {
-        type: 'ChannelPending',
-        channelId,
-        temporaryChannelId: s.temporaryChannelId,
-        counterpartyNodeId: s.counterpartyNodeId,
-        fundingTxid: Buffer.from(funding.outpoint.txid).reverse().toString('hex'),
-        fundingOutputIndex: funding.outpoint.vout,
-        isFunder: s.role === 'funder',
-      },
+  effects.push({
+    kind: 'event',
+    event: {
+      type: 'ChannelPending',
+      channelId,
+      temporaryChannelId: s.temporaryChannelId,
+      counterpartyNodeId: s.counterpartyNodeId,
+      fundingTxid: Buffer.from(funding.outpoint.txid).reverse().toString('hex'),
+      fundingOutputIndex: funding.outpoint.vout,
+      isFunder: s.role === 'funder',
     },
-    {
-      kind: 'watch-funding',
-      outpoint: funding.outpoint,
-      scriptPubKey: funding.scriptPubKey,
-      minimumDepth: s.minimumDepth,
-    },
-  );
+  });
   return {
     state: {
       ...s,

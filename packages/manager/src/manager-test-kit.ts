@@ -19,6 +19,7 @@ import { MANAGER_INIT_FEATURES } from './features.ts';
 import type { FundingWallet } from './funding-wallet.ts';
 import { LmdbMonitorPersister, type MonitorPersister } from './monitor-persister.ts';
 import type { PeerLink, PeerLinkEvent, PeerLinkInfo } from './peer-link.ts';
+import { ChannelHosts } from './remote-channel.ts';
 import { fakeFundingTx } from './test-fixtures.ts';
 
 const FEATURES_HEX = Buffer.from(MANAGER_INIT_FEATURES.toBytes()).toString('hex');
@@ -96,6 +97,17 @@ export function linkedPeers(
 }
 
 /**
+ * LNKIT_TEST_CHANNEL_THREADS=N: every manager these kits build places its channels in N channel
+ * host threads (remote-channel.ts), started with its first channel and stopped with it; the
+ * test script runs the manager's suite once more so.
+ */
+export function channelHostsFromEnv(logger: Logger): { channelHosts?: ChannelHosts } {
+  const v = process.env.LNKIT_TEST_CHANNEL_THREADS;
+  if (!v) return {};
+  return { channelHosts: new ChannelHosts({ threads: Number(v), logger }) };
+}
+
+/**
  * The options a test manager starts from: a broadcaster that keeps what it is given (in
  * `broadcasts`) and calls each accepted, 253 sat/kW, a FakeWallet, a made-up chain at height 500.
  */
@@ -125,6 +137,7 @@ export function testManagerOptions(o: {
     chainHash: new Uint8Array(32).fill(6),
     bestHeight: 500,
     logger: o.logger,
+    ...channelHostsFromEnv(o.logger),
   };
   return { options, broadcasts };
 }

@@ -50,35 +50,55 @@ export interface ChannelHostsOptions {
    * the runtime's spawn by default. Hosts are never restarted (see below).
    */
   spawn?: typeof spawn | undefined;
+  /**
+   * A host thread died (not stopped): its channels answer no more. Nothing here can bring them
+   * back safely in place (their peers expect the steps they were in the middle of), so the
+   * owner must stop the manager and start it again: each channel resumes from its monitor and
+   * snapshot, as after a crash of the process.
+   */
+  onThreadDied?: ((thread: number, reason: string) => void) | undefined;
 }
 
 interface Host {
   actor: ActorHandle<{
     connect(port: MessagePort): void;
     threadId(): number;
+    exit(code: number): void;
     shutdown(): Promise<void>;
   }>;
   peer: PortPeer;
   threadId: number;
   channels: number;
+  dead: boolean;
 }
 
+/**
+ * The host threads, started when the first channel is placed (or by `start()`); the manager
+ * given them stops them with itself.
+ */
 export class ChannelHosts {
-  readonly #hosts: Host[];
+  readonly #options: ChannelHostsOptions;
+  readonly #hosts: Host[] = [];
   readonly #services = new Map<number, HostedServices>();
-  readonly #logger: Logger;
+  #started: Promise<void> | undefined;
+  #stopped = false;
   #nextKey = 1;
 
-  private constructor(hosts: Host[], logger: Logger) {
-    this.#hosts = hosts;
-    this.#logger = logger;
-  }
-
-  static async start(options: ChannelHostsOptions): Promise<ChannelHosts> {
+  constructor(options: ChannelHostsOptions) {
     if (!Number.isInteger(options.threads) || options.threads < 1)
       throw new Error(`channel host threads must be a whole number of at least 1; got ${options.threads}`);
-    const hosts: Host[] = [];
-    let self: ChannelHosts | undefined;
+    this.#options = options;
+  }
+
+  /** Starts the threads (once); open() waits for this. */
+  start(): Promise<void> {
+    this.#started ??= this.#spawn();
+    return this.#started;
+  }
+
+  async #spawn(): Promise<void> {
+    const options = this.#options;
+    const hosts = this.#hosts;
     try {
       for (let i = 0; i < options.threads; i++) {
         const actor = await (options.spawn ?? spawn)(channelHostActor, {
@@ -93,21 +113,34 @@ export class ChannelHosts {
           restart: false,
         });
         const { port1, port2 } = new MessageChannel();
-        const peer = new PortPeer(port1, (method, args) => self?.serve(method, args));
+        const peer = new PortPeer(port1, (method, args) => this.#serve(method, args));
         await actor.ref.connect(port2);
-        hosts.push({ actor, peer, threadId: await actor.ref.threadId(), channels: 0 });
+        const host: Host = { actor, peer, threadId: await actor.ref.threadId(), channels: 0, dead: false };
+        actor.events$.subscribe((e) => {
+          if (e.type !== 'crashed' || this.#stopped || host.dead) return;
+          host.dead = true;
+          peer.close();
+          options.logger.error({ thread: i, reason: e.reason }, 'a channel host thread died');
+          options.onThreadDied?.(i, e.reason);
+        });
+        hosts.push(host);
       }
     } catch (err) {
-      for (const h of hosts) await h.actor.stop().catch(() => {});
+      for (const h of hosts.splice(0)) await h.actor.stop().catch(() => {});
       throw err;
     }
-    self = new ChannelHosts(hosts, options.logger);
-    return self;
   }
 
   /** The hosts' thread ids, and how many channels each holds. */
   threads(): { threadId: number; channels: number }[] {
     return this.#hosts.map((h) => ({ threadId: h.threadId, channels: h.channels }));
+  }
+
+  /** Ends host `index`'s thread at once, as a crash would: a fault drill (onThreadDied follows). */
+  async killThread(index: number): Promise<void> {
+    const h = this.#hosts[index];
+    if (!h) throw new Error(`no channel host ${index}`);
+    await h.actor.ref.exit(70);
   }
 
   /** Places a channel in the host holding the fewest; resolves once the host has built it. */
@@ -118,7 +151,11 @@ export class ChannelHosts {
     services: HostedServices;
     initialEffects: ChannelEffect[];
   }): Promise<ChannelHandle & { threadId: number }> {
-    const host = this.#hosts.reduce((a, b) => (b.channels < a.channels ? b : a));
+    if (this.#stopped) throw new Error('the channel hosts are stopped');
+    await this.start();
+    const alive = this.#hosts.filter((h) => !h.dead);
+    if (alive.length === 0) throw new Error('every channel host thread has died');
+    const host = alive.reduce((a, b) => (b.channels < a.channels ? b : a));
     const key = this.#nextKey++;
     const { ctx, services } = init;
     this.#services.set(key, services);
@@ -172,6 +209,9 @@ export class ChannelHosts {
 
   /** Every host's channels closed (their writes durable), then the threads ended. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#started?.catch(() => undefined);
     for (const h of this.#hosts) {
       await h.actor.ref.shutdown().catch(() => undefined);
       h.peer.close();
@@ -181,12 +221,12 @@ export class ChannelHosts {
   }
 
   /** A hosted channel's request of its services (channel-host.actor.ts's `servicesOf`). */
-  private serve(method: string, args: unknown[]): unknown {
+  #serve(method: string, args: unknown[]): unknown {
     if (method !== 'service') throw new Error(`channel hosts serve no ${method}`);
     const [key, name, a] = args as [number, string, unknown[]];
     const s = this.#services.get(key);
     if (!s) {
-      this.#logger.debug({ key, service: name }, 'a closed channel asked its services');
+      this.#options.logger.debug({ key, service: name }, 'a closed channel asked its services');
       return undefined;
     }
     if (name.startsWith('signer.')) {

@@ -18,4 +18,9 @@ export type NodeEvent =
       /** The block it failed on, if it failed on one. */
       height?: number;
       hashHex?: string;
-    };
+    }
+  /**
+   * A channel thread (NodeConfig.channelThreads) died: its channels answer no more. Stop the
+   * node and start it again; each channel resumes from its monitor and snapshot (lnkitd exits).
+   */
+  | { type: 'channel-thread-died'; thread: number; message: string };

@@ -56,7 +56,7 @@ test('the peer limits set in the node config reach the peer actor, and metrics()
   }
 });
 
-test('forwards in the Prometheus text: by outgoing channel, failures by reason, fees earned, in flight', () => {
+test('forwards in the Prometheus text: by outgoing channel, failures by reason, fees earned, in flight; channels per channel thread', () => {
   const text = nodePrometheus({
     actors: [],
     peers: null,
@@ -79,7 +79,20 @@ test('forwards in the Prometheus text: by outgoing channel, failures by reason, 
         failures: { unknown_next_peer: 1 },
       },
     ],
+    channelThreads: [
+      { threadId: 7, channels: 2 },
+      { threadId: 8, channels: 1 },
+    ],
   });
+  assert.match(text, /^lnkit_channel_thread_channels\{thread="0"\} 2$/m);
+  assert.match(text, /^lnkit_channel_thread_channels\{thread="1"\} 1$/m);
+  assert.equal(
+    nodePrometheus({ actors: [], peers: null, faults: [], forwards: [], channelThreads: [] }).includes(
+      'lnkit_channel_thread',
+    ),
+    false,
+    'no channel threads, no such family',
+  );
   const ch = 'aa'.repeat(32);
   assert.match(text, new RegExp(`^lnkit_forwards_total\\{channel="${ch}",status="settled"\\} 3$`, 'm'));
   assert.match(text, new RegExp(`^lnkit_forwards_total\\{channel="${ch}",status="failed"\\} 2$`, 'm'));

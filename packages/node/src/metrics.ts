@@ -76,6 +76,15 @@ export function nodePrometheus(metrics: NodeMetrics): string {
     }
   }
   forwardLines(metrics.forwards ?? [], lines);
+  const threads = metrics.channelThreads ?? [];
+  if (threads.length > 0) {
+    lines.push(
+      '# HELP lnkit_channel_thread_channels Channels stepping in each channel host thread',
+      '# TYPE lnkit_channel_thread_channels gauge',
+    );
+    for (const [i, t] of threads.entries())
+      lines.push(`lnkit_channel_thread_channels{thread="${i}"} ${t.channels}`);
+  }
   lines.push(
     '# HELP lnkit_node_fault 1 while the fault of the machine lasts (info().faults), else 0',
     '# TYPE lnkit_node_fault gauge',

@@ -113,6 +113,8 @@ export interface NodeMetrics {
   faults: NodeFault[];
   /** Forwards by outgoing channel (settled, failed by reason, in flight, fees earned). */
   forwards: ForwardChannelMetrics[];
+  /** The threads the channels step in (NodeConfig.channelThreads), each with its channels; none by default. */
+  channelThreads: { threadId: number; channels: number }[];
 }
 
 export class LnkitNode {
@@ -417,7 +419,7 @@ export class LnkitNode {
 
   /** Every actor's metrics, the peer limits and their hit counters, and the faults (see nodePrometheus). */
   async metrics(): Promise<NodeMetrics> {
-    const [actors, peers, forwards] = await Promise.all([
+    const [actors, peers, forwards, channelThreads] = await Promise.all([
       // The channel manager is an in-thread actor of its own (spawnLocal), not the supervisor's.
       Promise.all([
         this.ctx.supervisor.metrics(),
@@ -436,8 +438,12 @@ export class LnkitNode {
         .get('channelManager')
         .ref.forwardMetrics()
         .catch(() => []),
+      this.ctx
+        .get('channelManager')
+        .ref.channelThreads()
+        .catch(() => []),
     ]);
-    return { actors, peers, faults: this.ctx.faults.list(), forwards };
+    return { actors, peers, faults: this.ctx.faults.list(), forwards, channelThreads };
   }
 
   actorNames(): string[] {

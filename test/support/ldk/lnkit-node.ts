@@ -15,6 +15,7 @@ import { randomBytes } from '@lnkit/crypto';
 import { KeysManager, nodeSecretFromSeed } from '@lnkit/keys';
 import {
   type ChannelEvent,
+  ChannelHosts,
   ChannelManager,
   type ChannelManagerOptions,
   LmdbChannelSnapshotStore,
@@ -142,6 +143,15 @@ export class LnkitNode {
       bestBlockHash: tipHash,
       shutdownScript: () => funding.script,
       logger,
+      // LNKIT_TEST_CHANNEL_THREADS=N: the channels in N host threads (the test script's second pass).
+      ...(process.env.LNKIT_TEST_CHANNEL_THREADS
+        ? {
+            channelHosts: new ChannelHosts({
+              threads: Number(process.env.LNKIT_TEST_CHANNEL_THREADS),
+              logger,
+            }),
+          }
+        : {}),
       ...o.manager,
     });
     node = new LnkitNode(seed, o, keys, pm, manager, chainMonitor, funding, store, dir, o.chain, port);

@@ -106,7 +106,7 @@ export interface LineNode {
   broadcasts: Uint8Array[];
   /** The monitor persister the manager writes to (a test may add to it). */
   monitors: MonitorPersister;
-  /** The threads its channels are placed in, if any (stopped after the manager). */
+  /** The threads its channels are placed in, if any (stopped with the manager). */
   hosts?: ChannelHosts | undefined;
 }
 
@@ -183,7 +183,6 @@ export async function stopLineNode(n: LineNode): Promise<void> {
   stopped.add(n);
   for (const peer of [...n.link.peers.values()]) disconnectLinks(n.link, peer);
   await n.manager.stop();
-  await n.hosts?.stop();
   await n.store.close();
 }
 

@@ -110,13 +110,21 @@ export function channelManagerStep(): NodeComponent {
         );
       if (channelThreads > 0) {
         const { logFile, logLevel } = ctx.actorOptions();
-        hosts = await ChannelHosts.start({
+        hosts = new ChannelHosts({
           threads: channelThreads,
           logger: ctx.root,
           logFile,
           logLevel,
           spawn: ctx.supervisor.spawn.bind(ctx.supervisor),
+          onThreadDied: (thread, message) => {
+            ctx.log.fatal(
+              { thread, reason: message },
+              'a channel thread died: stop the node and start it again; its channels resume from the data dir',
+            );
+            ctx.events.next({ type: 'channel-thread-died', thread, message });
+          },
         });
+        await hosts.start();
       }
       manager = await spawnLocal(channelManagerActor, {
         name: 'channel-manager',
@@ -212,8 +220,7 @@ export function channelManagerStep(): NodeComponent {
     },
     async stop() {
       learnt?.unsubscribe();
-      await manager?.stop();
-      await hosts?.stop();
+      await manager?.stop(); // and its channel hosts
       await pool?.close();
     },
   };
