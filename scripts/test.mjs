@@ -1,11 +1,24 @@
 // Runs every *.test.ts below the given folders with Node's own test runner
 // (TypeScript through tsx). Node 20's `--test` takes no globs, so we list files here.
-// Usage: node scripts/test.mjs [DIR|FILE ...]   (default: the current folder)
+// Usage: node scripts/test.mjs [--channel-threads N] [DIR|FILE ...]   (default: the current folder)
+// --channel-threads N: the channels of every manager the test kits and the LDK harness build
+// step in N channel host threads (LNKIT_TEST_CHANNEL_THREADS), not in the manager's thread.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const roots = process.argv.slice(2);
+const env = { ...process.env, NODE_BACKEND: 'js' };
+const flag = roots.indexOf('--channel-threads');
+if (flag !== -1) {
+  const n = roots[flag + 1];
+  if (!n || !/^[1-9][0-9]?$/.test(n)) {
+    console.error(`--channel-threads needs a count from 1 to 99; got ${n ?? 'nothing'}`);
+    process.exit(2);
+  }
+  env.LNKIT_TEST_CHANNEL_THREADS = n;
+  roots.splice(flag, 2);
+}
 if (roots.length === 0) roots.push('.');
 
 function collect(path, out) {
@@ -42,8 +55,5 @@ const args = [
   new URL('./test-exit-guard.mjs', import.meta.url).href,
   ...files,
 ];
-const r = spawnSync(process.execPath, args, {
-  stdio: 'inherit',
-  env: { ...process.env, NODE_BACKEND: 'js' },
-});
+const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -168,20 +168,32 @@ export default async function forwardBench(emit: Emit): Promise<void> {
     const perRound = new Map<string, number[]>(arms.map((a) => [a.name, []]));
     const latencies = new Map<string, number[]>(arms.map((a) => [a.name, []]));
     const busy = new Map<string, Record<string, number[]>>();
+    const hostMsPerForward = new Map<string, number[]>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const arm of arms) {
         let ms = 0;
         for (let k = 0; k < BATCHES; k++) {
           await arm.bThreads?.(); // from here
+          const windowStart = performance.now();
           const out = await batch(arm, `round ${r} batch ${k}`);
           ms += out.ms;
           latencies.get(arm.name)!.push(...out.latenciesMs);
           // Read as the batch ends (settled() adds little), the utilisation over its wall time.
           const u = await arm.bThreads?.();
+          const windowMs = performance.now() - windowStart;
           if (u) {
             const rec = busy.get(arm.name) ?? {};
             for (const [actor, x] of Object.entries(u)) rec[actor] = [...(rec[actor] ?? []), x];
             busy.set(arm.name, rec);
+            // What B's channel threads spent per forward (busy share × the window it was read over).
+            const hostShare = Object.entries(u)
+              .filter(([actor]) => actor.startsWith('channel-host-'))
+              .reduce((sum, [, x]) => sum + x, 0);
+            if (hostShare > 0) {
+              const list = hostMsPerForward.get(arm.name) ?? [];
+              list.push((hostShare * windowMs) / IN_FLIGHT);
+              hostMsPerForward.set(arm.name, list);
+            }
           }
         }
         const rate = (BATCHES * IN_FLIGHT * 1000) / ms;
@@ -222,6 +234,13 @@ export default async function forwardBench(emit: Emit): Promise<void> {
       // B's threads, each busy this share of a batch (median over the batches).
       for (const [actor, xs] of Object.entries(busy.get(arm) ?? {}))
         emit({ name: `forward.b-threads${suffix}`, value: round(median(xs), 2), unit: 'busy share', actor });
+      const hostMs = hostMsPerForward.get(arm);
+      if (hostMs)
+        emit({
+          name: `forward.b-channel-threads-ms${suffix}`,
+          value: round(median(hostMs), 2),
+          unit: 'ms of channel-thread time per forward',
+        });
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});

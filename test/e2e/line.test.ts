@@ -200,5 +200,8 @@ describe('A pays C through B: three lnkitd, public channels, gossip and a routed
     );
     assert.notEqual(bThreads[0]?.threadId, bThreads[1]?.threadId);
     assert.deepEqual(threads(n.a), []);
+    // Each is an actor of B's of its own: profiled alone.
+    const p = n.b.json<{ path: string; samples: number }>('profile', 'channel-host-1', '--seconds', '1');
+    assert.ok(p.samples > 0 && p.path.endsWith('.cpuprofile'), JSON.stringify(p));
   });
 });

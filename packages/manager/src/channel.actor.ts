@@ -1,10 +1,11 @@
 /**
- * One channel as an in-thread actor (spawnLocal, inside the ChannelManager's thread): its
- * mailbox hands the core one input at a time, and this shell performs each step's effects in
- * the order the core gave them. Answers that the core asked for — a signature, a funding
- * transaction, a persist's status — go back in as the next inputs before the mailbox takes
- * another, so nothing else reaches the channel in the middle of a transition. Everything the
- * shell does goes through `ChannelServices`, which the manager builds for each channel.
+ * One channel as an in-thread actor (spawnLocal, inside the ChannelManager's thread or inside a
+ * channel host thread beside it: channel-host.actor.ts): its mailbox hands the core one input
+ * at a time, and this shell performs each step's effects in the order the core gave them.
+ * Answers that the core asked for — a signature, a funding transaction, a persist's status — go
+ * back in as the next inputs before the mailbox takes another, so nothing else reaches the
+ * channel in the middle of a transition. Everything the shell does goes through
+ * `ChannelServices`, which the manager builds for each channel.
  */
 import type { ChannelSigner } from '@lnkit/keys';
 import type { ChannelMonitorUpdate, OutPointData } from '@lnkit/monitor';
