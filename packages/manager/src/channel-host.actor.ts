@@ -169,9 +169,13 @@ const hostActor = defineActor({
           raw !== undefined
             ? { kind: 'message', message: reviveMessage(decodeMessage(raw) as Message) as never }
             : input;
-        return c.ref.ref.handle(revived);
+        // The state itself went to the manager with the step (changed), ahead of this answer.
+        await c.ref.ref.handle(revived);
       },
-      state: (key: number) => get(key).ref.ref.state(),
+      /** Answers once every input before it is handled (the state is the manager's already). */
+      state: async (key: number) => {
+        await get(key).ref.ref.state();
+      },
       flush: (key: number) => get(key).ref.ref.flush(),
       close: async (key: number) => {
         const c = channels.get(key);

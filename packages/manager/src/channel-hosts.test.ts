@@ -10,17 +10,17 @@ import { after, test } from 'node:test';
 import { inspect } from 'node:util';
 import { threadId } from 'node:worker_threads';
 import { sha256 } from '@lnkit/crypto';
-import { decodeInvoice } from '@lnkit/invoice';
-import type { RouteHop } from '@lnkit/onion';
 import { createRootLogger } from '@lnkit/runtime';
 import { waitFor } from '@lnkit/test-support';
 import {
   channelWith,
   connectLinks,
+  invoiceOf,
+  LINE_FEE_MSAT,
   type LineNode,
   lineNode,
   openLine,
-  scidOf,
+  routeThrough,
   stopLineNode,
 } from './forward/forward-test-kit.ts';
 import { ChannelHosts } from './remote-channel.ts';
@@ -32,33 +32,15 @@ after(async () => {
 });
 
 const CAPACITY_MSAT = 1_000_000_000n;
-const FEE_MSAT = 1000n;
-const DELTA = 72;
-const HEIGHT = 503;
+const FEE_MSAT = LINE_FEE_MSAT;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 async function hostedNode(threads: number, from?: { seed: Uint8Array; dir: string }): Promise<LineNode> {
   return lineNode(logger, cleanups, undefined, from, { channelHosts: new ChannelHosts({ threads, logger }) });
 }
 
-function route(a: LineNode, b: LineNode, c: LineNode, amountMsat: bigint): RouteHop[] {
-  const outCltv = HEIGHT + 18 + 3;
-  return [
-    {
-      nodeId: b.keys.nodeId,
-      shortChannelId: scidOf(a, b),
-      amountMsat: amountMsat + FEE_MSAT,
-      cltvExpiry: outCltv + DELTA,
-    },
-    { nodeId: c.keys.nodeId, shortChannelId: scidOf(b, c), amountMsat, cltvExpiry: outCltv },
-  ];
-}
-
-async function invoiceOf(c: LineNode, amountMsat: bigint) {
-  const inv = await c.manager.payments.createInvoice(amountMsat, { description: 'through B' });
-  const d = decodeInvoice(inv.bolt11);
-  return { paymentHash: d.paymentHash, recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat } };
-}
+const route = (a: LineNode, b: LineNode, c: LineNode, amountMsat: bigint) =>
+  routeThrough(a, b, c, amountMsat);
 
 const local = (n: LineNode, peer: LineNode) => channelWith(n, peer).localBalanceMsat;
 
@@ -214,7 +196,10 @@ test('B’s host thread of B–C dies as C’s fulfil reaches it: said at once; 
       void b.hosts?.killThread(1);
     }
   };
-  const paying = a.manager.forwards.sendToRoute(route(a, b, c, amount), paymentHash, recipient);
+  let settledOutcome: Awaited<ReturnType<typeof a.manager.forwards.sendToRoute>> | undefined;
+  void a.manager.forwards.sendToRoute(route(a, b, c, amount), paymentHash, recipient).then((o) => {
+    settledOutcome = o;
+  });
   await waitFor(() => died.length === 1 || undefined, { what: 'the host’s death said' });
   assert.equal(died[0]?.thread, 1);
   c.link.onSend = undefined;
@@ -228,7 +213,7 @@ test('B’s host thread of B–C dies as C’s fulfil reaches it: said at once; 
   );
   connectLinks(b2.link, a.link);
   connectLinks(b2.link, c.link);
-  const outcome = await paying;
+  const outcome = await waitFor(() => settledOutcome, { what: 'A’s payment to end' });
   assert.equal(outcome.status, 'succeeded', inspect(outcome.failure));
   assert.equal(hex(sha256(outcome.preimage as Uint8Array)), hex(paymentHash));
   await waitFor(

@@ -514,6 +514,9 @@ export class ChannelManager {
     }
     const snapshots = new Map(loaded.channels.map((c) => [hex(c.channelId), c]));
     const log = this.#o.logger;
+    // Started once every channel is in the directory: what a restored channel tells again at
+    // its start (a downstream fulfil its forward had not passed upstream) finds the upstream one.
+    const restored: Channel[] = [];
     for (const monitor of monitors) {
       const idHex = hex(monitor.info.channelId);
       const snapshot = snapshots.get(idHex);
@@ -557,8 +560,9 @@ export class ChannelManager {
       }
       for (const note of r.notes) clog.warn({}, `channel restored: ${note}`);
       clog.info({ phase: r.state.phase }, 'channel restored');
-      await this.#spawn(r.state, r.effects, signer);
+      restored.push(await this.#spawn(r.state, r.effects, signer, undefined, false));
     }
+    for (const channel of restored) await channel.handle.ref.start();
     // A snapshot whose monitor is gone is not resurrected (the monitor is the channel).
     for (const [idHex, s] of snapshots) {
       if (s.phase !== 'closed')
@@ -1076,7 +1080,8 @@ export class ChannelManager {
     effects: ChannelEffect[],
     signer: ChannelSigner,
     pendingOpen?: PendingOpen,
-  ): Promise<void> {
+    start = true,
+  ): Promise<Channel> {
     const channel = { state, pendingOpen } as Channel;
     const id = this.#directory.add(channel, state);
     const features =
@@ -1086,13 +1091,21 @@ export class ChannelManager {
     const services = this.#services(id, channel, signer);
     const hosts = this.#o.channelHosts;
     channel.handle = hosts
-      ? await hosts.open({ name, state, ctx, services, initialEffects: effects })
+      ? await hosts.open({
+          name,
+          state,
+          ctx,
+          services,
+          initialEffects: effects,
+          current: () => channel.state,
+        })
       : await spawnLocal(channelActor, {
           name,
           logger: this.#o.logger,
           config: { state, ctx, services, initialEffects: effects },
         });
-    await channel.handle.ref.start();
+    if (start) await channel.handle.ref.start();
+    return channel;
   }
 
   #channelContext(features: PeerFeatures): ChannelContext {

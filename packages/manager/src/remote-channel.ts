@@ -10,7 +10,14 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel } from 'node:worker_threads';
-import { type ActorHandle, type Logger, type LogLevel, PortPeer, spawn } from '@lnkit/runtime';
+import {
+  type ActorHandle,
+  type ActorMetricsSnapshot,
+  type Logger,
+  type LogLevel,
+  PortPeer,
+  spawn,
+} from '@lnkit/runtime';
 import type { ChannelServices } from './channel.actor.ts';
 import type { ChannelContext } from './channel.ts';
 import type { HostedChannelInit, LiveContext, SignerMethod } from './channel-host.actor.ts';
@@ -136,6 +143,11 @@ export class ChannelHosts {
     return this.#hosts.map((h) => ({ threadId: h.threadId, channels: h.channels }));
   }
 
+  /** Each host's actor metrics (event-loop utilisation since the last call, among them). */
+  metrics(): Promise<ActorMetricsSnapshot[]> {
+    return Promise.all(this.#hosts.map((h) => h.actor.metrics()));
+  }
+
   /** Ends host `index`'s thread at once, as a crash would: a fault drill (onThreadDied follows). */
   async killThread(index: number): Promise<void> {
     const h = this.#hosts[index];
@@ -150,6 +162,11 @@ export class ChannelHosts {
     ctx: ChannelContext;
     services: HostedServices;
     initialEffects: ChannelEffect[];
+    /**
+     * The channel's state as the manager last heard it (its services' changed): a call's answer
+     * comes after the changes it made, on the same port, so this is the state after it.
+     */
+    current: () => ChannelState;
   }): Promise<ChannelHandle & { threadId: number }> {
     if (this.#stopped) throw new Error('the channel hosts are stopped');
     await this.start();
@@ -185,15 +202,14 @@ export class ChannelHosts {
     return {
       threadId: host.threadId,
       ref: {
-        handle: (input, raw) =>
-          peer.call<ChannelState>(
-            'handle',
-            key,
-            raw === undefined ? input : { kind: input.kind },
-            raw,
-            live(),
-          ),
-        state: () => peer.call<ChannelState>('state', key),
+        handle: async (input, raw) => {
+          await peer.call('handle', key, raw === undefined ? input : { kind: input.kind }, raw, live());
+          return init.current();
+        },
+        state: async () => {
+          await peer.call('state', key);
+          return init.current();
+        },
         start: () => peer.call<void>('start', key),
         flush: () => peer.call<void>('flush', key),
       },

@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from '@lnkit/crypto';
+import { decodeInvoice } from '@lnkit/invoice';
 import { KeysManager } from '@lnkit/keys';
+import type { RouteHop } from '@lnkit/onion';
 import type { Logger } from '@lnkit/runtime';
 import { Store } from '@lnkit/store';
 import { waitFor } from '@lnkit/test-support';
@@ -228,4 +230,37 @@ export async function openLine(
       what: 'every channel ready and usable',
     },
   );
+}
+
+/** LDK 0.1.0's defaults, lnkit's too: 1000 msat base, 0 ppm, cltv_expiry_delta 72. */
+export const LINE_FEE_MSAT = 1000n;
+export const LINE_DELTA = 72;
+/** The tip once openLine has mined its blocks. */
+export const LINE_HEIGHT = 503;
+
+/** A's route to C through B, for `amountMsat` at C, at B's default policy; each field can be made wrong. */
+export function routeThrough(
+  a: LineNode,
+  b: LineNode,
+  c: LineNode,
+  amountMsat: bigint,
+  o: { feeMsat?: bigint; delta?: number; outCltv?: number; bcScid?: bigint } = {},
+): RouteHop[] {
+  const outCltv = o.outCltv ?? LINE_HEIGHT + 18 + 3;
+  return [
+    {
+      nodeId: b.keys.nodeId,
+      shortChannelId: scidOf(a, b),
+      amountMsat: amountMsat + (o.feeMsat ?? LINE_FEE_MSAT),
+      cltvExpiry: outCltv + (o.delta ?? LINE_DELTA),
+    },
+    { nodeId: c.keys.nodeId, shortChannelId: o.bcScid ?? scidOf(b, c), amountMsat, cltvExpiry: outCltv },
+  ];
+}
+
+/** A fresh invoice of C's: its payment hash, and what the payer's last hop carries for it. */
+export async function invoiceOf(c: LineNode, amountMsat: bigint) {
+  const inv = await c.manager.payments.createInvoice(amountMsat, { description: 'through B' });
+  const d = decodeInvoice(inv.bolt11);
+  return { paymentHash: d.paymentHash, recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat } };
 }

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { inspect } from 'node:util';
 import { randomBytes, sha256 } from '@lnkit/crypto';
-import { decodeInvoice } from '@lnkit/invoice';
 import { KeysManager } from '@lnkit/keys';
 import { parseFailureChannelUpdate, type RouteHop } from '@lnkit/onion';
 import { createRootLogger } from '@lnkit/runtime';
@@ -21,9 +20,14 @@ import {
   channelWith,
   connectLinks,
   disconnectLinks,
+  invoiceOf,
+  LINE_DELTA,
+  LINE_FEE_MSAT,
+  LINE_HEIGHT,
   type LineNode,
   lineNode,
   openLine,
+  routeThrough,
   scidOf,
   stopLineNode,
 } from './forward-test-kit.ts';
@@ -37,10 +41,9 @@ after(async () => {
 });
 
 const CAPACITY_MSAT = 1_000_000_000n;
-/** LDK 0.1.0's defaults, lnkit's too: 1000 msat base, 0 ppm, cltv_expiry_delta 72. */
-const FEE_MSAT = 1000n;
-const DELTA = 72;
-const HEIGHT = 503;
+const FEE_MSAT = LINE_FEE_MSAT;
+const DELTA = LINE_DELTA;
+const HEIGHT = LINE_HEIGHT;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 interface Line {
@@ -88,28 +91,11 @@ async function line(bOverrides: Partial<ChannelManagerOptions> = {}): Promise<Li
 }
 
 /** A's route to C through B, for `amountMsat` at C; each field can be made wrong. */
-function route(
+const route = (
   { a, b, c }: Line,
   amountMsat: bigint,
-  o: { feeMsat?: bigint; delta?: number; outCltv?: number; bcScid?: bigint } = {},
-): RouteHop[] {
-  const outCltv = o.outCltv ?? HEIGHT + 18 + 3;
-  return [
-    {
-      nodeId: b.keys.nodeId,
-      shortChannelId: scidOf(a, b),
-      amountMsat: amountMsat + (o.feeMsat ?? FEE_MSAT),
-      cltvExpiry: outCltv + (o.delta ?? DELTA),
-    },
-    { nodeId: c.keys.nodeId, shortChannelId: o.bcScid ?? scidOf(b, c), amountMsat, cltvExpiry: outCltv },
-  ];
-}
-
-async function invoiceOf(c: LineNode, amountMsat: bigint) {
-  const inv = await c.manager.payments.createInvoice(amountMsat, { description: 'through B' });
-  const d = decodeInvoice(inv.bolt11);
-  return { paymentHash: d.paymentHash, recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat } };
-}
+  o: Parameters<typeof routeThrough>[4] = {},
+): RouteHop[] => routeThrough(a, b, c, amountMsat, o);
 
 const balances = (n: LineNode, peer: LineNode) => {
   const ch = channelWith(n, peer);

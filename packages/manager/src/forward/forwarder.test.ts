@@ -120,6 +120,82 @@ test('reconcile: a forward paired but never offered downstream is failed back; o
   assert.equal(sent.length, 2);
 });
 
+test('reconcile: a forward whose downstream HTLC was fulfilled before a stop (its htlc-fulfilled told once, the upstream fulfil not yet made) is fulfilled upstream with that preimage', async () => {
+  const store = new MemoryForwardsStore();
+  const preimage = randomBytes(32);
+  const r = paired({ paymentHash: sha256(preimage) });
+  await store.save(r);
+  // The restored downstream channel still has HTLC 5, its fulfil from the peer in the ledger.
+  const out = state(OUT, [5n], 6n);
+  const htlc = (out.normal as unknown as { ledger: { htlcs: Record<string, unknown>[] } }).ledger.htlcs[0];
+  if (htlc) htlc.removal = { kind: 'fulfill', paymentPreimage: preimage };
+  const { api, sent } = channels(out);
+  const f = new Forwarder({
+    channels: api,
+    nodeId: new Uint8Array(33),
+    chainHash: new Uint8Array(32),
+    store,
+    logger,
+  });
+  f.reconcile();
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(
+    sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]),
+    [
+      [1, 'fulfill-htlc', 3n],
+      [1, 'commit', undefined],
+    ],
+  );
+  const fulfil = sent[0]?.[1];
+  assert.ok(fulfil?.kind === 'fulfill-htlc');
+  assert.deepEqual(fulfil.paymentPreimage, preimage);
+  assert.equal(store.load()[0]?.status, 'fulfilled');
+  // Its resolution later changes nothing: the upstream fulfil is made once.
+  f.onHtlcEvent(2, {
+    type: 'htlc-resolved',
+    id: 5n,
+    direction: 'offered',
+    amountMsat: 2_000_000n,
+    paymentHash: sha256(preimage),
+    removal: { kind: 'fulfill', paymentPreimage: preimage },
+  });
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sent.length, 2);
+});
+
+test('a downstream fulfil heard only as its resolution (its htlc-fulfilled missed) is fulfilled upstream then', async () => {
+  const store = new MemoryForwardsStore();
+  const preimage = randomBytes(32);
+  await store.save(paired({ paymentHash: sha256(preimage) }));
+  const { api, sent } = channels(state(OUT, [5n], 6n));
+  const f = new Forwarder({
+    channels: api,
+    nodeId: new Uint8Array(33),
+    chainHash: new Uint8Array(32),
+    store,
+    logger,
+  });
+  f.reconcile();
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sent.length, 0, 'offered and pending downstream: nothing yet');
+  f.onHtlcEvent(2, {
+    type: 'htlc-resolved',
+    id: 5n,
+    direction: 'offered',
+    amountMsat: 2_000_000n,
+    paymentHash: sha256(preimage),
+    removal: { kind: 'fulfill', paymentPreimage: preimage },
+  });
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(
+    sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]),
+    [
+      [1, 'fulfill-htlc', 3n],
+      [1, 'commit', undefined],
+    ],
+  );
+});
+
 test('a downstream failure goes upstream on the downstream’s resolution only, wrapped with our shared secret', async () => {
   const store = new MemoryForwardsStore();
   const r = paired();

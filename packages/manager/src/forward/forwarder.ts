@@ -780,7 +780,17 @@ export class Forwarder {
       if (!out) continue;
       const ledger = out.state.normal?.ledger;
       const id = r.outHtlcId;
-      if (ledger?.htlcs.some((h) => h.direction === 'offered' && h.id === id)) continue;
+      const downstream = ledger?.htlcs.find((h) => h.direction === 'offered' && h.id === id);
+      if (downstream) {
+        // Fulfilled downstream (its preimage durable in that channel's monitor) but the stop came
+        // before the upstream fulfil was: the channel told htlc-fulfilled once, not again.
+        const preimage =
+          downstream.removal?.kind === 'fulfill'
+            ? downstream.removal.paymentPreimage
+            : downstream.paymentPreimage;
+        if (preimage) void this.#fulfilUpstream(r, preimage).catch(this.#logError);
+        continue;
+      }
       if ((ledger?.nextOfferedId ?? 0n) > id) {
         // Offered and already gone from the channel: its outcome is the restored channel's to tell.
         this.#o.logger.warn({ htlc: `${id}` }, 'a forward whose downstream HTLC is no longer in its channel');
@@ -897,8 +907,11 @@ export class Forwarder {
         return;
       }
       const r = this.#byOut.get(key);
-      if (r?.status === 'offered' && e.removal.kind !== 'fulfill')
-        void this.#failUpstream(r, e.removal).catch(this.#logError);
+      if (r?.status !== 'offered') return;
+      // A fulfil whose htlc-fulfilled this forward missed (a stop between it and ours): now.
+      if (e.removal.kind === 'fulfill')
+        void this.#fulfilUpstream(r, e.removal.paymentPreimage).catch(this.#logError);
+      else void this.#failUpstream(r, e.removal).catch(this.#logError);
       return;
     }
     const r = this.#byIn.get(key);
