@@ -8,7 +8,8 @@
  * B's channel threads' busy ms per forward. 1000 / (this thread's ms per forward) is the rate at
  * which this thread would be full. No LDK arm: LDK steps every channel on one thread, and the
  * LDK comparison is `pnpm bench forward`.
- * Counts (env): LNKIT_BENCH_QUICK=1; LNKIT_BENCH_ROUNDS (5), LNKIT_BENCH_IN_FLIGHT (30).
+ * Counts (env): LNKIT_BENCH_QUICK=1; LNKIT_BENCH_ROUNDS (5), LNKIT_BENCH_IN_FLIGHT (30);
+ * LNKIT_BENCH_ARM=in-thread|'channel threads' runs one arm (to profile it alone).
  */
 import { performance } from 'node:perf_hooks';
 import { decodeInvoice } from '@lnkit/invoice';
@@ -66,7 +67,9 @@ async function batch(a: LineNode, b: LineNode, c: LineNode): Promise<void> {
 export default async function forwardThreadsBench(emit: Emit): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
+    const only = process.env.LNKIT_BENCH_ARM;
     for (const arm of ['in-thread', 'channel threads'] as const) {
+      if (only && only !== arm) continue;
       const hosts = arm === 'channel threads' ? new ChannelHosts({ threads: 2, logger }) : undefined;
       const a = await lineNode(logger, cleanups);
       const b = await lineNode(logger, cleanups, undefined, undefined, hosts ? { channelHosts: hosts } : {});
