@@ -42,9 +42,8 @@ async function hostedNode(threads: number, from?: { seed: Uint8Array; dir: strin
 const route = (a: LineNode, b: LineNode, c: LineNode, amountMsat: bigint) =>
   routeThrough(a, b, c, amountMsat);
 
-const local = (n: LineNode, peer: LineNode) => channelWith(n, peer).localBalanceMsat;
-
-test('B’s two channels step on two threads, neither the manager’s: B forwards 20 of A’s payments at once, C’s failure comes back decoded, balances exact', async () => {
+/** A–B–C, ready: B's channels on two threads, A's and C's on one each. */
+async function hostedLine(): Promise<{ a: LineNode; b: LineNode; c: LineNode }> {
   const a = await hostedNode(1);
   const b = await hostedNode(2);
   const c = await hostedNode(1);
@@ -55,6 +54,13 @@ test('B’s two channels step on two threads, neither the manager’s: B forward
     ],
     [a, b, c],
   );
+  return { a, b, c };
+}
+
+const local = (n: LineNode, peer: LineNode) => channelWith(n, peer).localBalanceMsat;
+
+test('B’s two channels step on two threads, neither the manager’s: B forwards 20 of A’s payments at once, C’s failure comes back decoded, balances exact', async () => {
+  const { a, b, c } = await hostedLine();
   const threads = b.hosts?.threads() ?? [];
   assert.equal(threads.length, 2);
   assert.deepEqual(
@@ -111,16 +117,7 @@ test('B’s two channels step on two threads, neither the manager’s: B forward
 });
 
 test('B restarted from its data dir rebuilds its channels in new host threads and forwards again', async () => {
-  const a = await hostedNode(1);
-  const b = await hostedNode(2);
-  const c = await hostedNode(1);
-  await openLine(
-    [
-      [a, b],
-      [b, c],
-    ],
-    [a, b, c],
-  );
+  const { a, b, c } = await hostedLine();
   const amount = 2_000_000n;
   const first = await invoiceOf(c, amount);
   assert.equal(

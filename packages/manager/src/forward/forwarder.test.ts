@@ -81,6 +81,25 @@ const paired = (over: Partial<ForwardRecord> = {}): ForwardRecord => ({
   ...over,
 });
 
+/** A forwarder over the made-up channels, on `store`. */
+const forwarderOver = (api: ForwardChannels, store: MemoryForwardsStore) =>
+  new Forwarder({ channels: api, nodeId: new Uint8Array(33), chainHash: new Uint8Array(32), store, logger });
+
+/** What the forwarder asked the channels, as [channel, input kind, HTLC id]. */
+const asked = (sent: [number, ChannelInput][]) =>
+  sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]);
+
+/** The downstream HTLC 5's resolution: fulfilled with `preimage`. */
+const fulfilled5 = (preimage: Uint8Array) =>
+  ({
+    type: 'htlc-resolved',
+    id: 5n,
+    direction: 'offered',
+    amountMsat: 2_000_000n,
+    paymentHash: sha256(preimage),
+    removal: { kind: 'fulfill', paymentPreimage: preimage },
+  }) as const;
+
 test('reconcile: a forward paired but never offered downstream is failed back; one offered waits', async () => {
   const store = new MemoryForwardsStore();
   const never = paired();
@@ -89,22 +108,13 @@ test('reconcile: a forward paired but never offered downstream is failed back; o
   await store.save(offered);
   // The downstream channel has HTLC 4 and has never taken id 5.
   const { api, sent } = channels(state(OUT, [4n], 5n));
-  const f = new Forwarder({
-    channels: api,
-    nodeId: new Uint8Array(33),
-    chainHash: new Uint8Array(32),
-    store,
-    logger,
-  });
+  const f = forwarderOver(api, store);
   f.reconcile();
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(
-    sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]),
-    [
-      [1, 'fail-htlc', 3n],
-      [1, 'commit', undefined],
-    ],
-  );
+  assert.deepEqual(asked(sent), [
+    [1, 'fail-htlc', 3n],
+    [1, 'commit', undefined],
+  ]);
   const fail = sent[0]?.[1];
   assert.ok(fail?.kind === 'fail-htlc');
   const d = decryptFailurePacket([never.sharedSecret as Uint8Array], fail.reason);
@@ -130,35 +140,19 @@ test('reconcile: a forward whose downstream HTLC was fulfilled before a stop (it
   const htlc = (out.normal as unknown as { ledger: { htlcs: Record<string, unknown>[] } }).ledger.htlcs[0];
   if (htlc) htlc.removal = { kind: 'fulfill', paymentPreimage: preimage };
   const { api, sent } = channels(out);
-  const f = new Forwarder({
-    channels: api,
-    nodeId: new Uint8Array(33),
-    chainHash: new Uint8Array(32),
-    store,
-    logger,
-  });
+  const f = forwarderOver(api, store);
   f.reconcile();
   await new Promise((res) => setImmediate(res));
-  assert.deepEqual(
-    sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]),
-    [
-      [1, 'fulfill-htlc', 3n],
-      [1, 'commit', undefined],
-    ],
-  );
+  assert.deepEqual(asked(sent), [
+    [1, 'fulfill-htlc', 3n],
+    [1, 'commit', undefined],
+  ]);
   const fulfil = sent[0]?.[1];
   assert.ok(fulfil?.kind === 'fulfill-htlc');
   assert.deepEqual(fulfil.paymentPreimage, preimage);
   assert.equal(store.load()[0]?.status, 'fulfilled');
   // Its resolution later changes nothing: the upstream fulfil is made once.
-  f.onHtlcEvent(2, {
-    type: 'htlc-resolved',
-    id: 5n,
-    direction: 'offered',
-    amountMsat: 2_000_000n,
-    paymentHash: sha256(preimage),
-    removal: { kind: 'fulfill', paymentPreimage: preimage },
-  });
+  f.onHtlcEvent(2, fulfilled5(preimage));
   await new Promise((res) => setImmediate(res));
   assert.equal(sent.length, 2);
 });
@@ -168,32 +162,16 @@ test('a downstream fulfil heard only as its resolution (its htlc-fulfilled misse
   const preimage = randomBytes(32);
   await store.save(paired({ paymentHash: sha256(preimage) }));
   const { api, sent } = channels(state(OUT, [5n], 6n));
-  const f = new Forwarder({
-    channels: api,
-    nodeId: new Uint8Array(33),
-    chainHash: new Uint8Array(32),
-    store,
-    logger,
-  });
+  const f = forwarderOver(api, store);
   f.reconcile();
   await new Promise((res) => setImmediate(res));
   assert.equal(sent.length, 0, 'offered and pending downstream: nothing yet');
-  f.onHtlcEvent(2, {
-    type: 'htlc-resolved',
-    id: 5n,
-    direction: 'offered',
-    amountMsat: 2_000_000n,
-    paymentHash: sha256(preimage),
-    removal: { kind: 'fulfill', paymentPreimage: preimage },
-  });
+  f.onHtlcEvent(2, fulfilled5(preimage));
   await new Promise((res) => setImmediate(res));
-  assert.deepEqual(
-    sent.map(([id, i]) => [id, i.kind, 'id' in i ? i.id : undefined]),
-    [
-      [1, 'fulfill-htlc', 3n],
-      [1, 'commit', undefined],
-    ],
-  );
+  assert.deepEqual(asked(sent), [
+    [1, 'fulfill-htlc', 3n],
+    [1, 'commit', undefined],
+  ]);
 });
 
 test('a downstream failure goes upstream on the downstream’s resolution only, wrapped with our shared secret', async () => {
@@ -201,13 +179,7 @@ test('a downstream failure goes upstream on the downstream’s resolution only, 
   const r = paired();
   await store.save(r);
   const { api, sent } = channels(state(OUT, [5n], 6n));
-  const f = new Forwarder({
-    channels: api,
-    nodeId: new Uint8Array(33),
-    chainHash: new Uint8Array(32),
-    store,
-    logger,
-  });
+  const f = forwarderOver(api, store);
   // The next hop's own failure, made with its shared secret (the payer's route: us, then it).
   const nextSecret = randomBytes(32);
   const theirs = createFailurePacket(nextSecret, {
@@ -265,13 +237,7 @@ test('a preimage learnt on chain on the downstream channel fulfils upstream; a w
   const r = paired({ paymentHash: sha256(preimage) });
   await store.save(r);
   const { api, sent } = channels(state(OUT, [5n], 6n));
-  const f = new Forwarder({
-    channels: api,
-    nodeId: new Uint8Array(33),
-    chainHash: new Uint8Array(32),
-    store,
-    logger,
-  });
+  const f = forwarderOver(api, store);
   f.preimageLearnt(OUT, r.paymentHash, randomBytes(32));
   f.preimageLearnt(IN, r.paymentHash, preimage);
   await new Promise((res) => setImmediate(res));
