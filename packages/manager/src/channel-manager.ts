@@ -629,12 +629,12 @@ export class ChannelManager {
     };
   }
 
-  /** Every channel the manager holds, and those closed since it started. */
   /** The channel host threads and how many channels each holds; none when every channel steps here. */
   channelThreads(): { threadId: number; channels: number }[] {
     return this.#o.channelHosts?.threads() ?? [];
   }
 
+  /** Every channel the manager holds, and those closed since it started. */
   listChannels(): ChannelSummary[] {
     return [...this.#directory.all().map(({ handle }) => summarize(handle.state)), ...this.#closed];
   }
