@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { address } from 'bitcoinjs-lib';
 import { CLI_POLL_MS, type Daemon } from './daemon.ts';
 import {
+  asBcoinAddress,
   channelsOf,
+  type GraphChannelJson as GraphChannel,
   type NodeInfo,
   SEGWIT_HEIGHT,
   startTwoNodes,
@@ -28,23 +29,12 @@ const AMOUNT_MSAT = 25_000_000n;
 /** lnkit's default relay fee: 1000 msat base, 0 ppm. */
 const FEE_MSAT = 1000n;
 
-interface GraphChannel {
-  shortChannelId: string;
-  directions: [unknown, unknown];
-}
-
 let root: string;
 let n: TwoNodes;
 let c: Daemon;
 let ic: NodeInfo;
 let ab: string;
 let bc: string;
-
-/** bcoin mines only to its own regtest prefix (rb1...); the same witness program from bcrt1... */
-function asBcoinAddress(addr: string): string {
-  const { version, data } = address.fromBech32(addr);
-  return address.toBech32(data, version, 'rb');
-}
 
 /** The peer connects to `opener`, which opens a public channel to it; resolves once broadcast. */
 async function openPublic(opener: Daemon, openerInfo: NodeInfo, peer: Daemon, peerInfo: NodeInfo) {

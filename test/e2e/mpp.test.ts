@@ -29,12 +29,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
-import { address } from 'bitcoinjs-lib';
 import { CLI_POLL_MS, type Daemon, eventStream } from './daemon.ts';
 import {
   api,
+  asBcoinAddress,
   channelsOf,
+  type GraphChannelJson as GraphChannel,
   type NodeInfo,
+  type PaymentJson as Payment,
   SEGWIT_HEIGHT,
   startTwoNodes,
   type TwoNodes,
@@ -72,18 +74,6 @@ const COINBASE_SAT = 1_250_000_000n;
  */
 const MPP_TIMEOUT_MS = 30_000;
 
-interface GraphChannel {
-  shortChannelId: string;
-  directions: [unknown, unknown];
-}
-interface Payment {
-  paymentHash: string;
-  status: string;
-  amountMsat: string;
-  feeMsat: string;
-  preimage: string | null;
-  reason?: string;
-}
 interface Forward {
   inChannel: string;
   outChannel: string;
@@ -112,12 +102,6 @@ let c: Daemon;
 const am: string[] = [];
 const mc: string[] = [];
 let cEvents: Stream | undefined;
-
-/** bcoin mines only to its own regtest prefix (rb1...); the same witness program from bcrt1... */
-function asBcoinAddress(addr: string): string {
-  const { version, data } = address.fromBech32(addr);
-  return address.toBech32(data, version, 'rb');
-}
 
 const infoOf = (d: Daemon) => d.json<NodeInfo>('getinfo');
 

@@ -29,16 +29,15 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
 import type { Daemon } from './daemon.ts';
-import { api, type ChannelJson, fundA, openReadyChannel, startTwoNodes } from './two-nodes.ts';
+import {
+  api,
+  type ChannelJson,
+  fundA,
+  openReadyChannel,
+  type PaymentJson as Payment,
+  startTwoNodes,
+} from './two-nodes.ts';
 
-interface Payment {
-  paymentId: string;
-  paymentHash: string;
-  status: string;
-  amountMsat: string;
-  feeMsat: string;
-  reason?: string;
-}
 interface Invoice {
   bolt11: string;
   paymentHash: string;

@@ -19,16 +19,16 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
 import { type Daemon, eventStream } from './daemon.ts';
-import { api, fundA, openReadyChannel, startTwoNodes, type TwoNodes, waitForChannel } from './two-nodes.ts';
+import {
+  api,
+  fundA,
+  openReadyChannel,
+  type PaymentJson as Payment,
+  startTwoNodes,
+  type TwoNodes,
+  waitForChannel,
+} from './two-nodes.ts';
 
-interface Payment {
-  paymentId: string;
-  paymentHash: string;
-  status: string;
-  amountMsat: string;
-  feeMsat: string;
-  reason?: string;
-}
 interface Invoice {
   bolt11: string;
   paymentHash: string;

@@ -18,17 +18,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
 import { type Daemon, eventStream } from './daemon.ts';
-import { api, fundA, openReadyChannel, startTwoNodes, type TwoNodes, waitForChannel } from './two-nodes.ts';
-
-interface Payment {
-  paymentId: string;
-  paymentHash: string;
-  status: string;
-  amountMsat: string;
-  feeMsat: string;
-  preimage: string | null;
-  reason?: string;
-}
+import {
+  api,
+  fundA,
+  openReadyChannel,
+  type PaymentJson as Payment,
+  startTwoNodes,
+  type TwoNodes,
+  waitForChannel,
+} from './two-nodes.ts';
 
 const CHANNEL_SAT = 1_000_000n;
 const PUSH_MSAT = 500_000_000n;

@@ -14,17 +14,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@lnkit/test-support';
 import { type Daemon, eventStream, request, type StreamedEvent } from './daemon.ts';
-import { fundA, openReadyChannel, startTwoNodes, type TwoNodes, waitForChannel } from './two-nodes.ts';
+import {
+  fundA,
+  openReadyChannel,
+  type PaymentJson as Payment,
+  startTwoNodes,
+  type TwoNodes,
+  waitForChannel,
+} from './two-nodes.ts';
 
-interface Payment {
-  paymentId: string;
-  paymentHash: string;
-  status: string;
-  amountMsat: string;
-  feeMsat: string;
-  preimage: string | null;
-  reason?: string;
-}
 interface Invoice {
   bolt11: string;
   paymentHash: string;

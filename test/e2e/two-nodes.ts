@@ -31,6 +31,29 @@ export const BURN = address.toBech32(Buffer.alloc(20), 0, 'rb');
 /** bcoin regtest activates segwit at 432: the wallet's P2WPKH coins cannot be spent before. */
 export const SEGWIT_HEIGHT = 432;
 
+/** A payment as the REST API and the CLI show it (`pay`, `keysend`, `listpayments`). */
+export interface PaymentJson {
+  paymentId: string;
+  paymentHash: string;
+  status: string;
+  amountMsat: string;
+  feeMsat: string;
+  preimage: string | null;
+  reason?: string;
+}
+
+/** A channel of `listgraphchannels`, as far as the line tests read it. */
+export interface GraphChannelJson {
+  shortChannelId: string;
+  directions: [unknown, unknown];
+}
+
+/** bcoin mines only to its own regtest prefix (rb1...); the same witness program from bcrt1... */
+export function asBcoinAddress(addr: string): string {
+  const { version, data } = address.fromBech32(addr);
+  return address.toBech32(data, version, 'rb');
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
